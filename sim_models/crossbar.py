@@ -1,0 +1,360 @@
+"""Behavioural model of the IMA's analog core: a PCM crossbar with a DAC/ADC periphery.
+
+Weights are signed 4-bit integers in ``[-7, 7]`` stored as a *differential pair* of PCM devices
+``(G+, G-)`` (two devices per weight, BRIEF.md section 2)::
+
+    G+ = max(w, 0) * g_step        G- = max(-w, 0) * g_step        g_step = g_max / 7
+
+so ``w = (G+ - G-) / g_step`` and the largest weight uses the full ``g_max`` (the mapping of IBM
+aihwkit's ``SinglePairConductanceConverter``, which puts ``max|W|`` at ``g_max``).
+
+Crossbar row ``r`` is a DAC input (word line), column ``c`` an ADC output (bit line). One MVM over
+the window ``rows row..row+height-1`` x ``cols col..col+width-1`` computes::
+
+    acc[c] = sum_r W[row + r, col + c] * x[r]                    (x: 8-bit DAC inputs)
+    y[c]   = clamp((acc[c] * M + 2**(S-1)) >> S, LO, HI)         (no rounding term when S == 0)
+
+In *ideal* mode this is exact integer arithmetic (int64) and bit-exact with
+``sim_models.golden``. In *non-ideal* mode (seeded) the conductances carry the PCM
+non-idealities of Nandakumar et al., ICECS 2019, with the equations and constants of IBM
+aihwkit's ``PCMLikeNoiseModel`` (``src/aihwkit/inference/noise/pcm.py``):
+
+* programming noise (applied once at ``program``), Gaussian with a polynomial std;
+* conductance drift ``G(t) = G_prog * (t / t0) ** -nu`` with a per-device exponent ``nu``;
+* accumulated 1/f read noise, resampled on every read;
+* optional global drift compensation (aihwkit ``GlobalDriftCompensation``);
+* an ADC offset and Gaussian ADC noise, in output LSBs.
+
+Pure numpy: no Amaranth, no cocotb.
+"""
+
+import math
+
+import numpy as np
+
+__all__ = ["Crossbar", "latency_cycles", "adc_transfer", "W_MIN", "W_MAX",
+           "PROG_COEFF", "G_MAX_US", "T0_S", "T_READ_S"]
+
+#: Weight range: signed 4-bit with -8 excluded (BRIEF.md section 2).
+W_MIN, W_MAX = -7, 7
+
+#: Maximum device conductance in uS. aihwkit ``PCMLikeNoiseModel``: programming coefficients are
+#: "defined in respect to 25.0 uS" (``prog_coeff_g_max_reference = 25.0``).
+G_MAX_US = 25.0
+#: Programming-noise polynomial ``sigma_prog(g) = c0 + c1*(g/g_max) + c2*(g/g_max)**2`` in uS.
+#: aihwkit ``PCMLikeNoiseModel.prog_coeff = [0.26348, 1.9650, -1.1731]``, fitted in
+#: Nandakumar et al., ICECS 2019 (Fig. / Eq. of programming-noise std vs target conductance).
+PROG_COEFF = (0.26348, 1.9650, -1.1731)
+#: Drift fit reference time (first read after programming), s. aihwkit ``t_0 = 20.0``.
+T0_S = 20.0
+#: 1/f read-noise fit parameter (read duration), s. aihwkit ``t_read = 250.0e-9``.
+T_READ_S = 250e-9
+#: Drift exponent mean ``mu_nu = clip(-0.0155*ln(g/g_max) + 0.0244, 0.049, 0.1)``
+#: (aihwkit ``generate_drift_coefficients``; Nandakumar et al., ICECS 2019).
+NU_MEAN_COEFF = (-0.0155, 0.0244, 0.049, 0.1)
+#: Drift exponent std ``sigma_nu = clip(-0.0125*ln(g/g_max) - 0.0059, 0.008, 0.045)``
+#: (aihwkit ``generate_drift_coefficients``; Nandakumar et al., ICECS 2019).
+NU_STD_COEFF = (-0.0125, -0.0059, 0.008, 0.045)
+#: 1/f read noise ``Q_s = min(0.0088 / max((g/g_max)**0.65, 1e-3), 0.2)`` and
+#: ``sigma_read = |G(t)| * Q_s * sqrt(ln((t + t_read) / (2 t_read)))``
+#: (aihwkit ``apply_drift_noise_to_conductance``; Nandakumar et al., ICECS 2019).
+READ_Q = (0.0088, 0.65, 1e-3, 0.2)
+#: Lower clip of ``g/g_max`` before taking its logarithm (aihwkit ``_ZERO_CLIP``).
+ZERO_CLIP = 1e-7
+
+
+def latency_cycles(clock_hz=250e6, mvm_ns=70.0):
+    """Cycles of one analog MVM: ``ceil(mvm_ns * clock_hz)`` (18 at 70 ns, 250 MHz; BRIEF.md 1).
+
+    Parameters
+    ----------
+    clock_hz : float
+        Cluster clock frequency in Hz.
+    mvm_ns : float
+        Analog MVM latency in ns.
+    """
+    if clock_hz <= 0 or mvm_ns <= 0:
+        raise ValueError(f"clock_hz and mvm_ns must be positive, not {clock_hz!r}, {mvm_ns!r}")
+    return math.ceil(round(mvm_ns * clock_hz / 1e9, 9))
+
+
+def adc_transfer(acc, m, s, lo, hi):
+    """``clamp((acc*m + 2**(s-1)) >> s, lo, hi)`` on int64, no rounding term when ``s == 0``."""
+    acc = np.asarray(acc, dtype=np.int64)
+    rnd = (1 << (s - 1)) if s > 0 else 0
+    return np.clip((acc * np.int64(m) + np.int64(rnd)) >> np.int64(s), lo, hi)
+
+
+def _check_adc(m, s, lo, hi):
+    for name, v in (("m", m), ("s", s), ("lo", lo), ("hi", hi)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise ValueError(f"ADC parameter {name} must be an integer, not {v!r}")
+    if not -(1 << 15) <= m < (1 << 15):
+        raise ValueError(f"ADC multiplier m must be a signed 16-bit integer, not {m}")
+    if not 0 <= s <= 31:
+        raise ValueError(f"ADC shift s must be in 0..31, not {s}")
+    if not -128 <= lo <= hi <= 255:
+        raise ValueError(f"ADC clamp needs -128 <= lo <= hi <= 255, not lo={lo}, hi={hi}")
+
+
+class Crossbar:
+    """A ``rows`` x ``cols`` PCM crossbar of differential-pair weights.
+
+    Parameters
+    ----------
+    rows, cols : int
+        Array size (word lines x bit lines). 256 x 256 holds the default bottleneck's two
+        pointwise layers (32 x 192 and 192 x 32) side by side.
+    ideal : bool
+        Exact integer MVM (bit-exact with the golden model) when True.
+    seed : int or None
+        Seed of the non-ideal mode's ``numpy.random.default_rng``.
+    g_max : float
+        Conductance of weight 7, in uS (aihwkit default 25 uS).
+    t_inference : float
+        Time since programming, s (aihwkit ``t_inference``; drift uses ``t = t_inference + t0``).
+    t0, t_read : float
+        Drift and 1/f-noise fit parameters, s (aihwkit ``t_0``, ``t_read``).
+    prog_noise_scale, read_noise_scale, drift_scale : float
+        Scales of the three PCM effects (aihwkit names); 0 disables one.
+    drift_compensation : bool
+        Global drift compensation: scale every MVM by ``mean|G+ - G-|`` right after programming
+        over the same at ``t_inference`` (aihwkit ``GlobalDriftCompensation``, one-hot readout).
+    adc_offset, adc_noise : float
+        ADC offset and Gaussian noise std, in output LSBs.
+
+    Raises
+    ------
+    ValueError
+        On a non-positive size or a negative noise parameter.
+    """
+
+    def __init__(self, rows=256, cols=256, *, ideal=True, seed=None, g_max=G_MAX_US,
+                 t_inference=0.0, t0=T0_S, t_read=T_READ_S, prog_noise_scale=1.0,
+                 read_noise_scale=1.0, drift_scale=1.0, drift_compensation=False,
+                 adc_offset=0.0, adc_noise=0.0):
+        for name, v in (("rows", rows), ("cols", cols)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, not {v!r}")
+        for name, v in (("g_max", g_max), ("t0", t0), ("t_read", t_read)):
+            if not v > 0:
+                raise ValueError(f"{name} must be positive, not {v!r}")
+        for name, v in (("t_inference", t_inference), ("prog_noise_scale", prog_noise_scale),
+                        ("read_noise_scale", read_noise_scale), ("drift_scale", drift_scale),
+                        ("adc_noise", adc_noise)):
+            if not v >= 0:
+                raise ValueError(f"{name} must be >= 0, not {v!r}")
+        self.rows, self.cols, self.ideal = rows, cols, bool(ideal)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.g_max, self.t0, self.t_read = float(g_max), float(t0), float(t_read)
+        self.t_inference = float(t_inference)
+        self.prog_noise_scale = float(prog_noise_scale)
+        self.read_noise_scale = float(read_noise_scale)
+        self.drift_scale = float(drift_scale)
+        self.drift_compensation = bool(drift_compensation)
+        self.adc_offset, self.adc_noise = float(adc_offset), float(adc_noise)
+        self._w = np.zeros((rows, cols), dtype=np.int8)
+        # Non-ideal state, per device: [0] = G+, [1] = G-.
+        self._g_prog = np.zeros((2, rows, cols))
+        self._nu = np.zeros((2, rows, cols))
+        self._programmed = np.zeros((rows, cols), dtype=bool)
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def g_step(self):
+        """Conductance of one weight step, uS (``g_max / 7``)."""
+        return self.g_max / W_MAX
+
+    @property
+    def weights(self):
+        """Copy of the ideal (target) integer weights, ``rows`` x ``cols`` int8."""
+        return self._w.copy()
+
+    @property
+    def devices_programmed(self):
+        """PCM devices holding a programmed weight (two per weight, zeros included)."""
+        return 2 * int(self._programmed.sum())
+
+    def latency_cycles(self, clock_hz=250e6, mvm_ns=70.0):
+        """Cycles of one MVM: ``ceil(mvm_ns * clock_hz)``; 18 at the defaults."""
+        return latency_cycles(clock_hz, mvm_ns)
+
+    # ----------------------------------------------------------------- checks
+    def _check_window(self, row, col, height, width):
+        for name, v in (("row", row), ("col", col), ("height", height), ("width", width)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+                raise ValueError(f"{name} must be an integer, not {v!r}")
+        if height < 1 or width < 1:
+            raise ValueError(f"window must be at least 1x1, not {height}x{width}")
+        if row < 0 or col < 0 or row + height > self.rows or col + width > self.cols:
+            raise ValueError(f"window rows {row}..{row + height - 1}, cols {col}..{col + width - 1} "
+                             f"is off the {self.rows}x{self.cols} array")
+
+    # ----------------------------------------------------------------- programming
+    def target_conductance(self, weights):
+        """``(G+, G-)`` targets in uS for integer weights (array of shape ``(2, ...)``)."""
+        w = np.asarray(weights, dtype=np.float64)
+        return np.stack([np.maximum(w, 0.0), np.maximum(-w, 0.0)]) * self.g_step
+
+    def program(self, row, col, weights):
+        """Program a 2D window of integer weights with its top-left corner at ``(row, col)``.
+
+        Raises
+        ------
+        ValueError
+            If ``weights`` is not a 2D integer array, holds a value outside ``[-7, 7]`` (-8 is
+            named explicitly), or the window is off the array.
+        """
+        w = np.asarray(weights)
+        if w.ndim != 2:
+            raise ValueError(f"weights must be a 2D array, not shape {w.shape}")
+        if not np.issubdtype(w.dtype, np.integer):
+            raise ValueError(f"weights must have an integer dtype, not {w.dtype}")
+        self._check_window(row, col, *w.shape)
+        bad = np.argwhere((w < W_MIN) | (w > W_MAX))
+        if bad.size:
+            r, c = bad[0]
+            v = int(w[r, c])
+            why = "-8 is not representable by a differential pair" if v == -8 else "out of range"
+            raise ValueError(f"weight {v} at window ({r}, {c}) (array ({row + r}, {col + c})) is "
+                             f"outside [{W_MIN}, {W_MAX}]: {why}")
+        h, wd = w.shape
+        self._w[row:row + h, col:col + wd] = w
+        self._programmed[row:row + h, col:col + wd] = True
+        g_t = self.target_conductance(w)
+        if self.ideal:
+            self._g_prog[:, row:row + h, col:col + wd] = g_t
+        else:
+            self._g_prog[:, row:row + h, col:col + wd] = self._programming_noise(g_t)
+            self._nu[:, row:row + h, col:col + wd] = self.drift_exponents(g_t)
+
+    # ----------------------------------------------------------------- PCM model
+    def programming_noise_std(self, g_target):
+        """``sigma_prog(g)`` in uS (aihwkit ``apply_programming_noise_to_conductance``).
+
+        ``(c0 + c1*(g/g_max) + c2*(g/g_max)**2) * g_max / 25 uS`` with ``PROG_COEFF``
+        (Nandakumar et al., ICECS 2019).
+        """
+        gr = np.asarray(g_target, dtype=np.float64) / self.g_max
+        c0, c1, c2 = PROG_COEFF
+        return (c0 + c1 * gr + c2 * gr * gr) * (self.g_max / G_MAX_US)
+
+    def _programming_noise(self, g_target):
+        sig = self.programming_noise_std(g_target)
+        g = g_target + self.prog_noise_scale * sig * self.rng.standard_normal(g_target.shape)
+        return np.maximum(g, 0.0)  # aihwkit: "no negative conductances allowed"
+
+    def drift_statistics(self, g_target):
+        """``(mu_nu, sigma_nu)`` of the drift exponent for a target conductance (uS).
+
+        aihwkit ``generate_drift_coefficients`` (Nandakumar et al., ICECS 2019)::
+
+            mu_nu    = clip(-0.0155 * ln(g/g_max) + 0.0244, 0.049, 0.1)
+            sigma_nu = clip(-0.0125 * ln(g/g_max) - 0.0059, 0.008, 0.045)
+        """
+        lg = np.log(np.maximum(np.abs(np.asarray(g_target, dtype=np.float64)) / self.g_max,
+                               ZERO_CLIP))
+        a, b, lo, hi = NU_MEAN_COEFF
+        mu = np.clip(a * lg + b, lo, hi)
+        a, b, lo, hi = NU_STD_COEFF
+        sig = np.clip(a * lg + b, lo, hi)
+        return mu, sig
+
+    def drift_exponents(self, g_target):
+        """Sample ``nu = |mu_nu + sigma_nu * N(0, 1)| * drift_scale`` per device (aihwkit)."""
+        mu, sig = self.drift_statistics(g_target)
+        return np.abs(mu + sig * self.rng.standard_normal(np.shape(mu))) * self.drift_scale
+
+    def read_noise_q(self, g):
+        """1/f noise ``Q_s = min(0.0088 / max((|g|/g_max)**0.65, 1e-3), 0.2)`` (aihwkit)."""
+        q, ex, floor, cap = READ_Q
+        gr = np.abs(np.asarray(g, dtype=np.float64)) / self.g_max
+        return np.minimum(q / np.maximum(gr ** ex, floor), cap)
+
+    def _drifted(self, sl):
+        g = self._g_prog[sl]
+        t = self.t_inference + self.t0
+        if t > self.t0:
+            return g * (t / self.t0) ** (-self._nu[sl])
+        return g.copy()
+
+    def _read(self, sl):
+        """Conductances (uS) of ``self._g_prog[sl]`` at ``t_inference``, with fresh read noise."""
+        g_prog = self._g_prog[sl]
+        g = self._drifted(sl)
+        t = self.t_inference + self.t0
+        sig = self.read_noise_q(g_prog) * math.sqrt(math.log((t + self.t_read) / (2 * self.t_read)))
+        g = g + np.abs(g) * self.read_noise_scale * sig * self.rng.standard_normal(g.shape)
+        return np.maximum(g, 0.0)
+
+    def compensation_factor(self):
+        """Global drift compensation ``alpha = mean|G+ - G-|(t0) / mean|G+ - G-|(t)`` (1 if off).
+
+        aihwkit ``GlobalDriftCompensation`` reads out the mean absolute output for one-hot inputs,
+        which is the mean absolute weight; it is taken over the programmed devices, without read
+        noise (a simplification: the chip averages many reads).
+        """
+        if self.ideal or not self.drift_compensation or not self._programmed.any():
+            return 1.0
+        m = self._programmed
+        ref = np.abs(self._g_prog[0][m] - self._g_prog[1][m]).mean()
+        g = self._drifted((slice(None), m))
+        now = np.abs(g[0] - g[1]).mean()
+        return float(max(ref, 1e-4) / max(now, 1e-4))
+
+    def read_conductance(self, row, col, which="+"):
+        """Conductance of one device in uS: ``which`` = '+' (G+) or '-' (G-).
+
+        Ideal mode returns the target; non-ideal mode the drifted conductance at ``t_inference``
+        with one fresh read-noise sample.
+        """
+        if which not in ("+", "-"):
+            raise ValueError(f"which must be '+' or '-', not {which!r}")
+        self._check_window(row, col, 1, 1)
+        k = 0 if which == "+" else 1
+        if self.ideal:
+            return float(self._g_prog[k, row, col])
+        return float(self._read((k, slice(row, row + 1), slice(col, col + 1)))[0, 0])
+
+    def effective_weights(self, row, col, height, width):
+        """Weights seen by one MVM: ``(G+ - G-) / g_step`` (times the compensation factor)."""
+        self._check_window(row, col, height, width)
+        if self.ideal:
+            return self._w[row:row + height, col:col + width].astype(np.int64)
+        g = self._read((slice(None), slice(row, row + height), slice(col, col + width)))
+        return (g[0] - g[1]) / self.g_step * self.compensation_factor()
+
+    # ----------------------------------------------------------------- MVM
+    def mvm(self, x, row, col, height, width, m=1, s=0, lo=0, hi=255):
+        """One analog MVM over a window; returns ``width`` ADC outputs (int64 in ``[lo, hi]``).
+
+        Parameters
+        ----------
+        x : array of uint8, shape (height,)
+            DAC inputs of rows ``row .. row+height-1``.
+        row, col, height, width : int
+            The job window on the array.
+        m, s, lo, hi : int
+            ADC transfer ``clamp((acc*m + 2**(s-1)) >> s, lo, hi)``.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not a uint8 vector of length ``height``, the window is off the array or
+            an ADC parameter is out of range.
+        """
+        x = np.asarray(x)
+        if x.dtype != np.uint8:
+            raise ValueError(f"x must be a uint8 array (8-bit DAC inputs), not {x.dtype}")
+        if x.shape != (height,):
+            raise ValueError(f"x must have shape ({height},) to match the window height, "
+                             f"not {x.shape}")
+        _check_adc(m, s, lo, hi)
+        w = self.effective_weights(row, col, height, width)
+        if self.ideal:
+            return adc_transfer(x.astype(np.int64) @ w, m, s, lo, hi)
+        acc = np.rint(x.astype(np.float64) @ w).astype(np.int64)
+        y = adc_transfer(acc, m, s, -(1 << 40), 1 << 40)
+        err = self.adc_offset + self.adc_noise * self.rng.standard_normal(width)
+        return np.clip(y + np.rint(err).astype(np.int64), lo, hi)

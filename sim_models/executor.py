@@ -1,0 +1,135 @@
+"""Job-level executor: runs ``LayerJob``s over a byte image of the TCDM exactly as the RTL does.
+
+For every job of a ``LayerJob`` (``LayerJob.jobs()`` order): STREAMIN gathers ``height`` bytes
+from ``src_base + src.offsets()`` into the DAC vector, COMPUTE is one ``Crossbar.mvm`` over the
+job's window with the layer's ADC parameters, STREAMOUT stores the two's-complement low byte of
+each of the ``width`` results at ``dst_base + dst.offsets()``. Jobs run strictly in order, so a job
+sees the stores of the previous ones (as in the RTL, which finishes STREAMOUT before the next
+STREAMIN).
+
+This is the oracle the RTL tests reuse. ``build_layer`` / ``extract`` / ``run_layer`` wrap a
+``sim_models.mapping.LayerMapping``; ``run_bottleneck`` runs a ``BottleneckMapping``, with the
+steps the cores run (HYBRID depthwise, residual add) computed by the integer reference kernels.
+"""
+
+import numpy as np
+
+from . import golden
+from .crossbar import Crossbar
+from .mapping import TCDM_BYTES, LayerMapping, SwStep
+
+__all__ = ["execute_job", "execute", "build_layer", "extract", "run_layer", "build_bottleneck",
+           "run_sw_step", "run_bottleneck"]
+
+
+def _offsets(walk):
+    return np.asarray(walk.offsets(), dtype=np.int64)
+
+
+def _check_image(image):
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 1:
+        raise ValueError("the TCDM image must be a 1D np.uint8 array, not "
+                         f"{getattr(image, 'dtype', type(image))} {getattr(image, 'shape', '')}")
+
+
+def execute_job(image, xbar, layer, src_base, dst_base, row0, col0, src_off=None, dst_off=None):
+    """Run one job of ``layer`` at the given bases and window; returns the ADC outputs (int64)."""
+    src_off = _offsets(layer.src) if src_off is None else src_off
+    dst_off = _offsets(layer.dst) if dst_off is None else dst_off
+    x = image[src_base + src_off]
+    y = xbar.mvm(x, row0, col0, layer.height, layer.width,
+                 layer.adc_m, layer.adc_s, layer.adc_lo, layer.adc_hi)
+    image[dst_base + dst_off] = (y & 0xFF).astype(np.uint8)
+    return y
+
+
+def execute(image, xbar, layers):
+    """Run a list of ``LayerJob`` (or one) over ``image`` in place; returns ``image``.
+
+    Raises
+    ------
+    ValueError
+        If the image is not a 1D uint8 array or a layer is invalid for this array / TCDM
+        (``LayerJob.validate``).
+    """
+    _check_image(image)
+    layers = [layers] if not isinstance(layers, (list, tuple)) else layers
+    for layer in layers:
+        layer.validate(rows=xbar.rows, cols=xbar.cols, tcdm_bytes=image.size)
+        src_off, dst_off = _offsets(layer.src), _offsets(layer.dst)
+        for src_base, dst_base, row0, col0 in layer.jobs():
+            execute_job(image, xbar, layer, src_base, dst_base, row0, col0, src_off, dst_off)
+    return image
+
+
+def build_layer(mapping, x, xbar=None, *, image=None, rows=256, cols=256, **xbar_kwargs):
+    """TCDM image with the layer's input stored (pre-padded) and a crossbar holding its weights.
+
+    Parameters
+    ----------
+    mapping : LayerMapping
+    x : array
+        Layer input, logical (unpadded) shape of ``mapping.src``.
+    xbar : Crossbar, optional
+        Programmed in place; a new ``Crossbar(rows, cols, **xbar_kwargs)`` otherwise.
+    image : np.uint8 array, optional
+        Existing TCDM image (512 KiB of zeros by default).
+
+    Returns
+    -------
+    (np.ndarray, Crossbar)
+    """
+    image = np.zeros(TCDM_BYTES, dtype=np.uint8) if image is None else image
+    _check_image(image)
+    xbar = Crossbar(rows, cols, **xbar_kwargs) if xbar is None else xbar
+    mapping.src.write(image, x)
+    mapping.program(xbar)
+    return image, xbar
+
+
+def extract(mapping, image):
+    """The layer's output as stored in ``image`` (HWC, ``uint8`` or ``int8``)."""
+    return mapping.dst.read(image)
+
+
+def run_layer(mapping, x, xbar=None, **kwargs):
+    """``extract(execute(build_layer(mapping, x)))``: the layer's output from the executor."""
+    image, xbar = build_layer(mapping, x, xbar, **kwargs)
+    execute(image, xbar, mapping.jobs)
+    return extract(mapping, image)
+
+
+def build_bottleneck(bm, x, xbar=None, **xbar_kwargs):
+    """TCDM image (input ``x`` stored, padded buffers zeroed) and programmed crossbar."""
+    image = bm.alloc.image()
+    xbar = Crossbar(bm.rows, bm.cols, **xbar_kwargs) if xbar is None else xbar
+    bm.buffers["x"].write(image, x)
+    bm.program(xbar)
+    return image, xbar
+
+
+def run_sw_step(step, image):
+    """Run a step the cores perform (integer kernels on the buffers in ``image``)."""
+    if step.kind == "residual":
+        a, b = (s.read(image) for s in step.srcs)
+        out = golden.residual_add(a, b)
+    elif step.kind == "depthwise":
+        xp = step.srcs[0].read(image, padded=True)
+        out = golden.depthwise(xp, step.weights, *step.adc, stride=step.params.get("stride", 1))
+    else:
+        raise ValueError(f"unknown core step kind {step.kind!r}")
+    step.dst.write(image, out)
+
+
+def run_bottleneck(bm, x, xbar=None, **xbar_kwargs):
+    """Run a ``BottleneckMapping`` on input ``x``; returns ``({'e','d','p','y'}, image, xbar)``."""
+    image, xbar = build_bottleneck(bm, x, xbar, **xbar_kwargs)
+    for step in bm.steps:
+        if isinstance(step, LayerMapping):
+            execute(image, xbar, step.jobs)
+        elif isinstance(step, SwStep):
+            run_sw_step(step, image)
+        else:
+            raise ValueError(f"unknown step {step!r}")
+    out = {k: bm.buffers[k].read(image) for k in ("e", "d", "p", "y")}
+    return out, image, xbar

@@ -1,0 +1,615 @@
+"""Mappings of layers onto the IMA: crossbar placement, TCDM buffers and one ``LayerJob`` per layer.
+
+Every mapping turns ONE layer description (shapes, weights, ADC parameters) into a
+``LayerMapping``: the weight windows to program (``Placement``), the input/output buffers in TCDM
+(``Buffer``) and the ``LayerJob`` list (``sim_models.jobconfig``) that runs the whole layer from
+one configuration each. BRIEF.md section 3:
+
+* **conv KxK** (``map_conv``): virtual im2col. Crossbar rows = ``K*K*C_in`` in order
+  ``(ky, kx, c)``, columns = ``C_out``; one job per output pixel. The input buffer is
+  *pre-padded* in TCDM (``pad`` zero pixels on each side, written by whoever fills it), so a job's
+  source is ``K`` runs of ``K*C_in`` contiguous bytes, one per kernel row.
+* **pointwise** (``map_pointwise``): a 1x1 conv: rows ``C_in``, columns ``C_out``.
+* **fully connected** (``map_fc``): one job over the flattened input.
+* **depthwise KxK** (``map_depthwise``): block-diagonal with ``C_job`` channels per job. A block
+  is ``K*K*C_job`` rows x ``C_job`` columns (row order ``(ky, kx, c)``, weight ``w[c,ky,kx]`` on
+  the column of channel ``c``, zeros elsewhere). Job loop 0 walks the channel groups (source and
+  sink step ``C_job`` bytes, the window steps one block), loops 1 and 2 the output pixels. With
+  ``layout='diagonal'`` group ``g`` sits at ``(row + g*K*K*C_job, col + g*C_job)``; with
+  ``layout='packed'`` the blocks share rows, ``(row, col + g*C_job)``: legal because a job reads
+  only its own columns, and the only way the bottleneck's 192-channel depthwise fits a 256x256
+  array. When ``C`` is not a multiple of ``C_job`` the last, smaller group needs a second
+  ``LayerJob`` (same pixel loops, its own window): a mapping returns a *list* of LayerJobs, run in
+  order.
+* **bottleneck** (``map_bottleneck``): expand / depthwise / project / residual for the SW-free
+  mappings ``HYBRID`` (depthwise on the cores), ``IMA8`` and ``IMA16``; the expand output goes
+  straight into the interior of the depthwise's pre-padded input buffer.
+
+The PCM cost of a mapping is 2 devices per crossbar location used (``Placement.weights.size``,
+padding inside a block included, BRIEF.md section 2).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .jobconfig import JobLoop, LayerJob, Walk3D
+
+__all__ = ["TCDM_BYTES", "Buffer", "TcdmAllocator", "Placement", "LayerMapping", "SwStep",
+           "XbarPacker", "BottleneckMapping", "check_disjoint", "map_conv", "map_pointwise",
+           "map_fc", "map_depthwise", "depthwise_footprint", "depthwise_devices",
+           "map_bottleneck", "conv_out_size"]
+
+#: TCDM size, bytes (BRIEF.md section 1: 512 KiB).
+TCDM_BYTES = 512 * 1024
+
+
+# ====================================================================== TCDM buffers
+@dataclass(frozen=True)
+class Buffer:
+    """A tensor in TCDM. HWC buffers may carry ``pad`` zero pixels around the two spatial dims.
+
+    ``shape`` is the logical (unpadded) shape; ``padded_shape`` the stored one.
+    """
+    name: str
+    addr: int
+    shape: tuple
+    dtype: str = "uint8"
+    pad: int = 0
+
+    @property
+    def padded_shape(self):
+        if self.pad:
+            h, w, c = self.shape
+            return (h + 2 * self.pad, w + 2 * self.pad, c)
+        return tuple(self.shape)
+
+    @property
+    def nbytes(self):
+        return int(np.prod(self.padded_shape))
+
+    @property
+    def interior_addr(self):
+        """Address of element ``[0, 0, 0]`` of the unpadded tensor."""
+        if not self.pad:
+            return self.addr
+        _, wp, c = self.padded_shape
+        return self.addr + (self.pad * wp + self.pad) * c
+
+    @property
+    def row_pitch(self):
+        """Bytes between two consecutive (padded) rows of an HWC buffer."""
+        _, wp, c = self.padded_shape
+        return wp * c
+
+    def write(self, image, array):
+        """Store ``array`` (logical shape) into ``image``, zeros in the padding."""
+        a = np.asarray(array)
+        if a.shape != tuple(self.shape):
+            raise ValueError(f"buffer {self.name} holds shape {tuple(self.shape)}, not {a.shape}")
+        if self.pad:
+            p = self.pad
+            a = np.pad(a, ((p, p), (p, p), (0, 0)))
+        image[self.addr:self.addr + self.nbytes] = a.astype(self.dtype).reshape(-1).view(np.uint8)
+
+    def read(self, image, padded=False):
+        """The tensor (``dtype``) as stored in ``image``; the interior unless ``padded``."""
+        raw = np.asarray(image[self.addr:self.addr + self.nbytes], dtype=np.uint8)
+        a = raw.view(self.dtype).reshape(self.padded_shape).copy()
+        if self.pad and not padded:
+            p = self.pad
+            a = a[p:-p, p:-p, :]
+        return a
+
+
+class TcdmAllocator:
+    """Bump allocator of byte addresses in a TCDM of ``size`` bytes.
+
+    Parameters
+    ----------
+    size : int
+        TCDM bytes (default 512 KiB).
+    align : int
+        Default alignment of every buffer, bytes (a power of two).
+    base : int
+        First free address.
+    """
+
+    def __init__(self, size=TCDM_BYTES, *, align=4, base=0):
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"TCDM size must be a positive integer, not {size!r}")
+        self._check_align(align)
+        self.size, self.align, self.top = size, align, base
+        self.buffers = {}
+
+    @staticmethod
+    def _check_align(align):
+        if not isinstance(align, int) or align < 1 or align & (align - 1):
+            raise ValueError(f"alignment must be a power of two, not {align!r}")
+
+    @property
+    def used(self):
+        return self.top
+
+    def alloc(self, name, shape, dtype="uint8", *, pad=0, align=None):
+        """Reserve a buffer; returns its ``Buffer``.
+
+        Raises
+        ------
+        ValueError
+            If the name is taken or the buffer does not fit in the TCDM.
+        """
+        if name in self.buffers:
+            raise ValueError(f"buffer name {name!r} is already allocated")
+        align = self.align if align is None else align
+        self._check_align(align)
+        addr = -(-self.top // align) * align
+        buf = Buffer(name, addr, tuple(int(n) for n in shape), np.dtype(dtype).name, pad)
+        if addr + buf.nbytes > self.size:
+            raise ValueError(f"buffer {name!r} ({buf.nbytes} bytes at {addr:#x}) does not fit in "
+                             f"the {self.size}-byte TCDM ({self.size - addr} bytes left)")
+        self.top = addr + buf.nbytes
+        self.buffers[name] = buf
+        return buf
+
+    def image(self):
+        """A zeroed TCDM byte image."""
+        return np.zeros(self.size, dtype=np.uint8)
+
+
+# ====================================================================== crossbar placement
+@dataclass(frozen=True)
+class Placement:
+    """A window of integer weights to program with its top-left corner at ``(row, col)``."""
+    row: int
+    col: int
+    weights: np.ndarray
+    name: str = ""
+
+    @property
+    def height(self):
+        return self.weights.shape[0]
+
+    @property
+    def width(self):
+        return self.weights.shape[1]
+
+    @property
+    def devices(self):
+        return 2 * self.weights.size
+
+    def overlaps(self, other):
+        return (self.row < other.row + other.height and other.row < self.row + self.height and
+                self.col < other.col + other.width and other.col < self.col + self.width)
+
+
+def check_disjoint(placements, rows, cols):
+    """Raise ``ValueError`` when a placement is off the array or two placements overlap."""
+    for p in placements:
+        if p.row < 0 or p.col < 0 or p.row + p.height > rows or p.col + p.width > cols:
+            raise ValueError(f"{p.name or 'placement'} (rows {p.row}..{p.row + p.height - 1}, cols "
+                             f"{p.col}..{p.col + p.width - 1}) does not fit the {rows}x{cols} array")
+    for i, a in enumerate(placements):
+        for b in placements[i + 1:]:
+            if a.overlaps(b):
+                raise ValueError(f"{a.name or 'placement'} at ({a.row}, {a.col}) {a.height}x{a.width} "
+                                 f"overlaps {b.name or 'placement'} at ({b.row}, {b.col}) "
+                                 f"{b.height}x{b.width}")
+
+
+class XbarPacker:
+    """Places rectangular layer footprints at disjoint windows of a ``rows`` x ``cols`` array.
+
+    ``place`` takes an explicit position or finds the first free one (candidate corners: the
+    origin and the right/bottom edges of what is already placed, scanned row-major).
+    """
+
+    def __init__(self, rows=256, cols=256):
+        self.rows, self.cols = rows, cols
+        self.regions = []      # Placement-like rectangles (weights = empty marker array)
+
+    def _rect(self, name, row, col, height, width):
+        return Placement(row, col, np.empty((height, width), dtype=np.int8), name)
+
+    def _fits(self, rect):
+        return (rect.row + rect.height <= self.rows and rect.col + rect.width <= self.cols and
+                not any(rect.overlaps(r) for r in self.regions))
+
+    def place(self, name, height, width, row=None, col=None):
+        """Reserve a ``height`` x ``width`` window; returns ``(row, col)``.
+
+        Raises
+        ------
+        ValueError
+            If the window does not fit (explicit position: names the overlap).
+        """
+        if row is not None or col is not None:
+            rect = self._rect(name, row or 0, col or 0, height, width)
+            check_disjoint(self.regions + [rect], self.rows, self.cols)
+            self.regions.append(rect)
+            return rect.row, rect.col
+        rs = sorted({0} | {r.row + r.height for r in self.regions})
+        cs = sorted({0} | {r.col + r.width for r in self.regions})
+        for r in rs:
+            for c in cs:
+                rect = self._rect(name, r, c, height, width)
+                if self._fits(rect):
+                    self.regions.append(rect)
+                    return r, c
+        used = sum(x.height * x.width for x in self.regions)
+        raise ValueError(f"layer {name!r} ({height}x{width} crossbar window) does not fit the "
+                         f"{self.rows}x{self.cols} array next to "
+                         f"{[x.name for x in self.regions]} ({used} locations used)")
+
+
+# ====================================================================== layer mappings
+@dataclass
+class LayerMapping:
+    """Everything one IMA layer needs: weight placements, buffers, LayerJobs.
+
+    Attributes
+    ----------
+    jobs : list of LayerJob
+        Run in order (depthwise with a remainder group has two).
+    placements : list of Placement
+        Windows to program before the first job.
+    src, dst : Buffer
+        Input (pre-padded for KxK) and output buffers.
+    """
+    name: str
+    kind: str
+    jobs: list
+    placements: list
+    src: Buffer
+    dst: Buffer
+    adc: tuple
+    params: dict = field(default_factory=dict)
+
+    @property
+    def weights_used(self):
+        """Crossbar locations used (block padding included)."""
+        return sum(p.weights.size for p in self.placements)
+
+    @property
+    def devices(self):
+        """PCM devices: two per crossbar location."""
+        return 2 * self.weights_used
+
+    @property
+    def footprint(self):
+        """Bounding window ``(row, col, height, width)`` of the placements."""
+        r0 = min(p.row for p in self.placements)
+        c0 = min(p.col for p in self.placements)
+        r1 = max(p.row + p.height for p in self.placements)
+        c1 = max(p.col + p.width for p in self.placements)
+        return r0, c0, r1 - r0, c1 - c0
+
+    @property
+    def num_jobs(self):
+        return sum(j.num_jobs for j in self.jobs)
+
+    def program(self, xbar):
+        """Program every placement into ``xbar`` (anything with ``program(row, col, w)``)."""
+        for p in self.placements:
+            xbar.program(p.row, p.col, p.weights)
+
+    def validate(self, rows, cols, tcdm_bytes=TCDM_BYTES):
+        """Validate every LayerJob against the array and the TCDM; check placements disjoint."""
+        check_disjoint(self.placements, rows, cols)
+        for j in self.jobs:
+            j.validate(rows=rows, cols=cols, tcdm_bytes=tcdm_bytes)
+        return self
+
+
+def conv_out_size(n, k, stride, pad):
+    """Output size of a KxK window over ``n`` inputs with ``pad`` on each side."""
+    if n + 2 * pad < k:
+        raise ValueError(f"input size {n} + 2*pad {pad} is smaller than the kernel {k}")
+    return (n + 2 * pad - k) // stride + 1
+
+
+def _check_adc(adc):
+    if len(adc) != 4:
+        raise ValueError(f"adc must be (m, s, lo, hi), not {adc!r}")
+    return tuple(int(v) for v in adc)
+
+
+def _check_weights(w, ndim, name):
+    w = np.asarray(w)
+    if w.ndim != ndim or not np.issubdtype(w.dtype, np.integer):
+        raise ValueError(f"{name} weights must be a {ndim}D integer array, not {w.dtype} {w.shape}")
+    if w.size and (w.min() < -7 or w.max() > 7):
+        raise ValueError(f"{name} weights must lie in [-7, 7] (-8 excluded), "
+                         f"found {int(w.min())}..{int(w.max())}")
+    return w.astype(np.int8)
+
+
+def _check_stride(stride):
+    if stride not in (1, 2):
+        raise ValueError(f"stride must be 1 or 2, not {stride!r}")
+
+
+def _io_buffers(name, alloc, src, dst, in_shape, pad, out_shape, lo):
+    alloc = TcdmAllocator() if alloc is None else alloc
+    if src is None:
+        src = alloc.alloc(f"{name}.in", in_shape, "uint8", pad=pad)
+    elif tuple(src.shape) != tuple(in_shape) or src.pad != pad:
+        raise ValueError(f"source buffer {src.name} is {src.shape} pad {src.pad}, the layer needs "
+                         f"{tuple(in_shape)} pad {pad}")
+    dtype = "uint8" if lo >= 0 else "int8"
+    if dst is None:
+        dst = alloc.alloc(f"{name}.out", out_shape, dtype)
+    elif tuple(dst.shape) != tuple(out_shape):
+        raise ValueError(f"destination buffer {dst.name} is {dst.shape}, the layer writes "
+                         f"{tuple(out_shape)}")
+    return src, dst
+
+
+def _walk(len0, len1=1, stride1=0, len2=1, stride2=0):
+    return Walk3D(len0, len1, stride1 if len1 > 1 else 0, len2, stride2 if len2 > 1 else 0)
+
+
+def map_conv(x_shape, w, adc, *, stride=1, pad=0, row=0, col=0, alloc=None, src=None, dst=None,
+             name="conv"):
+    """Map a KxK convolution (virtual im2col), one job per output pixel.
+
+    Parameters
+    ----------
+    x_shape : (H, W, C_in)
+        Unpadded input shape; the input buffer holds it with ``pad`` zero pixels around.
+    w : int array [C_out, K, K, C_in]
+    adc : (m, s, lo, hi)
+    stride : 1 or 2
+    pad : int
+        Zero padding on each side, stored in TCDM.
+    row, col : int
+        Top-left corner of the ``K*K*C_in`` x ``C_out`` window on the crossbar.
+    alloc : TcdmAllocator, optional
+        Where new buffers go (a fresh 512 KiB one by default).
+    src, dst : Buffer, optional
+        Existing buffers (``dst`` may be padded: the layer writes its interior).
+
+    Returns
+    -------
+    LayerMapping
+    """
+    w = _check_weights(w, 4, name)
+    adc = _check_adc(adc)
+    _check_stride(stride)
+    h, wd, cin = (int(n) for n in x_shape)
+    cout, k, k2, wcin = w.shape
+    if k != k2 or wcin != cin:
+        raise ValueError(f"{name}: weights {w.shape} do not match a KxK kernel over {cin} channels")
+    ho, wo = conv_out_size(h, k, stride, pad), conv_out_size(wd, k, stride, pad)
+    src, dst = _io_buffers(name, alloc, src, dst, (h, wd, cin), pad, (ho, wo, cout), adc[2])
+    in_pitch = src.row_pitch
+    out_pitch = dst.row_pitch if len(dst.shape) == 3 else wo * cout
+    job = LayerJob(src_addr=src.addr, dst_addr=dst.interior_addr,
+                   src=_walk(k * cin, k, in_pitch), dst=_walk(cout),
+                   row=row, col=col, height=k * k * cin, width=cout,
+                   adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3],
+                   loops=(JobLoop(wo, stride * cin, cout), JobLoop(ho, stride * in_pitch, out_pitch),
+                          JobLoop()))
+    weights = w.transpose(1, 2, 3, 0).reshape(k * k * cin, cout)   # rows (ky, kx, c), cols c_out
+    return LayerMapping(name, "conv", [job], [Placement(row, col, weights, name)], src, dst, adc,
+                        {"k": k, "stride": stride, "pad": pad, "out_shape": (ho, wo, cout)})
+
+
+def map_pointwise(x_shape, w, adc, *, stride=1, row=0, col=0, alloc=None, src=None, dst=None,
+                  name="pw"):
+    """Map a pointwise (1x1) layer: rows ``C_in``, columns ``C_out``; ``w`` is ``[C_out, C_in]``."""
+    w = _check_weights(w, 2, name)
+    m = map_conv(x_shape, w[:, None, None, :], adc, stride=stride, pad=0, row=row, col=col,
+                 alloc=alloc, src=src, dst=dst, name=name)
+    m.kind = "pointwise"
+    return m
+
+
+def map_fc(x_shape, w, adc, *, row=0, col=0, alloc=None, src=None, dst=None, name="fc"):
+    """Map a fully connected layer on the flattened input: one job, ``w`` is ``[C_out, C_in]``."""
+    w = _check_weights(w, 2, name)
+    adc = _check_adc(adc)
+    x_shape = tuple(int(n) for n in np.atleast_1d(x_shape))
+    cin = int(np.prod(x_shape))
+    cout = w.shape[0]
+    if w.shape[1] != cin:
+        raise ValueError(f"{name}: weights {w.shape} do not match {cin} inputs")
+    alloc = TcdmAllocator() if alloc is None else alloc
+    src = alloc.alloc(f"{name}.in", x_shape) if src is None else src
+    if src.nbytes != cin:
+        raise ValueError(f"source buffer {src.name} holds {src.nbytes} bytes, the layer reads {cin}")
+    dst = alloc.alloc(f"{name}.out", (cout,), "uint8" if adc[2] >= 0 else "int8") \
+        if dst is None else dst
+    job = LayerJob(src_addr=src.addr, dst_addr=dst.interior_addr, src=_walk(cin), dst=_walk(cout),
+                   row=row, col=col, height=cin, width=cout,
+                   adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3])
+    return LayerMapping(name, "fc", [job], [Placement(row, col, w.T.copy(), name)], src, dst, adc,
+                        {"out_shape": (cout,)})
+
+
+def _groups(c, c_job):
+    """``[(c0, size), ...]``: full ``c_job`` groups then the remainder."""
+    return [(c0, min(c_job, c - c0)) for c0 in range(0, c, c_job)]
+
+
+def depthwise_footprint(c, k=3, c_job=8, layout="diagonal"):
+    """``(height, width)`` of the crossbar window a depthwise layer occupies."""
+    cj = min(c_job, c)
+    if layout == "diagonal":
+        return k * k * c, c
+    if layout == "packed":
+        return k * k * cj, c
+    raise ValueError(f"layout must be 'diagonal' or 'packed', not {layout!r}")
+
+
+def depthwise_devices(c, k=3, c_job=8):
+    """PCM devices of a block-diagonal depthwise: ``2 * sum(K^2 * size^2)`` over the groups.
+
+    Equals ``2 * K^2 * C * C_job`` (BRIEF.md ``N_xbar``) when ``C_job`` divides ``C``.
+    """
+    return 2 * sum(k * k * n * n for _, n in _groups(c, c_job))
+
+
+def _dw_block(w, c0, n):
+    """Block of channels ``c0 .. c0+n-1``: ``[(ky, kx, i), i] = w[c0+i, ky, kx]``."""
+    k = w.shape[1]
+    blk = np.zeros((k, k, n, n), dtype=np.int8)
+    idx = np.arange(n)
+    blk[:, :, idx, idx] = w[c0:c0 + n].transpose(1, 2, 0)
+    return blk.reshape(k * k * n, n)
+
+
+def map_depthwise(x_shape, w, adc, *, c_job=8, stride=1, pad=1, layout="diagonal", row=0, col=0,
+                  alloc=None, src=None, dst=None, name="dw"):
+    """Map a KxK depthwise layer block-diagonally, ``c_job`` channels per job.
+
+    Job loop 0 = channel groups, loop 1 = output columns, loop 2 = output rows. When ``C`` is not
+    a multiple of ``c_job`` the returned mapping holds two LayerJobs (full groups, remainder).
+
+    Parameters
+    ----------
+    x_shape : (H, W, C)
+    w : int array [C, K, K]
+    c_job : int
+        Channels per job (8 = IMA8, 16 = IMA16).
+    layout : 'diagonal' or 'packed'
+        Blocks on the diagonal, or side by side on the same rows (see the module docstring).
+    """
+    w = _check_weights(w, 3, name)
+    adc = _check_adc(adc)
+    _check_stride(stride)
+    if not isinstance(c_job, int) or c_job < 1:
+        raise ValueError(f"c_job must be a positive integer, not {c_job!r}")
+    h, wd, c = (int(n) for n in x_shape)
+    if w.shape[0] != c or w.shape[1] != w.shape[2]:
+        raise ValueError(f"{name}: weights {w.shape} do not match a KxK depthwise over {c} channels")
+    depthwise_footprint(c, w.shape[1], c_job, layout)   # validates layout
+    k = w.shape[1]
+    ho, wo = conv_out_size(h, k, stride, pad), conv_out_size(wd, k, stride, pad)
+    src, dst = _io_buffers(name, alloc, src, dst, (h, wd, c), pad, (ho, wo, c), adc[2])
+    groups = _groups(c, c_job)
+    diag = layout == "diagonal"
+    placements = [Placement(row + (c0 * k * k if diag else 0), col + c0, _dw_block(w, c0, n),
+                            f"{name}[{c0}:{c0 + n}]") for c0, n in groups]
+    runs = [groups[:c // c_job], groups[c // c_job:]]      # full groups, remainder
+    jobs = []
+    for run in runs:
+        if not run:
+            continue
+        (c0, n), p = run[0], placements[groups.index(run[0])]
+        jobs.append(LayerJob(
+            src_addr=src.addr + c0, dst_addr=dst.interior_addr + c0,
+            src=_walk(n, k, c, k, src.row_pitch), dst=_walk(n),
+            row=p.row, col=p.col, height=k * k * n, width=n,
+            adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3],
+            loops=(JobLoop(len(run), n, n, k * k * n if diag else 0, n),
+                   JobLoop(wo, stride * c, c),
+                   JobLoop(ho, stride * src.row_pitch, dst.row_pitch))))
+    return LayerMapping(name, "depthwise", jobs, placements, src, dst, adc,
+                        {"k": k, "stride": stride, "pad": pad, "c_job": c_job, "layout": layout,
+                         "out_shape": (ho, wo, c)})
+
+
+# ====================================================================== bottleneck
+@dataclass
+class SwStep:
+    """A step the cores run (HYBRID depthwise, residual add): inputs, output, parameters."""
+    name: str
+    kind: str            # 'depthwise' or 'residual'
+    srcs: list
+    dst: Buffer
+    weights: np.ndarray = None
+    adc: tuple = None
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class BottleneckMapping:
+    """The four steps of a MobileNetV2 bottleneck, in order, and their buffers.
+
+    ``steps`` holds ``LayerMapping`` (IMA) and ``SwStep`` (cores) objects; ``buffers`` names
+    ``x, e`` (expand out = padded depthwise in), ``d, p, y``.
+    """
+    mapping: str
+    steps: list
+    buffers: dict
+    rows: int
+    cols: int
+    alloc: TcdmAllocator
+
+    @property
+    def ima_layers(self):
+        return [s for s in self.steps if isinstance(s, LayerMapping)]
+
+    @property
+    def weights_used(self):
+        return sum(m.weights_used for m in self.ima_layers)
+
+    @property
+    def devices(self):
+        """PCM devices of all IMA layers (two per crossbar location)."""
+        return 2 * self.weights_used
+
+    @property
+    def utilisation(self):
+        """Fraction of the array's locations holding a weight of this block."""
+        return self.weights_used / (self.rows * self.cols)
+
+    def program(self, xbar):
+        for m in self.ima_layers:
+            m.program(xbar)
+
+
+MAPPINGS = {"HYBRID": None, "IMA8": 8, "IMA16": 16}
+
+
+def map_bottleneck(x_shape, w_exp, w_dw, w_proj, adc_exp, adc_dw, adc_proj, *, mapping="HYBRID",
+                   rows=256, cols=256, alloc=None, dw_layout="packed"):
+    """Map a stride-1 MobileNetV2 bottleneck (expand, depthwise 3x3 pad 1, project, residual).
+
+    Parameters
+    ----------
+    x_shape : (H, W, C)
+    w_exp : [tC, C]; w_dw : [tC, 3, 3]; w_proj : [C, tC]
+    adc_exp, adc_dw, adc_proj : (m, s, lo, hi) per layer
+    mapping : 'HYBRID', 'IMA8' or 'IMA16'
+        HYBRID runs the depthwise on the cores (a ``SwStep``).
+    rows, cols : int
+        Crossbar size; the layers are packed first-fit (``XbarPacker``), ValueError if they do
+        not fit.
+    dw_layout : 'packed' or 'diagonal'
+
+    Returns
+    -------
+    BottleneckMapping
+    """
+    if mapping not in MAPPINGS:
+        raise ValueError(f"mapping must be one of {sorted(MAPPINGS)}, not {mapping!r}")
+    h, wd, c = (int(n) for n in x_shape)
+    tc = np.shape(w_exp)[0]
+    alloc = TcdmAllocator() if alloc is None else alloc
+    bufs = {"x": alloc.alloc("x", (h, wd, c)),
+            "e": alloc.alloc("e", (h, wd, tc), pad=1),
+            "d": alloc.alloc("d", (h, wd, tc)),
+            "p": alloc.alloc("p", (h, wd, c), "int8"),
+            "y": alloc.alloc("y", (h, wd, c))}
+    packer = XbarPacker(rows, cols)
+    r, cc = packer.place("expand", c, tc)
+    expand = map_pointwise((h, wd, c), w_exp, adc_exp, row=r, col=cc, src=bufs["x"],
+                           dst=bufs["e"], name="expand")
+    r, cc = packer.place("project", tc, c)
+    project = map_pointwise((h, wd, tc), w_proj, adc_proj, row=r, col=cc, src=bufs["d"],
+                            dst=bufs["p"], name="project")
+    c_job = MAPPINGS[mapping]
+    if c_job is None:
+        dw = SwStep("depthwise", "depthwise", [bufs["e"]], bufs["d"], np.asarray(w_dw), adc_dw,
+                    {"k": 3, "stride": 1, "pad": 1})
+    else:
+        fh, fw = depthwise_footprint(tc, 3, c_job, dw_layout)
+        r, cc = packer.place("depthwise", fh, fw)
+        dw = map_depthwise((h, wd, tc), w_dw, adc_dw, c_job=c_job, layout=dw_layout, row=r, col=cc,
+                           src=bufs["e"], dst=bufs["d"], name="depthwise")
+    res = SwStep("residual", "residual", [bufs["x"], bufs["p"]], bufs["y"])
+    bm = BottleneckMapping(mapping, [expand, dw, project, res], bufs, rows, cols, alloc)
+    check_disjoint([p for m in bm.ima_layers for p in m.placements], rows, cols)
+    return bm
