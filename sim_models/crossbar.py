@@ -317,6 +317,25 @@ class Crossbar:
             return float(self._g_prog[k, row, col])
         return float(self._read((k, slice(row, row + 1), slice(col, col + 1)))[0, 0])
 
+    def conductance_map(self, which="+", *, read_noise=True):
+        """All ``rows`` x ``cols`` conductances (uS) of one device side at ``t_inference``.
+
+        ``read_noise=False`` gives the drifted conductance without the 1/f term (ideal: target).
+        """
+        if which not in ("+", "-"):
+            raise ValueError(f"which must be '+' or '-', not {which!r}")
+        k = 0 if which == "+" else 1
+        if self.ideal:
+            return self._g_prog[k].copy()
+        sl = (k, slice(None), slice(None))
+        return self._read(sl) if read_noise else self._drifted(sl)
+
+    def drift_exponent_map(self, which="+"):
+        """The sampled drift exponents ``nu`` of one device side (zeros in ideal mode)."""
+        if which not in ("+", "-"):
+            raise ValueError(f"which must be '+' or '-', not {which!r}")
+        return self._nu[0 if which == "+" else 1].copy()
+
     def effective_weights(self, row, col, height, width):
         """Weights seen by one MVM: ``(G+ - G-) / g_step`` (times the compensation factor)."""
         self._check_window(row, col, height, width)

@@ -1,0 +1,118 @@
+"""Analytic cycle model of the IMA running ``LayerJob``s (no contention).
+
+The streamer moves data in *chunks*: for every contiguous run of ``len0`` bytes of a walk (the
+innermost level) it needs ``words`` = the number of 32-bit aligned words the run touches, and issues
+them ``ports`` words at a time, one chunk per cycle without bank contention. Hence, per job::
+
+    STREAMIN  = sum over source runs ceil(words(run) / ports) + streamin_overhead
+    COMPUTE   = ceil(mvm_ns * clock)                  (18 cycles at 70 ns, 250 MHz)
+    STREAMOUT = sum over sink runs   ceil(words(run) / ports) + streamout_overhead
+    job       = STREAMIN + COMPUTE + STREAMOUT + job_overhead          (phases do not overlap)
+    layer     = sum over jobs + layer_overhead                         (per LayerJob)
+
+The overheads are parameters, placeholders until calibrated on the RTL. With zero overheads the
+paper's sanity check (BRIEF.md section 5: 3x3 conv, 32 -> 64 channels: 72 input words, 18 compute
+cycles, 16 output words at 1/1 ports) gives 106 cycles per job.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .crossbar import latency_cycles
+
+__all__ = ["PerfParams", "LayerPerf", "words_touched", "walk_run_bases", "job_phase_cycles",
+           "layer_cycles", "mapping_cycles"]
+
+
+@dataclass(frozen=True)
+class PerfParams:
+    """Parameters of the cycle model (ports = N load = N store ports)."""
+    ports: int = 4
+    streamin_overhead: int = 0
+    streamout_overhead: int = 0
+    job_overhead: int = 0
+    layer_overhead: int = 0
+    clock_hz: float = 250e6
+    mvm_ns: float = 70.0
+
+    def validate(self):
+        if not isinstance(self.ports, int) or not 1 <= self.ports <= 16:
+            raise ValueError(f"ports must be an integer in 1..16, not {self.ports!r}")
+        for name in ("streamin_overhead", "streamout_overhead", "job_overhead", "layer_overhead"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name} must be a non-negative integer, not {v!r}")
+        return self
+
+
+@dataclass(frozen=True)
+class LayerPerf:
+    """Cycle totals of one LayerJob (sums over its jobs) and the layer total."""
+    jobs: int
+    streamin: int
+    compute: int
+    streamout: int
+    overhead: int
+    total: int
+
+    @property
+    def per_job(self):
+        return self.total / self.jobs
+
+    def __add__(self, other):
+        return LayerPerf(*(a + b for a, b in zip(self._tuple(), other._tuple())))
+
+    def _tuple(self):
+        return (self.jobs, self.streamin, self.compute, self.streamout, self.overhead, self.total)
+
+
+def words_touched(addr, length):
+    """32-bit aligned words touched by ``length`` bytes from ``addr`` (numpy-broadcast)."""
+    addr = np.asarray(addr, dtype=np.int64)
+    return (addr + length - 1) // 4 - addr // 4 + 1
+
+
+def walk_run_bases(walk):
+    """Start offsets of the ``len1 * len2`` contiguous runs of a Walk3D."""
+    i2, i1 = np.meshgrid(np.arange(walk.len2), np.arange(walk.len1), indexing="ij")
+    return (i2 * walk.stride2 + i1 * walk.stride1).reshape(-1).astype(np.int64)
+
+
+def _walk_cycles(bases, walk, ports):
+    """Chunk cycles of the walk for every job base in ``bases`` (array, one value per job)."""
+    runs = bases[:, None] + walk_run_bases(walk)[None, :]
+    return (-(-words_touched(runs, walk.len0) // ports)).sum(axis=1)
+
+
+def job_phase_cycles(layer, params=PerfParams()):
+    """Per-job ``(streamin, compute, streamout)`` cycle arrays for a LayerJob (overheads included)."""
+    params.validate()
+    jobs = np.array(list(layer.jobs()), dtype=np.int64).reshape(-1, 4)
+    sin = _walk_cycles(jobs[:, 0], layer.src, params.ports) + params.streamin_overhead
+    sout = _walk_cycles(jobs[:, 1], layer.dst, params.ports) + params.streamout_overhead
+    comp = np.full(len(jobs), latency_cycles(params.clock_hz, params.mvm_ns), dtype=np.int64)
+    return sin, comp, sout
+
+
+def layer_cycles(layer, params=PerfParams(), **overrides):
+    """Cycle totals of a LayerJob; keyword overrides replace fields of ``params``.
+
+    Example: ``layer_cycles(job, ports=1)``.
+    """
+    if overrides:
+        params = PerfParams(**{**params.__dict__, **overrides})
+    sin, comp, sout = job_phase_cycles(layer, params)
+    n = len(sin)
+    ovh = n * params.job_overhead + params.layer_overhead
+    s_in, s_c, s_out = int(sin.sum()), int(comp.sum()), int(sout.sum())
+    return LayerPerf(n, s_in, s_c, s_out, ovh, s_in + s_c + s_out + ovh)
+
+
+def mapping_cycles(mapping, params=PerfParams(), **overrides):
+    """Sum of ``layer_cycles`` over the LayerJobs of a ``LayerMapping`` (one configuration each)."""
+    total = None
+    for job in mapping.jobs:
+        p = layer_cycles(job, params, **overrides)
+        total = p if total is None else total + p
+    return total
