@@ -1,0 +1,160 @@
+"""Tests of sim_models.mapping: LayerJob shapes, allocator, packing, device counts, area ratios.
+
+Seeded: the seed is printed and replayable with ``IMA_SEED=<n>``.
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+from sim_models import golden as g
+from sim_models import mapping as mp
+
+SEED = int(os.environ.get("IMA_SEED", "20240611"))
+
+
+@pytest.fixture
+def rng():
+    print(f"IMA_SEED={SEED}")
+    return np.random.default_rng(SEED)
+
+
+ADC = (1, 0, 0, 255)
+
+
+def _bottleneck(mapping, rng, c=32, t=6, rows=256, cols=256, hw=16):
+    w_exp = g.random_weights(rng, (t * c, c))
+    w_dw = g.random_weights(rng, (t * c, 3, 3))
+    w_proj = g.random_weights(rng, (c, t * c))
+    return mp.map_bottleneck((hw, hw, c), w_exp, w_dw, w_proj, ADC, ADC, (1, 0, -128, 127),
+                             mapping=mapping, rows=rows, cols=cols)
+
+
+# --------------------------------------------------------------------- LayerJobs
+def test_conv_layerjob_matches_paper_job(rng):
+    w = g.random_weights(rng, (64, 3, 3, 32))
+    m = mp.map_conv((16, 16, 32), w, ADC, pad=1)
+    (job,) = m.jobs
+    assert (job.height, job.width, job.num_jobs) == (288, 64, 256)
+    assert job.src.len0 == 96 and job.src.len1 == 3 and job.src.stride1 == 18 * 32
+    assert job.loops[0].count == 16 and job.loops[0].src_stride == 32
+    assert job.loops[1].src_stride == 18 * 32 and job.loops[1].dst_stride == 16 * 64
+    assert m.src.padded_shape == (18, 18, 32)
+    m.validate(512, 256)
+    # crossbar row (ky, kx, c) holds w[co, ky, kx, c]
+    assert m.placements[0].weights[(1 * 3 + 2) * 32 + 5, 7] == w[7, 1, 2, 5]
+
+
+def test_depthwise_remainder_gives_two_layerjobs(rng):
+    w = g.random_weights(rng, (21, 3, 3))
+    m = mp.map_depthwise((5, 6, 21), w, ADC, c_job=8, stride=2)
+    assert [j.num_jobs for j in m.jobs] == [2 * 3 * 3, 3 * 3]
+    assert [j.width for j in m.jobs] == [8, 5]
+    assert [j.height for j in m.jobs] == [72, 45]
+    assert m.jobs[1].row == 2 * 72 and m.jobs[1].col == 16
+    assert m.weights_used == 2 * 72 * 8 + 45 * 5
+    assert m.devices == mp.depthwise_devices(21, 3, 8)
+    m.validate(256, 256)
+    blk = m.placements[0].weights
+    assert blk[(2 * 3 + 1) * 8 + 3, 3] == w[3, 2, 1] and blk[(2 * 3 + 1) * 8 + 3, 4] == 0
+
+
+def test_depthwise_layouts(rng):
+    w = g.random_weights(rng, (32, 3, 3))
+    diag = mp.map_depthwise((4, 4, 32), w, ADC, c_job=16)
+    packed = mp.map_depthwise((4, 4, 32), w, ADC, c_job=16, layout="packed")
+    assert diag.footprint == (0, 0, 288, 32) and diag.jobs[0].loops[0].row_stride == 144
+    assert packed.footprint == (0, 0, 144, 32) and packed.jobs[0].loops[0].row_stride == 0
+    assert diag.devices == packed.devices == 2 * 9 * 32 * 16
+    with pytest.raises(ValueError, match="layout"):
+        mp.map_depthwise((4, 4, 32), w, ADC, layout="spiral")
+
+
+def test_fc_is_one_job(rng):
+    w = g.random_weights(rng, (10, 2 * 3 * 4))
+    m = mp.map_fc((2, 3, 4), w, ADC)
+    assert m.num_jobs == 1 and m.jobs[0].height == 24 and m.jobs[0].width == 10
+
+
+# --------------------------------------------------------------------- errors
+def test_mapping_errors(rng):
+    w = g.random_weights(rng, (4, 3, 3, 2))
+    with pytest.raises(ValueError, match="-8 excluded"):
+        mp.map_conv((4, 4, 2), np.full((4, 3, 3, 2), -8, np.int8), ADC)
+    with pytest.raises(ValueError, match="stride"):
+        mp.map_conv((4, 4, 2), w, ADC, stride=3)
+    with pytest.raises(ValueError, match="do not match"):
+        mp.map_conv((4, 4, 3), w, ADC)
+    with pytest.raises(ValueError, match="does not fit in the 524288-byte TCDM"):
+        mp.map_conv((400, 400, 2), w, ADC)          # 320 KB in + 640 KB out
+    with pytest.raises(ValueError, match="mapping"):
+        _bottleneck("IMA4", rng)
+
+
+def test_allocator(rng):
+    a = mp.TcdmAllocator(1024, align=16)
+    b1 = a.alloc("a", (3,))
+    b2 = a.alloc("b", (2, 2, 1), pad=1)
+    assert (b1.addr, b2.addr, b2.nbytes, b2.interior_addr) == (0, 16, 16, 16 + 5)
+    assert a.alloc("c", (5,), align=64).addr == 64
+    with pytest.raises(ValueError, match="already"):
+        a.alloc("a", (1,))
+    with pytest.raises(ValueError, match="does not fit"):
+        a.alloc("big", (1000,))
+    with pytest.raises(ValueError, match="power of two"):
+        mp.TcdmAllocator(align=3)
+    img = a.image()
+    x = rng.integers(0, 256, (2, 2, 1), dtype=np.uint8)
+    b2.write(img, x)
+    assert (b2.read(img) == x).all() and b2.read(img, padded=True)[0].sum() == 0
+
+
+# --------------------------------------------------------------------- packing
+def test_packer_first_fit_and_errors():
+    p = mp.XbarPacker(256, 256)
+    assert p.place("expand", 32, 192) == (0, 0)
+    assert p.place("project", 192, 32) == (0, 192)
+    assert p.place("dw", 144, 192) == (32, 0)
+    with pytest.raises(ValueError, match="does not fit the 256x256 array"):
+        p.place("more", 100, 100)
+    with pytest.raises(ValueError, match="overlaps"):
+        p.place("explicit", 4, 4, row=0, col=0)
+
+
+def test_bottleneck_does_not_fit_small_array(rng):
+    with pytest.raises(ValueError, match="does not fit"):
+        _bottleneck("IMA16", rng, rows=128, cols=256)
+
+
+def test_check_disjoint():
+    a = mp.Placement(0, 0, np.zeros((4, 4), np.int8), "a")
+    b = mp.Placement(3, 3, np.zeros((4, 4), np.int8), "b")
+    with pytest.raises(ValueError, match="a at .* overlaps b"):
+        mp.check_disjoint([a, b], 8, 8)
+    with pytest.raises(ValueError, match="does not fit the 6x6"):
+        mp.check_disjoint([b], 6, 6)
+
+
+# --------------------------------------------------------------------- device counts
+def test_area_ratios_of_brief_section_4(rng):
+    """PCM devices IMA16 / HYBRID = 1 + 72/C = 3.25, IMA8 / HYBRID = 1 + 36/C = 2.125 at C=32, t=6."""
+    dev = {k: _bottleneck(k, rng).devices for k in ("HYBRID", "IMA8", "IMA16")}
+    assert dev == {"HYBRID": 2 * 2 * 32 * 192, "IMA8": 2 * (2 * 32 * 192 + 9 * 192 * 8),
+                   "IMA16": 2 * (2 * 32 * 192 + 9 * 192 * 16)}
+    assert dev["IMA16"] / dev["HYBRID"] == 3.25
+    assert dev["IMA8"] / dev["HYBRID"] == 2.125
+    assert dev["IMA16"] / dev["HYBRID"] == 1 + 72 / 32
+
+
+def test_device_count_table(rng):
+    conv = mp.map_conv((16, 16, 32), g.random_weights(rng, (64, 3, 3, 32)), ADC, pad=1)
+    pw = mp.map_pointwise((16, 16, 32), g.random_weights(rng, (192, 32)), ADC)
+    w_dw = g.random_weights(rng, (192, 3, 3))
+    dw8 = mp.map_depthwise((16, 16, 192), w_dw, ADC, c_job=8, layout="packed")
+    dw16 = mp.map_depthwise((16, 16, 192), w_dw, ADC, c_job=16, layout="packed")
+    table = {"conv": conv.devices, "pw": pw.devices, "dw8": dw8.devices, "dw16": dw16.devices}
+    assert table == {"conv": 36864, "pw": 12288, "dw8": 27648, "dw16": 55296}
+    assert dw8.devices == 2 * 9 * 192 * 8                 # N_xbar = K^2 C C_job, 2 devices each
+    bm = _bottleneck("HYBRID", rng)
+    assert bm.utilisation == pytest.approx(2 * 32 * 192 / 256 ** 2)
