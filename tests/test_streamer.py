@@ -271,18 +271,24 @@ def test_abort(seed, cls, ports):
             await resp.cycle(ctx)
             await ctx.tick()
             ctx.set(dut.start, 0)
-            for _ in range(rng.randint(1, 5)):
+            for i in range(rng.randint(1, 5), -1, -1):
+                resp.stall_p = 0.3 if i else 0.0   # the cycle before abort grants everything
                 await resp.cycle(ctx)
                 await ctx.tick()
             assert ctx.get(dut.busy)
             ctx.set(dut.abort, 1)
+            resp.stall_p = 0.0                  # grant all: responses are in flight at abort
             assert await resp.cycle(ctx, abort=True) == 0
+            frozen = ctx.get(dut.dac) if cls is Source else None
             await ctx.tick()
             ctx.set(dut.abort, 0)
             for _ in range(12):
                 assert not ctx.get(dut.busy) and not ctx.get(dut.done)
                 assert await resp.cycle(ctx, abort=True) == 0
                 await ctx.tick()
+            if cls is Source:                   # the in-flight responses were dropped
+                assert ctx.get(dut.dac) == frozen
+            resp.stall_p = 0.3
             # A full job afterwards is exact (in-flight responses were ignored).
             base, walk = random_walk(rng, depth)
             if cls is Sink:
