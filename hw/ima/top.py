@@ -1,0 +1,83 @@
+"""The IMA top: controller + config checker + engine (streamer inside) + analog-core boundary.
+
+Ports (Verilog names come out as ``ctrl__req``, ``tcdm_load__0__req``, ``ac__start`` ...):
+
+* ``ctrl``: ``In(PeriphSignature)`` -- the register file on the cores' peripheral bus.
+* ``tcdm_load[N]``, ``tcdm_store[N]``: ``Out(TcdmSignature)`` -- N load and N store master ports.
+* ``evt``: end-of-job event, one line per core.
+* ``ac``: ``Out(AnalogCoreSignature)`` -- the analog core (a Python crossbar in cocotb, a
+  black-box macro for ASIC, a digital twin for FPGA).
+* ``stat_*``: per-phase cycle counters and jobs completed, for reports.
+"""
+
+from amaranth import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out, connect, flipped
+
+from hw.config import ImaConfig
+from hw.ima.analog import AnalogCoreSignature
+from hw.ima.controller import CTRL_ADDR_WIDTH, Controller
+from hw.ima.engine import Engine
+from hw.ima.jobregs import ConfigChecker
+from hw.signatures import PeriphSignature, TcdmSignature
+
+__all__ = ["Ima"]
+
+_MVM_MEMBERS = ("start", "row", "col", "height", "width", "dac", "adc_m", "adc_s", "adc_lo",
+                "adc_hi")
+_PROG_MEMBERS = ("prog_valid", "prog_row", "prog_col", "prog_weights", "prog_count", "rd_start",
+                 "rd_row", "rd_col")
+
+
+class Ima(wiring.Component):
+    """In-Memory Accelerator (HWPE-style) with N load + N store TCDM ports.
+
+    Parameters
+    ----------
+    cfg : ImaConfig
+        Design parameters; validated (``ValueError`` naming the parameter).
+    """
+
+    def __init__(self, cfg: ImaConfig = None, **overrides):
+        cfg = (cfg or ImaConfig()).with_(**overrides) if overrides else (cfg or ImaConfig())
+        self.cfg = cfg.validate()
+        super().__init__({
+            "ctrl": In(PeriphSignature(addr_width=CTRL_ADDR_WIDTH, id_width=4)),
+            "evt": Out(cfg.n_cores),
+            "tcdm_load": Out(TcdmSignature()).array(cfg.ports),
+            "tcdm_store": Out(TcdmSignature()).array(cfg.ports),
+            "ac": Out(AnalogCoreSignature(dac_depth=cfg.dac_depth, adc_depth=cfg.adc_depth)),
+            "busy": Out(1),
+            "stat_streamin": Out(32), "stat_compute": Out(32), "stat_streamout": Out(32),
+            "stat_jobs": Out(32),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.cfg
+        m.submodules.controller = ctl = Controller(cfg)
+        m.submodules.checker = chk = ConfigChecker(cfg)
+        m.submodules.engine = eng = Engine(cfg)
+
+        connect(m, flipped(self.ctrl), ctl.ctrl)
+        for k in range(cfg.ports):
+            connect(m, flipped(self.tcdm_load[k]), eng.tcdm_load[k])
+            connect(m, flipped(self.tcdm_store[k]), eng.tcdm_store[k])
+        m.d.comb += [
+            self.evt.eq(ctl.evt),
+            chk.job.eq(ctl.job), eng.job.eq(ctl.job),
+            ctl.chk_err.eq(chk.err_window | (chk.err_length << 1) | (chk.err_address << 2)
+                           | (chk.err_adc << 3)),
+            eng.start.eq(ctl.eng_start), eng.abort.eq(ctl.eng_abort),
+            ctl.eng_busy.eq(eng.busy), ctl.eng_done.eq(eng.done),
+            self.busy.eq(eng.busy),
+            self.stat_streamin.eq(eng.stat_streamin), self.stat_compute.eq(eng.stat_compute),
+            self.stat_streamout.eq(eng.stat_streamout), self.stat_jobs.eq(eng.stat_jobs),
+        ]
+        # The analog-core boundary: MVM channel from the engine, programming from the controller.
+        m.d.comb += [getattr(self.ac, n).eq(getattr(eng.ac, n)) for n in _MVM_MEMBERS]
+        m.d.comb += [getattr(self.ac, n).eq(getattr(ctl.ac, n)) for n in _PROG_MEMBERS]
+        m.d.comb += [eng.ac.done.eq(self.ac.done), eng.ac.adc.eq(self.ac.adc),
+                     ctl.ac.prog_ready.eq(self.ac.prog_ready), ctl.ac.rd_done.eq(self.ac.rd_done),
+                     ctl.ac.rd_value.eq(self.ac.rd_value)]
+        return m

@@ -1,0 +1,94 @@
+"""Seeded single-layer test cases: data, weights, ADC parameters, mapping, TCDM image, references.
+
+Pure numpy (no cocotb): the IMA testbench and the CLI build a case, preload ``case.image``, program
+the crossbar from ``case.mapping``, run ``case.mapping.jobs`` and compare the TCDM with
+``case.expected_image`` (the job-level executor's result) and the output with ``case.golden``
+(the independent golden model).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim_models import golden
+from sim_models.crossbar import Crossbar
+from sim_models.executor import execute
+from sim_models.mapping import (TcdmAllocator, map_conv, map_depthwise, map_fc, map_pointwise)
+
+__all__ = ["LayerCase", "make_case", "KINDS"]
+
+KINDS = ("conv", "pointwise", "depthwise", "fc")
+
+
+@dataclass
+class LayerCase:
+    kind: str
+    x: np.ndarray
+    w: np.ndarray
+    adc: tuple
+    mapping: object
+    image: np.ndarray           # TCDM before the layer
+    expected_image: np.ndarray  # TCDM after the layer, per the job-level executor
+    golden: np.ndarray          # HWC output of the golden model
+    used: int                   # bytes of TCDM the case occupies (from 0)
+
+    @property
+    def output(self):
+        return self.mapping.dst.read(self.expected_image)
+
+    def read_output(self, image):
+        return self.mapping.dst.read(image)
+
+
+def make_case(kind, rng, *, h=4, w=4, cin=8, cout=8, k=3, stride=1, pad=None, c_job=8,
+              misalign=False, rows=2048, cols=512, tcdm_bytes=512 * 1024, row=0, col=0):
+    """Build one layer case; ``misalign`` puts source and destination at odd byte addresses."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    alloc = TcdmAllocator(tcdm_bytes, align=1 if misalign else 4,
+                          base=int(rng.integers(1, 4)) if misalign else 0)
+    lo, hi = 0, 255
+    if kind == "conv":
+        pad = k // 2 if pad is None else pad
+        x = golden.random_activations(rng, (h, w, cin))
+        wt = golden.random_weights(rng, (cout, k, k, cin))
+        xp = golden.pad_hwc(x, pad)
+        m, s = golden.choose_adc(golden.conv2d_acc(xp, wt, stride), lo, hi)
+        ref = golden.conv2d(xp, wt, m, s, lo, hi, stride)
+        if misalign:
+            alloc.alloc("gap", (int(rng.integers(1, 4)),))
+        mapping = map_conv((h, w, cin), wt, (m, s, lo, hi), stride=stride, pad=pad, row=row,
+                           col=col, alloc=alloc)
+    elif kind == "pointwise":
+        x = golden.random_activations(rng, (h, w, cin))
+        wt = golden.random_weights(rng, (cout, cin))
+        m, s = golden.choose_adc(golden.pointwise_acc(x, wt, stride), lo, hi)
+        ref = golden.pointwise(x, wt, m, s, lo, hi, stride)
+        mapping = map_pointwise((h, w, cin), wt, (m, s, lo, hi), stride=stride, row=row, col=col,
+                                alloc=alloc)
+    elif kind == "depthwise":
+        pad = k // 2 if pad is None else pad
+        x = golden.random_activations(rng, (h, w, cin))
+        wt = golden.random_weights(rng, (cin, k, k))
+        xp = golden.pad_hwc(x, pad)
+        m, s = golden.choose_adc(golden.depthwise_acc(xp, wt, stride), lo, hi)
+        ref = golden.depthwise(xp, wt, m, s, lo, hi, stride)
+        mapping = map_depthwise((h, w, cin), wt, (m, s, lo, hi), c_job=c_job, stride=stride,
+                                pad=pad, row=row, col=col, alloc=alloc)
+    else:  # fc
+        x = golden.random_activations(rng, (cin,))
+        wt = golden.random_weights(rng, (cout, cin))
+        m, s = golden.choose_adc(golden.fc_acc(x, wt), lo, hi)
+        ref = golden.fully_connected(x, wt, m, s, lo, hi)
+        mapping = map_fc((cin,), wt, (m, s, lo, hi), row=row, col=col, alloc=alloc)
+    mapping.validate(rows, cols, tcdm_bytes)
+    image = alloc.image()
+    # Fill the whole used area (padding excluded) with noise first, so stray writes and reads of
+    # the wrong bytes cannot hide behind zeros; then the real buffers.
+    image[:alloc.used] = rng.integers(0, 256, alloc.used, dtype=np.uint8)
+    mapping.src.write(image, x)          # zeros in the padding ring
+    xbar = Crossbar(rows, cols)
+    mapping.program(xbar)
+    expected = execute(image.copy(), xbar, mapping.jobs)
+    return LayerCase(kind, x, wt, (m, s, lo, hi), mapping, image, expected, ref, alloc.used)
+
