@@ -22,11 +22,15 @@ class Source(wiring.Component):
     ``len0`` contiguous bytes (start ``a``) into the aligned words ``a//4 .. (a+len0-1)//4`` and
     groups them in chunks of up to ``ports`` words; lane ``k`` of a chunk goes to port ``k``. A
     port holds ``req`` until it is granted; the chunk retires in the cycle its last lane is granted
-    and the next chunk is requested in the following cycle. Each port remembers the stream
-    position and byte mask of its granted read and, on ``r_valid`` one cycle later, rotates the
-    word by ``pos mod 4`` bytes and writes its masked bytes into the two aligned DAC words it
-    straddles (``pos//4`` and ``pos//4 + 1``), so each DAC word chooses among only ``2*ports``
-    sources (realignment without a full crossbar).
+    and the next chunk is requested in the following cycle. Hence every read granted in one cycle
+    belongs to the same chunk: the responses of a cycle are one window of ``4*ports`` stream
+    bytes at ``P`` (lane ``k`` at ``P + 4k``). The stream position ``P`` and each port's granted
+    byte mask are registered with the grant; on ``r_valid`` (one cycle later) the window is
+    rotated by ``P mod 4`` bytes, then by ``(P//4 + 1) mod M`` words (``M`` the power of two
+    ``>= ports + 1``) into ``M`` slots, so DAC word ``w`` only ever reads slot ``(w+1) mod M``
+    and is enabled when it lies in the window: one source per DAC byte plus two small barrel
+    rotators, instead of a ``4*ports``-way mux per byte (cheap in area and in Verilator build
+    time).
 
     **Throughput.** Without contention one chunk issues per cycle. With
     ``C = sum over runs of ceil(words_in_run / ports)`` chunks and ``start`` high in cycle 0,
@@ -119,53 +123,71 @@ class Source(wiring.Component):
         clear = go | self.abort
         req, gnt_now = issue_chunks(m, gen.chunk, self.tcdm, self.abort, clear, we=0)
 
-        # Per port: what its granted read carries, used when r_valid comes one cycle later.
-        words = [Signal(32, name=f"dac_w{i}") for i in range(W)]
-        wmask_terms = [[] for _ in range(W)]
-        wdata_terms = [[] for _ in range(W)]
-        for k, port in enumerate(self.tcdm):
+        # Realignment. All lanes granted in one cycle belong to the chunk presented in that cycle
+        # (the next chunk is only presented once every lane is granted), so the responses of a
+        # cycle form one window of 4N stream bytes starting at P = lanes[0].pos, lane k at
+        # P + 4k. Register P and the granted byte masks with the grants; on r_valid:
+        #   1. rotate the window by P mod 4 bytes -> N+1 words, word j for DAC word P//4 + j;
+        #   2. rotate those words by (P//4 + 1) mod M (M = power of two >= N+1) into M slots,
+        #      so DAC word w only ever takes slot (w+1) mod M: one candidate per DAC word;
+        #   3. enable DAC word w iff it lies in the window (block compare + slot >= offset).
+        M = 1 << ceil_log2(N + 1)
+        LM = ceil_log2(M)
+        lane0 = gen.chunk.payload.lanes[0]
+        p_r = Signal(signed(32))                         # P of the granted chunk
+        gmask = [Signal(4, name=f"gmask_{k}") for k in range(N)]   # granted byte lanes
+        m.d.sync += p_r.eq(lane0.pos)
+        for k in range(N):
             lane = gen.chunk.payload.lanes[k]
-            pend = Signal(name=f"pend_{k}")
-            qb = Signal(QB, name=f"qb_{k}")        # DAC word index of byte 0, plus 1
-            rot = Signal(2, name=f"rot_{k}")       # pos mod 4
-            en_lo = Signal(4, name=f"en_lo_{k}")   # byte lanes of DAC word qb-1
-            en_hi = Signal(4, name=f"en_hi_{k}")   # byte lanes of DAC word qb
-            q = lane.pos >> 2
-            s = lane.pos[0:2]
-            rmask = (Cat(lane.mask, lane.mask) << s)[4:8]   # mask rotated left by s
-            lo_lanes = (Const(0xF, 4) << s)[0:4]
-            m.d.sync += [
-                pend.eq(gnt_now[k] & (q >= -1) & (q < W) & ~clear),
-                qb.eq((q + 1)[0:QB]),
-                rot.eq(s),
-                en_lo.eq(rmask & lo_lanes),
-                en_hi.eq(rmask & ~lo_lanes),
-            ]
-            hit = Signal(1 << QB, name=f"hit_{k}")
-            m.d.comb += hit.eq(Mux(pend & port.r_valid & ~clear, Const(1, 1) << qb, 0))
-            data = Signal(32, name=f"rdata_rot_{k}")
-            m.d.comb += data.eq((Cat(port.r_data, port.r_data) << (rot * 8))[32:64])
-            bm_lo = Cat(*(en_lo[j].replicate(8) for j in range(4)))
-            bm_hi = Cat(*(en_hi[j].replicate(8) for j in range(4)))
-            d_lo = Signal(32, name=f"d_lo_{k}")
-            d_hi = Signal(32, name=f"d_hi_{k}")
-            m_lo = Signal(32, name=f"m_lo_{k}")
-            m_hi = Signal(32, name=f"m_hi_{k}")
-            m.d.comb += [m_lo.eq(bm_lo), m_hi.eq(bm_hi),
-                         d_lo.eq(data & bm_lo), d_hi.eq(data & bm_hi)]
-            for i in range(W):
-                wmask_terms[i] += [Mux(hit[i + 1], m_lo, 0), Mux(hit[i], m_hi, 0)]
-                wdata_terms[i] += [Mux(hit[i + 1], d_lo, 0), Mux(hit[i], d_hi, 0)]
+            m.d.sync += gmask[k].eq(Mux(gnt_now[k] & ~clear, lane.mask, 0))
+
+        win = Signal(32 * N)
+        winm = Signal(4 * N)
+        for k, port in enumerate(self.tcdm):
+            ok = port.r_valid & ~clear
+            m.d.comb += [win[32 * k:32 * k + 32].eq(port.r_data),
+                         winm[4 * k:4 * k + 4].eq(Mux(ok, gmask[k], 0))]
+        # 1. byte rotation by P mod 4 (into M words, zero padded).
+        r4 = p_r[0:2]
+        bw = Signal(32 * M)
+        bm = Signal(4 * M)
+        m.d.comb += [bw.eq(win << (r4 * 8)), bm.eq(winm << r4)]
+        # 2. word rotation by qb mod M, qb = P//4 + 1 (padded DAC word index, >= 0).
+        qb = Signal(31)
+        m.d.comb += qb.eq((p_r >> 2) + 1)
+        slot_w, slot_m = bw, bm
+        for i in range(LM):
+            rw = Signal(32 * M, name=f"rot_w{i}")
+            rm = Signal(4 * M, name=f"rot_m{i}")
+            m.d.comb += [rw.eq(Mux(qb[i], slot_w.rotate_left(32 << i), slot_w)),
+                         rm.eq(Mux(qb[i], slot_m.rotate_left(4 << i), slot_m))]
+            slot_w, slot_m = rw, rm
+        # 3. window position: padded word u is in it iff (u//M == b0 and u%M >= r) or
+        #    (u//M == b0 + 1 and u%M < r).
+        r = qb[0:LM] if LM else Const(0, 1)
+        b0 = qb >> LM
+        nblk = W // M + 2
+        blk = Signal(nblk + 1)
+        m.d.comb += blk.eq(Cat(*(b0 == b for b in range(nblk + 1))))
+        ge = Signal(M)
+        m.d.comb += ge.eq(Cat(*(r <= s_ for s_ in range(M))))
+        words = []
+        for w in range(W):
+            u = w + 1
+            s_, b = u % M, u // M
+            inwin = (blk[b] & ge[s_]) | ((blk[b - 1] if b else 0) & ~ge[s_])
+            word = Signal(32, name=f"dac_w{w}")
+            for j in range(4):
+                with m.If(inwin & slot_m[4 * s_ + j]):
+                    m.d.sync += word[8 * j:8 * j + 8].eq(slot_w[32 * s_ + 8 * j:32 * s_ + 8 * j + 8])
+            words.append(word)
+        m.d.comb += self.dac.eq(Cat(*words)[:8 * D])
 
         def _or(terms):
             acc = terms[0]
             for t in terms[1:]:
                 acc = acc | t
             return acc
-
-        for i in range(W):
-            m.d.sync += words[i].eq((words[i] & ~_or(wmask_terms[i])) | _or(wdata_terms[i]))
-        m.d.comb += self.dac.eq(Cat(*words)[:8 * D])
 
         # Job tracking.
         last_acc = gen.chunk.valid & gen.chunk.ready & gen.chunk.payload.last
