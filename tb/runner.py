@@ -84,6 +84,21 @@ def strip_zero_memory_init(text):
     return _ZERO_MEMORY_INIT.sub("", text)
 
 
+def _fingerprint(top_name, make_top, params):
+    """Hash of everything the Verilog depends on: the RTL sources, the top and its parameters.
+
+    Elaborating and converting a large top costs tens of seconds; with an unchanged fingerprint
+    the Verilog on disk is reused and Verilator's make finds nothing to do.
+    """
+    h = hashlib.sha1()
+    h.update(f"{top_name}|{getattr(make_top, '__module__', '')}.{getattr(make_top, '__qualname__', make_top)}"
+             f"|{json.dumps(params, sort_keys=True, default=str)}".encode())
+    for path in sorted((PROJECT_ROOT / "hw").rglob("*.py")) + sorted((PROJECT_ROOT / "tb").glob("tops.py")):
+        h.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_args=()):
     """Elaborate ``make_top(**params)``, write Verilog, build it with Verilator; return the runner.
 
@@ -95,11 +110,15 @@ def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_ar
     bdir.mkdir(parents=True, exist_ok=True)
     with open(bdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        top = make_top(**params)
-        text = strip_zero_memory_init(verilog.convert(top, name=top_name, emit_src=False))
         vfile = bdir / f"{top_name}.v"
-        if not vfile.exists() or vfile.read_text() != text:
-            vfile.write_text(text)
+        stamp = bdir / "fingerprint"
+        fingerprint = _fingerprint(top_name, make_top, params)
+        if not vfile.exists() or not stamp.exists() or stamp.read_text() != fingerprint:
+            top = make_top(**params)
+            text = strip_zero_memory_init(verilog.convert(top, name=top_name, emit_src=False))
+            if not vfile.exists() or vfile.read_text() != text:
+                vfile.write_text(text)
+            stamp.write_text(fingerprint)
         (bdir / "params.json").write_text(json.dumps(params, sort_keys=True, default=str) + "\n")
         runner = get_runner("verilator")
         runner.build(
