@@ -5,7 +5,8 @@
 #   make test     the whole regression (cocotb + Verilator, Amaranth sim, numpy models)
 #   make verilog  generate Verilog into build/verilog
 #   make bench    slow sweeps, figures and tables (reports/)
-#   make lint     lint the generated Verilog
+#   make lint     lint the generated Verilog (verilator -Wall, iverilog, yosys synth)
+#   make synth    synthesis figures: cells per block, GE, ECP5 Fmax -> reports/synth.md
 #   make clean    remove build outputs (keeps .venv)
 
 PYTHON     ?= python3
@@ -21,7 +22,7 @@ RUN         = env -u VERILATOR_ROOT PATH="$(SITE)/verilator/bin:$(PATH)" \
               XDG_CACHE_HOME="$(CURDIR)/.cache" PYTHONDONTWRITEBYTECODE=1
 JOBS       ?= 2
 
-.PHONY: all venv sim test verilog bench lint clean distclean
+.PHONY: all venv sim test verilog bench lint synth clean distclean
 
 all: test
 
@@ -42,11 +43,19 @@ test: $(STAMP)
 verilog: $(STAMP)
 	$(RUN) $(VENV)/bin/ima-sim verilog -o build/verilog
 
-bench: $(STAMP)
+bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim sweep -o reports
 
+# Icarus Verilog: installed with apt-get only when running as root under CI; otherwise
+# `ima-sim lint` skips it and says so.
 lint: $(STAMP)
+	@command -v iverilog >/dev/null 2>&1 || { if [ -n "$$CI" ] && [ "$$(id -u)" = 0 ]; then \
+	  apt-get install -y -q iverilog >/dev/null; else \
+	  echo "note: iverilog not installed: the Icarus compile is skipped (apt-get install -y iverilog)"; fi; }
 	$(RUN) $(VENV)/bin/ima-sim lint -o build/lint
+
+synth: $(STAMP)
+	$(RUN) $(VENV)/bin/ima-sim synth -o reports
 
 clean:
 	rm -rf sim_build build reports .pytest_cache .hypothesis results.xml

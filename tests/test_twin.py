@@ -105,3 +105,22 @@ def test_twin_rejects_bad_parameters(bad, msg):
     cfg = ImaConfig(**bad) if bad else ImaConfig()
     with pytest.raises(ValueError, match=msg):
         DigitalTwin(cfg, latency=latency) if latency is not None else DigitalTwin(cfg)
+
+
+# --------------------------------------------------------------------------- cocotb + Verilator
+#: A small array keeps the Verilator build quick; it holds every layer the tests draw.
+TWIN_TESTS = ["layers_bit_exact", "program_and_readback", "misaligned_with_stalls",
+              "bad_configurations"]
+
+
+@pytest.mark.parametrize("testcase", TWIN_TESTS)
+def test_ima_with_twin(testcase):
+    from tb.ima_env import ImaParams
+    from tb.runner import build, pick_seed, run
+    from tb.twin_tops import ImaTwinTestTop
+
+    params = ImaParams(ports=2, rows=512, cols=64, dac_depth=256, adc_depth=64,
+                       tcdm_bytes=64 * 1024)
+    runner = build("ima_twin_tb", ImaTwinTestTop, params.top_kwargs())
+    run(runner, "ima_twin_tb", "tb.cocotb_twin", seed=pick_seed(), testcase=testcase,
+        extra_env=params.env())

@@ -1,0 +1,86 @@
+"""The IMA cocotb tests of tb/cocotb_ima.py, run with the digital twin as the analog core.
+
+Top: :class:`tb.twin_tops.ImaTwinTestTop` (no ``ac__*`` ports: the twin sits inside). The tests
+are the very same coroutines; only the environment differs:
+
+* no Python analog-core model is started (``tb.ima_env.AnalogCoreModel`` is replaced by an inert
+  stand-in in this process only);
+* ``env.xbar`` is a :class:`TwinArray` view of the twin's weight memory (``dut.twin.weights``)
+  through VPI: ``program()`` writes weights there (the tests' backdoor programming) and
+  ``weights`` reads them back, so the tests' own checks of the array state stay as they are.
+
+Every layer output is still compared bit-exactly with the golden model.
+"""
+
+import numpy as np
+from cocotb.handle import Immediate
+
+import tb.cocotb_ima as _ima_tests
+import tb.ima_env as _ima_env
+from hw.ima.twin import G_MAX_NS
+from tb.cocotb_ima import (bad_configurations, layers_bit_exact,  # noqa: F401 (cocotb tests)
+                           misaligned_with_stalls, program_and_readback, registers_and_acquire,
+                           soft_clear_mid_job)
+
+
+class TwinArray:
+    """Crossbar-like view of ``dut.twin.weights`` (row words of ``4 * cols`` bits)."""
+
+    #: uS per weight step, as sim_models.crossbar.Crossbar (g_max 25 uS / 7).
+    g_step = G_MAX_NS / 7 / 1000
+
+    def __init__(self, dut, rows, cols):
+        self.mem, self.rows, self.cols = dut.twin.weights, rows, cols
+        self._h = {}
+
+    def _row(self, r):
+        h = self._h.get(r)
+        if h is None:
+            h = self._h[r] = self.mem[r]
+        return h
+
+    def _get(self, r):
+        v = self._row(r).value.to_unsigned()
+        return [((v >> (4 * c)) & 0xF) - (16 if (v >> (4 * c)) & 0x8 else 0)
+                for c in range(self.cols)]
+
+    def program(self, row, col, weights):
+        weights = np.asarray(weights, dtype=np.int64)
+        if weights.ndim != 2 or weights.min(initial=0) < -7 or weights.max(initial=0) > 7:
+            raise ValueError("weights must be a 2-D array of integers in [-7, 7]")
+        h, w = weights.shape
+        if row < 0 or col < 0 or row + h > self.rows or col + w > self.cols:
+            raise ValueError(f"window ({row}, {col}, {h}, {w}) off the {self.rows}x{self.cols} twin")
+        for i in range(h):
+            cur = self._get(row + i)
+            cur[col:col + w] = weights[i].tolist()
+            v = sum((int(x) & 0xF) << (4 * c) for c, x in enumerate(cur))
+            self._row(row + i).set(Immediate(v))
+
+    @property
+    def weights(self):
+        return np.array([self._get(r) for r in range(self.rows)], dtype=np.int64)
+
+
+class _NoAnalog:
+    """Inert stand-in for tb.analog_core.AnalogCoreModel: the twin is the analog core."""
+
+    def __init__(self, dut, xbar, **kw):
+        self.mvms = self.mvm_cells = self.programmed = self.readbacks = 0
+        self.log_mvms = []
+
+    def start(self):
+        return self
+
+    def stop(self):
+        pass
+
+
+class TwinImaEnv(_ima_env.ImaEnv):
+    def __init__(self, dut, params=None, **kw):
+        super().__init__(dut, params, **kw)
+        self.xbar = TwinArray(dut, self.p.rows, self.p.cols)
+
+
+_ima_env.AnalogCoreModel = _NoAnalog
+_ima_tests.ImaEnv = TwinImaEnv
