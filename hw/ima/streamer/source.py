@@ -171,15 +171,22 @@ class Source(wiring.Component):
         m.d.comb += blk.eq(Cat(*(b0 == b for b in range(nblk + 1))))
         ge = Signal(M)
         m.d.comb += ge.eq(Cat(*(r <= s_ for s_ in range(M))))
+        slot_bm, slot_d = [], []
+        for s_ in range(M):
+            bmk = Signal(32, name=f"slot_bm{s_}")
+            dk = Signal(32, name=f"slot_d{s_}")
+            m.d.comb += [bmk.eq(Cat(*(slot_m[4 * s_ + j].replicate(8) for j in range(4)))),
+                         dk.eq(slot_w[32 * s_:32 * s_ + 32] & bmk)]
+            slot_bm.append(bmk)
+            slot_d.append(dk)
         words = []
         for w in range(W):
             u = w + 1
             s_, b = u % M, u // M
             inwin = (blk[b] & ge[s_]) | ((blk[b - 1] if b else 0) & ~ge[s_])
             word = Signal(32, name=f"dac_w{w}")
-            for j in range(4):
-                with m.If(inwin & slot_m[4 * s_ + j]):
-                    m.d.sync += word[8 * j:8 * j + 8].eq(slot_w[32 * s_ + 8 * j:32 * s_ + 8 * j + 8])
+            with m.If(inwin):
+                m.d.sync += word.eq((word & ~slot_bm[s_]) | slot_d[s_])
             words.append(word)
         m.d.comb += self.dac.eq(Cat(*words)[:8 * D])
 
