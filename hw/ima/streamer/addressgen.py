@@ -7,8 +7,8 @@ of up to ``ports`` consecutive words, one chunk per cycle while the consumer acc
 cross runs, so a run of ``w`` words costs ``ceil(w/ports)`` chunks.
 """
 
-from amaranth.hdl import Const, Mux, Signal, signed, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.hdl import Const, Mux, Signal, signed
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .layouts import Walk3DLayout, chunk_layout
