@@ -1,0 +1,211 @@
+"""Logarithmic interconnect: M TCDM masters to B word-interleaved banks, per-bank round robin.
+
+Behaviour (HWPE-Mem protocol, see :mod:`hw.signatures`):
+
+* Master ``m`` requesting bank ``b = addr[2:2+log2(B)]`` competes with the other masters asking
+  for ``b`` in the same cycle. The bank's round-robin arbiter grants one of them
+  *combinationally in the request cycle* (``gnt``); the access happens at the next clock edge.
+* Round robin: each bank keeps a pointer just past its last granted master; the first requester
+  at or after the pointer (wrapping) wins. So a master that keeps requesting is granted within
+  ``M`` cycles of raising ``req`` (at most ``M - 1`` stall cycles).
+* ``r_valid`` is high exactly one cycle after *every* granted access, reads **and writes** (the
+  protocol allows it after writes; it gives masters a uniform completion signal). ``r_data`` is
+  the bank's read data after a read and unspecified after a write.
+* Byte enables are passed to the bank on writes; reads return whole words.
+
+Implementation notes (kept cheap for Verilator): each arbiter is a few M-bit vector operations
+inlined in this module (mask, isolate-lowest-set-bit on a 2M-bit concatenation); its one-hot
+grant is encoded to an index that selects the winner's packed request (address, we, be, wdata:
+one signal per master) with one M-way mux per bank; the response path is one B-way mux per master
+driven by a registered bank index. Nothing is built bit by bit except the M x B request matrix
+and the grant OR per master.
+
+Statistics: ``stat_granted[m]`` counts granted accesses and ``stat_stalled[m]`` counts cycles
+with ``req & ~gnt`` (32-bit, wrapping). ``stat_clear`` zeroes them (synchronously).
+"""
+
+from amaranth.hdl import Array, Cat, Const, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.signatures import TcdmSignature
+from hw.cluster.tcdm import BankSignature, check_tcdm_params
+
+__all__ = ["round_robin", "onehot_to_index", "RoundRobinArbiter", "LogInterconnect", "check_masters"]
+
+
+def _or_tree(terms):
+    """OR of ``terms`` as a balanced tree (a left-deep ``reduce`` makes Amaranth's shape
+    inference quadratic in the number of masters)."""
+    terms = list(terms)
+    while len(terms) > 1:
+        terms = [terms[k] | terms[k + 1] if k + 1 < len(terms) else terms[k]
+                 for k in range(0, len(terms), 2)]
+    return terms[0]
+
+
+def check_masters(masters):
+    if not isinstance(masters, int) or isinstance(masters, bool) or masters <= 0:
+        raise ValueError(f"masters must be a positive integer, not {masters!r}")
+
+
+def round_robin(m, requests, *, name="rr"):
+    """Add a round-robin arbiter over the ``n``-bit ``requests`` to module ``m``; return its
+    one-hot, combinational ``grant`` (zero when nothing is requested).
+
+    The priority mask (requesters at or after the pointer) moves to just past the granted
+    requester at every clock edge where some request is present.
+    """
+    n = len(requests)
+    grant = Signal(n, name=f"{name}_grant")
+    if n == 1:
+        m.d.comb += grant.eq(requests)
+        return grant
+    full = (1 << n) - 1
+    mask = Signal(n, init=full, name=f"{name}_mask")
+    dbl = Signal(2 * n, name=f"{name}_dbl")
+    iso = Signal(2 * n, name=f"{name}_iso")
+    m.d.comb += [
+        dbl.eq(Cat(requests & mask, requests)),
+        iso.eq(dbl & (~dbl + 1)),          # lowest set bit: masked half first, then wrap
+        grant.eq(iso[:n] | iso[n:]),
+    ]
+    with m.If(requests.any()):
+        m.d.sync += mask.eq(~(grant | (grant - 1)) & full)   # bits above the granted one
+    return grant
+
+
+def onehot_to_index(m, onehot, *, name="idx"):
+    """Binary index of the set bit of ``onehot`` (0 when none is set), as OR trees."""
+    n = len(onehot)
+    idx = Signal(range(max(n, 2)), name=name)
+    m.d.comb += idx.eq(Cat(_or_tree([onehot[i] for i in range(n) if i >> k & 1] or [Const(0)])
+                           for k in range(len(idx))))
+    return idx
+
+
+class RoundRobinArbiter(wiring.Component):
+    """Round-robin arbiter over ``n`` requesters with a combinational one-hot grant
+    (a wrapper of :func:`round_robin`, for unit tests and reuse).
+
+    Parameters
+    ----------
+    n : int
+        Number of requesters (>= 1).
+
+    Interface attributes
+    --------------------
+    requests : In(n)
+        Request vector.
+    grant : Out(n)
+        One-hot grant (zero if no request), combinational from ``requests``.
+    """
+
+    def __init__(self, n):
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+            raise ValueError(f"n must be a positive integer, not {n!r}")
+        self.n = n
+        super().__init__({"requests": In(n), "grant": Out(n)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += self.grant.eq(round_robin(m, self.requests))
+        return m
+
+
+class LogInterconnect(wiring.Component):
+    """Fully connected crossbar from ``masters`` TCDM masters to ``banks`` SRAM banks.
+
+    Parameters
+    ----------
+    masters : int
+        Number of master ports (>= 1).
+    banks : int
+        Number of banks, a power of two.
+    size_bytes : int
+        TCDM size, a power of two and a multiple of ``4 * banks``.
+
+    Interface attributes
+    --------------------
+    masters : In(TcdmSignature()).array(masters)
+    banks : Out(BankSignature(word_bits)).array(banks)
+    stat_granted, stat_stalled : Out(32).array(masters)
+    stat_clear : In(1)
+
+    Raises
+    ------
+    ValueError
+        On a bad ``masters``, ``banks`` or ``size_bytes``.
+    """
+
+    def __init__(self, *, masters, banks=16, size_bytes=512 * 1024):
+        check_masters(masters)
+        self.bank_bits, self.words_per_bank, self.word_bits = check_tcdm_params(banks, size_bytes)
+        self.n_masters = masters
+        self.n_banks = banks
+        self.size_bytes = size_bytes
+        super().__init__({
+            "masters": In(TcdmSignature()).array(masters),
+            "banks": Out(BankSignature(self.word_bits)).array(banks),
+            "stat_granted": Out(32).array(masters),
+            "stat_stalled": Out(32).array(masters),
+            "stat_clear": In(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        M, B = self.n_masters, self.n_banks
+        lo, bb, wb = 2, self.bank_bits, self.word_bits
+
+        # Per master: its bank, and its request payload packed in one signal.
+        bank_of, payload = [], []
+        for i, p in enumerate(self.masters):
+            bsel = Signal(max(bb, 1), name=f"m{i}_bank")
+            pl = Signal(wb + 1 + 4 + 32, name=f"m{i}_payload")
+            m.d.comb += [
+                bsel.eq(p.addr[lo:lo + bb] if bb else 0),
+                pl.eq(Cat(p.addr[lo + bb:lo + bb + wb], p.we, p.be, p.wdata)),
+            ]
+            bank_of.append(bsel)
+            payload.append(pl)
+        payloads = Array(payload)
+
+        grants = []  # grants[b]: one-hot over masters
+        for b, bank in enumerate(self.banks):
+            reqv = Signal(M, name=f"b{b}_req")
+            m.d.comb += reqv.eq(Cat(p.req & (bank_of[i] == b) for i, p in enumerate(self.masters)))
+            g = round_robin(m, reqv, name=f"b{b}_rr")
+            grants.append(g)
+            sel = Signal(len(payload[0]), name=f"b{b}_sel")
+            if M > 1:
+                m.d.comb += sel.eq(payloads[onehot_to_index(m, g, name=f"b{b}_idx")])
+            else:
+                m.d.comb += sel.eq(payload[0])
+            m.d.comb += [
+                bank.en.eq(reqv.any()),
+                bank.addr.eq(sel[:wb]) if wb else [],
+                bank.we.eq(sel[wb]),
+                bank.be.eq(sel[wb + 1:wb + 5]),
+                bank.wdata.eq(sel[wb + 5:]),
+            ]
+
+        rdata = Array(bank.rdata for bank in self.banks)
+        for i, p in enumerate(self.masters):
+            gnt = Signal(name=f"m{i}_gnt")
+            m.d.comb += [gnt.eq(_or_tree(g[i] for g in grants)), p.gnt.eq(gnt)]
+            m.d.sync += p.r_valid.eq(gnt)
+            if bb:
+                r_bank = Signal(bb, name=f"m{i}_r_bank")
+                with m.If(gnt):
+                    m.d.sync += r_bank.eq(bank_of[i])
+                m.d.comb += p.r_data.eq(rdata[r_bank])
+            else:
+                m.d.comb += p.r_data.eq(self.banks[0].rdata)
+
+            with m.If(self.stat_clear):
+                m.d.sync += [self.stat_granted[i].eq(0), self.stat_stalled[i].eq(0)]
+            with m.Elif(gnt):
+                m.d.sync += self.stat_granted[i].eq(self.stat_granted[i] + 1)
+            with m.Elif(p.req):
+                m.d.sync += self.stat_stalled[i].eq(self.stat_stalled[i] + 1)
+        return m

@@ -1,0 +1,77 @@
+"""TCDM subsystem: :class:`~hw.cluster.interconnect.LogInterconnect` + :class:`~hw.cluster.tcdm.Tcdm`.
+
+This is the top of the interconnect testbenches and the block the cluster top instantiates::
+
+    from hw.cluster.subsystem import TcdmSubsystem
+    m.submodules.tcdm = tcdm = TcdmSubsystem(masters=17, banks=16, size_bytes=512 * 1024)
+    connect(m, core0.tcdm, tcdm.masters[0])          # a master port: Out(TcdmSignature())
+    connect(m, flipped(self.tb_tcdm), tcdm.masters[16])  # forwarding a port of your own
+
+Verilog ports (as a top): ``masters__<i>__{req,gnt,addr,we,be,wdata,r_valid,r_data}``,
+``stat_granted__<i>``, ``stat_stalled__<i>``, ``stat_clear``, ``clk``, ``rst``.
+Bank storage: ``<instance>.tcdm.bank<b>`` (``words_per_bank`` x 32 bit).
+"""
+
+from amaranth.hdl import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out, connect, flipped
+
+from hw.signatures import TcdmSignature
+from hw.cluster.interconnect import LogInterconnect, check_masters
+from hw.cluster.tcdm import Tcdm, check_tcdm_params
+
+__all__ = ["TcdmSubsystem"]
+
+
+class TcdmSubsystem(wiring.Component):
+    """``masters`` TCDM master ports onto a ``banks``-bank, ``size_bytes`` TCDM.
+
+    Parameters
+    ----------
+    masters : int
+        Number of master ports (>= 1). The cluster uses 8 cores + 2N IMA ports + 1 DMA/testbench.
+    banks : int
+        Number of word-interleaved 32-bit banks, a power of two (default 16).
+    size_bytes : int
+        Total size, a power of two, multiple of ``4 * banks`` (default 512 KiB).
+
+    Interface attributes
+    --------------------
+    masters : In(TcdmSignature()).array(masters)
+    stat_granted, stat_stalled : Out(32).array(masters)
+        Per-master counters of granted accesses and of stalled cycles (``req & ~gnt``).
+    stat_clear : In(1)
+        Synchronously zeroes the counters.
+
+    Raises
+    ------
+    ValueError
+        On a bad ``masters``, ``banks`` or ``size_bytes`` (the message names it).
+    """
+
+    def __init__(self, *, masters, banks=16, size_bytes=512 * 1024):
+        check_masters(masters)
+        self.bank_bits, self.words_per_bank, self.word_bits = check_tcdm_params(banks, size_bytes)
+        self.n_masters = masters
+        self.n_banks = banks
+        self.size_bytes = size_bytes
+        super().__init__({
+            "masters": In(TcdmSignature()).array(masters),
+            "stat_granted": Out(32).array(masters),
+            "stat_stalled": Out(32).array(masters),
+            "stat_clear": In(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.xbar = xbar = LogInterconnect(masters=self.n_masters, banks=self.n_banks,
+                                                   size_bytes=self.size_bytes)
+        m.submodules.tcdm = tcdm = Tcdm(banks=self.n_banks, size_bytes=self.size_bytes)
+        for i in range(self.n_masters):
+            connect(m, flipped(self.masters[i]), xbar.masters[i])
+            m.d.comb += [self.stat_granted[i].eq(xbar.stat_granted[i]),
+                         self.stat_stalled[i].eq(xbar.stat_stalled[i])]
+        m.d.comb += xbar.stat_clear.eq(self.stat_clear)
+        for b in range(self.n_banks):
+            connect(m, xbar.banks[b], tcdm.banks[b])
+        return m

@@ -1,0 +1,230 @@
+"""``ima-sim``: the one command-line entry of the project.
+
+Subcommands live in :data:`COMMANDS`, a registry filled by :func:`command`; each one is a small
+pair of functions (add its options to a sub-parser, run it and return an exit code). To add one::
+
+    @command("regs", "print the IMA register map")
+    def _regs_args(p):
+        p.add_argument("--format", choices=["md", "c", "py"], default="md")
+
+    @_regs_args.runner
+    def _regs(args):
+        ...
+        return 0
+
+Implemented here: ``traffic`` (random traffic demo on the TCDM interconnect) and ``bench-tcdm``
+(simulation speed and backdoor preload time). Planned by other issues: ``run``, ``verilog``,
+``regs``, ``sweep``, ``lint``.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+__all__ = ["COMMANDS", "command", "main", "build_parser"]
+
+
+class Command:
+    def __init__(self, name, help, configure):
+        self.name, self.help, self.configure = name, help, configure
+        self.run = None
+
+    def runner(self, func):
+        self.run = func
+        return func
+
+
+COMMANDS = {}
+
+
+def command(name, help):
+    """Register subcommand ``name``; decorate the function that adds its arguments, then
+    decorate the function that runs it with ``@<that function>.runner``."""
+    def deco(configure):
+        if name in COMMANDS:
+            raise ValueError(f"subcommand {name!r} registered twice")
+        cmd = COMMANDS[name] = Command(name, help, configure)
+        configure.runner = cmd.runner
+        return configure
+    return deco
+
+
+# -- shared helpers -------------------------------------------------------------------------------
+
+def _geometry_args(p, masters=17):
+    p.add_argument("--masters", type=int, default=masters,
+                   help=f"TCDM master ports (default {masters}: 8 cores + 2x4 IMA + 1 DMA)")
+    p.add_argument("--banks", type=int, default=16, help="TCDM banks (default 16)")
+    p.add_argument("--size", type=int, default=512 * 1024, help="TCDM bytes (default 512 KiB)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
+
+
+def _simulate_tcdm(args, testcase, **env):
+    """Build the TCDM top, run ``tb.cocotb_traffic.<testcase>``, return its JSON result."""
+    from hw.cluster.subsystem import TcdmSubsystem
+    from tb import runner
+    from tb.tcdm_build import TOP, build_tcdm, tcdm_env_vars
+
+    try:
+        TcdmSubsystem(masters=args.masters, banks=args.banks, size_bytes=args.size)
+    except ValueError as e:
+        raise SystemExit(f"ima-sim: error: {e}")
+    seed = runner.pick_seed(args.seed)
+    r = build_tcdm(args.masters, args.banks, args.size)
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "result.json")
+        runner.run(r, TOP, "tb.cocotb_traffic", seed=seed, testcase=testcase,
+                   extra_env=tcdm_env_vars(args.masters, args.banks, args.size, TCDM_RESULT=out,
+                                           COCOTB_LOG_LEVEL="WARNING", **env))
+        with open(out) as f:
+            return json.load(f)
+
+
+# -- traffic --------------------------------------------------------------------------------------
+
+@command("traffic", "random traffic demo on the TCDM interconnect (bandwidth, conflicts)")
+def _traffic_args(p):
+    _geometry_args(p)
+    p.add_argument("--ops", type=int, default=400, help="accesses per master (default 400)")
+    p.add_argument("--load", type=float, default=0.5,
+                   help="probability a master starts an access in a cycle (default 0.5)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
+def format_traffic(res):
+    stats = res["stats"]
+    granted = sum(g for g, _ in stats)
+    stalled = sum(s for _, s in stats)
+    cycles = res["cycles"]
+    lines = [
+        f"TCDM traffic: {res['masters']} masters, {res['banks']} banks, "
+        f"{res['size_bytes'] // 1024} KiB, {res['ops']} random accesses per master, "
+        f"offered load {res['load']:.2f}/master/cycle",
+        f"  cycles             {cycles}",
+        f"  bandwidth          {granted / cycles:.2f} accesses/cycle "
+        f"(peak {min(res['masters'], res['banks'])})",
+        f"  conflict rate      {stalled / max(1, granted + stalled):.1%} of request cycles stalled",
+        f"  reads checked      {res['reads_checked']} (all match the reference memory)",
+        "",
+        "  master   granted   stalled  stall/access  max wait",
+    ]
+    for i, ((g, s), w) in enumerate(zip(stats, res["max_wait"])):
+        lines.append(f"  {i:>6}  {g:>8}  {s:>8}  {s / max(1, g):>12.2f}  {w:>8}")
+    return "\n".join(lines)
+
+
+@_traffic_args.runner
+def _traffic(args):
+    if not 0.0 < args.load <= 1.0:
+        raise SystemExit("ima-sim: error: --load must be in (0, 1]")
+    res = _simulate_tcdm(args, "traffic", TCDM_OPS=args.ops, TCDM_LOAD=args.load)
+    print(json.dumps(res) if args.json else format_traffic(res))
+    return 0
+
+
+# -- bench-tcdm -----------------------------------------------------------------------------------
+
+@command("bench-tcdm", "TCDM simulation speed (cycles/s, all masters active) and preload time")
+def _bench_args(p):
+    _geometry_args(p)
+    p.add_argument("--ops", type=int, default=2000, help="accesses per master (default 2000)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
+def format_bench(res):
+    def rate(d):
+        return d["cycles"] / d["wall_s"]
+
+    kib = res["size_bytes"] // 1024
+    return "\n".join([
+        f"TCDM bench: {res['masters']} masters, {res['banks']} banks, {kib} KiB",
+        f"  backdoor preload {kib} KiB   {res['preload_s'] * 1e3:8.1f} ms "
+        f"({res['preload_method']}); readback {res['readback_s'] * 1e3:.1f} ms",
+        f"  all masters active, BFMs + monitors + scoreboard: {rate(res['full']):9.0f} cycles/s "
+        f"({res['full']['cycles']} cycles, {res['full']['accesses']} accesses)",
+        f"  all masters active, BFMs only:                    "
+        f"{rate(res['drivers_only']):9.0f} cycles/s",
+        f"  idle clock (model alone):                         {rate(res['idle']):9.0f} cycles/s",
+    ])
+
+
+@_bench_args.runner
+def _bench(args):
+    res = _simulate_tcdm(args, "bench", TCDM_OPS=args.ops)
+    print(json.dumps(res) if args.json else format_bench(res))
+    return 0
+
+
+# -- verilog / lint / synth (hardware outputs; implementations in tb/cli_hw.py) -----------------
+
+@command("verilog", "write the IMA, TCDM and cluster tops as Verilog + manifest.json")
+def _verilog_args(p):
+    from tb.cli_hw import configure_verilog
+    configure_verilog(p)
+
+
+@_verilog_args.runner
+def _verilog(args):
+    from tb.cli_hw import cmd_verilog
+    return cmd_verilog(args)
+
+
+@command("lint", "generate, then verilator --lint-only -Wall, iverilog, yosys synth on every top")
+def _lint_args(p):
+    from tb.cli_hw import configure_lint
+    configure_lint(p)
+
+
+@_lint_args.runner
+def _lint(args):
+    from tb.cli_hw import cmd_lint
+    return cmd_lint(args)
+
+
+@command("synth", "cells per block, gate equivalents, ECP5 Fmax -> reports/synth.md")
+def _synth_args(p):
+    from tb.cli_hw import configure_synth
+    configure_synth(p)
+
+
+@_synth_args.runner
+def _synth(args):
+    from tb.cli_hw import cmd_synth
+    return cmd_synth(args)
+
+
+# -- entry ----------------------------------------------------------------------------------------
+
+#: Modules that register further subcommands with :func:`command` when imported.
+SUBCOMMAND_MODULES = ["tb.cli_sim"]
+
+
+def build_parser():
+    import importlib
+    for mod in SUBCOMMAND_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as e:  # a subcommand module not in this checkout yet
+            if e.name != mod:
+                raise
+    parser = argparse.ArgumentParser(
+        prog="ima-sim", description="RTL simulation of a RISC-V cluster with an analog IMA")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, cmd in COMMANDS.items():
+        p = sub.add_parser(name, help=cmd.help, description=cmd.help)
+        cmd.configure(p)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    cmd = COMMANDS[args.command]
+    if cmd.run is None:
+        raise SystemExit(f"ima-sim: {args.command} is not implemented yet")
+    return cmd.run(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
