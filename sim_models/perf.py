@@ -21,7 +21,7 @@ import numpy as np
 
 from .crossbar import latency_cycles
 
-__all__ = ["PerfParams", "LayerPerf", "words_touched", "walk_run_bases", "job_phase_cycles",
+__all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf", "words_touched", "walk_run_bases", "job_phase_cycles",
            "layer_cycles", "mapping_cycles"]
 
 
@@ -44,6 +44,19 @@ class PerfParams:
             if not isinstance(v, int) or v < 0:
                 raise ValueError(f"{name} must be a non-negative integer, not {v!r}")
         return self
+
+
+#: Structural per-job overheads of our RTL (hw/ima/engine.py + hw/ima/streamer): the engine's
+#: start cycle plus the Source's start-to-done latency of C+3 -> C+4 cycles of STREAMIN; the Sink's
+#: C+2 -> C+3 of STREAMOUT. tests/test_ima.py asserts the RTL's phase counters equal the model.
+RTL_STREAMIN_OVERHEAD = 4
+RTL_STREAMOUT_OVERHEAD = 3
+
+
+def rtl_params(ports, **overrides):
+    """PerfParams calibrated on the RTL's structure (not on any paper figure)."""
+    return PerfParams(ports=ports, streamin_overhead=RTL_STREAMIN_OVERHEAD,
+                      streamout_overhead=RTL_STREAMOUT_OVERHEAD, **overrides)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ async def run_workload(dut):
     spec = RunSpec.from_env()
     wl = prepare(spec)
     cfg = _config_from_kwargs(ports=spec.ports, rows=spec.rows, cols=spec.cols,
-                              tcdm_bytes=spec.tcdm_bytes)
+                              tcdm_bytes=spec.tcdm_bytes, dac_depth=spec.dac_depth,
+                              adc_depth=spec.adc_depth)
     env = ClusterEnv(dut, cfg)
     await env.start()
     wall0 = time.perf_counter()

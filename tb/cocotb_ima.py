@@ -14,7 +14,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 
 from hw.ima.regmap import ERR, REG, REGISTERS
 from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
-from sim_models.perf import PerfParams, layer_cycles
+from sim_models.perf import layer_cycles, rtl_params
 from tb.ima_env import ImaEnv
 from tb.layer_cases import make_case
 
@@ -181,10 +181,12 @@ async def layers_bit_exact(dut):
             shape["cin"] = c_job + int(rng.integers(1, c_job))      # a remainder group too
         case = make_case(kind, rng, c_job=c_job, **shape)
         cycles = await run_case(env, case, program_via_registers=(kind == "fc"))
-        model = sum(layer_cycles(j, PerfParams(ports=env.p.ports)).total for j in case.mapping.jobs)
-        rtl = sum(cycles[k] for k in ("streamin", "compute", "streamout"))
-        report.append(f"{name:12s} {shape} jobs={case.mapping.num_jobs:3d} rtl={cycles} "
-                      f"model_total={model} rtl_total={rtl}")
+        perf = [layer_cycles(j, rtl_params(env.p.ports)) for j in case.mapping.jobs]
+        model = {"streamin": sum(p.streamin for p in perf), "compute": sum(p.compute for p in perf),
+                 "streamout": sum(p.streamout for p in perf), "jobs": sum(p.jobs for p in perf)}
+        report.append(f"{name:12s} {shape} rtl={cycles} model={model}")
+        # No competing traffic here: the analytic model must match the RTL cycle for cycle.
+        assert cycles == model, f"{name}: RTL phases {cycles} != analytic model {model}"
     for line in report:
         dut._log.info(line)
 

@@ -44,6 +44,8 @@ class RunSpec:
     rows: int = 2048
     cols: int = 512
     tcdm_bytes: int = 512 * 1024
+    dac_depth: int = 512                 # hw.config.ImaConfig defaults: rows / columns per job
+    adc_depth: int = 256
     program_weights: str = "backdoor"    # or "registers" (SUBMIT_PLOT through the HAL)
 
     def validate(self):
@@ -125,6 +127,13 @@ def prepare(spec: RunSpec) -> Workload:
     return _single_layer(spec, rng)
 
 
+def _validate_ima_layer(lm, spec):
+    """The layer fits the array, the TCDM and the IMA's DAC/ADC buffers (ValueError if not)."""
+    lm.validate(spec.rows, spec.cols, spec.tcdm_bytes)
+    for job in lm.jobs:
+        job.validate(dac_depth=spec.dac_depth, adc_depth=spec.adc_depth)
+
+
 def _single_layer(spec, rng):
     alloc = TcdmAllocator(spec.tcdm_bytes)
     h, w, cin, cout, k, s, pad = spec.h, spec.w, spec.cin, spec.cout, spec.k, spec.stride, spec.padding
@@ -186,7 +195,7 @@ def _single_layer(spec, rng):
             c_job = 16 if spec.mapping == "IMA16" else 8
             lm = map_depthwise((h, w, cin), wt, adc, c_job=c_job, stride=s, pad=pad, alloc=alloc,
                                layout="packed")
-        lm.validate(spec.rows, spec.cols, spec.tcdm_bytes)
+        _validate_ima_layer(lm, spec)
         src, dst = lm.src, lm.dst
         w_buf = None
         phases.append(Phase(kind, "ima", dict(layer=lm)))
@@ -246,6 +255,8 @@ def _bottleneck(spec):
     b["e"].write(image, np.zeros(b["e"].shape, np.uint8))     # zero ring for the depthwise pad
     for buf, arr in weights.values():
         image[buf.addr:buf.addr + buf.nbytes] = arr.reshape(-1).view(np.uint8)
+    for lm in bm.ima_layers if spec.mapping != "SW" else []:
+        _validate_ima_layer(lm, spec)
     if spec.mapping != "SW":
         placements = [(p.row, p.col, p.weights) for m in bm.ima_layers for p in m.placements]
     checks = [("e", b["e"], ref["e"]), ("d", b["d"], ref["d"]), ("p", b["p"], ref["p"]),
