@@ -227,4 +227,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the importable module so subcommand modules register into the same registry.
+    from tb.cli import main as _main
+    sys.exit(_main())
