@@ -5,6 +5,7 @@ are the very same coroutines; only the environment differs:
 
 * no Python analog-core model is started (``tb.ima_env.AnalogCoreModel`` is replaced by an inert
   stand-in in this process only);
+* the analytic cycle model that layers_bit_exact compares with uses the twin's COMPUTE time;
 * ``env.xbar`` is a :class:`TwinArray` view of the twin's weight memory (``dut.twin.weights``)
   through VPI: ``program()`` writes weights there (the tests' backdoor programming) and
   ``weights`` reads them back, so the tests' own checks of the array state stay as they are.
@@ -12,15 +13,21 @@ are the very same coroutines; only the environment differs:
 Every layer output is still compared bit-exactly with the golden model.
 """
 
+import dataclasses
+
 import numpy as np
-from cocotb.handle import Immediate
 
 import tb.cocotb_ima as _ima_tests
 import tb.ima_env as _ima_env
-from hw.ima.twin import G_MAX_NS
+from hw.ima.twin import G_MAX_NS, mvm_cycles
 from tb.cocotb_ima import (bad_configurations, layers_bit_exact,  # noqa: F401 (cocotb tests)
                            misaligned_with_stalls, program_and_readback, registers_and_acquire,
                            soft_clear_mid_job)
+
+
+_NO_DELAY = 3  # cocotb.handle._GPISetAction.NO_DELAY (vpiNoDelay)
+#: The twin's minimum COMPUTE latency in ImaTwinTestTop (its default, 70 ns at 250 MHz).
+TWIN_LATENCY = 18
 
 
 class TwinArray:
@@ -55,7 +62,10 @@ class TwinArray:
             cur = self._get(row + i)
             cur[col:col + w] = weights[i].tolist()
             v = sum((int(x) & 0xF) << (4 * c) for c, x in enumerate(cur))
-            self._row(row + i).set(Immediate(v))
+            # Raw GPI write, applied at once (like tb.backdoor): the tests program the array
+            # right after awaiting ReadOnly, where cocotb refuses ordinary writes. The twin
+            # does not touch its weights while idle.
+            self._row(row + i)._handle.set_signal_val_binstr(_NO_DELAY, f"{v:0{4 * self.cols}b}")
 
     @property
     def weights(self):
@@ -82,5 +92,18 @@ class TwinImaEnv(_ima_env.ImaEnv):
         self.xbar = TwinArray(dut, self.p.rows, self.p.cols)
 
 
+_orig_layer_cycles = _ima_tests.layer_cycles
+
+
+def _twin_layer_cycles(layer, *args, **kw):
+    """The analytic model with the twin's COMPUTE time (``height + width + 7`` cycles per job
+    when longer than 18) instead of the Python crossbar's fixed 18, so layers_bit_exact keeps
+    its cycle-for-cycle check of the other phases and checks the twin's latency too."""
+    p = _orig_layer_cycles(layer, *args, **kw)
+    comp = p.jobs * mvm_cycles(layer.height, layer.width, TWIN_LATENCY)
+    return dataclasses.replace(p, compute=comp, total=p.total - p.compute + comp)
+
+
 _ima_env.AnalogCoreModel = _NoAnalog
 _ima_tests.ImaEnv = TwinImaEnv
+_ima_tests.layer_cycles = _twin_layer_cycles
