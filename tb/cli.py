@@ -198,7 +198,7 @@ def _synth(args):
 # -- entry ----------------------------------------------------------------------------------------
 
 #: Modules that register further subcommands with :func:`command` when imported.
-SUBCOMMAND_MODULES = ["tb.cli_sim"]
+SUBCOMMAND_MODULES = ["tb.cli_sim", "tb.cli_sweep"]
 
 
 def build_parser():
