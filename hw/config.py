@@ -48,6 +48,11 @@ class ImaConfig:
         Size of the TCDM; the controller rejects jobs touching bytes outside ``[0, tcdm_bytes)``.
     clock_hz, mvm_ns : float
         Cluster clock and analog MVM latency; ``mvm_cycles`` = ceil(mvm_ns * clock).
+    overlap : bool
+        Overlapped phases (beyond the paper): double-buffered DAC and ADC buffers so that
+        STREAMIN of job i+1 and STREAMOUT of job i-1 run while job i computes
+        (:mod:`hw.ima.overlap`). ``False`` (default): the paper's sequential engine, one phase at
+        a time. Costs ``8 * (dac_depth + adc_depth)`` more flip-flops.
     """
     ports: int = 4
     rows: int = 2048
@@ -58,6 +63,7 @@ class ImaConfig:
     tcdm_bytes: int = 512 * 1024
     clock_hz: float = REF_CLOCK_HZ
     mvm_ns: float = MVM_NS
+    overlap: bool = False
 
     def __post_init__(self):
         self.validate()
@@ -79,6 +85,8 @@ class ImaConfig:
             raise ValueError(f"clock_hz must be positive, not {self.clock_hz!r}")
         if not (self.mvm_ns > 0):
             raise ValueError(f"mvm_ns must be positive, not {self.mvm_ns!r}")
+        if not isinstance(self.overlap, bool):
+            raise ValueError(f"overlap must be a bool, not {self.overlap!r}")
         return self
 
     @property
@@ -90,8 +98,11 @@ class ImaConfig:
 
     def key(self):
         """Short parameter dict for build-directory names."""
-        return {"ports": self.ports, "rows": self.rows, "cols": self.cols,
-                "dac": self.dac_depth, "adc": self.adc_depth}
+        key = {"ports": self.ports, "rows": self.rows, "cols": self.cols,
+               "dac": self.dac_depth, "adc": self.adc_depth}
+        if self.overlap:                # only when set: default keys stay as they were
+            key["overlap"] = 1
+        return key
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ import numpy as np
 from .crossbar import latency_cycles
 
 __all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf", "words_touched", "walk_run_bases", "job_phase_cycles",
-           "layer_cycles", "mapping_cycles"]
+           "layer_cycles", "mapping_cycles", "overlapped_schedule", "layer_cycles_overlapped",
+           "mapping_cycles_overlapped"]
 
 
 @dataclass(frozen=True)
@@ -127,5 +128,68 @@ def mapping_cycles(mapping, params=PerfParams(), **overrides):
     total = None
     for job in mapping.jobs:
         p = layer_cycles(job, params, **overrides)
+        total = p if total is None else total + p
+    return total
+
+
+# --------------------------------------------------------------------------- overlapped engine
+def overlapped_schedule(layer, params=PerfParams()):
+    """Cycle schedule of a LayerJob on the overlapped engine (``ImaConfig.overlap``, no contention).
+
+    The engine (``hw/ima/overlap.py``) starts in cycle 0; job ``i`` has the per-job phase lengths
+    ``S_i, L, O_i`` of :func:`job_phase_cycles` (overheads included, the same as the sequential
+    engine's) and the hand-over rules give, exactly for the RTL with ``rtl_params``::
+
+        g_0 = 1,  g_i = c_{i-1}                              STREAMIN start
+        c_i = max(g_i + S_i - 1, c_{i-1} + L + job_overhead, s_{i-1})   COMPUTE start
+        s_i = max(c_i + L, s_{i-1} + O_{i-1} - 1)           STREAMOUT start
+        end = s_{n-1} + O_{n-1} - 1                          last STREAMOUT done = layer time
+
+    (the first job's COMPUTE starts in its source's done cycle, the next MVM the cycle after the
+    core's done, a STREAMOUT in the cycle after its MVM's done or in the previous one's done
+    cycle). Returns ``(g, c, s, end)``: three int arrays and the layer time (without
+    ``layer_overhead``).
+    """
+    sin, comp, sout = job_phase_cycles(layer, params)
+    n = len(sin)
+    g = np.zeros(n, dtype=np.int64)
+    c = np.zeros(n, dtype=np.int64)
+    s = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        if i == 0:
+            g[i] = 1
+            c[i] = g[i] + sin[i] - 1
+            s[i] = c[i] + comp[i]
+        else:
+            g[i] = c[i - 1]
+            c[i] = max(g[i] + sin[i] - 1, c[i - 1] + comp[i - 1] + params.job_overhead, s[i - 1])
+            s[i] = max(c[i] + comp[i], s[i - 1] + sout[i - 1] - 1)
+    end = int(s[-1] + sout[-1] - 1) if n else 0
+    return g, c, s, end
+
+
+def layer_cycles_overlapped(layer, params=PerfParams(), **overrides):
+    """Cycle totals of a LayerJob on the overlapped engine.
+
+    ``streamin``, ``compute``, ``streamout`` are the sums over jobs of each job's phase length
+    (the same as :func:`layer_cycles`, and what the RTL's ``stat_*`` counters count in both
+    modes); ``total`` is the wall-clock layer time from :func:`overlapped_schedule` plus
+    ``layer_overhead``; ``overhead`` = ``total - (streamin + compute + streamout)``, negative when
+    the overlap hides cycles.
+    """
+    if overrides:
+        params = PerfParams(**{**params.__dict__, **overrides})
+    sin, comp, sout = job_phase_cycles(layer, params)
+    _, _, _, end = overlapped_schedule(layer, params)
+    total = end + params.layer_overhead
+    s_in, s_c, s_out = int(sin.sum()), int(comp.sum()), int(sout.sum())
+    return LayerPerf(len(sin), s_in, s_c, s_out, total - (s_in + s_c + s_out), total)
+
+
+def mapping_cycles_overlapped(mapping, params=PerfParams(), **overrides):
+    """Sum of ``layer_cycles_overlapped`` over the LayerJobs of a ``LayerMapping``."""
+    total = None
+    for job in mapping.jobs:
+        p = layer_cycles_overlapped(job, params, **overrides)
         total = p if total is None else total + p
     return total

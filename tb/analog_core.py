@@ -3,7 +3,7 @@
 Three coroutines, one per channel of :class:`hw.ima.analog.AnalogCoreSignature`, each asleep on
 its strobe's edge so an idle analog core costs no Python work per cycle:
 
-* MVM: on ``ac__start`` read the window, DAC vector and ADC parameters, run
+* MVM: on ``ac__start`` (also in the cycle right after ``ac__done``) read the window, DAC vector and ADC parameters, run
   :meth:`sim_models.crossbar.Crossbar.mvm`, and pulse ``ac__done`` with the ADC vector so the
   COMPUTE phase (start pulse to done pulse, both included) lasts ``latency`` cycles (default:
   the crossbar's 70 ns at 250 MHz = 18 cycles).
@@ -80,9 +80,14 @@ class AnalogCoreModel:
     async def _mvm_loop(self):
         rd, p = self._rd, self._p
         start, done, adc = p("start"), p("done"), p("adc")
+        start_now = reader(start)
         while True:
-            await RisingEdge(start)
+            # A start may come in the cycle right after done (the overlapped engine): its edge
+            # coincides with the clock edge this loop resumes on, so look at the level first.
             await ReadOnly()
+            if not start_now():
+                await RisingEdge(start)
+                await ReadOnly()
             row, col, h, w = rd["row"](), rd["col"](), rd["height"](), rd["width"]()
             m, s = _s(rd["adc_m"](), 16), rd["adc_s"]()
             lo, hi = _s(rd["adc_lo"](), 10), _s(rd["adc_hi"](), 10)

@@ -34,6 +34,7 @@ class ImaParams:
     adc_depth: int = 256
     tcdm_bytes: int = 512 * 1024
     banks: int = 16
+    overlap: int = 0            # 1: the overlapped engine (ImaConfig.overlap)
 
     @classmethod
     def from_env(cls):
@@ -44,7 +45,10 @@ class ImaParams:
         return {f"IMA_{f.upper()}": getattr(self, f) for f in self.__dataclass_fields__}
 
     def top_kwargs(self):
-        return dict(vars(self))
+        kw = dict(vars(self))
+        if not kw["overlap"]:           # the default: build keys stay as before the option
+            del kw["overlap"]
+        return kw
 
 
 def top_params(p: ImaParams):

@@ -32,12 +32,14 @@ class ImaTestTop(wiring.Component):
         As :class:`hw.config.ImaConfig`.
     banks : int
         TCDM banks.
+    overlap : bool or int
+        As :class:`hw.config.ImaConfig` (overlapped phases).
     """
 
     def __init__(self, *, ports=4, rows=2048, cols=512, dac_depth=512, adc_depth=256,
-                 tcdm_bytes=512 * 1024, banks=16):
+                 tcdm_bytes=512 * 1024, banks=16, overlap=False):
         self.cfg = ImaConfig(ports=ports, rows=rows, cols=cols, dac_depth=dac_depth,
-                             adc_depth=adc_depth, tcdm_bytes=tcdm_bytes)
+                             adc_depth=adc_depth, tcdm_bytes=tcdm_bytes, overlap=bool(overlap))
         self.banks = banks
         super().__init__({
             "ctrl": In(PeriphSignature(addr_width=CTRL_ADDR_WIDTH, id_width=4)),

@@ -4,6 +4,8 @@ One Verilator build per configuration (cached under sim_build/ima_tb/). Seeds ar
 replay with IMA_SEED=<seed>.
 """
 
+from dataclasses import replace
+
 import pytest
 
 from tb.ima_env import ImaParams
@@ -25,6 +27,19 @@ def _params(ports):
 @pytest.mark.parametrize("ports,testcase", CASES, ids=[f"N{n}-{t}" for n, t in CASES])
 def test_ima(ports, testcase):
     params = _params(ports)
+    runner = build("ima_tb", ImaTestTop, params.top_kwargs())
+    run(runner, "ima_tb", "tb.cocotb_ima", seed=pick_seed(), testcase=testcase,
+        extra_env=params.env())
+
+
+# The overlapped engine (ImaConfig.overlap): data path, exact layer time, abort, at N = 4 and 16.
+OVERLAP = ["layers_bit_exact", "misaligned_with_stalls", "soft_clear_mid_job"]
+OV_CASES = [(n, t) for n in (4, 16) for t in OVERLAP]
+
+
+@pytest.mark.parametrize("ports,testcase", OV_CASES, ids=[f"N{n}-overlap-{t}" for n, t in OV_CASES])
+def test_ima_overlap(ports, testcase):
+    params = replace(_params(ports), overlap=1)
     runner = build("ima_tb", ImaTestTop, params.top_kwargs())
     run(runner, "ima_tb", "tb.cocotb_ima", seed=pick_seed(), testcase=testcase,
         extra_env=params.env())

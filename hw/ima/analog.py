@@ -15,6 +15,17 @@ MVM
     ``y = clamp((acc*adc_m + 2**(adc_s-1)) >> adc_s, adc_lo, adc_hi)`` (no rounding term when
     ``adc_s == 0``), and pulses ``done`` for one cycle with ``adc[8j+7:8j] = y_j & 0xFF``. The
     latency (70 ns = 18 cycles at 250 MHz, AICAS 2021) is the core's business.
+
+    Contract on timing (both engines honour it): the DAC vector, the window and the ADC
+    parameters are stable from the ``start`` cycle up to and including the ``done`` cycle -- a
+    core may sample them at ``start`` (the Python crossbar does) or read them during the MVM
+    (the digital twin reads one DAC byte per row, and PWM DAC drivers need their input for the
+    whole pulse). The ``adc`` vector is only valid in the ``done`` cycle; the IMA latches it.
+    A new ``start`` comes at the earliest in the cycle after ``done``. The overlapped engine
+    (``ImaConfig.overlap``) keeps this contract with a second DAC register bank (the hold copy
+    taken at ``start``, while the Source refills its own buffer for the next job) and a second
+    ADC buffer (a stage holding job i's result while the Sink still drains job i-1); see
+    :mod:`hw.ima.overlap`.
 Programming
     ``prog_valid/prog_ready`` handshake (stream rules: payload held until accepted). Writes
     ``prog_count`` (1..8) signed 4-bit weights ``prog_weights[4k+3:4k]`` to row ``prog_row``,

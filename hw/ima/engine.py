@@ -8,6 +8,10 @@ of :class:`sim_models.jobconfig.LayerJob` and its executor.
 
 The engine owns the streamer (N load ports, N store ports) and exposes per-phase cycle counters
 so reports can break a layer's time down the way the papers do.
+
+With ``ImaConfig.overlap`` the job sequencing is replaced by the overlapped one of
+:mod:`hw.ima.overlap` (double-buffered DAC and ADC, STREAMIN of job i+1 and STREAMOUT of job i-1
+during COMPUTE of job i); the default is the sequential FSM below, phase after phase.
 """
 
 from amaranth import Module, Signal, signed
@@ -17,6 +21,7 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 from hw.config import ImaConfig
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.jobregs import JobRegsLayout, s16, u16
+from hw.ima.overlap import elaborate_overlapped
 from hw.ima.streamer.sink import Sink
 from hw.ima.streamer.source import Source
 from hw.signatures import TcdmSignature
@@ -49,7 +54,9 @@ class Engine(wiring.Component):
     ac : Out(AnalogCoreSignature)
         MVM channel of the analog-core boundary (programming/readback are the controller's).
     stat_streamin, stat_compute, stat_streamout, stat_jobs : Out(32)
-        Cycles spent in each phase and jobs completed, since reset.
+        Cycles spent in each phase and jobs completed, since reset. With ``overlap`` a phase
+        counter adds the number of jobs in that phase each cycle, i.e. it is still the sum over
+        jobs of each job's phase length (the wall-clock time is the length of ``busy``).
     """
 
     def __init__(self, cfg: ImaConfig):
@@ -73,6 +80,22 @@ class Engine(wiring.Component):
             connect(m, flipped(self.tcdm_load[k]), source.tcdm[k])
             connect(m, flipped(self.tcdm_store[k]), sink.tcdm[k])
 
+        # Walk shapes, window size and ADC transfer: the same for every job of the layer.
+        m.d.comb += [
+            source.cfg.len0.eq(u16(j.src_len0)), source.cfg.len1.eq(u16(j.src_len1)),
+            source.cfg.len2.eq(u16(j.src_len2)),
+            source.cfg.stride1.eq(j.src_stride1), source.cfg.stride2.eq(j.src_stride2),
+            sink.cfg.len0.eq(u16(j.dst_len0)), sink.cfg.len1.eq(u16(j.dst_len1)),
+            sink.cfg.len2.eq(u16(j.dst_len2)),
+            sink.cfg.stride1.eq(j.dst_stride1), sink.cfg.stride2.eq(j.dst_stride2),
+            source.abort.eq(self.abort), sink.abort.eq(self.abort),
+            self.ac.height.eq(u16(j.j_height)), self.ac.width.eq(u16(j.j_width)),
+            self.ac.adc_m.eq(j.adc_mul[:16]), self.ac.adc_s.eq(j.adc_shift[:5]),
+            self.ac.adc_lo.eq(j.adc_low[:10]), self.ac.adc_hi.eq(j.adc_high[:10]),
+        ]
+        if cfg.overlap:
+            return elaborate_overlapped(m, self, source, sink)
+
         # Job-loop counters and running offsets (offset_k = count_k * stride_k).
         count = {lp: Signal(16, name=f"{lp}_count") for lp in LOOPS}
         off = {(lp, what): Signal(signed(48) if what in ("in", "out") else signed(24),
@@ -86,27 +109,15 @@ class Engine(wiring.Component):
         def total(what):
             return sum(off[(lp, what)] for lp in LOOPS)
 
-        m.d.comb += [
-            source.cfg.base.eq(j.j_src_addr + total("in")),
-            source.cfg.len0.eq(u16(j.src_len0)), source.cfg.len1.eq(u16(j.src_len1)),
-            source.cfg.len2.eq(u16(j.src_len2)),
-            source.cfg.stride1.eq(j.src_stride1), source.cfg.stride2.eq(j.src_stride2),
-            sink.cfg.base.eq(j.j_dst_addr + total("out")),
-            sink.cfg.len0.eq(u16(j.dst_len0)), sink.cfg.len1.eq(u16(j.dst_len1)),
-            sink.cfg.len2.eq(u16(j.dst_len2)),
-            sink.cfg.stride1.eq(j.dst_stride1), sink.cfg.stride2.eq(j.dst_stride2),
-            source.abort.eq(self.abort), sink.abort.eq(self.abort),
-        ]
-
-        # Analog core MVM channel: window of this job, DAC vector straight from the source buffer.
+        # Per job: walk bases and window from the loop offsets; DAC vector straight from the
+        # source buffer (stable: the source is idle during COMPUTE).
         adc_buf = Signal(8 * cfg.adc_depth)
         m.d.comb += [
+            source.cfg.base.eq(j.j_src_addr + total("in")),
+            sink.cfg.base.eq(j.j_dst_addr + total("out")),
             self.ac.row.eq(u16(j.j_start_y) + total("row")),
             self.ac.col.eq(u16(j.j_start_x) + total("col")),
-            self.ac.height.eq(u16(j.j_height)), self.ac.width.eq(u16(j.j_width)),
             self.ac.dac.eq(source.dac),
-            self.ac.adc_m.eq(j.adc_mul[:16]), self.ac.adc_s.eq(j.adc_shift[:5]),
-            self.ac.adc_lo.eq(j.adc_low[:10]), self.ac.adc_hi.eq(j.adc_high[:10]),
             sink.adc.eq(adc_buf),
         ]
 
