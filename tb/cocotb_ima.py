@@ -324,3 +324,32 @@ async def soft_clear_mid_job(dut):
     assert np.array_equal(got[outside], case.image[:case.used][outside]), "write outside the output"
     # The IMA is ready for the next job: the same layer again, now to completion.
     await run_case(env, case)
+
+
+# --------------------------------------------------------------------------- measurement only
+@cocotb.test()
+async def standard_conv_timing(dut):
+    """The standard conv (3x3, 16x16 out, 32 -> 64), bit-exact, timed; not in the regression.
+
+    Run by ``tb/bench_overlap.py``; writes ``{layer_cycles, jobs, phases, model_*}`` as JSON to
+    ``$IMA_TIMING_OUT``.
+    """
+    import json
+    from sim_models.perf import mapping_cycles, mapping_cycles_overlapped
+    env = await _env(dut)
+    rng = _rng()
+    case = make_case("conv", rng, h=16, w=16, cin=32, cout=64, tcdm_bytes=env.p.tcdm_bytes)
+    spans = BusySpans(env).start()
+    stalled0 = [f() for f in env.stalled]
+    cycles = await run_case(env, case)
+    p = rtl_params(env.p.ports)
+    out = {"ports": env.p.ports, "overlap": env.p.overlap, "layer_cycles": sum(spans.spans),
+           "jobs": cycles["jobs"], "phases": cycles,
+           "stalled": sum(f() - s for f, s in zip(env.stalled, stalled0)),
+           "model_sequential": mapping_cycles(case.mapping, p).total,
+           "model_overlapped": mapping_cycles_overlapped(case.mapping, p).total}
+    dut._log.info("standard conv timing: %s", out)
+    path = os.environ.get("IMA_TIMING_OUT")
+    if path:
+        with open(path, "w") as f:
+            json.dump(out, f)

@@ -60,3 +60,43 @@ def test_depthwise_saturation_ports():
         cyc[cj] = [perf.mapping_cycles(m, ports=n).total for n in (1, 2, 4, 8)]
     assert cyc[8][1] < cyc[8][0] and cyc[8][1] == cyc[8][2] == cyc[8][3]
     assert cyc[16][2] < cyc[16][1] and cyc[16][2] == cyc[16][3]
+
+
+# --------------------------------------------------------------------------- overlapped engine
+def test_overlapped_single_job_and_bounds():
+    """One job: S + L + O - 1 (COMPUTE starts in the source's done cycle); a layer takes at least
+    its slowest phase per job and never longer than the sequential engine."""
+    one = LayerJob(0, 100, Walk3D(8), Walk3D(4), 0, 0, 8, 4)
+    p = perf.rtl_params(1)
+    seq, ov = perf.layer_cycles(one, p), perf.layer_cycles_overlapped(one, p)
+    assert ov.total == seq.total - 1 and ov.total == (2 + 4) + 18 + (1 + 3) - 1
+    assert (ov.streamin, ov.compute, ov.streamout) == (seq.streamin, seq.compute, seq.streamout)
+    job = _conv().jobs[0]
+    for n in (1, 2, 4, 8, 16):
+        p = perf.rtl_params(n)
+        seq, ov = perf.layer_cycles(job, p), perf.layer_cycles_overlapped(job, p)
+        sin, comp, sout = perf.job_phase_cycles(job, p)
+        bound = max(int(comp.max()), int((sin - 1).max()), int((sout - 1).max()))
+        assert bound * ov.jobs <= ov.total < seq.total
+        assert ov.overhead == ov.total - (ov.streamin + ov.compute + ov.streamout) < 0
+
+
+def test_overlapped_standard_conv_is_compute_bound_at_16_ports():
+    """3x3 conv, 16x16, 32 -> 64: 18 cycles per job at 16/16 ports (+ fill and drain); bound by
+    STREAMIN at 4/4 (18 chunks + 3) and 1/1 (72 + 3)."""
+    m = _conv()
+    per_job = {n: perf.mapping_cycles_overlapped(m, perf.rtl_params(n)) for n in (1, 4, 16)}
+    assert per_job[16].total == 256 * 18 + (10 + 4 - 1)       # first STREAMIN, last STREAMOUT
+    assert per_job[4].total == 255 * 21 + (22 + 18 + 7 - 1)
+    assert per_job[1].total == 255 * 75 + (76 + 18 + 19 - 1)
+
+
+def test_overlapped_schedule_orders_phases():
+    job = _conv().jobs[0]
+    p = perf.rtl_params(4)
+    g, c, s, end = perf.overlapped_schedule(job, p)
+    sin, comp, sout = perf.job_phase_cycles(job, p)
+    assert g[0] == 1 and (g[1:] == c[:-1]).all()            # next STREAMIN when the DAC is sampled
+    assert (c >= g + sin - 1).all() and (c[1:] >= c[:-1] + comp[:-1]).all()
+    assert (s >= c + comp).all() and (s[1:] >= s[:-1] + sout[:-1] - 1).all()
+    assert end == s[-1] + sout[-1] - 1
