@@ -9,8 +9,8 @@ Rules (also in ``docs/registers.md``):
 * ACQUIRE (read) returns the next job id and locks the controller to the reading core; -1 while a
   job runs; -2 while another core holds the lock. The holder reading again gets the same id.
 * Job registers are written only by the lock holder (other writes are ignored).
-* TRIGGER by the holder releases the lock and starts the job: one cycle later the
-  :class:`~hw.ima.jobregs.ConfigChecker` result is sampled; a bad configuration sets ERROR, ends
+* TRIGGER by the holder releases the lock and starts the job: the
+  :class:`~hw.ima.jobregs.ConfigChecker` validates the configuration (about 20 cycles); a bad configuration sets ERROR, ends
   the job at once (FINISHED counts it, the event fires) and the engine never starts, so nothing is
   written. TRIGGER by anyone else sets ERROR.NO_ACQUIRE and raises that core's event.
 * SOFT_CLEAR aborts the engine, releases the lock, clears ERROR (setting ABORTED if a job was
@@ -50,6 +50,10 @@ class Controller(wiring.Component):
     eng_start, eng_abort : Out(1)
         Engine control.
     eng_busy, eng_done : In(1)
+    chk_start : Out(1)
+        Pulse: check the configuration (the cycle after TRIGGER).
+    chk_done : In(1)
+        The checker's result is valid.
     chk_err : In(4)
         ConfigChecker result: [window, length, address, adc].
     ac : Out(AnalogCoreSignature)
@@ -64,7 +68,7 @@ class Controller(wiring.Component):
             "job": Out(JobRegsLayout),
             "eng_start": Out(1), "eng_abort": Out(1),
             "eng_busy": In(1), "eng_done": In(1),
-            "chk_err": In(4),
+            "chk_start": Out(1), "chk_done": In(1), "chk_err": In(4),
             "ac": Out(AnalogCoreSignature(dac_depth=cfg.dac_depth, adc_depth=cfg.adc_depth)),
         })
 
@@ -167,7 +171,11 @@ class Controller(wiring.Component):
         soft_clear = wr & (word == REG.SOFT_CLEAR // 4)
         # Plain expressions (not inside the If chain below, whose conditions include eng_done).
         m.d.comb += [self.eng_abort.eq(soft_clear),
-                     self.eng_start.eq(checking & ~self.chk_err.any() & ~soft_clear & ~trigger)]
+                     self.eng_start.eq(checking & self.chk_done & ~self.chk_err.any() & ~soft_clear
+                                       & ~trigger)]
+        chk_start = Signal()
+        m.d.sync += chk_start.eq(0)
+        m.d.comb += self.chk_start.eq(chk_start)
 
         with m.If(soft_clear):
             m.d.sync += [locked.eq(0), running.eq(0), checking.eq(0), prog_pending.eq(0),
@@ -177,12 +185,12 @@ class Controller(wiring.Component):
                 event_to(job_owner)
         with m.Elif(trigger):
             with m.If(holder):
-                m.d.sync += [locked.eq(0), checking.eq(1), job_owner.eq(bus.id),
+                m.d.sync += [locked.eq(0), checking.eq(1), job_owner.eq(bus.id), chk_start.eq(1),
                              running_id.eq(next_id), next_id.eq(next_id + 1), error.eq(0)]
             with m.Else():
                 m.d.sync += error.eq(error | ERR.NO_ACQUIRE)
                 event_to(bus.id)
-        with m.Elif(checking):
+        with m.Elif(checking & self.chk_done):
             m.d.sync += checking.eq(0)
             err_bits = Cat(self.chk_err[0], self.chk_err[1], self.chk_err[2], self.chk_err[3])
             with m.If(self.chk_err.any()):

@@ -2,12 +2,12 @@
 
 ``JobRegsLayout`` has one 32-bit field per job register of :mod:`hw.ima.regmap` (lower-case
 names), so the controller hands the whole configuration to the engine and the checker as one
-port. :class:`ConfigChecker` computes, combinationally, the ERROR bits a configuration earns
-(the hardware twin of :meth:`sim_models.jobconfig.LayerJob.validate`); the controller samples it
-one cycle after TRIGGER so a bad configuration never reaches the streamer.
+port. :class:`ConfigChecker` computes the ERROR bits a configuration earns (the hardware twin of
+:meth:`sim_models.jobconfig.LayerJob.validate`) in a few cycles after TRIGGER, so a bad
+configuration never reaches the streamer.
 """
 
-from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth import Cat, Module, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -30,12 +30,22 @@ def s16(value):
 
 
 class ConfigChecker(wiring.Component):
-    """Combinational validation of a layer configuration against the design parameters.
+    """Sequential validation of a layer configuration against the design parameters.
+
+    One shared signed 33 x 17-bit multiplier steps through a table of 20 products (walk and
+    job-loop extents, walk byte counts), one per cycle, accumulating the bounding boxes of the
+    job windows and of the bytes read and written; ``done`` pulses 21 cycles after ``start``
+    with the ERROR causes. A combinational version needs 18 multipliers, which dominate the
+    IMA's area and synthesis time, for a check that runs once per layer.
 
     Interface attributes
     --------------------
     job : In(JobRegsLayout)
-        The configuration.
+        The configuration, stable from ``start`` to ``done``.
+    start : In(1)
+        Pulse: check ``job``.
+    done : Out(1)
+        One-cycle pulse; the ``err_*`` outputs are valid with it and hold until the next start.
     err_window, err_length, err_address, err_adc : Out(1)
         Causes, as the ERROR bits of the same names (see ``docs/registers.md``).
     """
@@ -43,73 +53,101 @@ class ConfigChecker(wiring.Component):
     def __init__(self, cfg: ImaConfig):
         self._cfg = cfg.validate()
         super().__init__({
-            "job": In(JobRegsLayout),
+            "job": In(JobRegsLayout), "start": In(1), "done": Out(1),
             "err_window": Out(1), "err_length": Out(1), "err_address": Out(1), "err_adc": Out(1),
         })
+
+    def _terms(self):
+        """(multiplicand (signed), multiplier (unsigned 17-bit), accumulator) per step."""
+        j = self.job
+        loops = ("alpha", "beta", "gamma")
+        cnt = lambda v: u16(v) - 1                         # noqa: E731  (count - 1 >= -1)
+        terms = [(j.src_stride1.as_signed(), cnt(j.src_len1), "src"),
+                 (j.src_stride2.as_signed(), cnt(j.src_len2), "src")]
+        terms += [(getattr(j, f"{lp}_in_stride").as_signed(), cnt(getattr(j, f"{lp}_length")), "src")
+                  for lp in loops]
+        terms += [(j.dst_stride1.as_signed(), cnt(j.dst_len1), "dst"),
+                  (j.dst_stride2.as_signed(), cnt(j.dst_len2), "dst")]
+        terms += [(getattr(j, f"{lp}_out_stride").as_signed(), cnt(getattr(j, f"{lp}_length")), "dst")
+                  for lp in loops]
+        terms += [(s16(getattr(j, f"{lp}_row_stride")), cnt(getattr(j, f"{lp}_length")), "row")
+                  for lp in loops]
+        terms += [(s16(getattr(j, f"{lp}_col_stride")), cnt(getattr(j, f"{lp}_length")), "col")
+                  for lp in loops]
+        terms += [(u16(j.src_len0), u16(j.src_len1), "tmp"), (None, u16(j.src_len2), "src_total"),
+                  (u16(j.dst_len0), u16(j.dst_len1), "tmp"), (None, u16(j.dst_len2), "dst_total")]
+        return terms
 
     def elaborate(self, platform):
         m = Module()
         cfg, j = self._cfg, self.job
+        terms = self._terms()
+        n = len(terms)
 
-        # -- lengths: 16-bit, non-zero, and the walks must move exactly J_HEIGHT / J_WIDTH bytes --
+        step = Signal(range(n + 1))
+        active = Signal()
+        a = Signal(signed(34))
+        b = Signal(signed(18))
+        product = Signal(signed(52))
+        tmp = Signal(unsigned(33))
+        m.d.comb += product.eq(a * b)
+        with m.Switch(step):
+            for k, (ta, tb, _) in enumerate(terms):
+                with m.Case(k):
+                    m.d.comb += [a.eq(tmp if ta is None else ta), b.eq(tb)]
+            with m.Default():
+                m.d.comb += [a.eq(0), b.eq(0)]
+
+        # Bounding boxes [lo, hi) of rows, columns, source and destination bytes.
+        acc = {name: (Signal(signed(56), name=f"{name}_lo"), Signal(signed(56), name=f"{name}_hi"))
+               for name in ("src", "dst", "row", "col")}
+        src_total = Signal(52)
+        dst_total = Signal(52)
+        init = {"src": (j.j_src_addr, j.j_src_addr + u16(j.src_len0)),
+                "dst": (j.j_dst_addr, j.j_dst_addr + u16(j.dst_len0)),
+                "row": (u16(j.j_start_y), u16(j.j_start_y) + u16(j.j_height)),
+                "col": (u16(j.j_start_x), u16(j.j_start_x) + u16(j.j_width))}
+
+        m.d.sync += self.done.eq(0)
+        with m.If(self.start):
+            m.d.sync += [active.eq(1), step.eq(0)]
+            for name, (lo, hi) in acc.items():
+                m.d.sync += [lo.eq(init[name][0]), hi.eq(init[name][1])]
+        with m.Elif(active):
+            with m.Switch(step):
+                for k, (_, _, dest) in enumerate(terms):
+                    with m.Case(k):
+                        if dest in acc:
+                            lo, hi = acc[dest]
+                            with m.If(product < 0):
+                                m.d.sync += lo.eq(lo + product)
+                            with m.Else():
+                                m.d.sync += hi.eq(hi + product)
+                        elif dest == "tmp":
+                            m.d.sync += tmp.eq(product)
+                        else:
+                            m.d.sync += (src_total if dest == "src_total" else dst_total).eq(product)
+            m.d.sync += step.eq(step + 1)
+            with m.If(step == n - 1):
+                m.d.sync += [active.eq(0), self.done.eq(1)]
+
+        # -- causes, from the accumulated boxes (registered inputs: cheap comparisons) --
         length_regs = ["j_width", "j_height", "src_len0", "src_len1", "src_len2",
                        "dst_len0", "dst_len1", "dst_len2",
                        "alpha_length", "beta_length", "gamma_length"]
         bad_len = Signal()
-        m.d.comb += bad_len.eq(0)
-        for name in length_regs:
-            v = getattr(j, name)
-            with m.If((v == 0) | (v[16:] != 0)):
-                m.d.comb += bad_len.eq(1)
-        src_total = Signal(48)
-        dst_total = Signal(48)
-        m.d.comb += [
-            src_total.eq(u16(j.src_len0) * u16(j.src_len1) * u16(j.src_len2)),
-            dst_total.eq(u16(j.dst_len0) * u16(j.dst_len1) * u16(j.dst_len2)),
-        ]
+        m.d.comb += bad_len.eq(Cat(*[(getattr(j, r) == 0) | (getattr(j, r)[16:] != 0)
+                                     for r in length_regs]).any())
         m.d.comb += self.err_length.eq(bad_len | (src_total != u16(j.j_height))
                                        | (dst_total != u16(j.j_width)))
-
-        # -- window: every job's window on the array, and within the DAC/ADC buffers --
-        loops = ("alpha", "beta", "gamma")
-
-        def extent(start, size, stride_field, limit):
-            lo = Signal(signed(40), name=f"{stride_field}_lo")
-            hi = Signal(signed(40), name=f"{stride_field}_hi")
-            lo_expr, hi_expr = start, start + size
-            for lp in loops:
-                step = s16(getattr(j, f"{lp}_{stride_field}")) * (u16(getattr(j, f"{lp}_length")) - 1)
-                lo_expr = lo_expr + Mux(step < 0, step, 0)
-                hi_expr = hi_expr + Mux(step > 0, step, 0)
-            m.d.comb += [lo.eq(lo_expr), hi.eq(hi_expr)]
-            return (lo < 0) | (hi > limit)
-
-        bad_rows = extent(j.j_start_y[:16], u16(j.j_height), "row_stride", cfg.rows)
-        bad_cols = extent(j.j_start_x[:16], u16(j.j_width), "col_stride", cfg.cols)
+        row_lo, row_hi = acc["row"]
+        col_lo, col_hi = acc["col"]
         m.d.comb += self.err_window.eq(
-            bad_rows | bad_cols | (j.j_start_x[16:] != 0) | (j.j_start_y[16:] != 0)
+            (row_lo < 0) | (row_hi > cfg.rows) | (col_lo < 0) | (col_hi > cfg.cols)
+            | (j.j_start_x[16:] != 0) | (j.j_start_y[16:] != 0)
             | (u16(j.j_height) > cfg.dac_depth) | (u16(j.j_width) > cfg.adc_depth))
-
-        # -- addresses: the bounding box of every byte read and written lies in the TCDM --
-        def out_of_tcdm(prefix, base, job_stride):
-            lo = Signal(signed(56), name=f"{prefix}_byte_lo")
-            hi = Signal(signed(56), name=f"{prefix}_byte_hi")
-            terms = [(getattr(j, f"{prefix}_stride1").as_signed(), u16(getattr(j, f"{prefix}_len1"))),
-                     (getattr(j, f"{prefix}_stride2").as_signed(), u16(getattr(j, f"{prefix}_len2")))]
-            terms += [(getattr(j, f"{lp}_{job_stride}").as_signed(), u16(getattr(j, f"{lp}_length")))
-                      for lp in loops]
-            lo_expr, hi_expr = base, base + u16(getattr(j, f"{prefix}_len0"))
-            for stride, count in terms:
-                step = stride * (count - 1)
-                lo_expr = lo_expr + Mux(step < 0, step, 0)
-                hi_expr = hi_expr + Mux(step > 0, step, 0)
-            m.d.comb += [lo.eq(lo_expr), hi.eq(hi_expr)]
-            return (lo < 0) | (hi > cfg.tcdm_bytes)
-
-        m.d.comb += self.err_address.eq(out_of_tcdm("src", j.j_src_addr, "in_stride")
-                                        | out_of_tcdm("dst", j.j_dst_addr, "out_stride"))
-
-        # -- ADC transfer parameters --
+        m.d.comb += self.err_address.eq(Cat(*[(acc[k][0] < 0) | (acc[k][1] > cfg.tcdm_bytes)
+                                              for k in ("src", "dst")]).any())
         mul, lo, hi = j.adc_mul.as_signed(), j.adc_low.as_signed(), j.adc_high.as_signed()
         m.d.comb += self.err_adc.eq((mul < -(1 << 15)) | (mul >= (1 << 15)) | (j.adc_shift > 31)
                                     | (lo < -128) | (lo > 255) | (hi < -128) | (hi > 255) | (lo > hi))

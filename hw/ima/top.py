@@ -66,6 +66,7 @@ class Ima(wiring.Component):
         m.d.comb += [
             self.evt.eq(ctl.evt),
             chk.job.eq(ctl.job), eng.job.eq(ctl.job),
+            chk.start.eq(ctl.chk_start), ctl.chk_done.eq(chk.done),
             ctl.chk_err.eq(chk.err_window | (chk.err_length << 1) | (chk.err_address << 2)
                            | (chk.err_adc << 3)),
             eng.start.eq(ctl.eng_start), eng.abort.eq(ctl.eng_abort),
