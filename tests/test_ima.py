@@ -20,8 +20,9 @@ CASES = [(4, t) for t in ALL] + [(n, t) for n in (1, 2, 16) for t in DATA_PATH]
 
 
 def _params(ports):
-    # A 256 KiB TCDM keeps the Verilator build small; the array and buffers are the defaults.
-    return ImaParams(ports=ports, tcdm_bytes=256 * 1024)
+    # The layers of these tests use < 4 KiB: a 64 KiB TCDM keeps each Verilator build small.
+    # The array and the DAC/ADC buffers are the defaults.
+    return ImaParams(ports=ports, tcdm_bytes=64 * 1024)
 
 
 @pytest.mark.parametrize("ports,testcase", CASES, ids=[f"N{n}-{t}" for n, t in CASES])
