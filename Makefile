@@ -4,7 +4,7 @@
 #   make sim      the main job on the default configuration
 #   make test     the whole regression (cocotb + Verilator, Amaranth sim, numpy models)
 #   make verilog  generate Verilog into build/verilog
-#   make bench    slow sweeps, figures and tables (reports/)
+#   make bench    slow sweeps, figures and tables (reports/; SWEEPARGS="--quick" for a short one)
 #   make lint     lint the generated Verilog (verilator -Wall, iverilog, yosys synth)
 #   make synth    synthesis figures: cells per block, GE, ECP5 Fmax -> reports/synth.md
 #   make clean    remove build outputs (keeps .venv)
@@ -44,7 +44,8 @@ verilog: $(STAMP)
 	$(RUN) $(VENV)/bin/ima-sim verilog -o build/verilog
 
 bench: $(STAMP) synth
-	$(RUN) $(VENV)/bin/ima-sim sweep -o reports
+	$(RUN) $(VENV)/bin/ima-sim sweep -o reports $(SWEEPARGS)
+	$(RUN) $(VENV)/bin/ima-sim bench-tcdm
 
 # Icarus Verilog: installed with apt-get only when running as root under CI; otherwise
 # `ima-sim lint` skips it and says so.

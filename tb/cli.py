@@ -63,12 +63,14 @@ def _geometry_args(p, masters=17):
 
 def _simulate_tcdm(args, testcase, **env):
     """Build the TCDM top, run ``tb.cocotb_traffic.<testcase>``, return its JSON result."""
-    from hw.cluster.subsystem import TcdmSubsystem
+    from hw.cluster.interconnect import check_masters
+    from hw.cluster.tcdm import check_tcdm_params
     from tb import runner
     from tb.tcdm_build import TOP, build_tcdm, tcdm_env_vars
 
     try:
-        TcdmSubsystem(masters=args.masters, banks=args.banks, size_bytes=args.size)
+        check_masters(args.masters)
+        check_tcdm_params(args.banks, args.size)
     except ValueError as e:
         raise SystemExit(f"ima-sim: error: {e}")
     seed = runner.pick_seed(args.seed)

@@ -14,7 +14,9 @@ import threading
 
 from amaranth.back import rtlil
 
+from hw.cluster.interconnect import check_masters
 from hw.cluster.subsystem import TcdmSubsystem
+from hw.cluster.tcdm import check_tcdm_params
 from tb import runner
 
 __all__ = ["TOP", "zero_memories_uninitialised", "build_tcdm", "tcdm_env_vars"]
@@ -49,7 +51,8 @@ def build_tcdm(masters=17, banks=16, size_bytes=512 * 1024, *, waves=False):
     params = dict(masters=masters, banks=banks, size_bytes=size_bytes)
     key = (masters, banks, size_bytes, waves)
     if key not in _cache:
-        TcdmSubsystem(**params)  # validate before touching the build tree
+        check_masters(masters)  # validate before touching the build tree
+        check_tcdm_params(banks, size_bytes)
         with zero_memories_uninitialised():
             _cache[key] = runner.build(TOP, TcdmSubsystem, params, waves=waves)
     return _cache[key]

@@ -15,8 +15,8 @@ Behaviour (HWPE-Mem protocol, see :mod:`hw.signatures`):
 
 Implementation notes (kept cheap for Verilator): each arbiter is a few M-bit vector operations
 inlined in this module (mask, isolate-lowest-set-bit on a 2M-bit concatenation); its one-hot
-grant is encoded to an index that selects the winner's packed request (address, we, be, wdata:
-one signal per master) with one M-way mux per bank; the response path is one B-way mux per master
+grant selects the winner's packed request (address, we, be, wdata: one signal per master) with
+an AND-OR tree per bank; the response path is one B-way mux per master
 driven by a registered bank index. Nothing is built bit by bit except the M x B request matrix
 and the grant OR per master.
 
@@ -24,7 +24,7 @@ Statistics: ``stat_granted[m]`` counts granted accesses and ``stat_stalled[m]`` 
 with ``req & ~gnt`` (32-bit, wrapping). ``stat_clear`` zeroes them (synchronously).
 """
 
-from amaranth.hdl import Array, Cat, Const, Module, Signal
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -168,7 +168,6 @@ class LogInterconnect(wiring.Component):
             ]
             bank_of.append(bsel)
             payload.append(pl)
-        payloads = Array(payload)
 
         grants = []  # grants[b]: one-hot over masters
         for b, bank in enumerate(self.banks):
@@ -176,11 +175,11 @@ class LogInterconnect(wiring.Component):
             m.d.comb += reqv.eq(Cat(p.req & (bank_of[i] == b) for i, p in enumerate(self.masters)))
             g = round_robin(m, reqv, name=f"b{b}_rr")
             grants.append(g)
-            sel = Signal(len(payload[0]), name=f"b{b}_sel")
-            if M > 1:
-                m.d.comb += sel.eq(payloads[onehot_to_index(m, g, name=f"b{b}_idx")])
-            else:
-                m.d.comb += sel.eq(payload[0])
+            # One-hot AND-OR select of the winner's packed request: compact straight-line code
+            # in Verilator (an index + M-way case becomes nested ternaries re-deriving the index).
+            width = len(payload[0])
+            sel = Signal(width, name=f"b{b}_sel")
+            m.d.comb += sel.eq(_or_tree(Mux(g[i], pl, 0) for i, pl in enumerate(payload)))
             m.d.comb += [
                 bank.en.eq(reqv.any()),
                 bank.addr.eq(sel[:wb]) if wb else [],
