@@ -99,6 +99,16 @@ def _fingerprint(top_name, make_top, params):
     return h.hexdigest()
 
 
+def fast_build_requested():
+    """True when ``IMA_FAST_BUILD=1`` (set by tests/conftest.py): compile the model's C++ at -O0.
+
+    Short regression simulations are dominated by the C++ compile (minutes at the default -Os for
+    a cluster top, seconds at -O0); long runs (``make sim``, ``make bench``) want the optimised
+    model. The two kinds live in different build directories, so neither evicts the other.
+    """
+    return os.environ.get("IMA_FAST_BUILD", "") not in ("", "0")
+
+
 def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_args=()):
     """Elaborate ``make_top(**params)``, write Verilog, build it with Verilator; return the runner.
 
@@ -106,7 +116,8 @@ def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_ar
     A lock file serialises concurrent builds of the same configuration (pytest-xdist workers).
     """
     tool_env()
-    bdir = build_dir(top_name, params) / ("waves" if waves else "nowaves")
+    fast = fast_build_requested()
+    bdir = build_dir(top_name, params) / (("waves" if waves else "nowaves") + ("-O0" if fast else ""))
     bdir.mkdir(parents=True, exist_ok=True)
     with open(bdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -128,7 +139,8 @@ def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_ar
             always=False,
             waves=waves,
             build_args=["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O2",
-                        "--x-assign", "0", "--x-initial", "0", *build_args],
+                        "--x-assign", "0", "--x-initial", "0",
+                        *(["-CFLAGS", "-O0"] if fast else []), *build_args],
             log_file=bdir / "build.log",
         )
     return runner
