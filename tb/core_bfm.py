@@ -12,15 +12,20 @@ after ``SwCost.barrier_cycles``.
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, Event, RisingEdge
+from cocotb.triggers import ClockCycles, Event, RisingEdge, Timer
 
 from tb.periph_bfm import PeriphMaster
 from tb.tcdm_bfm import TcdmMaster
 
-__all__ = ["Core", "Barrier", "now"]
+__all__ = ["Core", "Barrier", "now", "CLK_PERIOD_NS"]
+
+#: Cluster clock period (250 MHz; tb.cluster_env starts the clock with it).
+CLK_PERIOD_NS = 4
+#: Waits up to this many cycles use ClockCycles (one wake-up per cycle); longer ones a Timer.
+_SHORT_WAIT = 4
 
 
-def now(clk_period_ns=4):
+def now(clk_period_ns=CLK_PERIOD_NS):
     """Current simulation time in cycles."""
     return int(cocotb.utils.get_sim_time("ns") // clk_period_ns)
 
@@ -98,9 +103,22 @@ class Core:
 
     # ------------------------------------------------------------------ time
     async def compute(self, cycles):
-        """Spend ``cycles`` executing (no bus traffic)."""
-        if cycles > 0:
-            await ClockCycles(self.clk, int(cycles))
+        """Spend ``cycles`` executing (no bus traffic).
+
+        Resumes on the same rising edge as ``ClockCycles(clk, cycles)`` would, but a long wait
+        costs three wake-ups instead of one per cycle (the SW kernels' compute padding was most
+        of a software run's Python time): the first edge, a timer to the middle of the cycle
+        before the last edge (a falling-edge time, never a rising one), then the last edge.
+        """
+        cycles = int(cycles)
+        if cycles <= 0:
+            return
+        if cycles <= _SHORT_WAIT:
+            await ClockCycles(self.clk, cycles)
+            return
+        await RisingEdge(self.clk)
+        await Timer((cycles - 1) * CLK_PERIOD_NS - CLK_PERIOD_NS // 2, unit="ns")
+        await RisingEdge(self.clk)
 
     async def kernel_time(self, cost_cycles, start_cycle):
         """Pad a kernel to ``cost_cycles`` from ``start_cycle``: the accesses issued since then
