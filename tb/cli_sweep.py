@@ -33,6 +33,8 @@ def _sweep_args(p):
     p.add_argument("--seed", type=int, default=0, help="data seed of every run (default 0)")
     p.add_argument("--profile", action="store_true",
                    help="also profile the bottleneck HYBRID 4/4 run with cProfile (report section)")
+    p.add_argument("--rerender", action="store_true",
+                   help="no simulation: rebuild plots and report.md from DIR/sweep.csv and sweep.json")
 
 
 def _parse_ports(text, quick):
@@ -170,6 +172,8 @@ def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, log=
     meta = {"quick": quick, "ports": list(ports), "jobs": jobs, "cpus": os.cpu_count(),
             "seed": seed, "wall_s": time.perf_counter() - t_start, "build_s": build_s,
             "commit": _git_commit(), "n_runs": len(runs)}
+    if prof and "wall_s" in prof:
+        meta["profile_wall_s"] = prof["wall_s"]
     with open(os.path.join(outdir, "report.md"), "w") as f:
         f.write(sweep.render_report(rows, out, meta, figs, prof))
     with open(os.path.join(outdir, "sweep.json"), "w") as f:
@@ -199,8 +203,36 @@ def _git_commit():
         return "unknown"
 
 
+def rerender(outdir):
+    """Plots and report from a finished sweep's ``sweep.csv``/``sweep.json`` (no simulation)."""
+    from tb import sweep
+    rows = sweep.read_csv(os.path.join(outdir, "sweep.csv"))
+    with open(os.path.join(outdir, "sweep.json")) as f:
+        meta = json.load(f)["meta"]
+    meta["build_s"] = {int(k): v for k, v in meta.get("build_s", {}).items()}
+    quick = bool(meta.get("quick"))
+    bn_cin = next((int(r["cin"]) for r in rows if r["workload"] == "bottleneck"), 32)
+    out = sweep.analyse(rows, bn_cin=bn_cin)
+    figs = sweep.plot_all(out, outdir, quick=quick)
+    prof = None
+    stats = os.path.join(outdir, "profile_hybrid4.pstats")
+    if os.path.exists(stats):
+        from tb.sweep_profile import top_functions
+        prof = {"wall_s": meta.get("profile_wall_s", float("nan")),
+                "by_tottime": top_functions(stats, 20, "tottime"),
+                "by_cumtime": top_functions(stats, 20, "cumulative")}
+    with open(os.path.join(outdir, "report.md"), "w") as f:
+        f.write(sweep.render_report(rows, out, meta, figs, prof))
+    counts = sweep.verdict_counts(out["checks"])
+    print(f"re-rendered {', '.join(figs)}, report.md in {outdir}/; checks: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return 0
+
+
 @_sweep_args.runner
 def _sweep(a):
+    if a.rerender:
+        return rerender(a.output)
     ports = _parse_ports(a.ports, a.quick)
     if a.jobs < 1:
         raise SystemExit("ima-sim: error: --jobs must be >= 1")

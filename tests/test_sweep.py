@@ -166,3 +166,9 @@ def test_quick_sweep_end_to_end(tmp_path):
     # the exact device ratios hold at the quick shape too (C = 32)
     assert "| PCM area IMA16 / HYBRID | 3.25 | 3.25 |" in md
     assert os.path.isdir(out / "logs")
+    # re-render (no simulation) from the CSV/JSON gives the same tables
+    p2 = subprocess.run([sys.executable, "-m", "tb.cli", "sweep", "--rerender", "-o", str(out)],
+                        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert p2.returncode == 0, p2.stderr[-3000:]
+    md2 = (out / "report.md").read_text()
+    assert md2.split("## Simulator speed")[0] == md.split("## Simulator speed")[0]
