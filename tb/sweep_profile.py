@@ -49,7 +49,11 @@ def top_functions(stats_path, n=15, sort="tottime"):
     for func in st.fcn_list[:n]:
         cc, nc, tt, ct, _ = st.stats[func]
         file, line, name = func
-        where = f"{os.path.relpath(file) if file.startswith('/') else file}:{line}({name})"
+        if "site-packages/" in file:
+            file = file.split("site-packages/", 1)[1]
+        elif file.startswith("/"):
+            file = os.path.relpath(file)
+        where = f"{file}:{line}({name})"
         rows.append((where, nc, tt, ct))
     return rows
 
