@@ -42,6 +42,8 @@ def _run_args(p):
     p.add_argument("--stride", type=int, default=1, help="stride, 1 or 2 (default 1)")
     p.add_argument("--pad", type=int, default=None, help="padding (default k//2)")
     p.add_argument("--expand", type=int, default=6, help="bottleneck expansion t (default 6)")
+    p.add_argument("--overlap", action="store_true",
+                   help="double-buffered IMA engine: STREAMIN/STREAMOUT overlap COMPUTE")
     p.add_argument("--program-weights", default="backdoor", choices=["backdoor", "registers"],
                    help="program the PCM through SUBMIT_PLOT registers, or directly (default)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -53,7 +55,7 @@ def spec_from_args(a):
     from tb.workloads import RunSpec
     return RunSpec(layer=a.layer, mapping=a.mapping, ports=a.ports, seed=a.seed, h=a.h, w=a.w,
                    cin=a.cin, cout=a.cout, k=a.k, stride=a.stride, pad=a.pad, expand=a.expand,
-                   program_weights=a.program_weights)
+                   overlap=a.overlap, program_weights=a.program_weights)
 
 
 def simulate(spec, *, waves=False, npz=None, quiet=True):
@@ -65,8 +67,7 @@ def simulate(spec, *, waves=False, npz=None, quiet=True):
     from tb.workloads import prepare
 
     wl = prepare(spec)                          # ValueError on a shape that does not fit
-    params = dict(ports=spec.ports, rows=spec.rows, cols=spec.cols, tcdm_bytes=spec.tcdm_bytes,
-                  dac_depth=spec.dac_depth, adc_depth=spec.adc_depth)
+    params = spec.cluster_params()
     t0 = time.perf_counter()
     r = runner.build("cluster", Cluster, params, waves=waves)
     build_s = time.perf_counter() - t0
@@ -98,6 +99,7 @@ def simulate(spec, *, waves=False, npz=None, quiet=True):
     g = gops(wl.macs, cycles, CLOCK_HZ)
     res.update({
         "layer": spec.layer, "mapping": spec.mapping, "ports": spec.ports, "seed": spec.seed,
+        "overlap": spec.overlap,
         "shape": {"h": spec.h, "w": spec.w, "cin": spec.cin, "cout": spec.cout, "k": spec.k,
                   "stride": spec.stride, "pad": spec.padding, "expand": spec.expand},
         "macs": wl.macs, "gops": g, "energy_uj": energy["total_uj"],
@@ -119,8 +121,9 @@ def format_report(res):
     what = (f"bottleneck {s['h']}x{s['w']}x{s['cin']} t={s['expand']}" if res["layer"] == "bottleneck"
             else f"{res['layer']} {s['h']}x{s['w']}x{s['cin']} -> {s['cout']} k={s['k']} "
                  f"stride={s['stride']} pad={s['pad']}")
+    engine = ", overlapped engine" if res.get("overlap") else ""
     lines = [f"ima-sim run: {what}, mapping {res['mapping']}, {res['ports']}/{res['ports']} "
-             f"ports, seed {res['seed']}", "", f"  {'phase':<12}{'cycles':>10}{'share':>9}"]
+             f"ports{engine}, seed {res['seed']}", "", f"  {'phase':<12}{'cycles':>10}{'share':>9}"]
     total = res["cycles"]
     for name, c in res["phases"].items():
         lines.append(f"  {name:<12}{c:>10}{c / total:>9.1%}")

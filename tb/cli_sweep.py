@@ -66,27 +66,27 @@ def _worker_init(logdir):
     os.dup2(_LOG_FD, 2)
 
 
-def _build(ports):
+def _build(config):
+    """Build the cluster for ``(ports, overlap)``; returns the config and the wall time."""
     from hw.cluster.cluster import Cluster
     from tb import runner
     from tb.workloads import RunSpec
-    s = RunSpec(ports=ports)
+    ports, overlap = config
     t0 = time.perf_counter()
-    runner.build("cluster", Cluster, dict(ports=s.ports, rows=s.rows, cols=s.cols,
-                                          tcdm_bytes=s.tcdm_bytes, dac_depth=s.dac_depth,
-                                          adc_depth=s.adc_depth))
-    return ports, time.perf_counter() - t0
+    runner.build("cluster", Cluster, RunSpec(ports=ports, overlap=overlap).cluster_params())
+    return config, time.perf_counter() - t0
 
 
 def _model_ima_cycles(spec):
     """IMA cycles of the workload's IMA phases by sim_models/perf.py (RTL-structural overheads,
     no contention, no core-side configuration): the analytic model next to the RTL."""
-    from sim_models.perf import mapping_cycles, rtl_params
+    from sim_models.perf import mapping_cycles, mapping_cycles_overlapped, rtl_params
     from tb.workloads import prepare
+    model = mapping_cycles_overlapped if spec.overlap else mapping_cycles
     total = 0
     for ph in prepare(spec).phases:
         if ph.kind == "ima":
-            total += mapping_cycles(ph.args["layer"], rtl_params(spec.ports)).total
+            total += model(ph.args["layer"], rtl_params(spec.ports)).total
     return total
 
 
@@ -125,21 +125,22 @@ def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, log=
     os.makedirs(outdir, exist_ok=True)
     logdir = os.path.join(outdir, "logs")
     runs = sweep.plan(ports, quick)
-    build_ports = sorted({r.ports for r in runs})
+    build_cfgs = sorted({(r.ports, r.overlap) for r in runs})
+    build_ports = sorted({p for p, _ in build_cfgs})
     jobs = max(1, int(jobs))
     t_start = time.perf_counter()
-    log(f"ima-sim sweep: {len(runs)} runs on {len(build_ports)} cluster build(s) "
+    log(f"ima-sim sweep: {len(runs)} runs on {len(build_cfgs)} cluster build(s) "
         f"(ports {', '.join(map(str, build_ports))}), {jobs} parallel job(s), output {outdir}/")
     build_s = {}
     results = []
     with cf.ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
                                 initargs=(logdir,)) as pool:
         # 1. one build per configuration (distinct configs may build in parallel)
-        futs = [pool.submit(_build, p) for p in build_ports]
+        futs = [pool.submit(_build, c) for c in build_cfgs]
         for i, f in enumerate(cf.as_completed(futs), 1):
-            p, s = f.result()
-            build_s[p] = s
-            _progress(i, len(futs), t_start, f"build ports={p}: {s:.1f} s")
+            (p, ov), s = f.result()
+            build_s[f"{p}{'-overlap' if ov else ''}"] = s
+            _progress(i, len(futs), t_start, f"build ports={p}{' overlap' if ov else ''}: {s:.1f} s")
         # 2. the runs; SW first (longest), the rest in plan order
         futs = [pool.submit(_simulate, r, seed) for r in runs]
         if profile:

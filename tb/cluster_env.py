@@ -111,7 +111,10 @@ class ClusterEnv:
         from sim_models.energy import mvm_events
         idle = sum(c.idle_cycles for c in self.cores)
         ima = {k: f() for k, f in self.ima_stat.items()}
-        busy = ima["streamin"] + ima["compute"] + ima["streamout"]
+        # Sequential engine: one phase at a time. Overlapped: the phases run together, so the
+        # IMA is busy for at least the longest one (idle is then an upper bound).
+        phases = (ima["streamin"], ima["compute"], ima["streamout"])
+        busy = sum(phases) if not self.cfg.ima.overlap else max(phases)
         ev = {"cycles": cycles,
               "core_active_cycles": max(self.cfg.n_cores * cycles - idle, 0),
               "core_idle_cycles": idle,

@@ -22,14 +22,13 @@ from hw.cluster.cluster import _config_from_kwargs
 async def run_workload(dut):
     spec = RunSpec.from_env()
     wl = prepare(spec)
-    cfg = _config_from_kwargs(ports=spec.ports, rows=spec.rows, cols=spec.cols,
-                              tcdm_bytes=spec.tcdm_bytes, dac_depth=spec.dac_depth,
-                              adc_depth=spec.adc_depth)
+    cfg = _config_from_kwargs(**spec.cluster_params())
     env = ClusterEnv(dut, cfg)
     await env.start()
     wall0 = time.perf_counter()
     env.preload(wl.image, wl.used)
     await env.program_weights(wl.placements, spec.program_weights == "registers")
+    await cocotb.triggers.RisingEdge(env.clk)     # leave a ReadOnly phase before writing
     dut.stat_clear.value = 1
     await cocotb.triggers.RisingEdge(env.clk)
     dut.stat_clear.value = 0

@@ -46,6 +46,7 @@ class RunSpec:
     tcdm_bytes: int = 512 * 1024
     dac_depth: int = 512                 # hw.config.ImaConfig defaults: rows / columns per job
     adc_depth: int = 256
+    overlap: bool = False                # double-buffered IMA engine (ImaConfig.overlap)
     program_weights: str = "backdoor"    # or "registers" (SUBMIT_PLOT through the HAL)
 
     def validate(self):
@@ -76,6 +77,14 @@ class RunSpec:
     @property
     def padding(self):
         return self.k // 2 if self.pad is None else self.pad
+
+    def cluster_params(self):
+        """The Cluster build parameters (the build cache key); ``overlap`` only when set."""
+        params = dict(ports=self.ports, rows=self.rows, cols=self.cols, tcdm_bytes=self.tcdm_bytes,
+                      dac_depth=self.dac_depth, adc_depth=self.adc_depth)
+        if self.overlap:
+            params["overlap"] = True
+        return params
 
     def to_env(self):
         return {"IMA_RUNSPEC": json.dumps(asdict(self))}

@@ -86,10 +86,10 @@ class Cluster(wiring.Component):
 
 
 def _config_from_kwargs(*, ports=4, rows=2048, cols=512, dac_depth=512, adc_depth=256,
-                        n_cores=8, banks=16, tcdm_bytes=512 * 1024, dma_ports=1):
+                        n_cores=8, banks=16, tcdm_bytes=512 * 1024, dma_ports=1, overlap=False):
     """A ClusterConfig from flat keyword parameters (what the build cache keys on)."""
     from hw.config import ImaConfig
     ima = ImaConfig(ports=ports, rows=rows, cols=cols, dac_depth=dac_depth, adc_depth=adc_depth,
-                    n_cores=n_cores, tcdm_bytes=tcdm_bytes)
+                    n_cores=n_cores, tcdm_bytes=tcdm_bytes, overlap=bool(overlap))
     return ClusterConfig(n_cores=n_cores, banks=banks, tcdm_bytes=tcdm_bytes, ima=ima,
                          dma_ports=dma_ports)
