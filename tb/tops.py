@@ -4,7 +4,8 @@
 the IMA's N load ports are masters ``0..N-1``, its N store ports ``N..2N-1``, then two testbench
 ports (``tb__0``: preload/readback and checks, ``tb__1``: a competing master that injects bank
 conflicts, i.e. grant stalls on the IMA's ports). The control port, events and the analog-core
-boundary are top-level ports driven by cocotb.
+boundary are top-level ports driven by cocotb; with ``analog="twin"`` the boundary is closed
+inside by :class:`hw.ima.twin.DigitalTwin` (instance ``twin``) and the top has no ``ac__*`` ports.
 """
 
 from amaranth import Module
@@ -16,6 +17,7 @@ from hw.config import ImaConfig
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.controller import CTRL_ADDR_WIDTH
 from hw.ima.top import Ima
+from hw.ima.twin import DigitalTwin
 from hw.signatures import PeriphSignature, TcdmSignature
 
 __all__ = ["ImaTestTop", "TB_PORTS"]
@@ -37,14 +39,15 @@ class ImaTestTop(wiring.Component):
     """
 
     def __init__(self, *, ports=4, rows=2048, cols=512, dac_depth=512, adc_depth=256,
-                 tcdm_bytes=512 * 1024, banks=16, overlap=False):
+                 tcdm_bytes=512 * 1024, banks=16, overlap=False, analog="python", latency=None):
+        if analog not in ("python", "twin"):
+            raise ValueError(f"analog must be 'python' or 'twin', not {analog!r}")
         self.cfg = ImaConfig(ports=ports, rows=rows, cols=cols, dac_depth=dac_depth,
                              adc_depth=adc_depth, tcdm_bytes=tcdm_bytes, overlap=bool(overlap))
-        self.banks = banks
-        super().__init__({
+        self.banks, self.analog, self.latency = banks, analog, latency
+        members = {
             "ctrl": In(PeriphSignature(addr_width=CTRL_ADDR_WIDTH, id_width=4)),
             "evt": Out(self.cfg.n_cores),
-            "ac": Out(AnalogCoreSignature(dac_depth=dac_depth, adc_depth=adc_depth)),
             "tb": In(TcdmSignature()).array(TB_PORTS),
             "busy": Out(1),
             "stat_streamin": Out(32), "stat_compute": Out(32), "stat_streamout": Out(32),
@@ -52,7 +55,10 @@ class ImaTestTop(wiring.Component):
             "stat_granted": Out(32).array(2 * ports + TB_PORTS),
             "stat_stalled": Out(32).array(2 * ports + TB_PORTS),
             "stat_clear": In(1),
-        })
+        }
+        if analog == "python":       # the boundary is a top-level port for the Python crossbar
+            members["ac"] = Out(AnalogCoreSignature(dac_depth=dac_depth, adc_depth=adc_depth))
+        super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
@@ -61,7 +67,11 @@ class ImaTestTop(wiring.Component):
         m.submodules.tcdm = tcdm = TcdmSubsystem(masters=2 * n + TB_PORTS, banks=self.banks,
                                                  size_bytes=self.cfg.tcdm_bytes)
         connect(m, flipped(self.ctrl), ima.ctrl)
-        connect(m, flipped(self.ac), ima.ac)
+        if self.analog == "python":
+            connect(m, flipped(self.ac), ima.ac)
+        else:
+            m.submodules.twin = twin = DigitalTwin(self.cfg, latency=self.latency)
+            connect(m, ima.ac, twin.ac)
         for k in range(n):
             connect(m, ima.tcdm_load[k], tcdm.masters[k])
             connect(m, ima.tcdm_store[k], tcdm.masters[n + k])
