@@ -198,6 +198,37 @@ class AddressGen(wiring.Component):
         return m
 
 
+def start_walk(m, block):
+    """The address generator of a Source/Sink ``block``, started by its ``start`` unless aborted.
+
+    Returns ``(gen, go, clear)``: the generator, the accepted start, and the cycle condition that
+    forgets a job's partial state (a new start or an abort).
+    """
+    m.submodules.gen = gen = AddressGen(len(block.tcdm))
+    go = Signal()
+    m.d.comb += [
+        go.eq(block.start & ~block.abort),
+        gen.cfg.eq(block.cfg),
+        gen.start.eq(block.start),
+        gen.abort.eq(block.abort),
+    ]
+    return gen, go, go | block.abort
+
+
+def count_job_stats(m, block, req, go):
+    """``block.busy_cycles`` / ``block.stall_cycles`` of the current job (reset at its start)."""
+    stall = Const(0, 1)
+    for r, port in zip(req, block.tcdm):
+        stall = stall | (r & ~port.gnt)
+    with m.If(go):
+        m.d.sync += [block.busy_cycles.eq(0), block.stall_cycles.eq(0)]
+    with m.Else():
+        with m.If(block.busy):
+            m.d.sync += block.busy_cycles.eq(block.busy_cycles + 1)
+        with m.If(stall):
+            m.d.sync += block.stall_cycles.eq(block.stall_cycles + 1)
+
+
 def issue_chunks(m, chunk, tcdm, abort, clear, *, we):
     """Drive one chunk's lanes on TCDM ports ``tcdm[0..N-1]`` (lane ``k`` on port ``k``).
 

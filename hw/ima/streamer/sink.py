@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from ...signatures import TcdmSignature
-from .addressgen import AddressGen, check_depth, check_ports, issue_chunks
+from .addressgen import check_depth, check_ports, count_job_stats, issue_chunks, start_walk
 from .layouts import Walk3DLayout
 
 __all__ = ["Sink"]
@@ -101,15 +101,7 @@ class Sink(wiring.Component):
         W = (D + 3) // 4
         IB = ceil_log2(W + 2)
 
-        m.submodules.gen = gen = AddressGen(N)
-        go = Signal()
-        m.d.comb += [
-            go.eq(self.start & ~self.abort),
-            gen.cfg.eq(self.cfg),
-            gen.start.eq(self.start),
-            gen.abort.eq(self.abort),
-        ]
-        clear = go | self.abort
+        gen, go, clear = start_walk(m, self)
         req, _ = issue_chunks(m, gen.chunk, self.tcdm, self.abort, clear, we=1)
 
         # ADC words with one zero word on each side: padded word j+1 holds stream bytes 4j..4j+3.
@@ -138,14 +130,5 @@ class Sink(wiring.Component):
         with m.If(self.abort):
             m.d.sync += [self.busy.eq(0), self.done.eq(0)]
 
-        stall = Const(0, 1)
-        for r, p in zip(req, self.tcdm):
-            stall = stall | (r & ~p.gnt)
-        with m.If(go):
-            m.d.sync += [self.busy_cycles.eq(0), self.stall_cycles.eq(0)]
-        with m.Else():
-            with m.If(self.busy):
-                m.d.sync += self.busy_cycles.eq(self.busy_cycles + 1)
-            with m.If(stall):
-                m.d.sync += self.stall_cycles.eq(self.stall_cycles + 1)
+        count_job_stats(m, self, req, go)
         return m

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from ...signatures import TcdmSignature
-from .addressgen import AddressGen, check_depth, check_ports, issue_chunks
+from .addressgen import check_depth, check_ports, count_job_stats, issue_chunks, start_walk
 from .layouts import Walk3DLayout
 
 __all__ = ["Source"]
@@ -113,15 +113,7 @@ class Source(wiring.Component):
         W = (D + 3) // 4                       # DAC words
         QB = ceil_log2(W + 1)                  # bits of (word index + 1), in 0..W
 
-        m.submodules.gen = gen = AddressGen(N)
-        go = Signal()
-        m.d.comb += [
-            go.eq(self.start & ~self.abort),
-            gen.cfg.eq(self.cfg),
-            gen.start.eq(self.start),
-            gen.abort.eq(self.abort),
-        ]
-        clear = go | self.abort
+        gen, go, clear = start_walk(m, self)
         req, gnt_now = issue_chunks(m, gen.chunk, self.tcdm, self.abort, clear, we=0)
 
         # Realignment. All lanes granted in one cycle belong to the chunk presented in that cycle
@@ -191,12 +183,6 @@ class Source(wiring.Component):
             words.append(word)
         m.d.comb += self.dac.eq(Cat(*words)[:8 * D])
 
-        def _or(terms):
-            acc = terms[0]
-            for t in terms[1:]:
-                acc = acc | t
-            return acc
-
         # Job tracking.
         last_acc = gen.chunk.valid & gen.chunk.ready & gen.chunk.payload.last
         got_last = Signal()   # the last chunk was granted in the previous cycle
@@ -209,12 +195,5 @@ class Source(wiring.Component):
         with m.If(self.abort):
             m.d.sync += self.busy.eq(0)
 
-        stall = _or([r & ~p.gnt for r, p in zip(req, self.tcdm)])
-        with m.If(go):
-            m.d.sync += [self.busy_cycles.eq(0), self.stall_cycles.eq(0)]
-        with m.Else():
-            with m.If(self.busy):
-                m.d.sync += self.busy_cycles.eq(self.busy_cycles + 1)
-            with m.If(stall):
-                m.d.sync += self.stall_cycles.eq(self.stall_cycles + 1)
+        count_job_stats(m, self, req, go)
         return m
