@@ -84,8 +84,24 @@ def _write(path, text):
         path.write_text(text)
 
 
+_ZERO_MEMORY_INIT = re.compile(
+    r"^[ \t]*initial begin\n(?:[ \t]*[\\\w$.]+\s*\[\d+\] = \d+'[dh]0;\n)+[ \t]*end\n", re.MULTILINE)
+
+
+def strip_zero_memory_init(text):
+    """Drop ``initial`` blocks that only zero memory words.
+
+    Amaranth writes one ``mem[i] = 0`` line per word of a zero-initialised ``lib.memory.Memory``:
+    128 Ki lines for the 512 KiB TCDM, which dominate Verilator's compile and keep Yosys' front
+    end busy for many minutes. SRAM banks have no power-on value in silicon, so the Verilog we
+    write (``ima-sim verilog``) leaves them uninitialised; simulation builds run Verilator with
+    ``--x-initial 0``, so the memories still start at zero there. Non-zero initialisers stay.
+    """
+    return _ZERO_MEMORY_INIT.sub("", text)
+
+
 def _convert(component, name):
-    return verilog.convert(component, name=name, emit_src=False)
+    return strip_zero_memory_init(verilog.convert(component, name=name, emit_src=False))
 
 
 def _cluster_class():

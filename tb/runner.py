@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import random
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -23,6 +22,8 @@ from pathlib import Path
 from amaranth.back import verilog
 from cocotb_tools.check_results import get_results
 from cocotb_tools.runner import get_runner
+
+from hw.gen import strip_zero_memory_init
 
 __all__ = ["PROJECT_ROOT", "build_dir", "build", "run", "pick_seed", "tool_env"]
 
@@ -67,21 +68,6 @@ def _config_key(params):
 
 def build_dir(top_name, params):
     return PROJECT_ROOT / "sim_build" / top_name / _config_key(params)
-
-
-_ZERO_MEMORY_INIT = re.compile(
-    r"^[ \t]*initial begin\n(?:[ \t]*[\\\w$.]+\s*\[\d+\] = \d+'[dh]0;\n)+[ \t]*end\n", re.MULTILINE)
-
-
-def strip_zero_memory_init(text):
-    """Drop ``initial`` blocks that only zero memory words (simulation builds only).
-
-    Amaranth writes one ``mem[i] = 0`` line per word of a zero-initialised ``lib.memory.Memory``;
-    for a 256 KiB TCDM that is 64 Ki lines, which dominate Verilator's compile time. Verilator is
-    run with ``--x-initial 0``, so the memories start at zero anyway. Verilog written for users
-    (``ima-sim verilog``) keeps them.
-    """
-    return _ZERO_MEMORY_INIT.sub("", text)
 
 
 def _fingerprint(top_name, make_top, params):
