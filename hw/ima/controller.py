@@ -119,25 +119,13 @@ class Controller(wiring.Component):
         status = Cat(running | checking, locked, rd_pending, prog_pending)
         info = Cat(Const(cfg.ports, 8), Const(cfg.n_cores, 8), Const(cfg.dac_depth, 16))
 
+        readable = {**regs, "ACQUIRE": acquire_value, "FINISHED": finished, "STATUS": status,
+                    "RUNNING_JOB": running_id, "ERROR": error, "INFO": info, "PR_VAL": pr_val}
         with m.Switch(word):
             for r in REGISTERS:
-                with m.Case(r.offset // 4):
-                    if r.name in regs:
-                        m.d.comb += rdata.eq(regs[r.name])
-                    elif r.name == "ACQUIRE":
-                        m.d.comb += rdata.eq(acquire_value)
-                    elif r.name == "FINISHED":
-                        m.d.comb += rdata.eq(finished)
-                    elif r.name == "STATUS":
-                        m.d.comb += rdata.eq(status)
-                    elif r.name == "RUNNING_JOB":
-                        m.d.comb += rdata.eq(running_id)
-                    elif r.name == "ERROR":
-                        m.d.comb += rdata.eq(error)
-                    elif r.name == "INFO":
-                        m.d.comb += rdata.eq(info)
-                    elif r.name == "PR_VAL":
-                        m.d.comb += rdata.eq(pr_val)
+                if r.name in readable:                     # write-only registers read as 0
+                    with m.Case(r.offset // 4):
+                        m.d.comb += rdata.eq(readable[r.name])
             with m.Default():
                 m.d.comb += rdata.eq(0)
 

@@ -135,40 +135,33 @@ class Engine(wiring.Component):
         def clear_loop(lp):
             return [count[lp].eq(0)] + [off[(lp, w)].eq(0) for w in ("in", "out", "row", "col")]
 
+        def phase(name, start, done, next_state, on_done=()):
+            """``<name>_START`` pulses ``start`` for one cycle, ``<name>`` waits for ``done``;
+            an abort returns to IDLE from either."""
+            with m.State(f"{name}_START"):
+                with m.If(self.abort):
+                    m.next = "IDLE"
+                with m.Else():
+                    m.d.comb += start.eq(1)
+                    m.next = name
+            if next_state is None:
+                return
+            with m.State(name):
+                with m.If(self.abort):
+                    m.next = "IDLE"
+                with m.Elif(done):
+                    m.d.sync += list(on_done)
+                    m.next = next_state
+
         with m.FSM(name="engine") as fsm:
             with m.State("IDLE"):
                 with m.If(self.start & ~self.abort):
                     m.d.sync += reset_loops()
                     m.next = "STREAMIN_START"
-            with m.State("STREAMIN_START"):
-                with m.If(self.abort):
-                    m.next = "IDLE"
-                with m.Else():
-                    m.d.comb += source.start.eq(1)
-                    m.next = "STREAMIN"
-            with m.State("STREAMIN"):
-                with m.If(self.abort):
-                    m.next = "IDLE"
-                with m.Elif(source.done):
-                    m.next = "COMPUTE_START"
-            with m.State("COMPUTE_START"):
-                with m.If(self.abort):
-                    m.next = "IDLE"
-                with m.Else():
-                    m.d.comb += self.ac.start.eq(1)
-                    m.next = "COMPUTE"
-            with m.State("COMPUTE"):
-                with m.If(self.abort):
-                    m.next = "IDLE"
-                with m.Elif(self.ac.done):
-                    m.d.sync += adc_buf.eq(self.ac.adc)
-                    m.next = "STREAMOUT_START"
-            with m.State("STREAMOUT_START"):
-                with m.If(self.abort):
-                    m.next = "IDLE"
-                with m.Else():
-                    m.d.comb += sink.start.eq(1)
-                    m.next = "STREAMOUT"
+            phase("STREAMIN", source.start, source.done, "COMPUTE_START")
+            phase("COMPUTE", self.ac.start, self.ac.done, "STREAMOUT_START",
+                  on_done=[adc_buf.eq(self.ac.adc)])
+            phase("STREAMOUT", sink.start, sink.done, None)      # its wait state ends the job
             with m.State("STREAMOUT"):
                 with m.If(self.abort):
                     m.next = "IDLE"
