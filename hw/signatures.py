@@ -9,7 +9,7 @@ Two buses:
   handshake as TCDM plus the initiator's core ``id`` (the HWPE controller locks ACQUIRE per core and
   sends the end-of-job event to the core that offloaded the job).
 
-Protocol rules (both buses), checked by ``tb.monitor.TcdmProtocolMonitor``:
+Protocol rules (both buses), checked by ``tb.check.monitor.TcdmProtocolMonitor``:
 
 1. A transfer happens in the cycle where ``req & gnt``. ``gnt`` is given in the request cycle
    (combinationally) and never without ``req``.

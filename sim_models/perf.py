@@ -49,7 +49,7 @@ class PerfParams:
 
 #: Structural per-job overheads of our RTL (hw/ima/engine.py + hw/ima/streamer): the engine's
 #: start cycle plus the Source's start-to-done latency of C+3 -> C+4 cycles of STREAMIN; the Sink's
-#: C+2 -> C+3 of STREAMOUT. tests/test_ima.py asserts the RTL's phase counters equal the model.
+#: C+2 -> C+3 of STREAMOUT. tests/hw/ima/test_ima.py asserts the RTL's phase counters equal the model.
 RTL_STREAMIN_OVERHEAD = 4
 RTL_STREAMOUT_OVERHEAD = 3
 

@@ -1,7 +1,7 @@
 """pytest configuration shared by all tests.
 
 Regression simulations are short, so their Verilator models are compiled at -O0 (see
-``tb.runner.fast_build_requested``): the C++ compile, not the simulation, dominates their time.
+``tb.build.runner.fast_build_requested``): the C++ compile, not the simulation, dominates their time.
 """
 
 import os

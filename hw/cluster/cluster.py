@@ -1,7 +1,7 @@
 """The cluster top: 8 cores' ports, TCDM (banks + logarithmic interconnect), IMA, peripheral bus.
 
 The cores themselves are not RTL: each core is a pair of ports driven by a bus-functional model
-(``tb.core_bfm``): its TCDM data port and its peripheral (control) port. TCDM master order:
+(``tb.bfm.core``): its TCDM data port and its peripheral (control) port. TCDM master order:
 cores ``0..C-1``, IMA load ports ``C..C+N-1``, IMA store ports ``C+N..C+2N-1``, then DMA /
 testbench ports. The IMA's end-of-job events come out as ``evt`` (one line per core); the
 analog core is the ``ac`` boundary (see :mod:`hw.ima.analog`).

@@ -14,7 +14,7 @@ The banks are single-ported: one access per bank per cycle, read data one cycle 
 
 In Verilog each bank's storage is the array ``bank<i>`` inside the Tcdm instance (``tcdm`` in
 :class:`~hw.cluster.subsystem.TcdmSubsystem`), e.g. ``dut.tcdm.bank3[k]``; the testbench backdoor
-(:mod:`tb.backdoor`) reads and writes it directly.
+(:mod:`tb.bfm.backdoor`) reads and writes it directly.
 """
 
 from amaranth.hdl import Module

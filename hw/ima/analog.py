@@ -2,7 +2,7 @@
 
 The crossbar is not RTL. The IMA exposes this signature (from the IMA's side) as its ``ac`` port;
 in cocotb the Python crossbar (``sim_models.crossbar``) plays the other side
-(``tb.analog_core.AnalogCoreModel``); for ASIC flows it is a black-box macro; for FPGA a
+(``tb.bfm.analog_core.AnalogCoreModel``); for ASIC flows it is a black-box macro; for FPGA a
 synthesizable digital twin may implement it.
 
 Three independent channels:

@@ -22,8 +22,8 @@ from hw.config import ImaConfig
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.jobregs import JobRegsLayout, s16, u16
 from hw.ima.overlap import elaborate_overlapped
-from hw.ima.streamer.sink import Sink
-from hw.ima.streamer.source import Source
+from hw.hwpe.streamer.sink import Sink
+from hw.hwpe.streamer.source import Source
 from hw.signatures import TcdmSignature
 
 __all__ = ["Engine"]

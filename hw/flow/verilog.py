@@ -1,0 +1,183 @@
+"""Verilog for integrators: the IMA, the IMA with its analog core inside, the TCDM, the cluster.
+
+:func:`generate` writes into one folder (names and ports are documented in docs/integration.md):
+
+==========================  ==================  ==============================================
+file                        top module          what
+==========================  ==================  ==============================================
+``ima.v``                   ``ima``             :class:`hw.ima.top.Ima`; analog boundary as
+                                                ``ac__*`` ports
+``ima_with_analog.v``       ``ima_with_analog`` :class:`hw.ima.with_analog.ImaWithAnalog`: the
+                                                analog core inside (black box or twin)
+``ima_analog_core.v``       ``ima_analog_core`` ``(* blackbox *)`` stub (``--analog blackbox``)
+``tcdm.v``                  ``tcdm_subsystem``  interconnect + banks for ``n_cores + 2N + 1``
+                                                masters
+``cluster.v``               ``cluster``         :class:`hw.cluster.cluster.Cluster`, when that
+                                                module exists
+``manifest.json``                               parameters, files, tops, ports (name,
+                                                direction, width)
+==========================  ==================  ==============================================
+
+:func:`convert` is the one Amaranth -> Verilog conversion of the project (this folder's
+``generate``, the synthesis flow and the simulation builds of :mod:`tb.build.runner`): all-zero
+memory initialisers are left out (see its docstring). Lint: :mod:`hw.flow.lint`.
+"""
+
+import contextlib
+import json
+import re
+import threading
+import time
+from pathlib import Path
+
+from amaranth.back import rtlil, verilog
+
+from hw.cluster.cluster import Cluster
+from hw.cluster.subsystem import TcdmSubsystem
+from hw.cluster.tcdm import check_tcdm_params
+from hw.config import ClusterConfig, ImaConfig
+from hw.ima.with_analog import ANALOG_KINDS, ANALOG_MODULE, ImaWithAnalog, analog_core_stub
+from hw.ima.top import Ima
+
+__all__ = ["generate", "convert", "port_list", "TOPS", "make_config"]
+
+MANIFEST_VERSION = 1
+#: Top modules :func:`generate` can write (all by default).
+TOPS = ("ima", "ima_with_analog", "tcdm_subsystem", "cluster")
+
+
+def make_config(*, ports=4, rows=2048, cols=512, dac_depth=512, adc_depth=256,
+                tcdm_bytes=512 * 1024, banks=16, n_cores=8):
+    """Validated ``(ImaConfig, banks)``; ``ValueError`` names the bad parameter."""
+    cfg = ImaConfig(ports=ports, rows=rows, cols=cols, dac_depth=dac_depth,
+                    adc_depth=adc_depth, tcdm_bytes=tcdm_bytes, n_cores=n_cores)
+    check_tcdm_params(banks, tcdm_bytes)
+    return cfg, banks
+
+
+_PORT_RE = re.compile(r"^\s*(input|output|inout)\s+(signed\s+)?(?:\[(\d+):(\d+)\]\s+)?"
+                      r"(\\?[\w$]+)\s*;", re.MULTILINE)
+
+
+def port_list(text, top):
+    """``[{"name", "dir", "width", "signed"}]`` of module ``top`` in Verilog ``text``."""
+    mod = re.search(rf"^module \\?{re.escape(top)}\s*\((.*?)\);(.*?)^endmodule",
+                    text, re.MULTILINE | re.DOTALL)
+    if mod is None:
+        raise ValueError(f"module {top} not found in the generated Verilog")
+    order = [p.strip() for p in mod.group(1).split(",") if p.strip()]
+    decl = {}
+    for d, sg, hi, lo, name in _PORT_RE.findall(mod.group(2)):
+        width = int(hi) - int(lo) + 1 if hi else 1
+        decl[name] = {"name": name, "dir": d, "width": width, "signed": bool(sg)}
+    return [decl[p] for p in order if p in decl]
+
+
+def _write(path, text):
+    path = Path(path)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+_emit_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _zero_memories_uninitialised():
+    """While active, Amaranth's RTLIL backend emits no ``$meminit`` for all-zero memories."""
+    with _emit_lock:
+        orig = rtlil.ModuleEmitter.emit_memory
+
+        def emit_memory(self, cell_idx, cell):
+            if any(cell.init):
+                orig(self, cell_idx, cell)
+
+        rtlil.ModuleEmitter.emit_memory = emit_memory
+        try:
+            yield
+        finally:
+            rtlil.ModuleEmitter.emit_memory = orig
+
+
+def convert(component, name):
+    """Verilog text of ``component`` as module ``name``, without zero memory initialisers.
+
+    Amaranth turns a zero-initialised ``lib.memory.Memory`` into one constant net per bit (4 Mi
+    nets for a 512 KiB TCDM: about 15 s of conversion) and then one ``mem[i] = 0`` line per word,
+    which dominates Verilator's compile and keeps Yosys' front end busy for minutes. SRAM banks
+    have no power-on value in silicon, so every Verilog we write -- ``ima-sim verilog`` and the
+    simulation builds alike -- leaves all-zero memories uninitialised (Verilator runs with
+    ``--x-initial 0``, so they still start at zero in simulation). Non-zero initialisers stay.
+    """
+    with _zero_memories_uninitialised():
+        return verilog.convert(component, name=name, emit_src=False)
+
+
+def generate(out_dir, *, ports=4, rows=2048, cols=512, dac_depth=512, adc_depth=256,
+             tcdm_bytes=512 * 1024, banks=16, analog="blackbox", latency=None, cluster=True,
+             tops=TOPS, log=None):
+    """Write the Verilog tops and ``manifest.json`` into ``out_dir``; return the manifest.
+
+    ``tops`` selects a subset of :data:`TOPS` (tests use it to stay fast); ``cluster=False``
+    leaves out ``cluster.v``.
+
+    Raises
+    ------
+    ValueError
+        A bad parameter (the message names it).
+    """
+    if analog not in ANALOG_KINDS:
+        raise ValueError(f"analog must be one of {ANALOG_KINDS}, not {analog!r}")
+    bad = [t for t in tops if t not in TOPS]
+    if bad:
+        raise ValueError(f"tops must be a subset of {TOPS}, not {bad!r}")
+    cfg, banks = make_config(ports=ports, rows=rows, cols=cols, dac_depth=dac_depth,
+                             adc_depth=adc_depth, tcdm_bytes=tcdm_bytes, banks=banks)
+    say = log or (lambda msg: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    masters = cfg.n_cores + 2 * cfg.ports + 1
+    entries = []
+
+    def emit(file, top, component, extra_files=(), note=""):
+        if top not in tops:
+            return
+        t0 = time.monotonic()
+        text = convert(component, top)
+        _write(out / file, text)
+        entries.append({"file": file, "top": top, "sources": [file, *extra_files], "note": note,
+                     "ports": port_list(text, top)})
+        say(f"  {file:22s} top {top:18s} {time.monotonic() - t0:5.1f} s")
+
+    with_analog = ImaWithAnalog(cfg, analog=analog, latency=latency)   # validates the twin
+    emit("ima.v", "ima", Ima(cfg), note="IMA; analog core outside (ac__* ports)")
+    extra = ()
+    if analog == "blackbox" and "ima_with_analog" in tops:
+        _write(out / f"{ANALOG_MODULE}.v", analog_core_stub(cfg))
+        extra = (f"{ANALOG_MODULE}.v",)
+    elif (out / f"{ANALOG_MODULE}.v").exists():
+        (out / f"{ANALOG_MODULE}.v").unlink()
+    emit("ima_with_analog.v", "ima_with_analog", with_analog, extra,
+         note=f"IMA with the analog core inside ({analog})")
+    emit("tcdm.v", "tcdm_subsystem",
+         TcdmSubsystem(masters=masters, banks=banks, size_bytes=cfg.tcdm_bytes),
+         note=f"TCDM: {masters} masters (cores, N load, N store, 1 DMA/testbench), {banks} banks")
+    if cluster and "cluster" in tops:
+        ccfg = ClusterConfig(n_cores=cfg.n_cores, banks=banks, tcdm_bytes=cfg.tcdm_bytes, ima=cfg)
+        emit("cluster.v", "cluster", Cluster(ccfg), note="cluster top (ac__* boundary ports)")
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "generator": "ima-sim verilog (hw/flow/verilog.py)",
+        "parameters": {"ports": cfg.ports, "rows": cfg.rows, "cols": cfg.cols,
+                       "dac_depth": cfg.dac_depth, "adc_depth": cfg.adc_depth,
+                       "n_cores": cfg.n_cores, "tcdm_bytes": cfg.tcdm_bytes, "banks": banks,
+                       "tcdm_masters": masters, "analog": analog,
+                       "twin_latency": (latency or cfg.mvm_cycles) if analog == "twin" else None,
+                       "clock_hz": cfg.clock_hz, "mvm_cycles": cfg.mvm_cycles},
+        "clock": "clk (rising edge)", "reset": "rst (synchronous, active high)",
+        "analog_module": ANALOG_MODULE if analog == "blackbox" else None,
+        "tops": entries,
+    }
+    _write(out / "manifest.json", json.dumps(manifest, indent=1) + "\n")
+    return manifest

@@ -1,0 +1,141 @@
+"""The Python crossbar playing the IMA's analog core in cocotb (the ``ac__*`` boundary ports).
+
+Three coroutines, one per channel of :class:`hw.ima.analog.AnalogCoreSignature`, each asleep on
+its strobe's edge so an idle analog core costs no Python work per cycle:
+
+* MVM: on ``ac__start`` (also in the cycle right after ``ac__done``) read the window, DAC vector and ADC parameters, run
+  :meth:`sim_models.crossbar.Crossbar.mvm`, and pulse ``ac__done`` with the ADC vector so the
+  COMPUTE phase (start pulse to done pulse, both included) lasts ``latency`` cycles (default:
+  the crossbar's 70 ns at 250 MHz = 18 cycles).
+* Programming: ``prog_ready`` is held high; every cycle with ``prog_valid`` is one transfer.
+* Readback: ``rd_done`` one cycle after ``rd_start`` with G+ / G- in nS.
+
+It also counts what the energy model needs: MVMs and the active rows x columns of each.
+"""
+
+import logging
+
+import cocotb
+import numpy as np
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+
+from tb.bfm.sig import reader
+
+__all__ = ["AnalogCoreModel"]
+
+
+def _s(value, bits):
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+class AnalogCoreModel:
+    """Drive the analog-core side of an IMA top from a :class:`sim_models.crossbar.Crossbar`.
+
+    Parameters
+    ----------
+    dut : cocotb top handle with ``ac__*`` ports and ``clk``
+    xbar : sim_models.crossbar.Crossbar
+    dac_depth, adc_depth : int
+        Byte widths of the DAC and ADC vectors.
+    latency : int
+        COMPUTE cycles (start pulse to done pulse inclusive), >= 2.
+    prefix : str
+        Port prefix (``"ac"``).
+    """
+
+    def __init__(self, dut, xbar, *, dac_depth, adc_depth, latency=18, prefix="ac"):
+        if latency < 2:
+            raise ValueError(f"latency must be >= 2 cycles, not {latency}")
+        self.dut, self.xbar, self.latency = dut, xbar, latency
+        self.dac_depth, self.adc_depth = dac_depth, adc_depth
+        self.clk = dut.clk
+        p = lambda name: dut[f"{prefix}__{name}"]
+        self._p = p
+        self._rd = {n: reader(p(n)) for n in ("row", "col", "height", "width", "adc_m", "adc_s",
+                                               "adc_lo", "adc_hi", "prog_valid", "prog_row",
+                                               "prog_col", "prog_weights", "prog_count",
+                                               "rd_row", "rd_col")}
+        self.log = logging.getLogger(f"cocotb.{dut._name}.{prefix}")
+        self.mvms = 0
+        self.mvm_cells = 0          # sum over MVMs of active rows x columns
+        self.programmed = 0         # weights programmed
+        self.readbacks = 0
+        self.log_mvms = []          # (row, col, height, width) per MVM, for tests
+        self._tasks = []
+        p("done").value = 0
+        p("prog_ready").value = 1
+        p("rd_done").value = 0
+
+    def start(self):
+        self._tasks = [cocotb.start_soon(self._mvm_loop()), cocotb.start_soon(self._prog_loop()),
+                       cocotb.start_soon(self._rd_loop())]
+        return self
+
+    def stop(self):
+        for t in self._tasks:
+            t.cancel()
+        self._tasks = []
+
+    # ------------------------------------------------------------------ MVM
+    async def _mvm_loop(self):
+        rd, p = self._rd, self._p
+        start, done, adc = p("start"), p("done"), p("adc")
+        start_now = reader(start)
+        while True:
+            # A start may come in the cycle right after done (the overlapped engine): its edge
+            # coincides with the clock edge this loop resumes on, so look at the level first.
+            await ReadOnly()
+            if not start_now():
+                await RisingEdge(start)
+                await ReadOnly()
+            row, col, h, w = rd["row"](), rd["col"](), rd["height"](), rd["width"]()
+            m, s = _s(rd["adc_m"](), 16), rd["adc_s"]()
+            lo, hi = _s(rd["adc_lo"](), 10), _s(rd["adc_hi"](), 10)
+            dac = p("dac").value.to_unsigned().to_bytes(self.dac_depth, "little")
+            x = np.frombuffer(dac, dtype=np.uint8)[:h]
+            y = self.xbar.mvm(x, row, col, h, w, m=m, s=s, lo=lo, hi=hi)
+            out = np.zeros(self.adc_depth, dtype=np.uint8)
+            out[:w] = np.asarray(y, dtype=np.int64) & 0xFF
+            self.mvms += 1
+            self.mvm_cells += h * w
+            self.log_mvms.append((row, col, h, w))
+            # start was high in cycle c0; done must be high in cycle c0 + latency - 1.
+            for _ in range(self.latency - 1):
+                await RisingEdge(self.clk)
+            adc.value = int.from_bytes(out.tobytes(), "little")
+            done.value = 1
+            await RisingEdge(self.clk)
+            done.value = 0
+
+    # ------------------------------------------------------------------ programming
+    async def _prog_loop(self):
+        rd = self._rd
+        valid = self._p("prog_valid")
+        while True:
+            if not rd["prog_valid"]():
+                await RisingEdge(valid)
+            await RisingEdge(self.clk)          # values seen here are the pre-edge ones
+            if not rd["prog_valid"]():
+                continue
+            row, col, count = rd["prog_row"](), rd["prog_col"](), rd["prog_count"]()
+            word = rd["prog_weights"]()
+            weights = [_s((word >> (4 * k)) & 0xF, 4) for k in range(count)]
+            self.xbar.program(row, col, np.array([weights], dtype=np.int64))
+            self.programmed += count
+            await FallingEdge(self.clk)         # let the controller drop or renew valid
+
+    # ------------------------------------------------------------------ readback
+    async def _rd_loop(self):
+        rd, p = self._rd, self._p
+        start, done, value = p("rd_start"), p("rd_done"), p("rd_value")
+        while True:
+            await RisingEdge(start)
+            row, col = rd["rd_row"](), rd["rd_col"]()
+            g_pos = round(self.xbar.read_conductance(row, col, "+") * 1000)
+            g_neg = round(self.xbar.read_conductance(row, col, "-") * 1000)
+            await RisingEdge(self.clk)
+            value.value = (min(g_pos, 0xFFFF) & 0xFFFF) | ((min(g_neg, 0xFFFF) & 0xFFFF) << 16)
+            done.value = 1
+            self.readbacks += 1
+            await RisingEdge(self.clk)
+            done.value = 0

@@ -1,0 +1,94 @@
+"""The IMA HAL: what a core's driver does, as coroutines over the peripheral-bus BFM.
+
+Follows the register programming model of ``docs/registers.md``: acquire (with retry), program
+weights through SUBMIT_PLOT, configure a layer (the job registers of a
+:class:`sim_models.jobconfig.LayerJob`), trigger, wait for the core's end-of-job event, read
+ERROR. Register offsets come from the one table in :mod:`hw.ima.regmap`.
+"""
+
+import numpy as np
+from cocotb.triggers import ClockCycles
+
+from hw.ima.regmap import REG, encode_layer
+
+__all__ = ["ImaHal", "pack_weight_rows", "STATUS_PROG_PENDING"]
+
+STATUS_PROG_PENDING = 1 << 3
+
+
+def pack_weight_rows(weights):
+    """SUBMIT_PLOT words for a 2D window: each row in ceil(width/8) words, 4-bit two's complement."""
+    w = np.asarray(weights, dtype=np.int64)
+    height, width = w.shape
+    words = []
+    for r in range(height):
+        for c0 in range(0, width, 8):
+            word = 0
+            for k, v in enumerate(w[r, c0:c0 + 8]):
+                word |= (int(v) & 0xF) << (4 * k)
+            words.append(word)
+    return words
+
+
+class ImaHal:
+    """Driver of one IMA for the cores of a cluster.
+
+    Parameters
+    ----------
+    periph : tb.bfm.periph.PeriphMaster
+    events : tb.bfm.periph.EventLines
+    clk : the clock (for retry back-off)
+    """
+
+    def __init__(self, periph, events, clk):
+        self.periph, self.events, self.clk = periph, events, clk
+
+    async def acquire(self, core, *, retry=True, backoff=4, max_tries=100000):
+        """Read ACQUIRE until it returns a job id >= 0 (or once, if ``retry`` is False)."""
+        for _ in range(max_tries):
+            job_id = await self.periph.read_signed(REG.ACQUIRE, core)
+            if job_id >= 0 or not retry:
+                return job_id
+            await ClockCycles(self.clk, backoff)
+        raise TimeoutError(f"core {core}: ACQUIRE kept failing")
+
+    async def configure(self, core, layer):
+        for offset, value in encode_layer(layer):
+            await self.periph.write(offset, value, core)
+
+    async def trigger(self, core):
+        await self.periph.write(REG.TRIGGER, 0, core)
+
+    async def wait_end(self, core, timeout_cycles=None):
+        """Wait for the end-of-job event; return the ERROR register (0 = success)."""
+        await self.events.wait(core, timeout_cycles)
+        return await self.periph.read(REG.ERROR, core)
+
+    async def run_layer(self, core, layer, timeout_cycles=None):
+        """Acquire, configure, trigger, wait: one whole layer. Returns ERROR."""
+        await self.acquire(core)
+        await self.configure(core, layer)
+        await self.trigger(core)
+        return await self.wait_end(core, timeout_cycles)
+
+    async def program(self, core, row, col, weights):
+        """Program a 2D weight window through P_START_X/Y, P_WIDTH, P_HEIGHT and SUBMIT_PLOT."""
+        w = np.asarray(weights)
+        await self.periph.write(REG.P_WIDTH, w.shape[1], core)
+        await self.periph.write(REG.P_HEIGHT, w.shape[0], core)
+        await self.periph.write(REG.P_START_X, col, core)
+        await self.periph.write(REG.P_START_Y, row, core)
+        for word in pack_weight_rows(w):
+            await self.periph.write(REG.SUBMIT_PLOT, word, core)
+        while await self.periph.read(REG.STATUS, core) & STATUS_PROG_PENDING:
+            pass
+
+    async def read_conductance(self, core, row, col):
+        """(G+, G-) of the device pair at (row, col), in nS."""
+        await self.periph.write(REG.PR_ADDR_X, col, core)
+        await self.periph.write(REG.PR_ADDR_Y, row, core)
+        v = await self.periph.read(REG.PR_VAL, core)
+        return v & 0xFFFF, v >> 16
+
+    async def soft_clear(self, core):
+        await self.periph.write(REG.SOFT_CLEAR, 0, core)

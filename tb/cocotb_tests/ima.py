@@ -1,0 +1,355 @@
+"""cocotb tests of the IMA alone on the TCDM (top: :class:`tb.build.tops.ImaTestTop`).
+
+Every layer result is compared bit-exactly with the golden model (``sim_models.golden``) and the
+whole used TCDM area with the job-level executor's image (so a stray write anywhere fails).
+Seeds: cocotb seeds ``random`` from ``COCOTB_RANDOM_SEED``; numpy generators here derive from it.
+"""
+
+import os
+import random
+
+import cocotb
+import numpy as np
+from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
+from cocotb.utils import get_sim_time
+
+from hw.ima.regmap import ERR, REG, REGISTERS
+from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
+from sim_models.perf import layer_cycles, layer_cycles_overlapped, rtl_params
+from tb.env.ima import ImaEnv
+from sim_models.layer_cases import make_case
+
+CORE = 0
+
+
+def _rng():
+    return np.random.default_rng(random.getrandbits(32))
+
+
+async def _env(dut, **kw):
+    env = ImaEnv(dut, **kw)
+    await env.start()
+    return env
+
+
+class BusySpans:
+    """Records the length in cycles of every ``busy`` pulse of the IMA (one per LayerJob: the
+    engine's wall-clock layer time, from the cycle after its start to its done cycle)."""
+
+    def __init__(self, env, period_ns=4):
+        self.busy, self.period, self.spans = env.dut.busy, period_ns, []
+
+    def start(self):
+        self._task = cocotb.start_soon(self._run())
+        return self
+
+    async def _run(self):
+        while True:
+            await RisingEdge(self.busy)
+            t0 = get_sim_time("ns")
+            await FallingEdge(self.busy)
+            self.spans.append(round((get_sim_time("ns") - t0) / self.period))
+
+
+async def run_case(env, case, *, core=CORE, program_via_registers=False, stall_traffic=False,
+                   rng=None):
+    """Preload, program, run every LayerJob of ``case``, check output and memory; return cycles."""
+    env.preload(case.image, case.used)
+    if program_via_registers:
+        for p in case.mapping.placements:
+            await env.hal.program(core, p.row, p.col, p.weights)
+    else:
+        case.mapping.program(env.xbar)
+    competitor = None
+    if stall_traffic:
+        competitor = env.start_competitor(rng or _rng(), 0, case.used + 64)
+    before = env.phase_cycles()
+    t0 = env.dut.ima.engine.stat_jobs  # noqa: F841 (hierarchy sanity: engine exists)
+    for layer in case.mapping.jobs:
+        err = await env.hal.run_layer(core, layer, timeout_cycles=200000)
+        assert err == 0, f"ERROR = {err:#x} for a valid {case.kind} layer"
+    if competitor is not None:
+        competitor.cancel()
+        await env.competitor.wait_idle()
+    after = env.phase_cycles()
+    got = np.frombuffer(env.dump(case.used), dtype=np.uint8)
+    out = case.read_output(np.concatenate([got, np.zeros(64, np.uint8)]))
+    assert np.array_equal(out, case.golden), (
+        f"{case.kind}: output differs from the golden model at "
+        f"{np.argwhere(out != case.golden)[:5].tolist()}")
+    bad = np.flatnonzero(got != case.expected_image[:case.used])
+    assert bad.size == 0, f"{case.kind}: TCDM differs from the executor at bytes {bad[:8].tolist()}"
+    env.check_monitors()
+    return {k: after[k] - before[k] for k in after}
+
+
+# --------------------------------------------------------------------------- registers, ACQUIRE
+@cocotb.test()
+async def registers_and_acquire(dut):
+    """Reset values, INFO, holder-only job writes, ACQUIRE -1/-2 semantics, TRIGGER w/o ACQUIRE."""
+    env = await _env(dut)
+    hal, bus = env.hal, env.periph
+    for r in REGISTERS:
+        if r.access == "RW":
+            assert await bus.read(r.offset) == r.reset & 0xFFFFFFFF, r.name
+    info = await bus.read(REG.INFO)
+    assert info & 0xFF == env.p.ports and (info >> 8) & 0xFF == 8 and info >> 16 == env.p.dac_depth
+    assert await bus.read(REG.STATUS) == 0
+
+    # Job registers: ignored unless written by the lock holder.
+    await bus.write(REG.J_SRC_ADDR, 0x1234, core=3)
+    assert await bus.read(REG.J_SRC_ADDR) == 0
+    assert await hal.acquire(0, retry=False) == 0
+    assert await bus.read(REG.STATUS) == 0b10          # locked
+    assert await hal.acquire(1, retry=False) == -2     # another core holds the lock
+    assert await hal.acquire(0, retry=False) == 0      # the holder gets its id again
+    await bus.write(REG.J_SRC_ADDR, 0x1234, core=1)
+    assert await bus.read(REG.J_SRC_ADDR) == 0
+    await bus.write(REG.J_SRC_ADDR, 0x40, core=0)
+    assert await bus.read(REG.J_SRC_ADDR) == 0x40
+
+    # TRIGGER by a core without the lock: ERROR.NO_ACQUIRE and that core's event.
+    await hal.trigger(2)
+    assert await hal.wait_end(2, timeout_cycles=100) & ERR.NO_ACQUIRE
+    await bus.write(REG.ERROR, 0xFF)
+    assert await bus.read(REG.ERROR) == 0
+
+    # A valid one-job layer (1x1 window): while it runs ACQUIRE says -1 (busy).
+    layer = LayerJob(src_addr=0x40, dst_addr=0x80, src=Walk3D(1), dst=Walk3D(1), row=0, col=0,
+                     height=1, width=1)
+    await hal.configure(0, layer)
+    await hal.trigger(0)
+    assert await hal.acquire(1, retry=False) == -1
+    assert await hal.wait_end(0, timeout_cycles=1000) == 0
+    assert await bus.read(REG.FINISHED) == 1
+    assert await bus.read(REG.RUNNING_JOB) == 0
+    assert await hal.acquire(1, retry=False) == 1      # next id, now for core 1
+    assert env.events.total[0] == 1 and env.events.total[2] == 1 and env.events.total[1] == 0
+
+
+@cocotb.test()
+async def acquire_contention(dut):
+    """All 8 cores race for the IMA, each running its own small layer: each gets it exactly once."""
+    env = await _env(dut)
+    rng = _rng()
+    jobs = {}
+
+    async def core_program(core):
+        layer = LayerJob(src_addr=0x100 + 16 * core, dst_addr=0x400 + 16 * core, src=Walk3D(4),
+                         dst=Walk3D(4), row=4 * core, col=0, height=4, width=4)
+        await ClockCycles(env.clk, int(rng.integers(0, 20)))
+        job_id = await env.hal.acquire(core)
+        await env.hal.configure(core, layer)
+        await env.hal.trigger(core)
+        err = await env.hal.wait_end(core, timeout_cycles=10000)
+        jobs[core] = (job_id, err)
+
+    tasks = [cocotb.start_soon(core_program(c)) for c in range(8)]
+    for t in tasks:
+        await t
+    ids = sorted(j for j, _ in jobs.values())
+    assert ids == list(range(8)), ids
+    assert all(e == 0 for _, e in jobs.values()), jobs
+    assert await env.periph.read(REG.FINISHED) == 8
+
+
+# --------------------------------------------------------------------------- programming
+@cocotb.test()
+async def program_and_readback(dut):
+    """SUBMIT_PLOT programs the crossbar; PR_VAL reads conductances; -8 and bad windows flag ERROR."""
+    env = await _env(dut)
+    rng = _rng()
+    w = rng.integers(-7, 8, size=(5, 13))
+    await env.hal.program(CORE, 3, 7, w)
+    got = env.xbar.weights[3:8, 7:20]
+    assert np.array_equal(got, w), f"programmed {got.tolist()} expected {w.tolist()} log"
+    assert await env.periph.read(REG.ERROR) == 0
+    g_step_ns = env.xbar.g_step * 1000
+    for (r, c) in [(0, 0), (2, 12), (4, 5)]:
+        gp, gn = await env.hal.read_conductance(CORE, 3 + r, 7 + c)
+        v = int(w[r, c])
+        assert gp == round(max(v, 0) * g_step_ns) and gn == round(max(-v, 0) * g_step_ns), (v, gp, gn)
+
+    before = env.xbar.weights.copy()
+    bad = np.zeros((1, 8), dtype=int)
+    bad[0, 3] = -8
+    await env.hal.program(CORE, 0, 0, bad)
+    assert await env.periph.read(REG.ERROR) == ERR.WEIGHT
+    await env.periph.write(REG.ERROR, 0xFF)
+    await env.hal.program(CORE, env.p.rows - 1, env.p.cols - 4, np.ones((2, 8), dtype=int))
+    assert await env.periph.read(REG.ERROR) == ERR.PROG_WINDOW
+    assert np.array_equal(env.xbar.weights, before), "a rejected SUBMIT_PLOT changed the array"
+
+
+# --------------------------------------------------------------------------- layers
+def _layer_matrix():
+    kinds = os.environ.get("IMA_LAYERS", "conv,pointwise,depthwise8,depthwise16,fc").split(",")
+    return kinds
+
+
+@cocotb.test()
+async def layers_bit_exact(dut):
+    """conv, pointwise, depthwise (C_job 8, 16), fc from the sim_models mappings, bit-exact."""
+    env = await _env(dut)
+    rng = _rng()
+    report = []
+    spans = BusySpans(env).start()
+    for name in _layer_matrix():
+        kind, c_job = (("depthwise", int(name[9:])) if name.startswith("depthwise") else (name, 8))
+        shape = dict(h=int(rng.integers(3, 6)), w=int(rng.integers(3, 6)),
+                     cin=int(rng.integers(5, 20)), cout=int(rng.integers(3, 20)))
+        if kind == "depthwise":
+            shape["cin"] = c_job + int(rng.integers(1, c_job))      # a remainder group too
+        case = make_case(kind, rng, c_job=c_job, **shape)
+        n_spans = len(spans.spans)
+        stalled0 = [f() for f in env.stalled]
+        cycles = await run_case(env, case, program_via_registers=(kind == "fc"))
+        perf = [layer_cycles(j, rtl_params(env.p.ports)) for j in case.mapping.jobs]
+        model = {"streamin": sum(p.streamin for p in perf), "compute": sum(p.compute for p in perf),
+                 "streamout": sum(p.streamout for p in perf), "jobs": sum(p.jobs for p in perf)}
+        report.append(f"{name:12s} {shape} rtl={cycles} model={model}")
+        got = spans.spans[n_spans:]
+        if not env.p.overlap:
+            # No competing traffic here: the analytic model must match the RTL cycle for cycle.
+            assert cycles == model, f"{name}: RTL phases {cycles} != analytic model {model}"
+            want = [p.total for p in perf]
+            report.append(f"{'':12s} layer time rtl={got} model={want}")
+            assert got == want, f"{name}: RTL layer time {got} != model {want}"
+            continue
+        # Overlapped engine: its own STREAMIN and STREAMOUT run at the same time and may collide
+        # on a bank. The model (no contention) is exact without stalls; each cycle in which a
+        # port of a side is stalled lengthens that side's phase by one, and the layer time (a
+        # max-plus recurrence over the phase lengths) by at most one. Hence, with st_in / st_out
+        # the stalled cycles summed over the load / store ports:
+        #   model <= rtl <= model + st   for STREAMIN, STREAMOUT and the layer time.
+        n = env.p.ports
+        st = [env.stalled[k]() - stalled0[k] for k in range(2 * n)]
+        st_in, st_out = sum(st[:n]), sum(st[n:])
+        want = sum(layer_cycles_overlapped(j, rtl_params(n)).total for j in case.mapping.jobs)
+        report.append(f"{'':12s} layer time rtl={sum(got)} model={want} seq={sum(p.total for p in perf)}"
+                      f" stalled load/store port-cycles {st_in}/{st_out}")
+        assert cycles["compute"] == model["compute"] and cycles["jobs"] == model["jobs"], (
+            f"{name}: RTL {cycles} != model {model}")
+        for ph, slack in (("streamin", st_in), ("streamout", st_out)):
+            assert model[ph] <= cycles[ph] <= model[ph] + slack, (
+                f"{name}: RTL {ph} {cycles[ph]} not in model {model[ph]} + [0, {slack}]")
+        assert len(got) == len(case.mapping.jobs), f"{name}: busy pulses {got}"
+        assert want <= sum(got) <= want + st_in + st_out, (
+            f"{name}: RTL layer time {sum(got)} not in model {want} + [0, {st_in + st_out}]")
+    for line in report:
+        dut._log.info(line)
+
+
+@cocotb.test()
+async def misaligned_with_stalls(dut):
+    """Odd source/destination addresses and random bank conflicts from a competing master."""
+    env = await _env(dut)
+    rng = _rng()
+    for kind in ("pointwise", "conv", "depthwise"):
+        case = make_case(kind, rng, misalign=True, h=4, w=3, cin=int(rng.integers(5, 14)),
+                         cout=int(rng.integers(3, 12)))
+        await run_case(env, case, stall_traffic=True, rng=rng)
+    stalls = sum(env.stalled[k]() for k in range(2 * env.p.ports))
+    dut._log.info("IMA port stall cycles under competing traffic: %d", stalls)
+    assert stalls > 0, "the competing master never stalled the IMA: the test lost its purpose"
+
+
+# --------------------------------------------------------------------------- errors
+def _good_layer():
+    return LayerJob(src_addr=0x100, dst_addr=0x800, src=Walk3D(8, 2, 32), dst=Walk3D(8),
+                    row=0, col=0, height=16, width=8,
+                    loops=(JobLoop(4, 16, 8), JobLoop(), JobLoop()))
+
+
+def _bad_layers(p):
+    g = _good_layer()
+    from dataclasses import replace
+    return [
+        ("window off the array", replace(g, row=p.rows - 8), ERR.WINDOW),
+        ("window stride off the array", replace(g, loops=(JobLoop(4, 16, 8, 0, p.cols), JobLoop(), JobLoop())), ERR.WINDOW),
+        ("height > DAC buffer", replace(g, height=p.dac_depth + 8, src=Walk3D(8, (p.dac_depth + 8) // 8, 8)), ERR.WINDOW),
+        ("zero length", replace(g, src=Walk3D(0, 2, 32), height=0), ERR.LENGTH),
+        ("walk != height", replace(g, src=Walk3D(8, 3, 32)), ERR.LENGTH),
+        ("source past the TCDM", replace(g, src_addr=p.tcdm_bytes - 16), ERR.ADDRESS),
+        ("destination negative", replace(g, loops=(JobLoop(4, 16, -0x1000), JobLoop(), JobLoop())), ERR.ADDRESS),
+        ("ADC shift 32", replace(g, adc_s=32), ERR.ADC),
+        ("ADC mul 17 bits", replace(g, adc_m=1 << 16), ERR.ADC),
+        ("ADC low > high", replace(g, adc_lo=10, adc_hi=5), ERR.ADC),
+    ]
+
+
+@cocotb.test()
+async def bad_configurations(dut):
+    """Each bad configuration: ERROR bit, event, nothing written, IMA ready for the next job."""
+    env = await _env(dut)
+    rng = _rng()
+    image = rng.integers(0, 256, 0x1000, dtype=np.uint8)
+    env.preload(image, image.size)
+    for what, layer, bit in _bad_layers(env.p):
+        err = await env.hal.run_layer(CORE, layer, timeout_cycles=2000)
+        assert err & bit, f"{what}: ERROR = {err:#x}, expected bit {bit:#x}"
+        got = np.frombuffer(env.dump(image.size), dtype=np.uint8)
+        assert np.array_equal(got, image), f"{what}: the rejected job wrote to the TCDM"
+        assert await env.periph.read(REG.STATUS) == 0, f"{what}: IMA not idle after the error"
+        dut._log.info("%-28s -> ERROR %#04x", what, err)
+    # Still works: a good layer after all the bad ones.
+    case = make_case("pointwise", rng)
+    await run_case(env, case)
+
+
+@cocotb.test()
+async def soft_clear_mid_job(dut):
+    """SOFT_CLEAR while a layer runs: back to idle, the owner's event, no write outside the output."""
+    env = await _env(dut)
+    rng = _rng()
+    case = make_case("conv", rng, h=6, w=6, cin=16, cout=16)
+    env.preload(case.image, case.used)
+    case.mapping.program(env.xbar)
+    layer = case.mapping.jobs[0]
+    await env.hal.acquire(CORE)
+    await env.hal.configure(CORE, layer)
+    await env.hal.trigger(CORE)
+    await ClockCycles(env.clk, int(rng.integers(50, 600)))
+    await env.hal.soft_clear(1)
+    assert await env.hal.wait_end(CORE, timeout_cycles=100) == ERR.ABORTED
+    # No further TCDM request on any IMA port after the abort (an MVM in flight may still end).
+    granted = [env.granted[k]() for k in range(2 * env.p.ports)]
+    await ClockCycles(env.clk, 20 + env.mvm_cycles)
+    assert [env.granted[k]() for k in range(2 * env.p.ports)] == granted, "request after abort"
+    assert await env.periph.read(REG.STATUS) == 0
+    got = np.frombuffer(env.dump(case.used), dtype=np.uint8)
+    out = case.mapping.dst
+    outside = np.ones(case.used, bool)
+    outside[out.addr:out.addr + out.nbytes] = False
+    assert np.array_equal(got[outside], case.image[:case.used][outside]), "write outside the output"
+    # The IMA is ready for the next job: the same layer again, now to completion.
+    await run_case(env, case)
+
+
+# --------------------------------------------------------------------------- measurement only
+@cocotb.test()
+async def standard_conv_timing(dut):
+    """The standard conv (3x3, 16x16 out, 32 -> 64), bit-exact, timed; not in the regression.
+
+    Run by ``tb/bench/overlap.py``; writes ``{layer_cycles, jobs, phases, model_*}`` as JSON to
+    ``$IMA_TIMING_OUT``.
+    """
+    import json
+    from sim_models.perf import mapping_cycles, mapping_cycles_overlapped
+    env = await _env(dut)
+    rng = _rng()
+    case = make_case("conv", rng, h=16, w=16, cin=32, cout=64, tcdm_bytes=env.p.tcdm_bytes)
+    spans = BusySpans(env).start()
+    stalled0 = [f() for f in env.stalled]
+    cycles = await run_case(env, case)
+    p = rtl_params(env.p.ports)
+    out = {"ports": env.p.ports, "overlap": env.p.overlap, "layer_cycles": sum(spans.spans),
+           "jobs": cycles["jobs"], "phases": cycles,
+           "stalled": sum(f() - s for f, s in zip(env.stalled, stalled0)),
+           "model_sequential": mapping_cycles(case.mapping, p).total,
+           "model_overlapped": mapping_cycles_overlapped(case.mapping, p).total}
+    dut._log.info("standard conv timing: %s", out)
+    path = os.environ.get("IMA_TIMING_OUT")
+    if path:
+        with open(path, "w") as f:
+            json.dump(out, f)

@@ -1,0 +1,109 @@
+"""The IMA cocotb tests of tb/cocotb_tests/ima.py, run with the digital twin as the analog core.
+
+Top: :class:`tb.build.tops.ImaTwinTestTop` (no ``ac__*`` ports: the twin sits inside). The tests
+are the very same coroutines; only the environment differs:
+
+* no Python analog-core model is started (``tb.env.ima.AnalogCoreModel`` is replaced by an inert
+  stand-in in this process only);
+* the analytic cycle model that layers_bit_exact compares with uses the twin's COMPUTE time;
+* ``env.xbar`` is a :class:`TwinArray` view of the twin's weight memory (``dut.twin.weights``)
+  through VPI: ``program()`` writes weights there (the tests' backdoor programming) and
+  ``weights`` reads them back, so the tests' own checks of the array state stay as they are.
+
+Every layer output is still compared bit-exactly with the golden model.
+"""
+
+import dataclasses
+
+import numpy as np
+
+import tb.cocotb_tests.ima as _ima_tests
+import tb.env.ima as _ima_env
+from hw.ima.twin import G_MAX_NS, mvm_cycles
+from tb.cocotb_tests.ima import (bad_configurations, layers_bit_exact,  # noqa: F401 (cocotb tests)
+                           misaligned_with_stalls, program_and_readback, registers_and_acquire,
+                           soft_clear_mid_job)
+
+
+_NO_DELAY = 3  # cocotb.handle._GPISetAction.NO_DELAY (vpiNoDelay)
+#: The twin's minimum COMPUTE latency in ImaTwinTestTop (its default, 70 ns at 250 MHz).
+TWIN_LATENCY = 18
+
+
+class TwinArray:
+    """Crossbar-like view of ``dut.twin.weights`` (row words of ``4 * cols`` bits)."""
+
+    #: uS per weight step, as sim_models.crossbar.Crossbar (g_max 25 uS / 7).
+    g_step = G_MAX_NS / 7 / 1000
+
+    def __init__(self, dut, rows, cols):
+        self.mem, self.rows, self.cols = dut.twin.weights, rows, cols
+        self._h = {}
+
+    def _row(self, r):
+        h = self._h.get(r)
+        if h is None:
+            h = self._h[r] = self.mem[r]
+        return h
+
+    def _get(self, r):
+        v = self._row(r).value.to_unsigned()
+        return [((v >> (4 * c)) & 0xF) - (16 if (v >> (4 * c)) & 0x8 else 0)
+                for c in range(self.cols)]
+
+    def program(self, row, col, weights):
+        weights = np.asarray(weights, dtype=np.int64)
+        if weights.ndim != 2 or weights.min(initial=0) < -7 or weights.max(initial=0) > 7:
+            raise ValueError("weights must be a 2-D array of integers in [-7, 7]")
+        h, w = weights.shape
+        if row < 0 or col < 0 or row + h > self.rows or col + w > self.cols:
+            raise ValueError(f"window ({row}, {col}, {h}, {w}) off the {self.rows}x{self.cols} twin")
+        for i in range(h):
+            cur = self._get(row + i)
+            cur[col:col + w] = weights[i].tolist()
+            v = sum((int(x) & 0xF) << (4 * c) for c, x in enumerate(cur))
+            # Raw GPI write, applied at once (like tb.bfm.backdoor): the tests program the array
+            # right after awaiting ReadOnly, where cocotb refuses ordinary writes. The twin
+            # does not touch its weights while idle.
+            self._row(row + i)._handle.set_signal_val_binstr(_NO_DELAY, f"{v:0{4 * self.cols}b}")
+
+    @property
+    def weights(self):
+        return np.array([self._get(r) for r in range(self.rows)], dtype=np.int64)
+
+
+class _NoAnalog:
+    """Inert stand-in for tb.bfm.analog_core.AnalogCoreModel: the twin is the analog core."""
+
+    def __init__(self, dut, xbar, **kw):
+        self.mvms = self.mvm_cells = self.programmed = self.readbacks = 0
+        self.log_mvms = []
+
+    def start(self):
+        return self
+
+    def stop(self):
+        pass
+
+
+class TwinImaEnv(_ima_env.ImaEnv):
+    def __init__(self, dut, params=None, **kw):
+        super().__init__(dut, params, **kw)
+        self.xbar = TwinArray(dut, self.p.rows, self.p.cols)
+
+
+_orig_layer_cycles = _ima_tests.layer_cycles
+
+
+def _twin_layer_cycles(layer, *args, **kw):
+    """The analytic model with the twin's COMPUTE time (``height + width + 7`` cycles per job
+    when longer than 18) instead of the Python crossbar's fixed 18, so layers_bit_exact keeps
+    its cycle-for-cycle check of the other phases and checks the twin's latency too."""
+    p = _orig_layer_cycles(layer, *args, **kw)
+    comp = p.jobs * mvm_cycles(layer.height, layer.width, TWIN_LATENCY)
+    return dataclasses.replace(p, compute=comp, total=p.total - p.compute + comp)
+
+
+_ima_env.AnalogCoreModel = _NoAnalog
+_ima_tests.ImaEnv = TwinImaEnv
+_ima_tests.layer_cycles = _twin_layer_cycles

@@ -1,0 +1,129 @@
+"""The IMA testbench environment around :class:`tb.build.tops.ImaTestTop`.
+
+Wires clock and reset, the Python crossbar as analog core, the peripheral-bus BFM and event
+watcher, the HAL, TCDM backdoor access, protocol monitors on all 2N IMA ports and on the
+testbench ports, and a competing master on ``tb__1`` for bank-conflict (grant-stall) injection.
+Parameters arrive through the environment from the pytest entry point (``IMA_*`` variables).
+"""
+
+import os
+from dataclasses import dataclass
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+
+from sim_models.crossbar import Crossbar
+from tb.bfm.analog_core import AnalogCoreModel
+from tb.bfm.backdoor import TcdmBackdoor
+from tb.bfm.ima_hal import ImaHal
+from tb.check.monitor import TcdmProtocolMonitor
+from tb.bfm.periph import EventLines, PeriphMaster
+from tb.bfm.sig import reader
+from tb.bfm.tcdm import TcdmMaster
+
+__all__ = ["ImaEnv", "ImaParams", "top_params"]
+
+
+@dataclass(frozen=True)
+class ImaParams:
+    ports: int = 4
+    rows: int = 2048
+    cols: int = 512
+    dac_depth: int = 512
+    adc_depth: int = 256
+    tcdm_bytes: int = 512 * 1024
+    banks: int = 16
+    overlap: int = 0            # 1: the overlapped engine (ImaConfig.overlap)
+
+    @classmethod
+    def from_env(cls):
+        return cls(**{f: int(os.environ[f"IMA_{f.upper()}"]) for f in cls.__dataclass_fields__
+                      if f"IMA_{f.upper()}" in os.environ})
+
+    def env(self):
+        return {f"IMA_{f.upper()}": getattr(self, f) for f in self.__dataclass_fields__}
+
+    def top_kwargs(self):
+        kw = dict(vars(self))
+        if not kw["overlap"]:           # the default: build keys stay as before the option
+            del kw["overlap"]
+        return kw
+
+
+def top_params(p: ImaParams):
+    return p.top_kwargs()
+
+
+class ImaEnv:
+    """Everything an IMA test needs, started by :meth:`start`."""
+
+    def __init__(self, dut, params: ImaParams = None, *, mvm_cycles=18, monitors=True):
+        self.dut = dut
+        self.p = params or ImaParams.from_env()
+        self.clk = dut.clk
+        self.xbar = Crossbar(self.p.rows, self.p.cols)
+        self.mvm_cycles = mvm_cycles
+        self.monitors_on = monitors
+        self.monitors = []
+        n = self.p.ports
+        self.ima_ports = ([f"tcdm_load__{k}" for k in range(n)]
+                          + [f"tcdm_store__{k}" for k in range(n)])
+        self.stat = {name: reader(dut[f"stat_{name}"])
+                     for name in ("streamin", "compute", "streamout", "jobs")}
+        self.granted = [reader(dut[f"stat_granted__{k}"]) for k in range(2 * n + 2)]
+        self.stalled = [reader(dut[f"stat_stalled__{k}"]) for k in range(2 * n + 2)]
+
+    async def start(self):
+        dut = self.dut
+        Clock(self.clk, 4, unit="ns").start()
+        dut.rst.value = 1
+        dut.stat_clear.value = 0
+        dut.ctrl__req.value = 0
+        for k in range(2):
+            dut[f"tb__{k}__req"].value = 0
+        self.analog = AnalogCoreModel(dut, self.xbar, dac_depth=self.p.dac_depth,
+                                      adc_depth=self.p.adc_depth, latency=self.mvm_cycles)
+        await ClockCycles(self.clk, 3)
+        dut.rst.value = 0
+        self.analog.start()
+        self.periph = PeriphMaster(dut, "ctrl")
+        self.events = EventLines(dut, "evt", 8).start()
+        self.hal = ImaHal(self.periph, self.events, self.clk)
+        self.tb = TcdmMaster(dut, "tb__0", self.clk)
+        self.competitor = TcdmMaster(dut, "tb__1", self.clk)
+        self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, self.p.banks, self.p.tcdm_bytes)
+        if self.monitors_on:
+            for prefix in self.ima_ports:
+                self.monitors.append(TcdmProtocolMonitor(dut.ima, prefix, self.clk))
+            for k in range(2):
+                self.monitors.append(TcdmProtocolMonitor(dut, f"tb__{k}", self.clk))
+        await RisingEdge(self.clk)
+
+    def phase_cycles(self):
+        return {k: f() for k, f in self.stat.items()}
+
+    def preload(self, image, used):
+        """Backdoor-load bytes ``[0, used)`` of a TCDM image (whole words)."""
+        end = (used + 3) & ~3
+        self.backdoor.load(0, image[:end].tobytes())
+
+    def dump(self, n):
+        return self.backdoor.dump(0, n)
+
+    def check_monitors(self):
+        for mon in self.monitors:
+            err = getattr(mon, "errors", None)
+            assert not err, f"protocol errors on {mon}: {err}"
+
+    def start_competitor(self, rng, lo, hi, *, density=1.0):
+        """Random reads from ``tb__1`` over words in [lo, hi): bank conflicts for the IMA's ports."""
+        async def traffic():
+            while True:
+                if rng.random() < density:
+                    addr = int(rng.integers(lo // 4, hi // 4)) * 4
+                    self.competitor.init_read(addr)
+                await RisingEdge(self.clk)
+                while len(self.competitor._queue) > 4:
+                    await RisingEdge(self.clk)
+        return cocotb.start_soon(traffic())
