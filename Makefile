@@ -31,7 +31,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q -e .
+	$(VPY) -m pip install -q -e ".[test,bench,synth]"
 	touch $@
 
 sim: $(STAMP)
