@@ -52,7 +52,8 @@ def test_monotonicity():
     base = area_report(1000, 4, **REF)
     assert area_report(2000, 4, **REF)["total_area_mm2"] > base["total_area_mm2"]
     assert area_report(1000, 8, **REF)["cluster_area_mm2"] > base["cluster_area_mm2"]
-    assert (cluster_area_breakdown_mm2(8, **REF)["ima_digital"] > cluster_area_breakdown_mm2(4, **REF)["ima_digital"])
+    assert (cluster_area_breakdown_mm2(8, **REF)["ima_digital"]
+            > cluster_area_breakdown_mm2(4, **REF)["ima_digital"])
     assert (cluster_area_breakdown_mm2(4, **{**REF, "tcdm_bytes": 1 << 20})["tcdm"]
             > cluster_area_breakdown_mm2(4, **REF)["tcdm"])
 

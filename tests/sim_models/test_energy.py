@@ -123,7 +123,8 @@ def test_more_events_more_energy(key):
 
 def test_more_cycles_more_static_energy_and_window_monotone():
     p = EnergyParams()
-    assert energy_report({"cycles": 2000}, p, **REF)["total_uj"] > energy_report({"cycles": 1000}, p, **REF)["total_uj"]
+    assert (energy_report({"cycles": 2000}, p, **REF)["total_uj"]
+            > energy_report({"cycles": 1000}, p, **REF)["total_uj"])
     assert mvm_energy_pj(33, 64, p) > mvm_energy_pj(32, 64, p)
     assert mvm_energy_pj(32, 65, p) > mvm_energy_pj(32, 64, p)
 
