@@ -131,7 +131,7 @@ async def registers_and_acquire(dut):
 
 @cocotb.test()
 async def acquire_contention(dut):
-    """All 8 cores race for the IMA, each running its own small layer: each gets it exactly once."""
+    """All cores (8) race for the IMA, each running its own small layer: each gets it exactly once."""
     env = await _env(dut)
     rng = _rng()
     jobs = {}
@@ -146,13 +146,14 @@ async def acquire_contention(dut):
         err = await env.hal.wait_end(core, timeout_cycles=10000)
         jobs[core] = (job_id, err)
 
-    tasks = [cocotb.start_soon(core_program(c)) for c in range(8)]
+    n_cores = env.p.n_cores
+    tasks = [cocotb.start_soon(core_program(c)) for c in range(n_cores)]
     for t in tasks:
         await t
     ids = sorted(j for j, _ in jobs.values())
-    assert ids == list(range(8)), ids
+    assert ids == list(range(n_cores)), ids
     assert all(e == 0 for _, e in jobs.values()), jobs
-    assert await env.periph.read(REG.FINISHED) == 8
+    assert await env.periph.read(REG.FINISHED) == n_cores
 
 
 # --------------------------------------------------------------------------- programming
