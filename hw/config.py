@@ -1,21 +1,59 @@
-"""Design parameters of the IMA and the cluster: one frozen dataclass each, validated once.
+"""The one home of every design default: :class:`ImaConfig`, :class:`ClusterConfig` and the
+named presets (:data:`PRESETS`).
 
-Pure Python (no Amaranth import) so that the RTL, the register header, the HAL, the reports and
-the CLI all read the same object. ``validate()`` raises ``ValueError`` naming the parameter.
+Pure Python (no Amaranth import) so that the RTL, the register header, the HAL, the testbench,
+the reports and the CLI all read the same object. Each config validates itself on construction
+(``ValueError`` naming the parameter).
+
+The presets are data: :data:`PRESET_DATA` maps a name to the plain values of one configuration,
+each citing its source; :data:`PRESETS` holds the same as :class:`ClusterConfig` objects. The
+dataclass defaults are the default preset's values (``aicas2021``), so ``ImaConfig()`` and
+``ClusterConfig()`` are today's configuration. Adding a preset (e.g. ``jetcas2022``) is one more
+entry in :data:`PRESET_DATA`.
+
+The MVM latency in cycles has one formula, :func:`sim_models.crossbar.latency_cycles`;
+:attr:`ImaConfig.mvm_cycles` calls it.
 """
 
-import math
-from dataclasses import dataclass, replace
+from __future__ import annotations
 
-__all__ = ["ImaConfig", "ClusterConfig"]
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from types import MappingProxyType
+from typing import Any
 
-#: Cluster reference clock and analog MVM latency: AICAS 2021 (Ottavi et al.), Sec. III / IV:
-#: "70 ns ... at 250 MHz", i.e. 18 cycles per analog MVM.
-REF_CLOCK_HZ = 250e6
-MVM_NS = 70.0
+from sim_models.crossbar import latency_cycles
+
+__all__ = ["ImaConfig", "ClusterConfig", "PRESET_DATA", "PRESETS", "DEFAULT_PRESET", "preset",
+           "IMA_FIELDS", "CLUSTER_FIELDS"]
+
+#: The presets as plain data. Paper: G. Ottavi et al., "End-to-end 100-TOPS/W Inference With
+#: Analog In-Memory Computing: Are We There Yet?", AICAS 2021 (papers/ottavi2021-*.md); "ours"
+#: marks a value the paper leaves open (BRIEF.md sections 1, 2 and 8).
+PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
+    "aicas2021": MappingProxyType({
+        # -- cluster
+        "n_cores": 8,               # Sec. II-B: "The cluster incorporates 8 RISC-V cores"
+        "banks": 16,                # Sec. III: TCDM "composed of 16 parallel 32-bit banks"
+        "tcdm_bytes": 512 * 1024,   # Sec. IV-3: "fit the on-cluster TCDM (512 kB)"
+        "dma_ports": 1,             # ours: one DMA / testbench master on the TCDM
+        # -- IMA
+        "ports": 4,                 # Sec. IV-3, Fig. 6 and Sec. V: "4/4 port configurations"
+        "rows": 2048,               # ours; Sec. IV-1: "the PCM array is properly sized to fit
+        "cols": 512,                #   all weights" (every BRIEF.md section 4 layer fits)
+        "dac_depth": 512,           # ours: DAC buffer bytes >= the largest job's rows (288)
+        "adc_depth": 256,           # ours: ADC buffer bytes >= the largest job's columns (192)
+        "clock_hz": 250e6,          # Sec. IV-1: "relative to the cluster frequency of 250MHz"
+        "mvm_ns": 70.0,             # Sec. IV-1: "a single array operation takes 70ns"
+        "overlap": False,           # Sec. III: STREAMIN, COMPUTATION, STREAMOUT in sequence
+    }),
+})
+#: The preset the defaults come from.
+DEFAULT_PRESET = "aicas2021"
+_D = PRESET_DATA[DEFAULT_PRESET]
 
 
-def _check_int(name, value, lo, hi=None):
+def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"{name} must be an integer, not {value!r}")
     if value < lo or (hi is not None and value > hi):
@@ -23,14 +61,14 @@ def _check_int(name, value, lo, hi=None):
         raise ValueError(f"{name} must be in {rng}, not {value}")
 
 
-def _check_pow2(name, value):
+def _check_pow2(name: str, value: int) -> None:
     if value & (value - 1):
         raise ValueError(f"{name} must be a power of two, not {value}")
 
 
 @dataclass(frozen=True)
 class ImaConfig:
-    """Design-time parameters of one IMA.
+    """Design-time parameters of one IMA (defaults: the ``aicas2021`` preset).
 
     Parameters
     ----------
@@ -47,28 +85,28 @@ class ImaConfig:
     tcdm_bytes : int
         Size of the TCDM; the controller rejects jobs touching bytes outside ``[0, tcdm_bytes)``.
     clock_hz, mvm_ns : float
-        Cluster clock and analog MVM latency; ``mvm_cycles`` = ceil(mvm_ns * clock).
+        Cluster clock and analog MVM latency; :attr:`mvm_cycles` rounds their product up.
     overlap : bool
         Overlapped phases (beyond the paper): double-buffered DAC and ADC buffers so that
         STREAMIN of job i+1 and STREAMOUT of job i-1 run while job i computes
         (:mod:`hw.ima.overlap`). ``False`` (default): the paper's sequential engine, one phase at
         a time. Costs ``8 * (dac_depth + adc_depth)`` more flip-flops.
     """
-    ports: int = 4
-    rows: int = 2048
-    cols: int = 512
-    dac_depth: int = 512
-    adc_depth: int = 256
-    n_cores: int = 8
-    tcdm_bytes: int = 512 * 1024
-    clock_hz: float = REF_CLOCK_HZ
-    mvm_ns: float = MVM_NS
-    overlap: bool = False
+    ports: int = _D["ports"]
+    rows: int = _D["rows"]
+    cols: int = _D["cols"]
+    dac_depth: int = _D["dac_depth"]
+    adc_depth: int = _D["adc_depth"]
+    n_cores: int = _D["n_cores"]
+    tcdm_bytes: int = _D["tcdm_bytes"]
+    clock_hz: float = _D["clock_hz"]
+    mvm_ns: float = _D["mvm_ns"]
+    overlap: bool = _D["overlap"]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.validate()
 
-    def validate(self):
+    def validate(self) -> ImaConfig:
         _check_int("ports", self.ports, 1, 16)
         _check_int("rows", self.rows, 1, 1 << 15)
         _check_int("cols", self.cols, 1, 1 << 15)
@@ -90,34 +128,35 @@ class ImaConfig:
         return self
 
     @property
-    def mvm_cycles(self):
-        return math.ceil(self.mvm_ns * 1e-9 * self.clock_hz - 1e-9)
+    def mvm_cycles(self) -> int:
+        """Cycles of one analog MVM (18 at 70 ns, 250 MHz): the one formula of sim_models."""
+        return latency_cycles(self.clock_hz, self.mvm_ns)
 
-    def with_(self, **changes):
+    def with_(self, **changes: Any) -> ImaConfig:
         return replace(self, **changes)
 
-    def key(self):
-        """Short parameter dict for build-directory names."""
-        key = {"ports": self.ports, "rows": self.rows, "cols": self.cols,
-               "dac": self.dac_depth, "adc": self.adc_depth}
-        if self.overlap:                # only when set: default keys stay as they were
-            key["overlap"] = 1
-        return key
+
+#: Field names of each dataclass (the flat keyword names of :meth:`ClusterConfig.with_`).
+IMA_FIELDS = tuple(f.name for f in fields(ImaConfig))
 
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """Design-time parameters of the cluster: cores, TCDM, and the IMA it hosts."""
-    n_cores: int = 8
-    banks: int = 16
-    tcdm_bytes: int = 512 * 1024
-    ima: ImaConfig = ImaConfig()
-    dma_ports: int = 1
+    """Design-time parameters of the cluster: cores, TCDM, and the IMA it hosts.
 
-    def __post_init__(self):
+    ``n_cores`` and ``tcdm_bytes`` are also fields of :attr:`ima` (the IMA needs them); they must
+    agree, which :meth:`with_` keeps true by setting both.
+    """
+    n_cores: int = _D["n_cores"]
+    banks: int = _D["banks"]
+    tcdm_bytes: int = _D["tcdm_bytes"]
+    ima: ImaConfig = ImaConfig()
+    dma_ports: int = _D["dma_ports"]
+
+    def __post_init__(self) -> None:
         self.validate()
 
-    def validate(self):
+    def validate(self) -> ClusterConfig:
         _check_int("n_cores", self.n_cores, 1, 16)
         _check_int("banks", self.banks, 1, 256)
         _check_pow2("banks", self.banks)
@@ -131,6 +170,57 @@ class ClusterConfig:
         return self
 
     @property
-    def masters(self):
+    def masters(self) -> int:
         """TCDM masters: cores, then N load + N store IMA ports, then DMA/testbench ports."""
         return self.n_cores + 2 * self.ima.ports + self.dma_ports
+
+    # ------------------------------------------------------------------ flat views
+    def with_(self, **changes: Any) -> ClusterConfig:
+        """A copy with flat keyword changes routed to the cluster or its IMA: ``ports``,
+        ``rows``, ``overlap``, ... go to :attr:`ima`; ``banks``, ``dma_ports`` to the cluster;
+        ``n_cores`` and ``tcdm_bytes`` to both. ``ValueError`` names an unknown keyword."""
+        unknown = sorted(set(changes) - set(self.flat()))
+        if unknown:
+            raise ValueError(f"unknown configuration parameter(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(self.flat()))}")
+        ima = {k: v for k, v in changes.items() if k in IMA_FIELDS}
+        top = {k: v for k, v in changes.items() if k in CLUSTER_FIELDS}
+        return replace(self, ima=self.ima.with_(**ima) if ima else self.ima, **top)
+
+    def flat(self) -> dict[str, Any]:
+        """Every parameter under its flat name (the inverse of :meth:`with_`; JSON-ready)."""
+        out = {f: getattr(self.ima, f) for f in IMA_FIELDS}
+        out.update({f: getattr(self, f) for f in CLUSTER_FIELDS})
+        return out
+
+    @classmethod
+    def from_flat(cls, flat: Mapping[str, Any], *, base: str = DEFAULT_PRESET) -> ClusterConfig:
+        """The preset ``base`` with the flat parameters ``flat`` (see :meth:`with_`)."""
+        return preset(base).with_(**flat)
+
+    def build_params(self, always: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Flat parameters naming a build: the names in ``always`` plus every parameter that
+        differs from the default preset (so a default build keeps a short, stable key)."""
+        flat, ref = self.flat(), preset().flat()
+        return {k: v for k, v in flat.items() if k in always or v != ref[k]}
+
+
+CLUSTER_FIELDS = tuple(f.name for f in fields(ClusterConfig) if f.name != "ima")
+
+
+def _from_data(data: Mapping[str, Any]) -> ClusterConfig:
+    ima = ImaConfig(**{k: data[k] for k in IMA_FIELDS})
+    return ClusterConfig(ima=ima, **{k: data[k] for k in CLUSTER_FIELDS})
+
+
+#: Name -> validated :class:`ClusterConfig`, one per entry of :data:`PRESET_DATA`.
+PRESETS: Mapping[str, ClusterConfig] = MappingProxyType(
+    {name: _from_data(data) for name, data in PRESET_DATA.items()})
+
+
+def preset(name: str = DEFAULT_PRESET) -> ClusterConfig:
+    """The configuration of a named preset; ``ValueError`` lists the known names."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS)}, not {name!r}") from None

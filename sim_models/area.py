@@ -95,9 +95,14 @@ def _logic_mm2(kge, params):
     return kge * 1e3 * params.ge_um2 / params.logic_utilisation * 1e-6
 
 
-def cluster_area_breakdown_mm2(ports, n_cores=8, tcdm_bytes=512 * 1024, n_banks=16,
-                               array_rows=256, array_cols=256, params=AreaParams()):
+def cluster_area_breakdown_mm2(ports: int, *, n_cores: int, tcdm_bytes: int, n_banks: int,
+                               array_rows: int = 256, array_cols: int = 256,
+                               params: AreaParams = AreaParams()) -> dict:
     """Digital cluster area by block (mm^2): cores, tcdm, interconnect, cluster_other, ima_digital.
+
+    ``ports``, ``n_cores``, ``tcdm_bytes`` and ``n_banks`` come from the caller's hardware
+    configuration (:class:`hw.config.ClusterConfig`); ``array_rows`` / ``array_cols`` size the
+    IMA buffers of the estimate (ASSUMPTION: a 256 x 256 array, the Hermes core's).
 
     The interconnect has ``n_cores + 2 * ports`` masters (each IMA port pair is one load and one
     store master) on ``n_banks`` banks; the IMA buffers hold one DAC word per row and one ADC word
@@ -123,13 +128,15 @@ def cluster_area_breakdown_mm2(ports, n_cores=8, tcdm_bytes=512 * 1024, n_banks=
     }
 
 
-def area_report(pcm_devices, ports, n_cores=8, tcdm_bytes=512 * 1024, n_banks=16,
-                array_rows=256, array_cols=256, params=AreaParams()):
+def area_report(pcm_devices: int, ports: int, *, n_cores: int, tcdm_bytes: int, n_banks: int,
+                array_rows: int = 256, array_cols: int = 256,
+                params: AreaParams = AreaParams()) -> dict:
     """Area summary: ``pcm_area_mm2``, ``cluster_area_mm2`` (digital, incl. IMA logic),
     ``total_area_mm2`` and ``breakdown_mm2`` (per block, plus ``pcm``)."""
     pcm = pcm_area_mm2(pcm_devices, params)
-    br = cluster_area_breakdown_mm2(ports, n_cores, tcdm_bytes, n_banks, array_rows, array_cols,
-                                    params)
+    br = cluster_area_breakdown_mm2(ports, n_cores=n_cores, tcdm_bytes=tcdm_bytes,
+                                    n_banks=n_banks, array_rows=array_rows,
+                                    array_cols=array_cols, params=params)
     cluster = sum(br.values())
     br = dict(br, pcm=pcm)
     return {

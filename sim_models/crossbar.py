@@ -63,8 +63,12 @@ READ_Q = (0.0088, 0.65, 1e-3, 0.2)
 ZERO_CLIP = 1e-7
 
 
-def latency_cycles(clock_hz=250e6, mvm_ns=70.0):
+def latency_cycles(clock_hz: float, mvm_ns: float) -> int:
     """Cycles of one analog MVM: ``ceil(mvm_ns * clock_hz)`` (18 at 70 ns, 250 MHz; BRIEF.md 1).
+
+    The one formula of the project: :attr:`hw.config.ImaConfig.mvm_cycles` calls it, and the
+    cycle model (:mod:`sim_models.perf`) receives its result from its caller. The product is
+    rounded to 9 decimals first so that a float product like ``64.99999999999999`` gives 65.
 
     Parameters
     ----------
@@ -175,10 +179,6 @@ class Crossbar:
     def devices_programmed(self):
         """PCM devices holding a programmed weight (two per weight, zeros included)."""
         return 2 * int(self._programmed.sum())
-
-    def latency_cycles(self, clock_hz=250e6, mvm_ns=70.0):
-        """Cycles of one MVM: ``ceil(mvm_ns * clock_hz)``; 18 at the defaults."""
-        return latency_cycles(clock_hz, mvm_ns)
 
     # ----------------------------------------------------------------- checks
     def _check_window(self, row, col, height, width):

@@ -210,8 +210,10 @@ def _normalise_events(events, n_cores):
     return ev
 
 
-def energy_report(events, params=EnergyParams(), clock_hz=250e6, n_cores=8):
-    """Energy breakdown of one run.
+def energy_report(events: dict, params: EnergyParams = EnergyParams(), *, clock_hz: float,
+                  n_cores: int) -> dict:
+    """Energy breakdown of one run at ``clock_hz`` on ``n_cores`` cores (both from the caller's
+    hardware configuration, :class:`hw.config.ClusterConfig`).
 
     Returns ``{"breakdown_uj": {component: uJ}, "dynamic_uj", "static_uj", "total_uj",
     "time_us", "avg_power_mw", "cycles", "clock_hz"}``. Components: ``cores_active``,
@@ -268,7 +270,7 @@ def mvm_events(windows):
     return {"mvm_count": n, "mvm_cells": cells, "dac_conversions": dac, "adc_conversions": adc}
 
 
-def gops(macs, cycles, clock_hz=250e6):
+def gops(macs: int, cycles: int, clock_hz: float) -> float:
     """Throughput in GOPS (1 MAC = 2 OPs) of ``macs`` done in ``cycles`` at ``clock_hz``."""
     if macs < 0:
         raise ValueError(f"macs must be >= 0, not {macs!r}")

@@ -14,6 +14,7 @@ from sim_models import golden
 from sim_models.crossbar import Crossbar
 from sim_models.executor import execute
 from sim_models.mapping import (TcdmAllocator, map_conv, map_depthwise, map_fc, map_pointwise)
+from sim_models.workloads import HwLimits
 
 __all__ = ["LayerCase", "make_case", "KINDS"]
 
@@ -40,9 +41,11 @@ class LayerCase:
         return self.mapping.dst.read(image)
 
 
-def make_case(kind, rng, *, h=4, w=4, cin=8, cout=8, k=3, stride=1, pad=None, c_job=8,
-              misalign=False, rows=2048, cols=512, tcdm_bytes=512 * 1024, row=0, col=0):
-    """Build one layer case; ``misalign`` puts source and destination at odd byte addresses."""
+def make_case(kind: str, rng: np.random.Generator, hw: HwLimits, *, h=4, w=4, cin=8, cout=8, k=3,
+              stride=1, pad=None, c_job=8, misalign=False, row=0, col=0) -> LayerCase:
+    """Build one layer case for the hardware ``hw`` (its array, TCDM; e.g. an ImaConfig);
+    ``misalign`` puts source and destination at odd byte addresses."""
+    rows, cols, tcdm_bytes = hw.rows, hw.cols, hw.tcdm_bytes
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     alloc = TcdmAllocator(tcdm_bytes, align=1 if misalign else 4,

@@ -5,7 +5,7 @@ innermost level) it needs ``words`` = the number of 32-bit aligned words the run
 them ``ports`` words at a time, one chunk per cycle without bank contention. Hence, per job::
 
     STREAMIN  = sum over source runs ceil(words(run) / ports) + streamin_overhead
-    COMPUTE   = ceil(mvm_ns * clock)                  (18 cycles at 70 ns, 250 MHz)
+    COMPUTE   = mvm_cycles                            (18 cycles at 70 ns, 250 MHz)
     STREAMOUT = sum over sink runs   ceil(words(run) / ports) + streamout_overhead
     job       = STREAMIN + COMPUTE + STREAMOUT + job_overhead          (phases do not overlap)
     layer     = sum over jobs + layer_overhead                         (per LayerJob)
@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .crossbar import latency_cycles
-
 __all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf", "words_touched", "walk_run_bases", "job_phase_cycles",
            "layer_cycles", "mapping_cycles", "overlapped_schedule", "layer_cycles_overlapped",
            "mapping_cycles_overlapped"]
@@ -28,18 +26,25 @@ __all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "Per
 
 @dataclass(frozen=True)
 class PerfParams:
-    """Parameters of the cycle model (ports = N load = N store ports)."""
-    ports: int = 4
+    """Parameters of the cycle model.
+
+    ``ports`` (N load = N store ports) and ``mvm_cycles`` (one analog MVM, from
+    :func:`sim_models.crossbar.latency_cycles`; :attr:`hw.config.ImaConfig.mvm_cycles`) come from
+    the hardware configuration of the caller; the overheads default to none.
+    """
+    ports: int
+    mvm_cycles: int
     streamin_overhead: int = 0
     streamout_overhead: int = 0
     job_overhead: int = 0
     layer_overhead: int = 0
-    clock_hz: float = 250e6
-    mvm_ns: float = 70.0
 
-    def validate(self):
+    def validate(self) -> "PerfParams":
         if not isinstance(self.ports, int) or not 1 <= self.ports <= 16:
             raise ValueError(f"ports must be an integer in 1..16, not {self.ports!r}")
+        if not isinstance(self.mvm_cycles, int) or isinstance(self.mvm_cycles, bool) \
+                or self.mvm_cycles < 1:
+            raise ValueError(f"mvm_cycles must be an integer >= 1, not {self.mvm_cycles!r}")
         for name in ("streamin_overhead", "streamout_overhead", "job_overhead", "layer_overhead"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 0:
@@ -54,9 +59,9 @@ RTL_STREAMIN_OVERHEAD = 4
 RTL_STREAMOUT_OVERHEAD = 3
 
 
-def rtl_params(ports, **overrides):
+def rtl_params(ports: int, mvm_cycles: int, **overrides) -> PerfParams:
     """PerfParams calibrated on the RTL's structure (not on any paper figure)."""
-    return PerfParams(ports=ports, streamin_overhead=RTL_STREAMIN_OVERHEAD,
+    return PerfParams(ports=ports, mvm_cycles=mvm_cycles, streamin_overhead=RTL_STREAMIN_OVERHEAD,
                       streamout_overhead=RTL_STREAMOUT_OVERHEAD, **overrides)
 
 
@@ -99,20 +104,20 @@ def _walk_cycles(bases, walk, ports):
     return (-(-words_touched(runs, walk.len0) // ports)).sum(axis=1)
 
 
-def job_phase_cycles(layer, params=PerfParams()):
+def job_phase_cycles(layer, params: PerfParams):
     """Per-job ``(streamin, compute, streamout)`` cycle arrays for a LayerJob (overheads included)."""
     params.validate()
     jobs = np.array(list(layer.jobs()), dtype=np.int64).reshape(-1, 4)
     sin = _walk_cycles(jobs[:, 0], layer.src, params.ports) + params.streamin_overhead
     sout = _walk_cycles(jobs[:, 1], layer.dst, params.ports) + params.streamout_overhead
-    comp = np.full(len(jobs), latency_cycles(params.clock_hz, params.mvm_ns), dtype=np.int64)
+    comp = np.full(len(jobs), params.mvm_cycles, dtype=np.int64)
     return sin, comp, sout
 
 
-def layer_cycles(layer, params=PerfParams(), **overrides):
+def layer_cycles(layer, params: PerfParams, **overrides) -> LayerPerf:
     """Cycle totals of a LayerJob; keyword overrides replace fields of ``params``.
 
-    Example: ``layer_cycles(job, ports=1)``.
+    Example: ``layer_cycles(job, params, ports=1)``.
     """
     if overrides:
         params = PerfParams(**{**params.__dict__, **overrides})
@@ -123,7 +128,7 @@ def layer_cycles(layer, params=PerfParams(), **overrides):
     return LayerPerf(n, s_in, s_c, s_out, ovh, s_in + s_c + s_out + ovh)
 
 
-def mapping_cycles(mapping, params=PerfParams(), **overrides):
+def mapping_cycles(mapping, params: PerfParams, **overrides) -> LayerPerf:
     """Sum of ``layer_cycles`` over the LayerJobs of a ``LayerMapping`` (one configuration each)."""
     total = None
     for job in mapping.jobs:
@@ -133,7 +138,7 @@ def mapping_cycles(mapping, params=PerfParams(), **overrides):
 
 
 # --------------------------------------------------------------------------- overlapped engine
-def overlapped_schedule(layer, params=PerfParams()):
+def overlapped_schedule(layer, params: PerfParams):
     """Cycle schedule of a LayerJob on the overlapped engine (``ImaConfig.overlap``, no contention).
 
     The engine (``hw/ima/overlap.py``) starts in cycle 0; job ``i`` has the per-job phase lengths
@@ -168,7 +173,7 @@ def overlapped_schedule(layer, params=PerfParams()):
     return g, c, s, end
 
 
-def layer_cycles_overlapped(layer, params=PerfParams(), **overrides):
+def layer_cycles_overlapped(layer, params: PerfParams, **overrides) -> LayerPerf:
     """Cycle totals of a LayerJob on the overlapped engine.
 
     ``streamin``, ``compute``, ``streamout`` are the sums over jobs of each job's phase length
@@ -186,7 +191,7 @@ def layer_cycles_overlapped(layer, params=PerfParams(), **overrides):
     return LayerPerf(len(sin), s_in, s_c, s_out, total - (s_in + s_c + s_out), total)
 
 
-def mapping_cycles_overlapped(mapping, params=PerfParams(), **overrides):
+def mapping_cycles_overlapped(mapping, params: PerfParams, **overrides) -> LayerPerf:
     """Sum of ``layer_cycles_overlapped`` over the LayerJobs of a ``LayerMapping``."""
     total = None
     for job in mapping.jobs:

@@ -3,16 +3,17 @@ program phases the cores execute, and the golden references to check against.
 
 Pure numpy (no cocotb): the CLI builds and validates a :class:`RunSpec` before any simulation
 (a bad option fails fast with one clear line), and the cocotb side (``tb.cocotb_tests.cluster``)
-executes the phases on the RTL.
+executes the phases on the RTL. A RunSpec holds workload options only; the hardware it runs on
+(array size, buffer depths, TCDM size) comes from the caller as any object with the attributes
+of :class:`HwLimits` (e.g. :class:`hw.config.ImaConfig`).
 
 Phases are data: ``Phase(name, kind, args)`` where ``kind`` is ``"ima"`` (core 0 offloads the
 LayerJobs of ``args["layer"]``, the other cores sleep at the barrier) or a software kernel of
 :mod:`tb.bfm.kernels` run on all cores; every phase ends with a barrier.
 """
 
-import json
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -20,18 +21,28 @@ from sim_models import golden
 from sim_models.mapping import (TcdmAllocator, conv_out_size, map_bottleneck, map_conv,
                                 map_depthwise, map_fc, map_pointwise)
 
-__all__ = ["RunSpec", "Phase", "Workload", "prepare", "LAYERS", "MAPPINGS"]
+__all__ = ["RunSpec", "HwLimits", "Phase", "Workload", "prepare", "LAYERS", "MAPPINGS"]
 
 LAYERS = ("conv", "pointwise", "depthwise", "fc", "bottleneck")
 MAPPINGS = ("SW", "IMA", "IMA8", "IMA16", "HYBRID")
 
 
+class HwLimits(Protocol):
+    """What a workload needs to know of the hardware (duck-typed; :class:`hw.config.ImaConfig`
+    has these attributes): the crossbar, the IMA's DAC / ADC buffers, the TCDM."""
+    rows: int
+    cols: int
+    dac_depth: int
+    adc_depth: int
+    tcdm_bytes: int
+
+
 @dataclass(frozen=True)
 class RunSpec:
-    """What ``ima-sim run`` simulates. ``validate()`` raises ValueError naming the option."""
+    """The workload ``ima-sim run`` simulates (options of the workload only; the hardware is a
+    separate :class:`HwLimits`). ``validate()`` raises ValueError naming the option."""
     layer: str = "bottleneck"
     mapping: str = "HYBRID"
-    ports: int = 4
     seed: int = 0
     h: int = 16
     w: int = 16
@@ -41,15 +52,9 @@ class RunSpec:
     stride: int = 1
     pad: int = None
     expand: int = 6
-    rows: int = 2048
-    cols: int = 512
-    tcdm_bytes: int = 512 * 1024
-    dac_depth: int = 512                 # hw.config.ImaConfig defaults: rows / columns per job
-    adc_depth: int = 256
-    overlap: bool = False                # double-buffered IMA engine (ImaConfig.overlap)
     program_weights: str = "backdoor"    # or "registers" (SUBMIT_PLOT through the HAL)
 
-    def validate(self):
+    def validate(self) -> "RunSpec":
         if self.layer not in LAYERS:
             raise ValueError(f"--layer must be one of {', '.join(LAYERS)}, not {self.layer!r}")
         if self.mapping not in MAPPINGS:
@@ -59,8 +64,6 @@ class RunSpec:
         if self.mapping not in allowed:
             raise ValueError(f"--mapping {self.mapping} does not apply to --layer {self.layer} "
                              f"(use one of {', '.join(allowed)})")
-        if not 1 <= self.ports <= 16:
-            raise ValueError(f"--ports must be in 1..16, not {self.ports}")
         for name in ("h", "w", "cin", "cout", "k", "expand"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be >= 1, not {getattr(self, name)}")
@@ -75,23 +78,8 @@ class RunSpec:
         return self
 
     @property
-    def padding(self):
+    def padding(self) -> int:
         return self.k // 2 if self.pad is None else self.pad
-
-    def cluster_params(self):
-        """The Cluster build parameters (the build cache key); ``overlap`` only when set."""
-        params = dict(ports=self.ports, rows=self.rows, cols=self.cols, tcdm_bytes=self.tcdm_bytes,
-                      dac_depth=self.dac_depth, adc_depth=self.adc_depth)
-        if self.overlap:
-            params["overlap"] = True
-        return params
-
-    def to_env(self):
-        return {"IMA_RUNSPEC": json.dumps(asdict(self))}
-
-    @classmethod
-    def from_env(cls):
-        return cls(**json.loads(os.environ["IMA_RUNSPEC"]))
 
 
 @dataclass
@@ -104,6 +92,7 @@ class Phase:
 @dataclass
 class Workload:
     spec: RunSpec
+    hw: HwLimits
     image: np.ndarray
     used: int
     phases: list
@@ -127,24 +116,25 @@ def _ima_variant(mapping):
     return mapping in ("IMA", "IMA8", "IMA16", "HYBRID")
 
 
-def prepare(spec: RunSpec) -> Workload:
-    """Build data, buffers, phases and references; ValueError if it does not fit TCDM or array."""
+def prepare(spec: RunSpec, hw: HwLimits) -> Workload:
+    """Build data, buffers, phases and references for ``spec`` on the hardware ``hw``;
+    ValueError if it does not fit the TCDM, the array or the IMA's buffers."""
     spec.validate()
     rng = np.random.default_rng(spec.seed)
     if spec.layer == "bottleneck":
-        return _bottleneck(spec)
-    return _single_layer(spec, rng)
+        return _bottleneck(spec, hw)
+    return _single_layer(spec, hw, rng)
 
 
-def _validate_ima_layer(lm, spec):
+def _validate_ima_layer(lm, hw):
     """The layer fits the array, the TCDM and the IMA's DAC/ADC buffers (ValueError if not)."""
-    lm.validate(spec.rows, spec.cols, spec.tcdm_bytes)
+    lm.validate(hw.rows, hw.cols, hw.tcdm_bytes)
     for job in lm.jobs:
-        job.validate(dac_depth=spec.dac_depth, adc_depth=spec.adc_depth)
+        job.validate(dac_depth=hw.dac_depth, adc_depth=hw.adc_depth)
 
 
-def _single_layer(spec, rng):
-    alloc = TcdmAllocator(spec.tcdm_bytes)
+def _single_layer(spec, hw, rng):
+    alloc = TcdmAllocator(hw.tcdm_bytes)
     h, w, cin, cout, k, s, pad = spec.h, spec.w, spec.cin, spec.cout, spec.k, spec.stride, spec.padding
     lo, hi = 0, 255
     sw = spec.mapping == "SW"
@@ -204,7 +194,7 @@ def _single_layer(spec, rng):
             c_job = 16 if spec.mapping == "IMA16" else 8
             lm = map_depthwise((h, w, cin), wt, adc, c_job=c_job, stride=s, pad=pad, alloc=alloc,
                                layout="packed")
-        _validate_ima_layer(lm, spec)
+        _validate_ima_layer(lm, hw)
         src, dst = lm.src, lm.dst
         w_buf = None
         phases.append(Phase(kind, "ima", dict(layer=lm)))
@@ -216,19 +206,19 @@ def _single_layer(spec, rng):
         image[w_buf.addr:w_buf.addr + w_buf.nbytes] = wt.reshape(-1).view(np.uint8)
     out_ref = ref.reshape(dst.shape)
     macs_per_output = {"conv": k * k * cin, "pointwise": cin, "fc": cin, "depthwise": k * k}[kind]
-    return Workload(spec, image, alloc.used, phases, placements, [("y", dst, out_ref)],
+    return Workload(spec, hw, image, alloc.used, phases, placements, [("y", dst, out_ref)],
                     int(acc.size) * macs_per_output, devices, arrays)
 
 
-def _bottleneck(spec):
+def _bottleneck(spec, hw):
     h, w, c, t = spec.h, spec.w, spec.cin, spec.expand
     data = golden.make_bottleneck(spec.seed, h, w, c, t)
     ref = golden.bottleneck(data)
-    alloc = TcdmAllocator(spec.tcdm_bytes)
+    alloc = TcdmAllocator(hw.tcdm_bytes)
     bm_mapping = "HYBRID" if spec.mapping == "SW" else spec.mapping
     bm = map_bottleneck(data.x.shape, data.w_exp, data.w_dw, data.w_proj, data.adc_exp,
-                        data.adc_dw, data.adc_proj, mapping=bm_mapping, rows=spec.rows,
-                        cols=spec.cols, alloc=alloc)
+                        data.adc_dw, data.adc_proj, mapping=bm_mapping, rows=hw.rows,
+                        cols=hw.cols, alloc=alloc)
     b = bm.buffers
     expand, dw_step, project, _ = bm.steps
     phases, placements = [], []
@@ -265,7 +255,7 @@ def _bottleneck(spec):
     for buf, arr in weights.values():
         image[buf.addr:buf.addr + buf.nbytes] = arr.reshape(-1).view(np.uint8)
     for lm in bm.ima_layers if spec.mapping != "SW" else []:
-        _validate_ima_layer(lm, spec)
+        _validate_ima_layer(lm, hw)
     if spec.mapping != "SW":
         placements = [(p.row, p.col, p.weights) for m in bm.ima_layers for p in m.placements]
     checks = [("e", b["e"], ref["e"]), ("d", b["d"], ref["d"]), ("p", b["p"], ref["p"]),
@@ -276,4 +266,4 @@ def _bottleneck(spec):
               "m_dw": data.adc_dw[0], "s_dw": data.adc_dw[1],
               "m_project": data.adc_proj[0], "s_project": data.adc_proj[1]}
     devices = 0 if spec.mapping == "SW" else bm.devices
-    return Workload(spec, image, alloc.used, phases, placements, checks, macs, devices, arrays)
+    return Workload(spec, hw, image, alloc.used, phases, placements, checks, macs, devices, arrays)

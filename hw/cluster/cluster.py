@@ -16,7 +16,7 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 
 from hw.cluster.periph import PeriphInterconnect
 from hw.cluster.subsystem import TcdmSubsystem
-from hw.config import ClusterConfig
+from hw.config import ClusterConfig, preset
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.controller import CTRL_ADDR_WIDTH
 from hw.ima.top import Ima
@@ -30,14 +30,15 @@ class Cluster(wiring.Component):
 
     Parameters
     ----------
-    cfg : ClusterConfig
-    banks : int, optional
-        Convenience override of ``cfg.banks`` (keyword arguments build the config).
+    cfg : ClusterConfig, optional
+        Default: the default preset of :mod:`hw.config`.
+    **overrides
+        Flat parameter changes (``ports=``, ``rows=``, ``overlap=``, ...; see
+        :meth:`hw.config.ClusterConfig.with_`): what the build directory is keyed on.
     """
 
     def __init__(self, cfg: ClusterConfig = None, **overrides):
-        if cfg is None:
-            cfg = _config_from_kwargs(**overrides)
+        cfg = (cfg or preset()).with_(**overrides)
         self.cfg = cfg.validate()
         ima = cfg.ima
         masters = cfg.masters
@@ -84,12 +85,3 @@ class Cluster(wiring.Component):
                      self.ima_stat_jobs.eq(ima.stat_jobs)]
         return m
 
-
-def _config_from_kwargs(*, ports=4, rows=2048, cols=512, dac_depth=512, adc_depth=256,
-                        n_cores=8, banks=16, tcdm_bytes=512 * 1024, dma_ports=1, overlap=False):
-    """A ClusterConfig from flat keyword parameters (what the build cache keys on)."""
-    from hw.config import ImaConfig
-    ima = ImaConfig(ports=ports, rows=rows, cols=cols, dac_depth=dac_depth, adc_depth=adc_depth,
-                    n_cores=n_cores, tcdm_bytes=tcdm_bytes, overlap=bool(overlap))
-    return ClusterConfig(n_cores=n_cores, banks=banks, tcdm_bytes=tcdm_bytes, ima=ima,
-                         dma_ports=dma_ports)

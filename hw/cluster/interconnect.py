@@ -30,8 +30,12 @@ from amaranth.lib.wiring import In, Out
 
 from hw.signatures import TcdmSignature
 from hw.cluster.tcdm import BankSignature, check_tcdm_params
+from hw.config import preset
 
 __all__ = ["round_robin", "onehot_to_index", "RoundRobinArbiter", "LogInterconnect", "check_masters"]
+
+#: Default geometry (banks, size) of the default preset, :mod:`hw.config`.
+_DEFAULT = preset()
 
 
 def _or_tree(terms):
@@ -138,7 +142,7 @@ class LogInterconnect(wiring.Component):
         On a bad ``masters``, ``banks`` or ``size_bytes``.
     """
 
-    def __init__(self, *, masters, banks=16, size_bytes=512 * 1024):
+    def __init__(self, *, masters, banks=_DEFAULT.banks, size_bytes=_DEFAULT.tcdm_bytes):
         check_masters(masters)
         self.bank_bits, self.words_per_bank, self.word_bits = check_tcdm_params(banks, size_bytes)
         self.n_masters = masters

@@ -19,8 +19,12 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 from hw.signatures import TcdmSignature
 from hw.cluster.interconnect import LogInterconnect, check_masters
 from hw.cluster.tcdm import Tcdm, check_tcdm_params
+from hw.config import preset
 
 __all__ = ["TcdmSubsystem"]
+
+#: Default geometry (banks, size) of the default preset, :mod:`hw.config`.
+_DEFAULT = preset()
 
 
 class TcdmSubsystem(wiring.Component):
@@ -49,7 +53,7 @@ class TcdmSubsystem(wiring.Component):
         On a bad ``masters``, ``banks`` or ``size_bytes`` (the message names it).
     """
 
-    def __init__(self, *, masters, banks=16, size_bytes=512 * 1024):
+    def __init__(self, *, masters, banks=_DEFAULT.banks, size_bytes=_DEFAULT.tcdm_bytes):
         check_masters(masters)
         self.bank_bits, self.words_per_bank, self.word_bits = check_tcdm_params(banks, size_bytes)
         self.n_masters = masters

@@ -23,7 +23,12 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
+from hw.config import preset
+
 __all__ = ["BankSignature", "Tcdm", "check_tcdm_params"]
+
+#: Default geometry (banks, size) of the default preset, :mod:`hw.config`.
+_DEFAULT = preset()
 
 
 def _is_int(value):
@@ -105,7 +110,7 @@ class Tcdm(wiring.Component):
         On a bad ``banks`` or ``size_bytes``.
     """
 
-    def __init__(self, *, banks=16, size_bytes=512 * 1024):
+    def __init__(self, *, banks=_DEFAULT.banks, size_bytes=_DEFAULT.tcdm_bytes):
         self.bank_bits, self.words_per_bank, self.word_bits = check_tcdm_params(banks, size_bytes)
         self.n_banks = banks
         self.size_bytes = size_bytes

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from hw.config import ImaConfig
+from hw.config import ImaConfig, preset
 from hw.flow.toolenv import tool_env
 from hw.flow.verilog import convert
 
@@ -98,9 +98,11 @@ def _components(n, first):
         "engine (job loops, FSM, ADC buffer; w/o streamer)": (top,),
         "engine total (incl. streamer)": None,
     }))
-    masters = 8 + 2 * n + 1
-    runs.append((f"xbar_n{n}", LogInterconnect(masters=masters, banks=16, size_bytes=512 * 1024),
-                 {f"TCDM interconnect ({masters} masters x 16 banks)": None}))
+    cluster = preset().with_(ports=n)       # the default cluster's TCDM at N ports
+    masters, banks = cluster.masters, cluster.banks
+    runs.append((f"xbar_n{n}", LogInterconnect(masters=masters, banks=banks,
+                                               size_bytes=cluster.tcdm_bytes),
+                 {f"TCDM interconnect ({masters} masters x {banks} banks)": None}))
     if first:
         runs.append(("twin", DigitalTwin(ImaConfig(**TWIN_CFG)),
                      {f"digital twin ({TWIN_CFG['rows']} x {TWIN_CFG['cols']}, N-independent)":

@@ -35,24 +35,15 @@ from amaranth.back import rtlil, verilog
 from hw.cluster.cluster import Cluster
 from hw.cluster.subsystem import TcdmSubsystem
 from hw.cluster.tcdm import check_tcdm_params
-from hw.config import ClusterConfig, ImaConfig
+from hw.config import ClusterConfig, preset
 from hw.ima.with_analog import ANALOG_KINDS, ANALOG_MODULE, ImaWithAnalog, analog_core_stub
 from hw.ima.top import Ima
 
-__all__ = ["generate", "convert", "port_list", "TOPS", "make_config"]
+__all__ = ["generate", "convert", "port_list", "TOPS"]
 
 MANIFEST_VERSION = 1
 #: Top modules :func:`generate` can write (all by default).
 TOPS = ("ima", "ima_with_analog", "tcdm_subsystem", "cluster")
-
-
-def make_config(*, ports=4, rows=2048, cols=512, dac_depth=512, adc_depth=256,
-                tcdm_bytes=512 * 1024, banks=16, n_cores=8):
-    """Validated ``(ImaConfig, banks)``; ``ValueError`` names the bad parameter."""
-    cfg = ImaConfig(ports=ports, rows=rows, cols=cols, dac_depth=dac_depth,
-                    adc_depth=adc_depth, tcdm_bytes=tcdm_bytes, n_cores=n_cores)
-    check_tcdm_params(banks, tcdm_bytes)
-    return cfg, banks
 
 
 _PORT_RE = re.compile(r"^\s*(input|output|inout)\s+(signed\s+)?(?:\[(\d+):(\d+)\]\s+)?"
@@ -113,13 +104,14 @@ def convert(component, name):
         return verilog.convert(component, name=name, emit_src=False)
 
 
-def generate(out_dir, *, ports=4, rows=2048, cols=512, dac_depth=512, adc_depth=256,
-             tcdm_bytes=512 * 1024, banks=16, analog="blackbox", latency=None, cluster=True,
-             tops=TOPS, log=None):
+def generate(out_dir, config: ClusterConfig = None, *, analog="blackbox", latency=None,
+             cluster=True, tops=TOPS, log=None, **flat):
     """Write the Verilog tops and ``manifest.json`` into ``out_dir``; return the manifest.
 
-    ``tops`` selects a subset of :data:`TOPS` (tests use it to stay fast); ``cluster=False``
-    leaves out ``cluster.v``.
+    ``config`` (default: the default preset of :mod:`hw.config`) with the flat parameter changes
+    ``**flat`` (``ports=``, ``rows=``, ``banks=``, ...; :meth:`ClusterConfig.with_`) is the
+    configuration written. ``tops`` selects a subset of :data:`TOPS` (tests use it to stay
+    fast); ``cluster=False`` leaves out ``cluster.v``.
 
     Raises
     ------
@@ -131,13 +123,14 @@ def generate(out_dir, *, ports=4, rows=2048, cols=512, dac_depth=512, adc_depth=
     bad = [t for t in tops if t not in TOPS]
     if bad:
         raise ValueError(f"tops must be a subset of {TOPS}, not {bad!r}")
-    cfg, banks = make_config(ports=ports, rows=rows, cols=cols, dac_depth=dac_depth,
-                             adc_depth=adc_depth, tcdm_bytes=tcdm_bytes, banks=banks)
+    ccfg = (config or preset()).with_(**flat)
+    check_tcdm_params(ccfg.banks, ccfg.tcdm_bytes)
+    cfg, banks = ccfg.ima, ccfg.banks
     say = log or (lambda msg: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    masters = cfg.n_cores + 2 * cfg.ports + 1
+    masters = ccfg.masters
     entries = []
 
     def emit(file, top, component, extra_files=(), note=""):
@@ -162,9 +155,9 @@ def generate(out_dir, *, ports=4, rows=2048, cols=512, dac_depth=512, adc_depth=
          note=f"IMA with the analog core inside ({analog})")
     emit("tcdm.v", "tcdm_subsystem",
          TcdmSubsystem(masters=masters, banks=banks, size_bytes=cfg.tcdm_bytes),
-         note=f"TCDM: {masters} masters (cores, N load, N store, 1 DMA/testbench), {banks} banks")
+         note=f"TCDM: {masters} masters (cores, N load, N store, {ccfg.dma_ports} DMA/testbench), "
+              f"{banks} banks")
     if cluster and "cluster" in tops:
-        ccfg = ClusterConfig(n_cores=cfg.n_cores, banks=banks, tcdm_bytes=cfg.tcdm_bytes, ima=cfg)
         emit("cluster.v", "cluster", Cluster(ccfg), note="cluster top (ac__* boundary ports)")
     manifest = {
         "version": MANIFEST_VERSION,

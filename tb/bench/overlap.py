@@ -7,24 +7,20 @@ configuration (cached under ``sim_build/ima_tb/``, shared with tests/hw/ima/test
 
 import argparse
 import json
-import tempfile
-from pathlib import Path
 
-from tb.env.ima import ImaParams
-from tb.build.runner import build, pick_seed, run
-from tb.build.tops import ImaTestTop
+from hw.config import preset
+from tb.build.ima import build_ima_tb
+from tb.build.runner import pick_seed, run
 
-COMPUTE_BOUND = 18          # cycles per job: one 70 ns MVM at 250 MHz
+#: Cycles per job when COMPUTE-bound: one MVM (70 ns at 250 MHz = 18 in the default preset).
+COMPUTE_BOUND = preset().ima.mvm_cycles
 
 
 def measure(ports, overlap, seed, tcdm_bytes=64 * 1024):
-    params = ImaParams(ports=ports, tcdm_bytes=tcdm_bytes, overlap=int(overlap))
-    runner = build("ima_tb", ImaTestTop, params.top_kwargs())
-    with tempfile.TemporaryDirectory() as d:
-        out = Path(d) / "timing.json"
-        run(runner, "ima_tb", "tb.cocotb_tests.ima", seed=seed, testcase="standard_conv_timing",
-            extra_env={**params.env(), "IMA_TIMING_OUT": str(out)})
-        return json.loads(out.read_text())
+    cfg = preset().with_(ports=ports, tcdm_bytes=tcdm_bytes, overlap=bool(overlap))
+    runner, top = build_ima_tb(cfg)
+    return run(runner, top, "tb.cocotb_tests.ima", seed=seed, testcase="standard_conv_timing",
+               config=cfg)
 
 
 def main(argv=None):
@@ -39,7 +35,8 @@ def main(argv=None):
             r = measure(n, ov, seed)
             rows.append(r)
             print(json.dumps(r), flush=True)
-    print("\n| N | engine | layer cycles | cycles/job | model cycles/job | vs 18-cycle bound |")
+    print(f"\n| N | engine | layer cycles | cycles/job | model cycles/job "
+          f"| vs {COMPUTE_BOUND}-cycle bound |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         model = r["model_overlapped"] if r["overlap"] else r["model_sequential"]

@@ -1,9 +1,10 @@
 """Profile one cluster run with cProfile inside the cocotb process (py-spy is not available).
 
-The cocotb side (:func:`profile_workload`) wraps :func:`tb.cocotb_tests.cluster.run_workload` in a
-``cProfile.Profile`` and dumps the statistics to ``$IMA_PROFILE`` (pstats format). The driver
-side (:func:`profile_run`, or ``python -m tb.bench.profile [ima-sim run options]``) builds the
-cluster, runs it and returns the top functions by cumulative and by own time::
+The cocotb side (:func:`profile_workload`) wraps :func:`tb.cocotb_tests.cluster.execute` in a
+``cProfile.Profile`` and returns the statistics (pstats format) with the run's result, as the
+array ``pstats`` (:mod:`tb.env.params`). The driver side (:func:`profile_run`, or
+``python -m tb.bench.profile [ima-sim run options]``) builds the cluster, runs it, writes the
+statistics file and returns the top functions by cumulative and by own time::
 
     python -m tb.bench.profile --layer bottleneck --mapping HYBRID --ports 4
 
@@ -13,12 +14,13 @@ measured without it.
 
 import cProfile
 import io
-import json
+import marshal
 import os
 import pstats
 import sys
-import tempfile
 import time
+
+import numpy as np
 
 try:                                   # only inside the simulator
     import cocotb
@@ -32,13 +34,17 @@ if cocotb is not None:
     @cocotb.test()
     async def profile_workload(dut):
         from tb.cocotb_tests import cluster as cocotb_cluster
+        from tb.env import params
         pr = cProfile.Profile()
         pr.enable()
         try:
-            await cocotb_cluster.run_workload.func(dut)
+            result, arrays = await cocotb_cluster.execute(dut)
         finally:
             pr.disable()
-            pr.dump_stats(os.environ["IMA_PROFILE"])
+        pr.create_stats()                       # what Profile.dump_stats writes
+        arrays["pstats"] = np.frombuffer(marshal.dumps(pr.stats), dtype=np.uint8)
+        params.save_result(result, arrays)
+        assert result["passed"], f"outputs differ from the golden model: {result['checks']}"
 
 
 def top_functions(stats_path, n=15, sort="tottime"):
@@ -58,25 +64,23 @@ def top_functions(stats_path, n=15, sort="tottime"):
     return rows
 
 
-def profile_run(spec, stats_path, n=15):
-    """Run ``spec`` (a :class:`sim_models.workloads.RunSpec`) under cProfile; returns a dict with the
-    result JSON, the profiled wall time and the top functions by own and cumulative time."""
-    from hw.cluster.cluster import Cluster
-    from tb.build import runner
+def profile_run(spec, cfg, stats_path, n=15):
+    """Run ``spec`` (a :class:`sim_models.workloads.RunSpec`) on the cluster ``cfg`` (a
+    :class:`hw.config.ClusterConfig`) under cProfile; writes the statistics to ``stats_path`` and
+    returns a dict with the result, the profiled wall time and the top functions by own and
+    cumulative time."""
+    from dataclasses import asdict
 
-    params = dict(ports=spec.ports, rows=spec.rows, cols=spec.cols, tcdm_bytes=spec.tcdm_bytes,
-                  dac_depth=spec.dac_depth, adc_depth=spec.adc_depth)
-    r = runner.build("cluster", Cluster, params)
-    with tempfile.TemporaryDirectory() as d:
-        out = os.path.join(d, "result.json")
-        env = {**spec.to_env(), "IMA_RESULT": out, "IMA_PROFILE": os.path.abspath(stats_path),
-               "COCOTB_LOG_LEVEL": "WARNING"}
-        t0 = time.perf_counter()
-        runner.run(r, "cluster", "tb.bench.profile", seed=spec.seed, extra_env=env,
-                   test_dir=os.path.join(d, "run"))
-        wall = time.perf_counter() - t0
-        with open(out) as f:
-            res = json.load(f)
+    from tb.build import runner
+    from tb.build.cluster import TOP, build_cluster
+
+    r = build_cluster(cfg)
+    t0 = time.perf_counter()
+    res = runner.run(r, TOP, "tb.bench.profile", seed=spec.seed, config=cfg,
+                     options={"spec": asdict(spec)}, log_level="WARNING")
+    wall = time.perf_counter() - t0
+    with open(stats_path, "wb") as f:
+        f.write(res.pop("arrays")["pstats"].tobytes())
     return {"result": res, "wall_s": wall,
             "by_tottime": top_functions(stats_path, n, "tottime"),
             "by_cumtime": top_functions(stats_path, n, "cumulative")}
@@ -97,7 +101,7 @@ def format_profile(prof, n=15):
 
 def main(argv=None):
     import argparse
-    from tb.cli.run import _run_args, spec_from_args
+    from tb.cli.run import _run_args, config_from_args, spec_from_args
     p = argparse.ArgumentParser(prog="python -m tb.bench.profile",
                                 description="profile one ima-sim run with cProfile")
     _run_args(p)
@@ -105,7 +109,7 @@ def main(argv=None):
     p.add_argument("--top", type=int, default=20)
     a = p.parse_args(argv)
     spec = spec_from_args(a).validate()
-    print(format_profile(profile_run(spec, a.stats, a.top), a.top))
+    print(format_profile(profile_run(spec, config_from_args(a), a.stats, a.top), a.top))
     return 0
 
 

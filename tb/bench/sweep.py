@@ -59,11 +59,16 @@ class Run:
         return f"{self.workload} {self.mapping} {p}"
 
     def spec(self, seed=0):
+        """The workload of this run (:class:`sim_models.workloads.RunSpec`)."""
         from sim_models.workloads import RunSpec
         layer = "conv" if self.workload == "conv" else "bottleneck"
         return RunSpec(layer=layer, mapping="IMA" if self.overlap else self.mapping,
-                       ports=self.ports, seed=seed, overlap=self.overlap,
-                       **dict(self.shape)).validate()
+                       seed=seed, **dict(self.shape)).validate()
+
+    def config(self):
+        """The hardware of this run: the default preset at ``ports``, overlapped or not."""
+        from hw.config import preset
+        return preset().with_(ports=self.ports, overlap=self.overlap)
 
     @property
     def overlap(self):

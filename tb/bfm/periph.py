@@ -87,7 +87,7 @@ class PeriphMaster:
 class EventLines:
     """Counts end-of-job pulses per core on an ``evt`` bus; ``await wait(core)`` consumes one."""
 
-    def __init__(self, dut, name="evt", n_cores=8):
+    def __init__(self, dut, name, n_cores):
         self.clk = dut.clk
         self._sig = dut[name]
         self._get = reader(self._sig)

@@ -7,7 +7,11 @@ make-based build is a no-op (about 0.1 s) when nothing changed, across pytest ru
 Usage::
 
     runner = build("tcdm", make_top, {"banks": 16, "masters": 11})
-    run(runner, "tcdm", "tb.test_tcdm_cocotb", seed=1234, extra_env={...})
+    result = run(runner, "tcdm", "tb.cocotb_tests.interconnect", seed=1234,
+                 config={"banks": 16, "masters": 11}, options={"ops": 100})
+
+Parameters reach the cocotb side in one way: :mod:`tb.env.params` (a JSON file in the run
+directory, named by one environment variable); the test's result comes back the same way.
 """
 
 import fcntl
@@ -24,8 +28,9 @@ from cocotb_tools.runner import get_runner
 
 from hw.flow.toolenv import project_root, tool_env
 from hw.flow.verilog import convert
+from tb.env import params as tb_params
 
-__all__ = ["PROJECT_ROOT", "build_dir", "build", "run", "pick_seed", "tool_env"]
+__all__ = ["PROJECT_ROOT", "build_dir", "build", "run", "pick_seed", "tool_env", "SimulationFailed"]
 
 PROJECT_ROOT = project_root()
 
@@ -119,24 +124,40 @@ def pick_seed(seed=None):
     return seed
 
 
-def run(runner, top_name, test_module, *, seed, testcase=None, extra_env=None, waves=False,
-        test_dir=None):
-    """Run cocotb ``test_module`` (dotted name) on a built model; raise if any test failed.
+class SimulationFailed(AssertionError):
+    """A cocotb test failed; ``result`` is what it wrote before failing (or ``None``)."""
 
-    ``extra_env`` passes parameters to the cocotb side (read them with ``os.environ``); the
-    seed goes through cocotb's own ``COCOTB_RANDOM_SEED`` so ``random`` in the test is seeded.
-    Each call uses its own results directory so parallel runs never share files.
+    def __init__(self, message, result=None):
+        super().__init__(message)
+        self.result = result
+
+
+def run(runner, top_name, test_module, *, seed, testcase=None, config=None, options=None,
+        log_level=None, waves=False, test_dir=None):
+    """Run cocotb ``test_module`` (dotted name) on a built model; return the test's result.
+
+    ``config`` (a :class:`hw.config.ClusterConfig` or a mapping of build parameters) and
+    ``options`` (a JSON-ready mapping) reach the cocotb side through :mod:`tb.env.params`; the
+    return value is the result the test saved with :func:`tb.env.params.save_result` (a dict,
+    arrays under ``"arrays"``), or ``None``. The seed goes through cocotb's own
+    ``COCOTB_RANDOM_SEED`` so ``random`` in the test is seeded; ``log_level`` sets
+    ``COCOTB_LOG_LEVEL``. Raises :class:`SimulationFailed` (an ``AssertionError``, carrying the
+    result) if a test failed. Each call uses its own run directory so parallel runs never share
+    files.
     """
     tool_env()
-    tag = hashlib.sha1(f"{test_module}:{testcase}:{seed}:{sorted((extra_env or {}).items())}"
-                       .encode()).hexdigest()[:10]
+    key = json.dumps({"config": tb_params.config_dict(config), "options": options or {}},
+                     sort_keys=True, default=str)
+    tag = hashlib.sha1(f"{test_module}:{testcase}:{seed}:{key}".encode()).hexdigest()[:10]
     tdir = Path(test_dir) if test_dir else Path(runner.build_dir) / f"run_{tag}_{os.getpid()}"
     tdir.mkdir(parents=True, exist_ok=True)
-    env = {k: str(v) for k, v in (extra_env or {}).items()}
+    env = {tb_params.ENV_VAR: str(tb_params.write(tdir, config, options))}
+    if log_level:
+        env["COCOTB_LOG_LEVEL"] = log_level
     env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])
     results_xml = tdir / "results.xml"
     try:
-        results = runner.test(
+        runner.test(
             hdl_toplevel=top_name,
             test_module=test_module,
             testcase=testcase,
@@ -148,10 +169,12 @@ def run(runner, top_name, test_module, *, seed, testcase=None, extra_env=None, w
         )
         # Outside pytest runner.test() does not raise on a failed cocotb test: check ourselves.
         n_tests, n_failed = get_results(results_xml)
+        result = tb_params.read_result(tdir)
         if n_failed or not n_tests:
-            raise AssertionError(f"{test_module}{'.' + testcase if testcase else ''}: "
-                                 f"{n_failed} of {n_tests} cocotb tests failed (seed {seed})")
+            raise SimulationFailed(f"{test_module}{'.' + testcase if testcase else ''}: "
+                                   f"{n_failed} of {n_tests} cocotb tests failed (seed {seed})",
+                                   result)
     finally:
         if not waves:
             shutil.rmtree(tdir, ignore_errors=True)
-    return results
+    return result

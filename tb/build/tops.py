@@ -13,7 +13,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out, connect, flipped
 
 from hw.cluster.subsystem import TcdmSubsystem
-from hw.config import ImaConfig
+from hw.config import ClusterConfig, preset
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.controller import CTRL_ADDR_WIDTH
 from hw.ima.top import Ima
@@ -30,21 +30,26 @@ class ImaTestTop(wiring.Component):
 
     Parameters
     ----------
-    ports, rows, cols, dac_depth, adc_depth, tcdm_bytes : int
-        As :class:`hw.config.ImaConfig`.
-    banks : int
-        TCDM banks.
-    overlap : bool or int
-        As :class:`hw.config.ImaConfig` (overlapped phases).
+    cluster : ClusterConfig, optional
+        The IMA (``cluster.ima``) and the TCDM (``banks``, ``tcdm_bytes``); default: the
+        default preset of :mod:`hw.config`.
+    analog : "python" or "twin"
+        Who plays the analog core: the Python crossbar through ``ac__*`` ports, or the digital
+        twin inside.
+    latency : int, optional
+        Twin only: its minimum COMPUTE cycles (default ``cluster.ima.mvm_cycles``).
+    **flat
+        Flat parameter changes (``ports=``, ``rows=``, ``banks=``, ``overlap=``, ...; see
+        :meth:`hw.config.ClusterConfig.with_`): what the build directory is keyed on.
     """
 
-    def __init__(self, *, ports=4, rows=2048, cols=512, dac_depth=512, adc_depth=256,
-                 tcdm_bytes=512 * 1024, banks=16, overlap=False, analog="python", latency=None):
+    def __init__(self, cluster: ClusterConfig = None, *, analog="python", latency=None, **flat):
         if analog not in ("python", "twin"):
             raise ValueError(f"analog must be 'python' or 'twin', not {analog!r}")
-        self.cfg = ImaConfig(ports=ports, rows=rows, cols=cols, dac_depth=dac_depth,
-                             adc_depth=adc_depth, tcdm_bytes=tcdm_bytes, overlap=bool(overlap))
-        self.banks, self.analog, self.latency = banks, analog, latency
+        cluster = (cluster or preset()).with_(**flat)
+        self.cfg = cluster.ima
+        self.banks, self.analog, self.latency = cluster.banks, analog, latency
+        ports, dac_depth, adc_depth = self.cfg.ports, self.cfg.dac_depth, self.cfg.adc_depth
         members = {
             "ctrl": In(PeriphSignature(addr_width=CTRL_ADDR_WIDTH, id_width=4)),
             "evt": Out(self.cfg.n_cores),
@@ -87,9 +92,6 @@ class ImaTestTop(wiring.Component):
         return m
 
 
-def ImaTwinTestTop(*, ports=4, rows=512, cols=64, dac_depth=256, adc_depth=64,
-                   tcdm_bytes=256 * 1024, banks=16, latency=None):
+def ImaTwinTestTop(cluster: ClusterConfig = None, *, latency=None, **flat):
     """IMA + digital twin + TCDM subsystem (``latency``: the twin's minimum COMPUTE cycles)."""
-    return ImaTestTop(ports=ports, rows=rows, cols=cols, dac_depth=dac_depth,
-                      adc_depth=adc_depth, tcdm_bytes=tcdm_bytes, banks=banks, analog="twin",
-                      latency=latency)
+    return ImaTestTop(cluster, analog="twin", latency=latency, **flat)

@@ -17,23 +17,31 @@ from tb.cli.registry import command, die
 __all__ = ["cmd_verilog", "cmd_lint", "cmd_synth"]
 
 
+#: (option, configuration parameter, help) of the geometry options; defaults from hw/config.py.
+_GEOMETRY = (("--ports", "ports", "N load + N store TCDM ports (1..16)"),
+             ("--rows", "rows", "crossbar rows"),
+             ("--cols", "cols", "crossbar columns"),
+             ("--dac-depth", "dac_depth", "DAC buffer bytes"),
+             ("--adc-depth", "adc_depth", "ADC buffer bytes"),
+             ("--banks", "banks", "TCDM banks"),
+             ("--tcdm-bytes", "tcdm_bytes", "TCDM size in bytes"))
+
+
 def _geometry(p, *, out_default):
+    from hw.config import DEFAULT_PRESET, preset
+    default = preset().flat()
     p.add_argument("-o", "--out", default=out_default, help="output folder")
-    p.add_argument("--ports", type=int, default=4, help="N load + N store TCDM ports (1..16)")
-    p.add_argument("--rows", type=int, default=2048, help="crossbar rows")
-    p.add_argument("--cols", type=int, default=512, help="crossbar columns")
-    p.add_argument("--dac-depth", type=int, default=512, help="DAC buffer bytes")
-    p.add_argument("--adc-depth", type=int, default=256, help="ADC buffer bytes")
-    p.add_argument("--banks", type=int, default=16, help="TCDM banks")
-    p.add_argument("--tcdm-bytes", type=int, default=512 * 1024, help="TCDM size in bytes")
+    for opt, name, text in _GEOMETRY:
+        p.add_argument(opt, type=int, default=default[name],
+                       help=f"{text} (default {default[name]}, preset {DEFAULT_PRESET})")
     p.add_argument("--analog", choices=("blackbox", "twin"), default="blackbox",
                    help="analog core inside ima_with_analog: black-box macro or digital twin")
-    p.add_argument("--latency", type=int, default=None, help="twin: minimum COMPUTE cycles")
+    p.add_argument("--latency", type=int, default=None,
+                   help="twin: minimum COMPUTE cycles (default: the MVM latency in cycles)")
 
 
 def _gen_kwargs(a):
-    return dict(ports=a.ports, rows=a.rows, cols=a.cols, dac_depth=a.dac_depth,
-                adc_depth=a.adc_depth, banks=a.banks, tcdm_bytes=a.tcdm_bytes, analog=a.analog,
+    return dict({name: getattr(a, name) for _, name, _ in _GEOMETRY}, analog=a.analog,
                 latency=a.latency)
 
 

@@ -7,27 +7,27 @@ BFMs and the Python crossbar, checks every output against the golden model and p
 """
 
 import json
-import os
-import sys
-import tempfile
 import time
-
-import numpy as np
+from dataclasses import asdict
 
 from tb.cli.registry import command, die
 
-__all__ = ["simulate", "format_report"]
-
-CLOCK_HZ = 250e6
+__all__ = ["simulate", "format_report", "spec_from_args", "config_from_args"]
 
 
 # ------------------------------------------------------------------ run
 @command("run", "simulate a layer or the bottleneck on the RTL cluster, checked vs golden")
 def _run_args(p):
+    from hw.config import DEFAULT_PRESET, PRESETS
+    default = PRESETS[DEFAULT_PRESET]
     p.add_argument("--layer", default="bottleneck",
                    help="conv, pointwise, depthwise, fc or bottleneck (default)")
     p.add_argument("--mapping", default="HYBRID", help="SW, IMA, IMA8, IMA16 or HYBRID (default)")
-    p.add_argument("--ports", type=int, default=4, help="N load + N store IMA ports, 1..16 (default 4)")
+    p.add_argument("--preset", default=DEFAULT_PRESET,
+                   help=f"hardware configuration: {', '.join(PRESETS)} (default {DEFAULT_PRESET})")
+    p.add_argument("--ports", type=int, default=None,
+                   help=f"N load + N store IMA ports, 1..16 (default: the preset's, "
+                        f"{default.ima.ports} in {DEFAULT_PRESET})")
     p.add_argument("--seed", type=int, default=0, help="data seed (default 0)")
     p.add_argument("--h", type=int, default=16, help="input height (default 16)")
     p.add_argument("--w", type=int, default=16, help="input width (default 16)")
@@ -47,54 +47,64 @@ def _run_args(p):
 
 
 def spec_from_args(a):
+    """The workload options of ``ima-sim run`` as a :class:`sim_models.workloads.RunSpec`."""
     from sim_models.workloads import RunSpec
-    return RunSpec(layer=a.layer, mapping=a.mapping, ports=a.ports, seed=a.seed, h=a.h, w=a.w,
+    return RunSpec(layer=a.layer, mapping=a.mapping, seed=a.seed, h=a.h, w=a.w,
                    cin=a.cin, cout=a.cout, k=a.k, stride=a.stride, pad=a.pad, expand=a.expand,
-                   overlap=a.overlap, program_weights=a.program_weights)
+                   program_weights=a.program_weights)
 
 
-def simulate(spec, *, waves=False, npz=None, quiet=True):
-    """Run ``spec`` on the RTL; returns the result dict (report fields included)."""
-    from hw.cluster.cluster import Cluster
+def config_from_args(a):
+    """The hardware options of ``ima-sim run`` (``--preset``, ``--ports``, ``--overlap``) as a
+    :class:`hw.config.ClusterConfig`; ``ValueError`` names the option."""
+    from hw.config import preset
+    changes = {"overlap": True} if a.overlap else {}
+    if a.ports is not None:
+        changes["ports"] = a.ports
+    try:
+        return preset(a.preset).with_(**changes)
+    except ValueError as e:             # the message starts with the parameter's name
+        raise ValueError(f"--{e}") from None
+
+
+def simulate(spec, cfg, *, waves=False, npz=None, quiet=True):
+    """Run the workload ``spec`` on the RTL cluster ``cfg`` (a :class:`hw.config.ClusterConfig`);
+    returns the result dict (report fields included)."""
+    import numpy as np
+
     from sim_models.area import area_report, gops_per_mm2
     from sim_models.energy import energy_report, gops, tops_per_w
-    from tb.build import runner
     from sim_models.workloads import prepare
+    from tb.build import runner
+    from tb.build.cluster import TOP, build_cluster
 
-    wl = prepare(spec)                          # ValueError on a shape that does not fit
-    params = spec.cluster_params()
+    wl = prepare(spec, cfg.ima)                 # ValueError on a shape that does not fit
     t0 = time.perf_counter()
-    r = runner.build("cluster", Cluster, params, waves=waves)
+    r = build_cluster(cfg, waves=waves)
     build_s = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory() as d:
-        out = os.path.join(d, "result.json")
-        env = {**spec.to_env(), "IMA_RESULT": out}
-        if npz:
-            env["IMA_RESULT_NPZ"] = os.path.join(d, "out.npz")
-        if quiet:
-            env["COCOTB_LOG_LEVEL"] = "WARNING"
-        t1 = time.perf_counter()
-        error = None
-        try:
-            runner.run(r, "cluster", "tb.cocotb_tests.cluster", seed=spec.seed, extra_env=env,
-                       waves=waves, test_dir=os.path.join(d, "run") if not waves else None)
-        except AssertionError as e:
-            error = str(e)
-        sim_s = time.perf_counter() - t1
-        if not os.path.exists(out):
-            raise RuntimeError(f"the simulation produced no result ({error})")
-        with open(out) as f:
-            res = json.load(f)
-        if npz:
-            outs = dict(np.load(env["IMA_RESULT_NPZ"]))
-            np.savez(npz, **wl.arrays, **outs)
+    t1 = time.perf_counter()
+    error = None
+    try:
+        res = runner.run(r, TOP, "tb.cocotb_tests.cluster", seed=spec.seed, config=cfg,
+                         options={"spec": asdict(spec), "dump": bool(npz)},
+                         log_level="WARNING" if quiet else None, waves=waves)
+    except runner.SimulationFailed as e:
+        error, res = str(e), e.result
+    sim_s = time.perf_counter() - t1
+    if res is None:
+        raise RuntimeError(f"the simulation produced no result ({error})")
+    outs = res.pop("arrays", {})
+    if npz:
+        np.savez(npz, **wl.arrays, **outs)
+    ima = cfg.ima
     cycles = res["cycles"]
-    energy = energy_report(res["energy_events"], clock_hz=CLOCK_HZ)
-    area = area_report(wl.pcm_devices, spec.ports)
-    g = gops(wl.macs, cycles, CLOCK_HZ)
+    energy = energy_report(res["energy_events"], clock_hz=ima.clock_hz, n_cores=cfg.n_cores)
+    area = area_report(wl.pcm_devices, ima.ports, n_cores=cfg.n_cores, tcdm_bytes=cfg.tcdm_bytes,
+                       n_banks=cfg.banks)
+    g = gops(wl.macs, cycles, ima.clock_hz)
     res.update({
-        "layer": spec.layer, "mapping": spec.mapping, "ports": spec.ports, "seed": spec.seed,
-        "overlap": spec.overlap,
+        "layer": spec.layer, "mapping": spec.mapping, "ports": ima.ports, "seed": spec.seed,
+        "overlap": ima.overlap, "clock_hz": ima.clock_hz,
         "shape": {"h": spec.h, "w": spec.w, "cin": spec.cin, "cout": spec.cout, "k": spec.k,
                   "stride": spec.stride, "pad": spec.padding, "expand": spec.expand},
         "macs": wl.macs, "gops": g, "energy_uj": energy["total_uj"],
@@ -122,7 +132,8 @@ def format_report(res):
     total = res["cycles"]
     for name, c in res["phases"].items():
         lines.append(f"  {name:<12}{c:>10}{c / total:>9.1%}")
-    lines.append(f"  {'total':<12}{total:>10}   = {total / CLOCK_HZ * 1e6:.1f} us at 250 MHz")
+    clock = res["clock_hz"]
+    lines.append(f"  {'total':<12}{total:>10}   = {total / clock * 1e6:.1f} us at {clock / 1e6:g} MHz")
     ima = res["ima"]
     if ima["jobs"]:
         lines.append(f"  IMA: {ima['jobs']} jobs; streamin {ima['streamin']}, compute "
@@ -148,11 +159,12 @@ def _run(a):
     spec = spec_from_args(a)
     try:
         from sim_models.workloads import prepare
+        cfg = config_from_args(a)
         spec.validate()
-        prepare(spec)                      # shapes that do not fit fail here, before any build
+        prepare(spec, cfg.ima)             # shapes that do not fit fail here, before any build
     except ValueError as e:
         die(str(e))
-    res = simulate(spec, waves=a.waves, npz=a.dump)
+    res = simulate(spec, cfg, waves=a.waves, npz=a.dump)
     if a.json:
         print(json.dumps(res))
     else:

@@ -68,46 +68,46 @@ def _worker_init(logdir):
 
 def _build(config):
     """Build the cluster for ``(ports, overlap)``; returns the config and the wall time."""
-    from hw.cluster.cluster import Cluster
-    from tb.build import runner
-    from sim_models.workloads import RunSpec
+    from hw.config import preset
+    from tb.build.cluster import build_cluster
     ports, overlap = config
     t0 = time.perf_counter()
-    runner.build("cluster", Cluster, RunSpec(ports=ports, overlap=overlap).cluster_params())
+    build_cluster(preset().with_(ports=ports, overlap=overlap))
     return config, time.perf_counter() - t0
 
 
-def _model_ima_cycles(spec):
+def _model_ima_cycles(spec, cfg):
     """IMA cycles of the workload's IMA phases by sim_models/perf.py (RTL-structural overheads,
     no contention, no core-side configuration): the analytic model next to the RTL."""
     from sim_models.perf import mapping_cycles, mapping_cycles_overlapped, rtl_params
     from sim_models.workloads import prepare
-    model = mapping_cycles_overlapped if spec.overlap else mapping_cycles
+    ima = cfg.ima
+    model = mapping_cycles_overlapped if ima.overlap else mapping_cycles
     total = 0
-    for ph in prepare(spec).phases:
+    for ph in prepare(spec, ima).phases:
         if ph.kind == "ima":
-            total += model(ph.args["layer"], rtl_params(spec.ports)).total
+            total += model(ph.args["layer"], rtl_params(ima.ports, ima.mvm_cycles)).total
     return total
 
 
 def _simulate(run, seed):
     from tb.cli.run import simulate
-    spec = run.spec(seed)
+    spec, cfg = run.spec(seed), run.config()
     print(f"=== {run.label} ===", flush=True)
     t0 = time.perf_counter()
     try:
-        res = simulate(spec)
+        res = simulate(spec, cfg)
     except Exception as e:          # a failed run becomes a row with its error, not an abort
         res = {"error": f"{type(e).__name__}: {e}"}
     res["wall_total_s"] = time.perf_counter() - t0
-    model = _model_ima_cycles(spec) if run.mapping != "SW" else None
+    model = _model_ima_cycles(spec, cfg) if run.mapping != "SW" else None
     return run, res, model
 
 
 def _profile(run, seed, stats):
     from tb.bench.profile import profile_run
     try:
-        return profile_run(run.spec(seed), stats, n=20)
+        return profile_run(run.spec(seed), run.config(), stats, n=20)
     except Exception as e:
         return {"error": f"{type(e).__name__}: {e}"}
 

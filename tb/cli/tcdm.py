@@ -6,8 +6,6 @@ with and without monitors, idle clock) and the backdoor preload time.
 """
 
 import json
-import os
-import tempfile
 
 from tb.cli.registry import command, die
 
@@ -16,20 +14,27 @@ __all__ = ["format_traffic", "format_bench"]
 
 # -- shared helpers -------------------------------------------------------------------------------
 
-def _geometry_args(p, masters=17):
-    p.add_argument("--masters", type=int, default=masters,
-                   help=f"TCDM master ports (default {masters}: 8 cores + 2x4 IMA + 1 DMA)")
-    p.add_argument("--banks", type=int, default=16, help="TCDM banks (default 16)")
-    p.add_argument("--size", type=int, default=512 * 1024, help="TCDM bytes (default 512 KiB)")
+def _geometry_args(p):
+    from hw.config import preset
+    from tb.build.tcdm import geometry
+    cfg = preset()
+    g = geometry(cfg)
+    p.add_argument("--masters", type=int, default=g["masters"],
+                   help=f"TCDM master ports (default {g['masters']}: {cfg.n_cores} cores + "
+                        f"2x{cfg.ima.ports} IMA + {cfg.dma_ports} DMA)")
+    p.add_argument("--banks", type=int, default=g["banks"],
+                   help=f"TCDM banks (default {g['banks']})")
+    p.add_argument("--size", type=int, default=g["size_bytes"],
+                   help=f"TCDM bytes (default {g['size_bytes'] // 1024} KiB)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
 
 
-def _simulate_tcdm(args, testcase, **env):
+def _simulate_tcdm(args, testcase, **options):
     """Build the TCDM top, run ``tb.cocotb_tests.traffic.<testcase>``, return its JSON result."""
     from hw.cluster.interconnect import check_masters
     from hw.cluster.tcdm import check_tcdm_params
     from tb.build import runner
-    from tb.build.tcdm import TOP, build_tcdm, tcdm_env_vars
+    from tb.build.tcdm import TOP, build_tcdm
 
     try:
         check_masters(args.masters)
@@ -37,14 +42,10 @@ def _simulate_tcdm(args, testcase, **env):
     except ValueError as e:
         die(str(e))
     seed = runner.pick_seed(args.seed)
-    r = build_tcdm(args.masters, args.banks, args.size)
-    with tempfile.TemporaryDirectory() as d:
-        out = os.path.join(d, "result.json")
-        runner.run(r, TOP, "tb.cocotb_tests.traffic", seed=seed, testcase=testcase,
-                   extra_env=tcdm_env_vars(args.masters, args.banks, args.size, TCDM_RESULT=out,
-                                           COCOTB_LOG_LEVEL="WARNING", **env))
-        with open(out) as f:
-            return json.load(f)
+    geometry = dict(masters=args.masters, banks=args.banks, size_bytes=args.size)
+    r = build_tcdm(**geometry)
+    return runner.run(r, TOP, "tb.cocotb_tests.traffic", seed=seed, testcase=testcase,
+                      config=geometry, options=options, log_level="WARNING")
 
 
 # -- traffic --------------------------------------------------------------------------------------
@@ -84,7 +85,7 @@ def format_traffic(res):
 def _traffic(args):
     if not 0.0 < args.load <= 1.0:
         die("--load must be in (0, 1]")
-    res = _simulate_tcdm(args, "traffic", TCDM_OPS=args.ops, TCDM_LOAD=args.load)
+    res = _simulate_tcdm(args, "traffic", ops=args.ops, load=args.load)
     print(json.dumps(res) if args.json else format_traffic(res))
     return 0
 
@@ -117,6 +118,6 @@ def format_bench(res):
 
 @_bench_args.runner
 def _bench(args):
-    res = _simulate_tcdm(args, "bench", TCDM_OPS=args.ops)
+    res = _simulate_tcdm(args, "bench", ops=args.ops)
     print(json.dumps(res) if args.json else format_bench(res))
     return 0

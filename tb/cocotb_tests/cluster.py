@@ -1,28 +1,29 @@
 """cocotb entry of a cluster run: execute one :class:`sim_models.workloads.RunSpec` on the RTL cluster.
 
-Reads the spec from ``IMA_RUNSPEC``, runs it, checks every output buffer against the golden
-model, writes a result JSON to ``IMA_RESULT`` (and the outputs to ``IMA_RESULT_NPZ``), and fails
-the test if anything differs. ``ima-sim run`` and the cluster tests call it through tb.build.runner.
+Parameters (:mod:`tb.env.params`): the cluster configuration built as ``config``; options
+``spec`` (the RunSpec's fields) and ``dump`` (return the output buffers as arrays). Runs the
+workload, checks every output buffer against the golden model, saves the result (and the
+outputs) for the host, and fails the test if anything differs. ``ima-sim run`` and the cluster
+tests call it through tb.build.runner.
 """
 
-import json
-import os
 import time
 
 import cocotb
 import numpy as np
 
-from tb.env.cluster import ClusterEnv
-from tb.bfm.core import now
 from sim_models.workloads import RunSpec, prepare
-from hw.cluster.cluster import _config_from_kwargs
+from tb.bfm.core import now
+from tb.env import params
+from tb.env.cluster import ClusterEnv
 
 
-@cocotb.test()
-async def run_workload(dut):
-    spec = RunSpec.from_env()
-    wl = prepare(spec)
-    cfg = _config_from_kwargs(**spec.cluster_params())
+async def execute(dut):
+    """Run the workload of this run's parameters; returns ``(result, arrays)``."""
+    p = params.load()
+    cfg = p.cluster_config()
+    spec = RunSpec(**p.option("spec", {}))
+    wl = prepare(spec, cfg.ima)
     env = ClusterEnv(dut, cfg)
     await env.start()
     wall0 = time.perf_counter()
@@ -50,13 +51,14 @@ async def run_workload(dut):
         "run_wall_s": run_wall, "total_wall_s": time.perf_counter() - wall0,
         "mvms": env.analog.mvms,
     }
-    path = os.environ.get("IMA_RESULT")
-    if path:
-        with open(path, "w") as f:
-            json.dump(result, f)
-    npz = os.environ.get("IMA_RESULT_NPZ")
-    if npz:
-        np.savez(npz, **{name: buf.read(image) for name, buf, _ in wl.checks})
-    dut._log.info("%s %s N=%d: %d cycles %s checks=%s", spec.layer, spec.mapping, spec.ports,
+    arrays = {name: buf.read(image) for name, buf, _ in wl.checks} if p.option("dump") else {}
+    dut._log.info("%s %s N=%d: %d cycles %s checks=%s", spec.layer, spec.mapping, cfg.ima.ports,
                   cycles, phases, result["checks"])
-    assert passed, f"outputs differ from the golden model: {result['checks']}"
+    return result, arrays
+
+
+@cocotb.test()
+async def run_workload(dut):
+    result, arrays = await execute(dut)
+    params.save_result(result, arrays)
+    assert result["passed"], f"outputs differ from the golden model: {result['checks']}"

@@ -3,9 +3,10 @@
 Every layer result is compared bit-exactly with the golden model (``sim_models.golden``) and the
 whole used TCDM area with the job-level executor's image (so a stray write anywhere fails).
 Seeds: cocotb seeds ``random`` from ``COCOTB_RANDOM_SEED``; numpy generators here derive from it.
+Parameters (:mod:`tb.env.params`): the configuration built as ``config``; the option ``layers``
+(comma-separated layer kinds of ``layers_bit_exact``).
 """
 
-import os
 import random
 
 import cocotb
@@ -15,9 +16,10 @@ from cocotb.utils import get_sim_time
 
 from hw.ima.regmap import ERR, REG, REGISTERS
 from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
-from sim_models.perf import layer_cycles, layer_cycles_overlapped, rtl_params
-from tb.env.ima import ImaEnv
 from sim_models.layer_cases import make_case
+from sim_models.perf import layer_cycles, layer_cycles_overlapped, rtl_params
+from tb.env import params
+from tb.env.ima import ImaEnv
 
 CORE = 0
 
@@ -129,7 +131,7 @@ async def registers_and_acquire(dut):
 
 @cocotb.test()
 async def acquire_contention(dut):
-    """All 8 cores race for the IMA, each running its own small layer: each gets it exactly once."""
+    """All cores (8) race for the IMA, each running its own small layer: each gets it exactly once."""
     env = await _env(dut)
     rng = _rng()
     jobs = {}
@@ -144,13 +146,14 @@ async def acquire_contention(dut):
         err = await env.hal.wait_end(core, timeout_cycles=10000)
         jobs[core] = (job_id, err)
 
-    tasks = [cocotb.start_soon(core_program(c)) for c in range(8)]
+    n_cores = env.p.n_cores
+    tasks = [cocotb.start_soon(core_program(c)) for c in range(n_cores)]
     for t in tasks:
         await t
     ids = sorted(j for j, _ in jobs.values())
-    assert ids == list(range(8)), ids
+    assert ids == list(range(n_cores)), ids
     assert all(e == 0 for _, e in jobs.values()), jobs
-    assert await env.periph.read(REG.FINISHED) == 8
+    assert await env.periph.read(REG.FINISHED) == n_cores
 
 
 # --------------------------------------------------------------------------- programming
@@ -183,8 +186,7 @@ async def program_and_readback(dut):
 
 # --------------------------------------------------------------------------- layers
 def _layer_matrix():
-    kinds = os.environ.get("IMA_LAYERS", "conv,pointwise,depthwise8,depthwise16,fc").split(",")
-    return kinds
+    return params.load().option("layers", "conv,pointwise,depthwise8,depthwise16,fc").split(",")
 
 
 @cocotb.test()
@@ -200,11 +202,11 @@ async def layers_bit_exact(dut):
                      cin=int(rng.integers(5, 20)), cout=int(rng.integers(3, 20)))
         if kind == "depthwise":
             shape["cin"] = c_job + int(rng.integers(1, c_job))      # a remainder group too
-        case = make_case(kind, rng, c_job=c_job, **shape)
+        case = make_case(kind, rng, env.p, c_job=c_job, **shape)
         n_spans = len(spans.spans)
         stalled0 = [f() for f in env.stalled]
         cycles = await run_case(env, case, program_via_registers=(kind == "fc"))
-        perf = [layer_cycles(j, rtl_params(env.p.ports)) for j in case.mapping.jobs]
+        perf = [layer_cycles(j, rtl_params(env.p.ports, env.mvm_cycles)) for j in case.mapping.jobs]
         model = {"streamin": sum(p.streamin for p in perf), "compute": sum(p.compute for p in perf),
                  "streamout": sum(p.streamout for p in perf), "jobs": sum(p.jobs for p in perf)}
         report.append(f"{name:12s} {shape} rtl={cycles} model={model}")
@@ -225,7 +227,8 @@ async def layers_bit_exact(dut):
         n = env.p.ports
         st = [env.stalled[k]() - stalled0[k] for k in range(2 * n)]
         st_in, st_out = sum(st[:n]), sum(st[n:])
-        want = sum(layer_cycles_overlapped(j, rtl_params(n)).total for j in case.mapping.jobs)
+        want = sum(layer_cycles_overlapped(j, rtl_params(n, env.mvm_cycles)).total
+                   for j in case.mapping.jobs)
         report.append(f"{'':12s} layer time rtl={sum(got)} model={want} seq={sum(p.total for p in perf)}"
                       f" stalled load/store port-cycles {st_in}/{st_out}")
         assert cycles["compute"] == model["compute"] and cycles["jobs"] == model["jobs"], (
@@ -246,7 +249,7 @@ async def misaligned_with_stalls(dut):
     env = await _env(dut)
     rng = _rng()
     for kind in ("pointwise", "conv", "depthwise"):
-        case = make_case(kind, rng, misalign=True, h=4, w=3, cin=int(rng.integers(5, 14)),
+        case = make_case(kind, rng, env.p, misalign=True, h=4, w=3, cin=int(rng.integers(5, 14)),
                          cout=int(rng.integers(3, 12)))
         await run_case(env, case, stall_traffic=True, rng=rng)
     stalls = sum(env.stalled[k]() for k in range(2 * env.p.ports))
@@ -293,7 +296,7 @@ async def bad_configurations(dut):
         assert await env.periph.read(REG.STATUS) == 0, f"{what}: IMA not idle after the error"
         dut._log.info("%-28s -> ERROR %#04x", what, err)
     # Still works: a good layer after all the bad ones.
-    case = make_case("pointwise", rng)
+    case = make_case("pointwise", rng, env.p)
     await run_case(env, case)
 
 
@@ -302,7 +305,7 @@ async def soft_clear_mid_job(dut):
     """SOFT_CLEAR while a layer runs: back to idle, the owner's event, no write outside the output."""
     env = await _env(dut)
     rng = _rng()
-    case = make_case("conv", rng, h=6, w=6, cin=16, cout=16)
+    case = make_case("conv", rng, env.p, h=6, w=6, cin=16, cout=16)
     env.preload(case.image, case.used)
     case.mapping.program(env.xbar)
     layer = case.mapping.jobs[0]
@@ -331,25 +334,21 @@ async def soft_clear_mid_job(dut):
 async def standard_conv_timing(dut):
     """The standard conv (3x3, 16x16 out, 32 -> 64), bit-exact, timed; not in the regression.
 
-    Run by ``tb/bench/overlap.py``; writes ``{layer_cycles, jobs, phases, model_*}`` as JSON to
-    ``$IMA_TIMING_OUT``.
+    Run by ``tb/bench/overlap.py``; its result (:func:`tb.env.params.save_result`) is
+    ``{layer_cycles, jobs, phases, model_*}``.
     """
-    import json
     from sim_models.perf import mapping_cycles, mapping_cycles_overlapped
     env = await _env(dut)
     rng = _rng()
-    case = make_case("conv", rng, h=16, w=16, cin=32, cout=64, tcdm_bytes=env.p.tcdm_bytes)
+    case = make_case("conv", rng, env.p, h=16, w=16, cin=32, cout=64)
     spans = BusySpans(env).start()
     stalled0 = [f() for f in env.stalled]
     cycles = await run_case(env, case)
-    p = rtl_params(env.p.ports)
+    p = rtl_params(env.p.ports, env.mvm_cycles)
     out = {"ports": env.p.ports, "overlap": env.p.overlap, "layer_cycles": sum(spans.spans),
            "jobs": cycles["jobs"], "phases": cycles,
            "stalled": sum(f() - s for f, s in zip(env.stalled, stalled0)),
            "model_sequential": mapping_cycles(case.mapping, p).total,
            "model_overlapped": mapping_cycles_overlapped(case.mapping, p).total}
     dut._log.info("standard conv timing: %s", out)
-    path = os.environ.get("IMA_TIMING_OUT")
-    if path:
-        with open(path, "w") as f:
-            json.dump(out, f)
+    params.save_result(out)

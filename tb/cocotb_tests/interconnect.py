@@ -1,20 +1,21 @@
-"""cocotb tests of the TCDM subsystem (interconnect + banks). Parameters come from the environment
-(``TCDM_MASTERS``, ``TCDM_BANKS``, ``TCDM_SIZE``, ``TCDM_OPS``); pytest entry points are in
-``tests/hw/cluster/test_interconnect.py``. ``random`` is seeded by cocotb from ``COCOTB_RANDOM_SEED``.
+"""cocotb tests of the TCDM subsystem (interconnect + banks). Parameters come from the host
+through :mod:`tb.env.params`: the geometry as ``config``, the option ``ops`` (accesses per master);
+pytest entry points are in ``tests/hw/cluster/test_interconnect.py``. ``random`` is seeded by
+cocotb from ``COCOTB_RANDOM_SEED``.
 """
 
-import os
 import random
 import time
 
 import cocotb
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from tb.env.tcdm import TcdmEnv, env_params
+from tb.env import params
+from tb.env.tcdm import TcdmEnv, geometry
 
 
 def _ops():
-    return int(os.environ.get("TCDM_OPS", "200"))
+    return int(params.load().option("ops", 200))
 
 
 def _pauses(rng, p):
@@ -25,7 +26,7 @@ def _pauses(rng, p):
 @cocotb.test()
 async def random_traffic(dut):
     """(a) random mixed reads/writes, random byte enables, from every master; every read checked."""
-    masters, banks, size = env_params()
+    masters, banks, size = geometry()
     env = TcdmEnv(dut, masters, banks, size)
     rng = random.Random(random.getrandbits(32))
     # a hot window (lots of bank conflicts and read-after-write) plus the whole memory
@@ -65,7 +66,7 @@ async def random_traffic(dut):
 @cocotb.test()
 async def hammer_one_bank(dut):
     """(b) every master hammers bank 0: nothing lost or duplicated, round-robin bound M cycles."""
-    masters, banks, size = env_params()
+    masters, banks, size = geometry()
     env = TcdmEnv(dut, masters, banks, size)
     rng = random.Random(random.getrandbits(32))
     await env.start()
@@ -101,7 +102,7 @@ async def hammer_one_bank(dut):
 @cocotb.test()
 async def distinct_banks_full_rate(dut):
     """(c) masters on distinct banks sustain one access per master per cycle."""
-    masters, banks, size = env_params()
+    masters, banks, size = geometry()
     k = min(masters, banks)
     env = TcdmEnv(dut, masters, banks, size, bfm_ports=range(k))
     rng = random.Random(random.getrandbits(32))
@@ -145,7 +146,7 @@ async def distinct_banks_full_rate(dut):
 @cocotb.test()
 async def backdoor_preload(dut):
     """Backdoor preload of the whole TCDM (timed), checked by front-door reads and readback."""
-    masters, banks, size = env_params()
+    masters, banks, size = geometry()
     env = TcdmEnv(dut, masters, banks, size)
     rng = random.Random(random.getrandbits(32))
     with pytest_raises(RuntimeError):      # time 0: would be wiped by the initial blocks

@@ -1,19 +1,18 @@
 """cocotb side of ``ima-sim traffic`` and ``ima-sim bench-tcdm``: random traffic on the TCDM
-subsystem; results go to the JSON file named by ``TCDM_RESULT`` (the CLI prints them).
+subsystem; the result goes back to the host through :mod:`tb.env.params` (the CLI prints it).
 
-Environment: ``TCDM_MASTERS/BANKS/SIZE`` (geometry), ``TCDM_OPS`` (accesses per master),
-``TCDM_LOAD`` (probability that a master issues a new access in a cycle), ``TCDM_RESULT``.
+Parameters (:mod:`tb.env.params`): the geometry as ``config``; options ``ops`` (accesses per
+master) and ``load`` (probability that a master issues a new access in a cycle).
 """
 
-import json
-import os
 import random
 import time
 
 import cocotb
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from tb.env.tcdm import TcdmEnv, env_params
+from tb.env import params
+from tb.env.tcdm import TcdmEnv, geometry
 
 
 def _pauses(rng, load):
@@ -43,19 +42,12 @@ async def _random_traffic(env, rng, ops, load):
     return cycles, wall, start
 
 
-def _write(result):
-    path = os.environ.get("TCDM_RESULT")
-    if path:
-        with open(path, "w") as f:
-            json.dump(result, f, indent=1)
-
-
 @cocotb.test()
 async def traffic(dut):
     """Random traffic demo: bandwidth, conflict rate, per-master table."""
-    masters, banks, size = env_params()
-    ops = int(os.environ.get("TCDM_OPS", "500"))
-    load = float(os.environ.get("TCDM_LOAD", "0.5"))
+    masters, banks, size = geometry()
+    ops = int(params.load().option("ops", 500))
+    load = float(params.load().option("load", 0.5))
     rng = random.Random(random.getrandbits(32))
     env = TcdmEnv(dut, masters, banks, size)
     await env.start()
@@ -63,7 +55,7 @@ async def traffic(dut):
     cycles, wall, _ = await _random_traffic(env, rng, ops, load)
     env.check()
     stats = env.stats()
-    _write({"masters": masters, "banks": banks, "size_bytes": size, "ops": ops, "load": load,
+    params.save_result({"masters": masters, "banks": banks, "size_bytes": size, "ops": ops, "load": load,
             "cycles": cycles, "wall_s": wall, "stats": stats,
             "reads_checked": env.scoreboard.reads,
             "max_wait": [m.max_wait for m in env.monitors]})
@@ -73,8 +65,8 @@ async def traffic(dut):
 @cocotb.test()
 async def bench(dut):
     """Simulated cycles per wall-clock second with all masters active, and the preload time."""
-    masters, banks, size = env_params()
-    ops = int(os.environ.get("TCDM_OPS", "2000"))
+    masters, banks, size = geometry()
+    ops = int(params.load().option("ops", 2000))
     rng = random.Random(random.getrandbits(32))
     result = {"masters": masters, "banks": banks, "size_bytes": size, "ops": ops}
     env = TcdmEnv(dut, masters, banks, size)
@@ -106,4 +98,4 @@ async def bench(dut):
     t0 = time.perf_counter()
     await ClockCycles(env.clk, n)
     result["idle"] = {"cycles": n, "wall_s": time.perf_counter() - t0}
-    _write(result)
+    params.save_result(result)

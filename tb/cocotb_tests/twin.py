@@ -23,11 +23,16 @@ from hw.ima.twin import G_MAX_NS, mvm_cycles
 from tb.cocotb_tests.ima import (bad_configurations, layers_bit_exact,  # noqa: F401 (cocotb tests)
                            misaligned_with_stalls, program_and_readback, registers_and_acquire,
                            soft_clear_mid_job)
+from tb.env import params
 
 
 _NO_DELAY = 3  # cocotb.handle._GPISetAction.NO_DELAY (vpiNoDelay)
-#: The twin's minimum COMPUTE latency in ImaTwinTestTop (its default, 70 ns at 250 MHz).
-TWIN_LATENCY = 18
+
+
+def _twin_latency():
+    """The twin's minimum COMPUTE latency in ImaTwinTestTop: its default, the configuration's
+    MVM latency (70 ns at 250 MHz = 18 cycles in the default preset)."""
+    return params.load().cluster_config().ima.mvm_cycles
 
 
 class TwinArray:
@@ -87,8 +92,8 @@ class _NoAnalog:
 
 
 class TwinImaEnv(_ima_env.ImaEnv):
-    def __init__(self, dut, params=None, **kw):
-        super().__init__(dut, params, **kw)
+    def __init__(self, dut, cfg=None, **kw):
+        super().__init__(dut, cfg, **kw)
         self.xbar = TwinArray(dut, self.p.rows, self.p.cols)
 
 
@@ -97,10 +102,11 @@ _orig_layer_cycles = _ima_tests.layer_cycles
 
 def _twin_layer_cycles(layer, *args, **kw):
     """The analytic model with the twin's COMPUTE time (``height + width + 7`` cycles per job
-    when longer than 18) instead of the Python crossbar's fixed 18, so layers_bit_exact keeps
-    its cycle-for-cycle check of the other phases and checks the twin's latency too."""
+    when longer than its latency) instead of the Python crossbar's fixed latency, so
+    layers_bit_exact keeps its cycle-for-cycle check of the other phases and checks the twin's
+    latency too."""
     p = _orig_layer_cycles(layer, *args, **kw)
-    comp = p.jobs * mvm_cycles(layer.height, layer.width, TWIN_LATENCY)
+    comp = p.jobs * mvm_cycles(layer.height, layer.width, _twin_latency())
     return dataclasses.replace(p, compute=comp, total=p.total - p.compute + comp)
 
 

@@ -3,11 +3,9 @@
 Wires clock and reset, the Python crossbar as analog core, the peripheral-bus BFM and event
 watcher, the HAL, TCDM backdoor access, protocol monitors on all 2N IMA ports and on the
 testbench ports, and a competing master on ``tb__1`` for bank-conflict (grant-stall) injection.
-Parameters arrive through the environment from the pytest entry point (``IMA_*`` variables).
+The configuration built (a :class:`hw.config.ClusterConfig`: the IMA, the TCDM's banks and size)
+arrives from the host through :mod:`tb.env.params`.
 """
-
-import os
-from dataclasses import dataclass
 
 import cocotb
 from cocotb.clock import Clock
@@ -21,49 +19,26 @@ from tb.check.monitor import TcdmProtocolMonitor
 from tb.bfm.periph import EventLines, PeriphMaster
 from tb.bfm.sig import reader
 from tb.bfm.tcdm import TcdmMaster
+from tb.env import params
 
-__all__ = ["ImaEnv", "ImaParams", "top_params"]
-
-
-@dataclass(frozen=True)
-class ImaParams:
-    ports: int = 4
-    rows: int = 2048
-    cols: int = 512
-    dac_depth: int = 512
-    adc_depth: int = 256
-    tcdm_bytes: int = 512 * 1024
-    banks: int = 16
-    overlap: int = 0            # 1: the overlapped engine (ImaConfig.overlap)
-
-    @classmethod
-    def from_env(cls):
-        return cls(**{f: int(os.environ[f"IMA_{f.upper()}"]) for f in cls.__dataclass_fields__
-                      if f"IMA_{f.upper()}" in os.environ})
-
-    def env(self):
-        return {f"IMA_{f.upper()}": getattr(self, f) for f in self.__dataclass_fields__}
-
-    def top_kwargs(self):
-        kw = dict(vars(self))
-        if not kw["overlap"]:           # the default: build keys stay as before the option
-            del kw["overlap"]
-        return kw
-
-
-def top_params(p: ImaParams):
-    return p.top_kwargs()
+__all__ = ["ImaEnv"]
 
 
 class ImaEnv:
-    """Everything an IMA test needs, started by :meth:`start`."""
+    """Everything an IMA test needs, started by :meth:`start`.
 
-    def __init__(self, dut, params: ImaParams = None, *, mvm_cycles=18, monitors=True):
+    ``cfg`` (default: the run's, :meth:`tb.env.params.RunParams.cluster_config`) is the
+    configuration of the :class:`tb.build.tops.ImaTestTop` built; ``p`` is its IMA
+    (:class:`hw.config.ImaConfig`), ``mvm_cycles`` the analog core's latency.
+    """
+
+    def __init__(self, dut, cfg=None, *, monitors=True):
         self.dut = dut
-        self.p = params or ImaParams.from_env()
+        self.cfg = cfg or params.load().cluster_config()
+        self.p = self.cfg.ima
         self.clk = dut.clk
         self.xbar = Crossbar(self.p.rows, self.p.cols)
-        self.mvm_cycles = mvm_cycles
+        self.mvm_cycles = self.p.mvm_cycles
         self.monitors_on = monitors
         self.monitors = []
         n = self.p.ports
@@ -88,11 +63,11 @@ class ImaEnv:
         dut.rst.value = 0
         self.analog.start()
         self.periph = PeriphMaster(dut, "ctrl")
-        self.events = EventLines(dut, "evt", 8).start()
+        self.events = EventLines(dut, "evt", self.p.n_cores).start()
         self.hal = ImaHal(self.periph, self.events, self.clk)
         self.tb = TcdmMaster(dut, "tb__0", self.clk)
         self.competitor = TcdmMaster(dut, "tb__1", self.clk)
-        self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, self.p.banks, self.p.tcdm_bytes)
+        self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, self.cfg.banks, self.p.tcdm_bytes)
         if self.monitors_on:
             for prefix in self.ima_ports:
                 self.monitors.append(TcdmProtocolMonitor(dut.ima, prefix, self.clk))

@@ -5,8 +5,6 @@ Reused by the interconnect tests, the traffic/bench CLI demos and (later) the IM
 testbenches, which can pass ``masters=[...]`` to drive only some ports with BFMs.
 """
 
-import os
-
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
@@ -15,14 +13,16 @@ from tb.check.monitor import TcdmProtocolMonitor
 from tb.check.scoreboard import MemoryModel, TcdmScoreboard
 from tb.bfm.sig import reader
 from tb.bfm.tcdm import TcdmMaster
+from tb.env import params
 
-__all__ = ["TcdmEnv", "env_params"]
+__all__ = ["TcdmEnv", "geometry"]
 
 
-def env_params():
-    """The TCDM geometry passed by the pytest entry point through the environment."""
-    return (int(os.environ.get("TCDM_MASTERS", "17")), int(os.environ.get("TCDM_BANKS", "16")),
-            int(os.environ.get("TCDM_SIZE", str(512 * 1024))))
+def geometry():
+    """``(masters, banks, size_bytes)`` of the TCDM top under test, as the host built it
+    (the run's ``config``, :func:`tb.build.tcdm.geometry`)."""
+    cfg = params.load().config
+    return cfg["masters"], cfg["banks"], cfg["size_bytes"]
 
 
 class TcdmEnv:

@@ -6,6 +6,9 @@ import pytest
 from sim_models.area import (PCM_DEVICE_UM2, AreaParams, area_report, cluster_area_breakdown_mm2,
                              gops_per_mm2, pcm_area_mm2)
 
+#: The reference cluster (AICAS 2021: 8 cores, 512 KiB TCDM in 16 banks; BRIEF.md section 1).
+REF = dict(n_cores=8, tcdm_bytes=512 * 1024, n_banks=16)
+
 
 def test_pcm_device_area_is_paper_value():
     assert PCM_DEVICE_UM2 == 18.2
@@ -35,7 +38,7 @@ def test_cluster_breakdown_by_hand():
 
 
 def test_area_report_sums():
-    r = area_report(pcm_devices=24576, ports=4)
+    r = area_report(pcm_devices=24576, ports=4, **REF)
     assert r["pcm_area_mm2"] == pytest.approx(pcm_area_mm2(24576))
     br = r["breakdown_mm2"]
     assert r["cluster_area_mm2"] == pytest.approx(sum(v for k, v in br.items() if k != "pcm"))
@@ -46,12 +49,13 @@ def test_area_report_sums():
 
 
 def test_monotonicity():
-    base = area_report(1000, 4)
-    assert area_report(2000, 4)["total_area_mm2"] > base["total_area_mm2"]
-    assert area_report(1000, 8)["cluster_area_mm2"] > base["cluster_area_mm2"]
-    assert (cluster_area_breakdown_mm2(8)["ima_digital"] > cluster_area_breakdown_mm2(4)["ima_digital"])
-    assert (cluster_area_breakdown_mm2(4, tcdm_bytes=1 << 20)["tcdm"]
-            > cluster_area_breakdown_mm2(4)["tcdm"])
+    base = area_report(1000, 4, **REF)
+    assert area_report(2000, 4, **REF)["total_area_mm2"] > base["total_area_mm2"]
+    assert area_report(1000, 8, **REF)["cluster_area_mm2"] > base["cluster_area_mm2"]
+    assert (cluster_area_breakdown_mm2(8, **REF)["ima_digital"]
+            > cluster_area_breakdown_mm2(4, **REF)["ima_digital"])
+    assert (cluster_area_breakdown_mm2(4, **{**REF, "tcdm_bytes": 1 << 20})["tcdm"]
+            > cluster_area_breakdown_mm2(4, **REF)["tcdm"])
 
 
 def test_gops_per_mm2_by_hand():
@@ -73,19 +77,19 @@ def test_gops_per_mm2_by_hand():
 ])
 def test_validation_names_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):
-        area_report(**kwargs)
+        area_report(**{**REF, **kwargs})
 
 
 def test_bad_params_named():
     with pytest.raises(ValueError, match="sram_um2_per_bit"):
-        area_report(10, 4, params=AreaParams(sram_um2_per_bit=-0.1))
+        area_report(10, 4, **REF, params=AreaParams(sram_um2_per_bit=-0.1))
     with pytest.raises(ValueError, match="logic_utilisation"):
-        area_report(10, 4, params=AreaParams(logic_utilisation=0.0))
+        area_report(10, 4, **REF, params=AreaParams(logic_utilisation=0.0))
 
 
 def test_print_hybrid_area_rough(capsys):
     """Printed, not asserted: HYBRID 4/4 PCM area (pointwise only, no padding) and cluster."""
-    r = area_report(pcm_devices=2 * (32 * 192 + 192 * 32), ports=4)
+    r = area_report(pcm_devices=2 * (32 * 192 + 192 * 32), ports=4, **REF)
     with capsys.disabled():
         print(f"\n[HYBRID 4/4 area] PCM={r['pcm_area_mm2']:.3f} mm^2 "
               f"cluster={r['cluster_area_mm2']:.3f} mm^2 total={r['total_area_mm2']:.3f} mm^2")

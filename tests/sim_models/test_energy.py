@@ -14,6 +14,8 @@ UNIT = EnergyParams(core_active_pj=1.0, core_idle_pj=0.5, tcdm_access_pj=2.0,
                     ima_idle_pj=6.0, mvm_cell_pj=0.25, dac_conversion_pj=7.0,
                     adc_conversion_pj=8.0, mvm_fixed_pj=9.0, tcdm_leakage_mw=1.0,
                     logic_leakage_mw=2.0, ima_analog_static_mw=0.5)
+#: The reference cluster of the report (AICAS 2021: 8 cores at 250 MHz; BRIEF.md section 1).
+REF = dict(clock_hz=250e6, n_cores=8)
 
 
 def full_events():
@@ -26,7 +28,7 @@ def full_events():
 # ---------------------------------------------------------------- arithmetic (by hand)
 
 def test_breakdown_by_hand():
-    r = energy_report(full_events(), UNIT, clock_hz=1e9)
+    r = energy_report(full_events(), UNIT, clock_hz=1e9, n_cores=8)
     b = r["breakdown_uj"]
     # pJ computed by hand, then 1e-6 uJ/pJ
     assert b["cores_active"] == pytest.approx(4000 * 1.0e-6)
@@ -56,7 +58,7 @@ def test_breakdown_by_hand():
 
 
 def test_missing_keys_count_zero_and_default_clock():
-    r = energy_report({"cycles": 250}, UNIT)        # 250 cycles at 250 MHz = 1 us
+    r = energy_report({"cycles": 250}, UNIT, **REF)        # 250 cycles at 250 MHz = 1 us
     assert r["dynamic_uj"] == 0
     assert r["time_us"] == pytest.approx(1.0)
     assert r["total_uj"] == pytest.approx(3.5e-3)
@@ -64,26 +66,26 @@ def test_missing_keys_count_zero_and_default_clock():
 
 
 def test_zero_cycles_zero_power():
-    r = energy_report({"cycles": 0}, UNIT)
+    r = energy_report({"cycles": 0}, UNIT, **REF)
     assert r["total_uj"] == 0 and r["avg_power_mw"] == 0
 
 
 def test_numpy_counts_accepted():
     ev = {k: np.int64(v) for k, v in full_events().items()}
-    assert energy_report(ev, UNIT, 1e9)["total_uj"] == pytest.approx(
-        energy_report(full_events(), UNIT, 1e9)["total_uj"])
+    assert energy_report(ev, UNIT, clock_hz=1e9, n_cores=8)["total_uj"] == pytest.approx(
+        energy_report(full_events(), UNIT, clock_hz=1e9, n_cores=8)["total_uj"])
 
 
 def test_gops_and_tops_per_w_by_hand():
     # 1e6 MAC in 250e3 cycles at 250 MHz = 1 ms -> 2e6 OP / 1e-3 s = 2 GOPS
-    assert gops(1_000_000, 250_000) == pytest.approx(2.0)
-    assert gops(1_000_000, 1_000_000, clock_hz=1e9) == pytest.approx(2.0)
+    assert gops(1_000_000, 250_000, 250e6) == pytest.approx(2.0)
+    assert gops(1_000_000, 1_000_000, 1e9) == pytest.approx(2.0)
     # 1e6 MAC with 1 uJ -> 2e6 OP / 1e-6 J = 2e12 OP/J = 2 TOPS/W
     assert tops_per_w(1_000_000, 1.0) == pytest.approx(2.0)
     assert tops_per_w(0, 1.0) == 0
     for bad in ((-1, 10), (1, 0)):
         with pytest.raises(ValueError):
-            gops(*bad)
+            gops(*bad, 250e6)
     with pytest.raises(ValueError):
         tops_per_w(1, 0)
     with pytest.raises(ValueError):
@@ -98,7 +100,7 @@ def test_mvm_events_and_energy_by_hand():
     assert mvm_energy_pj(32, 192, UNIT) == pytest.approx(3305.0)
     # mvm_events feeds energy_report consistently with mvm_energy_pj
     wins = [(32, 192), (192, 32), (72, 64)]
-    r = energy_report(dict(mvm_events(wins), cycles=1), UNIT, 1e9)
+    r = energy_report(dict(mvm_events(wins), cycles=1), UNIT, clock_hz=1e9, n_cores=8)
     mvm_uj = sum(r["breakdown_uj"][k] for k in ("mvm_array", "mvm_dac", "mvm_adc", "mvm_fixed"))
     assert mvm_uj == pytest.approx(sum(mvm_energy_pj(a, b, UNIT) for a, b in wins) * 1e-6)
     with pytest.raises(ValueError):
@@ -114,14 +116,15 @@ def test_more_events_more_energy(key):
     base = dict(full_events(), cycles=2000)          # room for +1 in every count
     more = dict(base, **{key: base[key] + 1})
     # strictly more with all-positive energies, never less with the defaults
-    assert energy_report(more, UNIT)["total_uj"] > energy_report(base, UNIT)["total_uj"]
+    assert energy_report(more, UNIT, **REF)["total_uj"] > energy_report(base, UNIT, **REF)["total_uj"]
     p = EnergyParams()
-    assert energy_report(more, p)["total_uj"] >= energy_report(base, p)["total_uj"]
+    assert energy_report(more, p, **REF)["total_uj"] >= energy_report(base, p, **REF)["total_uj"]
 
 
 def test_more_cycles_more_static_energy_and_window_monotone():
     p = EnergyParams()
-    assert energy_report({"cycles": 2000}, p)["total_uj"] > energy_report({"cycles": 1000}, p)["total_uj"]
+    assert (energy_report({"cycles": 2000}, p, **REF)["total_uj"]
+            > energy_report({"cycles": 1000}, p, **REF)["total_uj"])
     assert mvm_energy_pj(33, 64, p) > mvm_energy_pj(32, 64, p)
     assert mvm_energy_pj(32, 65, p) > mvm_energy_pj(32, 64, p)
 
@@ -142,14 +145,14 @@ def test_negative_count_names_key():
     ev = full_events()
     ev["tcdm_accesses"] = -1
     with pytest.raises(ValueError, match="tcdm_accesses"):
-        energy_report(ev)
+        energy_report(ev, **REF)
 
 
 def test_unknown_key_names_key():
     ev = full_events()
     ev["tcdm_acesses"] = 3
     with pytest.raises(ValueError, match="tcdm_acesses"):
-        energy_report(ev)
+        energy_report(ev, **REF)
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), "12", True, None])
@@ -157,27 +160,27 @@ def test_non_numeric_or_non_finite_names_key(bad):
     ev = full_events()
     ev["mvm_cells"] = bad
     with pytest.raises(ValueError, match="mvm_cells"):
-        energy_report(ev)
+        energy_report(ev, **REF)
 
 
 def test_cycles_required_and_consistency():
     with pytest.raises(ValueError, match="cycles"):
-        energy_report({"core_active_cycles": 1})
+        energy_report({"core_active_cycles": 1}, **REF)
     with pytest.raises(ValueError, match="core_active_cycles"):
-        energy_report({"cycles": 10, "core_active_cycles": 81})
+        energy_report({"cycles": 10, "core_active_cycles": 81}, **REF)
     with pytest.raises(ValueError, match="ima_"):
-        energy_report({"cycles": 10, "ima_streamin_cycles": 6, "ima_idle_cycles": 5})
+        energy_report({"cycles": 10, "ima_streamin_cycles": 6, "ima_idle_cycles": 5}, **REF)
     with pytest.raises(ValueError, match="mvm_count"):
-        energy_report({"cycles": 10, "adc_conversions": 5})
+        energy_report({"cycles": 10, "adc_conversions": 5}, **REF)
     with pytest.raises(ValueError):
-        energy_report([("cycles", 1)])
+        energy_report([("cycles", 1)], **REF)
     with pytest.raises(ValueError, match="clock_hz"):
-        energy_report({"cycles": 1}, clock_hz=0)
+        energy_report({"cycles": 1}, clock_hz=0, n_cores=8)
 
 
 def test_bad_params_named():
     with pytest.raises(ValueError, match="tcdm_access_pj"):
-        energy_report({"cycles": 1}, EnergyParams(tcdm_access_pj=-1.0))
+        energy_report({"cycles": 1}, EnergyParams(tcdm_access_pj=-1.0), **REF)
 
 
 # ---------------------------------------------------------------- Hermes consistency
@@ -194,7 +197,7 @@ def test_hermes_full_mvm_reproduces_10p5_tops_per_w():
     assert e_pj == pytest.approx(12483.05, rel=1e-6)          # 131072 OP / 10.5e12 OP/J
     assert tops_per_w(256 * 256, e_pj * 1e-6) == pytest.approx(10.5, rel=1e-9)
     ev = dict(mvm_events([(256, 256)] * 100), cycles=1)
-    r = energy_report(ev, EnergyParams(tcdm_leakage_mw=0, logic_leakage_mw=0))
+    r = energy_report(ev, EnergyParams(tcdm_leakage_mw=0, logic_leakage_mw=0), **REF)
     assert tops_per_w(100 * 256 * 256, r["total_uj"]) == pytest.approx(10.5, rel=1e-9)
 
 
@@ -237,8 +240,8 @@ def test_print_hybrid_4_4_rough_expectation(capsys):
         "ima_idle_cycles": sw_cycles,
     }
     ev.update(mvm_events([(C, Ce)] * pix + [(Ce, C)] * pix))
-    r = energy_report(ev)
-    g = gops(macs, cycles)
+    r = energy_report(ev, **REF)
+    g = gops(macs, cycles, REF["clock_hz"])
     eff = tops_per_w(macs, r["total_uj"])
     with capsys.disabled():
         print(f"\n[HYBRID 4/4 rough, made-up counts] MACs={macs} cycles={cycles} "

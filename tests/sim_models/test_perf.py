@@ -5,9 +5,13 @@ import pytest
 
 from sim_models import mapping as mp
 from sim_models import perf
+from sim_models.crossbar import latency_cycles
 from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
 
 ADC = (1, 0, 0, 255)
+#: One analog MVM at the reference point (70 ns at 250 MHz = 18 cycles; BRIEF.md section 1).
+MVM = latency_cycles(250e6, 70.0)
+P = perf.PerfParams(ports=4, mvm_cycles=MVM)
 
 
 @pytest.mark.parametrize("addr,length,words", [(0, 4, 1), (1, 4, 2), (3, 1, 1), (3, 2, 2),
@@ -23,29 +27,29 @@ def _conv():
 
 def test_conv_job_is_106_cycles_at_one_port():
     """BRIEF.md section 5: 72 input words + 18 compute + 16 output words = 106 cycles/job."""
-    p = perf.mapping_cycles(_conv(), ports=1)
+    p = perf.mapping_cycles(_conv(), P, ports=1)
     assert (p.jobs, p.per_job) == (256, 106)
     assert (p.streamin, p.compute, p.streamout) == (256 * 72, 256 * 18, 256 * 16)
 
 
 def test_ports_and_overheads():
     job = _conv().jobs[0]
-    totals = [perf.layer_cycles(job, ports=n).total for n in (1, 2, 4, 8, 16)]
+    totals = [perf.layer_cycles(job, P, ports=n).total for n in (1, 2, 4, 8, 16)]
     assert totals == sorted(totals, reverse=True)
-    assert perf.layer_cycles(job, ports=16).per_job == 6 + 18 + 1      # 3 runs of 24 words
-    base = perf.layer_cycles(job, ports=4)
-    more = perf.layer_cycles(job, ports=4, streamin_overhead=2, streamout_overhead=3,
+    assert perf.layer_cycles(job, P, ports=16).per_job == 6 + 18 + 1      # 3 runs of 24 words
+    base = perf.layer_cycles(job, P, ports=4)
+    more = perf.layer_cycles(job, P, ports=4, streamin_overhead=2, streamout_overhead=3,
                              job_overhead=1, layer_overhead=50)
     assert more.total - base.total == 256 * (2 + 3 + 1) + 50
     with pytest.raises(ValueError, match="ports"):
-        perf.layer_cycles(job, ports=0)
+        perf.layer_cycles(job, P, ports=0)
 
 
 def test_unaligned_runs_count_touched_words():
     # 5-byte runs at stride 5: bases 0, 5, 10 -> 2, 2, 2 words at 1 port; 1 each at 2 ports
     job = LayerJob(0, 100, Walk3D(5, 3, 5), Walk3D(3), 0, 0, 15, 3,
                    loops=(JobLoop(2, src_stride=1, dst_stride=3), JobLoop(), JobLoop()))
-    sin, comp, sout = perf.job_phase_cycles(job, perf.PerfParams(ports=1))
+    sin, comp, sout = perf.job_phase_cycles(job, perf.PerfParams(ports=1, mvm_cycles=MVM))
     # job 0: runs at 0,5,10 -> 2+2+2; job 1: runs at 1,6,11 -> 2+2+2 (1..5, 6..10, 11..15)
     assert sin.tolist() == [6, 6] and comp.tolist() == [18, 18]
     assert sout.tolist() == [1, 2]          # 100..102 -> 1 word, 103..105 -> 2 words
@@ -57,7 +61,7 @@ def test_depthwise_saturation_ports():
     cyc = {}
     for cj in (8, 16):
         m = mp.map_depthwise((16, 16, 192), w, ADC, c_job=cj, layout="packed")
-        cyc[cj] = [perf.mapping_cycles(m, ports=n).total for n in (1, 2, 4, 8)]
+        cyc[cj] = [perf.mapping_cycles(m, P, ports=n).total for n in (1, 2, 4, 8)]
     assert cyc[8][1] < cyc[8][0] and cyc[8][1] == cyc[8][2] == cyc[8][3]
     assert cyc[16][2] < cyc[16][1] and cyc[16][2] == cyc[16][3]
 
@@ -67,13 +71,13 @@ def test_overlapped_single_job_and_bounds():
     """One job: S + L + O - 1 (COMPUTE starts in the source's done cycle); a layer takes at least
     its slowest phase per job and never longer than the sequential engine."""
     one = LayerJob(0, 100, Walk3D(8), Walk3D(4), 0, 0, 8, 4)
-    p = perf.rtl_params(1)
+    p = perf.rtl_params(1, MVM)
     seq, ov = perf.layer_cycles(one, p), perf.layer_cycles_overlapped(one, p)
     assert ov.total == seq.total - 1 and ov.total == (2 + 4) + 18 + (1 + 3) - 1
     assert (ov.streamin, ov.compute, ov.streamout) == (seq.streamin, seq.compute, seq.streamout)
     job = _conv().jobs[0]
     for n in (1, 2, 4, 8, 16):
-        p = perf.rtl_params(n)
+        p = perf.rtl_params(n, MVM)
         seq, ov = perf.layer_cycles(job, p), perf.layer_cycles_overlapped(job, p)
         sin, comp, sout = perf.job_phase_cycles(job, p)
         bound = max(int(comp.max()), int((sin - 1).max()), int((sout - 1).max()))
@@ -85,7 +89,7 @@ def test_overlapped_standard_conv_is_compute_bound_at_16_ports():
     """3x3 conv, 16x16, 32 -> 64: 18 cycles per job at 16/16 ports (+ fill and drain); bound by
     STREAMIN at 4/4 (18 chunks + 3) and 1/1 (72 + 3)."""
     m = _conv()
-    per_job = {n: perf.mapping_cycles_overlapped(m, perf.rtl_params(n)) for n in (1, 4, 16)}
+    per_job = {n: perf.mapping_cycles_overlapped(m, perf.rtl_params(n, MVM)) for n in (1, 4, 16)}
     assert per_job[16].total == 256 * 18 + (10 + 4 - 1)       # first STREAMIN, last STREAMOUT
     assert per_job[4].total == 255 * 21 + (22 + 18 + 7 - 1)
     assert per_job[1].total == 255 * 75 + (76 + 18 + 19 - 1)
@@ -93,7 +97,7 @@ def test_overlapped_standard_conv_is_compute_bound_at_16_ports():
 
 def test_overlapped_schedule_orders_phases():
     job = _conv().jobs[0]
-    p = perf.rtl_params(4)
+    p = perf.rtl_params(4, MVM)
     g, c, s, end = perf.overlapped_schedule(job, p)
     sin, comp, sout = perf.job_phase_cycles(job, p)
     assert g[0] == 1 and (g[1:] == c[:-1]).all()            # next STREAMIN when the DAC is sampled

@@ -12,12 +12,13 @@ from hw.cluster.subsystem import TcdmSubsystem
 from hw.cluster.tcdm import Tcdm
 from tb.build import runner
 
-from tb.build.tcdm import TOP, build_tcdm, tcdm_env_vars
+from hw.config import preset
+from tb.build.tcdm import TOP, build_tcdm, geometry
 
 # Three geometries covering 8/16/32 banks and 4..41 masters (41 = 8 cores + 2x16 IMA ports + 1).
 # Build cost grows with masters x banks; the 41 x 32 corner runs with IMA_SLOW=1.
 CONFIGS = {
-    "default": dict(masters=17, banks=16, size_bytes=512 * 1024),
+    "default": geometry(preset()),          # 17 masters, 16 banks, 512 KiB
     "banks32": dict(masters=4, banks=32, size_bytes=128 * 1024),
     "masters41": dict(masters=41, banks=8, size_bytes=64 * 1024),
 }
@@ -36,7 +37,7 @@ def test_tcdm_subsystem(config, testcase):
     r = build_tcdm(**params)
     ops = 60 if params["masters"] > 20 else 150
     runner.run(r, TOP, "tb.cocotb_tests.interconnect", seed=seed, testcase=testcase,
-               extra_env=tcdm_env_vars(**params, TCDM_OPS=ops))
+               config=params, options={"ops": ops})
 
 
 # -- elaboration-time parameter validation (no simulation) --------------------------------------

@@ -4,13 +4,11 @@ One Verilator build per configuration (cached under sim_build/ima_tb/). Seeds ar
 replay with IMA_SEED=<seed>.
 """
 
-from dataclasses import replace
-
 import pytest
 
-from tb.env.ima import ImaParams
-from tb.build.runner import build, pick_seed, run
-from tb.build.tops import ImaTestTop
+from hw.config import preset
+from tb.build.ima import build_ima_tb
+from tb.build.runner import pick_seed, run
 
 ALL = ["registers_and_acquire", "acquire_contention", "program_and_readback", "layers_bit_exact",
        "misaligned_with_stalls", "bad_configurations", "soft_clear_mid_job"]
@@ -19,18 +17,20 @@ DATA_PATH = ["layers_bit_exact", "misaligned_with_stalls"]
 CASES = [(4, t) for t in ALL] + [(n, t) for n in (1, 2, 16) for t in DATA_PATH]
 
 
-def _params(ports):
+def _config(ports, **changes):
     # The layers of these tests use < 4 KiB: a 64 KiB TCDM keeps each Verilator build small.
     # The array and the DAC/ADC buffers are the defaults.
-    return ImaParams(ports=ports, tcdm_bytes=64 * 1024)
+    return preset().with_(ports=ports, tcdm_bytes=64 * 1024, **changes)
+
+
+def _run(cfg, testcase):
+    runner, top = build_ima_tb(cfg)
+    run(runner, top, "tb.cocotb_tests.ima", seed=pick_seed(), testcase=testcase, config=cfg)
 
 
 @pytest.mark.parametrize("ports,testcase", CASES, ids=[f"N{n}-{t}" for n, t in CASES])
 def test_ima(ports, testcase):
-    params = _params(ports)
-    runner = build("ima_tb", ImaTestTop, params.top_kwargs())
-    run(runner, "ima_tb", "tb.cocotb_tests.ima", seed=pick_seed(), testcase=testcase,
-        extra_env=params.env())
+    _run(_config(ports), testcase)
 
 
 # The overlapped engine (ImaConfig.overlap): data path, exact layer time, abort, at N = 4 and 16.
@@ -40,7 +40,4 @@ OV_CASES = [(n, t) for n in (4, 16) for t in OVERLAP]
 
 @pytest.mark.parametrize("ports,testcase", OV_CASES, ids=[f"N{n}-overlap-{t}" for n, t in OV_CASES])
 def test_ima_overlap(ports, testcase):
-    params = replace(_params(ports), overlap=1)
-    runner = build("ima_tb", ImaTestTop, params.top_kwargs())
-    run(runner, "ima_tb", "tb.cocotb_tests.ima", seed=pick_seed(), testcase=testcase,
-        extra_env=params.env())
+    _run(_config(ports, overlap=True), testcase)

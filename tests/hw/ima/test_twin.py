@@ -115,12 +115,11 @@ TWIN_TESTS = ["layers_bit_exact", "program_and_readback", "misaligned_with_stall
 
 @pytest.mark.parametrize("testcase", TWIN_TESTS)
 def test_ima_with_twin(testcase):
-    from tb.env.ima import ImaParams
-    from tb.build.runner import build, pick_seed, run
-    from tb.build.tops import ImaTwinTestTop
+    from hw.config import preset
+    from tb.build.ima import build_ima_tb
+    from tb.build.runner import pick_seed, run
 
-    params = ImaParams(ports=2, rows=512, cols=64, dac_depth=256, adc_depth=64,
-                       tcdm_bytes=64 * 1024)
-    runner = build("ima_twin_tb", ImaTwinTestTop, params.top_kwargs())
-    run(runner, "ima_twin_tb", "tb.cocotb_tests.twin", seed=pick_seed(), testcase=testcase,
-        extra_env=params.env())
+    cfg = preset().with_(ports=2, rows=512, cols=64, dac_depth=256, adc_depth=64,
+                         tcdm_bytes=64 * 1024)
+    runner, top = build_ima_tb(cfg, twin=True)
+    run(runner, top, "tb.cocotb_tests.twin", seed=pick_seed(), testcase=testcase, config=cfg)

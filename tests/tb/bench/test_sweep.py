@@ -29,7 +29,7 @@ def test_plan_runs_sw_once_per_workload():
     assert [(r.workload, r.ports) for r in sw] == [("conv", 4), ("bottleneck", 4)]
     assert len(runs) == 2 + 5 * 4 + 5                          # + the overlapped-engine series
     ov = [r for r in runs if r.mapping == sweep.OVERLAP_SERIES]
-    assert {r.ports for r in ov} == {1, 2, 4, 8, 16} and all(r.spec().overlap for r in ov)
+    assert {r.ports for r in ov} == {1, 2, 4, 8, 16} and all(r.config().ima.overlap for r in ov)
     assert all(r.spec().mapping == "IMA" and r.spec().layer == "conv" for r in ov)
     assert not any(r.overlap for r in sweep.plan((4,), quick=True))
     assert {r.ports for r in runs if r.mapping == "HYBRID"} == {1, 2, 4, 8, 16}
