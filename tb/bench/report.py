@@ -131,11 +131,14 @@ def render_report(rows, out, meta, figs, prof=None):
     for ch in checks:
         if ch.paper is None or isinstance(ch.paper, str) and ch.verdict == "INFO":
             continue
-        if isinstance(ch.ours, (int, float)) and isinstance(ch.paper, (int, float)) and "peaks" not in ch.name:
-            L.append(f"| {ch.name} | {fmt(ch.ours)} | {fmt(ch.paper)} | {fmt_ratio(ch.ratio)} | {ch.verdict} |")
+        numbers = isinstance(ch.ours, (int, float)) and isinstance(ch.paper, (int, float))
+        if numbers and "peaks" not in ch.name:
+            L.append(f"| {ch.name} | {fmt(ch.ours)} | {fmt(ch.paper)} | {fmt_ratio(ch.ratio)} "
+                     f"| {ch.verdict} |")
     L += ["", "## Agreement checks", "",
           "Counts: " + ", ".join(f"**{k}** {v}" for k, v in sorted(counts.items())), "",
-          "| check | ours | paper | criterion | verdict | detail |", "| --- | ---: | ---: | --- | :---: | --- |"]
+          "| check | ours | paper | criterion | verdict | detail |",
+          "| --- | ---: | ---: | --- | :---: | --- |"]
     for ch in checks:
         o = fmt(ch.ours) if not isinstance(ch.ours, float) or "speed" in ch.name or "/" in ch.name \
             else (f"{ch.ours:+.1%}" if "flatten" in ch.name or "saturates" in ch.name else fmt(ch.ours))
@@ -172,7 +175,8 @@ def render_report(rows, out, meta, figs, prof=None):
     L += [f"## Fig. 5 a-c: MobileNetV2 bottleneck ({_shape_text(rows, 'bottleneck')})", ""]
     if "fig5_bottleneck.png" in figs:
         L += ["![Fig. 5](fig5_bottleneck.png)", ""]
-    L += ["| mapping | ports | cycles | GOPS | TOPS/W | GOPS/mm^2 (PCM) | GOPS/mm^2 (cluster+PCM) | PCM devices | speed-up vs SW |",
+    L += ["| mapping | ports | cycles | GOPS | TOPS/W | GOPS/mm^2 (PCM) | GOPS/mm^2 (cluster+PCM) "
+          "| PCM devices | speed-up vs SW |",
           "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     sw_bn = next(iter(bn["SW"].values()), None)
     for m in BN_MAPPINGS:
@@ -182,7 +186,8 @@ def render_report(rows, out, meta, figs, prof=None):
             v = bn[m][p]
             sp = sw_bn["cycles"] / v["cycles"] if sw_bn else None
             L.append(f"| {m} | {'any' if m == 'SW' else f'{p}/{p}'} | {v['cycles']:,} | {fmt(v['gops'])} | "
-                     f"{fmt(v['tops_per_w'], 3)} | {fmt(v['gops_per_mm2'])} | {fmt(v['gops_per_mm2_cluster'])} | "
+                     f"{fmt(v['tops_per_w'], 3)} | {fmt(v['gops_per_mm2'])} | "
+                     f"{fmt(v['gops_per_mm2_cluster'])} | "
                      f"{fmt(v['pcm_devices'])} | {fmt(sp)}x |")
     h4 = bn["HYBRID"].get(4)
     if h4:
@@ -212,9 +217,11 @@ def render_report(rows, out, meta, figs, prof=None):
           "| --- | ---: | ---: | ---: | ---: | :---: |"]
     for r in rows:
         if r.get("cycles") in (None, ""):
-            L.append(f"| {r['workload']} {r['mapping']} {r['ports']}/{r['ports']} | - | - | - | - | ERROR: {r['error']} |")
+            L.append(f"| {r['workload']} {r['mapping']} {r['ports']}/{r['ports']} | - | - | - | - "
+                     f"| ERROR: {r['error']} |")
             continue
-        lab = f"{r['workload']} {r['mapping']} " + ("(SW)" if r["mapping"] == "SW" else f"{r['ports']}/{r['ports']}")
+        lab = f"{r['workload']} {r['mapping']} " + ("(SW)" if r["mapping"] == "SW"
+                                                     else f"{r['ports']}/{r['ports']}")
         L.append(f"| {lab} | {r['cycles']:,} | {r['sim_wall_s']:.1f} | {r['run_wall_s']:.1f} | "
                  f"{fmt(r['sim_cycles_per_s'])} | {'PASS' if r['passed'] else 'FAIL'} |")
     hy = next((r for r in rows if r["workload"] == "bottleneck" and r["mapping"] == "HYBRID"
