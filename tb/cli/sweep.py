@@ -6,7 +6,9 @@ configuration, so two workers never build the same one; then the runs go to a pr
 (``--jobs``, default: all cores). Outputs in ``-o DIR``: ``sweep.csv`` (one row per run),
 ``fig3_conv.png``, ``fig5_bottleneck.png``, ``fig6_phases.png``, ``report.md`` (our figures next
 to the paper's, ratios, agreement checks, simulator speed) and ``logs/`` (simulator output).
-See docs/bench.md.
+This module orchestrates; the runs come from :mod:`tb.bench.plan`, the CSV rows and checks from
+:mod:`tb.bench.analysis`, the PNGs from :mod:`tb.bench.plots`, report.md from
+:mod:`tb.bench.report`, and the papers' numbers from :mod:`tb.bench.reference`. See docs/bench.md.
 """
 
 import concurrent.futures as cf
