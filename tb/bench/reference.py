@@ -11,7 +11,7 @@ reference number from here; docs/bench.md lists the table.
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["SOURCES", "Reference", "PAPER", "TARGETS", "CONV_SPEEDUP", "PEAK_TOPS_W_PORTS",
+__all__ = ["SOURCES", "SHORT", "Reference", "PAPER", "TARGETS", "CONV_SPEEDUP", "PEAK_TOPS_W_PORTS",
            "DW_SATURATION_PORTS", "value", "cite"]
 
 #: The publications cited below, by short key.

@@ -271,7 +271,7 @@ def test_checker_matches_brute_force(batch):
         assert layer._extent(lambda lp: lp.col_stride, layer.col, layer.width) == bounds["col"]
         assert layer.byte_range(layer.src_addr, layer.src, "src_stride") == bounds["src"]
         assert layer.byte_range(layer.dst_addr, layer.dst, "dst_stride") == bounds["dst"]
-        w = {k: v for k, v in ((p, off_val) for p, off_val in _words_of(layer))}
+        w = dict(_words_of(layer))
         assert reference_bits(w) == want, (layer, reference_bits(w), want)
 
 
