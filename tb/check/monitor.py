@@ -1,5 +1,7 @@
-"""Protocol monitor of one TCDM port (rules in :mod:`hw.signatures`); also the transaction source
-of the scoreboard.
+"""Protocol monitors of TCDM ports (rules in :mod:`hw.signatures`): :class:`TcdmProtocolMonitor`
+watches one port every cycle and is also the transaction source of the scoreboard;
+:class:`TcdmPortsMonitor` checks the same rules on a group of ports in one coroutine that sleeps
+while they are quiet (the cheap form for long system runs).
 
 Every cycle (``await RisingEdge(clk); await ReadOnly()``) it checks:
 
@@ -22,12 +24,13 @@ import logging
 from typing import NamedTuple
 
 import cocotb
-from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb.triggers import First, ReadOnly, RisingEdge
+from cocotb.utils import get_sim_time
 
 from tb.bfm.sig import has_xz, port, reader
 from tb.bfm.tcdm import TcdmProtocolError
 
-__all__ = ["TcdmTransaction", "TcdmProtocolMonitor"]
+__all__ = ["TcdmTransaction", "TcdmProtocolMonitor", "TcdmPortsMonitor"]
 
 
 class TcdmTransaction(NamedTuple):
@@ -71,6 +74,10 @@ class TcdmProtocolMonitor:
         self.max_wait = 0
         self.transactions = 0
         self.errors = []
+        self._pending = None      # granted last cycle: (cycle, addr, we, be, wdata, wait)
+        self._stalled_req = None  # fields of a request stalled last cycle
+        self._wait = 0
+        self._r_req, self._r_gnt, self._r_rv = self._rd["req"], self._rd["gnt"], self._rd["r_valid"]
         self._task = None
         if start:
             self.start()
@@ -99,64 +106,158 @@ class TcdmProtocolMonitor:
         if bad:
             self._fail(f"X/Z on {', '.join(bad)}")
 
-    async def _run(self):
+    # ------------------------------------------------------------------ one cycle
+    def step(self):
+        """Check and account one cycle; call it once per cycle while the signals hold that cycle's
+        settled values (in ``ReadOnly``, or at the next rising edge before it is evaluated).
+
+        Returns False when the port is quiet: no request, grant or response this cycle and none
+        due next cycle (it may then be skipped until one of ``req``, ``gnt``, ``r_valid``
+        changes; see :class:`TcdmPortsMonitor`)."""
         rd = self._rd
-        r_req, r_gnt, r_rv = rd["req"], rd["gnt"], rd["r_valid"]
-        r_addr, r_we, r_be, r_wdata, r_rdata = (rd["addr"], rd["we"], rd["be"], rd["wdata"],
-                                                rd["r_data"])
-        pending = None       # granted last cycle: (cycle, addr, we, be, wdata, wait)
-        stalled_req = None   # fields of a request stalled last cycle
-        wait = 0
+        if self.check_xz:
+            self._xz("req", "gnt", "r_valid")
+        req, gnt, rv = self._r_req(), self._r_gnt(), self._r_rv()
+        if not (req or gnt or rv) and self._pending is None:     # idle: nothing to check
+            self._stalled_req = None
+            self._wait = 0
+            return False
+        if gnt and not req:
+            self._fail("gnt without req")
+        pending = self._pending
+        expect_rv = pending is not None and (self.write_response or not pending[2])
+        if rv and not expect_rv:
+            self._fail("r_valid without a granted access one cycle before")
+        if expect_rv and not rv:
+            self._fail(f"missing r_valid one cycle after the grant at cycle {pending[0]}")
+        if pending is not None:
+            c, addr, we, be, wdata, w = pending
+            if rv:
+                if self.check_xz and not we:
+                    self._xz("r_data")
+                txn = TcdmTransaction(self.prefix, c, addr, bool(we), be, wdata, rd["r_data"](), w)
+            else:                       # write without response
+                txn = TcdmTransaction(self.prefix, c, addr, True, be, wdata, 0, w)
+            self.transactions += 1
+            for cb in self._callbacks:
+                cb(txn)
+        self._pending = None
+        if req:
+            if self.check_xz:
+                self._xz("addr", "we", "be", "wdata")
+            fields = (rd["addr"](), rd["we"](), rd["be"](), rd["wdata"]())
+            old = self._stalled_req
+            if old is not None and (fields[:3] != old[:3] or (old[1] and fields[3] != old[3])):
+                self._fail(f"request changed while stalled: addr/we/be/wdata "
+                           f"{tuple(hex(v) for v in old)} -> {tuple(hex(v) for v in fields)}")
+            if gnt:
+                self.granted += 1
+                self.max_wait = max(self.max_wait, self._wait)
+                self._pending = (self.cycle, *fields, self._wait)
+                self._stalled_req = None
+                self._wait = 0
+            else:
+                self.stalled += 1
+                self._wait += 1
+                self._stalled_req = fields
+        else:
+            self._stalled_req = None
+            self._wait = 0
+        return True
+
+    async def _run(self):
         clk = self.clk
         while True:
             await RisingEdge(clk)
             await ReadOnly()
             self.cycle += 1
-            if self.check_xz:
-                self._xz("req", "gnt", "r_valid")
-            req, gnt, rv = r_req(), r_gnt(), r_rv()
-            if gnt and not req:
-                self._fail("gnt without req")
-            expect_rv = pending is not None and (self.write_response or not pending[2])
-            if rv and not expect_rv:
-                self._fail("r_valid without a granted access one cycle before")
-            if expect_rv and not rv:
-                self._fail(f"missing r_valid one cycle after the grant at cycle {pending[0]}")
-            if rv:
-                if self.check_xz and not pending[2]:
-                    self._xz("r_data")
-                c, addr, we, be, wdata, w = pending
-                txn = TcdmTransaction(self.prefix, c, addr, bool(we), be, wdata, r_rdata(), w)
-                self.transactions += 1
-                for cb in self._callbacks:
-                    cb(txn)
-            elif pending is not None:   # write without response
-                c, addr, we, be, wdata, w = pending
-                txn = TcdmTransaction(self.prefix, c, addr, True, be, wdata, 0, w)
-                self.transactions += 1
-                for cb in self._callbacks:
-                    cb(txn)
-            pending = None
-            if req:
-                if self.check_xz:
-                    self._xz("addr", "we", "be", "wdata")
-                fields = (r_addr(), r_we(), r_be(), r_wdata())
-                if stalled_req is not None:
-                    old = stalled_req
-                    if fields[:3] != old[:3] or (old[1] and fields[3] != old[3]):
-                        self._fail(f"request changed while stalled: addr/we/be/wdata "
-                                   f"{tuple(hex(v) for v in old)} -> "
-                                   f"{tuple(hex(v) for v in fields)}")
-                if gnt:
-                    self.granted += 1
-                    self.max_wait = max(self.max_wait, wait)
-                    pending = (self.cycle, *fields, wait)
-                    stalled_req = None
-                    wait = 0
-                else:
-                    self.stalled += 1
-                    wait += 1
-                    stalled_req = fields
+            self.step()
+
+
+class TcdmPortsMonitor:
+    """The rules of :class:`TcdmProtocolMonitor` on several ports of ``dut`` in one coroutine
+    that samples once per cycle and sleeps while every port is quiet.
+
+    Watching every cycle with one :class:`TcdmProtocolMonitor` per port costs two scheduler
+    wake-ups per port and cycle (``RisingEdge`` + ``ReadOnly``): on the cluster's bottleneck run,
+    eight IMA ports halved the simulation speed. Here one coroutine samples all ports at each
+    rising edge, where every signal still holds the settled value of the cycle that just ended
+    (cocotb shows pre-edge values there; writes made at the edge are applied after it), and
+    when all ports have been quiet (no request, grant or response, none due) for
+    ``idle_after`` cycles it waits for a value change on any ``req``, ``gnt`` or ``r_valid``
+    instead (a sleep costs about as much as a few tens of sampled cycles, hence the hysteresis
+    over the short gaps between an IMA job's phases). Nothing can be missed: every rule
+    concerns a cycle where one of those lines is 1, or the cycle after a grant, which is never
+    skipped. ``cycle`` counts clock periods of ``period_ns`` (from the simulation time).
+
+    The per-port checkers are :class:`TcdmProtocolMonitor` objects that are never started; the
+    hot loop reads their state directly (same module) to skip idle ports without a call.
+
+    Attributes
+    ----------
+    ports : list[TcdmProtocolMonitor]   one checker per port (``granted``, ``stalled``, ...)
+    errors : list[str]                   every rule break of every port
+    active_cycles : int                  cycles sampled (the rest were skipped as quiet)
+    sleeps : int                         times it went to sleep
+    """
+
+    def __init__(self, dut, prefixes, clk=None, *, period_ns, idle_after=32, write_response=True,
+                 check_xz=False, start=True):
+        if not isinstance(idle_after, int) or idle_after < 1:
+            raise ValueError(f"idle_after must be a positive integer, not {idle_after!r}")
+        self.clk = clk if clk is not None else dut.clk
+        self.period_ns = period_ns
+        self.idle_after = idle_after
+        self.ports = [TcdmProtocolMonitor(dut, p, self.clk, write_response=write_response,
+                                          check_xz=check_xz, start=False) for p in prefixes]
+        self._wake = [m._h[n] for m in self.ports for n in ("req", "gnt", "r_valid")]
+        self.active_cycles = 0
+        self.sleeps = 0
+        self._task = None
+        if start:
+            self.start()
+
+    @property
+    def errors(self):
+        return [e for m in self.ports for e in m.errors]
+
+    def start(self):
+        if self._task is None:
+            self._task = cocotb.start_soon(self._run())
+        return self
+
+    def stop(self):
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self):
+        ports = self.ports
+        edge = RisingEdge(self.clk)
+        wake = [h.value_change for h in self._wake]
+        await edge
+        cycle = int(get_sim_time("ns") // self.period_ns) - 1
+        quiet = 0
+        while True:
+            # at a rising edge, before it is evaluated: the signals show the cycle ending here
+            quiet += 1
+            for m in ports:
+                if m._pending is None and not (m._r_req() or m._r_gnt() or m._r_rv()):
+                    m._stalled_req = None           # idle port: step() would only do this
+                    m._wait = 0
+                    continue
+                m.cycle = cycle
+                if m.step():
+                    quiet = 0
+            self.active_cycles += 1
+            if quiet < self.idle_after:
+                await edge
+                cycle += 1
             else:
-                stalled_req = None
-                wait = 0
+                quiet = 0
+                self.sleeps += 1
+                # all quiet: sleep until a control line moves (from the cycle starting at this
+                # edge on), then sample that cycle at its end
+                await First(*wake)
+                await edge
+                cycle = int(get_sim_time("ns") // self.period_ns) - 1

@@ -6,7 +6,9 @@ configuration, so two workers never build the same one; then the runs go to a pr
 (``--jobs``, default: all cores). Outputs in ``-o DIR``: ``sweep.csv`` (one row per run),
 ``fig3_conv.png``, ``fig5_bottleneck.png``, ``fig6_phases.png``, ``report.md`` (our figures next
 to the paper's, ratios, agreement checks, simulator speed) and ``logs/`` (simulator output).
-See docs/bench.md.
+This module orchestrates; the runs come from :mod:`tb.bench.plan`, the CSV rows and checks from
+:mod:`tb.bench.analysis`, the PNGs from :mod:`tb.bench.plots`, report.md from
+:mod:`tb.bench.report`, and the papers' numbers from :mod:`tb.bench.reference`. See docs/bench.md.
 """
 
 import concurrent.futures as cf
@@ -38,7 +40,7 @@ def _sweep_args(p):
 
 
 def _parse_ports(text, quick):
-    from tb.bench.sweep import FULL_PORTS, QUICK_PORTS
+    from tb.bench.plan import FULL_PORTS, QUICK_PORTS
     if text is None:
         return QUICK_PORTS if quick else FULL_PORTS
     try:
@@ -121,10 +123,10 @@ def _progress(done, total, t0, text):
 
 def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, log=print):
     """Run the sweep; write CSV, plots and report into ``outdir``; return the analysis dict."""
-    from tb.bench import sweep
+    from tb.bench import analysis, plan, plots, report
     os.makedirs(outdir, exist_ok=True)
     logdir = os.path.join(outdir, "logs")
-    runs = sweep.plan(ports, quick)
+    runs = plan.plan(ports, quick)
     build_cfgs = sorted({(r.ports, r.overlap) for r in runs})
     build_ports = sorted({p for p, _ in build_cfgs})
     jobs = max(1, int(jobs))
@@ -164,24 +166,24 @@ def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, log=
         prof = prof_fut.result() if prof_fut else None
     order = {r: i for i, r in enumerate(runs)}
     results.sort(key=lambda t: order[t[0]])
-    rows = [sweep.csv_row(run, res, model) for run, res, model in results]
+    rows = [analysis.csv_row(run, res, model) for run, res, model in results]
     csv_path = os.path.join(outdir, "sweep.csv")
-    sweep.write_csv(csv_path, rows)
-    bn_cin = dict(sweep.shapes(quick)["bottleneck"])["cin"]
-    out = sweep.analyse(rows, bn_cin=bn_cin)
-    figs = sweep.plot_all(out, outdir, quick=quick)
+    analysis.write_csv(csv_path, rows)
+    bn_cin = dict(plan.shapes(quick)["bottleneck"])["cin"]
+    out = analysis.analyse(rows, bn_cin=bn_cin)
+    figs = plots.plot_all(out, outdir, quick=quick)
     meta = {"quick": quick, "ports": list(ports), "jobs": jobs, "cpus": os.cpu_count(),
             "seed": seed, "wall_s": time.perf_counter() - t_start, "build_s": build_s,
             "commit": _git_commit(), "n_runs": len(runs)}
     if prof and "wall_s" in prof:
         meta["profile_wall_s"] = prof["wall_s"]
     with open(os.path.join(outdir, "report.md"), "w") as f:
-        f.write(sweep.render_report(rows, out, meta, figs, prof))
+        f.write(report.render_report(rows, out, meta, figs, prof))
     with open(os.path.join(outdir, "sweep.json"), "w") as f:
         json.dump({"meta": meta, "results": [
             {"run": r.label, **{k: v for k, v in res.items() if k != "energy_events"}}
             for r, res, _ in results]}, f, indent=1, default=str)
-    counts = sweep.verdict_counts(out["checks"])
+    counts = analysis.verdict_counts(out["checks"])
     log(f"wrote {csv_path}, {', '.join(figs)}, report.md in {outdir}/ "
         f"({meta['wall_s']:.0f} s); checks: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     out["rows"], out["meta"] = rows, meta
@@ -206,15 +208,17 @@ def _git_commit():
 
 def rerender(outdir):
     """Plots and report from a finished sweep's ``sweep.csv``/``sweep.json`` (no simulation)."""
-    from tb.bench import sweep
-    rows = sweep.read_csv(os.path.join(outdir, "sweep.csv"))
+    from tb.bench import analysis, plots, report
+    from tb.bench.reference import value
+    rows = analysis.read_csv(os.path.join(outdir, "sweep.csv"))
     with open(os.path.join(outdir, "sweep.json")) as f:
         meta = json.load(f)["meta"]
-    meta["build_s"] = {int(k): v for k, v in meta.get("build_s", {}).items()}
+    # build_s keys stay strings ("4", "4-overlap"): the report sorts them as text
+    meta["build_s"] = {str(k): v for k, v in meta.get("build_s", {}).items()}
     quick = bool(meta.get("quick"))
-    bn_cin = next((int(r["cin"]) for r in rows if r["workload"] == "bottleneck"), 32)
-    out = sweep.analyse(rows, bn_cin=bn_cin)
-    figs = sweep.plot_all(out, outdir, quick=quick)
+    bn_cin = next((int(r["cin"]) for r in rows if r["workload"] == "bottleneck"), value("bn_cin"))
+    out = analysis.analyse(rows, bn_cin=bn_cin)
+    figs = plots.plot_all(out, outdir, quick=quick)
     prof = None
     stats = os.path.join(outdir, "profile_hybrid4.pstats")
     if os.path.exists(stats):
@@ -223,8 +227,8 @@ def rerender(outdir):
                 "by_tottime": top_functions(stats, 20, "tottime"),
                 "by_cumtime": top_functions(stats, 20, "cumulative")}
     with open(os.path.join(outdir, "report.md"), "w") as f:
-        f.write(sweep.render_report(rows, out, meta, figs, prof))
-    counts = sweep.verdict_counts(out["checks"])
+        f.write(report.render_report(rows, out, meta, figs, prof))
+    counts = analysis.verdict_counts(out["checks"])
     print(f"re-rendered {', '.join(figs)}, report.md in {outdir}/; checks: "
           + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return 0

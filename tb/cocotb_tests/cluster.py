@@ -38,6 +38,7 @@ async def execute(dut):
     phases = await env.run_phases(wl.phases)
     run_wall = time.perf_counter() - run_wall0
     cycles = now() - t0
+    env.check_monitors()                          # a TCDM protocol error fails the run
     image = np.frombuffer(env.dump(wl.used), dtype=np.uint8)
     checks = wl.check(image)
     passed = all(ok for _, ok, _ in checks)

@@ -1,4 +1,5 @@
-"""The cluster testbench environment: 8 core BFMs, barrier, Python crossbar, backdoor, statistics.
+"""The cluster testbench environment: 8 core BFMs, barrier, Python crossbar, backdoor, statistics,
+protocol monitors on the IMA's TCDM ports.
 
 Around a :class:`hw.cluster.cluster.Cluster` top. :meth:`ClusterEnv.run_phases` executes a
 :class:`sim_models.workloads.Workload`'s phases (software kernels on all cores, or core 0 offloading a
@@ -15,10 +16,11 @@ from sim_models.swcost import DEFAULT_COST
 from tb.bfm import kernels
 from tb.bfm.analog_core import AnalogCoreModel
 from tb.bfm.backdoor import TcdmBackdoor
-from tb.bfm.core import Barrier, Core, now
+from tb.bfm.core import CLK_PERIOD_NS, Barrier, Core, now
 from tb.bfm.ima_hal import ImaHal
 from tb.bfm.periph import EventLines
 from tb.bfm.sig import reader
+from tb.check.monitor import TcdmPortsMonitor
 
 __all__ = ["ClusterEnv"]
 
@@ -26,8 +28,10 @@ __all__ = ["ClusterEnv"]
 class ClusterEnv:
     """Everything a cluster run needs; ``cfg`` is the :class:`hw.config.ClusterConfig` built."""
 
-    def __init__(self, dut, cfg, *, cost=DEFAULT_COST):
+    def __init__(self, dut, cfg, *, cost=DEFAULT_COST, monitors=True):
         self.dut, self.cfg, self.cost = dut, cfg, cost
+        self.monitors_on = monitors
+        self.monitor = None
         self.clk = dut.clk
         self.xbar = Crossbar(cfg.ima.rows, cfg.ima.cols)
         self.granted = [reader(dut[f"stat_granted__{k}"]) for k in range(cfg.masters)]
@@ -55,7 +59,26 @@ class ClusterEnv:
         self.hal = ImaHal(self.cores[0].periph, self.events, self.clk)
         self.barrier = Barrier(cfg.n_cores, self.clk, self.cost.barrier_cycles)
         self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, cfg.banks, cfg.tcdm_bytes)
+        if self.monitors_on:            # the IMA's 2N TCDM ports (instance ``ima`` in the top)
+            self.monitor = TcdmPortsMonitor(dut.ima, [f"tcdm_{d}__{k}" for d in ("load", "store")
+                                                      for k in range(cfg.ima.ports)],
+                                            self.clk, period_ns=CLK_PERIOD_NS)
         await RisingEdge(self.clk)
+
+    def check_monitors(self):
+        """Fail (AssertionError) if a TCDM protocol monitor saw a rule broken, or counted other
+        grants / stall cycles than the RTL's counters of the same port (IMA load port k is
+        master ``n_cores + k``, store port k master ``n_cores + ports + k``)."""
+        if self.monitor is None:
+            return
+        bad = {m.prefix: m.errors for m in self.monitor.ports if m.errors}
+        assert not bad, f"TCDM protocol errors on the IMA's ports: {bad}"
+        for i, m in enumerate(self.monitor.ports):
+            k = self.cfg.n_cores + i
+            rtl = (self.granted[k](), self.stalled[k]())
+            assert (m.granted, m.stalled) == rtl, (
+                f"{m.prefix}: monitor saw {m.granted} grants / {m.stalled} stall cycles, "
+                f"the RTL counted {rtl[0]} / {rtl[1]}")
 
     # ------------------------------------------------------------------ data
     def preload(self, image, used):

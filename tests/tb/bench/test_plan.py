@@ -1,0 +1,33 @@
+"""The sweep's run plan (tb/bench/plan.py): which runs, on which builds, with which shapes."""
+
+import pytest
+
+from tb.bench import plan
+
+
+def test_plan_runs_sw_once_per_workload():
+    runs = plan.plan((1, 2, 4, 8, 16))
+    sw = [r for r in runs if r.mapping == "SW"]
+    assert [(r.workload, r.ports) for r in sw] == [("conv", 4), ("bottleneck", 4)]
+    assert len(runs) == 2 + 5 * 4 + 5                          # + the overlapped-engine series
+    ov = [r for r in runs if r.mapping == plan.OVERLAP_SERIES]
+    assert {r.ports for r in ov} == {1, 2, 4, 8, 16} and all(r.config().ima.overlap for r in ov)
+    assert all(r.spec().mapping == "IMA" and r.spec().layer == "conv" for r in ov)
+    assert not any(r.overlap for r in plan.plan((4,), quick=True))
+    assert {r.ports for r in runs if r.mapping == "HYBRID"} == {1, 2, 4, 8, 16}
+    assert plan.plan((2, 8))[0].ports == 2                     # SW on a swept build
+    assert {r.ports for r in plan.plan((4,), quick=True)} == {4}
+    spec = plan.plan((4,))[0].spec()
+    assert (spec.layer, spec.h, spec.w, spec.cin, spec.cout, spec.padding) == ("conv", 16, 16, 32, 64, 1)
+    with pytest.raises(ValueError):
+        plan.plan((0, 4))
+
+
+def test_port_sets_and_labels():
+    assert plan.plan(plan.FULL_PORTS) == plan.plan()
+    assert {r.ports for r in plan.plan(plan.QUICK_PORTS, quick=True)} == set(plan.QUICK_PORTS)
+    runs = plan.plan((1, 16))
+    assert runs[0].label == "conv SW any" and "bottleneck HYBRID 16/16" in {r.label for r in runs}
+    assert len(set(runs)) == len(runs)                          # hashable, no duplicate run
+    with pytest.raises(ValueError, match="--ports"):
+        plan.plan(())
