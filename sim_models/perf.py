@@ -47,7 +47,7 @@ class PerfParams:
         return self
 
 
-#: Structural per-job overheads of our RTL (hw/ima/engine.py + hw/ima/streamer): the engine's
+#: Structural per-job overheads of our RTL (hw/ima/sequential.py + hw/hwpe/streamer): the engine's
 #: start cycle plus the Source's start-to-done latency of C+3 -> C+4 cycles of STREAMIN; the Sink's
 #: C+2 -> C+3 of STREAMOUT. tests/hw/ima/test_ima.py asserts the RTL's phase counters equal the model.
 RTL_STREAMIN_OVERHEAD = 4
@@ -136,7 +136,7 @@ def mapping_cycles(mapping, params=PerfParams(), **overrides):
 def overlapped_schedule(layer, params=PerfParams()):
     """Cycle schedule of a LayerJob on the overlapped engine (``ImaConfig.overlap``, no contention).
 
-    The engine (``hw/ima/overlap.py``) starts in cycle 0; job ``i`` has the per-job phase lengths
+    The engine (``hw/ima/overlapped.py``) starts in cycle 0; job ``i`` has the per-job phase lengths
     ``S_i, L, O_i`` of :func:`job_phase_cycles` (overheads included, the same as the sequential
     engine's) and the hand-over rules give, exactly for the RTL with ``rtl_params``::
 

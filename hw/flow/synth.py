@@ -95,7 +95,7 @@ def _components(n, first):
     runs.append((top, Engine(cfg), {
         "streamer source (+ its address generator)": (f"{top}.source*",),
         "streamer sink (+ its address generator)": (f"{top}.sink*",),
-        "engine (job loops, FSM, ADC buffer; w/o streamer)": (top,),
+        "engine (sequencer, job loops, ADC buffer; w/o streamer)": (top, f"{top}.sequencer*"),
         "engine total (incl. streamer)": None,
     }))
     masters = 8 + 2 * n + 1

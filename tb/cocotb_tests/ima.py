@@ -33,11 +33,11 @@ async def _env(dut, **kw):
 
 
 class BusySpans:
-    """Records the length in cycles of every ``busy`` pulse of the IMA (one per LayerJob: the
+    """Records the length in cycles of every ``stat__busy`` pulse of the IMA (one per LayerJob: the
     engine's wall-clock layer time, from the cycle after its start to its done cycle)."""
 
     def __init__(self, env, period_ns=4):
-        self.busy, self.period, self.spans = env.dut.busy, period_ns, []
+        self.busy, self.period, self.spans = env.dut.stat__busy, period_ns, []
 
     def start(self):
         self._task = cocotb.start_soon(self._run())
@@ -64,7 +64,7 @@ async def run_case(env, case, *, core=CORE, program_via_registers=False, stall_t
     if stall_traffic:
         competitor = env.start_competitor(rng or _rng(), 0, case.used + 64)
     before = env.phase_cycles()
-    t0 = env.dut.ima.engine.stat_jobs  # noqa: F841 (hierarchy sanity: engine exists)
+    t0 = env.dut.ima.engine.stat__jobs  # noqa: F841 (hierarchy sanity: engine exists)
     for layer in case.mapping.jobs:
         err = await env.hal.run_layer(core, layer, timeout_cycles=200000)
         assert err == 0, f"ERROR = {err:#x} for a valid {case.kind} layer"

@@ -32,7 +32,7 @@ class ClusterEnv:
         self.xbar = Crossbar(cfg.ima.rows, cfg.ima.cols)
         self.granted = [reader(dut[f"stat_granted__{k}"]) for k in range(cfg.masters)]
         self.stalled = [reader(dut[f"stat_stalled__{k}"]) for k in range(cfg.masters)]
-        self.ima_stat = {k: reader(dut[f"ima_stat_{k}"])
+        self.ima_stat = {k: reader(dut[f"ima_stat__{k}"])
                          for k in ("streamin", "compute", "streamout", "jobs")}
 
     async def start(self):
