@@ -25,7 +25,7 @@ try:                                   # only inside the simulator
 except ImportError:                    # pragma: no cover
     cocotb = None
 
-__all__ = ["profile_run", "top_functions"]
+__all__ = ["build_params", "profile_run", "top_functions"]
 
 
 if cocotb is not None:
@@ -58,15 +58,20 @@ def top_functions(stats_path, n=15, sort="tottime"):
     return rows
 
 
+def build_params(spec):
+    """The cluster build parameters of ``spec``: the spec's own
+    (:meth:`sim_models.workloads.RunSpec.cluster_params`), so the profile runs the same RTL as
+    ``ima-sim run`` with the same options (``--overlap`` included)."""
+    return spec.cluster_params()
+
+
 def profile_run(spec, stats_path, n=15):
     """Run ``spec`` (a :class:`sim_models.workloads.RunSpec`) under cProfile; returns a dict with the
     result JSON, the profiled wall time and the top functions by own and cumulative time."""
     from hw.cluster.cluster import Cluster
     from tb.build import runner
 
-    params = dict(ports=spec.ports, rows=spec.rows, cols=spec.cols, tcdm_bytes=spec.tcdm_bytes,
-                  dac_depth=spec.dac_depth, adc_depth=spec.adc_depth)
-    r = runner.build("cluster", Cluster, params)
+    r = runner.build("cluster", Cluster, build_params(spec))
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "result.json")
         env = {**spec.to_env(), "IMA_RESULT": out, "IMA_PROFILE": os.path.abspath(stats_path),
