@@ -21,8 +21,9 @@ import numpy as np
 
 from .crossbar import latency_cycles
 
-__all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf", "words_touched", "walk_run_bases", "job_phase_cycles",
-           "layer_cycles", "mapping_cycles", "overlapped_schedule", "layer_cycles_overlapped",
+__all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf",
+           "words_touched", "walk_run_bases", "job_phase_cycles", "layer_cycles", "mapping_cycles",
+           "overlapped_schedule", "occupied_cycles", "layer_cycles_overlapped",
            "mapping_cycles_overlapped"]
 
 
@@ -168,21 +169,38 @@ def overlapped_schedule(layer, params=PerfParams()):
     return g, c, s, end
 
 
+def occupied_cycles(starts, lengths):
+    """Cycles covered by the intervals ``[starts[i], starts[i] + lengths[i] - 1]``.
+
+    The intervals are those of one unit taking jobs in order (each starts no earlier than the
+    previous one ends, or in its last cycle): a cycle shared by the end of one job and the start
+    of the next counts once.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ends = starts + lengths - 1
+    shared = np.maximum(0, ends[:-1] - starts[1:] + 1)
+    return int(lengths.sum() - shared.sum())
+
+
 def layer_cycles_overlapped(layer, params=PerfParams(), **overrides):
     """Cycle totals of a LayerJob on the overlapped engine.
 
-    ``streamin``, ``compute``, ``streamout`` are the sums over jobs of each job's phase length
-    (the same as :func:`layer_cycles`, and what the RTL's ``stat_*`` counters count in both
-    modes); ``total`` is the wall-clock layer time from :func:`overlapped_schedule` plus
-    ``layer_overhead``; ``overhead`` = ``total - (streamin + compute + streamout)``, negative when
-    the overlap hides cycles.
+    ``streamin``, ``compute``, ``streamout`` are the cycles in which the Source, the analog core
+    and the Sink are occupied by a job (:func:`occupied_cycles` of the schedule's phase
+    intervals), what the RTL's ``stat`` counters count: each job's phase from its start cycle to
+    its done cycle, a cycle in which one job's phase ends and the next job's begins counted
+    once, so none exceeds the layer time. (The sequential engine never shares a cycle: there
+    they are the sums of :func:`layer_cycles`.) ``total`` is the wall-clock layer time from
+    :func:`overlapped_schedule` plus ``layer_overhead``; ``overhead`` =
+    ``total - (streamin + compute + streamout)``, negative when the overlap hides cycles.
     """
     if overrides:
         params = PerfParams(**{**params.__dict__, **overrides})
     sin, comp, sout = job_phase_cycles(layer, params)
-    _, _, _, end = overlapped_schedule(layer, params)
+    g, c, s, end = overlapped_schedule(layer, params)
     total = end + params.layer_overhead
-    s_in, s_c, s_out = int(sin.sum()), int(comp.sum()), int(sout.sum())
+    s_in, s_c, s_out = occupied_cycles(g, sin), occupied_cycles(c, comp), occupied_cycles(s, sout)
     return LayerPerf(len(sin), s_in, s_c, s_out, total - (s_in + s_c + s_out), total)
 
 

@@ -40,11 +40,17 @@ Abort (SOFT_CLEAR)
     Source and Sink stop at once (no further requests), every flag clears, ``busy`` drops. An
     MVM already started still completes inside the core: its ``done`` is ignored, and the next
     layer's first MVM waits for it (``cp_busy``), so the core never sees ``start`` while busy.
-Statistics (same meaning as in the sequential engine, so the same analytic sums hold)
-    ``stat.streamin/compute/streamout`` add, every cycle, the number of jobs in that phase: the
-    sum over jobs of each job's phase length (start cycle to done cycle inclusive), *not* the
-    wall-clock time, which is smaller because phases overlap. ``stat.jobs`` counts completed
-    STREAMOUTs. The wall-clock layer time is the length of ``stat.busy``.
+Statistics (same meaning as in the sequential engine: cycles a unit is occupied by a job)
+    ``stat.streamin``, ``stat.compute`` and ``stat.streamout`` add one in every cycle in which
+    the Source, the analog core and the Sink are occupied: from a job's start cycle to its done
+    cycle, so a cycle in which one job's phase ends and the next one's starts (``src_go`` or
+    ``so_go`` in the unit's ``done`` cycle) counts once. Each is at most the layer time (the
+    length of ``stat.busy``); the three run side by side, so their sum can exceed it. The energy of
+    :mod:`sim_models.energy` is per cycle of a unit at work, and its event check (idle + the
+    busiest phase <= the run) relies on this bound; the sum over jobs of each job's phase length
+    does not have it (on a STREAMIN-bound layer every job's first cycle is the previous one's
+    last). :func:`sim_models.perf.layer_cycles_overlapped` gives the figures without
+    contention. ``stat.jobs`` counts completed STREAMOUTs.
 """
 
 from amaranth import Module, Mux, Signal
@@ -141,10 +147,10 @@ class OverlappedSequencer(Sequencer):
             m.d.sync += [run.eq(1), in_busy.eq(0), in_full.eq(0), out_full.eq(0), so_busy.eq(0)]
             m.d.comb += [si.reset.eq(1), cp.reset.eq(1), so.reset.eq(1)]
 
-        # Statistics: jobs in each phase, summed every cycle (see the module docstring).
+        # Statistics: cycles in which each unit is occupied (see the module docstring).
         m.d.sync += [
-            stat.streamin.eq(stat.streamin + src_go + in_busy),
-            stat.compute.eq(stat.compute + cp_go + cp_live),
-            stat.streamout.eq(stat.streamout + so_go + so_busy),
+            stat.streamin.eq(stat.streamin + (src_go | in_busy)),
+            stat.compute.eq(stat.compute + (cp_go | cp_live)),
+            stat.streamout.eq(stat.streamout + (so_go | so_busy)),
         ]
         return m

@@ -25,9 +25,11 @@ class ImaStatsSignature(wiring.Signature):
     busy : Out(1)
         A layer is in progress (its length is the layer's wall-clock time).
     streamin, compute, streamout : Out(32)
-        Cycles spent in each phase since reset, summed over jobs (a job's phase from its start
-        cycle to its done cycle). In the sequential engine the three are disjoint and sum to the
-        length of ``busy``; in the overlapped engine they run side by side.
+        Cycles, since reset, in which the Source, the analog core and the Sink are occupied by
+        a job (from a job's start cycle to its done cycle; a cycle shared by the end of one job
+        and the start of the next counts once). Each adds at most one per cycle, so none exceeds
+        the cycles ``busy`` is high. In the sequential engine the three are disjoint and sum to
+        the length of ``busy``; in the overlapped engine they run side by side.
     jobs : Out(32)
         Jobs completed (STREAMOUTs done) since reset.
     """

@@ -111,8 +111,9 @@ class ClusterEnv:
         from sim_models.energy import mvm_events
         idle = sum(c.idle_cycles for c in self.cores)
         ima = {k: f() for k, f in self.ima_stat.items()}
-        # Sequential engine: one phase at a time. Overlapped: the phases run together, so the
-        # IMA is busy for at least the longest one (idle is then an upper bound).
+        # Sequential engine: one phase at a time. Overlapped: the phases run together; each
+        # counts the cycles its unit is occupied, so the IMA is busy for at least the longest
+        # one (idle is then an upper bound).
         phases = (ima["streamin"], ima["compute"], ima["streamout"])
         busy = sum(phases) if not self.cfg.ima.overlap else max(phases)
         ev = {"cycles": cycles,
