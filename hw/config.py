@@ -89,7 +89,7 @@ class ImaConfig:
     overlap : bool
         Overlapped phases (beyond the paper): double-buffered DAC and ADC buffers so that
         STREAMIN of job i+1 and STREAMOUT of job i-1 run while job i computes
-        (:mod:`hw.ima.overlap`). ``False`` (default): the paper's sequential engine, one phase at
+        (:mod:`hw.ima.overlapped`). ``False`` (default): the paper's sequential engine, one phase at
         a time. Costs ``8 * (dac_depth + adc_depth)`` more flip-flops.
     """
     ports: int = _D["ports"]

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf", "words_touched", "walk_run_bases", "job_phase_cycles",
-           "layer_cycles", "mapping_cycles", "overlapped_schedule", "layer_cycles_overlapped",
+__all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf",
+           "words_touched", "walk_run_bases", "job_phase_cycles", "layer_cycles", "mapping_cycles",
+           "overlapped_schedule", "occupied_cycles", "layer_cycles_overlapped",
            "mapping_cycles_overlapped"]
 
 
@@ -52,7 +53,7 @@ class PerfParams:
         return self
 
 
-#: Structural per-job overheads of our RTL (hw/ima/engine.py + hw/ima/streamer): the engine's
+#: Structural per-job overheads of our RTL (hw/ima/sequential.py + hw/hwpe/streamer): the engine's
 #: start cycle plus the Source's start-to-done latency of C+3 -> C+4 cycles of STREAMIN; the Sink's
 #: C+2 -> C+3 of STREAMOUT. tests/hw/ima/test_ima.py asserts the RTL's phase counters equal the model.
 RTL_STREAMIN_OVERHEAD = 4
@@ -141,7 +142,7 @@ def mapping_cycles(mapping, params: PerfParams, **overrides) -> LayerPerf:
 def overlapped_schedule(layer, params: PerfParams):
     """Cycle schedule of a LayerJob on the overlapped engine (``ImaConfig.overlap``, no contention).
 
-    The engine (``hw/ima/overlap.py``) starts in cycle 0; job ``i`` has the per-job phase lengths
+    The engine (``hw/ima/overlapped.py``) starts in cycle 0; job ``i`` has the per-job phase lengths
     ``S_i, L, O_i`` of :func:`job_phase_cycles` (overheads included, the same as the sequential
     engine's) and the hand-over rules give, exactly for the RTL with ``rtl_params``::
 
@@ -173,21 +174,38 @@ def overlapped_schedule(layer, params: PerfParams):
     return g, c, s, end
 
 
+def occupied_cycles(starts, lengths):
+    """Cycles covered by the intervals ``[starts[i], starts[i] + lengths[i] - 1]``.
+
+    The intervals are those of one unit taking jobs in order (each starts no earlier than the
+    previous one ends, or in its last cycle): a cycle shared by the end of one job and the start
+    of the next counts once.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ends = starts + lengths - 1
+    shared = np.maximum(0, ends[:-1] - starts[1:] + 1)
+    return int(lengths.sum() - shared.sum())
+
+
 def layer_cycles_overlapped(layer, params: PerfParams, **overrides) -> LayerPerf:
     """Cycle totals of a LayerJob on the overlapped engine.
 
-    ``streamin``, ``compute``, ``streamout`` are the sums over jobs of each job's phase length
-    (the same as :func:`layer_cycles`, and what the RTL's ``stat_*`` counters count in both
-    modes); ``total`` is the wall-clock layer time from :func:`overlapped_schedule` plus
-    ``layer_overhead``; ``overhead`` = ``total - (streamin + compute + streamout)``, negative when
-    the overlap hides cycles.
+    ``streamin``, ``compute``, ``streamout`` are the cycles in which the Source, the analog core
+    and the Sink are occupied by a job (:func:`occupied_cycles` of the schedule's phase
+    intervals), what the RTL's ``stat`` counters count: each job's phase from its start cycle to
+    its done cycle, a cycle in which one job's phase ends and the next job's begins counted
+    once, so none exceeds the layer time. (The sequential engine never shares a cycle: there
+    they are the sums of :func:`layer_cycles`.) ``total`` is the wall-clock layer time from
+    :func:`overlapped_schedule` plus ``layer_overhead``; ``overhead`` =
+    ``total - (streamin + compute + streamout)``, negative when the overlap hides cycles.
     """
     if overrides:
         params = PerfParams(**{**params.__dict__, **overrides})
     sin, comp, sout = job_phase_cycles(layer, params)
-    _, _, _, end = overlapped_schedule(layer, params)
+    g, c, s, end = overlapped_schedule(layer, params)
     total = end + params.layer_overhead
-    s_in, s_c, s_out = int(sin.sum()), int(comp.sum()), int(sout.sum())
+    s_in, s_c, s_out = occupied_cycles(g, sin), occupied_cycles(c, comp), occupied_cycles(s, sout)
     return LayerPerf(len(sin), s_in, s_c, s_out, total - (s_in + s_c + s_out), total)
 
 

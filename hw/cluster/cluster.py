@@ -7,7 +7,8 @@ testbench ports. The IMA's end-of-job events come out as ``evt`` (one line per c
 analog core is the ``ac`` boundary (see :mod:`hw.ima.analog`).
 
 Verilog ports: ``core_tcdm__<i>__*``, ``core_periph__<i>__*``, ``dma__<k>__*``, ``evt``,
-``ac__*``, ``stat_granted__<m>``, ``stat_stalled__<m>``, ``stat_clear``, ``ima_stat_*``.
+``ac__*``, ``stat_granted__<m>``, ``stat_stalled__<m>``, ``stat_clear``, ``ima_stat__*`` (the
+IMA's :class:`~hw.ima.stats.ImaStatsSignature`: ``ima_stat__busy``, ``ima_stat__streamin`` ...).
 """
 
 from amaranth import Module
@@ -19,6 +20,7 @@ from hw.cluster.subsystem import TcdmSubsystem
 from hw.config import ClusterConfig, preset
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.controller import CTRL_ADDR_WIDTH
+from hw.ima.stats import ImaStatsSignature
 from hw.ima.top import Ima
 from hw.signatures import PeriphSignature, TcdmSignature
 
@@ -51,9 +53,7 @@ class Cluster(wiring.Component):
             "stat_granted": Out(32).array(masters),
             "stat_stalled": Out(32).array(masters),
             "stat_clear": In(1),
-            "ima_busy": Out(1),
-            "ima_stat_streamin": Out(32), "ima_stat_compute": Out(32),
-            "ima_stat_streamout": Out(32), "ima_stat_jobs": Out(32),
+            "ima_stat": Out(ImaStatsSignature()),
         })
 
     def elaborate(self, platform):
@@ -77,11 +77,7 @@ class Cluster(wiring.Component):
         for k in range(cfg.masters):
             m.d.comb += [self.stat_granted[k].eq(tcdm.stat_granted[k]),
                          self.stat_stalled[k].eq(tcdm.stat_stalled[k])]
-        m.d.comb += [tcdm.stat_clear.eq(self.stat_clear), self.evt.eq(ima.evt),
-                     self.ima_busy.eq(ima.busy),
-                     self.ima_stat_streamin.eq(ima.stat_streamin),
-                     self.ima_stat_compute.eq(ima.stat_compute),
-                     self.ima_stat_streamout.eq(ima.stat_streamout),
-                     self.ima_stat_jobs.eq(ima.stat_jobs)]
+        m.d.comb += [tcdm.stat_clear.eq(self.stat_clear), self.evt.eq(ima.evt)]
+        connect(m, flipped(self.ima_stat), ima.stat)
         return m
 

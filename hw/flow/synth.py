@@ -95,7 +95,7 @@ def _components(n, first):
     runs.append((top, Engine(cfg), {
         "streamer source (+ its address generator)": (f"{top}.source*",),
         "streamer sink (+ its address generator)": (f"{top}.sink*",),
-        "engine (job loops, FSM, ADC buffer; w/o streamer)": (top,),
+        "engine (sequencer, job loops, ADC buffer; w/o streamer)": (top, f"{top}.sequencer*"),
         "engine total (incl. streamer)": None,
     }))
     cluster = preset().with_(ports=n)       # the default cluster's TCDM at N ports

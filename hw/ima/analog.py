@@ -25,7 +25,7 @@ MVM
     (``ImaConfig.overlap``) keeps this contract with a second DAC register bank (the hold copy
     taken at ``start``, while the Source refills its own buffer for the next job) and a second
     ADC buffer (a stage holding job i's result while the Sink still drains job i-1); see
-    :mod:`hw.ima.overlap`.
+    :mod:`hw.ima.overlapped`.
 Programming
     ``prog_valid/prog_ready`` handshake (stream rules: payload held until accepted). Writes
     ``prog_count`` (1..8) signed 4-bit weights ``prog_weights[4k+3:4k]`` to row ``prog_row``,

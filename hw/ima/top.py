@@ -7,7 +7,8 @@ Ports (Verilog names come out as ``ctrl__req``, ``tcdm_load__0__req``, ``ac__sta
 * ``evt``: end-of-job event, one line per core.
 * ``ac``: ``Out(AnalogCoreSignature)`` -- the analog core (a Python crossbar in cocotb, a
   black-box macro for ASIC, a digital twin for FPGA).
-* ``stat_*``: per-phase cycle counters and jobs completed, for reports.
+* ``stat``: ``Out(ImaStatsSignature)`` -- ``busy``, per-phase cycle counters and jobs completed,
+  for reports (``stat__busy``, ``stat__streamin`` ...).
 """
 
 from amaranth import Module
@@ -19,6 +20,7 @@ from hw.ima.analog import AnalogCoreSignature
 from hw.ima.controller import CTRL_ADDR_WIDTH, Controller
 from hw.ima.engine import Engine
 from hw.ima.jobregs import ConfigChecker
+from hw.ima.stats import ImaStatsSignature
 from hw.signatures import PeriphSignature, TcdmSignature
 
 __all__ = ["Ima"]
@@ -47,9 +49,7 @@ class Ima(wiring.Component):
             "tcdm_load": Out(TcdmSignature()).array(cfg.ports),
             "tcdm_store": Out(TcdmSignature()).array(cfg.ports),
             "ac": Out(AnalogCoreSignature(dac_depth=cfg.dac_depth, adc_depth=cfg.adc_depth)),
-            "busy": Out(1),
-            "stat_streamin": Out(32), "stat_compute": Out(32), "stat_streamout": Out(32),
-            "stat_jobs": Out(32),
+            "stat": Out(ImaStatsSignature()),
         })
 
     def elaborate(self, platform):
@@ -70,11 +70,9 @@ class Ima(wiring.Component):
             ctl.chk_err.eq(chk.err_window | (chk.err_length << 1) | (chk.err_address << 2)
                            | (chk.err_adc << 3)),
             eng.start.eq(ctl.eng_start), eng.abort.eq(ctl.eng_abort),
-            ctl.eng_busy.eq(eng.busy), ctl.eng_done.eq(eng.done),
-            self.busy.eq(eng.busy),
-            self.stat_streamin.eq(eng.stat_streamin), self.stat_compute.eq(eng.stat_compute),
-            self.stat_streamout.eq(eng.stat_streamout), self.stat_jobs.eq(eng.stat_jobs),
+            ctl.eng_busy.eq(eng.stat.busy), ctl.eng_done.eq(eng.done),
         ]
+        connect(m, flipped(self.stat), eng.stat)
         # The analog-core boundary: MVM channel from the engine, programming from the controller.
         m.d.comb += [getattr(self.ac, n).eq(getattr(eng.ac, n)) for n in _MVM_MEMBERS]
         m.d.comb += [getattr(self.ac, n).eq(getattr(ctl.ac, n)) for n in _PROG_MEMBERS]

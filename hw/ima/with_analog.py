@@ -24,6 +24,7 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 from hw.config import ImaConfig
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.controller import CTRL_ADDR_WIDTH
+from hw.ima.stats import ImaStatsSignature
 from hw.ima.top import Ima
 from hw.ima.twin import DigitalTwin
 from hw.signatures import PeriphSignature, TcdmSignature
@@ -33,7 +34,6 @@ __all__ = ["ImaWithAnalog", "ANALOG_KINDS", "ANALOG_MODULE", "analog_core_ports"
 
 ANALOG_KINDS = ("blackbox", "twin")
 ANALOG_MODULE = "ima_analog_core"
-_STAT = ("busy", "stat_streamin", "stat_compute", "stat_streamout", "stat_jobs")
 
 
 def analog_core_ports(cfg: ImaConfig):
@@ -103,9 +103,7 @@ class ImaWithAnalog(wiring.Component):
             "evt": Out(cfg.n_cores),
             "tcdm_load": Out(TcdmSignature()).array(cfg.ports),
             "tcdm_store": Out(TcdmSignature()).array(cfg.ports),
-            "busy": Out(1),
-            "stat_streamin": Out(32), "stat_compute": Out(32), "stat_streamout": Out(32),
-            "stat_jobs": Out(32),
+            "stat": Out(ImaStatsSignature()),
         })
 
     def elaborate(self, platform):
@@ -117,7 +115,7 @@ class ImaWithAnalog(wiring.Component):
             connect(m, flipped(self.tcdm_load[k]), ima.tcdm_load[k])
             connect(m, flipped(self.tcdm_store[k]), ima.tcdm_store[k])
         m.d.comb += self.evt.eq(ima.evt)
-        m.d.comb += [getattr(self, n).eq(getattr(ima, n)) for n in _STAT]
+        connect(m, flipped(self.stat), ima.stat)
         if self.analog == "twin":
             m.submodules.analog = self._twin
             connect(m, ima.ac, self._twin.ac)

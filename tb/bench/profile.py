@@ -27,7 +27,7 @@ try:                                   # only inside the simulator
 except ImportError:                    # pragma: no cover
     cocotb = None
 
-__all__ = ["profile_run", "top_functions"]
+__all__ = ["build_params", "profile_run", "top_functions"]
 
 
 if cocotb is not None:

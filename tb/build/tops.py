@@ -16,6 +16,7 @@ from hw.cluster.subsystem import TcdmSubsystem
 from hw.config import ClusterConfig, preset
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.controller import CTRL_ADDR_WIDTH
+from hw.ima.stats import ImaStatsSignature
 from hw.ima.top import Ima
 from hw.ima.twin import DigitalTwin
 from hw.signatures import PeriphSignature, TcdmSignature
@@ -54,9 +55,7 @@ class ImaTestTop(wiring.Component):
             "ctrl": In(PeriphSignature(addr_width=CTRL_ADDR_WIDTH, id_width=4)),
             "evt": Out(self.cfg.n_cores),
             "tb": In(TcdmSignature()).array(TB_PORTS),
-            "busy": Out(1),
-            "stat_streamin": Out(32), "stat_compute": Out(32), "stat_streamout": Out(32),
-            "stat_jobs": Out(32),
+            "stat": Out(ImaStatsSignature()),
             "stat_granted": Out(32).array(2 * ports + TB_PORTS),
             "stat_stalled": Out(32).array(2 * ports + TB_PORTS),
             "stat_clear": In(1),
@@ -85,10 +84,8 @@ class ImaTestTop(wiring.Component):
         for k in range(2 * n + TB_PORTS):
             m.d.comb += [self.stat_granted[k].eq(tcdm.stat_granted[k]),
                          self.stat_stalled[k].eq(tcdm.stat_stalled[k])]
-        m.d.comb += [tcdm.stat_clear.eq(self.stat_clear), self.evt.eq(ima.evt),
-                     self.busy.eq(ima.busy),
-                     self.stat_streamin.eq(ima.stat_streamin), self.stat_compute.eq(ima.stat_compute),
-                     self.stat_streamout.eq(ima.stat_streamout), self.stat_jobs.eq(ima.stat_jobs)]
+        m.d.comb += [tcdm.stat_clear.eq(self.stat_clear), self.evt.eq(ima.evt)]
+        connect(m, flipped(self.stat), ima.stat)
         return m
 
 

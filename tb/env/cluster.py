@@ -36,7 +36,7 @@ class ClusterEnv:
         self.xbar = Crossbar(cfg.ima.rows, cfg.ima.cols)
         self.granted = [reader(dut[f"stat_granted__{k}"]) for k in range(cfg.masters)]
         self.stalled = [reader(dut[f"stat_stalled__{k}"]) for k in range(cfg.masters)]
-        self.ima_stat = {k: reader(dut[f"ima_stat_{k}"])
+        self.ima_stat = {k: reader(dut[f"ima_stat__{k}"])
                          for k in ("streamin", "compute", "streamout", "jobs")}
 
     async def start(self):
@@ -134,8 +134,9 @@ class ClusterEnv:
         from sim_models.energy import mvm_events
         idle = sum(c.idle_cycles for c in self.cores)
         ima = {k: f() for k, f in self.ima_stat.items()}
-        # Sequential engine: one phase at a time. Overlapped: the phases run together, so the
-        # IMA is busy for at least the longest one (idle is then an upper bound).
+        # Sequential engine: one phase at a time. Overlapped: the phases run together; each
+        # counts the cycles its unit is occupied, so the IMA is busy for at least the longest
+        # one (idle is then an upper bound).
         phases = (ima["streamin"], ima["compute"], ima["streamout"])
         busy = sum(phases) if not self.cfg.ima.overlap else max(phases)
         ev = {"cycles": cycles,

@@ -44,7 +44,7 @@ class ImaEnv:
         n = self.p.ports
         self.ima_ports = ([f"tcdm_load__{k}" for k in range(n)]
                           + [f"tcdm_store__{k}" for k in range(n)])
-        self.stat = {name: reader(dut[f"stat_{name}"])
+        self.stat = {name: reader(dut[f"stat__{name}"])
                      for name in ("streamin", "compute", "streamout", "jobs")}
         self.granted = [reader(dut[f"stat_granted__{k}"]) for k in range(2 * n + 2)]
         self.stalled = [reader(dut[f"stat_stalled__{k}"]) for k in range(2 * n + 2)]

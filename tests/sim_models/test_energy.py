@@ -178,6 +178,30 @@ def test_cycles_required_and_consistency():
         energy_report({"cycles": 1}, clock_hz=0, n_cores=8)
 
 
+def test_overlapped_engine_events_pass_the_check():
+    """The overlapped engine's events, as the RTL counts them (sim_models.perf, checked against
+    the RTL in tests/hw/ima/test_ima.py) and as tb/env/cluster.py derives the idle cycles, pass
+    the event check. The events of the failing `make bench` run (IMA-OV, 1/1 ports: cycles,
+    idle and busiest phase from its error message), when the phase counters summed per-job
+    lengths and counted a cycle shared by two jobs twice, still fail it: a phase cannot be
+    longer than the run."""
+    from sim_models import mapping as mp
+    from sim_models import perf
+    from sim_models.crossbar import latency_cycles
+    conv = mp.map_conv((16, 16, 32), np.zeros((64, 3, 3, 32), np.int8), (1, 0, 0, 255), pad=1)
+    for ports in (1, 2, 4, 8, 16):
+        p = perf.mapping_cycles_overlapped(conv, perf.rtl_params(ports, latency_cycles(250e6, 70.0)))
+        phases = (p.streamin, p.compute, p.streamout)
+        cycles = p.total + 110                               # + the core's configuration
+        energy_report({"cycles": cycles, "ima_streamin_cycles": p.streamin,
+                       "ima_compute_cycles": p.compute, "ima_streamout_cycles": p.streamout,
+                       "ima_idle_cycles": max(cycles - max(phases), 0)}, **REF)
+    recorded = {"cycles": 19347, "ima_streamin_cycles": 19456, "ima_compute_cycles": 4608,
+                "ima_streamout_cycles": 4864, "ima_idle_cycles": 0}
+    with pytest.raises(ValueError, match="busiest 'ima_\\*_cycles' phase \\(19456\\)"):
+        energy_report(recorded, **REF)
+
+
 def test_bad_params_named():
     with pytest.raises(ValueError, match="tcdm_access_pj"):
         energy_report({"cycles": 1}, EnergyParams(tcdm_access_pj=-1.0), **REF)

@@ -104,3 +104,27 @@ def test_overlapped_schedule_orders_phases():
     assert (c >= g + sin - 1).all() and (c[1:] >= c[:-1] + comp[:-1]).all()
     assert (s >= c + comp).all() and (s[1:] >= s[:-1] + sout[:-1] - 1).all()
     assert end == s[-1] + sout[-1] - 1
+
+
+def test_occupied_cycles_counts_a_shared_cycle_once():
+    assert perf.occupied_cycles([1, 5, 10], [5, 3, 2]) == 5 + 3 + 2 - 1     # 5 ends, 5 starts
+    assert perf.occupied_cycles([1, 7], [5, 3]) == 8                        # a gap: no sharing
+    assert perf.occupied_cycles([], []) == 0
+
+
+def test_overlapped_phases_count_unit_occupancy_within_the_layer_time():
+    """The overlapped engine's phase counts are the cycles the Source / core / Sink are occupied:
+    never more than the layer time (the energy model's event check relies on it). At 1/1 ports
+    the standard conv is STREAMIN-bound and the Source restarts in each job's done cycle, so its
+    256 jobs of 76 cycles share 255 cycles (counted once; the per-job sum 19456 exceeds the
+    layer time 19237)."""
+    m = _conv()
+    for n in (1, 2, 4, 8, 16):
+        p = perf.rtl_params(n, MVM)
+        ov, seq = perf.mapping_cycles_overlapped(m, p), perf.mapping_cycles(m, p)
+        assert max(ov.streamin, ov.compute, ov.streamout) <= ov.total, n
+        assert ov.compute == seq.compute and ov.jobs == seq.jobs
+        assert ov.streamin <= seq.streamin and ov.streamout <= seq.streamout
+    ov1 = perf.mapping_cycles_overlapped(m, perf.rtl_params(1, MVM))
+    assert ov1.streamin == 256 * 76 - 255 and ov1.total == 255 * 75 + (76 + 18 + 19 - 1)
+    assert ov1.streamout == 256 * 19                     # the Sink never restarts in a done cycle

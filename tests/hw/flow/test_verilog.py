@@ -48,6 +48,11 @@ def test_generate_and_lint(tmp_path, kw, tops):
                                                           "signed": False}
                 assert ports[f"tcdm_store__{k}__wdata"]["dir"] == "output"
             assert f"tcdm_load__{n}__req" not in ports
+        stat = {"ima": "stat", "ima_with_analog": "stat", "cluster": "ima_stat"}.get(entry["top"])
+        if stat:                            # hw.ima.stats.ImaStatsSignature
+            assert ports[f"{stat}__busy"]["dir"] == "output" and ports[f"{stat}__busy"]["width"] == 1
+            for k in ("streamin", "compute", "streamout", "jobs"):
+                assert ports[f"{stat}__{k}"]["dir"] == "output" and ports[f"{stat}__{k}"]["width"] == 32
         if entry["top"] in ("ima", "cluster"):
             assert ports["ac__dac"]["width"] == 8 * kw["dac_depth"]
             assert ports["ac__adc"] == {"name": "ac__adc", "dir": "input",

@@ -11,7 +11,8 @@ from tb.build.ima import build_ima_tb
 from tb.build.runner import pick_seed, run
 
 ALL = ["registers_and_acquire", "acquire_contention", "program_and_readback", "layers_bit_exact",
-       "misaligned_with_stalls", "bad_configurations", "soft_clear_mid_job"]
+       "misaligned_with_stalls", "bad_configurations", "soft_clear_mid_job",
+       "phase_counters_within_busy"]
 # The control path does not depend on N: run it at one N, the data path at every N.
 DATA_PATH = ["layers_bit_exact", "misaligned_with_stalls"]
 CASES = [(4, t) for t in ALL] + [(n, t) for n in (1, 2, 16) for t in DATA_PATH]
@@ -33,8 +34,11 @@ def test_ima(ports, testcase):
     _run(_config(ports), testcase)
 
 
-# The overlapped engine (ImaConfig.overlap): data path, exact layer time, abort, at N = 4 and 16.
-OVERLAP = ["layers_bit_exact", "misaligned_with_stalls", "soft_clear_mid_job"]
+# The overlapped engine (ImaConfig.overlap): data path, exact layer time, abort, phase counters
+# (a STREAMIN- / STREAMOUT-bound layer at N = 4 shares a cycle between consecutive jobs), at
+# N = 4 and 16.
+OVERLAP = ["layers_bit_exact", "misaligned_with_stalls", "soft_clear_mid_job",
+           "phase_counters_within_busy"]
 OV_CASES = [(n, t) for n in (4, 16) for t in OVERLAP]
 
 
