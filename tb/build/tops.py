@@ -15,10 +15,10 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 from hw.cluster.subsystem import TcdmSubsystem
 from hw.config import ImaConfig
 from hw.ima.analog import AnalogCoreSignature
-from hw.ima.controller import CTRL_ADDR_WIDTH
+from hw.ima.regmap import IMA_MAP
 from hw.ima.top import Ima
 from hw.ima.twin import DigitalTwin
-from hw.signatures import PeriphSignature, TcdmSignature
+from hw.signatures import TcdmSignature
 
 __all__ = ["ImaTestTop", "ImaTwinTestTop", "TB_PORTS"]
 
@@ -46,7 +46,7 @@ class ImaTestTop(wiring.Component):
                              adc_depth=adc_depth, tcdm_bytes=tcdm_bytes, overlap=bool(overlap))
         self.banks, self.analog, self.latency = banks, analog, latency
         members = {
-            "ctrl": In(PeriphSignature(addr_width=CTRL_ADDR_WIDTH, id_width=4)),
+            "ctrl": In(IMA_MAP.bus_signature()),
             "evt": Out(self.cfg.n_cores),
             "tb": In(TcdmSignature()).array(TB_PORTS),
             "busy": Out(1),
