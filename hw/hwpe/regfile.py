@@ -5,8 +5,9 @@ Bus side (``bus``: ``In(map.bus_signature())``, the HWPE peripheral port):
 * ``gnt = req & ~stall``, combinational in the request cycle; a register declared with
   ``stall=True`` has a ``stall`` input that withholds the grant of reads (if it has readable
   fields) or writes (if it has writable fields) addressed to it. Nothing else stalls.
-* ``r_valid`` one cycle after every granted access, with ``r_data`` (0 when not valid, and 0 for
-  writes, write-only fields and unmapped words).
+* ``r_valid`` one cycle after every granted access, with ``r_data``: the register's readable
+  fields (0 for write-only fields and unmapped words; after a write, the value before it, which
+  the protocol leaves undefined); 0 when not valid.
 
 Block side (``regs``: one sub-interface per register, named after it in lower case; one member
 per field, named after the field):

@@ -23,7 +23,8 @@ Access behaviours (:class:`Access`), as the register file implements them:
 
 import enum
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from types import SimpleNamespace
 
 from amaranth.utils import ceil_log2

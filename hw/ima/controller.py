@@ -6,20 +6,17 @@ pulp-platform/hwpe-ctrl legacy ``hwpe_ctrl_regfile.sv``; BRIEF.md section 7). Wh
 own: INFO, the SUBMIT_PLOT programming pointer and its ERROR causes (PROG_WINDOW, WEIGHT), the
 readback through PR_ADDR_Y / PR_VAL, and their STATUS bits and bus stalls.
 
-Rules (also in ``docs/registers.md``):
+Rules (also in ``docs/registers.md``): ACQUIRE / TRIGGER / SOFT_CLEAR / ERROR as
+:mod:`hw.hwpe.ctrl` states them, with the :class:`~hw.ima.jobregs.ConfigChecker` (about 20 cycles
+after TRIGGER) as the configuration check; a bad configuration never starts the engine, so
+nothing is written. The IMA's own:
 
-* ACQUIRE (read) returns the next job id and locks the controller to the reading core; -1 while a
-  job runs; -2 while another core holds the lock. The holder reading again gets the same id.
-* Job registers are written only by the lock holder (other writes are ignored).
-* TRIGGER by the holder releases the lock and starts the job: the
-  :class:`~hw.ima.jobregs.ConfigChecker` validates the configuration (about 20 cycles); a bad configuration sets ERROR, ends
-  the job at once (FINISHED counts it, the event fires) and the engine never starts, so nothing is
-  written. TRIGGER by anyone else sets ERROR.NO_ACQUIRE and raises that core's event.
-* SOFT_CLEAR aborts the engine, releases the lock, clears ERROR (setting ABORTED if a job was
-  running, whose owner then gets its event so no core waits forever).
-* Responses: ``r_valid`` one cycle after every granted access. ``gnt`` is withheld only while a
-  SUBMIT_PLOT write waits for the analog core to take the previous word, or a PR_VAL read waits
-  for a readback in flight.
+* SUBMIT_PLOT writes the weights of the next ``len(SUBMIT_PLOT.fields)`` columns of the current
+  window row; a window off the array or a word past its end sets ERROR.PROG_WINDOW, a -8 weight
+  ERROR.WEIGHT (nothing is programmed). Writing P_START_X/Y, P_WIDTH or P_HEIGHT rewinds.
+* Writing PR_ADDR_Y starts a readback of (PR_ADDR_Y, PR_ADDR_X); PR_VAL holds its result.
+* ``gnt`` is withheld only while a SUBMIT_PLOT write waits for the analog core to take the
+  previous word, or a PR_VAL read waits for a readback in flight. SOFT_CLEAR drops both waits.
 """
 
 from amaranth import Cat, Module, Mux, Signal
@@ -31,11 +28,9 @@ from hw.hwpe.ctrl import HwpeCtrl
 from hw.hwpe.regfile import RegisterFile
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.jobregs import JobRegsLayout
-from hw.ima.regmap import CHECK_CAUSES, ERR, IMA_MAP, JOB_REGISTERS, SUBMIT_PLOT
+from hw.ima.regmap import CHECK_CAUSES, ERR, IMA_MAP, JOB_REGISTERS, PR_VAL, SUBMIT_PLOT
 
-__all__ = ["Controller", "CTRL_ADDR_WIDTH"]
-
-CTRL_ADDR_WIDTH = IMA_MAP.addr_width
+__all__ = ["Controller"]
 
 
 class Controller(wiring.Component):
@@ -106,9 +101,8 @@ class Controller(wiring.Component):
         pcol = Signal(16)
         submit = regs.submit_plot
         m.d.comb += [regs.status.rd_pending.eq(rd_pending), regs.status.prog_pending.eq(prog_pending),
-                     submit.stall.eq(prog_pending), regs.pr_val.stall.eq(rd_pending),
-                     regs.pr_val.g_pos.eq(IMA_MAP["PR_VAL"].field("g_pos").slice(pr_val)),
-                     regs.pr_val.g_neg.eq(IMA_MAP["PR_VAL"].field("g_neg").slice(pr_val))]
+                     submit.stall.eq(prog_pending), regs.pr_val.stall.eq(rd_pending)]
+        m.d.comb += [getattr(regs.pr_val, f.name).eq(f.slice(pr_val)) for f in PR_VAL.fields]
         with m.If(regs.soft_clear.w_stb):
             m.d.sync += [prog_pending.eq(0), rd_pending.eq(0)]
 

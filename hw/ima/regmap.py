@@ -19,8 +19,6 @@ Layout (32-bit registers on the peripheral bus, byte offsets):
 The semantics of the job registers are those of :class:`sim_models.jobconfig.LayerJob`.
 """
 
-from types import SimpleNamespace
-
 from hw.hwpe.ctrl import hwpe_registers
 from hw.hwpe.regs import Access, Field, Register, RegisterMap
 from sim_models.jobconfig import JobLoop, LayerJob, Walk3D

@@ -91,7 +91,7 @@ async def registers_and_acquire(dut):
     hal, bus = env.hal, env.periph
     for r in REGISTERS:
         if r.access == "RW":
-            assert await bus.read(r.offset) == r.reset & 0xFFFFFFFF, r.name
+            assert await bus.read(r.offset) == r.reset, r.name
     info = INFO.unpack(await bus.read(REG.INFO))
     assert info == {"ports": env.p.ports, "cores": 8, "dac_depth": env.p.dac_depth}
     assert await bus.read(REG.STATUS) == 0
