@@ -27,6 +27,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.hwpe.regs import WORD_BITS, Access, Field, Register
+from hw.signatures import PERIPH_ID_WIDTH
 
 __all__ = ["HwpeCtrl", "hwpe_registers", "JOB_ID_BITS"]
 
@@ -125,7 +126,7 @@ class HwpeCtrl(wiring.Component):
         On a bad ``n_cores``, an unknown cause, or a map without the HWPE registers.
     """
 
-    def __init__(self, regmap, *, n_cores, chk_causes=(), id_width=4):
+    def __init__(self, regmap, *, n_cores, chk_causes=(), id_width=PERIPH_ID_WIDTH):
         if not isinstance(n_cores, int) or isinstance(n_cores, bool) or not 1 <= n_cores <= 1 << id_width:
             raise ValueError(f"n_cores must be an integer in 1..{1 << id_width}, not {n_cores!r}")
         try:

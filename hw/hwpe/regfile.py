@@ -30,6 +30,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.hwpe.regs import WORD_BITS, Access, RegisterMap
+from hw.signatures import PERIPH_ID_WIDTH
 
 __all__ = ["RegisterFile", "register_signature"]
 
@@ -75,7 +76,7 @@ class RegisterFile(wiring.Component):
         If ``regmap`` is not a RegisterMap.
     """
 
-    def __init__(self, regmap, *, id_width=4):
+    def __init__(self, regmap, *, id_width=PERIPH_ID_WIDTH):
         if not isinstance(regmap, RegisterMap):
             raise ValueError(f"regmap must be a RegisterMap, not {regmap!r}")
         self.regmap = regmap

@@ -29,7 +29,7 @@ from types import SimpleNamespace
 
 from amaranth.utils import ceil_log2
 
-from hw.signatures import PeriphSignature
+from hw.signatures import PERIPH_ID_WIDTH, PeriphSignature
 
 __all__ = ["Access", "Field", "Register", "RegisterMap", "WORD_BITS", "RESERVED_FIELD_NAMES"]
 
@@ -302,7 +302,7 @@ class RegisterMap:
     intro: str = ""
     sections: tuple = ()
     source: str = ""
-    _by_name: dict = dc_field(default=None, repr=False, compare=False)
+    _by_name: dict = dc_field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not _REG_IDENT.match(self.name):
@@ -321,6 +321,16 @@ class RegisterMap:
                                  f"0x{r.offset:02X}")
             by_name[r.name], by_offset[r.offset] = r, r.name
         object.__setattr__(self, "_by_name", by_name)
+        constants = [r.name for r in self.registers] + ["SPAN"]
+        for r in self.registers:
+            if not r.whole_word:
+                constants += [f"{r.prefix}_{f.name.upper()}{s}" for f in r.fields for s in ("", "_SHIFT")]
+        seen = set()
+        for c in constants:
+            if c in seen:
+                raise ValueError(f"generated constant {c} is not unique (rename a register, field "
+                                 "or prefix)")
+            seen.add(c)
 
     def __getitem__(self, name):
         return self._by_name[name]
@@ -341,7 +351,7 @@ class RegisterMap:
         """Byte-address bits that decode the map (the smallest power-of-two window)."""
         return max(2, ceil_log2(self.span))
 
-    def bus_signature(self, *, id_width=4):
+    def bus_signature(self, *, id_width=PERIPH_ID_WIDTH):
         """The control-port signature for this map (initiator side): the one place it is built."""
         return PeriphSignature(addr_width=self.addr_width, id_width=id_width)
 

@@ -60,6 +60,8 @@ def test_field_validation(kwargs, match):
      "share offset"),
     (lambda: _map(Register.word("A", 0, "R", "a"), Register.word("A", 4, "R", "b")), "not unique"),
     (lambda: _map(), "empty"),
+    (lambda: _map(Register.word("A_B", 0, "R", "a"), Register("A", 4, (Field("b", 0, 1, R),), "b")),
+     "constant A_B"),
 ])
 def test_register_and_map_validation(make, match):
     with pytest.raises(ValueError, match=match):
