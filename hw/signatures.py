@@ -27,7 +27,10 @@ Protocol rules (both buses), checked by ``tb.check.monitor.TcdmProtocolMonitor``
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["TcdmSignature", "PeriphSignature"]
+__all__ = ["TcdmSignature", "PeriphSignature", "PERIPH_ID_WIDTH"]
+
+#: Width of the peripheral bus's initiator id (core index): up to 16 cores.
+PERIPH_ID_WIDTH = 4
 
 
 def _check_positive(name, value):
@@ -116,7 +119,7 @@ class PeriphSignature(TcdmSignature):
     (and all members of :class:`TcdmSignature`, 32-bit data)
     """
 
-    def __init__(self, *, addr_width=12, id_width=4):
+    def __init__(self, *, addr_width=12, id_width=PERIPH_ID_WIDTH):
         _check_positive("id_width", id_width)
         self._id_width = id_width
         super().__init__(addr_width=addr_width, data_width=32)

@@ -19,10 +19,10 @@ from hw.cluster.periph import PeriphInterconnect
 from hw.cluster.subsystem import TcdmSubsystem
 from hw.config import ClusterConfig, preset
 from hw.ima.analog import AnalogCoreSignature
-from hw.ima.controller import CTRL_ADDR_WIDTH
+from hw.ima.regmap import IMA_MAP
 from hw.ima.stats import ImaStatsSignature
 from hw.ima.top import Ima
-from hw.signatures import PeriphSignature, TcdmSignature
+from hw.signatures import TcdmSignature
 
 __all__ = ["Cluster"]
 
@@ -46,7 +46,7 @@ class Cluster(wiring.Component):
         masters = cfg.masters
         super().__init__({
             "core_tcdm": In(TcdmSignature()).array(cfg.n_cores),
-            "core_periph": In(PeriphSignature(addr_width=CTRL_ADDR_WIDTH, id_width=4)).array(cfg.n_cores),
+            "core_periph": In(IMA_MAP.bus_signature()).array(cfg.n_cores),
             "dma": In(TcdmSignature()).array(cfg.dma_ports),
             "evt": Out(cfg.n_cores),
             "ac": Out(AnalogCoreSignature(dac_depth=ima.dac_depth, adc_depth=ima.adc_depth)),
@@ -63,7 +63,7 @@ class Cluster(wiring.Component):
         m.submodules.ima = ima = Ima(cfg.ima)
         m.submodules.tcdm = tcdm = TcdmSubsystem(masters=cfg.masters, banks=cfg.banks,
                                                  size_bytes=cfg.tcdm_bytes)
-        m.submodules.periph = periph = PeriphInterconnect(n_cores=c, addr_width=CTRL_ADDR_WIDTH)
+        m.submodules.periph = periph = PeriphInterconnect(n_cores=c, signature=IMA_MAP.bus_signature())
         for i in range(c):
             connect(m, flipped(self.core_tcdm[i]), tcdm.masters[i])
             connect(m, flipped(self.core_periph[i]), periph.cores[i])

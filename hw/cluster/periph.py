@@ -23,8 +23,10 @@ class PeriphInterconnect(wiring.Component):
     ----------
     n_cores : int
         Initiators (1..16).
-    addr_width : int
-        Peripheral address width.
+    signature : PeriphSignature, optional
+        The target's control-port signature (e.g. ``IMA_MAP.bus_signature()``).
+    addr_width : int, optional
+        Instead of ``signature``: a :class:`PeriphSignature` of this address width.
 
     Interface attributes
     --------------------
@@ -32,11 +34,15 @@ class PeriphInterconnect(wiring.Component):
     target : Out(PeriphSignature)
     """
 
-    def __init__(self, *, n_cores, addr_width):
+    def __init__(self, *, n_cores, signature=None, addr_width=None):
         if not isinstance(n_cores, int) or isinstance(n_cores, bool) or not 1 <= n_cores <= 16:
             raise ValueError(f"n_cores must be an integer in 1..16, not {n_cores!r}")
+        if (signature is None) == (addr_width is None):
+            raise ValueError("give exactly one of signature and addr_width")
+        if signature is not None and not isinstance(signature, PeriphSignature):
+            raise ValueError(f"signature must be a PeriphSignature, not {signature!r}")
         self.n_cores = n_cores
-        sig = PeriphSignature(addr_width=addr_width, id_width=4)
+        sig = signature if signature is not None else PeriphSignature(addr_width=addr_width)
         super().__init__({"cores": In(sig).array(n_cores), "target": Out(sig)})
 
     def elaborate(self, platform):

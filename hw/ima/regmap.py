@@ -19,170 +19,198 @@ Layout (32-bit registers on the peripheral bus, byte offsets):
 The semantics of the job registers are those of :class:`sim_models.jobconfig.LayerJob`.
 """
 
-from dataclasses import dataclass
-from types import SimpleNamespace
-
+from hw.hwpe.ctrl import hwpe_registers
+from hw.hwpe.regs import Access, Field, Register, RegisterMap
 from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
 
-__all__ = ["Register", "REGISTERS", "REG", "ERR", "encode_layer", "decode_layer",
-           "markdown", "c_header", "python_constants", "register"]
+__all__ = ["IMA_MAP", "REGISTERS", "JOB_REGISTERS", "REG", "ERR", "STATUS", "INFO", "SUBMIT_PLOT",
+           "PR_VAL", "CHECK_CAUSES", "CTRL_ADDR_WIDTH", "SPAN", "encode_layer", "decode_layer",
+           "markdown", "c_header", "python_constants", "register", "WEIGHT", "pack_weights",
+           "unpack_weights"]
+
+R, RW, W, W1C = Access.R, Access.RW, Access.W, Access.W1C
+word = Register.word
 
 
-@dataclass(frozen=True)
-class Register:
-    """One 32-bit register.
-
-    ``access``: ``RW`` read/write, ``RO`` read-only, ``WO`` write-only (reads 0), ``W1C`` write
-    one to clear. ``field`` is the :class:`LayerJob` attribute path a job register holds.
-    ``signed`` registers are sign-extended two's complement of ``bits`` bits.
-    """
-    name: str
-    offset: int
-    access: str
-    doc: str
-    reset: int = 0
-    bits: int = 32
-    signed: bool = False
-    field: str = None
-    group: str = "job"
+def _rw(name, offset, doc, *, reset=0, bits=32, signed=False, path=None, group="job"):
+    return word(name, offset, "RW", doc, reset=reset, bits=bits, signed=signed, job_path=path,
+                group=group)
 
 
 def _walk(prefix, base, what):
+    p = prefix.lower()
     return [
-        Register(f"{prefix}_LEN0", base + 0x00, "RW", f"{what}: contiguous bytes per run (level 0).",
-                 reset=1, bits=16, field=f"{prefix.lower()}.len0"),
-        Register(f"{prefix}_LEN1", base + 0x04, "RW", f"{what}: runs per level-1 loop.",
-                 reset=1, bits=16, field=f"{prefix.lower()}.len1"),
-        Register(f"{prefix}_STRIDE1", base + 0x08, "RW", f"{what}: level-1 stride in bytes.",
-                 signed=True, field=f"{prefix.lower()}.stride1"),
-        Register(f"{prefix}_LEN2", base + 0x0C, "RW", f"{what}: level-2 loop count.",
-                 reset=1, bits=16, field=f"{prefix.lower()}.len2"),
-        Register(f"{prefix}_STRIDE2", base + 0x10, "RW", f"{what}: level-2 stride in bytes.",
-                 signed=True, field=f"{prefix.lower()}.stride2"),
+        _rw(f"{prefix}_LEN0", base + 0x00, f"{what}: contiguous bytes per run (level 0).",
+            reset=1, bits=16, path=f"{p}.len0"),
+        _rw(f"{prefix}_LEN1", base + 0x04, f"{what}: runs per level-1 loop.",
+            reset=1, bits=16, path=f"{p}.len1"),
+        _rw(f"{prefix}_STRIDE1", base + 0x08, f"{what}: level-1 stride in bytes.",
+            signed=True, path=f"{p}.stride1"),
+        _rw(f"{prefix}_LEN2", base + 0x0C, f"{what}: level-2 loop count.",
+            reset=1, bits=16, path=f"{p}.len2"),
+        _rw(f"{prefix}_STRIDE2", base + 0x10, f"{what}: level-2 stride in bytes.",
+            signed=True, path=f"{p}.stride2"),
     ]
 
 
 def _loop(name, base, index):
+    kind = "innermost" if index == 0 else "outer"
     return [
-        Register(f"{name}_LENGTH", base + 0x00, "RW", f"Job loop {index} ({'innermost' if index == 0 else 'outer'}): jobs.",
-                 reset=1, bits=16, field=f"loops[{index}].count"),
-        Register(f"{name}_IN_STRIDE", base + 0x04, "RW", f"Job loop {index}: source address step (bytes).",
-                 signed=True, field=f"loops[{index}].src_stride"),
-        Register(f"{name}_OUT_STRIDE", base + 0x08, "RW", f"Job loop {index}: destination address step (bytes).",
-                 signed=True, field=f"loops[{index}].dst_stride"),
-        Register(f"{name}_ROW_STRIDE", base + 0x0C, "RW", f"Job loop {index}: crossbar window row (Y) step.",
-                 bits=16, signed=True, field=f"loops[{index}].row_stride"),
-        Register(f"{name}_COL_STRIDE", base + 0x10, "RW", f"Job loop {index}: crossbar window column (X) step.",
-                 bits=16, signed=True, field=f"loops[{index}].col_stride"),
+        _rw(f"{name}_LENGTH", base + 0x00, f"Job loop {index} ({kind}): jobs.",
+            reset=1, bits=16, path=f"loops[{index}].count"),
+        _rw(f"{name}_IN_STRIDE", base + 0x04, f"Job loop {index}: source address step (bytes).",
+            signed=True, path=f"loops[{index}].src_stride"),
+        _rw(f"{name}_OUT_STRIDE", base + 0x08, f"Job loop {index}: destination address step (bytes).",
+            signed=True, path=f"loops[{index}].dst_stride"),
+        _rw(f"{name}_ROW_STRIDE", base + 0x0C, f"Job loop {index}: crossbar window row (Y) step.",
+            bits=16, signed=True, path=f"loops[{index}].row_stride"),
+        _rw(f"{name}_COL_STRIDE", base + 0x10, f"Job loop {index}: crossbar window column (X) step.",
+            bits=16, signed=True, path=f"loops[{index}].col_stride"),
     ]
 
 
-#: Bits of the ERROR register (0x18). Sticky; cleared by writing ones, by SOFT_CLEAR, or by the
-#: next successful TRIGGER.
-ERR = SimpleNamespace(
-    WINDOW=1 << 0,      # job windows (with job-loop row/col strides) leave the array, or buffers
-    LENGTH=1 << 1,      # a zero length, or walk products != J_HEIGHT / J_WIDTH
-    ADDRESS=1 << 2,     # a byte of the source or destination walk lies outside the TCDM
-    ADC=1 << 3,         # ADC_MUL not a signed 16-bit value, ADC_SHIFT > 31, LO/HI out of range or LO > HI
-    NO_ACQUIRE=1 << 4,  # TRIGGER by a core that does not hold the ACQUIRE lock
-    WEIGHT=1 << 5,      # SUBMIT_PLOT with a -8 weight (0b1000): not representable as a G+/G- pair
-    PROG_WINDOW=1 << 6, # programming window off the array, or SUBMIT_PLOT past its end
-    ABORTED=1 << 7,     # SOFT_CLEAR while a job was running
+def _err(name, bit, doc):
+    return Field(name, bit, 1, W1C, doc=doc)
+
+
+#: ERROR causes (sticky; cleared by writing ones, by SOFT_CLEAR, or by the next successful
+#: TRIGGER). The first four come from the ConfigChecker, in this order (its ``chk_err`` bits).
+_ERROR_FIELDS = (
+    _err("window", 0, "job windows (including job-loop row/col strides) leave the array, or "
+         "exceed the DAC/ADC buffers"),
+    _err("length", 1, "a zero length, or SRC/DST walk products differ from J_HEIGHT / J_WIDTH"),
+    _err("address", 2, "a byte of the source or destination walk lies outside the TCDM"),
+    _err("adc", 3, "ADC_MUL not a signed 16-bit value, ADC_SHIFT > 31, ADC_LOW/HIGH outside "
+         "-128..255, or LOW > HIGH"),
+    _err("no_acquire", 4, "TRIGGER written by a core that does not hold the ACQUIRE lock"),
+    _err("weight", 5, "SUBMIT_PLOT word holding -8 (0b1000); weights are [-7, 7]"),
+    _err("prog_window", 6, "programming window off the array, or SUBMIT_PLOT past the window's end"),
+    _err("aborted", 7, "SOFT_CLEAR while a job was running"),
+)
+#: The ConfigChecker's causes, in the order of its ``chk_err`` bits.
+CHECK_CAUSES = ("window", "length", "address", "adc")
+
+_STATUS_FIELDS = (
+    Field("rd_pending", 2, 1, R, doc="a conductance readback is in flight (PR_VAL not ready)"),
+    Field("prog_pending", 3, 1, R, doc="a SUBMIT_PLOT word not yet taken by the analog core"),
 )
 
-ERR_DOC = {
-    "WINDOW": "job windows (including job-loop row/col strides) leave the array, or exceed the DAC/ADC buffers",
-    "LENGTH": "a zero length, or SRC/DST walk products differ from J_HEIGHT / J_WIDTH",
-    "ADDRESS": "a byte of the source or destination walk lies outside the TCDM",
-    "ADC": "ADC_MUL not a signed 16-bit value, ADC_SHIFT > 31, ADC_LOW/HIGH outside -128..255, or LOW > HIGH",
-    "NO_ACQUIRE": "TRIGGER written by a core that does not hold the ACQUIRE lock",
-    "WEIGHT": "SUBMIT_PLOT word holding -8 (0b1000); weights are [-7, 7]",
-    "PROG_WINDOW": "programming window off the array, or SUBMIT_PLOT past the window's end",
-    "ABORTED": "SOFT_CLEAR while a job was running",
-}
-
-REGISTERS = [
-    # -- HWPE mandatory block (hwpe-ctrl legacy regfile) --
-    Register("TRIGGER", 0x00, "WO", "Any write commits the job configured by the core holding the "
-             "ACQUIRE lock and starts it. A write by another core sets ERROR.NO_ACQUIRE and raises "
-             "that core's event.", group="hwpe"),
-    Register("ACQUIRE", 0x04, "RO", "Read: job id >= 0 and the controller locks to the reading core "
-             "until its TRIGGER; -1 while a job is running (busy); -2 while another core holds the lock.",
-             group="hwpe"),
-    Register("FINISHED", 0x08, "RO", "Number of jobs finished (with or without error) since reset.",
-             group="hwpe"),
-    Register("STATUS", 0x0C, "RO", "Non-zero while a job is pending or running: bit 0 running, "
-             "bit 1 locked (acquired, not yet triggered), bit 2 readback pending, bit 3 a SUBMIT_PLOT word not yet taken by the analog core.", group="hwpe"),
-    Register("RUNNING_JOB", 0x10, "RO", "Id of the running (or last) job.", group="hwpe"),
-    Register("SOFT_CLEAR", 0x14, "WO", "Any write aborts a running job (no further TCDM requests), "
-             "releases the lock and returns the engine to idle.", group="hwpe"),
-    Register("ERROR", 0x18, "W1C", "Error causes of the last job (sticky; write ones to clear; "
-             "cleared by a successful TRIGGER and by SOFT_CLEAR). See the ERROR bits table.",
-             group="hwpe"),
-    Register("INFO", 0x1C, "RO", "Design parameters: [7:0] ports N, [15:8] cores, [31:16] DAC "
-             "buffer depth (rows per job).", group="hwpe"),
+_REGISTERS = [
+    # -- HWPE mandatory block (hwpe-ctrl legacy regfile), ERROR in ima_v1's CHECK_STATE slot --
+    *hwpe_registers(status=_STATUS_FIELDS, error=_ERROR_FIELDS),
+    Register("INFO", 0x1C, (Field("ports", 0, 8, R, doc="streamer ports N (load = store)"),
+                            Field("cores", 8, 8, R, doc="cores on the peripheral bus"),
+                            Field("dac_depth", 16, 16, R, doc="DAC buffer depth (rows per job)")),
+             "Design parameters.", group="hwpe"),
     # -- job-independent: PCM programming and readback (ima_v1 names) --
-    Register("P_START_X", 0x20, "RW", "Programming window: first column. Writing it rewinds SUBMIT_PLOT.",
-             bits=16, group="global"),
-    Register("P_START_Y", 0x24, "RW", "Programming window: first row. Writing it rewinds SUBMIT_PLOT.",
-             bits=16, group="global"),
-    Register("P_WIDTH", 0x28, "RW", "Programming window: columns.", bits=16, reset=1, group="global"),
-    Register("P_HEIGHT", 0x2C, "RW", "Programming window: rows (ima_v1: P_HIGHT).", bits=16, reset=1,
-             group="global"),
-    Register("SUBMIT_PLOT", 0x30, "WO", "Write 8 signed 4-bit weights (weight k in bits [4k+3:4k]) "
-             "for the next 8 columns of the current window row; each row of the window takes "
-             "ceil(P_WIDTH/8) words (the last one padded). Stalls while the analog core is busy.",
-             group="global"),
-    Register("PR_ADDR_X", 0x34, "RW", "Conductance readback: column.", bits=16, group="global"),
-    Register("PR_ADDR_Y", 0x38, "RW", "Conductance readback: row. Writing it starts the readback.",
-             bits=16, group="global"),
-    Register("PR_VAL", 0x3C, "RO", "Readback result: [15:0] G+ and [31:16] G- in nS. A read stalls "
-             "until the readback started by PR_ADDR_Y has completed.", group="global"),
+    _rw("P_START_X", 0x20, "Programming window: first column. Writing it rewinds SUBMIT_PLOT.",
+        bits=16, group="global"),
+    _rw("P_START_Y", 0x24, "Programming window: first row. Writing it rewinds SUBMIT_PLOT.",
+        bits=16, group="global"),
+    _rw("P_WIDTH", 0x28, "Programming window: columns.", bits=16, reset=1, group="global"),
+    _rw("P_HEIGHT", 0x2C, "Programming window: rows (ima_v1: P_HIGHT).", bits=16, reset=1,
+        group="global"),
+    Register("SUBMIT_PLOT", 0x30,
+             tuple(Field(f"w{k}", 4 * k, 4, W, signed=True, doc=f"weight of column {k} of the group")
+                   for k in range(8)),
+             "Write 8 signed 4-bit weights for the next 8 columns of the current window row; each "
+             "row of the window takes ceil(P_WIDTH/8) words (the last one padded). Stalls while the "
+             "analog core has not taken the previous word.", group="global", stall=True),
+    _rw("PR_ADDR_X", 0x34, "Conductance readback: column.", bits=16, group="global"),
+    _rw("PR_ADDR_Y", 0x38, "Conductance readback: row. Writing it starts the readback.",
+        bits=16, group="global"),
+    Register("PR_VAL", 0x3C, (Field("g_pos", 0, 16, R, doc="G+ in nS"),
+                              Field("g_neg", 16, 16, R, doc="G- in nS")),
+             "Readback result. A read stalls until the readback started by PR_ADDR_Y has "
+             "completed.", group="global", stall=True),
     # -- job registers --
-    Register("J_START_X", 0x40, "RW", "Job window: first column.", bits=16, field="col"),
-    Register("J_START_Y", 0x44, "RW", "Job window: first row.", bits=16, field="row"),
-    Register("J_WIDTH", 0x48, "RW", "Job window: columns = bytes stored per job.", bits=16, reset=1,
-             field="width"),
-    Register("J_HEIGHT", 0x4C, "RW", "Job window: rows = bytes fetched per job (ima_v1: J_HIGHT).",
-             bits=16, reset=1, field="height"),
-    Register("J_SRC_ADDR", 0x50, "RW", "Source base: TCDM byte offset of the first job's input.",
-             field="src_addr"),
-    Register("J_DST_ADDR", 0x54, "RW", "Destination base: TCDM byte offset of the first job's output.",
-             field="dst_addr"),
+    _rw("J_START_X", 0x40, "Job window: first column.", bits=16, path="col"),
+    _rw("J_START_Y", 0x44, "Job window: first row.", bits=16, path="row"),
+    _rw("J_WIDTH", 0x48, "Job window: columns = bytes stored per job.", bits=16, reset=1,
+        path="width"),
+    _rw("J_HEIGHT", 0x4C, "Job window: rows = bytes fetched per job (ima_v1: J_HIGHT).",
+        bits=16, reset=1, path="height"),
+    _rw("J_SRC_ADDR", 0x50, "Source base: TCDM byte offset of the first job's input.",
+        path="src_addr"),
+    _rw("J_DST_ADDR", 0x54, "Destination base: TCDM byte offset of the first job's output.",
+        path="dst_addr"),
     *_walk("SRC", 0x58, "Source walk (STREAMIN)"),
     *_walk("DST", 0x6C, "Sink walk (STREAMOUT)"),
-    Register("ADC_LOW", 0x80, "RW", "ADC clamp low (-128..255).", bits=16, signed=True, field="adc_lo"),
-    Register("ADC_HIGH", 0x84, "RW", "ADC clamp high (-128..255).", bits=16, signed=True, reset=255,
-             field="adc_hi"),
-    Register("ADC_MUL", 0x88, "RW", "ADC multiplier M (signed 16-bit, sign-extended to 32).", signed=True,
-             reset=1, field="adc_m"),
-    Register("ADC_SHIFT", 0x8C, "RW", "ADC shift S (0..31): y = clamp((acc*M + 2^(S-1)) >> S, LOW, HIGH).",
-             field="adc_s"),
+    _rw("ADC_LOW", 0x80, "ADC clamp low (-128..255).", bits=16, signed=True, path="adc_lo"),
+    _rw("ADC_HIGH", 0x84, "ADC clamp high (-128..255).", bits=16, signed=True, reset=255,
+        path="adc_hi"),
+    _rw("ADC_MUL", 0x88, "ADC multiplier M (signed 16-bit, sign-extended to 32).", signed=True,
+        reset=1, path="adc_m"),
+    _rw("ADC_SHIFT", 0x8C, "ADC shift S (0..31): y = clamp((acc*M + 2^(S-1)) >> S, LOW, HIGH).",
+        path="adc_s"),
     *_loop("ALPHA", 0x90, 0),
     *_loop("BETA", 0xA4, 1),
     *_loop("GAMMA", 0xB8, 2),
 ]
 
-REG = SimpleNamespace(**{r.name: r.offset for r in REGISTERS})
-_BY_NAME = {r.name: r for r in REGISTERS}
+_PROGRAMMING_MODEL = "\n".join([
+    "## Programming model", "",
+    "1. Read ACQUIRE until it returns an id >= 0 (the controller is now locked to this core).",
+    "2. Write the job registers (the `LayerJob` of one layer).",
+    "3. Write TRIGGER. The IMA runs every job of the layer: STREAMIN -> COMPUTE -> STREAMOUT.",
+    "4. Wait for this core's end-of-job event; read ERROR (0 = success).",
+    "",
+    "A bad configuration sets ERROR, raises the event, writes nothing to the TCDM and leaves "
+    "the IMA ready for the next job."])
+
+IMA_MAP = RegisterMap(
+    "IMA", _REGISTERS, title="IMA register map", source="hw/ima/regmap.py",
+    intro="32-bit registers on the peripheral bus; offsets in bytes. Job registers (0x40 and up) "
+          "follow `sim_models.jobconfig.LayerJob`; only the core holding the ACQUIRE lock may "
+          "write them (other writes are ignored). Signed registers are two's complement. "
+          "Access: RO read-only, WO write-only (reads 0; a write is a strobe), RW read/write "
+          "(byte enables), W1C write one to clear; in the field tables R, RW, W1C and W (write "
+          "strobe). Reset `-`: nothing stored (the block drives the value, or it reads 0).",
+    sections=(_PROGRAMMING_MODEL,))
+
+REGISTERS = list(IMA_MAP)
+REG = IMA_MAP.offsets
+#: Masks of the ERROR causes (``ERR.ABORTED``), the STATUS bits, INFO and PR_VAL fields.
+ERR = IMA_MAP.masks("ERROR")
+#: The field descriptions themselves (``STATUS.field("prog_pending").get(word)``).
+STATUS, INFO = IMA_MAP["STATUS"], IMA_MAP["INFO"]
+SUBMIT_PLOT, PR_VAL = IMA_MAP["SUBMIT_PLOT"], IMA_MAP["PR_VAL"]
+JOB_REGISTERS = IMA_MAP.group("job")
+SPAN = IMA_MAP.span
+#: Byte-address bits of the control port (from the map's span).
+CTRL_ADDR_WIDTH = IMA_MAP.addr_width
 
 
 def register(name):
-    return _BY_NAME[name]
+    return IMA_MAP[name]
+
+
+#: One weight as SUBMIT_PLOT (and the twin's array rows) pack it: signed, weight k of a word in
+#: bits [w*k + w - 1 : w*k] for w = WEIGHT.width.
+WEIGHT = SUBMIT_PLOT.fields[0]
+
+
+def pack_weights(weights):
+    """Weights (ints) packed as SUBMIT_PLOT packs them, into a word of any length."""
+    w = WEIGHT.width
+    return sum(WEIGHT.put(v) << (w * k) for k, v in enumerate(weights))
+
+
+def unpack_weights(word, count):
+    """The first ``count`` signed weights of a word packed by :func:`pack_weights`."""
+    w = WEIGHT.width
+    return [WEIGHT.get(int(word) >> (w * k)) for k in range(count)]
 
 
 def _check_table():
-    offsets = [r.offset for r in REGISTERS]
-    if len(set(offsets)) != len(offsets) or any(o % 4 for o in offsets):
-        raise AssertionError("register offsets must be unique and word aligned")
     for r in REGISTERS:
         if (r.group == "job") != (r.offset >= 0x40):
             raise AssertionError(f"{r.name}: job registers live at 0x40 and above")
+        if (r.group == "job") != (r.job_path is not None):
+            raise AssertionError(f"{r.name}: job registers (only) carry a LayerJob path")
 
 
 _check_table()
-JOB_REGISTERS = [r for r in REGISTERS if r.group == "job"]
-SPAN = max(r.offset for r in REGISTERS) + 4
 
 
 def _get_path(obj, path):
@@ -193,7 +221,7 @@ def _get_path(obj, path):
 
 def encode_layer(layer: LayerJob):
     """The ``(offset, value)`` register writes that configure ``layer`` (values as uint32)."""
-    return [(r.offset, _get_path(layer, r.field) & 0xFFFFFFFF) for r in JOB_REGISTERS]
+    return [(r.offset, _get_path(layer, r.job_path) & 0xFFFFFFFF) for r in JOB_REGISTERS]
 
 
 def _as_signed(value, bits=32):
@@ -203,7 +231,7 @@ def _as_signed(value, bits=32):
 
 def decode_layer(values):
     """Inverse of :func:`encode_layer`: ``{offset: uint32}`` -> :class:`LayerJob`."""
-    v = {r.field: (_as_signed(values[r.offset]) if r.signed else values[r.offset])
+    v = {r.job_path: (_as_signed(values[r.offset]) if r.signed else values[r.offset])
          for r in JOB_REGISTERS}
     walk = lambda p: Walk3D(v[f"{p}.len0"], v[f"{p}.len1"], v[f"{p}.stride1"], v[f"{p}.len2"],
                             v[f"{p}.stride2"])
@@ -218,47 +246,14 @@ def decode_layer(values):
 
 def markdown():
     """The register map as Markdown (docs/registers.md)."""
-    lines = ["# IMA register map", "",
-             "Generated by `ima-sim regs --format md` from `hw/ima/regmap.py`; do not edit.", "",
-             "32-bit registers on the peripheral bus; offsets in bytes. Job registers (0x40 and up) "
-             "follow `sim_models.jobconfig.LayerJob`; only the core holding the ACQUIRE lock may write "
-             "them (other writes are ignored). Signed registers are two's complement.", "",
-             "| offset | name | access | reset | type | description |",
-             "| --- | --- | --- | --- | --- | --- |"]
-    for r in REGISTERS:
-        kind = f"{'s' if r.signed else 'u'}{r.bits}"
-        lines.append(f"| 0x{r.offset:02X} | {r.name} | {r.access} | {r.reset} | {kind} | {r.doc} |")
-    lines += ["", f"{len(REGISTERS)} registers, {SPAN} bytes of address space.", "",
-              "## ERROR bits", "", "| bit | name | cause |", "| --- | --- | --- |"]
-    for name, mask in vars(ERR).items():
-        lines.append(f"| {mask.bit_length() - 1} | {name} | {ERR_DOC[name]} |")
-    lines += ["", "## Programming model", "",
-              "1. Read ACQUIRE until it returns an id >= 0 (the controller is now locked to this core).",
-              "2. Write the job registers (the `LayerJob` of one layer).",
-              "3. Write TRIGGER. The IMA runs every job of the layer: STREAMIN -> COMPUTE -> STREAMOUT.",
-              "4. Wait for this core's end-of-job event; read ERROR (0 = success).",
-              "",
-              "A bad configuration sets ERROR, raises the event, writes nothing to the TCDM and leaves "
-              "the IMA ready for the next job.", ""]
-    return "\n".join(lines)
+    return IMA_MAP.markdown()
 
 
 def c_header():
-    """The register map as a C header (offsets, ERROR bits)."""
-    out = ["/* IMA register map. Generated from hw/ima/regmap.py by `ima-sim regs --format c`. */",
-           "#ifndef IMA_REGS_H", "#define IMA_REGS_H", ""]
-    for r in REGISTERS:
-        out.append(f"#define IMA_REG_{r.name:<20} 0x{r.offset:02X}  /* {r.access} */")
-    out.append("")
-    for name, mask in vars(ERR).items():
-        out.append(f"#define IMA_ERR_{name:<20} 0x{mask:02X}")
-    out += ["", f"#define IMA_REG_SPAN {SPAN}", "", "#endif /* IMA_REGS_H */", ""]
-    return "\n".join(out)
+    """The register map as a C header (offsets, field shifts and masks)."""
+    return IMA_MAP.c_header()
 
 
 def python_constants():
     """The register map as a Python module text (for software outside this package)."""
-    out = ['"""IMA register offsets. Generated from hw/ima/regmap.py; do not edit."""', ""]
-    out += [f"{r.name} = 0x{r.offset:02X}" for r in REGISTERS]
-    out += [""] + [f"ERR_{name} = 0x{mask:02X}" for name, mask in vars(ERR).items()] + [""]
-    return "\n".join(out)
+    return IMA_MAP.python_constants()

@@ -11,17 +11,18 @@ Ports (Verilog names come out as ``ctrl__req``, ``tcdm_load__0__req``, ``ac__sta
   for reports (``stat__busy``, ``stat__streamin`` ...).
 """
 
-from amaranth import Module
+from amaranth import Cat, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out, connect, flipped
 
 from hw.config import ImaConfig
 from hw.ima.analog import AnalogCoreSignature
-from hw.ima.controller import CTRL_ADDR_WIDTH, Controller
+from hw.ima.controller import Controller
 from hw.ima.engine import Engine
 from hw.ima.jobregs import ConfigChecker
+from hw.ima.regmap import CHECK_CAUSES, IMA_MAP
 from hw.ima.stats import ImaStatsSignature
-from hw.signatures import PeriphSignature, TcdmSignature
+from hw.signatures import TcdmSignature
 
 __all__ = ["Ima"]
 
@@ -44,7 +45,7 @@ class Ima(wiring.Component):
         cfg = (cfg or ImaConfig()).with_(**overrides) if overrides else (cfg or ImaConfig())
         self.cfg = cfg.validate()
         super().__init__({
-            "ctrl": In(PeriphSignature(addr_width=CTRL_ADDR_WIDTH, id_width=4)),
+            "ctrl": In(IMA_MAP.bus_signature()),
             "evt": Out(cfg.n_cores),
             "tcdm_load": Out(TcdmSignature()).array(cfg.ports),
             "tcdm_store": Out(TcdmSignature()).array(cfg.ports),
@@ -67,8 +68,7 @@ class Ima(wiring.Component):
             self.evt.eq(ctl.evt),
             chk.job.eq(ctl.job), eng.job.eq(ctl.job),
             chk.start.eq(ctl.chk_start), ctl.chk_done.eq(chk.done),
-            ctl.chk_err.eq(chk.err_window | (chk.err_length << 1) | (chk.err_address << 2)
-                           | (chk.err_adc << 3)),
+            ctl.chk_err.eq(Cat(*(getattr(chk, f"err_{c}") for c in CHECK_CAUSES))),
             eng.start.eq(ctl.eng_start), eng.abort.eq(ctl.eng_abort),
             ctl.eng_busy.eq(eng.stat.busy), ctl.eng_done.eq(eng.done),
         ]

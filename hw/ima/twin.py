@@ -42,6 +42,7 @@ from amaranth.utils import bits_for, ceil_log2
 
 from hw.config import ImaConfig
 from hw.ima.analog import AnalogCoreSignature
+from hw.ima.regmap import PR_VAL
 
 __all__ = ["DigitalTwin", "MAX_TWIN_WEIGHTS", "readback_ns", "mvm_cycles"]
 
@@ -181,7 +182,7 @@ class DigitalTwin(wiring.Component):
             for w in range(-8, 8):
                 gp, gn = readback_ns(w) if w != -8 else (0, 0)
                 with m.Case(w):
-                    m.d.comb += rd_val.eq(gp | (gn << 16))
+                    m.d.comb += rd_val.eq(PR_VAL.pack(g_pos=gp, g_neg=gn))
         m.d.sync += ac.rd_done.eq(0)
 
         # ---------------- programming merge ----------------

@@ -23,11 +23,11 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 
 from hw.config import ImaConfig
 from hw.ima.analog import AnalogCoreSignature
-from hw.ima.controller import CTRL_ADDR_WIDTH
+from hw.ima.regmap import IMA_MAP
 from hw.ima.stats import ImaStatsSignature
 from hw.ima.top import Ima
 from hw.ima.twin import DigitalTwin
-from hw.signatures import PeriphSignature, TcdmSignature
+from hw.signatures import TcdmSignature
 
 __all__ = ["ImaWithAnalog", "ANALOG_KINDS", "ANALOG_MODULE", "analog_core_ports",
            "analog_core_stub"]
@@ -99,7 +99,7 @@ class ImaWithAnalog(wiring.Component):
         self._twin = DigitalTwin(self.cfg, latency=latency) if analog == "twin" else None
         cfg = self.cfg
         super().__init__({
-            "ctrl": In(PeriphSignature(addr_width=CTRL_ADDR_WIDTH, id_width=4)),
+            "ctrl": In(IMA_MAP.bus_signature()),
             "evt": Out(cfg.n_cores),
             "tcdm_load": Out(TcdmSignature()).array(cfg.ports),
             "tcdm_store": Out(TcdmSignature()).array(cfg.ports),

@@ -3,31 +3,26 @@
 Follows the register programming model of ``docs/registers.md``: acquire (with retry), program
 weights through SUBMIT_PLOT, configure a layer (the job registers of a
 :class:`sim_models.jobconfig.LayerJob`), trigger, wait for the core's end-of-job event, read
-ERROR. Register offsets come from the one table in :mod:`hw.ima.regmap`.
+ERROR. Register offsets and field masks come from the one table in :mod:`hw.ima.regmap`.
 """
 
 import numpy as np
 from cocotb.triggers import ClockCycles
 
-from hw.ima.regmap import REG, encode_layer
+from hw.ima.regmap import PR_VAL, REG, STATUS, SUBMIT_PLOT, encode_layer, pack_weights
 
 __all__ = ["ImaHal", "pack_weight_rows", "STATUS_PROG_PENDING"]
 
-STATUS_PROG_PENDING = 1 << 3
+STATUS_PROG_PENDING = STATUS.field("prog_pending").mask
 
 
 def pack_weight_rows(weights):
     """SUBMIT_PLOT words for a 2D window: each row in ceil(width/8) words, 4-bit two's complement."""
     w = np.asarray(weights, dtype=np.int64)
     height, width = w.shape
-    words = []
-    for r in range(height):
-        for c0 in range(0, width, 8):
-            word = 0
-            for k, v in enumerate(w[r, c0:c0 + 8]):
-                word |= (int(v) & 0xF) << (4 * k)
-            words.append(word)
-    return words
+    per_word = len(SUBMIT_PLOT.fields)
+    return [pack_weights(w[r, c0:c0 + per_word].tolist())
+            for r in range(height) for c0 in range(0, width, per_word)]
 
 
 class ImaHal:
@@ -87,8 +82,8 @@ class ImaHal:
         """(G+, G-) of the device pair at (row, col), in nS."""
         await self.periph.write(REG.PR_ADDR_X, col, core)
         await self.periph.write(REG.PR_ADDR_Y, row, core)
-        v = await self.periph.read(REG.PR_VAL, core)
-        return v & 0xFFFF, v >> 16
+        v = PR_VAL.unpack(await self.periph.read(REG.PR_VAL, core))
+        return v["g_pos"], v["g_neg"]
 
     async def soft_clear(self, core):
         await self.periph.write(REG.SOFT_CLEAR, 0, core)

@@ -15,11 +15,11 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 from hw.cluster.subsystem import TcdmSubsystem
 from hw.config import ClusterConfig, preset
 from hw.ima.analog import AnalogCoreSignature
-from hw.ima.controller import CTRL_ADDR_WIDTH
+from hw.ima.regmap import IMA_MAP
 from hw.ima.stats import ImaStatsSignature
 from hw.ima.top import Ima
 from hw.ima.twin import DigitalTwin
-from hw.signatures import PeriphSignature, TcdmSignature
+from hw.signatures import TcdmSignature
 
 __all__ = ["ImaTestTop", "ImaTwinTestTop", "TB_PORTS"]
 
@@ -52,7 +52,7 @@ class ImaTestTop(wiring.Component):
         self.banks, self.analog, self.latency = cluster.banks, analog, latency
         ports, dac_depth, adc_depth = self.cfg.ports, self.cfg.dac_depth, self.cfg.adc_depth
         members = {
-            "ctrl": In(PeriphSignature(addr_width=CTRL_ADDR_WIDTH, id_width=4)),
+            "ctrl": In(IMA_MAP.bus_signature()),
             "evt": Out(self.cfg.n_cores),
             "tb": In(TcdmSignature()).array(TB_PORTS),
             "stat": Out(ImaStatsSignature()),

@@ -14,7 +14,7 @@ import numpy as np
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 from cocotb.utils import get_sim_time
 
-from hw.ima.regmap import ERR, REG, REGISTERS
+from hw.ima.regmap import ERR, INFO, IMA_MAP, REG, REGISTERS, STATUS
 from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
 from sim_models.layer_cases import make_case
 from sim_models.perf import layer_cycles, layer_cycles_overlapped, rtl_params
@@ -93,16 +93,16 @@ async def registers_and_acquire(dut):
     hal, bus = env.hal, env.periph
     for r in REGISTERS:
         if r.access == "RW":
-            assert await bus.read(r.offset) == r.reset & 0xFFFFFFFF, r.name
-    info = await bus.read(REG.INFO)
-    assert info & 0xFF == env.p.ports and (info >> 8) & 0xFF == 8 and info >> 16 == env.p.dac_depth
+            assert await bus.read(r.offset) == r.reset, r.name
+    info = INFO.unpack(await bus.read(REG.INFO))
+    assert info == {"ports": env.p.ports, "cores": 8, "dac_depth": env.p.dac_depth}
     assert await bus.read(REG.STATUS) == 0
 
     # Job registers: ignored unless written by the lock holder.
     await bus.write(REG.J_SRC_ADDR, 0x1234, core=3)
     assert await bus.read(REG.J_SRC_ADDR) == 0
     assert await hal.acquire(0, retry=False) == 0
-    assert await bus.read(REG.STATUS) == 0b10          # locked
+    assert await bus.read(REG.STATUS) == STATUS.pack(locked=1)
     assert await hal.acquire(1, retry=False) == -2     # another core holds the lock
     assert await hal.acquire(0, retry=False) == 0      # the holder gets its id again
     await bus.write(REG.J_SRC_ADDR, 0x1234, core=1)
@@ -113,7 +113,7 @@ async def registers_and_acquire(dut):
     # TRIGGER by a core without the lock: ERROR.NO_ACQUIRE and that core's event.
     await hal.trigger(2)
     assert await hal.wait_end(2, timeout_cycles=100) & ERR.NO_ACQUIRE
-    await bus.write(REG.ERROR, 0xFF)
+    await bus.write(REG.ERROR, IMA_MAP["ERROR"].mask)
     assert await bus.read(REG.ERROR) == 0
 
     # A valid one-job layer (1x1 window): while it runs ACQUIRE says -1 (busy).
@@ -178,7 +178,7 @@ async def program_and_readback(dut):
     bad[0, 3] = -8
     await env.hal.program(CORE, 0, 0, bad)
     assert await env.periph.read(REG.ERROR) == ERR.WEIGHT
-    await env.periph.write(REG.ERROR, 0xFF)
+    await env.periph.write(REG.ERROR, IMA_MAP["ERROR"].mask)
     await env.hal.program(CORE, env.p.rows - 1, env.p.cols - 4, np.ones((2, 8), dtype=int))
     assert await env.periph.read(REG.ERROR) == ERR.PROG_WINDOW
     assert np.array_equal(env.xbar.weights, before), "a rejected SUBMIT_PLOT changed the array"

@@ -19,6 +19,7 @@ import numpy as np
 
 import tb.cocotb_tests.ima as _ima_tests
 import tb.env.ima as _ima_env
+from hw.ima.regmap import WEIGHT, pack_weights, unpack_weights
 from hw.ima.twin import G_MAX_NS, mvm_cycles
 from tb.cocotb_tests.ima import (bad_configurations, layers_bit_exact,  # noqa: F401 (cocotb tests)
                            misaligned_with_stalls, program_and_readback, registers_and_acquire,
@@ -52,9 +53,7 @@ class TwinArray:
         return h
 
     def _get(self, r):
-        v = self._row(r).value.to_unsigned()
-        return [((v >> (4 * c)) & 0xF) - (16 if (v >> (4 * c)) & 0x8 else 0)
-                for c in range(self.cols)]
+        return unpack_weights(self._row(r).value.to_unsigned(), self.cols)
 
     def program(self, row, col, weights):
         weights = np.asarray(weights, dtype=np.int64)
@@ -66,11 +65,12 @@ class TwinArray:
         for i in range(h):
             cur = self._get(row + i)
             cur[col:col + w] = weights[i].tolist()
-            v = sum((int(x) & 0xF) << (4 * c) for c, x in enumerate(cur))
+            v = pack_weights(cur)
             # Raw GPI write, applied at once (like tb.bfm.backdoor): the tests program the array
             # right after awaiting ReadOnly, where cocotb refuses ordinary writes. The twin
             # does not touch its weights while idle.
-            self._row(row + i)._handle.set_signal_val_binstr(_NO_DELAY, f"{v:0{4 * self.cols}b}")
+            self._row(row + i)._handle.set_signal_val_binstr(
+                _NO_DELAY, f"{v:0{WEIGHT.width * self.cols}b}")
 
     @property
     def weights(self):

@@ -6,7 +6,13 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from ...signatures import TcdmSignature
-from .addressgen import check_depth, check_ports, count_job_stats, issue_chunks, start_walk
+from .addressgen import (
+    check_depth,
+    check_ports,
+    count_job_stats,
+    issue_chunks,
+    start_walk,
+)
 from .layouts import Walk3DLayout
 
 __all__ = ["Source"]

@@ -17,7 +17,7 @@ LAYER = LayerJob(src_addr=0x100, dst_addr=0x2000, src=Walk3D(8), dst=Walk3D(4), 
 
 def _load(ctx, dut, layer):
     for r in JOB_REGISTERS:
-        ctx.set(getattr(dut.job, r.name.lower()), _get_path(layer, r.field) & 0xFFFFFFFF)
+        ctx.set(getattr(dut.job, r.name.lower()), _get_path(layer, r.job_path) & 0xFFFFFFFF)
 
 
 def test_offsets_follow_the_layer_jobs():

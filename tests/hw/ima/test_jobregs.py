@@ -102,7 +102,7 @@ def test_known_good_and_bad():
 
 
 # ------------------------------------------------------------------ full-range register words
-FIELD = {r.field: r for r in regmap.JOB_REGISTERS}       # LayerJob path -> register
+FIELD = {r.job_path: r for r in regmap.JOB_REGISTERS}       # LayerJob path -> register
 LOOPS = range(3)
 LENGTHS = (["width", "height"] + [f"{w}.len{i}" for w in ("src", "dst") for i in range(3)]
            + [f"loops[{k}].count" for k in LOOPS])

@@ -11,6 +11,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from hw.config import ImaConfig
+from hw.ima.regmap import PR_VAL, SUBMIT_PLOT, pack_weights
 from hw.ima.twin import DigitalTwin, mvm_cycles, readback_ns
 from sim_models.crossbar import adc_transfer
 
@@ -22,11 +23,12 @@ def _program(ctx, ac, weights, row, col):
         for r in range(h):
             for c0 in range(0, w, 8):
                 lanes = weights[r, c0:c0 + 8]
-                word = sum((int(v) & 0xF) << (4 * k) for k, v in enumerate(lanes))
+                word = pack_weights(lanes.tolist())
                 ctx.set(ac.prog_valid, 1)
                 ctx.set(ac.prog_row, row + r)
                 ctx.set(ac.prog_col, col + c0)
-                ctx.set(ac.prog_weights, word | (0xA << 28 if len(lanes) < 8 else 0))
+                pad = SUBMIT_PLOT.field("w7").put(0xA) if len(lanes) < 8 else 0   # garbage lane
+                ctx.set(ac.prog_weights, word | pad)
                 ctx.set(ac.prog_count, len(lanes))
                 await ctx.tick().until(ac.prog_ready)
                 ctx.set(ac.prog_valid, 0)
@@ -58,7 +60,7 @@ def test_twin_mvm_adc_readback_vs_numpy():
             ctx.set(ac.rd_start, 0)
             (val,) = await ctx.tick().sample(ac.rd_value).until(ac.rd_done)
             gp, gn = readback_ns(int(W[r, c]))
-            assert val == gp | (gn << 16), (r, c, W[r, c], hex(val))
+            assert val == PR_VAL.pack(g_pos=gp, g_neg=gn), (r, c, W[r, c], hex(val))
             checked["rd"] += 1
         # MVMs over random windows with random ADC parameters (incl. S = 0 and int8 clamps).
         for t in range(12):

@@ -10,7 +10,7 @@ def _result(core_phases):
                       "expand": 6},
             "cycles": 1000, "phases": {"pointwise1": 400, "depthwise": 600},
             "ima": {"jobs": 2, "streamin": 10, "compute": 36, "streamout": 8}, "tcdm_stalled": 3,
-            "macs": 10, "gops": 1.0, "energy_uj": 1.0, "tops_per_w": 1.0, "power_mw": 1.0,
+            "clock_hz": 250e6, "macs": 10, "gops": 1.0, "energy_uj": 1.0, "tops_per_w": 1.0, "power_mw": 1.0,
             "pcm_devices": 4, "pcm_area_mm2": 0.1, "gops_per_mm2": 1.0, "gops_per_mm2_cluster": 1.0,
             "checks": {"e": {"passed": True, "mismatches": 0}, "d": {"passed": True, "mismatches": 0}},
             "sim_wall_s": 1.0, "build_wall_s": 0.1, "sim_cycles_per_s": 1000.0, "passed": True,
