@@ -2,10 +2,12 @@
 # (from pyproject.toml) the first time; nothing needs to be installed by hand.
 #
 #   make sim      the main job on the default configuration
-#   make test     the whole regression (cocotb + Verilator, Amaranth sim, numpy models)
+#   make test     the whole regression: ruff, the import-linter contract, then pytest
+#                 (cocotb + Verilator, Amaranth sim, numpy models)
 #   make verilog  generate Verilog into build/verilog
 #   make bench    slow sweeps, figures and tables (reports/; SWEEPARGS="--quick" for a short one)
-#   make lint     lint the generated Verilog (verilator -Wall, iverilog, yosys synth)
+#   make lint     ruff + import contract, then lint the generated Verilog (verilator -Wall,
+#                 iverilog, yosys synth)
 #   make synth    synthesis figures: cells per block, GE, ECP5 Fmax -> reports/synth.md
 #   make clean    remove build outputs (keeps .venv)
 
@@ -22,7 +24,7 @@ RUN         = env -u VERILATOR_ROOT PATH="$(SITE)/verilator/bin:$(PATH)" \
               XDG_CACHE_HOME="$(CURDIR)/.cache" PYTHONDONTWRITEBYTECODE=1
 JOBS       ?= 2
 
-.PHONY: all venv sim test verilog bench lint synth clean distclean
+.PHONY: all venv sim check test verilog bench lint synth clean distclean
 
 all: test
 
@@ -37,7 +39,12 @@ $(STAMP): pyproject.toml
 sim: $(STAMP)
 	$(RUN) $(VENV)/bin/ima-sim run --layer bottleneck --mapping HYBRID --ports 4 $(SIMARGS)
 
-test: $(STAMP)
+# Static checks first (seconds): ruff, then the architecture contract (import-linter).
+check: $(STAMP)
+	$(RUN) $(VENV)/bin/ruff check .
+	$(RUN) $(VENV)/bin/lint-imports --no-cache
+
+test: check
 	$(RUN) $(VPY) -m pytest -n $(JOBS) -q $(TESTARGS)
 
 verilog: $(STAMP)
@@ -49,7 +56,7 @@ bench: $(STAMP) synth
 
 # Icarus Verilog: installed with apt-get only when running as root under CI; otherwise
 # `ima-sim lint` skips it and says so.
-lint: $(STAMP)
+lint: check
 	@command -v iverilog >/dev/null 2>&1 || { if [ -n "$$CI" ] && [ "$$(id -u)" = 0 ]; then \
 	  apt-get install -y -q iverilog >/dev/null; else \
 	  echo "note: iverilog not installed: the Icarus compile is skipped (apt-get install -y iverilog)"; fi; }

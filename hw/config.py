@@ -29,7 +29,7 @@ __all__ = ["ImaConfig", "ClusterConfig", "PRESET_DATA", "PRESETS", "DEFAULT_PRES
 
 #: The presets as plain data. Paper: G. Ottavi et al., "End-to-end 100-TOPS/W Inference With
 #: Analog In-Memory Computing: Are We There Yet?", AICAS 2021 (papers/ottavi2021-*.md); "ours"
-#: marks a value the paper leaves open (BRIEF.md sections 1, 2 and 8).
+#: marks a value the paper leaves open (docs/spec.md sections 1, 2 and 8).
 PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "aicas2021": MappingProxyType({
         # -- cluster
@@ -40,7 +40,7 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         # -- IMA
         "ports": 4,                 # Sec. IV-3, Fig. 6 and Sec. V: "4/4 port configurations"
         "rows": 2048,               # ours; Sec. IV-1: "the PCM array is properly sized to fit
-        "cols": 512,                #   all weights" (every BRIEF.md section 4 layer fits)
+        "cols": 512,                #   all weights" (every docs/spec.md section 4 layer fits)
         "dac_depth": 512,           # ours: DAC buffer bytes >= the largest job's rows (288)
         "adc_depth": 256,           # ours: ADC buffer bytes >= the largest job's columns (192)
         "clock_hz": 250e6,          # Sec. IV-1: "relative to the cluster frequency of 250MHz"

@@ -8,8 +8,8 @@ constant cites its source or is marked ``ASSUMPTION`` with its reasoning; the fu
 ``docs/energy_area.md``. None is fitted to the AICAS results (19.7 GOPS/mm^2, 1.82x, 2.56x).
 """
 
-from dataclasses import dataclass, fields
 import math
+from dataclasses import dataclass, fields
 
 __all__ = ["PCM_DEVICE_UM2", "AreaParams", "pcm_area_mm2", "cluster_area_breakdown_mm2",
            "area_report", "gops_per_mm2"]
@@ -46,7 +46,7 @@ XBAR_KGE_PER_CROSSPOINT = 0.3
 IMA_CTRL_KGE = 25.0
 IMA_STREAMER_KGE_PER_PORT = 6.0
 IMA_BUFFER_GE_PER_BIT = 6.0
-# Data formats (BRIEF.md section 2): 8-bit DAC inputs and 8-bit ADC outputs.
+# Data formats (docs/spec.md section 2): 8-bit DAC inputs and 8-bit ADC outputs.
 DAC_BITS = 8
 ADC_BITS = 8
 
@@ -71,7 +71,8 @@ class AreaParams:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"AreaParams.{f.name} must be a finite number >= 0, not {v!r}")
         if not 0 < self.logic_utilisation <= 1:
-            raise ValueError(f"AreaParams.logic_utilisation must be in (0, 1], not {self.logic_utilisation!r}")
+            raise ValueError(f"AreaParams.logic_utilisation must be in (0, 1], "
+                             f"not {self.logic_utilisation!r}")
         return self
 
 

@@ -1,7 +1,7 @@
 """Behavioural model of the IMA's analog core: a PCM crossbar with a DAC/ADC periphery.
 
 Weights are signed 4-bit integers in ``[-7, 7]`` stored as a *differential pair* of PCM devices
-``(G+, G-)`` (two devices per weight, BRIEF.md section 2)::
+``(G+, G-)`` (two devices per weight, docs/spec.md section 2)::
 
     G+ = max(w, 0) * g_step        G- = max(-w, 0) * g_step        g_step = g_max / 7
 
@@ -35,7 +35,7 @@ import numpy as np
 __all__ = ["Crossbar", "latency_cycles", "adc_transfer", "W_MIN", "W_MAX",
            "PROG_COEFF", "G_MAX_US", "T0_S", "T_READ_S"]
 
-#: Weight range: signed 4-bit with -8 excluded (BRIEF.md section 2).
+#: Weight range: signed 4-bit with -8 excluded (docs/spec.md section 2).
 W_MIN, W_MAX = -7, 7
 
 #: Maximum device conductance in uS. aihwkit ``PCMLikeNoiseModel``: programming coefficients are
@@ -64,7 +64,7 @@ ZERO_CLIP = 1e-7
 
 
 def latency_cycles(clock_hz: float, mvm_ns: float) -> int:
-    """Cycles of one analog MVM: ``ceil(mvm_ns * clock_hz)`` (18 at 70 ns, 250 MHz; BRIEF.md 1).
+    """Cycles of one analog MVM: ``ceil(mvm_ns * clock_hz)`` (18 at 70 ns, 250 MHz; docs/spec.md 1).
 
     The one formula of the project: :attr:`hw.config.ImaConfig.mvm_cycles` calls it, and the
     cycle model (:mod:`sim_models.perf`) receives its result from its caller. The product is

@@ -32,9 +32,9 @@ key                         meaning
 :func:`mvm_events` builds the four MVM keys from a list of ``(rows, cols)`` windows.
 """
 
-from dataclasses import dataclass, fields
 import math
 import numbers
+from dataclasses import dataclass, fields
 
 __all__ = [
     "EVENT_KEYS", "EnergyParams", "energy_report", "mvm_energy_pj", "mvm_events", "gops",
@@ -124,7 +124,8 @@ IMA_ANALOG_STATIC_MW = 0.0
 class EnergyParams:
     """Per-event energies (pJ) and static powers (mW). Defaults derive from the cited constants."""
     # cores (RI5CY), per core-cycle
-    core_active_pj: float = VEGA_CLUSTER_PJ_PER_CORE_CYCLE - VEGA_TCDM_ACCESSES_PER_CORE_CYCLE * TCDM_ACCESS_PJ
+    core_active_pj: float = (VEGA_CLUSTER_PJ_PER_CORE_CYCLE
+                             - VEGA_TCDM_ACCESSES_PER_CORE_CYCLE * TCDM_ACCESS_PJ)
     core_idle_pj: float = CORE_IDLE_FRACTION * (VEGA_CLUSTER_PJ_PER_CORE_CYCLE
                                                 - VEGA_TCDM_ACCESSES_PER_CORE_CYCLE * TCDM_ACCESS_PJ)
     # TCDM (bank + interconnect), per granted 32-bit access

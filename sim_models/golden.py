@@ -1,7 +1,7 @@
 """Integer golden models of the layers the cluster runs, plus seeded data generators.
 
 An independent reference: plain numpy ``einsum``/``matmul`` on int64, no crossbar or mapping code.
-All activations are HWC (channels innermost). Every layer applies the ADC transfer of BRIEF.md
+All activations are HWC (channels innermost). Every layer applies the ADC transfer of docs/spec.md
 section 2::
 
     y = clamp((acc * M + 2**(S-1)) >> S, LO, HI)      (no rounding term when S == 0, floor shift)

@@ -121,11 +121,11 @@ class LayerJob:
         for j2 in range(l2.count):
             for j1 in range(l1.count):
                 for j0 in range(l0.count):
-                    js = (j0, j1, j2)
-                    yield (self.src_addr + sum(j * lp.src_stride for j, lp in zip(js, self.loops)),
-                           self.dst_addr + sum(j * lp.dst_stride for j, lp in zip(js, self.loops)),
-                           self.row + sum(j * lp.row_stride for j, lp in zip(js, self.loops)),
-                           self.col + sum(j * lp.col_stride for j, lp in zip(js, self.loops)))
+                    steps = list(zip((j0, j1, j2), self.loops, strict=True))
+                    yield (self.src_addr + sum(j * lp.src_stride for j, lp in steps),
+                           self.dst_addr + sum(j * lp.dst_stride for j, lp in steps),
+                           self.row + sum(j * lp.row_stride for j, lp in steps),
+                           self.col + sum(j * lp.col_stride for j, lp in steps))
 
     def validate(self, *, rows=None, cols=None, tcdm_bytes=None, dac_depth=None, adc_depth=None):
         """Raise ``ValueError`` naming the first field that is out of range.
@@ -165,7 +165,8 @@ class LayerJob:
         if rows_lo < 0 or (rows is not None and rows_hi > rows):
             raise ValueError(f"job windows span rows {rows_lo}..{rows_hi - 1}, off the {rows}-row array")
         if cols_lo < 0 or (cols is not None and cols_hi > cols):
-            raise ValueError(f"job windows span columns {cols_lo}..{cols_hi - 1}, off the {cols}-column array")
+            raise ValueError(f"job windows span columns {cols_lo}..{cols_hi - 1}, "
+                             f"off the {cols}-column array")
         if tcdm_bytes is not None:
             for name, base, walk, key in (("source", self.src_addr, self.src, "src_stride"),
                                           ("destination", self.dst_addr, self.dst, "dst_stride")):

@@ -13,7 +13,7 @@ import numpy as np
 from sim_models import golden
 from sim_models.crossbar import Crossbar
 from sim_models.executor import execute
-from sim_models.mapping import (TcdmAllocator, map_conv, map_depthwise, map_fc, map_pointwise)
+from sim_models.mapping import TcdmAllocator, map_conv, map_depthwise, map_fc, map_pointwise
 from sim_models.workloads import HwLimits
 
 __all__ = ["LayerCase", "make_case", "KINDS"]

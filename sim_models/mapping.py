@@ -3,7 +3,7 @@
 Every mapping turns ONE layer description (shapes, weights, ADC parameters) into a
 ``LayerMapping``: the weight windows to program (``Placement``), the input/output buffers in TCDM
 (``Buffer``) and the ``LayerJob`` list (``sim_models.jobconfig``) that runs the whole layer from
-one configuration each. BRIEF.md section 3:
+one configuration each. docs/spec.md section 3:
 
 * **conv KxK** (``map_conv``): virtual im2col. Crossbar rows = ``K*K*C_in`` in order
   ``(ky, kx, c)``, columns = ``C_out``; one job per output pixel. The input buffer is
@@ -26,7 +26,7 @@ one configuration each. BRIEF.md section 3:
   straight into the interior of the depthwise's pre-padded input buffer.
 
 The PCM cost of a mapping is 2 devices per crossbar location used (``Placement.weights.size``,
-padding inside a block included, BRIEF.md section 2).
+padding inside a block included, docs/spec.md section 2).
 """
 
 from dataclasses import dataclass, field
@@ -40,7 +40,7 @@ __all__ = ["TCDM_BYTES", "Buffer", "TcdmAllocator", "Placement", "LayerMapping",
            "map_fc", "map_depthwise", "depthwise_footprint", "depthwise_devices",
            "map_bottleneck", "conv_out_size"]
 
-#: TCDM size, bytes (BRIEF.md section 1: 512 KiB).
+#: TCDM size, bytes (docs/spec.md section 1: 512 KiB).
 TCDM_BYTES = 512 * 1024
 
 
@@ -445,7 +445,7 @@ def depthwise_footprint(c, k=3, c_job=8, layout="diagonal"):
 def depthwise_devices(c, k=3, c_job=8):
     """PCM devices of a block-diagonal depthwise: ``2 * sum(K^2 * size^2)`` over the groups.
 
-    Equals ``2 * K^2 * C * C_job`` (BRIEF.md ``N_xbar``) when ``C_job`` divides ``C``.
+    Equals ``2 * K^2 * C * C_job`` (docs/spec.md ``N_xbar``) when ``C_job`` divides ``C``.
     """
     return 2 * sum(k * k * n * n for _, n in _groups(c, c_job))
 

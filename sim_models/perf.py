@@ -11,7 +11,7 @@ them ``ports`` words at a time, one chunk per cycle without bank contention. Hen
     layer     = sum over jobs + layer_overhead                         (per LayerJob)
 
 The overheads are parameters, placeholders until calibrated on the RTL. With zero overheads the
-paper's sanity check (BRIEF.md section 5: 3x3 conv, 32 -> 64 channels: 72 input words, 18 compute
+paper's sanity check (docs/spec.md section 5: 3x3 conv, 32 -> 64 channels: 72 input words, 18 compute
 cycles, 16 output words at 1/1 ports) gives 106 cycles per job.
 """
 
@@ -81,7 +81,7 @@ class LayerPerf:
         return self.total / self.jobs
 
     def __add__(self, other):
-        return LayerPerf(*(a + b for a, b in zip(self._tuple(), other._tuple())))
+        return LayerPerf(*(a + b for a, b in zip(self._tuple(), other._tuple(), strict=True)))
 
     def _tuple(self):
         return (self.jobs, self.streamin, self.compute, self.streamout, self.overhead, self.total)

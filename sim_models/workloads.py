@@ -18,8 +18,15 @@ from typing import Protocol
 import numpy as np
 
 from sim_models import golden
-from sim_models.mapping import (TcdmAllocator, conv_out_size, map_bottleneck, map_conv,
-                                map_depthwise, map_fc, map_pointwise)
+from sim_models.mapping import (
+    TcdmAllocator,
+    conv_out_size,
+    map_bottleneck,
+    map_conv,
+    map_depthwise,
+    map_fc,
+    map_pointwise,
+)
 
 __all__ = ["RunSpec", "HwLimits", "Phase", "Workload", "prepare", "LAYERS", "MAPPINGS"]
 
@@ -170,7 +177,8 @@ def _single_layer(spec, hw, rng):
             dst = alloc.alloc("y", (ho, wo, cout))
         w_buf = alloc.alloc("w", (int(np.prod(wshape)),), "int8")
         if kind == "conv":
-            phases.append(Phase("conv", "sw_conv", dict(src=src, w_buf=w_buf, dst=dst, adc=adc, k=k, stride=s)))
+            phases.append(Phase("conv", "sw_conv",
+                                dict(src=src, w_buf=w_buf, dst=dst, adc=adc, k=k, stride=s)))
         elif kind == "pointwise":
             if s != 1:
                 raise ValueError("--stride 2 pointwise runs on the IMA only")

@@ -28,9 +28,9 @@ from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.signatures import TcdmSignature
 from hw.cluster.tcdm import BankSignature, check_tcdm_params
 from hw.config import preset
+from hw.signatures import TcdmSignature
 
 __all__ = ["round_robin", "onehot_to_index", "RoundRobinArbiter", "LogInterconnect", "check_masters"]
 
@@ -158,7 +158,7 @@ class LogInterconnect(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        M, B = self.n_masters, self.n_banks
+        M = self.n_masters
         lo, bb, wb = 2, self.bank_bits, self.word_bits
 
         # Per master: its bank, and its request payload packed in one signal.

@@ -16,10 +16,10 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out, connect, flipped
 
-from hw.signatures import TcdmSignature
 from hw.cluster.interconnect import LogInterconnect, check_masters
 from hw.cluster.tcdm import Tcdm, check_tcdm_params
 from hw.config import preset
+from hw.signatures import TcdmSignature
 
 __all__ = ["TcdmSubsystem"]
 

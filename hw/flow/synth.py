@@ -123,7 +123,10 @@ def _synth_stat(component, top, work):
     if p.returncode:
         raise RuntimeError(f"yosys failed on {top}:\n{p.stdout[-2000:]}")
     stat = json.loads((work / f"{top}.stat.json").read_text())
-    clean = lambda d: {k: v for k, v in d.items() if k.startswith("$_") and v}
+
+    def clean(d):
+        return {k: v for k, v in d.items() if k.startswith("$_") and v}
+
     mods = {name.lstrip("\\"): clean(m.get("num_cells_by_type", {}))
             for name, m in stat["modules"].items()}
     return mods, clean(stat["design"]["num_cells_by_type"])
@@ -150,7 +153,9 @@ def block_table(work, ports=(1, 4, 16), log=print, on_row=None):
                     cells = {}
                     for nm in names:
                         for mod, mcells in mods.items():
-                            if mod == nm or (nm.endswith("*") and (mod == nm[:-1] or mod.startswith(nm[:-1] + "."))):
+                            prefix = nm[:-1]
+                            if mod == nm or (nm.endswith("*") and (mod == prefix
+                                                                   or mod.startswith(prefix + "."))):
                                 for k, v in mcells.items():
                                     cells[k] = cells.get(k, 0) + v
                 rows.append(_row(label, n, cells, dt))
@@ -168,8 +173,7 @@ def ecp5_run(work, *, device="85k", freq_mhz=50, log=print):
     cfg = ImaConfig(**ECP5_CFG)
     top = "ima_with_analog"
     t0 = time.monotonic()
-    (work / f"{top}.v").write_text(verilog.convert(ImaWithAnalog(cfg, analog="twin"), name=top,
-                                                   emit_src=False))
+    (work / f"{top}.v").write_text(convert(ImaWithAnalog(cfg, analog="twin"), top))
     p = subprocess.run([_yosys(), "-q", "-l", "synth_ecp5.log", "-p",
                         f"read_verilog -sv {top}.v; synth_ecp5 -top {top} -json {top}.json"],
                        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -36,8 +36,8 @@ from hw.cluster.cluster import Cluster
 from hw.cluster.subsystem import TcdmSubsystem
 from hw.cluster.tcdm import check_tcdm_params
 from hw.config import ClusterConfig, preset
-from hw.ima.with_analog import ANALOG_KINDS, ANALOG_MODULE, ImaWithAnalog, analog_core_stub
 from hw.ima.top import Ima
+from hw.ima.with_analog import ANALOG_KINDS, ANALOG_MODULE, ImaWithAnalog, analog_core_stub
 
 __all__ = ["generate", "convert", "port_list", "TOPS"]
 

@@ -1,6 +1,6 @@
 """The HWPE control block: ACQUIRE / TRIGGER locking, job ids, events, checker and engine handshake.
 
-The mandatory block of pulp-platform/hwpe-ctrl (legacy ``hwpe_ctrl_regfile.sv``; BRIEF.md
+The mandatory block of pulp-platform/hwpe-ctrl (legacy ``hwpe_ctrl_regfile.sv``; docs/spec.md
 section 7), for any accelerator whose :class:`~hw.hwpe.regs.RegisterMap` starts with
 :func:`hwpe_registers`. The registers themselves live in a
 :class:`~hw.hwpe.regfile.RegisterFile`; :meth:`HwpeCtrl.attach` wires the two.

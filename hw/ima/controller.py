@@ -2,7 +2,7 @@
 
 Built from :class:`hw.hwpe.regfile.RegisterFile` (generated from :data:`hw.ima.regmap.IMA_MAP`:
 storage, read mux, W1C, strobes) and :class:`hw.hwpe.ctrl.HwpeCtrl` (the HWPE mandatory block,
-pulp-platform/hwpe-ctrl legacy ``hwpe_ctrl_regfile.sv``; BRIEF.md section 7). What is the IMA's
+pulp-platform/hwpe-ctrl legacy ``hwpe_ctrl_regfile.sv``; docs/spec.md section 7). What is the IMA's
 own: INFO, the SUBMIT_PLOT programming pointer and its ERROR causes (PROG_WINDOW, WEIGHT), the
 readback through PR_ADDR_Y / PR_VAL, and their STATUS bits and bus stalls.
 

@@ -233,8 +233,11 @@ def decode_layer(values):
     """Inverse of :func:`encode_layer`: ``{offset: uint32}`` -> :class:`LayerJob`."""
     v = {r.job_path: (_as_signed(values[r.offset]) if r.signed else values[r.offset])
          for r in JOB_REGISTERS}
-    walk = lambda p: Walk3D(v[f"{p}.len0"], v[f"{p}.len1"], v[f"{p}.stride1"], v[f"{p}.len2"],
-                            v[f"{p}.stride2"])
+
+    def walk(p):
+        return Walk3D(v[f"{p}.len0"], v[f"{p}.len1"], v[f"{p}.stride1"], v[f"{p}.len2"],
+                      v[f"{p}.stride2"])
+
     loops = tuple(JobLoop(*(v[f"loops[{k}].{f}"] for f in
                             ("count", "src_stride", "dst_stride", "row_stride", "col_stride")))
                   for k in range(3))

@@ -3,7 +3,7 @@
 For FPGA emulation (and for checking the IMA's digital side without Python in the loop) this
 component implements the *other* side of :class:`hw.ima.analog.AnalogCoreSignature` -- it takes
 ``In(AnalogCoreSignature(...))`` -- with exactly the ideal arithmetic of
-:class:`sim_models.crossbar.Crossbar` (BRIEF.md section 2), so ideal runs stay bit-exact.
+:class:`sim_models.crossbar.Crossbar` (docs/spec.md section 2), so ideal runs stay bit-exact.
 
 Storage
     One :class:`amaranth.lib.memory.Memory` ``weights``: ``rows`` words of ``4 * cols`` bits, the

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tb.bench.plan import BN_MAPPINGS, OVERLAP_SERIES, PHASES_BN
-from tb.bench.reference import (CONV_SPEEDUP, DW_SATURATION_PORTS, PEAK_TOPS_W_PORTS,
-                                value)
+from tb.bench.reference import CONV_SPEEDUP, DW_SATURATION_PORTS, PEAK_TOPS_W_PORTS, value
 
 __all__ = ["TOL", "GAIN_FLAT", "CSV_FIELDS", "csv_row", "write_csv", "read_csv", "ratio", "within",
            "Check", "analyse", "verdict_counts", "PaperConvModel", "paper_conv_model"]

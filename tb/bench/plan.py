@@ -52,7 +52,7 @@ class Run:
 
 
 def shapes(quick):
-    """RunSpec overrides of the two workloads: the paper's (BRIEF.md section 4) or small ones."""
+    """RunSpec overrides of the two workloads: the paper's (docs/spec.md section 4) or small ones."""
     if quick:
         return {"conv": (("h", 8), ("w", 8), ("cin", 16), ("cout", 32), ("k", 3), ("pad", 1)),
                 "bottleneck": (("h", 8), ("w", 8), ("cin", 32), ("expand", 6))}

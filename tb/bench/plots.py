@@ -67,7 +67,7 @@ def plot_all(out, outdir, quick=False):
                     "gops_per_mm2": value("hybrid_gops_mm2_4")}
         allp = sorted({p for m in BN_MAPPINGS for p in bn[m]})
         colors = {"SW": "tab:gray", "IMA8": "tab:orange", "IMA16": "tab:green", "HYBRID": "tab:blue"}
-        for ax, (key, ylabel, title) in zip(axes, panels):
+        for ax, (key, ylabel, title) in zip(axes, panels, strict=True):
             for m in BN_MAPPINGS:
                 ps = sorted(bn[m])
                 ys = [bn[m][p][key] for p in ps]
@@ -95,7 +95,7 @@ def plot_all(out, outdir, quick=False):
         for name in PHASES_BN:
             vals = [ph[m][name] for m in maps]
             ax.bar(maps, vals, bottom=bottom, label=name)
-            bottom = [b + v for b, v in zip(bottom, vals)]
+            bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
         for i, b in enumerate(bottom):
             ax.text(i, b, f"{b:,}", ha="center", va="bottom", fontsize=8)
         ax.set_ylabel("cycles")

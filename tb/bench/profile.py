@@ -2,11 +2,11 @@
 
 The cocotb side (:func:`profile_workload`) wraps :func:`tb.cocotb_tests.cluster.execute` in a
 ``cProfile.Profile`` and returns the statistics (pstats format) with the run's result, as the
-array ``pstats`` (:mod:`tb.env.params`). The driver side (:func:`profile_run`, or
-``python -m tb.bench.profile [ima-sim run options]``) builds the cluster, runs it, writes the
-statistics file and returns the top functions by cumulative and by own time::
+array ``pstats`` (:mod:`tb.env.params`). The driver side (:func:`profile_run`, behind
+``ima-sim run --profile FILE`` and ``ima-sim sweep --profile``) builds the cluster, runs it,
+writes the statistics file and returns the top functions by cumulative and by own time::
 
-    python -m tb.bench.profile --layer bottleneck --mapping HYBRID --ports 4
+    ima-sim run --layer bottleneck --mapping HYBRID --ports 4 --profile hybrid.pstats
 
 Profiling slows the Python side down (about 1.5-2x); the wall times in the sweep report are
 measured without it.
@@ -17,7 +17,6 @@ import io
 import marshal
 import os
 import pstats
-import sys
 import time
 
 import numpy as np
@@ -27,7 +26,7 @@ try:                                   # only inside the simulator
 except ImportError:                    # pragma: no cover
     cocotb = None
 
-__all__ = ["build_params", "profile_run", "top_functions"]
+__all__ = ["profile_run", "top_functions"]
 
 
 if cocotb is not None:
@@ -97,21 +96,3 @@ def format_profile(prof, n=15):
     for where, nc, tt, ct in prof["by_cumtime"][:n]:
         lines.append(f"  {nc:>10} {tt:>8.2f} {ct:>8.2f}  {where}")
     return "\n".join(lines)
-
-
-def main(argv=None):
-    import argparse
-    from tb.cli.run import _run_args, config_from_args, spec_from_args
-    p = argparse.ArgumentParser(prog="python -m tb.bench.profile",
-                                description="profile one ima-sim run with cProfile")
-    _run_args(p)
-    p.add_argument("--stats", default="profile.pstats", help="pstats output (default profile.pstats)")
-    p.add_argument("--top", type=int, default=20)
-    a = p.parse_args(argv)
-    spec = spec_from_args(a).validate()
-    print(format_profile(profile_run(spec, config_from_args(a), a.stats, a.top), a.top))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -54,7 +54,7 @@ def _table(entries):
     return MappingProxyType({k: Reference(*v) for k, v in entries.items()})
 
 
-#: What the papers report (BRIEF.md section 5). Never an output of ours.
+#: What the papers report (docs/spec.md section 5). Never an output of ours.
 PAPER = _table({
     # standard convolution, Fig. 3
     "conv_speedup_1": (10.2, "x", "aicas2021", "Sec. IV-2, Fig. 3",
@@ -73,8 +73,8 @@ PAPER = _table({
     "pcm_device_um2": (18.2, "um^2", "aicas2021", "Sec. IV-1", "each PCM device has an area of 18.2 um^2"),
     # MobileNetV2 bottleneck, Fig. 4-6
     "bn_cin": (32, "channels", "aicas2021", "Sec. IV-3",
-               "bottleneck C: implied by the PCM area ratios 3.25 = 1 + 72/C (BRIEF.md section 4)"),
-    "bn_expand": (6, "", "aicas2021", "Fig. 4", "bottleneck expansion factor t (BRIEF.md section 4)"),
+               "bottleneck C: implied by the PCM area ratios 3.25 = 1 + 72/C (docs/spec.md section 4)"),
+    "bn_expand": (6, "", "aicas2021", "Fig. 4", "bottleneck expansion factor t (docs/spec.md section 4)"),
     "bn_dw_k": (3, "", "aicas2021", "Sec. IV-3, Fig. 4", "the bottleneck's 3x3 depthwise layer"),
     "hybrid_speedup_4": (3.0, "x", "aicas2021", "Sec. IV-3",
                          "the improvement when using the IMA down to ~3x the software implementation"),

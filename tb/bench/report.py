@@ -123,7 +123,7 @@ def render_report(rows, out, meta, figs, prof=None):
           f"{meta.get('wall_s', 0):.0f} s. Every run is the RTL cluster (Verilator) with the core "
           f"BFMs and the Python crossbar, checked bit-exactly against the golden model "
           f"({sum(1 for r in rows if r['passed'])}/{len(rows)} runs PASS). The paper's numbers "
-          f"are reference points (BRIEF.md section 5); no model constant was tuned to them.", ""]
+          f"are reference points (docs/spec.md section 5); no model constant was tuned to them.", ""]
     checks = out["checks"]
     counts = verdict_counts(checks)
     L += ["## Main table: ours vs paper", "",

@@ -3,10 +3,10 @@
 Three coroutines, one per channel of :class:`hw.ima.analog.AnalogCoreSignature`, each asleep on
 its strobe's edge so an idle analog core costs no Python work per cycle:
 
-* MVM: on ``ac__start`` (also in the cycle right after ``ac__done``) read the window, DAC vector and ADC parameters, run
-  :meth:`sim_models.crossbar.Crossbar.mvm`, and pulse ``ac__done`` with the ADC vector so the
-  COMPUTE phase (start pulse to done pulse, both included) lasts ``latency`` cycles (default:
-  the crossbar's 70 ns at 250 MHz = 18 cycles).
+* MVM: on ``ac__start`` (also in the cycle right after ``ac__done``) read the window, DAC vector
+  and ADC parameters, run :meth:`sim_models.crossbar.Crossbar.mvm`, and pulse ``ac__done`` with
+  the ADC vector so the COMPUTE phase (start pulse to done pulse, both included) lasts
+  ``latency`` cycles (default: the crossbar's 70 ns at 250 MHz = 18 cycles).
 * Programming: ``prog_ready`` is held high; every cycle with ``prog_valid`` is one transfer.
 * Readback: ``rd_done`` one cycle after ``rd_start`` with G+ / G- in nS.
 
@@ -49,7 +49,10 @@ class AnalogCoreModel:
         self.dut, self.xbar, self.latency = dut, xbar, latency
         self.dac_depth, self.adc_depth = dac_depth, adc_depth
         self.clk = dut.clk
-        p = lambda name: dut[f"{prefix}__{name}"]
+
+        def p(name):
+            return dut[f"{prefix}__{name}"]
+
         self._p = p
         self._rd = {n: reader(p(n)) for n in ("row", "col", "height", "width", "adc_m", "adc_s",
                                                "adc_lo", "adc_hi", "prog_valid", "prog_row",

@@ -46,6 +46,8 @@ def _run_args(p):
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--dump", metavar="FILE.npz", help="save inputs, weights, ADC params, outputs")
     p.add_argument("--waves", action="store_true", help="write an FST waveform (slower)")
+    p.add_argument("--profile", metavar="FILE.pstats",
+                   help="run under cProfile instead: write the statistics, print the top functions")
 
 
 def spec_from_args(a):
@@ -171,6 +173,10 @@ def _run(a):
         prepare(spec, cfg.ima)             # shapes that do not fit fail here, before any build
     except ValueError as e:
         die(str(e))
+    if a.profile:
+        from tb.bench.profile import format_profile, profile_run
+        print(format_profile(profile_run(spec, cfg, a.profile, 20), 20))
+        return 0
     res = simulate(spec, cfg, waves=a.waves, npz=a.dump)
     if a.json:
         print(json.dumps(res))

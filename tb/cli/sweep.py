@@ -192,6 +192,7 @@ def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, log=
 
 def _git_commit():
     import subprocess
+
     from tb.build.runner import PROJECT_ROOT
     if os.environ.get("IMA_SWEEP_COMMIT"):         # a run from an exported snapshot of a commit
         return os.environ["IMA_SWEEP_COMMIT"]

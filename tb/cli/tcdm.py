@@ -76,7 +76,7 @@ def format_traffic(res):
         "",
         "  master   granted   stalled  stall/access  max wait",
     ]
-    for i, ((g, s), w) in enumerate(zip(stats, res["max_wait"])):
+    for i, ((g, s), w) in enumerate(zip(stats, res["max_wait"], strict=True)):
         lines.append(f"  {i:>6}  {g:>8}  {s:>8}  {s / max(1, g):>12.2f}  {w:>8}")
     return "\n".join(lines)
 

@@ -14,7 +14,7 @@ import numpy as np
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 from cocotb.utils import get_sim_time
 
-from hw.ima.regmap import ERR, INFO, IMA_MAP, REG, REGISTERS, STATUS
+from hw.ima.regmap import ERR, IMA_MAP, INFO, REG, REGISTERS, STATUS
 from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
 from sim_models.layer_cases import make_case
 from sim_models.perf import layer_cycles, layer_cycles_overlapped, rtl_params
@@ -66,7 +66,6 @@ async def run_case(env, case, *, core=CORE, program_via_registers=False, stall_t
     if stall_traffic:
         competitor = env.start_competitor(rng or _rng(), 0, case.used + 64)
     before = env.phase_cycles()
-    t0 = env.dut.ima.engine.stat__jobs  # noqa: F841 (hierarchy sanity: engine exists)
     for layer in case.mapping.jobs:
         err = await env.hal.run_layer(core, layer, timeout_cycles=200000)
         assert err == 0, f"ERROR = {err:#x} for a valid {case.kind} layer"
@@ -311,12 +310,15 @@ def _bad_layers(p):
     from dataclasses import replace
     return [
         ("window off the array", replace(g, row=p.rows - 8), ERR.WINDOW),
-        ("window stride off the array", replace(g, loops=(JobLoop(4, 16, 8, 0, p.cols), JobLoop(), JobLoop())), ERR.WINDOW),
-        ("height > DAC buffer", replace(g, height=p.dac_depth + 8, src=Walk3D(8, (p.dac_depth + 8) // 8, 8)), ERR.WINDOW),
+        ("window stride off the array",
+         replace(g, loops=(JobLoop(4, 16, 8, 0, p.cols), JobLoop(), JobLoop())), ERR.WINDOW),
+        ("height > DAC buffer",
+         replace(g, height=p.dac_depth + 8, src=Walk3D(8, (p.dac_depth + 8) // 8, 8)), ERR.WINDOW),
         ("zero length", replace(g, src=Walk3D(0, 2, 32), height=0), ERR.LENGTH),
         ("walk != height", replace(g, src=Walk3D(8, 3, 32)), ERR.LENGTH),
         ("source past the TCDM", replace(g, src_addr=p.tcdm_bytes - 16), ERR.ADDRESS),
-        ("destination negative", replace(g, loops=(JobLoop(4, 16, -0x1000), JobLoop(), JobLoop())), ERR.ADDRESS),
+        ("destination negative",
+         replace(g, loops=(JobLoop(4, 16, -0x1000), JobLoop(), JobLoop())), ERR.ADDRESS),
         ("ADC shift 32", replace(g, adc_s=32), ERR.ADC),
         ("ADC mul 17 bits", replace(g, adc_m=1 << 16), ERR.ADC),
         ("ADC low > high", replace(g, adc_lo=10, adc_hi=5), ERR.ADC),
@@ -389,7 +391,7 @@ async def standard_conv_timing(dut):
     p = rtl_params(env.p.ports, env.mvm_cycles)
     out = {"ports": env.p.ports, "overlap": env.p.overlap, "layer_cycles": sum(spans.spans),
            "jobs": cycles["jobs"], "phases": cycles,
-           "stalled": sum(f() - s for f, s in zip(env.stalled, stalled0)),
+           "stalled": sum(f() - s for f, s in zip(env.stalled, stalled0, strict=True)),
            "model_sequential": mapping_cycles(case.mapping, p).total,
            "model_overlapped": mapping_cycles_overlapped(case.mapping, p).total}
     dut._log.info("standard conv timing: %s", out)

@@ -40,7 +40,7 @@ async def random_traffic(dut):
         if i % 3 == 1:
             bfm.set_pause_generator(_pauses(random.Random(rng.getrandbits(32)), 0.3))
     handles = []
-    for i, bfm in env.bfms.items():
+    for bfm in env.bfms.values():
         for _ in range(_ops()):
             addr = (rng.randrange(hot) if rng.random() < 0.7 else rng.randrange(size)) & ~3
             addr |= rng.randrange(4)  # low bits are ignored by the protocol
@@ -68,7 +68,6 @@ async def hammer_one_bank(dut):
     """(b) every master hammers bank 0: nothing lost or duplicated, round-robin bound M cycles."""
     masters, banks, size = geometry()
     env = TcdmEnv(dut, masters, banks, size)
-    rng = random.Random(random.getrandbits(32))
     await env.start()
     n = max(4, _ops() // 4)
     words_in_bank = size // (4 * banks)

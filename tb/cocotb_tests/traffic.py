@@ -22,7 +22,7 @@ def _pauses(rng, load):
 
 async def _random_traffic(env, rng, ops, load):
     size = env.size_bytes
-    for i, bfm in env.bfms.items():
+    for bfm in env.bfms.values():
         if load < 1.0:
             bfm.set_pause_generator(_pauses(random.Random(rng.getrandbits(32)), load))
         for _ in range(ops):

@@ -21,11 +21,15 @@ import tb.cocotb_tests.ima as _ima_tests
 import tb.env.ima as _ima_env
 from hw.ima.regmap import WEIGHT, pack_weights, unpack_weights
 from hw.ima.twin import G_MAX_NS, mvm_cycles
-from tb.cocotb_tests.ima import (bad_configurations, layers_bit_exact,  # noqa: F401 (cocotb tests)
-                           misaligned_with_stalls, program_and_readback, registers_and_acquire,
-                           soft_clear_mid_job)
+from tb.cocotb_tests.ima import (  # noqa: F401 (cocotb tests)
+    bad_configurations,
+    layers_bit_exact,
+    misaligned_with_stalls,
+    program_and_readback,
+    registers_and_acquire,
+    soft_clear_mid_job,
+)
 from tb.env import params
-
 
 _NO_DELAY = 3  # cocotb.handle._GPISetAction.NO_DELAY (vpiNoDelay)
 

@@ -15,10 +15,10 @@ from sim_models.crossbar import Crossbar
 from tb.bfm.analog_core import AnalogCoreModel
 from tb.bfm.backdoor import TcdmBackdoor
 from tb.bfm.ima_hal import ImaHal
-from tb.check.monitor import TcdmProtocolMonitor
 from tb.bfm.periph import EventLines, PeriphMaster
 from tb.bfm.sig import reader
 from tb.bfm.tcdm import TcdmMaster
+from tb.check.monitor import TcdmProtocolMonitor
 from tb.env import params
 
 __all__ = ["ImaEnv"]

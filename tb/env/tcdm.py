@@ -9,10 +9,10 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from tb.bfm.backdoor import TcdmBackdoor
-from tb.check.monitor import TcdmProtocolMonitor
-from tb.check.scoreboard import MemoryModel, TcdmScoreboard
 from tb.bfm.sig import reader
 from tb.bfm.tcdm import TcdmMaster
+from tb.check.monitor import TcdmProtocolMonitor
+from tb.check.scoreboard import MemoryModel, TcdmScoreboard
 from tb.env import params
 
 __all__ = ["TcdmEnv", "geometry"]
@@ -86,7 +86,7 @@ class TcdmEnv:
 
     def stats(self):
         """RTL counters: list of ``(granted, stalled)`` per master."""
-        return [(g(), s()) for g, s in zip(self._stat_granted, self._stat_stalled)]
+        return [(g(), s()) for g, s in zip(self._stat_granted, self._stat_stalled, strict=True)]
 
     async def drain(self, max_cycles=1_000_000):
         """Wait until every BFM is idle (plus one cycle so monitors see the last response)."""
@@ -105,7 +105,7 @@ class TcdmEnv:
         if self.scoreboard is not None:
             self.scoreboard.check()
         if self.monitors:
-            for i, ((g, s), mon) in enumerate(zip(self.stats(), self.monitors)):
+            for i, ((g, s), mon) in enumerate(zip(self.stats(), self.monitors, strict=True)):
                 assert (g, s) == (mon.granted, mon.stalled), (
                     f"master {i}: RTL counters granted/stalled {g}/{s} != monitor "
                     f"{mon.granted}/{mon.stalled}")

@@ -4,13 +4,13 @@ import math
 
 import pytest
 
-from hw.config import (DEFAULT_PRESET, PRESET_DATA, PRESETS, ClusterConfig, ImaConfig, preset)
+from hw.config import DEFAULT_PRESET, PRESET_DATA, PRESETS, ClusterConfig, ImaConfig, preset
 from sim_models.crossbar import latency_cycles
 from sim_models.mapping import TCDM_BYTES
 
 
 def test_aicas2021_is_todays_configuration():
-    """BRIEF.md sections 1-2 and 8: 8 cores, 16 banks, 512 KiB, 250 MHz, 70 ns = 18 cycles,
+    """docs/spec.md sections 1-2 and 8: 8 cores, 16 banks, 512 KiB, 250 MHz, 70 ns = 18 cycles,
     crossbar 2048 x 512, DAC 512 / ADC 256 bytes, 4/4 ports, sequential engine."""
     c = preset("aicas2021")
     assert (c.n_cores, c.banks, c.tcdm_bytes, c.dma_ports, c.masters) == (8, 16, 512 * 1024, 1, 17)

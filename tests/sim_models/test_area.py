@@ -3,10 +3,16 @@
 import numpy as np
 import pytest
 
-from sim_models.area import (PCM_DEVICE_UM2, AreaParams, area_report, cluster_area_breakdown_mm2,
-                             gops_per_mm2, pcm_area_mm2)
+from sim_models.area import (
+    PCM_DEVICE_UM2,
+    AreaParams,
+    area_report,
+    cluster_area_breakdown_mm2,
+    gops_per_mm2,
+    pcm_area_mm2,
+)
 
-#: The reference cluster (AICAS 2021: 8 cores, 512 KiB TCDM in 16 banks; BRIEF.md section 1).
+#: The reference cluster (AICAS 2021: 8 cores, 512 KiB TCDM in 16 banks; docs/spec.md section 1).
 REF = dict(n_cores=8, tcdm_bytes=512 * 1024, n_banks=16)
 
 

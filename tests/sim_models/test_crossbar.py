@@ -8,7 +8,8 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import given, seed, settings, strategies as st
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
 
 from sim_models.crossbar import Crossbar, adc_transfer, latency_cycles
 
@@ -23,7 +24,7 @@ def rng():
 
 
 def _ref_adc(acc, m, s, lo, hi):
-    """Independent scalar reference of the BRIEF.md ADC transfer (Python ints)."""
+    """Independent scalar reference of the docs/spec.md ADC transfer (Python ints)."""
     v = acc * m + (2 ** (s - 1) if s else 0)
     return min(max(v // 2 ** s, lo), hi)
 

@@ -6,15 +6,22 @@ import numpy as np
 import pytest
 
 from sim_models import energy as E
-from sim_models.energy import (EVENT_KEYS, EnergyParams, energy_report, gops, mvm_energy_pj,
-                               mvm_events, tops_per_w)
+from sim_models.energy import (
+    EVENT_KEYS,
+    EnergyParams,
+    energy_report,
+    gops,
+    mvm_energy_pj,
+    mvm_events,
+    tops_per_w,
+)
 
 UNIT = EnergyParams(core_active_pj=1.0, core_idle_pj=0.5, tcdm_access_pj=2.0,
                     ima_streamin_pj=3.0, ima_compute_pj=4.0, ima_streamout_pj=5.0,
                     ima_idle_pj=6.0, mvm_cell_pj=0.25, dac_conversion_pj=7.0,
                     adc_conversion_pj=8.0, mvm_fixed_pj=9.0, tcdm_leakage_mw=1.0,
                     logic_leakage_mw=2.0, ima_analog_static_mw=0.5)
-#: The reference cluster of the report (AICAS 2021: 8 cores at 250 MHz; BRIEF.md section 1).
+#: The reference cluster of the report (AICAS 2021: 8 cores at 250 MHz; docs/spec.md section 1).
 REF = dict(clock_hz=250e6, n_cores=8)
 
 

@@ -7,7 +7,8 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import given, seed, settings, strategies as st
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
 
 from sim_models import golden as g
 

@@ -9,7 +9,7 @@ from sim_models.crossbar import latency_cycles
 from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
 
 ADC = (1, 0, 0, 255)
-#: One analog MVM at the reference point (70 ns at 250 MHz = 18 cycles; BRIEF.md section 1).
+#: One analog MVM at the reference point (70 ns at 250 MHz = 18 cycles; docs/spec.md section 1).
 MVM = latency_cycles(250e6, 70.0)
 P = perf.PerfParams(ports=4, mvm_cycles=MVM)
 
@@ -26,7 +26,7 @@ def _conv():
 
 
 def test_conv_job_is_106_cycles_at_one_port():
-    """BRIEF.md section 5: 72 input words + 18 compute + 16 output words = 106 cycles/job."""
+    """docs/spec.md section 5: 72 input words + 18 compute + 16 output words = 106 cycles/job."""
     p = perf.mapping_cycles(_conv(), P, ports=1)
     assert (p.jobs, p.per_job) == (256, 106)
     assert (p.streamin, p.compute, p.streamout) == (256 * 72, 256 * 18, 256 * 16)
@@ -56,7 +56,7 @@ def test_unaligned_runs_count_touched_words():
 
 
 def test_depthwise_saturation_ports():
-    """IMA8's depthwise stops gaining at 2 ports, IMA16's at 4 (BRIEF.md section 5)."""
+    """IMA8's depthwise stops gaining at 2 ports, IMA16's at 4 (docs/spec.md section 5)."""
     w = np.zeros((192, 3, 3), np.int8)
     cyc = {}
     for cj in (8, 16):

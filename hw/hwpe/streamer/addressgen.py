@@ -218,7 +218,7 @@ def start_walk(m, block):
 def count_job_stats(m, block, req, go):
     """``block.busy_cycles`` / ``block.stall_cycles`` of the current job (reset at its start)."""
     stall = Const(0, 1)
-    for r, port in zip(req, block.tcdm):
+    for r, port in zip(req, block.tcdm, strict=True):
         stall = stall | (r & ~port.gnt)
     with m.If(go):
         m.d.sync += [block.busy_cycles.eq(0), block.stall_cycles.eq(0)]

@@ -103,7 +103,7 @@ class Sink(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        N, D = self._ports, self._depth
+        D = self._depth
         W = (D + 3) // 4
         IB = ceil_log2(W + 2)
 

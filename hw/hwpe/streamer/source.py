@@ -117,7 +117,6 @@ class Source(wiring.Component):
         m = Module()
         N, D = self._ports, self._depth
         W = (D + 3) // 4                       # DAC words
-        QB = ceil_log2(W + 1)                  # bits of (word index + 1), in 0..W
 
         gen, go, clear = start_walk(m, self)
         req, gnt_now = issue_chunks(m, gen.chunk, self.tcdm, self.abort, clear, we=0)

@@ -90,5 +90,5 @@ def test_program_weights_through_registers():
 def test_cli_errors(args, message):
     p = ima_sim("run", *args)
     assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
-    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    lines = [line for line in p.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], p.stderr

@@ -10,9 +10,8 @@ import pytest
 from hw.cluster.interconnect import LogInterconnect
 from hw.cluster.subsystem import TcdmSubsystem
 from hw.cluster.tcdm import Tcdm
-from tb.build import runner
-
 from hw.config import preset
+from tb.build import runner
 from tb.build.tcdm import TOP, build_tcdm, geometry
 
 # Three geometries covering 8/16/32 banks and 4..41 masters (41 = 8 cores + 2x16 IMA ports + 1).

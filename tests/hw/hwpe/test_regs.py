@@ -69,7 +69,9 @@ def test_register_and_map_validation(make, match):
 
 
 def test_span_and_address_width_derive_from_the_last_offset():
-    one = lambda off: _map(Register.word("A", 0, "R", "a"), Register.word("B", off, "R", "b"))  # noqa: E731
+    def one(off):
+        return _map(Register.word("A", 0, "R", "a"), Register.word("B", off, "R", "b"))
+
     assert (one(0x04).span, one(0x04).addr_width) == (8, 3)
     assert (one(0xC8).span, one(0xC8).addr_width) == (0xCC, 8)
     assert (one(0xFC).span, one(0xFC).addr_width) == (0x100, 8)

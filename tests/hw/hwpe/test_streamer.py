@@ -209,6 +209,18 @@ def test_sink(seed, ports):
 
 
 @pytest.mark.parametrize("cls", [Source, Sink])
+
+def _job_cycles(dut, resp, base, walk):
+    """One job on ``dut`` in Amaranth's simulator: its cycles from start to done."""
+    result = {}
+
+    async def tb(ctx):
+        result["cycles"] = await run_job(ctx, dut, resp, base, walk)
+
+    simulate(dut, tb)
+    return result["cycles"]
+
+
 def test_throughput_exact(cls):
     """Uncontended: start->done == sum over runs of ceil(words/N) + OVERHEAD, for fixed walks."""
     cases = [
@@ -223,14 +235,8 @@ def test_throughput_exact(cls):
         dut = cls(ports=ports, depth=64)
         mem = bytearray(MEM)
         resp = TcdmResponder(dut.tcdm, mem, random.Random(0))
-        result = {}
-
-        async def tb(ctx):
-            result["cycles"] = await run_job(ctx, dut, resp, base, walk)
-
-        simulate(dut, tb)
         c = chunk_count(base, walk, ports)
-        assert result["cycles"] == c + cls.OVERHEAD
+        assert _job_cycles(dut, resp, base, walk) == c + cls.OVERHEAD
     assert [chunk_count(b + 200, w, p) for b, w, p, _ in cases] == [1, 2, 12, 3, 16]
 
 
@@ -311,46 +317,51 @@ def test_addressgen_chunks():
     """The generator's chunks, read with back-pressure, match the per-run word split exactly."""
     rng = random.Random(5)
     for ports in (1, 3, 4):
-        dut = AddressGen(ports)
-        walks = [random_walk(rng, 640) for _ in range(4)]
+        _check_chunks(rng, ports)
 
-        def ref_chunks(base, walk):
-            out, pos = [], 0
-            for i2 in range(walk.len2):
-                for i1 in range(walk.len1):
-                    a = base + i2 * walk.stride2 + i1 * walk.stride1
-                    e = a + walk.len0 - 1
-                    words = list(range(a // 4, e // 4 + 1))
-                    for c in range(0, len(words), ports):
-                        lanes = []
-                        for wd in words[c:c + ports]:
-                            mask = sum(1 << b for b in range(4) if a <= 4 * wd + b <= e)
-                            lanes.append((wd, mask, pos + 4 * wd - a))
-                        out.append(lanes)
-                    pos += walk.len0
-            return out
 
-        async def tb(ctx):
-            for base, walk in walks:
-                set_cfg(ctx, dut, base, walk)
-                ctx.set(dut.start, 1)
+def _check_chunks(rng, ports):
+    """Four random walks through ``AddressGen(ports)``, read with random back-pressure."""
+    dut = AddressGen(ports)
+    walks = [random_walk(rng, 640) for _ in range(4)]
+
+    def ref_chunks(base, walk):
+        out, pos = [], 0
+        for i2 in range(walk.len2):
+            for i1 in range(walk.len1):
+                a = base + i2 * walk.stride2 + i1 * walk.stride1
+                e = a + walk.len0 - 1
+                words = list(range(a // 4, e // 4 + 1))
+                for c in range(0, len(words), ports):
+                    lanes = []
+                    for wd in words[c:c + ports]:
+                        mask = sum(1 << b for b in range(4) if a <= 4 * wd + b <= e)
+                        lanes.append((wd, mask, pos + 4 * wd - a))
+                    out.append(lanes)
+                pos += walk.len0
+        return out
+
+    async def tb(ctx):
+        for base, walk in walks:
+            set_cfg(ctx, dut, base, walk)
+            ctx.set(dut.start, 1)
+            await ctx.tick()
+            ctx.set(dut.start, 0)
+            got = []
+            for _ in range(2000):
+                ready = rng.random() < 0.6
+                ctx.set(dut.chunk.ready, ready)
+                if ctx.get(dut.chunk.valid) and ready:
+                    p = ctx.get(dut.chunk.payload)
+                    got.append([(ln.word, ln.mask, ln.pos) for ln in p.lanes if ln.mask])
+                    if p.last:
+                        await ctx.tick()
+                        break
                 await ctx.tick()
-                ctx.set(dut.start, 0)
-                got = []
-                for _ in range(2000):
-                    ready = rng.random() < 0.6
-                    ctx.set(dut.chunk.ready, ready)
-                    if ctx.get(dut.chunk.valid) and ready:
-                        p = ctx.get(dut.chunk.payload)
-                        got.append([(ln.word, ln.mask, ln.pos) for ln in p.lanes if ln.mask])
-                        if p.last:
-                            await ctx.tick()
-                            break
-                    await ctx.tick()
-                assert not ctx.get(dut.busy)
-                assert got == ref_chunks(base, walk), (base, walk)
+            assert not ctx.get(dut.busy)
+            assert got == ref_chunks(base, walk), (base, walk)
 
-        simulate(dut, tb)
+    simulate(dut, tb)
 
 
 @pytest.mark.parametrize("cls", [Source, Sink])

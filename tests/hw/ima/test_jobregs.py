@@ -10,7 +10,8 @@ and a brute force on small cases that enumerates every byte and window the jobs 
 import math
 
 from amaranth.sim import Simulator
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hw.config import ImaConfig
 from hw.ima import regmap
@@ -86,7 +87,7 @@ layers = st.builds(LayerJob, small(0, 4200), small(0, 4200), walk, walk, small(0
 @given(st.lists(layers, min_size=1, max_size=4))
 def test_checker_matches_reference(batch):
     results = run_checker(batch)
-    for layer, (bits, cycles) in zip(batch, results):
+    for layer, (bits, cycles) in zip(batch, results, strict=True):
         assert bits == expected_bits(layer), (layer, bits, expected_bits(layer))
         assert cycles == 20
 
@@ -97,8 +98,8 @@ def test_known_good_and_bad():
     from dataclasses import replace
     bad_rows = replace(good, row=250)
     bad_len = replace(good, height=15)
-    [(g, _), (r, _), (l, _)] = run_checker([good, bad_rows, bad_len])
-    assert (g, r, l) == (0, regmap.ERR.WINDOW, regmap.ERR.LENGTH | regmap.ERR.WINDOW * 0)
+    [(g, _), (r, _), (n, _)] = run_checker([good, bad_rows, bad_len])
+    assert (g, r, n) == (0, regmap.ERR.WINDOW, regmap.ERR.LENGTH | regmap.ERR.WINDOW * 0)
 
 
 # ------------------------------------------------------------------ full-range register words
@@ -129,10 +130,18 @@ def reference_bits(w, cfg=CFG):
     WINDOW error otherwise); the row/column strides are 16-bit signed (upper bits ignored:
     software sign-extends); every other register is a full 32-bit value, strides signed.
     """
-    u16 = lambda k: w[k] & 0xFFFF                             # noqa: E731  (local shorthands)
-    s16 = lambda k: _signed(w[k], 16)                         # noqa: E731
-    s32 = lambda k: _signed(w[k], 32)                         # noqa: E731
-    count = lambda k: u16(f"loops[{k}].count")                # noqa: E731
+    def u16(k):
+        return w[k] & 0xFFFF
+
+    def s16(k):
+        return _signed(w[k], 16)
+
+    def s32(k):
+        return _signed(w[k], 32)
+
+    def count(k):
+        return u16(f"loops[{k}].count")
+
     length = (any(w[k] == 0 or w[k] >> 16 for k in LENGTHS)
               or math.prod(u16(f"src.len{i}") for i in range(3)) != u16("height")
               or math.prod(u16(f"dst.len{i}") for i in range(3)) != u16("width"))
@@ -263,7 +272,7 @@ def brute_force_bits(layer: LayerJob, cfg=CFG):
 @given(st.lists(small_layers, min_size=1, max_size=6))
 def test_checker_matches_brute_force(batch):
     results = run_checker(batch)
-    for layer, (bits, _) in zip(batch, results):
+    for layer, (bits, _) in zip(batch, results, strict=True):
         want, bounds = brute_force_bits(layer)
         assert bits == want, (layer, bits, want)
         # the closed-form bounding boxes of both references are the enumerated ones
@@ -296,7 +305,7 @@ def test_checker_full_range_each_register():
     assert reference_bits(w0) == 0
     cases = [{**w0, path: v} for path in sorted(FIELD) for v in EXTREMES]
     results = run_checker_words([_by_offset(w) for w in cases])
-    wrong = [(w, bits, reference_bits(w)) for w, (bits, _) in zip(cases, results)
+    wrong = [(w, bits, reference_bits(w)) for w, (bits, _) in zip(cases, results, strict=True)
              if bits != reference_bits(w)]
     assert not wrong, wrong[:3]
     assert len({reference_bits(w) for w in cases}) >= 6        # the sweep exercises every cause

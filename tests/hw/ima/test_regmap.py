@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 from amaranth.sim import Simulator
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hw.config import ImaConfig
 from hw.ima import regmap

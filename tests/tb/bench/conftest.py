@@ -4,7 +4,7 @@ shaped like a full sweep's, with figures chosen so that every agreement check ha
 
 import pytest
 
-from tb.bench.analysis import csv_row, write_csv, read_csv
+from tb.bench.analysis import csv_row, read_csv, write_csv
 from tb.bench.plan import Run, shapes
 
 BN_DEV = {"HYBRID": 24576, "IMA8": 52224, "IMA16": 79872}     # C = 32, t = 6 (exact counts)
