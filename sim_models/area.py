@@ -10,6 +10,7 @@ constant cites its source or is marked ``ASSUMPTION`` with its reasoning; the fu
 
 import math
 from dataclasses import dataclass, fields
+from typing import Any, Self
 
 __all__ = ["PCM_DEVICE_UM2", "AreaParams", "pcm_area_mm2", "cluster_area_breakdown_mm2",
            "area_report", "gops_per_mm2"]
@@ -65,7 +66,7 @@ class AreaParams:
     ima_streamer_kge_per_port: float = IMA_STREAMER_KGE_PER_PORT
     ima_buffer_ge_per_bit: float = IMA_BUFFER_GE_PER_BIT
 
-    def validate(self):
+    def validate(self) -> Self:
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
@@ -86,7 +87,7 @@ def _nonneg_int(name, v, lo=0, hi=None):
     return v
 
 
-def pcm_area_mm2(devices, params=AreaParams()):
+def pcm_area_mm2(devices: int, params: AreaParams = AreaParams()) -> float:
     """Area (mm^2) of ``devices`` PCM devices (two per signed weight)."""
     devices = _nonneg_int("devices", devices)
     return devices * params.pcm_device_um2 * 1e-6
@@ -98,7 +99,7 @@ def _logic_mm2(kge, params):
 
 def cluster_area_breakdown_mm2(ports: int, *, n_cores: int, tcdm_bytes: int, n_banks: int,
                                array_rows: int = 256, array_cols: int = 256,
-                               params: AreaParams = AreaParams()) -> dict:
+                               params: AreaParams = AreaParams()) -> dict[str, float]:
     """Digital cluster area by block (mm^2): cores, tcdm, interconnect, cluster_other, ima_digital.
 
     ``ports``, ``n_cores``, ``tcdm_bytes`` and ``n_banks`` come from the caller's hardware
@@ -131,7 +132,7 @@ def cluster_area_breakdown_mm2(ports: int, *, n_cores: int, tcdm_bytes: int, n_b
 
 def area_report(pcm_devices: int, ports: int, *, n_cores: int, tcdm_bytes: int, n_banks: int,
                 array_rows: int = 256, array_cols: int = 256,
-                params: AreaParams = AreaParams()) -> dict:
+                params: AreaParams = AreaParams()) -> dict[str, Any]:
     """Area summary: ``pcm_area_mm2``, ``cluster_area_mm2`` (digital, incl. IMA logic),
     ``total_area_mm2`` and ``breakdown_mm2`` (per block, plus ``pcm``)."""
     pcm = pcm_area_mm2(pcm_devices, params)
@@ -148,7 +149,7 @@ def area_report(pcm_devices: int, ports: int, *, n_cores: int, tcdm_bytes: int, 
     }
 
 
-def gops_per_mm2(gops, area_mm2):
+def gops_per_mm2(gops: float, area_mm2: float) -> float:
     """Area efficiency in GOPS/mm^2."""
     if gops < 0:
         raise ValueError(f"gops must be >= 0, not {gops!r}")

@@ -31,6 +31,7 @@ Pure numpy: no Amaranth, no cocotb.
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["Crossbar", "latency_cycles", "adc_transfer", "W_MIN", "W_MAX",
            "PROG_COEFF", "G_MAX_US", "T0_S", "T_READ_S"]
@@ -82,7 +83,7 @@ def latency_cycles(clock_hz: float, mvm_ns: float) -> int:
     return math.ceil(round(mvm_ns * clock_hz / 1e9, 9))
 
 
-def adc_transfer(acc, m, s, lo, hi):
+def adc_transfer(acc: npt.ArrayLike, m: int, s: int, lo: int, hi: int) -> npt.NDArray[np.int64]:
     """``clamp((acc*m + 2**(s-1)) >> s, lo, hi)`` on int64, no rounding term when ``s == 0``."""
     acc = np.asarray(acc, dtype=np.int64)
     rnd = (1 << (s - 1)) if s > 0 else 0
@@ -133,10 +134,13 @@ class Crossbar:
         On a non-positive size or a negative noise parameter.
     """
 
-    def __init__(self, rows=256, cols=256, *, ideal=True, seed=None, g_max=G_MAX_US,
-                 t_inference=0.0, t0=T0_S, t_read=T_READ_S, prog_noise_scale=1.0,
-                 read_noise_scale=1.0, drift_scale=1.0, drift_compensation=False,
-                 adc_offset=0.0, adc_noise=0.0):
+    def __init__(self, rows: int = 256, cols: int = 256, *, ideal: bool = True, seed: int | None = None,
+                 g_max: float = G_MAX_US, t_inference: float = 0.0, t0: float = T0_S,
+                 t_read: float = T_READ_S, prog_noise_scale: float = 1.0,
+                 read_noise_scale: float = 1.0, drift_scale: float = 1.0,
+                 drift_compensation: bool = False, adc_offset: float = 0.0,
+                 adc_noise: float = 0.0) -> None:
+        v: float
         for name, v in (("rows", rows), ("cols", cols)):
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, not {v!r}")
@@ -166,17 +170,17 @@ class Crossbar:
 
     # ----------------------------------------------------------------- properties
     @property
-    def g_step(self):
+    def g_step(self) -> float:
         """Conductance of one weight step, uS (``g_max / 7``)."""
         return self.g_max / W_MAX
 
     @property
-    def weights(self):
+    def weights(self) -> npt.NDArray[np.int8]:
         """Copy of the ideal (target) integer weights, ``rows`` x ``cols`` int8."""
         return self._w.copy()
 
     @property
-    def devices_programmed(self):
+    def devices_programmed(self) -> int:
         """PCM devices holding a programmed weight (two per weight, zeros included)."""
         return 2 * int(self._programmed.sum())
 
@@ -192,12 +196,12 @@ class Crossbar:
                              f"is off the {self.rows}x{self.cols} array")
 
     # ----------------------------------------------------------------- programming
-    def target_conductance(self, weights):
+    def target_conductance(self, weights: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """``(G+, G-)`` targets in uS for integer weights (array of shape ``(2, ...)``)."""
         w = np.asarray(weights, dtype=np.float64)
         return np.stack([np.maximum(w, 0.0), np.maximum(-w, 0.0)]) * self.g_step
 
-    def program(self, row, col, weights):
+    def program(self, row: int, col: int, weights: npt.ArrayLike) -> None:
         """Program a 2D window of integer weights with its top-left corner at ``(row, col)``.
 
         Raises
@@ -230,7 +234,7 @@ class Crossbar:
             self._nu[:, row:row + h, col:col + wd] = self.drift_exponents(g_t)
 
     # ----------------------------------------------------------------- PCM model
-    def programming_noise_std(self, g_target):
+    def programming_noise_std(self, g_target: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """``sigma_prog(g)`` in uS (aihwkit ``apply_programming_noise_to_conductance``).
 
         ``(c0 + c1*(g/g_max) + c2*(g/g_max)**2) * g_max / 25 uS`` with ``PROG_COEFF``
@@ -245,7 +249,8 @@ class Crossbar:
         g = g_target + self.prog_noise_scale * sig * self.rng.standard_normal(g_target.shape)
         return np.maximum(g, 0.0)  # aihwkit: "no negative conductances allowed"
 
-    def drift_statistics(self, g_target):
+    def drift_statistics(self, g_target: npt.ArrayLike
+                         ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """``(mu_nu, sigma_nu)`` of the drift exponent for a target conductance (uS).
 
         aihwkit ``generate_drift_coefficients`` (Nandakumar et al., ICECS 2019)::
@@ -261,12 +266,12 @@ class Crossbar:
         sig = np.clip(a * lg + b, lo, hi)
         return mu, sig
 
-    def drift_exponents(self, g_target):
+    def drift_exponents(self, g_target: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Sample ``nu = |mu_nu + sigma_nu * N(0, 1)| * drift_scale`` per device (aihwkit)."""
         mu, sig = self.drift_statistics(g_target)
         return np.abs(mu + sig * self.rng.standard_normal(np.shape(mu))) * self.drift_scale
 
-    def read_noise_q(self, g):
+    def read_noise_q(self, g: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """1/f noise ``Q_s = min(0.0088 / max((|g|/g_max)**0.65, 1e-3), 0.2)`` (aihwkit)."""
         q, ex, floor, cap = READ_Q
         gr = np.abs(np.asarray(g, dtype=np.float64)) / self.g_max
@@ -288,7 +293,7 @@ class Crossbar:
         g = g + np.abs(g) * self.read_noise_scale * sig * self.rng.standard_normal(g.shape)
         return np.maximum(g, 0.0)
 
-    def compensation_factor(self):
+    def compensation_factor(self) -> float:
         """Global drift compensation ``alpha = mean|G+ - G-|(t0) / mean|G+ - G-|(t)`` (1 if off).
 
         aihwkit ``GlobalDriftCompensation`` reads out the mean absolute output for one-hot inputs,
@@ -303,7 +308,7 @@ class Crossbar:
         now = np.abs(g[0] - g[1]).mean()
         return float(max(ref, 1e-4) / max(now, 1e-4))
 
-    def read_conductance(self, row, col, which="+"):
+    def read_conductance(self, row: int, col: int, which: str = "+") -> float:
         """Conductance of one device in uS: ``which`` = '+' (G+) or '-' (G-).
 
         Ideal mode returns the target; non-ideal mode the drifted conductance at ``t_inference``
@@ -317,7 +322,7 @@ class Crossbar:
             return float(self._g_prog[k, row, col])
         return float(self._read((k, slice(row, row + 1), slice(col, col + 1)))[0, 0])
 
-    def conductance_map(self, which="+", *, read_noise=True):
+    def conductance_map(self, which: str = "+", *, read_noise: bool = True) -> npt.NDArray[np.float64]:
         """All ``rows`` x ``cols`` conductances (uS) of one device side at ``t_inference``.
 
         ``read_noise=False`` gives the drifted conductance without the 1/f term (ideal: target).
@@ -330,13 +335,14 @@ class Crossbar:
         sl = (k, slice(None), slice(None))
         return self._read(sl) if read_noise else self._drifted(sl)
 
-    def drift_exponent_map(self, which="+"):
+    def drift_exponent_map(self, which: str = "+") -> npt.NDArray[np.float64]:
         """The sampled drift exponents ``nu`` of one device side (zeros in ideal mode)."""
         if which not in ("+", "-"):
             raise ValueError(f"which must be '+' or '-', not {which!r}")
         return self._nu[0 if which == "+" else 1].copy()
 
-    def effective_weights(self, row, col, height, width):
+    def effective_weights(self, row: int, col: int, height: int, width: int
+                          ) -> npt.NDArray[np.int64] | npt.NDArray[np.float64]:
         """Weights seen by one MVM: ``(G+ - G-) / g_step`` (times the compensation factor)."""
         self._check_window(row, col, height, width)
         if self.ideal:
@@ -345,7 +351,8 @@ class Crossbar:
         return (g[0] - g[1]) / self.g_step * self.compensation_factor()
 
     # ----------------------------------------------------------------- MVM
-    def mvm(self, x, row, col, height, width, m=1, s=0, lo=0, hi=255):
+    def mvm(self, x: npt.ArrayLike, row: int, col: int, height: int, width: int, m: int = 1, s: int = 0,
+            lo: int = 0, hi: int = 255) -> npt.NDArray[np.int64]:
         """One analog MVM over a window; returns ``width`` ADC outputs (int64 in ``[lo, hi]``).
 
         Parameters

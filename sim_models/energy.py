@@ -34,7 +34,9 @@ key                         meaning
 
 import math
 import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from typing import Any, Self
 
 __all__ = [
     "EVENT_KEYS", "EnergyParams", "energy_report", "mvm_energy_pj", "mvm_events", "gops",
@@ -145,7 +147,7 @@ class EnergyParams:
     logic_leakage_mw: float = LOGIC_LEAKAGE_MW
     ima_analog_static_mw: float = IMA_ANALOG_STATIC_MW
 
-    def validate(self):
+    def validate(self) -> Self:
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
@@ -211,8 +213,8 @@ def _normalise_events(events, n_cores):
     return ev
 
 
-def energy_report(events: dict, params: EnergyParams = EnergyParams(), *, clock_hz: float,
-                  n_cores: int) -> dict:
+def energy_report(events: dict[str, float], params: EnergyParams = EnergyParams(), *, clock_hz: float,
+                  n_cores: int) -> dict[str, Any]:
     """Energy breakdown of one run at ``clock_hz`` on ``n_cores`` cores (both from the caller's
     hardware configuration, :class:`hw.config.ClusterConfig`).
 
@@ -250,7 +252,7 @@ def energy_report(events: dict, params: EnergyParams = EnergyParams(), *, clock_
     }
 
 
-def mvm_energy_pj(rows, cols, params=EnergyParams()):
+def mvm_energy_pj(rows: int, cols: int, params: EnergyParams = EnergyParams()) -> float:
     """Analog energy (pJ) of one MVM on a rows x cols window."""
     if rows < 0 or cols < 0:
         raise ValueError(f"rows and cols must be >= 0, not {rows}, {cols}")
@@ -258,7 +260,7 @@ def mvm_energy_pj(rows, cols, params=EnergyParams()):
             + params.adc_conversion_pj * cols + params.mvm_fixed_pj)
 
 
-def mvm_events(windows):
+def mvm_events(windows: Iterable[tuple[int, int]]) -> dict[str, int]:
     """MVM event counts from an iterable of ``(rows, cols)`` windows, one per MVM."""
     n = cells = dac = adc = 0
     for rows, cols in windows:
@@ -280,7 +282,7 @@ def gops(macs: int, cycles: int, clock_hz: float) -> float:
     return 2.0 * macs / (cycles / clock_hz) / 1e9
 
 
-def tops_per_w(macs, energy_uj):
+def tops_per_w(macs: int, energy_uj: float) -> float:
     """Energy efficiency in TOPS/W (1 MAC = 2 OPs) of ``macs`` done with ``energy_uj`` uJ."""
     if macs < 0:
         raise ValueError(f"macs must be >= 0, not {macs!r}")

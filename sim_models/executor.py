@@ -12,17 +12,21 @@ This is the oracle the RTL tests reuse. ``build_layer`` / ``extract`` / ``run_la
 steps the cores run (HYBRID depthwise, residual add) computed by the integer reference kernels.
 """
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from . import golden
 from .crossbar import Crossbar
-from .mapping import TCDM_BYTES, LayerMapping, SwStep
+from .jobconfig import LayerJob, Walk3D
+from .mapping import TCDM_BYTES, BottleneckMapping, LayerMapping, SwStep
 
 __all__ = ["execute_job", "execute", "build_layer", "extract", "run_layer", "build_bottleneck",
            "run_sw_step", "run_bottleneck"]
 
 
-def _offsets(walk):
+def _offsets(walk: Walk3D) -> npt.NDArray[np.int64]:
     return np.asarray(walk.offsets(), dtype=np.int64)
 
 
@@ -32,7 +36,9 @@ def _check_image(image):
                          f"{getattr(image, 'dtype', type(image))} {getattr(image, 'shape', '')}")
 
 
-def execute_job(image, xbar, layer, src_base, dst_base, row0, col0, src_off=None, dst_off=None):
+def execute_job(image: npt.NDArray[np.uint8], xbar: Crossbar, layer: LayerJob, src_base: int,
+                dst_base: int, row0: int, col0: int, src_off: npt.NDArray[np.int64] | None = None,
+                dst_off: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.int64]:
     """Run one job of ``layer`` at the given bases and window; returns the ADC outputs (int64)."""
     src_off = _offsets(layer.src) if src_off is None else src_off
     dst_off = _offsets(layer.dst) if dst_off is None else dst_off
@@ -43,7 +49,8 @@ def execute_job(image, xbar, layer, src_base, dst_base, row0, col0, src_off=None
     return y
 
 
-def execute(image, xbar, layers):
+def execute(image: npt.NDArray[np.uint8], xbar: Crossbar,
+            layers: LayerJob | list[LayerJob] | tuple[LayerJob, ...]) -> npt.NDArray[np.uint8]:
     """Run a list of ``LayerJob`` (or one) over ``image`` in place; returns ``image``.
 
     Raises
@@ -62,7 +69,9 @@ def execute(image, xbar, layers):
     return image
 
 
-def build_layer(mapping, x, xbar=None, *, image=None, rows=256, cols=256, **xbar_kwargs):
+def build_layer(mapping: LayerMapping, x: npt.ArrayLike, xbar: Crossbar | None = None, *,
+                image: npt.NDArray[np.uint8] | None = None, rows: int = 256, cols: int = 256,
+                **xbar_kwargs: Any) -> tuple[npt.NDArray[np.uint8], Crossbar]:
     """TCDM image with the layer's input stored (pre-padded) and a crossbar holding its weights.
 
     Parameters
@@ -87,19 +96,21 @@ def build_layer(mapping, x, xbar=None, *, image=None, rows=256, cols=256, **xbar
     return image, xbar
 
 
-def extract(mapping, image):
+def extract(mapping: LayerMapping, image: npt.NDArray[np.uint8]) -> np.ndarray:
     """The layer's output as stored in ``image`` (HWC, ``uint8`` or ``int8``)."""
     return mapping.dst.read(image)
 
 
-def run_layer(mapping, x, xbar=None, **kwargs):
+def run_layer(mapping: LayerMapping, x: npt.ArrayLike, xbar: Crossbar | None = None,
+              **kwargs: Any) -> np.ndarray:
     """``extract(execute(build_layer(mapping, x)))``: the layer's output from the executor."""
     image, xbar = build_layer(mapping, x, xbar, **kwargs)
     execute(image, xbar, mapping.jobs)
     return extract(mapping, image)
 
 
-def build_bottleneck(bm, x, xbar=None, **xbar_kwargs):
+def build_bottleneck(bm: BottleneckMapping, x: npt.ArrayLike, xbar: Crossbar | None = None,
+                     **xbar_kwargs: Any) -> tuple[npt.NDArray[np.uint8], Crossbar]:
     """TCDM image (input ``x`` stored, padded buffers zeroed) and programmed crossbar."""
     image = bm.alloc.image()
     xbar = Crossbar(bm.rows, bm.cols, **xbar_kwargs) if xbar is None else xbar
@@ -108,7 +119,7 @@ def build_bottleneck(bm, x, xbar=None, **xbar_kwargs):
     return image, xbar
 
 
-def run_sw_step(step, image):
+def run_sw_step(step: SwStep, image: npt.NDArray[np.uint8]) -> None:
     """Run a step the cores perform (integer kernels on the buffers in ``image``)."""
     if step.kind == "residual":
         a, b = (s.read(image) for s in step.srcs)
@@ -121,7 +132,8 @@ def run_sw_step(step, image):
     step.dst.write(image, out)
 
 
-def run_bottleneck(bm, x, xbar=None, **xbar_kwargs):
+def run_bottleneck(bm: BottleneckMapping, x: npt.ArrayLike, xbar: Crossbar | None = None,
+                   **xbar_kwargs: Any) -> tuple[dict[str, np.ndarray], npt.NDArray[np.uint8], Crossbar]:
     """Run a ``BottleneckMapping`` on input ``x``; returns ``({'e','d','p','y'}, image, xbar)``."""
     image, xbar = build_bottleneck(bm, x, xbar, **xbar_kwargs)
     for step in bm.steps:

@@ -13,6 +13,7 @@ reads it from TCDM.
 """
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["requant", "out_dtype", "pad_hwc", "conv2d_acc", "conv2d", "pointwise_acc", "pointwise",
            "depthwise_acc", "depthwise", "fc_acc", "fully_connected", "residual_add",
@@ -20,14 +21,14 @@ __all__ = ["requant", "out_dtype", "pad_hwc", "conv2d_acc", "conv2d", "pointwise
            "make_bottleneck", "bottleneck"]
 
 
-def requant(acc, m, s, lo, hi):
+def requant(acc: npt.ArrayLike, m: int, s: int, lo: int, hi: int) -> npt.NDArray[np.int64]:
     """The ADC transfer on int64; returns an int64 array in ``[lo, hi]``."""
     acc = np.asarray(acc, dtype=np.int64)
     rnd = np.int64(1 << (s - 1)) if s > 0 else np.int64(0)
     return np.clip((acc * np.int64(m) + rnd) >> np.int64(s), lo, hi)
 
 
-def out_dtype(lo):
+def out_dtype(lo: int) -> type[np.uint8] | type[np.int8]:
     """``uint8`` for a non-negative clamp, ``int8`` otherwise."""
     return np.uint8 if lo >= 0 else np.int8
 
@@ -36,7 +37,7 @@ def _cast(y, lo):
     return y.astype(out_dtype(lo))
 
 
-def pad_hwc(x, pad):
+def pad_hwc(x: npt.ArrayLike, pad: int) -> np.ndarray:
     """Zero-pad the two spatial dimensions of an HWC array by ``pad`` on each side."""
     return np.pad(np.asarray(x), ((pad, pad), (pad, pad), (0, 0)))
 
@@ -58,56 +59,61 @@ def _patches(xp, k, stride):
     return out  # [ho, wo, ky, kx, c]
 
 
-def conv2d_acc(x_padded, w, stride=1):
+def conv2d_acc(x_padded: np.ndarray, w: npt.ArrayLike, stride: int = 1) -> npt.NDArray[np.int64]:
     """Accumulators of a KxK conv: ``acc[oy, ox, co] = sum w[co,ky,kx,ci] * x[sy+ky, sx+kx, ci]``."""
     w = np.asarray(w, dtype=np.int64)
     return np.einsum("hwyxc,oyxc->hwo", _patches(x_padded, w.shape[1], stride), w)
 
 
-def conv2d(x_padded, w, m, s, lo=0, hi=255, stride=1):
+def conv2d(x_padded: np.ndarray, w: npt.ArrayLike, m: int, s: int, lo: int = 0, hi: int = 255,
+           stride: int = 1) -> np.ndarray:
     """KxK convolution on a pre-padded uint8 HWC input, requantised."""
     return _cast(requant(conv2d_acc(x_padded, w, stride), m, s, lo, hi), lo)
 
 
-def pointwise_acc(x, w, stride=1):
+def pointwise_acc(x: npt.ArrayLike, w: npt.ArrayLike, stride: int = 1) -> npt.NDArray[np.int64]:
     """Accumulators of a 1x1 conv: ``acc[h, w, co] = sum_ci w[co, ci] * x[h, w, ci]``."""
     x = np.asarray(x, dtype=np.int64)[::stride, ::stride, :]
     return x @ np.asarray(w, dtype=np.int64).T
 
 
-def pointwise(x, w, m, s, lo=0, hi=255, stride=1):
+def pointwise(x: npt.ArrayLike, w: npt.ArrayLike, m: int, s: int, lo: int = 0, hi: int = 255,
+              stride: int = 1) -> np.ndarray:
     """Pointwise (1x1) convolution, requantised."""
     return _cast(requant(pointwise_acc(x, w, stride), m, s, lo, hi), lo)
 
 
-def depthwise_acc(x_padded, w, stride=1):
+def depthwise_acc(x_padded: np.ndarray, w: npt.ArrayLike, stride: int = 1) -> npt.NDArray[np.int64]:
     """Accumulators of a KxK depthwise conv: ``acc[oy, ox, c] = sum w[c,ky,kx] * x[.., c]``."""
     w = np.asarray(w, dtype=np.int64)
     return np.einsum("hwyxc,cyx->hwc", _patches(x_padded, w.shape[1], stride), w)
 
 
-def depthwise(x_padded, w, m, s, lo=0, hi=255, stride=1):
+def depthwise(x_padded: np.ndarray, w: npt.ArrayLike, m: int, s: int, lo: int = 0, hi: int = 255,
+              stride: int = 1) -> np.ndarray:
     """KxK depthwise convolution on a pre-padded HWC input, requantised."""
     return _cast(requant(depthwise_acc(x_padded, w, stride), m, s, lo, hi), lo)
 
 
-def fc_acc(x, w):
+def fc_acc(x: npt.ArrayLike, w: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Accumulators of a fully connected layer on the flattened input."""
     return np.asarray(w, dtype=np.int64) @ np.asarray(x, dtype=np.int64).reshape(-1)
 
 
-def fully_connected(x, w, m, s, lo=0, hi=255):
+def fully_connected(x: npt.ArrayLike, w: npt.ArrayLike, m: int, s: int, lo: int = 0,
+                    hi: int = 255) -> np.ndarray:
     """Fully connected layer on the flattened (HWC order) input, requantised; shape ``(cout,)``."""
     return _cast(requant(fc_acc(x, w), m, s, lo, hi), lo)
 
 
-def residual_add(x, p):
+def residual_add(x: npt.ArrayLike, p: npt.ArrayLike) -> npt.NDArray[np.uint8]:
     """``clamp(x + p, 0, 255)`` as uint8 (x uint8, p int8): the next DAC input stays unsigned."""
     return np.clip(np.asarray(x, dtype=np.int64) + np.asarray(p, dtype=np.int64), 0, 255
                    ).astype(np.uint8)
 
 
-def choose_adc(acc, lo=0, hi=255, *, percentile=99.0, max_m=(1 << 15) - 1, max_s=24):
+def choose_adc(acc: npt.ArrayLike, lo: int = 0, hi: int = 255, *, percentile: float = 99.0,
+               max_m: int = (1 << 15) - 1, max_s: int = 24) -> tuple[int, int]:
     """Pick ``(M, S)`` so the outputs use the ``[lo, hi]`` range; deterministic given ``acc``.
 
     The reference value ``r`` is the ``percentile`` of the positive accumulators (``lo >= 0``:
@@ -130,12 +136,12 @@ def choose_adc(acc, lo=0, hi=255, *, percentile=99.0, max_m=(1 << 15) - 1, max_s
     return max_m, 0
 
 
-def random_activations(rng, shape):
+def random_activations(rng: np.random.Generator, shape: int | tuple[int, ...]) -> npt.NDArray[np.uint8]:
     """Uniform uint8 activations in ``[0, 255]``."""
     return rng.integers(0, 256, size=shape, dtype=np.uint8)
 
 
-def random_weights(rng, shape):
+def random_weights(rng: np.random.Generator, shape: int | tuple[int, ...]) -> npt.NDArray[np.int8]:
     """Uniform int8 weights in ``[-7, 7]``."""
     return rng.integers(-7, 8, size=shape, dtype=np.int8)
 
@@ -150,20 +156,22 @@ class BottleneckData:
     adc_exp, adc_dw, adc_proj : (M, S, LO, HI)
     """
 
-    def __init__(self, x, w_exp, w_dw, w_proj, adc_exp, adc_dw, adc_proj):
+    def __init__(self, x: npt.NDArray[np.uint8], w_exp: npt.NDArray[np.int8], w_dw: npt.NDArray[np.int8],
+                 w_proj: npt.NDArray[np.int8], adc_exp: tuple[int, int, int, int],
+                 adc_dw: tuple[int, int, int, int], adc_proj: tuple[int, int, int, int]) -> None:
         self.x, self.w_exp, self.w_dw, self.w_proj = x, w_exp, w_dw, w_proj
         self.adc_exp, self.adc_dw, self.adc_proj = adc_exp, adc_dw, adc_proj
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return self.x.shape
 
     @property
-    def t(self):
+    def t(self) -> int:
         return self.w_exp.shape[0] // self.x.shape[2]
 
 
-def make_bottleneck(seed, h=16, w=16, c=32, t=6):
+def make_bottleneck(seed: int, h: int = 16, w: int = 16, c: int = 32, t: int = 6) -> BottleneckData:
     """Seeded bottleneck data; each layer's ``(M, S)`` is chosen from its own accumulators."""
     rng = np.random.default_rng(seed)
     x = random_activations(rng, (h, w, c))
@@ -178,7 +186,7 @@ def make_bottleneck(seed, h=16, w=16, c=32, t=6):
     return BottleneckData(x, w_exp, w_dw, w_proj, adc_exp, adc_dw, adc_proj)
 
 
-def bottleneck(data):
+def bottleneck(data: BottleneckData) -> dict[str, np.ndarray]:
     """Run the bottleneck; returns a dict with ``e`` (expand), ``d`` (depthwise), ``p`` (project,
     int8) and ``y`` (residual, uint8)."""
     e = pointwise(data.x, data.w_exp, *data.adc_exp)

@@ -30,7 +30,9 @@ All addresses and strides are in bytes, relative to the start of the TCDM; strid
 negative. Job-loop counts of 1 disable a loop.
 """
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
+from typing import Any, Self
 
 __all__ = ["Walk3D", "JobLoop", "LayerJob"]
 
@@ -54,15 +56,15 @@ class Walk3D:
     stride2: int = 0
 
     @property
-    def total(self):
+    def total(self) -> int:
         return self.len0 * self.len1 * self.len2
 
-    def offsets(self):
+    def offsets(self) -> list[int]:
         """Byte offsets (relative to the base) in stream order."""
         return [i2 * self.stride2 + i1 * self.stride1 + i0
                 for i2 in range(self.len2) for i1 in range(self.len1) for i0 in range(self.len0)]
 
-    def validate(self, name):
+    def validate(self, name: str) -> None:
         _int(f"{name}.len0", self.len0, 1, 0xFFFF)
         _int(f"{name}.len1", self.len1, 1, 0xFFFF)
         _int(f"{name}.len2", self.len2, 1, 0xFFFF)
@@ -79,7 +81,7 @@ class JobLoop:
     row_stride: int = 0
     col_stride: int = 0
 
-    def validate(self, name):
+    def validate(self, name: str) -> None:
         _int(f"{name}.count", self.count, 1, 0xFFFF)
         for f in ("src_stride", "dst_stride"):
             _int(f"{name}.{f}", getattr(self, f), -(1 << 31), (1 << 31) - 1)
@@ -87,7 +89,7 @@ class JobLoop:
             _int(f"{name}.{f}", getattr(self, f), -(1 << 15), (1 << 15) - 1)
 
 
-def _default_loops():
+def _default_loops() -> tuple[JobLoop, JobLoop, JobLoop]:
     return (JobLoop(), JobLoop(), JobLoop())
 
 
@@ -106,16 +108,16 @@ class LayerJob:
     adc_s: int = 0
     adc_lo: int = 0
     adc_hi: int = 255
-    loops: tuple = field(default_factory=_default_loops)
+    loops: tuple[JobLoop, JobLoop, JobLoop] = field(default_factory=_default_loops)
 
     @property
-    def num_jobs(self):
+    def num_jobs(self) -> int:
         n = 1
         for loop in self.loops:
             n *= loop.count
         return n
 
-    def jobs(self):
+    def jobs(self) -> Iterator[tuple[int, int, int, int]]:
         """Yield ``(src_base, dst_base, row0, col0)`` for every job, in execution order."""
         l0, l1, l2 = self.loops
         for j2 in range(l2.count):
@@ -127,7 +129,8 @@ class LayerJob:
                            self.row + sum(j * lp.row_stride for j, lp in steps),
                            self.col + sum(j * lp.col_stride for j, lp in steps))
 
-    def validate(self, *, rows=None, cols=None, tcdm_bytes=None, dac_depth=None, adc_depth=None):
+    def validate(self, *, rows: int | None = None, cols: int | None = None, tcdm_bytes: int | None = None,
+                 dac_depth: int | None = None, adc_depth: int | None = None) -> Self:
         """Raise ``ValueError`` naming the first field that is out of range.
 
         With ``rows/cols`` the job windows must lie on the array; with ``tcdm_bytes`` every
@@ -176,14 +179,14 @@ class LayerJob:
                                      f"{tcdm_bytes:#x}-byte TCDM")
         return self
 
-    def _extent(self, stride_of, base, size):
+    def _extent(self, stride_of: Callable[[JobLoop], int], base: int, size: int) -> tuple[int, int]:
         lo = hi = base
         for lp in self.loops:
             step = stride_of(lp) * (lp.count - 1)
             lo, hi = (lo + step, hi) if step < 0 else (lo, hi + step)
         return lo, hi + size
 
-    def byte_range(self, base, walk, job_stride_field):
+    def byte_range(self, base: int, walk: Walk3D, job_stride_field: str) -> tuple[int, int]:
         """[lo, hi) of every byte the walk touches over all jobs (exact for the bounding box)."""
         lo = hi = base
         terms = [(walk.stride1, walk.len1), (walk.stride2, walk.len2)]
@@ -193,7 +196,7 @@ class LayerJob:
             lo, hi = (lo + step, hi) if step < 0 else (lo, hi + step)
         return lo, hi + walk.len0
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["src"] = vars(self.src).copy()
         d["dst"] = vars(self.dst).copy()

@@ -9,11 +9,12 @@ the crossbar from ``case.mapping``, run ``case.mapping.jobs`` and compare the TC
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from sim_models import golden
 from sim_models.crossbar import Crossbar
 from sim_models.executor import execute
-from sim_models.mapping import TcdmAllocator, map_conv, map_depthwise, map_fc, map_pointwise
+from sim_models.mapping import LayerMapping, TcdmAllocator, map_conv, map_depthwise, map_fc, map_pointwise
 from sim_models.workloads import HwLimits
 
 __all__ = ["LayerCase", "make_case", "KINDS"]
@@ -26,23 +27,24 @@ class LayerCase:
     kind: str
     x: np.ndarray
     w: np.ndarray
-    adc: tuple
-    mapping: object
+    adc: tuple[int, int, int, int]
+    mapping: LayerMapping
     image: np.ndarray           # TCDM before the layer
     expected_image: np.ndarray  # TCDM after the layer, per the job-level executor
     golden: np.ndarray          # HWC output of the golden model
     used: int                   # bytes of TCDM the case occupies (from 0)
 
     @property
-    def output(self):
+    def output(self) -> np.ndarray:
         return self.mapping.dst.read(self.expected_image)
 
-    def read_output(self, image):
+    def read_output(self, image: npt.NDArray[np.uint8]) -> np.ndarray:
         return self.mapping.dst.read(image)
 
 
-def make_case(kind: str, rng: np.random.Generator, hw: HwLimits, *, h=4, w=4, cin=8, cout=8, k=3,
-              stride=1, pad=None, c_job=8, misalign=False, row=0, col=0) -> LayerCase:
+def make_case(kind: str, rng: np.random.Generator, hw: HwLimits, *, h: int = 4, w: int = 4, cin: int = 8,
+              cout: int = 8, k: int = 3, stride: int = 1, pad: int | None = None, c_job: int = 8,
+              misalign: bool = False, row: int = 0, col: int = 0) -> LayerCase:
     """Build one layer case for the hardware ``hw`` (its array, TCDM; e.g. an ImaConfig);
     ``misalign`` puts source and destination at odd byte addresses."""
     rows, cols, tcdm_bytes = hw.rows, hw.cols, hw.tcdm_bytes

@@ -29,19 +29,32 @@ The PCM cost of a mapping is 2 devices per crossbar location used (``Placement.w
 padding inside a block included, docs/spec.md section 2).
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol, Self
 
 import numpy as np
+import numpy.typing as npt
 
 from .jobconfig import JobLoop, LayerJob, Walk3D
 
 __all__ = ["TCDM_BYTES", "Buffer", "TcdmAllocator", "Placement", "LayerMapping", "SwStep",
-           "XbarPacker", "BottleneckMapping", "check_disjoint", "map_conv", "map_pointwise",
+           "WeightTarget", "XbarPacker", "BottleneckMapping", "check_disjoint", "map_conv", "map_pointwise",
            "map_fc", "map_depthwise", "depthwise_footprint", "depthwise_devices",
            "map_bottleneck", "conv_out_size"]
 
 #: TCDM size, bytes (docs/spec.md section 1: 512 KiB).
 TCDM_BYTES = 512 * 1024
+
+
+class WeightTarget(Protocol):
+    """What a mapping programs its weights into (duck-typed): a
+    :class:`sim_models.crossbar.Crossbar`, or any other model of the array with the same
+    ``program`` (e.g. a testbench view of an RTL array's weight memory)."""
+
+    def program(self, row: int, col: int, weights: npt.ArrayLike) -> None: ...
 
 
 # ====================================================================== TCDM buffers
@@ -53,23 +66,23 @@ class Buffer:
     """
     name: str
     addr: int
-    shape: tuple
+    shape: tuple[int, ...]
     dtype: str = "uint8"
     pad: int = 0
 
     @property
-    def padded_shape(self):
+    def padded_shape(self) -> tuple[int, ...]:
         if self.pad:
             h, w, c = self.shape
             return (h + 2 * self.pad, w + 2 * self.pad, c)
         return tuple(self.shape)
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         return int(np.prod(self.padded_shape))
 
     @property
-    def interior_addr(self):
+    def interior_addr(self) -> int:
         """Address of element ``[0, 0, 0]`` of the unpadded tensor."""
         if not self.pad:
             return self.addr
@@ -77,12 +90,12 @@ class Buffer:
         return self.addr + (self.pad * wp + self.pad) * c
 
     @property
-    def row_pitch(self):
+    def row_pitch(self) -> int:
         """Bytes between two consecutive (padded) rows of an HWC buffer."""
         _, wp, c = self.padded_shape
         return wp * c
 
-    def write(self, image, array):
+    def write(self, image: npt.NDArray[np.uint8], array: npt.ArrayLike) -> None:
         """Store ``array`` (logical shape) into ``image``, zeros in the padding."""
         a = np.asarray(array)
         if a.shape != tuple(self.shape):
@@ -92,7 +105,7 @@ class Buffer:
             a = np.pad(a, ((p, p), (p, p), (0, 0)))
         image[self.addr:self.addr + self.nbytes] = a.astype(self.dtype).reshape(-1).view(np.uint8)
 
-    def read(self, image, padded=False):
+    def read(self, image: npt.NDArray[np.uint8], padded: bool = False) -> np.ndarray:
         """The tensor (``dtype``) as stored in ``image``; the interior unless ``padded``."""
         raw = np.asarray(image[self.addr:self.addr + self.nbytes], dtype=np.uint8)
         a = raw.view(self.dtype).reshape(self.padded_shape).copy()
@@ -115,12 +128,12 @@ class TcdmAllocator:
         First free address.
     """
 
-    def __init__(self, size=TCDM_BYTES, *, align=4, base=0):
+    def __init__(self, size: int = TCDM_BYTES, *, align: int = 4, base: int = 0) -> None:
         if not isinstance(size, int) or size < 1:
             raise ValueError(f"TCDM size must be a positive integer, not {size!r}")
         self._check_align(align)
         self.size, self.align, self.top = size, align, base
-        self.buffers = {}
+        self.buffers: dict[str, Buffer] = {}
 
     @staticmethod
     def _check_align(align):
@@ -128,10 +141,11 @@ class TcdmAllocator:
             raise ValueError(f"alignment must be a power of two, not {align!r}")
 
     @property
-    def used(self):
+    def used(self) -> int:
         return self.top
 
-    def alloc(self, name, shape, dtype="uint8", *, pad=0, align=None):
+    def alloc(self, name: str, shape: Sequence[int], dtype: npt.DTypeLike = "uint8", *, pad: int = 0,
+              align: int | None = None) -> Buffer:
         """Reserve a buffer; returns its ``Buffer``.
 
         Raises
@@ -152,7 +166,7 @@ class TcdmAllocator:
         self.buffers[name] = buf
         return buf
 
-    def image(self):
+    def image(self) -> npt.NDArray[np.uint8]:
         """A zeroed TCDM byte image."""
         return np.zeros(self.size, dtype=np.uint8)
 
@@ -167,23 +181,23 @@ class Placement:
     name: str = ""
 
     @property
-    def height(self):
+    def height(self) -> int:
         return self.weights.shape[0]
 
     @property
-    def width(self):
+    def width(self) -> int:
         return self.weights.shape[1]
 
     @property
-    def devices(self):
+    def devices(self) -> int:
         return 2 * self.weights.size
 
-    def overlaps(self, other):
+    def overlaps(self, other: Placement) -> bool:
         return (self.row < other.row + other.height and other.row < self.row + self.height and
                 self.col < other.col + other.width and other.col < self.col + self.width)
 
 
-def check_disjoint(placements, rows, cols):
+def check_disjoint(placements: Sequence[Placement], rows: int, cols: int) -> None:
     """Raise ``ValueError`` when a placement is off the array or two placements overlap."""
     for p in placements:
         if p.row < 0 or p.col < 0 or p.row + p.height > rows or p.col + p.width > cols:
@@ -204,9 +218,9 @@ class XbarPacker:
     origin and the right/bottom edges of what is already placed, scanned row-major).
     """
 
-    def __init__(self, rows=256, cols=256):
+    def __init__(self, rows: int = 256, cols: int = 256) -> None:
         self.rows, self.cols = rows, cols
-        self.regions = []      # Placement-like rectangles (weights = empty marker array)
+        self.regions: list[Placement] = []      # Placement-like rectangles (weights = empty marker array)
 
     def _rect(self, name, row, col, height, width):
         return Placement(row, col, np.empty((height, width), dtype=np.int8), name)
@@ -215,7 +229,8 @@ class XbarPacker:
         return (rect.row + rect.height <= self.rows and rect.col + rect.width <= self.cols and
                 not any(rect.overlaps(r) for r in self.regions))
 
-    def place(self, name, height, width, row=None, col=None):
+    def place(self, name: str, height: int, width: int, row: int | None = None,
+              col: int | None = None) -> tuple[int, int]:
         """Reserve a ``height`` x ``width`` window; returns ``(row, col)``.
 
         Raises
@@ -258,25 +273,25 @@ class LayerMapping:
     """
     name: str
     kind: str
-    jobs: list
-    placements: list
+    jobs: list[LayerJob]
+    placements: list[Placement]
     src: Buffer
     dst: Buffer
-    adc: tuple
-    params: dict = field(default_factory=dict)
+    adc: tuple[int, ...]
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def weights_used(self):
+    def weights_used(self) -> int:
         """Crossbar locations used (block padding included)."""
         return sum(p.weights.size for p in self.placements)
 
     @property
-    def devices(self):
+    def devices(self) -> int:
         """PCM devices: two per crossbar location."""
         return 2 * self.weights_used
 
     @property
-    def footprint(self):
+    def footprint(self) -> tuple[int, int, int, int]:
         """Bounding window ``(row, col, height, width)`` of the placements."""
         r0 = min(p.row for p in self.placements)
         c0 = min(p.col for p in self.placements)
@@ -285,15 +300,15 @@ class LayerMapping:
         return r0, c0, r1 - r0, c1 - c0
 
     @property
-    def num_jobs(self):
+    def num_jobs(self) -> int:
         return sum(j.num_jobs for j in self.jobs)
 
-    def program(self, xbar):
+    def program(self, xbar: WeightTarget) -> None:
         """Program every placement into ``xbar`` (anything with ``program(row, col, w)``)."""
         for p in self.placements:
             xbar.program(p.row, p.col, p.weights)
 
-    def validate(self, rows, cols, tcdm_bytes=TCDM_BYTES):
+    def validate(self, rows: int, cols: int, tcdm_bytes: int = TCDM_BYTES) -> Self:
         """Validate every LayerJob against the array and the TCDM; check placements disjoint."""
         check_disjoint(self.placements, rows, cols)
         for j in self.jobs:
@@ -301,20 +316,20 @@ class LayerMapping:
         return self
 
 
-def conv_out_size(n, k, stride, pad):
+def conv_out_size(n: int, k: int, stride: int, pad: int) -> int:
     """Output size of a KxK window over ``n`` inputs with ``pad`` on each side."""
     if n + 2 * pad < k:
         raise ValueError(f"input size {n} + 2*pad {pad} is smaller than the kernel {k}")
     return (n + 2 * pad - k) // stride + 1
 
 
-def _check_adc(adc):
+def _check_adc(adc: Sequence[int]) -> tuple[int, ...]:
     if len(adc) != 4:
         raise ValueError(f"adc must be (m, s, lo, hi), not {adc!r}")
     return tuple(int(v) for v in adc)
 
 
-def _check_weights(w, ndim, name):
+def _check_weights(w: npt.ArrayLike, ndim: int, name: str) -> npt.NDArray[np.int8]:
     w = np.asarray(w)
     if w.ndim != ndim or not np.issubdtype(w.dtype, np.integer):
         raise ValueError(f"{name} weights must be a {ndim}D integer array, not {w.dtype} {w.shape}")
@@ -349,8 +364,9 @@ def _walk(len0, len1=1, stride1=0, len2=1, stride2=0):
     return Walk3D(len0, len1, stride1 if len1 > 1 else 0, len2, stride2 if len2 > 1 else 0)
 
 
-def map_conv(x_shape, w, adc, *, stride=1, pad=0, row=0, col=0, alloc=None, src=None, dst=None,
-             name="conv"):
+def map_conv(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, stride: int = 1, pad: int = 0,
+             row: int = 0, col: int = 0, alloc: TcdmAllocator | None = None, src: Buffer | None = None,
+             dst: Buffer | None = None, name: str = "conv") -> LayerMapping:
     """Map a KxK convolution (virtual im2col), one job per output pixel.
 
     Parameters
@@ -395,8 +411,9 @@ def map_conv(x_shape, w, adc, *, stride=1, pad=0, row=0, col=0, alloc=None, src=
                         {"k": k, "stride": stride, "pad": pad, "out_shape": (ho, wo, cout)})
 
 
-def map_pointwise(x_shape, w, adc, *, stride=1, row=0, col=0, alloc=None, src=None, dst=None,
-                  name="pw"):
+def map_pointwise(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, stride: int = 1,
+                  row: int = 0, col: int = 0, alloc: TcdmAllocator | None = None, src: Buffer | None = None,
+                  dst: Buffer | None = None, name: str = "pw") -> LayerMapping:
     """Map a pointwise (1x1) layer: rows ``C_in``, columns ``C_out``; ``w`` is ``[C_out, C_in]``."""
     w = _check_weights(w, 2, name)
     m = map_conv(x_shape, w[:, None, None, :], adc, stride=stride, pad=0, row=row, col=col,
@@ -405,7 +422,9 @@ def map_pointwise(x_shape, w, adc, *, stride=1, row=0, col=0, alloc=None, src=No
     return m
 
 
-def map_fc(x_shape, w, adc, *, row=0, col=0, alloc=None, src=None, dst=None, name="fc"):
+def map_fc(x_shape: int | Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, row: int = 0, col: int = 0,
+           alloc: TcdmAllocator | None = None, src: Buffer | None = None, dst: Buffer | None = None,
+           name: str = "fc") -> LayerMapping:
     """Map a fully connected layer on the flattened input: one job, ``w`` is ``[C_out, C_in]``."""
     w = _check_weights(w, 2, name)
     adc = _check_adc(adc)
@@ -432,7 +451,7 @@ def _groups(c, c_job):
     return [(c0, min(c_job, c - c0)) for c0 in range(0, c, c_job)]
 
 
-def depthwise_footprint(c, k=3, c_job=8, layout="diagonal"):
+def depthwise_footprint(c: int, k: int = 3, c_job: int = 8, layout: str = "diagonal") -> tuple[int, int]:
     """``(height, width)`` of the crossbar window a depthwise layer occupies."""
     cj = min(c_job, c)
     if layout == "diagonal":
@@ -442,7 +461,7 @@ def depthwise_footprint(c, k=3, c_job=8, layout="diagonal"):
     raise ValueError(f"layout must be 'diagonal' or 'packed', not {layout!r}")
 
 
-def depthwise_devices(c, k=3, c_job=8):
+def depthwise_devices(c: int, k: int = 3, c_job: int = 8) -> int:
     """PCM devices of a block-diagonal depthwise: ``2 * sum(K^2 * size^2)`` over the groups.
 
     Equals ``2 * K^2 * C * C_job`` (docs/spec.md ``N_xbar``) when ``C_job`` divides ``C``.
@@ -459,8 +478,10 @@ def _dw_block(w, c0, n):
     return blk.reshape(k * k * n, n)
 
 
-def map_depthwise(x_shape, w, adc, *, c_job=8, stride=1, pad=1, layout="diagonal", row=0, col=0,
-                  alloc=None, src=None, dst=None, name="dw"):
+def map_depthwise(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, c_job: int = 8,
+                  stride: int = 1, pad: int = 1, layout: str = "diagonal", row: int = 0, col: int = 0,
+                  alloc: TcdmAllocator | None = None, src: Buffer | None = None, dst: Buffer | None = None,
+                  name: str = "dw") -> LayerMapping:
     """Map a KxK depthwise layer block-diagonally, ``c_job`` channels per job.
 
     Job loop 0 = channel groups, loop 1 = output columns, loop 2 = output rows. When ``C`` is not
@@ -516,11 +537,11 @@ class SwStep:
     """A step the cores run (HYBRID depthwise, residual add): inputs, output, parameters."""
     name: str
     kind: str            # 'depthwise' or 'residual'
-    srcs: list
+    srcs: list[Buffer]
     dst: Buffer
-    weights: np.ndarray = None
-    adc: tuple = None
-    params: dict = field(default_factory=dict)
+    weights: np.ndarray | None = None
+    adc: tuple[int, int, int, int] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -531,31 +552,31 @@ class BottleneckMapping:
     ``x, e`` (expand out = padded depthwise in), ``d, p, y``.
     """
     mapping: str
-    steps: list
-    buffers: dict
+    steps: list[LayerMapping | SwStep]
+    buffers: dict[str, Buffer]
     rows: int
     cols: int
     alloc: TcdmAllocator
 
     @property
-    def ima_layers(self):
+    def ima_layers(self) -> list[LayerMapping]:
         return [s for s in self.steps if isinstance(s, LayerMapping)]
 
     @property
-    def weights_used(self):
+    def weights_used(self) -> int:
         return sum(m.weights_used for m in self.ima_layers)
 
     @property
-    def devices(self):
+    def devices(self) -> int:
         """PCM devices of all IMA layers (two per crossbar location)."""
         return 2 * self.weights_used
 
     @property
-    def utilisation(self):
+    def utilisation(self) -> float:
         """Fraction of the array's locations holding a weight of this block."""
         return self.weights_used / (self.rows * self.cols)
 
-    def program(self, xbar):
+    def program(self, xbar: WeightTarget) -> None:
         for m in self.ima_layers:
             m.program(xbar)
 
@@ -563,8 +584,11 @@ class BottleneckMapping:
 MAPPINGS = {"HYBRID": None, "IMA8": 8, "IMA16": 16}
 
 
-def map_bottleneck(x_shape, w_exp, w_dw, w_proj, adc_exp, adc_dw, adc_proj, *, mapping="HYBRID",
-                   rows=256, cols=256, alloc=None, dw_layout="packed"):
+def map_bottleneck(x_shape: Sequence[int], w_exp: npt.ArrayLike, w_dw: npt.ArrayLike, w_proj: npt.ArrayLike,
+                   adc_exp: tuple[int, int, int, int], adc_dw: tuple[int, int, int, int],
+                   adc_proj: tuple[int, int, int, int], *, mapping: str = "HYBRID",
+                   rows: int = 256, cols: int = 256, alloc: TcdmAllocator | None = None,
+                   dw_layout: str = "packed") -> BottleneckMapping:
     """Map a stride-1 MobileNetV2 bottleneck (expand, depthwise 3x3 pad 1, project, residual).
 
     Parameters
@@ -601,6 +625,7 @@ def map_bottleneck(x_shape, w_exp, w_dw, w_proj, adc_exp, adc_dw, adc_proj, *, m
     project = map_pointwise((h, wd, tc), w_proj, adc_proj, row=r, col=cc, src=bufs["d"],
                             dst=bufs["p"], name="project")
     c_job = MAPPINGS[mapping]
+    dw: SwStep | LayerMapping
     if c_job is None:
         dw = SwStep("depthwise", "depthwise", [bufs["e"]], bufs["d"], np.asarray(w_dw), adc_dw,
                     {"k": 3, "stride": 1, "pad": 1})

@@ -15,9 +15,16 @@ paper's sanity check (docs/spec.md section 5: 3x3 conv, 32 -> 64 channels: 72 in
 cycles, 16 output words at 1/1 ports) gives 106 cycles per job.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
+import numpy.typing as npt
+
+from .jobconfig import LayerJob, Walk3D
+from .mapping import LayerMapping
 
 __all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf",
            "words_touched", "walk_run_bases", "job_phase_cycles", "layer_cycles", "mapping_cycles",
@@ -40,7 +47,7 @@ class PerfParams:
     job_overhead: int = 0
     layer_overhead: int = 0
 
-    def validate(self) -> "PerfParams":
+    def validate(self) -> Self:
         if not isinstance(self.ports, int) or not 1 <= self.ports <= 16:
             raise ValueError(f"ports must be an integer in 1..16, not {self.ports!r}")
         if not isinstance(self.mvm_cycles, int) or isinstance(self.mvm_cycles, bool) \
@@ -60,7 +67,7 @@ RTL_STREAMIN_OVERHEAD = 4
 RTL_STREAMOUT_OVERHEAD = 3
 
 
-def rtl_params(ports: int, mvm_cycles: int, **overrides) -> PerfParams:
+def rtl_params(ports: int, mvm_cycles: int, **overrides: int) -> PerfParams:
     """PerfParams calibrated on the RTL's structure (not on any paper figure)."""
     return PerfParams(ports=ports, mvm_cycles=mvm_cycles, streamin_overhead=RTL_STREAMIN_OVERHEAD,
                       streamout_overhead=RTL_STREAMOUT_OVERHEAD, **overrides)
@@ -77,23 +84,23 @@ class LayerPerf:
     total: int
 
     @property
-    def per_job(self):
+    def per_job(self) -> float:
         return self.total / self.jobs
 
-    def __add__(self, other):
+    def __add__(self, other: LayerPerf) -> LayerPerf:
         return LayerPerf(*(a + b for a, b in zip(self._tuple(), other._tuple(), strict=True)))
 
-    def _tuple(self):
+    def _tuple(self) -> tuple[int, int, int, int, int, int]:
         return (self.jobs, self.streamin, self.compute, self.streamout, self.overhead, self.total)
 
 
-def words_touched(addr, length):
+def words_touched(addr: npt.ArrayLike, length: int) -> npt.NDArray[np.int64]:
     """32-bit aligned words touched by ``length`` bytes from ``addr`` (numpy-broadcast)."""
     addr = np.asarray(addr, dtype=np.int64)
     return (addr + length - 1) // 4 - addr // 4 + 1
 
 
-def walk_run_bases(walk):
+def walk_run_bases(walk: Walk3D) -> npt.NDArray[np.int64]:
     """Start offsets of the ``len1 * len2`` contiguous runs of a Walk3D."""
     i2, i1 = np.meshgrid(np.arange(walk.len2), np.arange(walk.len1), indexing="ij")
     return (i2 * walk.stride2 + i1 * walk.stride1).reshape(-1).astype(np.int64)
@@ -105,7 +112,8 @@ def _walk_cycles(bases, walk, ports):
     return (-(-words_touched(runs, walk.len0) // ports)).sum(axis=1)
 
 
-def job_phase_cycles(layer, params: PerfParams):
+def job_phase_cycles(layer: LayerJob, params: PerfParams
+                     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Per-job ``(streamin, compute, streamout)`` cycle arrays for a LayerJob (overheads included)."""
     params.validate()
     jobs = np.array(list(layer.jobs()), dtype=np.int64).reshape(-1, 4)
@@ -115,7 +123,7 @@ def job_phase_cycles(layer, params: PerfParams):
     return sin, comp, sout
 
 
-def layer_cycles(layer, params: PerfParams, **overrides) -> LayerPerf:
+def layer_cycles(layer: LayerJob, params: PerfParams, **overrides: int) -> LayerPerf:
     """Cycle totals of a LayerJob; keyword overrides replace fields of ``params``.
 
     Example: ``layer_cycles(job, params, ports=1)``.
@@ -129,7 +137,7 @@ def layer_cycles(layer, params: PerfParams, **overrides) -> LayerPerf:
     return LayerPerf(n, s_in, s_c, s_out, ovh, s_in + s_c + s_out + ovh)
 
 
-def mapping_cycles(mapping, params: PerfParams, **overrides) -> LayerPerf:
+def mapping_cycles(mapping: LayerMapping, params: PerfParams, **overrides: int) -> LayerPerf:
     """Sum of ``layer_cycles`` over the LayerJobs of a ``LayerMapping`` (one configuration each)."""
     total = None
     for job in mapping.jobs:
@@ -139,7 +147,8 @@ def mapping_cycles(mapping, params: PerfParams, **overrides) -> LayerPerf:
 
 
 # --------------------------------------------------------------------------- overlapped engine
-def overlapped_schedule(layer, params: PerfParams):
+def overlapped_schedule(layer: LayerJob, params: PerfParams
+                        ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
     """Cycle schedule of a LayerJob on the overlapped engine (``ImaConfig.overlap``, no contention).
 
     The engine (``hw/ima/overlapped.py``) starts in cycle 0; job ``i`` has the per-job phase lengths
@@ -174,7 +183,7 @@ def overlapped_schedule(layer, params: PerfParams):
     return g, c, s, end
 
 
-def occupied_cycles(starts, lengths):
+def occupied_cycles(starts: npt.ArrayLike, lengths: npt.ArrayLike) -> int:
     """Cycles covered by the intervals ``[starts[i], starts[i] + lengths[i] - 1]``.
 
     The intervals are those of one unit taking jobs in order (each starts no earlier than the
@@ -188,7 +197,7 @@ def occupied_cycles(starts, lengths):
     return int(lengths.sum() - shared.sum())
 
 
-def layer_cycles_overlapped(layer, params: PerfParams, **overrides) -> LayerPerf:
+def layer_cycles_overlapped(layer: LayerJob, params: PerfParams, **overrides: int) -> LayerPerf:
     """Cycle totals of a LayerJob on the overlapped engine.
 
     ``streamin``, ``compute``, ``streamout`` are the cycles in which the Source, the analog core
@@ -209,7 +218,7 @@ def layer_cycles_overlapped(layer, params: PerfParams, **overrides) -> LayerPerf
     return LayerPerf(len(sin), s_in, s_c, s_out, total - (s_in + s_c + s_out), total)
 
 
-def mapping_cycles_overlapped(mapping, params: PerfParams, **overrides) -> LayerPerf:
+def mapping_cycles_overlapped(mapping: LayerMapping, params: PerfParams, **overrides: int) -> LayerPerf:
     """Sum of ``layer_cycles_overlapped`` over the LayerJobs of a ``LayerMapping``."""
     total = None
     for job in mapping.jobs:

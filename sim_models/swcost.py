@@ -43,18 +43,18 @@ class SwCost:
     barrier_cycles: int = 11                 # Glaser et al., DATE 2019
     kernel_call_cycles: int = 50             # ASSUMPTION: call, argument set-up, chunk bounds
 
-    def matmul(self, macs):
+    def matmul(self, macs: int) -> int:
         """Pointwise / im2col convolution / fully connected: cycles for ``macs`` on one core."""
         return math.ceil(macs / self.mac_per_cycle_pw) + self.kernel_call_cycles
 
-    def depthwise(self, outputs, k=3):
+    def depthwise(self, outputs: int, k: int = 3) -> int:
         """KxK depthwise: cycles for ``outputs`` output elements on one core."""
         return outputs * (2 * k + self.dw_fixed_cycles) + self.kernel_call_cycles
 
-    def hwc2chw(self, nbytes):
+    def hwc2chw(self, nbytes: int) -> int:
         return math.ceil(nbytes * self.hwc2chw_cycles_per_byte) + self.kernel_call_cycles
 
-    def residual(self, nbytes):
+    def residual(self, nbytes: int) -> int:
         return math.ceil(nbytes * self.residual_cycles_per_byte) + self.kernel_call_cycles
 
 

@@ -13,12 +13,14 @@ LayerJobs of ``args["layer"]``, the other cores sleep at the barrier) or a softw
 """
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, Self
 
 import numpy as np
+import numpy.typing as npt
 
 from sim_models import golden
 from sim_models.mapping import (
+    Buffer,
     TcdmAllocator,
     conv_out_size,
     map_bottleneck,
@@ -36,12 +38,23 @@ MAPPINGS = ("SW", "IMA", "IMA8", "IMA16", "HYBRID")
 
 class HwLimits(Protocol):
     """What a workload needs to know of the hardware (duck-typed; :class:`hw.config.ImaConfig`
-    has these attributes): the crossbar, the IMA's DAC / ADC buffers, the TCDM."""
-    rows: int
-    cols: int
-    dac_depth: int
-    adc_depth: int
-    tcdm_bytes: int
+    has these attributes): the crossbar, the IMA's DAC / ADC buffers, the TCDM. Read-only
+    properties, so that a frozen dataclass matches."""
+
+    @property
+    def rows(self) -> int: ...
+
+    @property
+    def cols(self) -> int: ...
+
+    @property
+    def dac_depth(self) -> int: ...
+
+    @property
+    def adc_depth(self) -> int: ...
+
+    @property
+    def tcdm_bytes(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -57,11 +70,11 @@ class RunSpec:
     cout: int = 64
     k: int = 3
     stride: int = 1
-    pad: int = None
+    pad: int | None = None
     expand: int = 6
     program_weights: str = "backdoor"    # or "registers" (SUBMIT_PLOT through the HAL)
 
-    def validate(self) -> "RunSpec":
+    def validate(self) -> Self:
         if self.layer not in LAYERS:
             raise ValueError(f"--layer must be one of {', '.join(LAYERS)}, not {self.layer!r}")
         if self.mapping not in MAPPINGS:
@@ -93,7 +106,7 @@ class RunSpec:
 class Phase:
     name: str
     kind: str
-    args: dict = field(default_factory=dict)
+    args: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -102,14 +115,14 @@ class Workload:
     hw: HwLimits
     image: np.ndarray
     used: int
-    phases: list
-    placements: list            # crossbar windows (row, col, weights) to program
-    checks: list                # (name, Buffer, expected array): every output checked
+    phases: list[Phase]
+    placements: list[tuple[int, int, np.ndarray]]   # crossbar windows (row, col, weights) to program
+    checks: list[tuple[str, Buffer, np.ndarray]]    # (name, Buffer, expected array): every output checked
     macs: int
     pcm_devices: int
-    arrays: dict                # what --dump saves
+    arrays: dict[str, Any]                          # what --dump saves
 
-    def check(self, image):
+    def check(self, image: npt.NDArray[np.uint8]) -> list[tuple[str, bool, int]]:
         """[(name, passed, n_mismatch)] for every checked buffer of a TCDM image."""
         out = []
         for name, buf, expected in self.checks:
