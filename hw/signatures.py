@@ -27,7 +27,7 @@ Protocol rules (both buses), checked by ``tb.check.monitor.TcdmProtocolMonitor``
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["TcdmSignature", "PeriphSignature", "PERIPH_ID_WIDTH"]
+__all__ = ["TcdmSignature", "PeriphSignature", "TcdmStatsSignature", "PERIPH_ID_WIDTH"]
 
 #: Width of the peripheral bus's initiator id (core index): up to 16 cores.
 PERIPH_ID_WIDTH = 4
@@ -138,3 +138,43 @@ class PeriphSignature(TcdmSignature):
 
     def __repr__(self):
         return f"PeriphSignature(addr_width={self.addr_width}, id_width={self.id_width})"
+
+
+class TcdmStatsSignature(wiring.Signature):
+    """Per-master statistics of the TCDM interconnect, seen from the interconnect.
+
+    Defined once; the interconnect drives it, the TCDM subsystem, the cluster and the test tops
+    forward it with one ``connect``. As a port named ``stat`` it comes out in Verilog as
+    ``stat__granted__<m>``, ``stat__stalled__<m>`` and ``stat__clear`` (the tops that also carry the
+    IMA's ``stat`` name it ``tcdm_stat``).
+
+    Parameters
+    ----------
+    masters : int
+        Number of TCDM masters counted.
+
+    Members
+    -------
+    granted : Out(32).array(masters)
+        Granted accesses of each master since reset or ``clear`` (wrapping).
+    stalled : Out(32).array(masters)
+        Cycles each master spent in ``req & ~gnt``.
+    clear : In(1)
+        Zeroes every counter (synchronously).
+    """
+
+    def __init__(self, masters):
+        _check_positive("masters", masters)
+        self._masters = masters
+        super().__init__({"granted": Out(32).array(masters), "stalled": Out(32).array(masters),
+                          "clear": In(1)})
+
+    @property
+    def masters(self):
+        return self._masters
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.masters == self.masters
+
+    def __repr__(self):
+        return f"TcdmStatsSignature({self.masters})"

@@ -7,8 +7,9 @@ testbench ports. The IMA's end-of-job events come out as ``evt`` (one line per c
 analog core is the ``ac`` boundary (see :mod:`hw.ima.analog`).
 
 Verilog ports: ``core_tcdm__<i>__*``, ``core_periph__<i>__*``, ``dma__<k>__*``, ``evt``,
-``ac__*``, ``stat_granted__<m>``, ``stat_stalled__<m>``, ``stat_clear``, ``ima_stat__*`` (the
-IMA's :class:`~hw.ima.stats.ImaStatsSignature`: ``ima_stat__busy``, ``ima_stat__streamin`` ...).
+``ac__*``, ``tcdm_stat__granted__<m>``, ``tcdm_stat__stalled__<m>``, ``tcdm_stat__clear``
+(:class:`~hw.signatures.TcdmStatsSignature`), ``ima_stat__*`` (the IMA's
+:class:`~hw.ima.stats.ImaStatsSignature`: ``ima_stat__busy``, ``ima_stat__streamin`` ...).
 """
 
 from amaranth import Module
@@ -22,7 +23,7 @@ from hw.ima.analog import AnalogCoreSignature
 from hw.ima.regmap import IMA_MAP
 from hw.ima.stats import ImaStatsSignature
 from hw.ima.top import Ima
-from hw.signatures import TcdmSignature
+from hw.signatures import TcdmSignature, TcdmStatsSignature
 
 __all__ = ["Cluster"]
 
@@ -50,9 +51,7 @@ class Cluster(wiring.Component):
             "dma": In(TcdmSignature()).array(cfg.dma_ports),
             "evt": Out(cfg.n_cores),
             "ac": Out(AnalogCoreSignature(dac_depth=ima.dac_depth, adc_depth=ima.adc_depth)),
-            "stat_granted": Out(32).array(masters),
-            "stat_stalled": Out(32).array(masters),
-            "stat_clear": In(1),
+            "tcdm_stat": Out(TcdmStatsSignature(masters)),
             "ima_stat": Out(ImaStatsSignature()),
         })
 
@@ -74,10 +73,8 @@ class Cluster(wiring.Component):
             connect(m, flipped(self.dma[k]), tcdm.masters[c + 2 * n + k])
         connect(m, periph.target, ima.ctrl)
         connect(m, flipped(self.ac), ima.ac)
-        for k in range(cfg.masters):
-            m.d.comb += [self.stat_granted[k].eq(tcdm.stat_granted[k]),
-                         self.stat_stalled[k].eq(tcdm.stat_stalled[k])]
-        m.d.comb += [tcdm.stat_clear.eq(self.stat_clear), self.evt.eq(ima.evt)]
+        connect(m, flipped(self.tcdm_stat), tcdm.stat)
+        m.d.comb += self.evt.eq(ima.evt)
         connect(m, flipped(self.ima_stat), ima.stat)
         return m
 

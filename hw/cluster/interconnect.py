@@ -20,8 +20,9 @@ an AND-OR tree per bank; the response path is one B-way mux per master
 driven by a registered bank index. Nothing is built bit by bit except the M x B request matrix
 and the grant OR per master.
 
-Statistics: ``stat_granted[m]`` counts granted accesses and ``stat_stalled[m]`` counts cycles
-with ``req & ~gnt`` (32-bit, wrapping). ``stat_clear`` zeroes them (synchronously).
+Statistics (:class:`hw.signatures.TcdmStatsSignature`): ``stat.granted[m]`` counts granted
+accesses and ``stat.stalled[m]`` counts cycles with ``req & ~gnt`` (32-bit, wrapping).
+``stat.clear`` zeroes them (synchronously).
 """
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
@@ -30,7 +31,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.cluster.tcdm import BankSignature, check_tcdm_params
 from hw.config import preset
-from hw.signatures import TcdmSignature
+from hw.signatures import TcdmSignature, TcdmStatsSignature
 
 __all__ = ["round_robin", "onehot_to_index", "RoundRobinArbiter", "LogInterconnect", "check_masters"]
 
@@ -133,8 +134,7 @@ class LogInterconnect(wiring.Component):
     --------------------
     masters : In(TcdmSignature()).array(masters)
     banks : Out(BankSignature(word_bits)).array(banks)
-    stat_granted, stat_stalled : Out(32).array(masters)
-    stat_clear : In(1)
+    stat : Out(TcdmStatsSignature(masters))
 
     Raises
     ------
@@ -151,9 +151,7 @@ class LogInterconnect(wiring.Component):
         super().__init__({
             "masters": In(TcdmSignature()).array(masters),
             "banks": Out(BankSignature(self.word_bits)).array(banks),
-            "stat_granted": Out(32).array(masters),
-            "stat_stalled": Out(32).array(masters),
-            "stat_clear": In(1),
+            "stat": Out(TcdmStatsSignature(masters)),
         })
 
     def elaborate(self, platform):
@@ -205,10 +203,10 @@ class LogInterconnect(wiring.Component):
             else:
                 m.d.comb += p.r_data.eq(self.banks[0].rdata)
 
-            with m.If(self.stat_clear):
-                m.d.sync += [self.stat_granted[i].eq(0), self.stat_stalled[i].eq(0)]
+            with m.If(self.stat.clear):
+                m.d.sync += [self.stat.granted[i].eq(0), self.stat.stalled[i].eq(0)]
             with m.Elif(gnt):
-                m.d.sync += self.stat_granted[i].eq(self.stat_granted[i] + 1)
+                m.d.sync += self.stat.granted[i].eq(self.stat.granted[i] + 1)
             with m.Elif(p.req):
-                m.d.sync += self.stat_stalled[i].eq(self.stat_stalled[i] + 1)
+                m.d.sync += self.stat.stalled[i].eq(self.stat.stalled[i] + 1)
         return m

@@ -8,7 +8,7 @@ This is the top of the interconnect testbenches and the block the cluster top in
     connect(m, flipped(self.tb_tcdm), tcdm.masters[16])  # forwarding a port of your own
 
 Verilog ports (as a top): ``masters__<i>__{req,gnt,addr,we,be,wdata,r_valid,r_data}``,
-``stat_granted__<i>``, ``stat_stalled__<i>``, ``stat_clear``, ``clk``, ``rst``.
+``stat__granted__<i>``, ``stat__stalled__<i>``, ``stat__clear``, ``clk``, ``rst``.
 Bank storage: ``<instance>.tcdm.bank<b>`` (``words_per_bank`` x 32 bit).
 """
 
@@ -19,7 +19,7 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 from hw.cluster.interconnect import LogInterconnect, check_masters
 from hw.cluster.tcdm import Tcdm, check_tcdm_params
 from hw.config import preset
-from hw.signatures import TcdmSignature
+from hw.signatures import TcdmSignature, TcdmStatsSignature
 
 __all__ = ["TcdmSubsystem"]
 
@@ -42,10 +42,9 @@ class TcdmSubsystem(wiring.Component):
     Interface attributes
     --------------------
     masters : In(TcdmSignature()).array(masters)
-    stat_granted, stat_stalled : Out(32).array(masters)
-        Per-master counters of granted accesses and of stalled cycles (``req & ~gnt``).
-    stat_clear : In(1)
-        Synchronously zeroes the counters.
+    stat : Out(TcdmStatsSignature(masters))
+        Per-master counters of granted accesses and of stalled cycles (``req & ~gnt``);
+        ``stat.clear`` zeroes them synchronously.
 
     Raises
     ------
@@ -61,9 +60,7 @@ class TcdmSubsystem(wiring.Component):
         self.size_bytes = size_bytes
         super().__init__({
             "masters": In(TcdmSignature()).array(masters),
-            "stat_granted": Out(32).array(masters),
-            "stat_stalled": Out(32).array(masters),
-            "stat_clear": In(1),
+            "stat": Out(TcdmStatsSignature(masters)),
         })
 
     def elaborate(self, platform):
@@ -73,9 +70,7 @@ class TcdmSubsystem(wiring.Component):
         m.submodules.tcdm = tcdm = Tcdm(banks=self.n_banks, size_bytes=self.size_bytes)
         for i in range(self.n_masters):
             connect(m, flipped(self.masters[i]), xbar.masters[i])
-            m.d.comb += [self.stat_granted[i].eq(xbar.stat_granted[i]),
-                         self.stat_stalled[i].eq(xbar.stat_stalled[i])]
-        m.d.comb += xbar.stat_clear.eq(self.stat_clear)
+        connect(m, flipped(self.stat), xbar.stat)
         for b in range(self.n_banks):
             connect(m, xbar.banks[b], tcdm.banks[b])
         return m

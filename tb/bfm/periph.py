@@ -10,10 +10,10 @@ end-of-job event.
 import logging
 from typing import NamedTuple
 
-import cocotb
 from cocotb.triggers import Event, Lock, ReadOnly, RisingEdge, ValueChange
 
 from tb.bfm.sig import port, reader
+from tb.bfm.task import BackgroundTask
 
 __all__ = ["PeriphMaster", "PeriphAccess", "EventLines"]
 
@@ -84,7 +84,7 @@ class PeriphMaster:
         await self._access(addr, True, data, core, be)
 
 
-class EventLines:
+class EventLines(BackgroundTask):
     """Counts end-of-job pulses per core on an ``evt`` bus; ``await wait(core)`` consumes one."""
 
     def __init__(self, dut, name, n_cores):
@@ -95,15 +95,6 @@ class EventLines:
         self.pending = [0] * n_cores
         self.total = [0] * n_cores
         self._events = [Event() for _ in range(n_cores)]
-        self._task = None
-
-    def start(self):
-        self._task = cocotb.start_soon(self._run())
-        return self
-
-    def stop(self):
-        if self._task is not None:
-            self._task.cancel()
 
     async def _run(self):
         while True:

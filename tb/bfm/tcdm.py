@@ -21,10 +21,10 @@ import collections
 import logging
 from typing import NamedTuple
 
-import cocotb
 from cocotb.triggers import Event, ReadOnly, RisingEdge
 
 from tb.bfm.sig import port, reader
+from tb.bfm.task import BackgroundTask
 
 __all__ = ["TcdmOp", "TcdmHandle", "TcdmMaster", "TcdmProtocolError"]
 
@@ -68,7 +68,7 @@ class TcdmHandle:
         return f"TcdmHandle({self.op}, result={self.result!r}, done={self.done})"
 
 
-class TcdmMaster:
+class TcdmMaster(BackgroundTask):
     """Drive one TCDM master port ``<prefix>__{req,addr,we,be,wdata}`` of ``dut``.
 
     Parameters
@@ -103,7 +103,6 @@ class TcdmMaster:
         self._queue = collections.deque()
         self._wake = Event()
         self._pause = None
-        self._task = None
         self._req_high = False
         self.cycle = 0                 # active cycles seen by the driver
         self.granted = 0
@@ -114,16 +113,9 @@ class TcdmMaster:
             self.start()
 
     # -- control -------------------------------------------------------------------------------
-    def start(self):
-        if self._task is None:
-            self._task = cocotb.start_soon(self._run())
-        return self
-
     def stop(self):
         """Cancel the driver; pending handles stay incomplete. ``req`` is dropped."""
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        super().stop()
         self._req.value = 0
         self._req_high = False
 

@@ -19,7 +19,7 @@ from hw.ima.regmap import IMA_MAP
 from hw.ima.stats import ImaStatsSignature
 from hw.ima.top import Ima
 from hw.ima.twin import DigitalTwin
-from hw.signatures import TcdmSignature
+from hw.signatures import TcdmSignature, TcdmStatsSignature
 
 __all__ = ["ImaTestTop", "ImaTwinTestTop", "TB_PORTS"]
 
@@ -56,9 +56,7 @@ class ImaTestTop(wiring.Component):
             "evt": Out(self.cfg.n_cores),
             "tb": In(TcdmSignature()).array(TB_PORTS),
             "stat": Out(ImaStatsSignature()),
-            "stat_granted": Out(32).array(2 * ports + TB_PORTS),
-            "stat_stalled": Out(32).array(2 * ports + TB_PORTS),
-            "stat_clear": In(1),
+            "tcdm_stat": Out(TcdmStatsSignature(2 * ports + TB_PORTS)),
         }
         if analog == "python":       # the boundary is a top-level port for the Python crossbar
             members["ac"] = Out(AnalogCoreSignature(dac_depth=dac_depth, adc_depth=adc_depth))
@@ -81,10 +79,8 @@ class ImaTestTop(wiring.Component):
             connect(m, ima.tcdm_store[k], tcdm.masters[n + k])
         for k in range(TB_PORTS):
             connect(m, flipped(self.tb[k]), tcdm.masters[2 * n + k])
-        for k in range(2 * n + TB_PORTS):
-            m.d.comb += [self.stat_granted[k].eq(tcdm.stat_granted[k]),
-                         self.stat_stalled[k].eq(tcdm.stat_stalled[k])]
-        m.d.comb += [tcdm.stat_clear.eq(self.stat_clear), self.evt.eq(ima.evt)]
+        connect(m, flipped(self.tcdm_stat), tcdm.stat)
+        m.d.comb += self.evt.eq(ima.evt)
         connect(m, flipped(self.stat), ima.stat)
         return m
 

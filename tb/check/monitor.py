@@ -23,11 +23,11 @@ next cycle's, i.e. in grant order across ports, which is what a reference memory
 import logging
 from typing import NamedTuple
 
-import cocotb
 from cocotb.triggers import First, ReadOnly, RisingEdge
 from cocotb.utils import get_sim_time
 
 from tb.bfm.sig import has_xz, port, reader
+from tb.bfm.task import BackgroundTask
 from tb.bfm.tcdm import TcdmProtocolError
 
 __all__ = ["TcdmTransaction", "TcdmProtocolMonitor", "TcdmPortsMonitor"]
@@ -44,7 +44,7 @@ class TcdmTransaction(NamedTuple):
     wait: int       # stall cycles before the grant
 
 
-class TcdmProtocolMonitor:
+class TcdmProtocolMonitor(BackgroundTask):
     """Watch TCDM port ``<prefix>__*`` of ``dut``.
 
     Attributes
@@ -78,22 +78,11 @@ class TcdmProtocolMonitor:
         self._stalled_req = None  # fields of a request stalled last cycle
         self._wait = 0
         self._r_req, self._r_gnt, self._r_rv = self._rd["req"], self._rd["gnt"], self._rd["r_valid"]
-        self._task = None
         if start:
             self.start()
 
     def add_callback(self, callback):
         self._callbacks.append(callback)
-
-    def start(self):
-        if self._task is None:
-            self._task = cocotb.start_soon(self._run())
-        return self
-
-    def stop(self):
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
 
     def _fail(self, msg):
         msg = f"{self.prefix} cycle {self.cycle}: {msg}"
@@ -174,7 +163,7 @@ class TcdmProtocolMonitor:
             self.step()
 
 
-class TcdmPortsMonitor:
+class TcdmPortsMonitor(BackgroundTask):
     """The rules of :class:`TcdmProtocolMonitor` on several ports of ``dut`` in one coroutine
     that samples once per cycle and sleeps while every port is quiet.
 
@@ -213,23 +202,12 @@ class TcdmPortsMonitor:
         self._wake = [m._h[n] for m in self.ports for n in ("req", "gnt", "r_valid")]
         self.active_cycles = 0
         self.sleeps = 0
-        self._task = None
         if start:
             self.start()
 
     @property
     def errors(self):
         return [e for m in self.ports for e in m.errors]
-
-    def start(self):
-        if self._task is None:
-            self._task = cocotb.start_soon(self._run())
-        return self
-
-    def stop(self):
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
 
     async def _run(self):
         ports = self.ports

@@ -30,9 +30,9 @@ async def execute(dut):
     env.preload(wl.image, wl.used)
     await env.program_weights(wl.placements, spec.program_weights == "registers")
     await cocotb.triggers.RisingEdge(env.clk)     # leave a ReadOnly phase before writing
-    dut.stat_clear.value = 1
+    dut.tcdm_stat__clear.value = 1
     await cocotb.triggers.RisingEdge(env.clk)
-    dut.stat_clear.value = 0
+    dut.tcdm_stat__clear.value = 0
     t0 = now()
     run_wall0 = time.perf_counter()
     phases = await env.run_phases(wl.phases)

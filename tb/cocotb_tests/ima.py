@@ -18,6 +18,7 @@ from hw.ima.regmap import ERR, IMA_MAP, INFO, REG, REGISTERS, STATUS
 from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
 from sim_models.layer_cases import make_case
 from sim_models.perf import layer_cycles, layer_cycles_overlapped, rtl_params
+from tb.bfm.task import BackgroundTask
 from tb.env import params
 from tb.env.ima import ImaEnv
 
@@ -34,16 +35,12 @@ async def _env(dut, **kw):
     return env
 
 
-class BusySpans:
+class BusySpans(BackgroundTask):
     """Records the length in cycles of every ``stat__busy`` pulse of the IMA (one per LayerJob: the
     engine's wall-clock layer time, from the cycle after its start to its done cycle)."""
 
     def __init__(self, env, period_ns=4):
         self.busy, self.period, self.spans = env.dut.stat__busy, period_ns, []
-
-    def start(self):
-        self._task = cocotb.start_soon(self._run())
-        return self
 
     async def _run(self):
         while True:
@@ -261,12 +258,12 @@ async def phase_counters_within_busy(dut):
     model_of = layer_cycles_overlapped if env.p.overlap else layer_cycles
     for kind, shape in (("conv", dict(h=6, w=6, cin=32, cout=8)),
                         ("pointwise", dict(h=6, w=6, cin=8, cout=min(256, env.p.adc_depth)))):
-        case = make_case(kind, rng, **shape)
+        case = make_case(kind, rng, env.p, **shape)
         n_spans = len(spans.spans)
         stalled0 = [f() for f in env.stalled]
         cycles = await run_case(env, case)
         busy = sum(spans.spans[n_spans:])
-        perf = [model_of(j, rtl_params(n)) for j in case.mapping.jobs]
+        perf = [model_of(j, rtl_params(n, env.mvm_cycles)) for j in case.mapping.jobs]
         model = {"streamin": sum(p.streamin for p in perf), "compute": sum(p.compute for p in perf),
                  "streamout": sum(p.streamout for p in perf), "jobs": sum(p.jobs for p in perf)}
         st = sum(env.stalled[k]() - stalled0[k] for k in range(2 * n))

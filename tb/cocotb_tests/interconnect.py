@@ -134,10 +134,10 @@ async def distinct_banks_full_rate(dut):
     dut._log.info("distinct banks: %d masters, %d accesses in %d cycles = %.2f accesses/cycle",
                   k, k * n, cycles, rate)
     assert rate == k
-    # stat_clear zeroes the counters
-    dut.stat_clear.value = 1
+    # stat__clear zeroes the counters
+    dut.stat__clear.value = 1
     await RisingEdge(dut.clk)
-    dut.stat_clear.value = 0
+    dut.stat__clear.value = 0
     await ClockCycles(dut.clk, 2)
     assert all(s == (0, 0) for s in env.stats())
 

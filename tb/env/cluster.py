@@ -34,8 +34,8 @@ class ClusterEnv:
         self.monitor = None
         self.clk = dut.clk
         self.xbar = Crossbar(cfg.ima.rows, cfg.ima.cols)
-        self.granted = [reader(dut[f"stat_granted__{k}"]) for k in range(cfg.masters)]
-        self.stalled = [reader(dut[f"stat_stalled__{k}"]) for k in range(cfg.masters)]
+        self.granted = [reader(dut[f"tcdm_stat__granted__{k}"]) for k in range(cfg.masters)]
+        self.stalled = [reader(dut[f"tcdm_stat__stalled__{k}"]) for k in range(cfg.masters)]
         self.ima_stat = {k: reader(dut[f"ima_stat__{k}"])
                          for k in ("streamin", "compute", "streamout", "jobs")}
 
@@ -43,7 +43,7 @@ class ClusterEnv:
         dut, cfg = self.dut, self.cfg
         Clock(self.clk, 4, unit="ns").start()
         dut.rst.value = 1
-        dut.stat_clear.value = 0
+        dut.tcdm_stat__clear.value = 0
         for i in range(cfg.n_cores):
             dut[f"core_tcdm__{i}__req"].value = 0
             dut[f"core_periph__{i}__req"].value = 0

@@ -46,14 +46,14 @@ class ImaEnv:
                           + [f"tcdm_store__{k}" for k in range(n)])
         self.stat = {name: reader(dut[f"stat__{name}"])
                      for name in ("streamin", "compute", "streamout", "jobs")}
-        self.granted = [reader(dut[f"stat_granted__{k}"]) for k in range(2 * n + 2)]
-        self.stalled = [reader(dut[f"stat_stalled__{k}"]) for k in range(2 * n + 2)]
+        self.granted = [reader(dut[f"tcdm_stat__granted__{k}"]) for k in range(2 * n + 2)]
+        self.stalled = [reader(dut[f"tcdm_stat__stalled__{k}"]) for k in range(2 * n + 2)]
 
     async def start(self):
         dut = self.dut
         Clock(self.clk, 4, unit="ns").start()
         dut.rst.value = 1
-        dut.stat_clear.value = 0
+        dut.tcdm_stat__clear.value = 0
         dut.ctrl__req.value = 0
         for k in range(2):
             dut[f"tb__{k}__req"].value = 0

@@ -57,14 +57,14 @@ class TcdmEnv:
         self.bfms = {}
         self.monitors = []
         self.backdoor = TcdmBackdoor(dut[tcdm_path], banks, size_bytes)
-        self._stat_granted = [reader(dut[f"stat_granted__{i}"]) for i in range(masters)]
-        self._stat_stalled = [reader(dut[f"stat_stalled__{i}"]) for i in range(masters)]
+        self._stat_granted = [reader(dut[f"stat__granted__{i}"]) for i in range(masters)]
+        self._stat_stalled = [reader(dut[f"stat__stalled__{i}"]) for i in range(masters)]
 
     async def start(self):
         """Start the clock, reset for 2 cycles, then create BFMs and monitors."""
         Clock(self.clk, self.period_ns, unit="ns").start()
         self.dut.rst.value = 1
-        self.dut.stat_clear.value = 0
+        self.dut.stat__clear.value = 0
         for i in range(self.n_masters):
             self.dut[f"{self.prefixes[i]}__req"].value = 0
         await ClockCycles(self.clk, 2)

@@ -208,8 +208,6 @@ def test_sink(seed, ports):
     simulate(dut, tb)
 
 
-@pytest.mark.parametrize("cls", [Source, Sink])
-
 def _job_cycles(dut, resp, base, walk):
     """One job on ``dut`` in Amaranth's simulator: its cycles from start to done."""
     result = {}
@@ -221,6 +219,7 @@ def _job_cycles(dut, resp, base, walk):
     return result["cycles"]
 
 
+@pytest.mark.parametrize("cls", [Source, Sink])
 def test_throughput_exact(cls):
     """Uncontended: start->done == sum over runs of ceil(words/N) + OVERHEAD, for fixed walks."""
     cases = [
