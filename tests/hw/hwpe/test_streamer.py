@@ -1,4 +1,4 @@
-"""Unit tests of the IMA streamer (hw/ima/streamer) on Amaranth's simulator.
+"""Unit tests of the IMA streamer (hw/hwpe/streamer) on Amaranth's simulator.
 
 A small Python TCDM responder per port (byte memory, seeded random grant stalls, ``r_valid`` one
 cycle after a granted read) drives :class:`Source` and :class:`Sink` through random 3D walks
