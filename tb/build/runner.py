@@ -63,7 +63,8 @@ def _fingerprint(top_name, make_top, params):
     if top_file:
         sources.add(Path(top_file).resolve())
     for path in sorted(sources):
-        h.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
+        name = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+        h.update(name.as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
