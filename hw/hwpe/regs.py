@@ -408,28 +408,29 @@ class RegisterMap:
                f"#ifndef {guard}", f"#define {guard}", ""]
         for r in self.registers:
             out.append(f"#define {p}_REG_{r.name:<20} 0x{r.offset:02X}  /* {r.access} */")
-        for r in self.registers:
-            if r.whole_word:
-                continue
+        for group in self._field_groups():
             out.append("")
-            for f in r.fields:
-                stem = f"{p}_{r.prefix}_{f.name.upper()}"
+            for stem, f in group:
+                stem = f"{p}_{stem}"
                 out += [f"#define {stem:<32} 0x{f.mask:08X}u",
                         f"#define {stem + '_SHIFT':<32} {f.shift}"]
         out += ["", f"#define {p}_REG_SPAN {self.span}", "", f"#endif /* {guard} */", ""]
         return "\n".join(out)
+
+    def _field_groups(self):
+        """Per register with fields (whole-word registers have none to name): the
+        ``(PREFIX_FIELD, Field)`` pairs the C header and the Python constants both emit."""
+        return [[(f"{r.prefix}_{f.name.upper()}", f) for f in r.fields]
+                for r in self.registers if not r.whole_word]
 
     def python_constants(self):
         """The map as a Python module text: offsets, field masks and shifts."""
         out = [f'"""{self.name} register offsets and fields. Generated from {self.source}; '
                'do not edit."""', ""]
         out += [f"{r.name} = 0x{r.offset:02X}" for r in self.registers]
-        for r in self.registers:
-            if r.whole_word:
-                continue
+        for group in self._field_groups():
             out.append("")
-            for f in r.fields:
-                stem = f"{r.prefix}_{f.name.upper()}"
+            for stem, f in group:
                 out += [f"{stem} = 0x{f.mask:08X}", f"{stem}_SHIFT = {f.shift}"]
         out += ["", f"SPAN = {self.span}", ""]
         return "\n".join(out)
