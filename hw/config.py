@@ -24,7 +24,7 @@ from typing import Any
 
 from sim_models.crossbar import latency_cycles
 
-__all__ = ["ImaConfig", "ClusterConfig", "PRESET_DATA", "PRESETS", "DEFAULT_PRESET", "preset",
+__all__ = ["ImaConfig", "ClusterConfig", "DWA_ARRANGEMENTS", "PRESET_DATA", "PRESETS", "DEFAULT_PRESET", "preset",
            "IMA_FIELDS", "CLUSTER_FIELDS"]
 
 #: The presets as plain data. Paper: G. Ottavi et al., "End-to-end 100-TOPS/W Inference With
@@ -46,6 +46,9 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "clock_hz": 250e6,          # Sec. IV-1: "relative to the cluster frequency of 250MHz"
         "mvm_ns": 70.0,             # Sec. IV-1: "a single array operation takes 70ns"
         "overlap": False,           # Sec. III: STREAMIN, COMPUTATION, STREAMOUT in sequence
+        # -- depth-wise accelerator (A. Garofalo et al., JETCAS 2022, Sec. IV-C; not in AICAS)
+        "dwa": False,               # the AICAS cluster has none (its Sec. V asks for one)
+        "dwa_arrangement": "shared",  # JETCAS Sec. III-B: "statically multiplexed" with the IMA
     }),
 })
 #: The preset the defaults come from.
@@ -140,18 +143,35 @@ class ImaConfig:
 IMA_FIELDS = tuple(f.name for f in fields(ImaConfig))
 
 
+#: Port arrangements of the depth-wise accelerator (:attr:`ClusterConfig.dwa_arrangement`).
+DWA_ARRANGEMENTS = ("shared", "separate")
+
+
 @dataclass(frozen=True)
 class ClusterConfig:
-    """Design-time parameters of the cluster: cores, TCDM, and the IMA it hosts.
+    """Design-time parameters of the cluster: cores, TCDM, the IMA and the depth-wise accelerator.
 
     ``n_cores`` and ``tcdm_bytes`` are also fields of :attr:`ima` (the IMA needs them); they must
     agree, which :meth:`with_` keeps true by setting both.
+
+    Parameters (beyond the IMA's)
+    -----------------------------
+    dwa : bool
+        The cluster has the digital depth-wise accelerator (:mod:`hw.dwa`), with ``ima.ports``
+        32-bit TCDM data ports shared by its source and sink, its own peripheral region and
+        event lines. ``False``: today's AICAS cluster, unchanged.
+    dwa_arrangement : str
+        ``"shared"``: the DWA's N data ports are multiplexed onto the IMA's N load ports (one
+        accelerator owns them at a time, as in Garofalo et al. 2022, Sec. III-B), no extra TCDM
+        masters. ``"separate"``: the DWA has N TCDM master ports of its own.
     """
     n_cores: int = _D["n_cores"]
     banks: int = _D["banks"]
     tcdm_bytes: int = _D["tcdm_bytes"]
     ima: ImaConfig = ImaConfig()
     dma_ports: int = _D["dma_ports"]
+    dwa: bool = _D["dwa"]
+    dwa_arrangement: str = _D["dwa_arrangement"]
 
     def __post_init__(self) -> None:
         self.validate()
@@ -167,12 +187,37 @@ class ClusterConfig:
             raise ValueError(f"ima.n_cores ({self.ima.n_cores}) must equal n_cores ({self.n_cores})")
         if self.ima.tcdm_bytes != self.tcdm_bytes:
             raise ValueError(f"ima.tcdm_bytes ({self.ima.tcdm_bytes}) must equal tcdm_bytes")
+        if not isinstance(self.dwa, bool):
+            raise ValueError(f"dwa must be a bool, not {self.dwa!r}")
+        if self.dwa_arrangement not in DWA_ARRANGEMENTS:
+            raise ValueError(f"dwa_arrangement must be one of {', '.join(DWA_ARRANGEMENTS)}, "
+                             f"not {self.dwa_arrangement!r}")
         return self
 
     @property
+    def dwa_ports(self) -> int:
+        """The depth-wise accelerator's 32-bit data ports (0 without it): N, as the IMA's."""
+        return self.ima.ports if self.dwa else 0
+
+    def master_ranges(self) -> dict[str, range]:
+        """TCDM master indices by owner, in order: ``cores``, ``ima_load``, ``ima_store``,
+        ``dwa`` (its own ports: only with ``dwa_arrangement == "separate"``; shared, it uses
+        ``ima_load``), ``dma`` (DMA / testbench ports)."""
+        n = self.ima.ports
+        own = self.dwa_ports if self.dwa_arrangement == "separate" else 0
+        sizes = {"cores": self.n_cores, "ima_load": n, "ima_store": n, "dwa": own,
+                 "dma": self.dma_ports}
+        out, base = {}, 0
+        for name, size in sizes.items():
+            out[name] = range(base, base + size)
+            base += size
+        return out
+
+    @property
     def masters(self) -> int:
-        """TCDM masters: cores, then N load + N store IMA ports, then DMA/testbench ports."""
-        return self.n_cores + 2 * self.ima.ports + self.dma_ports
+        """TCDM masters: cores, N load + N store IMA ports, the DWA's own ports (separate
+        arrangement only), then DMA/testbench ports (see :meth:`master_ranges`)."""
+        return sum(len(r) for r in self.master_ranges().values())
 
     # ------------------------------------------------------------------ flat views
     def with_(self, **changes: Any) -> ClusterConfig:
