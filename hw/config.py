@@ -24,8 +24,8 @@ from typing import Any
 
 from sim_models.crossbar import latency_cycles
 
-__all__ = ["ImaConfig", "ClusterConfig", "DWA_ARRANGEMENTS", "PRESET_DATA", "PRESETS", "DEFAULT_PRESET", "preset",
-           "IMA_FIELDS", "CLUSTER_FIELDS"]
+__all__ = ["ImaConfig", "ClusterConfig", "DWA_ARRANGEMENTS", "PRESET_DATA", "PRESETS",
+           "DEFAULT_PRESET", "preset", "IMA_FIELDS", "CLUSTER_FIELDS"]
 
 #: The presets as plain data. Paper: G. Ottavi et al., "End-to-end 100-TOPS/W Inference With
 #: Analog In-Memory Computing: Are We There Yet?", AICAS 2021 (papers/ottavi2021-*.md); "ours"
