@@ -137,6 +137,9 @@ def run(runner, top_name, test_module, *, seed, testcase=None, config=None, opti
         log_level=None, waves=False, test_dir=None):
     """Run cocotb ``test_module`` (dotted name) on a built model; return the test's result.
 
+    ``testcase``: one test name, a sequence of names run in this order in one simulator start,
+    or ``None`` (every test of the module).
+
     ``config`` (a :class:`hw.config.ClusterConfig` or a mapping of build parameters) and
     ``options`` (a JSON-ready mapping) reach the cocotb side through :mod:`tb.env.params`; the
     return value is the result the test saved with :func:`tb.env.params.save_result` (a dict,
@@ -147,6 +150,8 @@ def run(runner, top_name, test_module, *, seed, testcase=None, config=None, opti
     files.
     """
     tool_env()
+    if testcase is not None and not isinstance(testcase, str):
+        testcase = list(testcase)
     key = json.dumps({"config": tb_params.config_dict(config), "options": options or {}},
                      sort_keys=True, default=str)
     tag = hashlib.sha1(f"{test_module}:{testcase}:{seed}:{key}".encode()).hexdigest()[:10]
@@ -172,7 +177,7 @@ def run(runner, top_name, test_module, *, seed, testcase=None, config=None, opti
         n_tests, n_failed = get_results(results_xml)
         result = tb_params.read_result(tdir)
         if n_failed or not n_tests:
-            raise SimulationFailed(f"{test_module}{'.' + testcase if testcase else ''}: "
+            raise SimulationFailed(f"{test_module}{'.' + str(testcase) if testcase else ''}: "
                                    f"{n_failed} of {n_tests} cocotb tests failed (seed {seed})",
                                    result)
     finally:
