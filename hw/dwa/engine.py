@@ -231,7 +231,7 @@ class DwaEngine(wiring.Component):
             m.d.comb += [
                 lane.word.eq(a[2:] + i),
                 lane.mask.eq(Mux(i < words, mk, 0)),
-                lane.pos.eq((jn << 2) + 4 * k - off),
+                lane.pos.eq(Const(4 * k, signed(8)) + (jn << 2) - off),
             ]
         clear = go | self.abort
         req, gnt_now = issue_chunks(m, chunk, self.tcdm, self.abort, clear, we=is_store)
