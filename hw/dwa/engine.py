@@ -163,7 +163,7 @@ class DwaEngine(wiring.Component):
             active.eq((ph == _W) | (ph == _P) | (ph == _I) | (ph == _F)),
             go.eq(self.start & (ph == _IDLE) & ~self.abort),
             self.busy.eq(ph != _IDLE),
-            self.done.eq(ph == _DONE),
+            self.done.eq((ph == _DONE) & ~self.abort),
         ]
 
         # ---- loop state and addresses -------------------------------------------------------
