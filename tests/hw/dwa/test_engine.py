@@ -176,7 +176,7 @@ def check_jobs(ports, jobs, rng, stall_p=0.0):
 SHAPES = [(16, 3, 2, 1), (1, 3, 3, 1), (20, 3, 3, 2), (35, 2, 1, 1), (7, 1, 1, 2), (4, 2, 3, 2)]
 
 
-@pytest.mark.parametrize("ports", [1, 2, 4, 16])
+@pytest.mark.parametrize("ports", [1, 2, 3, 4, 16])
 def test_shapes_ideal(seed, ports):
     """Every shape, aligned once and misaligned (addresses and row strides) otherwise; no
     stalls: bit-exact, cycles == engine_cycles exactly."""
