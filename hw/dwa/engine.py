@@ -109,7 +109,7 @@ class DwaEngine(wiring.Component):
     job : In(DwJobLayout)
         The checked job registers (raw words), stable while ``busy``.
     start : In(1)
-        Pulse (while idle): run the job.
+        Pulse (while idle, or in the ``done`` cycle): run the job.
     abort : In(1)
         Soft clear: drop every request this cycle, idle, never write again, no ``done``.
     done : Out(1)
@@ -161,7 +161,7 @@ class DwaEngine(wiring.Component):
         go = Signal()
         m.d.comb += [
             active.eq((ph == _W) | (ph == _P) | (ph == _I) | (ph == _F)),
-            go.eq(self.start & (ph == _IDLE) & ~self.abort),
+            go.eq(self.start & ((ph == _IDLE) | (ph == _DONE)) & ~self.abort),
             self.busy.eq(ph != _IDLE),
             self.done.eq((ph == _DONE) & ~self.abort),
         ]

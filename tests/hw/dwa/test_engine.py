@@ -196,7 +196,7 @@ def test_random_stalls(seed, ports):
 
 def test_inner_loop_rtl():
     """The paper's 4-cycle inner loop in the RTL: N = 4, stride 1, 16 aligned channels -- one
-    more output row costs 4 cycles (the same pixel count as a column: 10-cycle preload)."""
+    more output row costs 4 cycles. The jobs run back to back (start in the done cycle)."""
     rng = random.Random(0)
     base = dict(in_addr=0, w_addr=1024, out_addr=2048, channels=16, out_w=1, stride=1)
     jobs = [DwJob(in_row_stride=48, out_row_stride=16, out_h=h, **base) for h in (4, 5, 6)]
@@ -205,10 +205,11 @@ def test_inner_loop_rtl():
     tcdm = Tcdm(dut.tcdm, bytearray(rng.randbytes(MEM)), rng)
 
     async def tb(ctx):
-        for job in jobs:
+        for job in jobs:         # back to back: the next start comes in the done cycle
             lengths.append(await run(ctx, dut, tcdm, job))
-            tcdm.cycle(ctx)
-            await ctx.tick()
+        tcdm.cycle(ctx)
+        await ctx.tick()
+        assert ctx.get(dut.stat.jobs) == len(jobs) and not ctx.get(dut.busy)
 
     simulate(dut, tb)
     assert lengths[1] - lengths[0] == lengths[2] - lengths[1] == 4, lengths
