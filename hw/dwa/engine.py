@@ -93,7 +93,6 @@ PHASES = {"IDLE": 0, "W": 1, "P": 2, "I": 3, "F": 4, "DONE": 5}
 _IDLE, _W, _P, _I, _F, _DONE = (PHASES[k] for k in ("IDLE", "W", "P", "I", "F", "DONE"))
 #: Load targets: weight taps 0..8, window (row r, pixel kx) at 9 + 3r + kx.
 _WIN0 = TAPS
-_NTGT = TAPS + 4 * 3
 
 
 class DwaEngine(wiring.Component):
