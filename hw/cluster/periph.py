@@ -26,7 +26,7 @@ from hw.cluster.interconnect import RoundRobinArbiter
 from hw.ima.regmap import IMA_MAP
 from hw.signatures import PeriphSignature
 
-__all__ = ["PeriphInterconnect", "PeriphDecoder", "DWA_BASE", "REGION_BITS"]
+__all__ = ["PeriphInterconnect", "PeriphDecoder", "core_signature", "DWA_BASE", "REGION_BITS"]
 
 #: Byte-address bits of one peripheral region of the cluster: the IMA's window (256 bytes).
 REGION_BITS = IMA_MAP.addr_width
@@ -91,6 +91,29 @@ class PeriphInterconnect(wiring.Component):
         return m
 
 
+def core_signature(targets, region_bits=REGION_BITS):
+    """The cores' control-port signature in front of a :class:`PeriphDecoder` of ``targets``
+    (validated as there): ``region_bits + ceil_log2(len(targets))`` address bits."""
+    targets = dict(targets)
+    k = len(targets)
+    if not isinstance(region_bits, int) or isinstance(region_bits, bool) or region_bits < 2:
+        raise ValueError(f"region_bits must be an integer >= 2, not {region_bits!r}")
+    if k < 2 or k & (k - 1):
+        raise ValueError(f"targets must be a power-of-two number (>= 2) of signatures, not {k}")
+    for name, sig in targets.items():
+        if not isinstance(sig, PeriphSignature):
+            raise ValueError(f"targets[{name!r}] must be a PeriphSignature, not {sig!r}")
+        if sig.addr_width > region_bits:
+            raise ValueError(f"targets[{name!r}] has {sig.addr_width} address bits, more "
+                             f"than region_bits ({region_bits})")
+        if name == "cores" or not name.isidentifier():
+            raise ValueError(f"target name {name!r} must be an identifier other than 'cores'")
+    id_widths = {sig.id_width for sig in targets.values()}
+    if len(id_widths) != 1:
+        raise ValueError(f"targets must share one id_width, not {sorted(id_widths)}")
+    return PeriphSignature(addr_width=region_bits + ceil_log2(k), id_width=id_widths.pop())
+
+
 class PeriphDecoder(wiring.Component):
     """``n_cores`` peripheral-bus masters onto named targets by address region.
 
@@ -121,26 +144,9 @@ class PeriphDecoder(wiring.Component):
 
     def __init__(self, *, n_cores, targets, region_bits=REGION_BITS):
         _check_n_cores(n_cores)
-        if not isinstance(region_bits, int) or isinstance(region_bits, bool) or region_bits < 2:
-            raise ValueError(f"region_bits must be an integer >= 2, not {region_bits!r}")
         targets = dict(targets)
-        k = len(targets)
-        if k < 2 or k & (k - 1):
-            raise ValueError(f"targets must be a power-of-two number (>= 2) of signatures, "
-                             f"not {k}")
-        for name, sig in targets.items():
-            if not isinstance(sig, PeriphSignature):
-                raise ValueError(f"targets[{name!r}] must be a PeriphSignature, not {sig!r}")
-            if sig.addr_width > region_bits:
-                raise ValueError(f"targets[{name!r}] has {sig.addr_width} address bits, more "
-                                 f"than region_bits ({region_bits})")
-            if name == "cores" or not name.isidentifier():
-                raise ValueError(f"target name {name!r} must be an identifier other than 'cores'")
-        id_widths = {sig.id_width for sig in targets.values()}
-        if len(id_widths) != 1:
-            raise ValueError(f"targets must share one id_width, not {sorted(id_widths)}")
+        core_sig = core_signature(targets, region_bits)
         self.n_cores, self.region_bits, self.targets = n_cores, region_bits, targets
-        core_sig = PeriphSignature(addr_width=region_bits + ceil_log2(k), id_width=id_widths.pop())
         super().__init__({"cores": In(core_sig).array(n_cores),
                           **{name: Out(sig) for name, sig in targets.items()}})
 
