@@ -45,6 +45,7 @@ from hw.cluster.periph import DWA_BASE
 from hw.cluster.subsystem import TcdmSubsystem
 from hw.cluster.tcdm import check_tcdm_params
 from hw.config import ClusterConfig, preset
+from hw.dwa.top import Dwa
 from hw.ima.top import Ima
 from hw.ima.with_analog import ANALOG_KINDS, ANALOG_MODULE, ImaWithAnalog, analog_core_stub
 
@@ -173,7 +174,6 @@ def generate(out_dir, config: ClusterConfig = None, *, analog="blackbox", latenc
              note="cluster top (ac__* boundary ports)")
     dcfg = ccfg.with_(dwa=True)
     if "dwa" in tops:
-        from hw.dwa.top import Dwa  # the DWA's RTL is loaded only when written
         emit("dwa.v", "dwa", Dwa.for_cluster(dcfg),
              note=f"depth-wise accelerator: {dcfg.dwa_ports} data ports, {dcfg.n_cores} cores, "
                   f"{dcfg.tcdm_bytes} B TCDM")

@@ -67,7 +67,6 @@ async def _access(ctx, dut, core, addr, *, wdata=None):
 
 @pytest.mark.parametrize("arrangement", ARRANGEMENTS)
 def test_peripheral_map(arrangement):
-    pytest.importorskip("hw.dwa.engine")
     cfg = preset().with_(dwa=True, dwa_arrangement=arrangement, **SMALL)
     dut = Cluster(cfg)
     sim = Simulator(dut)

@@ -102,7 +102,6 @@ DWA_SWEEP = [
 def test_dwa_tops_generate_and_lint(tmp_path, kw, tops):
     """``dwa.v`` (the accelerator alone) and ``cluster_dwa.v`` (the cluster with it) next to an
     unchanged ``cluster.v``: ports as documented, manifest parameters, lint clean."""
-    pytest.importorskip("hw.dwa.engine")
     from hw.cluster.periph import DWA_BASE
     from hw.config import preset
     man = generate(tmp_path, tops=tops, **kw)
