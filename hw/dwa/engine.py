@@ -45,7 +45,10 @@ in cycle ``s+1`` into one of two 16-byte output buffers (alternating per pixel).
 is therefore written at the end of cycle ``Mc`` of its phase, at the latest in cycle 0 of the
 next phase; a store never starts in cycle 0 of a phase (it only matters when it is the phase's
 first run), so it always reads a complete buffer, and the requantiser of the next pixel writes
-the other buffer.
+the other buffer. Storage: window 4x3x16 B, weights 9x16 B, output 2x16 B, and one 4 x 20-bit
+accumulator register (one MAC cycle yields complete 9-tap sums, so the paper's 16 x 32-bit
+accumulators shrink to this pipeline register; 4 requantiser lanes keep up with the array).
+A ``start`` is accepted while idle and in the ``done`` cycle (back-to-back jobs).
 
 **Timing** (no contention; ``c(run)`` = chunks of the run). A phase with load runs taking ``L``
 cycles in total and a store of ``S`` chunks has a port part of ``E = L + S`` cycles when both

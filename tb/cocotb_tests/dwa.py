@@ -19,9 +19,9 @@ import numpy as np
 from cocotb.triggers import ClockCycles
 
 from hw.dwa.regmap import DWA_MAP, ERR, INFO, REG, STATUS
-from hw.dwa.top import CONTROL_OVERHEAD
+from hw.dwa.top import CONTROL_OVERHEAD, TRIGGER_TO_START
 from sim_models.dwa import GROUP, DwJob, execute
-from sim_models.dwa_perf import engine_cycles
+from sim_models.dwa_perf import breakdown, engine_cycles
 from tb.env import params
 from tb.env.dwa import DwaEnv
 
@@ -39,17 +39,18 @@ async def _env(dut):
     return env
 
 
-def random_job(rng, tcdm_bytes, *, max_bytes=None):
+def random_job(rng, tcdm_bytes, *, max_bytes=None, channels=None, stride=None):
     """A random valid job whose three regions are disjoint, at misaligned addresses, in random
     order, with row strides of dense rows plus random gaps. C is drawn to hit 1, partial groups
     and exact multiples of 16; H and W odd and even; stride 1 or 2; ADC parameters that keep a
     good share of the outputs unclamped."""
     max_bytes = max_bytes or tcdm_bytes
     while True:
-        c = int(rng.choice([1, 3, GROUP, GROUP + 1, 2 * GROUP + 5, int(rng.integers(1, 3 * GROUP))]))
-        stride = int(rng.integers(1, 3))
+        c = channels or int(rng.choice([1, 3, GROUP, GROUP + 1, 2 * GROUP + 5,
+                                        int(rng.integers(1, 3 * GROUP))]))
+        s = stride or int(rng.integers(1, 3))
         out_h, out_w = (int(v) for v in rng.integers(1, 8, size=2))
-        in_h, in_w = (out_h - 1) * stride + 3, (out_w - 1) * stride + 3
+        in_h, in_w = (out_h - 1) * s + 3, (out_w - 1) * s + 3
         in_rs = in_w * c + int(rng.choice([0, 0, int(rng.integers(1, 9))]))
         out_rs = out_w * c + int(rng.choice([0, 0, int(rng.integers(1, 9))]))
         sizes = {"in_addr": (in_h - 1) * in_rs + in_w * c, "w_addr": 9 * c,
@@ -65,7 +66,7 @@ def random_job(rng, tcdm_bytes, *, max_bytes=None):
     hi = int(rng.choice([127, 255, int(rng.integers(max(lo, 0), 256))]))
     m = int(rng.choice([1, int(rng.integers(-300, 300)), int(rng.integers(-2**15, 2**15))]))
     job = DwJob(in_row_stride=in_rs, out_row_stride=out_rs, channels=c, out_h=out_h, out_w=out_w,
-                stride=stride, adc_m=m, adc_s=shift, adc_lo=lo, adc_hi=hi, **where)
+                stride=s, adc_m=m, adc_s=shift, adc_lo=lo, adc_hi=hi, **where)
     return job.validate(tcdm_bytes)
 
 
@@ -83,19 +84,32 @@ def assert_image(env, want, what):
 
 
 async def run_checked(env, rng, job, *, what, exact_time=True):
-    """Random image, run ``job``, compare the whole TCDM; check its time; return its cycles."""
+    """Random image, run ``job``, compare the whole TCDM; check its time and the DWA's
+    statistics; return its TRIGGER -> event cycles.
+
+    Without contention (``exact_time``) the time is the model's plus :data:`CONTROL_OVERHEAD`,
+    the busy and MAC cycles are the model's and nothing stalls; with contention the busy cycles
+    are still the time minus the control overhead (the control part never stalls)."""
     image = rng.integers(0, 256, env.tcdm_bytes, dtype=np.uint8)
     env.load_image(image)
     n_spans = len(env.timer.spans)
+    stat0, tcdm_stalled0 = env.counters(), env.dwa_stalled()
     err = await env.hal.run_job(CORE, job, timeout_cycles=200000)
     assert err == 0, f"{what}: ERROR = {err:#x} for a valid job {job}"
     assert_image(env, expected_image(job, image), what)
     [span] = env.timer.spans[n_spans:]
-    model = engine_cycles(job, env.ports) + CONTROL_OVERHEAD
+    stat = {k: v - stat0[k] for k, v in env.counters().items()}
+    model = engine_cycles(job, env.ports)
+    assert stat["jobs"] == 1 and stat["cycles"] == span - CONTROL_OVERHEAD, (what, stat, span)
+    assert stat["stalled"] <= env.dwa_stalled() - tcdm_stalled0, (what, stat)
     if exact_time:
-        assert span == model, f"{what}: TRIGGER -> event {span} cycles != model {model} ({job})"
+        assert span == model + CONTROL_OVERHEAD, (
+            f"{what}: TRIGGER -> event {span} cycles != model {model} + {CONTROL_OVERHEAD} ({job})")
+        assert stat["mac_cycles"] == breakdown(job, env.ports)["mac_cycles"], (what, stat)
+        assert stat["stalled"] == 0, (what, stat)
     else:
-        assert span >= model, f"{what}: TRIGGER -> event {span} cycles < model {model} ({job})"
+        assert span >= model + CONTROL_OVERHEAD, (
+            f"{what}: TRIGGER -> event {span} cycles < model {model} + {CONTROL_OVERHEAD} ({job})")
     return span
 
 
@@ -175,6 +189,10 @@ async def control_and_errors(dut):
 
 
 # --------------------------------------------------------------------------- data path
+#: (channels, stride) of the first random jobs, so every seed covers C = 1, a full group, partial
+#: groups and both strides; later jobs draw both.
+COVER = [(1, 1), (1, 2), (GROUP, 1), (GROUP + 1, 2), (2 * GROUP + 5, 1), (7, 2)]
+
 @cocotb.test()
 async def random_jobs(dut):
     """Random shapes, misaligned buffers, bit-exact; exact time without contention, then the
@@ -184,7 +202,8 @@ async def random_jobs(dut):
     opt = params.load().option
     report = []
     for k in range(int(opt("jobs", 12))):
-        job = random_job(rng, env.tcdm_bytes, max_bytes=6000)
+        c, s = COVER[k] if k < len(COVER) else (None, None)
+        job = random_job(rng, env.tcdm_bytes, max_bytes=6000, channels=c, stride=s)
         span = await run_checked(env, rng, job, what=f"job {k}")
         report.append(f"C={job.channels:2d} {job.out_h}x{job.out_w} s{job.stride}: {span} cycles, "
                       f"{job.macs / max(1, span - CONTROL_OVERHEAD):.1f} MAC/cycle")
@@ -214,8 +233,9 @@ async def soft_clear_mid_job(dut):
     writes there, every other byte unchanged; then the same job runs to completion."""
     env = await _env(dut)
     rng = _rng()
+    mid_output = 0
     for k in range(int(params.load().option("aborts", 4))):
-        job = random_job(rng, env.tcdm_bytes, max_bytes=8000)
+        job = random_job(rng, env.tcdm_bytes, max_bytes=8000, channels=int(rng.integers(9, 48)))
         total = engine_cycles(job, env.ports) + CONTROL_OVERHEAD
         image = rng.integers(0, 256, env.tcdm_bytes, dtype=np.uint8)
         env.load_image(image)
@@ -223,13 +243,16 @@ async def soft_clear_mid_job(dut):
         await env.hal.acquire(CORE)
         await env.hal.configure(CORE, job)
         await env.hal.trigger(CORE)
-        wait = int(rng.integers(1, 4)) if k == 0 else int(rng.integers(4, max(5, total - 4)))
+        # k = 0: while the configuration is checked; later: anywhere in the engine's run.
+        wait = int(rng.integers(1, 4)) if k == 0 else int(rng.integers(TRIGGER_TO_START, total - 4))
         await ClockCycles(env.clk, wait)
+        clears = env.timer.clears
         await env.hal.soft_clear(1)
+        assert env.timer.clears == clears + 1, "the probe missed the SOFT_CLEAR"
         assert await env.hal.wait_end(CORE, timeout_cycles=50) == ERR.ABORTED
-        granted = env.dwa_granted()
         await ClockCycles(env.clk, 64)
-        assert env.dwa_granted() == granted, f"abort {k}: TCDM access after SOFT_CLEAR"
+        assert not env.timer.late_grants, (f"abort {k}: TCDM grants (cycles after SOFT_CLEAR, "
+                                           f"port) {env.timer.late_grants[:8]}")
         assert await env.periph.read(REG.STATUS) == 0
         got = env.image()
         lo, hi = job.regions()["output"]
@@ -240,7 +263,10 @@ async def soft_clear_mid_job(dut):
         bad = np.flatnonzero((got != image) & (got != want))
         assert bad.size == 0, f"abort {k}: output bytes neither old nor final at {bad[:6].tolist()}"
         written = int(np.count_nonzero(got != image))
+        mid_output += 0 < written < int(np.count_nonzero(want != image))
         dut._log.info("abort %d after %d of %d cycles: %d output bytes written", k, wait, total,
                       written)
         await run_checked(env, rng, job, what=f"job after abort {k}")
+    if int(params.load().option("aborts", 4)) > 2:
+        assert mid_output, "no SOFT_CLEAR fell inside the output phase: the test lost its purpose"
     env.check_monitors()

@@ -28,17 +28,23 @@ STAT = ("busy", "cycles", "mac_cycles", "stalled", "jobs")
 
 
 class JobTimer(BackgroundTask):
-    """Cycles from each granted TRIGGER write to the next pulse on any event line (``spans``)."""
+    """Per cycle: the time from each granted TRIGGER write to the next pulse on any event line
+    (``spans``), and the DWA's TCDM grants at or after a granted SOFT_CLEAR write and before the
+    next TRIGGER (``late_grants``: ``(cycles after the SOFT_CLEAR, port)``; must stay empty)."""
 
-    def __init__(self, dut, clk):
+    def __init__(self, dut, clk, ports):
         self.clk = clk
         self._req, self._gnt = reader(dut.ctrl__req), reader(dut.ctrl__gnt)
         self._we, self._addr = reader(dut.ctrl__we), reader(dut.ctrl__addr)
         self._evt = reader(dut.evt)
+        self._ports = [(reader(dut.dwa[f"tcdm__{k}__req"]), reader(dut.dwa[f"tcdm__{k}__gnt"]))
+                       for k in range(ports)]
         self.spans = []
+        self.late_grants = []
+        self.clears = 0
 
     async def _run(self):
-        t0, now = None, 0
+        t0, cleared, now = None, None, 0
         while True:
             await RisingEdge(self.clk)
             await ReadOnly()
@@ -46,8 +52,15 @@ class JobTimer(BackgroundTask):
             if self._evt() and t0 is not None:
                 self.spans.append(now - t0)
                 t0 = None
-            if self._req() and self._gnt() and self._we() and self._addr() == REG.TRIGGER:
-                t0 = now
+            write = self._req() and self._gnt() and self._we()
+            if write and self._addr() == REG.TRIGGER:
+                t0, cleared = now, None
+            elif write and self._addr() == REG.SOFT_CLEAR:
+                cleared = now
+                self.clears += 1
+            if cleared is not None:
+                self.late_grants += [(now - cleared, k) for k, (req, gnt) in enumerate(self._ports)
+                                     if req() and gnt()]
 
 
 class DwaEnv:
@@ -84,7 +97,7 @@ class DwaEnv:
         self.periph = PeriphMaster(dut, "ctrl")
         self.events = EventLines(dut, "evt", self.n_cores).start()
         self.hal = DwaHal(self.periph, self.events, self.clk)
-        self.timer = JobTimer(dut, self.clk).start()
+        self.timer = JobTimer(dut, self.clk, self.ports).start()
         self.tb = TcdmMaster(dut, "tb__0", self.clk)
         self.competitor = TcdmMaster(dut, "tb__1", self.clk)
         self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, self.cfg.banks, self.tcdm_bytes)

@@ -13,8 +13,8 @@ from tb.build.dwa import build_dwa_tb
 from tb.build.runner import pick_seed, run
 
 #: (ports, cocotb testcase or None = the whole module, options)
-CASES = [(4, None, {"jobs": 12, "stalled_jobs": 6, "aborts": 4}),
-         (1, "random_jobs", {"jobs": 8, "stalled_jobs": 4})]
+CASES = [(4, None, {"jobs": 20, "stalled_jobs": 8, "aborts": 6}),
+         (1, "random_jobs", {"jobs": 12, "stalled_jobs": 6})]
 
 
 def _config(ports):
