@@ -86,11 +86,10 @@ from hw.dwa.stats import DwaStatsSignature
 from hw.hwpe.streamer.addressgen import check_ports, issue_chunks
 from hw.hwpe.streamer.layouts import chunk_layout
 from hw.signatures import TcdmSignature
+from sim_models.dwa import GROUP  # channels per pass: one home (sim_models.dwa)
 
 __all__ = ["DwaEngine", "PHASES"]
 
-#: Channels per pass (Garofalo et al. 2022, Sec. IV-C).
-GROUP = 16
 #: Phase encoding of the engine's state register.
 PHASES = {"IDLE": 0, "W": 1, "P": 2, "I": 3, "F": 4, "DONE": 5}
 _IDLE, _W, _P, _I, _F, _DONE = (PHASES[k] for k in ("IDLE", "W", "P", "I", "F", "DONE"))
