@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Self
 
+from sim_models.energy import DWA_MULTIPLIERS
+
 __all__ = ["PCM_DEVICE_UM2", "AreaParams", "pcm_area_mm2", "dwa_kge", "cluster_area_breakdown_mm2",
            "area_report", "gops_per_mm2"]
 
@@ -53,7 +55,6 @@ IMA_BUFFER_GE_PER_BIT = 6.0
 # a 3x3x16 weight buffer and a 4x3x16 window buffer of 8-bit registers. The paper gives its area
 # only as 2.1 % of the cluster: that figure is the comparison (tb/bench/reference.py), not an
 # input. Estimated bottom-up instead:
-DWA_MULTIPLIERS = 36
 DWA_GROUP = 16
 # ASSUMPTION: one 8 x 8-bit (signed x unsigned) array multiplier ~ 0.4 kGE: 64 partial-product
 # AND gates + ~56 full adders at ~6 GE each.

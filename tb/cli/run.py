@@ -177,6 +177,7 @@ def simulate(spec, cfg, *, waves=False, npz=None, quiet=True):
 
 
 def format_report(res):
+    from sim_models.energy import DWA_MULTIPLIERS
     s = res["shape"]
     what = (f"bottleneck {s['h']}x{s['w']}x{s['cin']} t={s['expand']}" if res["layer"] == "bottleneck"
             else f"{res['layer']} {s['h']}x{s['w']}x{s['cin']} -> {s['cout']} k={s['k']} "
@@ -203,7 +204,7 @@ def format_report(res):
         mpc = res.get("dwa_mac_per_cycle")
         lines.append(f"  DWA: {dwa['jobs']} job(s); busy {dwa['cycles']:,} cycles{pred}, MAC array "
                      f"{dwa['mac_cycles']:,} cycles, stalled {dwa['stalled']:,}"
-                     + (f"; {mpc:.1f} MAC/cycle (peak 36)" if mpc else ""))
+                     + (f"; {mpc:.1f} MAC/cycle (peak {DWA_MULTIPLIERS})" if mpc else ""))
     gpm = f"{res['gops_per_mm2']:.2f}" if res["gops_per_mm2"] is not None else "n/a (no PCM)"
     lines += ["",
               f"  MACs {res['macs']:,}   GOPS {res['gops']:.2f}   energy {res['energy_uj']:.2f} uJ   "
