@@ -1,0 +1,119 @@
+"""Cycle model of the DWA engine (``hw.dwa.engine.DwaEngine``): exact without contention.
+
+Pure Python + numpy. The schedule is the engine's (its module docstring is the long form):
+
+* The inner loop is the one of Garofalo et al. 2022, Sec. IV-C (``papers/garofalo2022-notes.md``):
+  4 cycles per output pixel, load / MAC / store pipelined -- at N = 4 ports (128 bit), stride 1,
+  a full 16-channel group and aligned data, the 3 pixels of the next input row load in cycles
+  0-2 (16 B each), the previous output pixel is stored in cycle 3, and the 36 multipliers work
+  4 channels per cycle in all four: 36 MAC/cycle.
+* Every memory operation is a *run* of ``cg`` contiguous bytes (one pixel's channels of the
+  group, ``cg = min(16, C - 16g)``) costing ``ceil(ceil((a%4 + cg)/4) / N)`` cycles (one chunk of
+  up to N aligned words per cycle): misaligned runs (``C % 4``, odd addresses or row strides)
+  may cost one more.
+* The job is a sequence of phases, each ``D = max(Mc, E)`` cycles, ``Mc = ceil(cg/4)`` MAC
+  cycles (output pixels only) and ``E`` the port part: the phase's load runs (``L`` cycles) then
+  the store of the pending output pixel (``S`` cycles): ``E = L + S``; ``L + 1`` without a store
+  (the last response lands a cycle after the grant); ``1 + S`` without loads (a store never
+  starts in a phase's cycle 0: the pixel's last channel slice is requantised then); 0 for
+  neither. Stride 2 loads two rows, the second into the current window's top row, so it waits
+  for the MAC's last cycle: ``E = max(L_A, Mc-1) + L_B + (S or 1)``.
+* Phases: per group ``W`` (9 weight runs + the previous group's last pixel), per output column
+  ``P`` (9 runs: the 3x3 window; + the previous column's last pixel), per output pixel ``I``
+  (MAC; the next window's new row(s) unless it is the column's last pixel; the previous pixel),
+  once ``F`` (the last pixel). ``start`` in cycle 0, phases from cycle 1, ``done`` in cycle
+  ``sum(D) + 1``.
+
+At N = 4, stride 1, aligned: ``I`` = 4 cycles, ``P`` = ``W`` = 10 cycles; stride 2: ``I`` = 7.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim_models.dwa import GROUP, KERNEL, DwJob
+
+__all__ = ["engine_cycles", "breakdown", "mac_per_cycle", "run_chunks", "PHASE_KEYS"]
+
+#: The keys of :func:`breakdown` that partition the job's cycles.
+PHASE_KEYS = ("weights", "preload", "inner", "final", "done")
+
+#: Channels the MAC array handles per cycle (3x3x4 = 36 multipliers; Garofalo et al. 2022).
+LANES = 4
+#: The ``DONE`` cycle after the last phase (the ``start`` cycle itself is cycle 0).
+DONE_CYCLES = 1
+
+
+def _check_ports(ports: int) -> None:
+    if not isinstance(ports, int) or isinstance(ports, bool) or not 1 <= ports <= 16:
+        raise ValueError(f"ports must be an integer in 1..16, not {ports!r}")
+
+
+def run_chunks(addr, nbytes: int, ports: int):
+    """Cycles (chunks) of a run of ``nbytes`` bytes at byte address(es) ``addr`` on ``ports``."""
+    words = (np.asarray(addr, dtype=np.int64) % 4 + nbytes + 3) // 4
+    return -(-words // ports)
+
+
+def _port_part(loads, store, mc, stride2):
+    """``E`` of phases, vectorised: ``loads`` = (L_A, L_B) arrays (L_B only for stride 2, may be
+    all zero when there are no loads), ``store`` = S array (0 = no store)."""
+    la, lb = loads
+    has_l = (la + lb) > 0
+    t = np.where(stride2 & has_l, np.maximum(la, mc - 1) + lb, la + lb)
+    return np.where(has_l, t + np.where(store > 0, store, 1), np.where(store > 0, 1 + store, 0))
+
+
+def breakdown(job: DwJob, ports: int) -> dict[str, int]:
+    """Cycles per phase kind: ``weights`` (W), ``preload`` (P), ``inner`` (I), ``final`` (F)
+    and ``done`` (their sum is :func:`engine_cycles`), and ``mac_cycles`` (cycles the MAC array
+    works, part of ``inner``)."""
+    _check_ports(ports)
+    job.validate()
+    n = ports
+    C, H, W, s = job.channels, job.out_h, job.out_w, job.stride
+    s2 = s == 2
+    irs, ors = job.in_row_stride, job.out_row_stride
+    out = dict(weights=0, preload=0, inner=0, final=0, done=DONE_CYCLES, mac_cycles=0)
+    oy = np.arange(H, dtype=np.int64)
+    ox = np.arange(W, dtype=np.int64)[:, None]          # arrays over [ox, oy] (or [ox, 1])
+    kx3 = np.arange(KERNEL, dtype=np.int64) * C          # pixel offsets of the 3 runs of a row
+    prev_store = 0                                       # chunks of the pending pixel (0: none)
+    for g in range(job.groups):
+        cg = min(GROUP, C - GROUP * g)
+        mc = -(-cg // LANES)
+        taps = job.w_addr + GROUP * g + np.arange(KERNEL * KERNEL) * C
+        out["weights"] += int(run_chunks(taps, cg, n).sum()) + (prev_store or 1)
+
+        def row(r, g=g, cg=cg):
+            """Cycles of loading padded input row(s) ``r`` (3 runs each) of every column."""
+            base = job.in_addr + GROUP * g + ox * s * C + r * irs
+            return run_chunks(base[..., None] + kx3, cg, n).sum(axis=-1)
+
+        st = run_chunks(job.out_addr + GROUP * g + ox * C + oy * ors, cg, n)   # [ox, oy]
+        # P: rows 0..2, then the previous column's last pixel (none for column 0: W stored it).
+        pre = row(0) + row(1) + row(2)                                          # [ox, 1]
+        out["preload"] += int(pre.sum()) + int(st[:-1, -1].sum()) + 1
+        # I: rows s*oy + 3 (and s*oy + 4 for stride 2) except for the column's last pixel.
+        last = oy == H - 1
+        la = np.where(last, 0, row(s * oy + 3))
+        lb = np.where(last, 0, row(s * oy + 4)) if s2 else np.zeros_like(la)
+        store = np.concatenate((np.zeros((W, 1), np.int64), st[:, :-1]), axis=1)
+        e = _port_part((la, lb), store, mc, s2)
+        out["inner"] += int(np.maximum(mc, e).sum())
+        out["mac_cycles"] += mc * H * W
+        prev_store = int(st[-1, -1])
+    out["final"] = 1 + prev_store
+    return out
+
+
+def engine_cycles(job: DwJob, ports: int) -> int:
+    """Cycles from the ``start`` cycle to the ``done`` cycle of ``job`` on ``ports`` data ports
+    without contention (exact for the RTL, aligned or not)."""
+    b = breakdown(job, ports)
+    return sum(b[k] for k in PHASE_KEYS)
+
+
+def mac_per_cycle(job: DwJob, ports: int) -> float:
+    """Useful MACs per engine cycle (the paper: 36 peak, 29.7 on average)."""
+    return job.macs / engine_cycles(job, ports)
