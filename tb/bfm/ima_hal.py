@@ -7,9 +7,9 @@ ERROR. Register offsets and field masks come from the one table in :mod:`hw.ima.
 """
 
 import numpy as np
-from cocotb.triggers import ClockCycles
 
 from hw.ima.regmap import PR_VAL, REG, STATUS, SUBMIT_PLOT, encode_layer, pack_weights
+from tb.bfm.hwpe_hal import HwpeHal
 
 __all__ = ["ImaHal", "pack_weight_rows", "STATUS_PROG_PENDING"]
 
@@ -25,8 +25,9 @@ def pack_weight_rows(weights):
             for r in range(height) for c0 in range(0, width, per_word)]
 
 
-class ImaHal:
-    """Driver of one IMA for the cores of a cluster.
+class ImaHal(HwpeHal):
+    """Driver of one IMA for the cores of a cluster (ACQUIRE, TRIGGER, events, SOFT_CLEAR:
+    :class:`tb.bfm.hwpe_hal.HwpeHal`).
 
     Parameters
     ----------
@@ -36,28 +37,11 @@ class ImaHal:
     """
 
     def __init__(self, periph, events, clk):
-        self.periph, self.events, self.clk = periph, events, clk
-
-    async def acquire(self, core, *, retry=True, backoff=4, max_tries=100000):
-        """Read ACQUIRE until it returns a job id >= 0 (or once, if ``retry`` is False)."""
-        for _ in range(max_tries):
-            job_id = await self.periph.read_signed(REG.ACQUIRE, core)
-            if job_id >= 0 or not retry:
-                return job_id
-            await ClockCycles(self.clk, backoff)
-        raise TimeoutError(f"core {core}: ACQUIRE kept failing")
+        super().__init__(periph, events, clk, REG)
 
     async def configure(self, core, layer):
         for offset, value in encode_layer(layer):
             await self.periph.write(offset, value, core)
-
-    async def trigger(self, core):
-        await self.periph.write(REG.TRIGGER, 0, core)
-
-    async def wait_end(self, core, timeout_cycles=None):
-        """Wait for the end-of-job event; return the ERROR register (0 = success)."""
-        await self.events.wait(core, timeout_cycles)
-        return await self.periph.read(REG.ERROR, core)
 
     async def run_layer(self, core, layer, timeout_cycles=None):
         """Acquire, configure, trigger, wait: one whole layer. Returns ERROR."""
@@ -84,6 +68,3 @@ class ImaHal:
         await self.periph.write(REG.PR_ADDR_Y, row, core)
         v = PR_VAL.unpack(await self.periph.read(REG.PR_VAL, core))
         return v["g_pos"], v["g_neg"]
-
-    async def soft_clear(self, core):
-        await self.periph.write(REG.SOFT_CLEAR, 0, core)

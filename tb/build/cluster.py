@@ -2,14 +2,16 @@
 per configuration (``sim_build/cluster/<key>/``).
 
 Used by ``ima-sim run`` / ``sweep`` and the profiler; the cocotb side is
-:mod:`tb.cocotb_tests.cluster`.
+:mod:`tb.cocotb_tests.cluster`. A cluster with the depth-wise accelerator (``cfg.dwa``) gets its
+own directory (``..._dwa=True``, plus ``_dwa_arrangement=separate`` for that arrangement); the
+arrangement of a cluster without the accelerator changes nothing and is left out of the key.
 """
 
 from hw.cluster.cluster import Cluster
 from hw.config import ClusterConfig
 from tb.build import runner
 
-__all__ = ["TOP", "KEY", "build_cluster"]
+__all__ = ["TOP", "KEY", "build_params", "build_cluster"]
 
 TOP = "cluster"
 #: Parameters always named in the build directory; any other one only when it differs from the
@@ -17,6 +19,14 @@ TOP = "cluster"
 KEY = ("ports", "rows", "cols", "dac_depth", "adc_depth", "tcdm_bytes")
 
 
+def build_params(cfg: ClusterConfig):
+    """The flat parameters the build of ``cfg`` is keyed on (and elaborated from)."""
+    params = cfg.build_params(KEY)
+    if not cfg.dwa:
+        params.pop("dwa_arrangement", None)      # no accelerator: the arrangement is moot
+    return params
+
+
 def build_cluster(cfg: ClusterConfig, *, waves: bool = False):
     """Verilator build of ``Cluster(cfg)`` (reused across runs); returns the cocotb runner."""
-    return runner.build(TOP, Cluster, cfg.build_params(KEY), waves=waves)
+    return runner.build(TOP, Cluster, build_params(cfg), waves=waves)

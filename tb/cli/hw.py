@@ -1,7 +1,10 @@
-"""``ima-sim`` subcommands for hardware outputs: ``verilog``, ``lint``, ``synth``.
+"""``ima-sim`` subcommands for hardware outputs: ``regs``, ``verilog``, ``lint``, ``synth``.
 
 Each registers itself in :data:`tb.cli.registry.COMMANDS`.
 
+* ``ima-sim regs [--block {ima,dwa}] [--format {md,c,py}] [-o FILE]`` -- a register map (the
+  IMA's by default, the depth-wise accelerator's with ``--block dwa``) as Markdown
+  (docs/registers.md, docs/dwa_registers.md), a C header or Python constants.
 * ``ima-sim verilog -o DIR [--ports N --rows R --cols C --dac-depth D --adc-depth A --banks B
   --tcdm-bytes S --analog {blackbox,twin}]`` -- Verilog tops + manifest.json (hw/flow/verilog.py,
   docs/integration.md).
@@ -14,7 +17,41 @@ Each registers itself in :data:`tb.cli.registry.COMMANDS`.
 
 from tb.cli.registry import command, die
 
-__all__ = ["cmd_verilog", "cmd_lint", "cmd_synth"]
+__all__ = ["cmd_regs", "cmd_verilog", "cmd_lint", "cmd_synth", "REG_BLOCKS", "regs_text"]
+
+#: ``--block`` of ``ima-sim regs`` -> (module, register map name) of the block's map.
+REG_BLOCKS = {"ima": ("hw.ima.regmap", "IMA_MAP"), "dwa": ("hw.dwa.regmap", "DWA_MAP")}
+#: ``--format`` of ``ima-sim regs`` -> the RegisterMap method writing it.
+REG_FORMATS = {"md": "markdown", "c": "c_header", "py": "python_constants"}
+
+
+def regs_text(block="ima", fmt="md"):
+    """The text of ``ima-sim regs --block <block> --format <fmt>`` (the register map's own
+    generator; the file written with ``-o`` ends with exactly one newline)."""
+    import importlib
+    module, name = REG_BLOCKS[block]
+    return getattr(getattr(importlib.import_module(module), name), REG_FORMATS[fmt])()
+
+
+def cmd_regs(a):
+    text = regs_text(a.block, a.format)
+    if a.output:
+        with open(a.output, "w") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+@command("regs", "print a register map (Markdown, C header or Python constants)")
+def _regs_args(p):
+    p.add_argument("--block", choices=tuple(REG_BLOCKS), default="ima",
+                   help="whose registers: the IMA (default) or the depth-wise accelerator")
+    p.add_argument("--format", choices=tuple(REG_FORMATS), default="md")
+    p.add_argument("-o", "--output", help="write to a file instead of stdout")
+
+
+_regs_args.runner(cmd_regs)
 
 
 #: (option, configuration parameter, help) of the geometry options; defaults from hw/config.py.

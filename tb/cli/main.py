@@ -7,8 +7,8 @@ fails loudly) and builds the parser from the registry.
 =====================  ==========================================================
 module                 subcommands
 =====================  ==========================================================
-:mod:`tb.cli.run`      ``run`` (a layer or the bottleneck on the RTL), ``regs``
-:mod:`tb.cli.hw`       ``verilog``, ``lint``, ``synth``
+:mod:`tb.cli.run`      ``run`` (a layer or the bottleneck on the RTL)
+:mod:`tb.cli.hw`       ``regs``, ``verilog``, ``lint``, ``synth``
 :mod:`tb.cli.sweep`    ``sweep`` (the papers' design-space figures on the RTL)
 :mod:`tb.cli.tcdm`     ``traffic``, ``bench-tcdm`` (TCDM interconnect demo, speed)
 =====================  ==========================================================

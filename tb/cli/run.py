@@ -1,4 +1,4 @@
-"""``ima-sim run`` and ``ima-sim regs``: simulate a layer on the RTL cluster; print the register map.
+"""``ima-sim run``: simulate a layer on the RTL cluster.
 
 ``run`` validates the options (one clear line and exit status 2 on a bad one), builds the
 cluster for the requested ports (cached per configuration), executes the workload with the core
@@ -243,22 +243,3 @@ def _run(a):
     else:
         print(format_report(res))
     return 0 if res["passed"] else 1
-
-
-# ------------------------------------------------------------------ regs
-@command("regs", "print the IMA register map (Markdown, C header or Python constants)")
-def _regs_args(p):
-    p.add_argument("--format", choices=["md", "c", "py"], default="md")
-    p.add_argument("-o", "--output", help="write to a file instead of stdout")
-
-
-@_regs_args.runner
-def _regs(a):
-    from hw.ima import regmap
-    text = {"md": regmap.markdown, "c": regmap.c_header, "py": regmap.python_constants}[a.format]()
-    if a.output:
-        with open(a.output, "w") as f:
-            f.write(text if text.endswith("\n") else text + "\n")
-    else:
-        print(text)
-    return 0

@@ -1,0 +1,71 @@
+"""``ima-sim regs`` and ``ima-sim verilog`` (tb/cli/hw.py): the register maps of both blocks in
+the three formats, the checked-in docs/dwa_registers.md up to date, and bad options refused with
+one line on stderr, exit status 2 and nothing written.
+"""
+
+import shutil
+import subprocess
+
+import pytest
+
+from hw.dwa.regmap import DWA_MAP
+from hw.ima.regmap import IMA_MAP
+from tb.build.runner import PROJECT_ROOT
+from tb.cli.main import main
+
+MAPS = {"ima": IMA_MAP, "dwa": DWA_MAP}
+
+
+@pytest.mark.parametrize("fmt,method", [("md", "markdown"), ("c", "c_header"),
+                                        ("py", "python_constants")])
+@pytest.mark.parametrize("block", ["ima", "dwa"])
+def test_regs_prints_the_blocks_map(capsys, block, fmt, method):
+    assert main(["regs", "--block", block, "--format", fmt]) == 0
+    assert capsys.readouterr().out == getattr(MAPS[block], method)() + "\n"
+
+
+def test_regs_default_block_is_the_ima(capsys):
+    assert main(["regs"]) == 0
+    assert capsys.readouterr().out == IMA_MAP.markdown() + "\n"
+
+
+def test_docs_dwa_registers_md_is_generated_from_the_table():
+    text = (PROJECT_ROOT / "docs" / "dwa_registers.md").read_text()
+    assert text.rstrip("\n") == DWA_MAP.markdown().rstrip("\n"), \
+        "docs/dwa_registers.md is stale: run `ima-sim regs --block dwa -o docs/dwa_registers.md`"
+    assert "`ima-sim regs --block dwa --format md`" in text
+
+
+def test_regs_writes_a_file(tmp_path):
+    out = tmp_path / "dwa_regs.h"
+    assert main(["regs", "--block", "dwa", "--format", "c", "-o", str(out)]) == 0
+    assert out.read_text() == DWA_MAP.c_header()
+
+
+def test_regs_python_constants_match_the_table():
+    ns = {}
+    exec(DWA_MAP.python_constants(), ns)            # noqa: S102 (generated from our own table)
+    assert {r.name: ns[r.name] for r in DWA_MAP} == {r.name: r.offset for r in DWA_MAP}
+    assert ns["SPAN"] == DWA_MAP.span
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="no gcc")
+def test_dwa_c_header_compiles_next_to_the_imas(tmp_path):
+    """Both headers in one translation unit: no clashing names, the offsets as in the tables."""
+    (tmp_path / "ima_regs.h").write_text(IMA_MAP.c_header())
+    (tmp_path / "dwa_regs.h").write_text(DWA_MAP.c_header())
+    src = tmp_path / "t.c"
+    src.write_text('#include "ima_regs.h"\n#include "dwa_regs.h"\n'
+                   f"_Static_assert(DWA_REG_DW_STRIDE == {DWA_MAP['DW_STRIDE'].offset}, \"offset\");\n"
+                   f"_Static_assert(DWA_REG_SPAN == {DWA_MAP.span}, \"span\");\n"
+                   "int main(void) { return DWA_REG_TRIGGER + IMA_REG_TRIGGER; }\n")
+    p = subprocess.run(["gcc", "-std=c11", "-Wall", "-Werror", "-o", str(tmp_path / "t"), str(src)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+
+
+def test_regs_rejects_an_unknown_block(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["regs", "--block", "npu"])
+    assert e.value.code == 2
+    assert "--block" in capsys.readouterr().err
