@@ -40,6 +40,7 @@ from hw.cluster.subsystem import TcdmSubsystem
 from hw.config import ClusterConfig, preset
 from hw.dwa.regmap import DWA_MAP
 from hw.dwa.stats import DwaStatsSignature
+from hw.dwa.top import Dwa
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.regmap import IMA_MAP
 from hw.ima.stats import ImaStatsSignature
@@ -109,7 +110,6 @@ class Cluster(wiring.Component):
             connect(m, flipped(self.core_periph[i]), periph.cores[i])
         shared = cfg.dwa and cfg.dwa_arrangement == "shared"
         if cfg.dwa:
-            from hw.dwa.top import Dwa  # the DWA's RTL is loaded only for a cluster with one
             m.submodules.dwa = dwa = Dwa.for_cluster(cfg)
             connect(m, periph.dwa, dwa.ctrl)
             m.d.comb += self.dwa_evt.eq(dwa.evt)

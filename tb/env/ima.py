@@ -7,7 +7,6 @@ The configuration built (a :class:`hw.config.ClusterConfig`: the IMA, the TCDM's
 arrives from the host through :mod:`tb.env.params`.
 """
 
-import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
@@ -20,6 +19,7 @@ from tb.bfm.sig import reader
 from tb.bfm.tcdm import TcdmMaster
 from tb.check.monitor import TcdmProtocolMonitor
 from tb.env import params
+from tb.env.tcdm import start_competing_reads
 
 __all__ = ["ImaEnv"]
 
@@ -93,12 +93,4 @@ class ImaEnv:
 
     def start_competitor(self, rng, lo, hi, *, density=1.0):
         """Random reads from ``tb__1`` over words in [lo, hi): bank conflicts for the IMA's ports."""
-        async def traffic():
-            while True:
-                if rng.random() < density:
-                    addr = int(rng.integers(lo // 4, hi // 4)) * 4
-                    self.competitor.init_read(addr)
-                await RisingEdge(self.clk)
-                while len(self.competitor._queue) > 4:
-                    await RisingEdge(self.clk)
-        return cocotb.start_soon(traffic())
+        return start_competing_reads(self.competitor, self.clk, rng, lo, hi, density=density)

@@ -5,6 +5,7 @@ Reused by the interconnect tests, the traffic/bench CLI demos and (later) the IM
 testbenches, which can pass ``masters=[...]`` to drive only some ports with BFMs.
 """
 
+import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
@@ -15,7 +16,7 @@ from tb.check.monitor import TcdmProtocolMonitor
 from tb.check.scoreboard import MemoryModel, TcdmScoreboard
 from tb.env import params
 
-__all__ = ["TcdmEnv", "geometry"]
+__all__ = ["TcdmEnv", "geometry", "start_competing_reads"]
 
 
 def geometry():
@@ -23,6 +24,22 @@ def geometry():
     (the run's ``config``, :func:`tb.build.tcdm.geometry`)."""
     cfg = params.load().config
     return cfg["masters"], cfg["banks"], cfg["size_bytes"]
+
+
+def start_competing_reads(master, clk, rng, lo, hi, *, density=1.0):
+    """Random word reads from ``master`` (a :class:`TcdmMaster`) over bytes ``[lo, hi)``, one
+    per cycle with probability ``density`` (at most a few queued): bank conflicts, i.e. grant
+    stalls, for an accelerator's ports on the same TCDM. Returns the task (cancel it, then
+    ``await master.wait_idle()``)."""
+    async def traffic():
+        while True:
+            if rng.random() < density:
+                addr = int(rng.integers(lo // 4, hi // 4)) * 4
+                master.init_read(addr)
+            await RisingEdge(clk)
+            while len(master._queue) > 4:
+                await RisingEdge(clk)
+    return cocotb.start_soon(traffic())
 
 
 class TcdmEnv:

@@ -1,10 +1,14 @@
 """The cluster with the depth-wise accelerator (hw/cluster/cluster.py, ``cfg.dwa``): its ports in
 both arrangements, today's ports without it, and, in Amaranth's simulator on a small cluster, the
 cores' peripheral map: the IMA at 0 and the DWA at ``DWA_BASE``, each with its own ACQUIRE lock
-given to the core the decoder names by ``id``. (Whole workloads on the DWA run in cocotb, through
-``ima-sim run --mapping IMADW``.)
+given to the core the decoder names by ``id``; and one small job through the whole cluster in
+each arrangement, bit-exact against ``sim_models.dwa.execute``. (Whole workloads on the DWA run
+in cocotb, through ``ima-sim run --mapping IMADW``.)
 """
 
+import random
+
+import numpy as np
 import pytest
 from amaranth.lib import wiring
 from amaranth.sim import Simulator
@@ -12,12 +16,15 @@ from amaranth.sim import Simulator
 from hw.cluster.cluster import Cluster
 from hw.cluster.periph import DWA_BASE
 from hw.config import preset
-from hw.dwa.regmap import DWA_MAP, INFO
+from hw.dwa.regmap import DWA_MAP, INFO, encode_job
 from hw.dwa.regmap import REG as DREG
 from hw.dwa.stats import DwaStatsSignature
 from hw.ima.regmap import IMA_MAP
 from hw.ima.regmap import REG as IREG
 from hw.signatures import TcdmStatsSignature
+from sim_models.dwa import DwJob, execute
+from sim_models.dwa_perf import engine_cycles
+from tb.build.runner import pick_seed
 
 SMALL = dict(ports=2, rows=64, cols=32, dac_depth=16, adc_depth=8, tcdm_bytes=4096)
 ARRANGEMENTS = ("shared", "separate")
@@ -67,7 +74,6 @@ async def _access(ctx, dut, core, addr, *, wdata=None):
 
 @pytest.mark.parametrize("arrangement", ARRANGEMENTS)
 def test_peripheral_map(arrangement):
-    pytest.importorskip("hw.dwa.engine")
     cfg = preset().with_(dwa=True, dwa_arrangement=arrangement, **SMALL)
     dut = Cluster(cfg)
     sim = Simulator(dut)
@@ -93,6 +99,81 @@ def test_peripheral_map(arrangement):
         assert await _access(ctx, dut, 2, alias) == 37
         assert ctx.get(dut.dwa_evt) == 0 and ctx.get(dut.evt) == 0
         assert ctx.get(dut.dwa_stat.busy) == 0
+
+    sim.add_testbench(tb)
+    sim.run()
+
+
+async def _tcdm(ctx, port, addr, *, wdata=None):
+    """One word access on a TCDM master port of the testbench (the DMA port)."""
+    ctx.set(port.req, 1)
+    ctx.set(port.addr, addr)
+    ctx.set(port.we, wdata is not None)
+    ctx.set(port.be, 0xF)
+    ctx.set(port.wdata, wdata or 0)
+    for _ in range(20):
+        granted = ctx.get(port.gnt)
+        await ctx.tick()
+        if granted:
+            break
+    else:
+        raise AssertionError(f"DMA port: no grant at 0x{addr:03X}")
+    ctx.set(port.req, 0)
+    return ctx.get(port.r_data)
+
+
+@pytest.mark.parametrize("arrangement", ARRANGEMENTS)
+def test_a_job_through_the_cluster(arrangement):
+    """A small job (5 channels: a partial group, misaligned buffers) programmed by core 3 at
+    DWA_BASE: output bit-exact against ``sim_models.dwa.execute`` on the TCDM image (every other
+    byte unchanged), the event on core 3's line, the DWA's traffic on the masters of its
+    arrangement (the IMA's load masters when shared, its own when separate), and
+    ``dwa_stat.cycles`` equal to the cycle model without contention."""
+    rng = np.random.default_rng(random.Random(pick_seed()).getrandbits(32))
+    cfg = preset().with_(dwa=True, dwa_arrangement=arrangement, **SMALL)
+    n, core, span = cfg.ima.ports, 3, 0x200
+    job = DwJob(in_addr=0x003, in_row_stride=4 * 5 + 3, out_addr=0x142, out_row_stride=2 * 5 + 1,
+                w_addr=0x0C1, channels=5, out_h=2, out_w=2, stride=1, adc_m=3, adc_s=4,
+                adc_lo=-20, adc_hi=200).validate(cfg.tcdm_bytes)
+    image = rng.integers(0, 256, span, dtype=np.uint8)
+    expect = image.copy()
+    execute(job, expect)
+    dut = Cluster(cfg)
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    masters = cfg.master_ranges()
+
+    async def tb(ctx):
+        dma = dut.dma[0]
+        words = image.view("<u4")
+        for i, w in enumerate(words):
+            await _tcdm(ctx, dma, 4 * i, wdata=int(w))
+        assert _as_int32(await _access(ctx, dut, core, DWA_BASE + DREG.ACQUIRE)) >= 0
+        for offset, value in encode_job(job):
+            await _access(ctx, dut, core, DWA_BASE + offset, wdata=value)
+        ctx.set(dut.tcdm_stat.clear, 1)
+        await ctx.tick()
+        ctx.set(dut.tcdm_stat.clear, 0)
+        await _access(ctx, dut, core, DWA_BASE + DREG.TRIGGER, wdata=0)
+        for _ in range(engine_cycles(job, n) + 50):
+            if ctx.get(dut.dwa_evt):
+                break
+            await ctx.tick()
+        else:
+            raise AssertionError("no DWA event")
+        assert ctx.get(dut.dwa_evt) == 1 << core and ctx.get(dut.evt) == 0
+        assert await _access(ctx, dut, core, DWA_BASE + DREG.ERROR) == 0
+        assert ctx.get(dut.dwa_stat.jobs) == 1
+        assert ctx.get(dut.dwa_stat.cycles) == engine_cycles(job, n)
+        granted = [ctx.get(dut.tcdm_stat.granted[m]) for m in range(cfg.masters)]
+        dwa_masters = masters["ima_load"] if arrangement == "shared" else masters["dwa"]
+        assert all(granted[m] > 0 for m in dwa_masters), granted
+        others = [m for m in range(cfg.masters) if m not in dwa_masters]
+        assert all(granted[m] == 0 for m in others), granted
+        got = np.array([await _tcdm(ctx, dma, 4 * i) for i in range(span // 4)], "<u4")
+        got = got.view(np.uint8)
+        bad = np.flatnonzero(got != expect)
+        assert bad.size == 0, f"{bad.size} bytes differ, first at 0x{bad[0]:03X}"
 
     sim.add_testbench(tb)
     sim.run()

@@ -4,8 +4,8 @@ A small Python TCDM per port (byte memory; ideal: every request granted, ``r_val
 later; or seeded random grant stalls) runs random small depth-wise jobs: outputs bit-exact
 against :func:`sim_models.dwa.execute`, memory outside the output bytes unchanged, loads and
 stores never in one cycle, and the start->done distance equal to
-:func:`sim_models.dwa_perf.engine_cycles` exactly without stalls (plus the stalled cycles with
-them). Seed: ``$DWA_SEED`` or random, printed.
+:func:`sim_models.dwa_perf.engine_cycles` exactly without stalls (with them: at most one more
+cycle per stalled cycle). Seed: ``$DWA_SEED`` or random, printed.
 """
 
 import os
@@ -152,9 +152,10 @@ def check_jobs(ports, jobs, rng, stall_p=0.0):
             cycles = await run(ctx, dut, tcdm, job)
             stalls = ctx.get(dut.stat.stalled) - st0["stalled"]
             model = engine_cycles(job, ports)
-            assert cycles == model + stalls, (job, cycles, model, stalls)
             if stall_p == 0:
-                assert stalls == 0
+                assert stalls == 0 and cycles == model, (job, cycles, model)
+            else:     # a stall where the MAC is the bottleneck costs nothing
+                assert model <= cycles <= model + stalls, (job, cycles, model, stalls)
             got = np.frombuffer(bytes(mem), np.uint8)
             bad = np.flatnonzero(got != expect)
             assert bad.size == 0, (job, bad[:10], got[bad[:10]], expect[bad[:10]])
@@ -170,10 +171,100 @@ def check_jobs(ports, jobs, rng, stall_p=0.0):
     simulate(dut, tb)
 
 
-@pytest.mark.parametrize("ports", [1, 2, 4, 16])
-def test_smoke(ports):
-    rng = random.Random(1)
-    check_jobs(ports, [place_job(rng, 16, 3, 2, 1, misalign=False),
-                       place_job(rng, 20, 3, 3, 2, misalign=True),
-                       place_job(rng, 3, 2, 3, 1, misalign=True),
-                       place_job(rng, 35, 1, 2, 2, misalign=True)], rng)
+# (channels, out_h, out_w, stride): C = 1, a full group, a partial group (20), three groups with a
+# partial one (35), odd H and W, stride 2, a single output pixel.
+SHAPES = [(16, 3, 2, 1), (1, 3, 3, 1), (20, 3, 3, 2), (35, 2, 1, 1), (7, 1, 1, 2), (4, 2, 3, 2)]
+
+
+@pytest.mark.parametrize("ports", [1, 2, 3, 4, 16])
+def test_shapes_ideal(seed, ports):
+    """Every shape, aligned once and misaligned (addresses and row strides) otherwise; no
+    stalls: bit-exact, cycles == engine_cycles exactly."""
+    rng = random.Random(seed * 41 + ports)
+    jobs = [place_job(rng, *shape, misalign=i > 0) for i, shape in enumerate(SHAPES)]
+    check_jobs(ports, jobs, rng)
+
+
+@pytest.mark.parametrize("ports", [2, 4])
+def test_random_stalls(seed, ports):
+    """Seeded random grant stalls (a competing master): outputs still bit-exact, and every
+    stalled cycle adds at most one cycle."""
+    rng = random.Random(seed * 43 + ports)
+    jobs = [place_job(rng, c, h, w, s) for c, h, w, s in ((20, 3, 2, 2), (5, 3, 3, 1), (16, 2, 2, 1))]
+    check_jobs(ports, jobs, rng, stall_p=0.3)
+
+
+def test_inner_loop_rtl():
+    """The paper's 4-cycle inner loop in the RTL: N = 4, stride 1, 16 aligned channels -- one
+    more output row costs 4 cycles. The jobs run back to back (start in the done cycle)."""
+    rng = random.Random(0)
+    base = dict(in_addr=0, w_addr=1024, out_addr=2048, channels=16, out_w=1, stride=1)
+    jobs = [DwJob(in_row_stride=48, out_row_stride=16, out_h=h, **base) for h in (4, 5, 6)]
+    lengths = []
+    dut = DwaEngine(4)
+    tcdm = Tcdm(dut.tcdm, bytearray(rng.randbytes(MEM)), rng)
+
+    async def tb(ctx):
+        for job in jobs:         # back to back: the next start comes in the done cycle
+            lengths.append(await run(ctx, dut, tcdm, job))
+        tcdm.cycle(ctx)
+        await ctx.tick()
+        assert ctx.get(dut.stat.jobs) == len(jobs) and not ctx.get(dut.busy)
+
+    simulate(dut, tb)
+    assert lengths[1] - lengths[0] == lengths[2] - lengths[1] == 4, lengths
+    assert lengths == [engine_cycles(j, 4) for j in jobs]
+
+
+@pytest.mark.parametrize("ports", [1, 4])
+def test_abort(seed, ports):
+    """SOFT_CLEAR mid-job: no request from the abort cycle on, no write after it, busy low from
+    the next cycle, no done; the next job then runs normally (bit-exact, exact cycles)."""
+    rng = random.Random(seed * 47 + ports)
+    dut = DwaEngine(ports)
+    mem = bytearray(rng.randbytes(MEM))
+    tcdm = Tcdm(dut.tcdm, mem, rng)
+    job = place_job(rng, 20, 3, 2, 1)
+    total = engine_cycles(job, ports)
+    cut = rng.choice([rng.randint(2, total - 1), total])       # total: the DONE cycle itself
+    print(f"abort in cycle {cut} of {total}")
+
+    async def tb(ctx):
+        set_job(ctx, dut, job)
+        ctx.set(dut.start, 1)
+        tcdm.cycle(ctx)
+        await ctx.tick()
+        ctx.set(dut.start, 0)
+        for _ in range(1, cut):
+            assert not ctx.get(dut.done)
+            tcdm.cycle(ctx)
+            await ctx.tick()
+        ctx.set(dut.abort, 1)
+        assert not any(ctx.get(p.req) for p in dut.tcdm) and not ctx.get(dut.done)
+        tcdm.cycle(ctx, abort=True)
+        await ctx.tick()
+        ctx.set(dut.abort, 0)
+        snapshot = bytes(mem)
+        jobs = ctx.get(dut.stat.jobs)
+        assert jobs == 0
+        for _ in range(total + 10):
+            assert not ctx.get(dut.busy) and not ctx.get(dut.done)
+            assert not any(ctx.get(p.req) for p in dut.tcdm)
+            tcdm.cycle(ctx)
+            await ctx.tick()
+        assert bytes(mem) == snapshot and ctx.get(dut.stat.jobs) == jobs
+        # A clean job afterwards.
+        job2 = place_job(rng, 6, 2, 3, 2)
+        expect = np.frombuffer(bytes(mem), np.uint8).copy()
+        execute(job2, expect)
+        tcdm.allowed = output_bytes(job2)
+        assert await run(ctx, dut, tcdm, job2) == engine_cycles(job2, ports)
+        assert np.array_equal(np.frombuffer(bytes(mem), np.uint8), expect)
+
+    simulate(dut, tb)
+
+
+@pytest.mark.parametrize("ports", [0, 17, 4.0, None])
+def test_bad_ports(ports):
+    with pytest.raises(ValueError, match="ports"):
+        DwaEngine(ports)

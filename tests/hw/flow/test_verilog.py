@@ -86,3 +86,57 @@ def test_cli_rejects_bad_parameter(tmp_path, capsys):
         main(["verilog", "-o", str(tmp_path), "--ports", "17"])
     assert e.value.code == 2
     assert "ports" in capsys.readouterr().err
+
+
+# (id, generate() keyword arguments, tops) of the depth-wise accelerator's tops, one per
+# arrangement (the plain cluster once, to compare the port lists).
+DWA_SWEEP = [
+    ("N2-separate", dict(ports=2, rows=64, cols=32, dac_depth=16, adc_depth=8, tcdm_bytes=4096,
+                         banks=16, dwa_arrangement="separate"), ("cluster", "dwa", "cluster_dwa")),
+    ("N1-shared", dict(ports=1, rows=64, cols=32, dac_depth=16, adc_depth=8, tcdm_bytes=4096,
+                       banks=4, dwa_arrangement="shared"), ("dwa", "cluster_dwa")),
+]
+
+
+@pytest.mark.parametrize("kw,tops", [(k, t) for _, k, t in DWA_SWEEP], ids=[i for i, _, _ in DWA_SWEEP])
+def test_dwa_tops_generate_and_lint(tmp_path, kw, tops):
+    """``dwa.v`` (the accelerator alone) and ``cluster_dwa.v`` (the cluster with it) next to an
+    unchanged ``cluster.v``: ports as documented, manifest parameters, lint clean."""
+    from hw.cluster.periph import DWA_BASE
+    from hw.config import preset
+    man = generate(tmp_path, tops=tops, **kw)
+    assert [t["top"] for t in man["tops"]] == list(tops)
+    cfg = preset().with_(dwa=True, **{k: v for k, v in kw.items()})
+    n, c = kw["ports"], cfg.n_cores
+    par = man["parameters"]
+    assert par["dwa_ports"] == n and par["dwa_arrangement"] == kw["dwa_arrangement"]
+    assert par["dwa_base"] == DWA_BASE and par["cluster_dwa_tcdm_masters"] == cfg.masters
+    assert par["tcdm_masters"] == cfg.with_(dwa=False).masters
+    ports = {e["top"]: {p["name"]: p for p in e["ports"]} for e in man["tops"]}
+    dwa = ports["dwa"]
+    assert dwa["ctrl__addr"]["width"] == 7 and dwa["ctrl__addr"]["dir"] == "input"
+    assert dwa["evt"] == {"name": "evt", "dir": "output", "width": c, "signed": False}
+    assert f"tcdm__{n - 1}__req" in dwa and f"tcdm__{n}__req" not in dwa
+    for k in ("busy", "cycles", "mac_cycles", "stalled", "jobs"):
+        assert dwa[f"stat__{k}"]["dir"] == "output"
+    full = ports["cluster_dwa"]
+    assert full["core_periph__0__addr"]["width"] == 9 and full["dwa_evt"]["width"] == c
+    assert full["dwa_stat__busy"]["width"] == 1 and full["dwa_stat__jobs"]["width"] == 32
+    assert f"tcdm_stat__granted__{cfg.masters - 1}" in full
+    assert f"tcdm_stat__granted__{cfg.masters}" not in full
+    if "cluster" in ports:                 # the DWA adds exactly its own ports (and masters)
+        plain = ports["cluster"]
+        assert plain["core_periph__0__addr"]["width"] == 8 and "dwa_evt" not in plain
+        assert set(full) - set(plain) == (
+            {"dwa_evt"} | {f"dwa_stat__{k}" for k in ("busy", "cycles", "mac_cycles", "stalled", "jobs")}
+            | {f"tcdm_stat__{s}__{m}" for s in ("granted", "stalled")
+               for m in range(cfg.with_(dwa=False).masters, cfg.masters)})
+    for entry in man["tops"]:
+        ok, text, _ = verilator_lint(tmp_path, entry)
+        assert ok, f"verilator -Wall on {entry['top']}:\n{text[:3000]}"
+
+
+def test_bad_dwa_arrangement_names_it(tmp_path):
+    with pytest.raises(ValueError, match="dwa_arrangement"):
+        generate(tmp_path / "out", dwa_arrangement="both")
+    assert not (tmp_path / "out").exists()

@@ -69,3 +69,16 @@ def test_regs_rejects_an_unknown_block(capsys):
         main(["regs", "--block", "npu"])
     assert e.value.code == 2
     assert "--block" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,name", [(["--dwa-arrangement", "both"], "dwa_arrangement"),
+                                       (["--ports", "17"], "ports"),
+                                       (["--tcdm-bytes", "1000"], "tcdm_bytes")])
+def test_verilog_rejects_a_bad_option(tmp_path, capsys, args, name):
+    out = tmp_path / "v"
+    with pytest.raises(SystemExit) as e:
+        main(["verilog", "-o", str(out), *args])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ima-sim: error:") and name in err[0], err
+    assert not out.exists()
