@@ -168,3 +168,14 @@ def test_imadw_needs_k3():
 def test_imadw_does_not_fit_the_tcdm():
     with pytest.raises(ValueError, match="does not fit"):
         prepare(RunSpec(layer="depthwise", mapping="IMADW", h=200, w=200, cin=64), Hw())
+
+
+def test_depthwise_imadw_random_shapes(rng):
+    """Random shapes (H, W 1..9, C 1..40, stride 1|2, pad 0..2), seeded: golden every time."""
+    for _ in range(25):
+        stride, pad = int(rng.integers(1, 3)), int(rng.integers(0, 3))
+        h, w = (int(rng.integers(max(1, 3 - 2 * pad), 10)) for _ in range(2))
+        c = int(rng.integers(1, 41))
+        wl = prepare(RunSpec(layer="depthwise", mapping="IMADW", seed=int(rng.integers(1 << 30)),
+                             h=h, w=w, cin=c, stride=stride, pad=pad), Hw())
+        assert all(ok for _, ok, _ in wl.check(run_workload(wl))), (h, w, c, stride, pad)
