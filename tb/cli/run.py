@@ -180,7 +180,8 @@ def format_report(res):
     from sim_models.energy import DWA_MULTIPLIERS
     s = res["shape"]
     what = (f"bottleneck {s['h']}x{s['w']}x{s['cin']} t={s['expand']}" if res["layer"] == "bottleneck"
-            else f"{res['layer']} {s['h']}x{s['w']}x{s['cin']} -> {s['cout']} k={s['k']} "
+            else f"{res['layer']} {s['h']}x{s['w']}x{s['cin']} -> "
+                 f"{s['cin'] if res['layer'] == 'depthwise' else s['cout']} k={s['k']} "
                  f"stride={s['stride']} pad={s['pad']}")
     engine = ", overlapped engine" if res.get("overlap") else ""
     if res.get("dwa_arrangement"):
