@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Self
 
-__all__ = ["PCM_DEVICE_UM2", "AreaParams", "pcm_area_mm2", "cluster_area_breakdown_mm2",
+from sim_models.energy import DWA_MULTIPLIERS
+
+__all__ = ["PCM_DEVICE_UM2", "AreaParams", "pcm_area_mm2", "dwa_kge", "cluster_area_breakdown_mm2",
            "area_report", "gops_per_mm2"]
 
 # G. Ottavi et al., "End-to-end 100-TOPS/W Inference With Analog In-Memory Computing: Are We
@@ -47,6 +49,33 @@ XBAR_KGE_PER_CROSSPOINT = 0.3
 IMA_CTRL_KGE = 25.0
 IMA_STREAMER_KGE_PER_PORT = 6.0
 IMA_BUFFER_GE_PER_BIT = 6.0
+# Digital depth-wise accelerator (DWA; A. Garofalo et al., "A Heterogeneous In-Memory Computing
+# Cluster For Flexible End-to-End Inference of Real-World Deep Neural Networks", IEEE JETCAS 2022,
+# Sec. IV-C): 36 multipliers (3x3 taps x 4 channels) with a reduction tree, 32-bit accumulators,
+# a 3x3x16 weight buffer and a 4x3x16 window buffer of 8-bit registers. The paper gives its area
+# only as 2.1 % of the cluster: that figure is the comparison (tb/bench/reference.py), not an
+# input. Estimated bottom-up instead:
+DWA_GROUP = 16
+# ASSUMPTION: one 8 x 8-bit (signed x unsigned) array multiplier ~ 0.4 kGE: 64 partial-product
+# AND gates + ~56 full adders at ~6 GE each.
+DWA_MULTIPLIER_KGE = 0.4
+# ASSUMPTION: reduction tree, 4 channels x 8 adders of ~20 bits (9 products -> 1), ~6 GE per bit:
+# 4 x 8 x 20 x 6 GE ~ 3.8 kGE.
+DWA_TREE_KGE = 4 * 8 * 20 * 6 / 1e3
+# ASSUMPTION: requantisation (acc x M, 32 x 16-bit, rounding shift, clamp), one unit per MAC lane
+# (4 channels per cycle, matching the paper's 4-cycle inner loop): ~3.5 kGE each.
+DWA_REQUANT_KGE = 4 * 3.5
+# Registers (Sec. IV-C): weights 3x3x16 + window 4x3x16 bytes + 16 x 32-bit accumulators, at the
+# IMA buffers' IMA_BUFFER_GE_PER_BIT (ASSUMPTION there).
+DWA_REGISTER_BITS = (3 * 3 * DWA_GROUP + 4 * 3 * DWA_GROUP) * 8 + DWA_GROUP * 32
+# ASSUMPTION: the DWA's HWPE controller (register file with 13 job registers + FSM) ~ 15 kGE,
+# less than the IMA's 25 kGE (about 30 job registers, PCM programming); its streamer per 32-bit
+# data port (one address generator walk shared by loads and stores, realignment) the IMA's
+# IMA_STREAMER_KGE_PER_PORT.
+DWA_CTRL_KGE = 15.0
+# ASSUMPTION: "shared" arrangement: a 2:1 request mux per IMA load port (~70 request bits at
+# ~2 GE/bit) instead of new interconnect masters.
+DWA_SHARED_MUX_KGE_PER_PORT = 70 * 2 / 1e3
 # Data formats (docs/spec.md section 2): 8-bit DAC inputs and 8-bit ADC outputs.
 DAC_BITS = 8
 ADC_BITS = 8
@@ -65,6 +94,10 @@ class AreaParams:
     ima_ctrl_kge: float = IMA_CTRL_KGE
     ima_streamer_kge_per_port: float = IMA_STREAMER_KGE_PER_PORT
     ima_buffer_ge_per_bit: float = IMA_BUFFER_GE_PER_BIT
+    dwa_datapath_kge: float = DWA_MULTIPLIERS * DWA_MULTIPLIER_KGE + DWA_TREE_KGE + DWA_REQUANT_KGE
+    dwa_ctrl_kge: float = DWA_CTRL_KGE
+    dwa_streamer_kge_per_port: float = IMA_STREAMER_KGE_PER_PORT
+    dwa_shared_mux_kge_per_port: float = DWA_SHARED_MUX_KGE_PER_PORT
 
     def validate(self) -> Self:
         for f in fields(self):
@@ -97,48 +130,72 @@ def _logic_mm2(kge, params):
     return kge * 1e3 * params.ge_um2 / params.logic_utilisation * 1e-6
 
 
+def dwa_kge(ports: int, arrangement: str = "shared", params: AreaParams = AreaParams()) -> float:
+    """Gate count (kGE) of the depth-wise accelerator with ``ports`` 32-bit data ports:
+    datapath (multipliers, tree, requantisation), registers, controller, streamer, and in the
+    ``shared`` arrangement the muxes onto the IMA's load ports (see the module constants)."""
+    params.validate()
+    ports = _nonneg_int("ports", ports, 1, 16)
+    if arrangement not in ("shared", "separate"):
+        raise ValueError(f"arrangement must be 'shared' or 'separate', not {arrangement!r}")
+    mux = params.dwa_shared_mux_kge_per_port * ports if arrangement == "shared" else 0.0
+    return (params.dwa_datapath_kge + params.ima_buffer_ge_per_bit * DWA_REGISTER_BITS / 1e3
+            + params.dwa_ctrl_kge + params.dwa_streamer_kge_per_port * ports + mux)
+
+
 def cluster_area_breakdown_mm2(ports: int, *, n_cores: int, tcdm_bytes: int, n_banks: int,
                                array_rows: int = 256, array_cols: int = 256,
+                               dwa_arrangement: str | None = None,
                                params: AreaParams = AreaParams()) -> dict[str, float]:
-    """Digital cluster area by block (mm^2): cores, tcdm, interconnect, cluster_other, ima_digital.
+    """Digital cluster area by block (mm^2): cores, tcdm, interconnect, cluster_other, ima_digital
+    and, with ``dwa_arrangement`` (``"shared"`` or ``"separate"``; ``None`` = no depth-wise
+    accelerator, the default), ``dwa_digital`` (:func:`dwa_kge`, ``ports`` data ports).
 
     ``ports``, ``n_cores``, ``tcdm_bytes`` and ``n_banks`` come from the caller's hardware
     configuration (:class:`hw.config.ClusterConfig`); ``array_rows`` / ``array_cols`` size the
     IMA buffers of the estimate (ASSUMPTION: a 256 x 256 array, the Hermes core's).
 
     The interconnect has ``n_cores + 2 * ports`` masters (each IMA port pair is one load and one
-    store master) on ``n_banks`` banks; the IMA buffers hold one DAC word per row and one ADC word
-    per column of the array.
+    store master; ``+ ports`` for a ``separate`` DWA) on ``n_banks`` banks; the IMA buffers hold
+    one DAC word per row and one ADC word per column of the array.
     """
     params.validate()
+    if dwa_arrangement not in (None, "shared", "separate"):
+        raise ValueError(f"dwa_arrangement must be None, 'shared' or 'separate', "
+                         f"not {dwa_arrangement!r}")
     ports = _nonneg_int("ports", ports, 1, 16)
     n_cores = _nonneg_int("n_cores", n_cores, 0)
     tcdm_bytes = _nonneg_int("tcdm_bytes", tcdm_bytes, 0)
     n_banks = _nonneg_int("n_banks", n_banks, 1)
     array_rows = _nonneg_int("array_rows", array_rows, 0)
     array_cols = _nonneg_int("array_cols", array_cols, 0)
-    masters = n_cores + 2 * ports
+    masters = n_cores + 2 * ports + (ports if dwa_arrangement == "separate" else 0)
     buffer_bits = array_rows * DAC_BITS + array_cols * ADC_BITS
     ima_kge = (params.ima_ctrl_kge + params.ima_streamer_kge_per_port * ports
                + params.ima_buffer_ge_per_bit * buffer_bits / 1e3)
-    return {
+    out = {
         "cores": _logic_mm2(n_cores * params.core_kge, params),
         "tcdm": tcdm_bytes * 8 * params.sram_um2_per_bit * 1e-6,
         "interconnect": _logic_mm2(masters * n_banks * params.xbar_kge_per_crosspoint, params),
         "cluster_other": _logic_mm2(params.cluster_other_kge, params),
         "ima_digital": _logic_mm2(ima_kge, params),
     }
+    if dwa_arrangement is not None:
+        out["dwa_digital"] = _logic_mm2(dwa_kge(ports, dwa_arrangement, params), params)
+    return out
 
 
 def area_report(pcm_devices: int, ports: int, *, n_cores: int, tcdm_bytes: int, n_banks: int,
-                array_rows: int = 256, array_cols: int = 256,
+                array_rows: int = 256, array_cols: int = 256, dwa_arrangement: str | None = None,
                 params: AreaParams = AreaParams()) -> dict[str, Any]:
-    """Area summary: ``pcm_area_mm2``, ``cluster_area_mm2`` (digital, incl. IMA logic),
-    ``total_area_mm2`` and ``breakdown_mm2`` (per block, plus ``pcm``)."""
+    """Area summary: ``pcm_area_mm2``, ``cluster_area_mm2`` (digital, incl. IMA logic and the
+    depth-wise accelerator when ``dwa_arrangement`` is given), ``total_area_mm2`` and
+    ``breakdown_mm2`` (per block, plus ``pcm``)."""
     pcm = pcm_area_mm2(pcm_devices, params)
     br = cluster_area_breakdown_mm2(ports, n_cores=n_cores, tcdm_bytes=tcdm_bytes,
                                     n_banks=n_banks, array_rows=array_rows,
-                                    array_cols=array_cols, params=params)
+                                    array_cols=array_cols, dwa_arrangement=dwa_arrangement,
+                                    params=params)
     cluster = sum(br.values())
     br = dict(br, pcm=pcm)
     return {

@@ -27,6 +27,11 @@ key                         meaning
                             i.e. differential device pairs)
 ``dac_conversions``         sum over MVMs of activated rows (one DAC pulse per row)
 ``adc_conversions``         sum over MVMs of read columns (one ADC conversion per column)
+``dwa_busy_cycles``         cycles the depth-wise accelerator runs a job (its ``stat.cycles``)
+``dwa_mac_cycles``          cycles its MAC array works on a window (``stat.mac_cycles``,
+                            <= ``dwa_busy_cycles``)
+``dwa_idle_cycles``         cycles a present accelerator has no job (clock-gated); busy + idle
+                            <= cycles. All three are 0 (absent) in a cluster without the DWA.
 ==========================  ===================================================================
 
 :func:`mvm_events` builds the four MVM keys from a list of ``(rows, cols)`` windows.
@@ -109,6 +114,22 @@ IMA_STREAM_PJ_PER_CYCLE = 1.5    # ASSUMPTION
 IMA_COMPUTE_PJ_PER_CYCLE = 0.5   # ASSUMPTION
 IMA_IDLE_PJ_PER_CYCLE = 0.1      # ASSUMPTION
 
+# Digital depth-wise accelerator (A. Garofalo et al., JETCAS 2022, Sec. IV-C: 36 8-bit
+# multipliers + reduction tree, 32-bit accumulators, 3x3x16 weight and 4x3x16 window registers).
+# ASSUMPTION: energy of one 8-bit multiply + 32-bit accumulate in 22FDX at ~0.65 V. Reasoning:
+# 0.2 pJ (8-bit multiply) + 0.1 pJ (32-bit add) at 45 nm / 0.9 V in M. Horowitz, "Computing's
+# energy problem", ISSCC 2014 (values recalled, not re-checked here), scaled as TCDM_ACCESS_PJ
+# is: x (22/45) for capacitance, x (0.65/0.9)^2 for voltage -> 0.3 x 0.255 = 0.077 pJ.
+DWA_MAC_PJ = (0.2 + 0.1) * (22 / 45) * (0.65 / 0.9) ** 2
+#: Multipliers of the MAC array (Garofalo et al. 2022, Sec. IV-C: 3x3x4 per cycle).
+DWA_MULTIPLIERS = 36
+# ASSUMPTION: the rest of a busy DWA cycle (controller FSM, address generators, the weight and
+# window registers, requantisation) costs what the IMA's streamer + controller costs while
+# streaming (IMA_STREAM_PJ_PER_CYCLE): same HWPE control block, a streamer of the same ports.
+DWA_BUSY_PJ_PER_CYCLE = IMA_STREAM_PJ_PER_CYCLE
+# ASSUMPTION: an idle (clock-gated) DWA costs what an idle IMA's digital part does.
+DWA_IDLE_PJ_PER_CYCLE = IMA_IDLE_PJ_PER_CYCLE
+
 # Mr. Wolf: A. Pullini et al., "Mr.Wolf: An Energy-Precision Scalable Parallel Ultra Low Power
 # SoC for IoT Edge Processing", IEEE JSSC 54(7) 2019, abstract: 512 kB fully retentive memory at
 # 108 uW (40 nm LP). ASSUMPTION: used as the order of magnitude of the 512 KiB TCDM leakage in
@@ -142,6 +163,10 @@ class EnergyParams:
     dac_conversion_pj: float = HERMES_DAC_SHARE * HERMES_MVM_ENERGY_PJ / HERMES_ROWS
     adc_conversion_pj: float = HERMES_ADC_SHARE * HERMES_MVM_ENERGY_PJ / HERMES_COLS
     mvm_fixed_pj: float = 0.0          # per MVM, independent of the window (none in Hermes split)
+    # depth-wise accelerator, per cycle: MAC array (all 36 multipliers), the rest while busy, idle
+    dwa_mac_cycle_pj: float = DWA_MULTIPLIERS * DWA_MAC_PJ
+    dwa_busy_pj: float = DWA_BUSY_PJ_PER_CYCLE
+    dwa_idle_pj: float = DWA_IDLE_PJ_PER_CYCLE
     # static power
     tcdm_leakage_mw: float = TCDM_LEAKAGE_MW
     logic_leakage_mw: float = LOGIC_LEAKAGE_MW
@@ -159,6 +184,7 @@ EVENT_KEYS = (
     "cycles", "core_active_cycles", "core_idle_cycles", "tcdm_accesses",
     "ima_streamin_cycles", "ima_compute_cycles", "ima_streamout_cycles", "ima_idle_cycles",
     "mvm_count", "mvm_cells", "dac_conversions", "adc_conversions",
+    "dwa_busy_cycles", "dwa_mac_cycles", "dwa_idle_cycles",
 )
 
 # component name -> (event key, EnergyParams field)
@@ -174,6 +200,9 @@ _DYNAMIC = (
     ("mvm_dac", "dac_conversions", "dac_conversion_pj"),
     ("mvm_adc", "adc_conversions", "adc_conversion_pj"),
     ("mvm_fixed", "mvm_count", "mvm_fixed_pj"),
+    ("dwa_mac", "dwa_mac_cycles", "dwa_mac_cycle_pj"),
+    ("dwa_busy", "dwa_busy_cycles", "dwa_busy_pj"),
+    ("dwa_idle", "dwa_idle_cycles", "dwa_idle_pj"),
 )
 
 
@@ -206,6 +235,11 @@ def _normalise_events(events, n_cores):
     if busiest + ev["ima_idle_cycles"] > cyc:
         raise ValueError(f"event 'ima_idle_cycles' ({ev['ima_idle_cycles']:g}) + the busiest "
                          f"'ima_*_cycles' phase ({busiest:g}) exceed 'cycles' ({cyc:g})")
+    if ev["dwa_mac_cycles"] > ev["dwa_busy_cycles"]:
+        raise ValueError(f"event 'dwa_mac_cycles' ({ev['dwa_mac_cycles']:g}) exceeds "
+                         f"'dwa_busy_cycles' ({ev['dwa_busy_cycles']:g})")
+    if ev["dwa_busy_cycles"] + ev["dwa_idle_cycles"] > cyc:
+        raise ValueError(f"event 'dwa_busy_cycles' + 'dwa_idle_cycles' exceed 'cycles' ({cyc:g})")
     if ev["mvm_count"] == 0:
         for k in ("mvm_cells", "dac_conversions", "adc_conversions"):
             if ev[k] > 0:
@@ -222,7 +256,9 @@ def energy_report(events: dict[str, float], params: EnergyParams = EnergyParams(
     "time_us", "avg_power_mw", "cycles", "clock_hz"}``. Components: ``cores_active``,
     ``cores_idle``, ``tcdm``, ``ima_streamin``, ``ima_compute``, ``ima_streamout``, ``ima_idle``,
     ``mvm_array``, ``mvm_dac``, ``mvm_adc``, ``mvm_fixed`` (dynamic) and ``tcdm_leakage``,
-    ``logic_leakage``, ``ima_analog_static`` (static power x run time).
+    ``logic_leakage``, ``ima_analog_static`` (static power x run time); ``dwa_mac``,
+    ``dwa_busy``, ``dwa_idle`` (dynamic) only when ``events`` has a ``dwa_*`` key (a cluster
+    with the depth-wise accelerator), so a run without it reports exactly what it did before.
     """
     params.validate()
     if isinstance(clock_hz, bool) or not isinstance(clock_hz, (int, float)) or not clock_hz > 0 \
@@ -230,7 +266,10 @@ def energy_report(events: dict[str, float], params: EnergyParams = EnergyParams(
         raise ValueError(f"clock_hz must be a finite number > 0, not {clock_hz!r}")
     ev = _normalise_events(events, n_cores)
     breakdown = {}
+    has_dwa = any(k.startswith("dwa_") for k in events)
     for name, key, field in _DYNAMIC:
+        if key.startswith("dwa_") and not has_dwa:
+            continue
         breakdown[name] = ev[key] * getattr(params, field) * 1e-6          # pJ -> uJ
     dynamic = sum(breakdown.values())
     time_s = ev["cycles"] / clock_hz

@@ -9,7 +9,8 @@ STREAMIN).
 
 This is the oracle the RTL tests reuse. ``build_layer`` / ``extract`` / ``run_layer`` wrap a
 ``sim_models.mapping.LayerMapping``; ``run_bottleneck`` runs a ``BottleneckMapping``, with the
-steps the cores run (HYBRID depthwise, residual add) computed by the integer reference kernels.
+steps the cores run (HYBRID depthwise, residual add) computed by the integer reference kernels and
+the depth-wise accelerator's step (IMADW) by its byte-image executor, :func:`sim_models.dwa.execute`.
 """
 
 from typing import Any
@@ -17,10 +18,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import golden
+from . import dwa, golden
 from .crossbar import Crossbar
 from .jobconfig import LayerJob, Walk3D
-from .mapping import TCDM_BYTES, BottleneckMapping, LayerMapping, SwStep
+from .mapping import TCDM_BYTES, BottleneckMapping, DwaLayer, LayerMapping, SwStep
 
 __all__ = ["execute_job", "execute", "build_layer", "extract", "run_layer", "build_bottleneck",
            "run_sw_step", "run_bottleneck"]
@@ -111,10 +112,13 @@ def run_layer(mapping: LayerMapping, x: npt.ArrayLike, xbar: Crossbar | None = N
 
 def build_bottleneck(bm: BottleneckMapping, x: npt.ArrayLike, xbar: Crossbar | None = None,
                      **xbar_kwargs: Any) -> tuple[npt.NDArray[np.uint8], Crossbar]:
-    """TCDM image (input ``x`` stored, padded buffers zeroed) and programmed crossbar."""
+    """TCDM image (input ``x`` stored, padded buffers zeroed, the depth-wise accelerator's
+    weights stored) and programmed crossbar."""
     image = bm.alloc.image()
     xbar = Crossbar(bm.rows, bm.cols, **xbar_kwargs) if xbar is None else xbar
     bm.buffers["x"].write(image, x)
+    for layer in bm.dwa_layers:
+        layer.load(image)
     bm.program(xbar)
     return image, xbar
 
@@ -139,6 +143,8 @@ def run_bottleneck(bm: BottleneckMapping, x: npt.ArrayLike, xbar: Crossbar | Non
     for step in bm.steps:
         if isinstance(step, LayerMapping):
             execute(image, xbar, step.jobs)
+        elif isinstance(step, DwaLayer):
+            dwa.execute(step.job.validate(image.size), image)
         elif isinstance(step, SwStep):
             run_sw_step(step, image)
         else:

@@ -38,12 +38,13 @@ from typing import Any, Protocol, Self
 import numpy as np
 import numpy.typing as npt
 
+from .dwa import KERNEL, DwJob, weights_to_tcdm
 from .jobconfig import JobLoop, LayerJob, Walk3D
 
 __all__ = ["TCDM_BYTES", "Buffer", "TcdmAllocator", "Placement", "LayerMapping", "SwStep",
            "WeightTarget", "XbarPacker", "BottleneckMapping", "check_disjoint", "map_conv", "map_pointwise",
-           "map_fc", "map_depthwise", "depthwise_footprint", "depthwise_devices",
-           "map_bottleneck", "conv_out_size"]
+           "map_fc", "map_depthwise", "depthwise_footprint", "depthwise_devices", "DwaLayer",
+           "map_depthwise_dwa", "map_bottleneck", "conv_out_size"]
 
 #: TCDM size, bytes (docs/spec.md section 1: 512 KiB).
 TCDM_BYTES = 512 * 1024
@@ -531,6 +532,101 @@ def map_depthwise(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], 
                          "out_shape": (ho, wo, c)})
 
 
+# ====================================================================== depthwise on the DWA
+@dataclass
+class DwaLayer:
+    """A 3x3 depth-wise layer on the digital depth-wise accelerator (``IMADW``): one
+    :class:`sim_models.dwa.DwJob` over HWC buffers, no crossbar, no re-layout.
+
+    ``src`` is the pre-padded input (the zero ring is in memory, the accelerator has no hardware
+    padding), ``w_buf`` the ``[3, 3, C]`` tap-major signed 8-bit weights
+    (:func:`sim_models.dwa.weights_to_tcdm`, ``weights`` holds those bytes), ``dst`` the output.
+    The cores only write ``weights`` into the TCDM image (:meth:`load`) before the run.
+    """
+    name: str
+    job: DwJob
+    src: Buffer
+    dst: Buffer
+    w_buf: Buffer
+    weights: np.ndarray
+    adc: tuple[int, int, int, int]
+    params: dict[str, Any] = field(default_factory=dict)
+    kind: str = "depthwise"
+
+    @property
+    def devices(self) -> int:
+        """PCM devices: none (the accelerator is digital, its weights live in the TCDM)."""
+        return 0
+
+    def load(self, image: npt.NDArray[np.uint8]) -> None:
+        """Store the layer's weights into a TCDM byte image."""
+        b = self.w_buf
+        image[b.addr:b.addr + b.nbytes] = self.weights.reshape(-1).view(np.uint8)
+
+    def validate(self, tcdm_bytes: int = TCDM_BYTES) -> Self:
+        """The job's fields and every byte it touches against a TCDM of ``tcdm_bytes``
+        (:meth:`sim_models.dwa.DwJob.validate`: ValueError naming the field or the region)."""
+        self.job.validate(tcdm_bytes)
+        return self
+
+
+def map_depthwise_dwa(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, stride: int = 1,
+                      pad: int = 1, alloc: TcdmAllocator | None = None, src: Buffer | None = None,
+                      dst: Buffer | None = None, w_buf: Buffer | None = None,
+                      name: str = "dw") -> DwaLayer:
+    """Map a 3x3 depth-wise layer onto the depth-wise accelerator (one ``DwJob``).
+
+    The input buffer is HWC with ``pad`` zero pixels around (written by whoever fills it, e.g.
+    the expand layer of a bottleneck writes only its interior): the job reads padded rows and
+    columns ``0 .. (out-1)*stride + 2``. Weights may be any signed 8-bit values (the
+    accelerator's multipliers are 8 x 8 bit, unlike the IMA's 4-bit PCM weights).
+
+    Parameters
+    ----------
+    x_shape : (H, W, C)
+        Unpadded input shape.
+    w : int array [C, 3, 3]
+    adc : (m, s, lo, hi)
+        The output transfer (the IMA ADC's: :func:`sim_models.golden.requant`).
+    stride : 1 or 2
+    pad : int
+        Zero padding on each side, stored in TCDM (0..2).
+    alloc : TcdmAllocator, optional
+        Where new buffers go (input, output, weights).
+    src, dst, w_buf : Buffer, optional
+        Existing buffers (``dst`` may be padded: the layer writes its interior).
+
+    Returns
+    -------
+    DwaLayer
+    """
+    adc = _check_adc(adc)
+    _check_stride(stride)
+    alloc = TcdmAllocator() if alloc is None else alloc
+    w = np.asarray(w)
+    h, wd, c = (int(n) for n in x_shape)
+    if w.ndim != 3 or w.shape != (c, KERNEL, KERNEL) or not np.issubdtype(w.dtype, np.integer):
+        raise ValueError(f"{name}: the depth-wise accelerator needs integer weights of shape "
+                         f"[{c}, {KERNEL}, {KERNEL}], not {w.dtype} {w.shape}")
+    if not isinstance(pad, int) or not 0 <= pad < KERNEL:
+        raise ValueError(f"pad must be in 0..{KERNEL - 1}, not {pad!r}")
+    wt = weights_to_tcdm(w)                  # ValueError outside signed 8 bit
+    ho, wo = conv_out_size(h, KERNEL, stride, pad), conv_out_size(wd, KERNEL, stride, pad)
+    src, dst = _io_buffers(name, alloc, src, dst, (h, wd, c), pad, (ho, wo, c), adc[2])
+    if w_buf is None:
+        w_buf = alloc.alloc(f"{name}.w", (KERNEL, KERNEL, c), "int8")
+    elif w_buf.nbytes != wt.size:
+        raise ValueError(f"weight buffer {w_buf.name} holds {w_buf.nbytes} bytes, the layer needs "
+                         f"{wt.size}")
+    out_pitch = dst.row_pitch
+    job = DwJob(in_addr=src.addr, in_row_stride=src.row_pitch, out_addr=dst.interior_addr,
+                out_row_stride=out_pitch, w_addr=w_buf.addr, channels=c, out_h=ho, out_w=wo,
+                stride=stride, adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3])
+    layer = DwaLayer(name, job, src, dst, w_buf, wt, adc,
+                     {"k": KERNEL, "stride": stride, "pad": pad, "out_shape": (ho, wo, c)})
+    return layer.validate(alloc.size)
+
+
 # ====================================================================== bottleneck
 @dataclass
 class SwStep:
@@ -548,8 +644,9 @@ class SwStep:
 class BottleneckMapping:
     """The four steps of a MobileNetV2 bottleneck, in order, and their buffers.
 
-    ``steps`` holds ``LayerMapping`` (IMA) and ``SwStep`` (cores) objects; ``buffers`` names
-    ``x, e`` (expand out = padded depthwise in), ``d, p, y``.
+    ``steps`` holds ``LayerMapping`` (IMA), ``DwaLayer`` (depth-wise accelerator, ``IMADW``) and
+    ``SwStep`` (cores) objects; ``buffers`` names ``x, e`` (expand out = padded depthwise in),
+    ``d, p, y``.
     """
     mapping: str
     steps: list[LayerMapping | SwStep]
@@ -576,12 +673,18 @@ class BottleneckMapping:
         """Fraction of the array's locations holding a weight of this block."""
         return self.weights_used / (self.rows * self.cols)
 
+    @property
+    def dwa_layers(self) -> list[DwaLayer]:
+        return [s for s in self.steps if isinstance(s, DwaLayer)]
+
     def program(self, xbar: WeightTarget) -> None:
         for m in self.ima_layers:
             m.program(xbar)
 
 
-MAPPINGS = {"HYBRID": None, "IMA8": 8, "IMA16": 16}
+#: Bottleneck mapping -> where its depthwise runs: the cores (None), the IMA with ``C_job``
+#: channels per job (an int), or the depth-wise accelerator ("DWA").
+MAPPINGS: dict[str, int | str | None] = {"HYBRID": None, "IMA8": 8, "IMA16": 16, "IMADW": "DWA"}
 
 
 def map_bottleneck(x_shape: Sequence[int], w_exp: npt.ArrayLike, w_dw: npt.ArrayLike, w_proj: npt.ArrayLike,
@@ -596,8 +699,10 @@ def map_bottleneck(x_shape: Sequence[int], w_exp: npt.ArrayLike, w_dw: npt.Array
     x_shape : (H, W, C)
     w_exp : [tC, C]; w_dw : [tC, 3, 3]; w_proj : [C, tC]
     adc_exp, adc_dw, adc_proj : (m, s, lo, hi) per layer
-    mapping : 'HYBRID', 'IMA8' or 'IMA16'
-        HYBRID runs the depthwise on the cores (a ``SwStep``).
+    mapping : 'HYBRID', 'IMA8', 'IMA16' or 'IMADW'
+        HYBRID runs the depthwise on the cores (a ``SwStep``), IMADW on the depth-wise
+        accelerator (a ``DwaLayer`` reading the expand output's padded buffer ``e`` in place, its
+        weights in a TCDM buffer ``w_dw``; no HWC->CHW step).
     rows, cols : int
         Crossbar size; the layers are packed first-fit (``XbarPacker``), ValueError if they do
         not fit.
@@ -625,8 +730,11 @@ def map_bottleneck(x_shape: Sequence[int], w_exp: npt.ArrayLike, w_dw: npt.Array
     project = map_pointwise((h, wd, tc), w_proj, adc_proj, row=r, col=cc, src=bufs["d"],
                             dst=bufs["p"], name="project")
     c_job = MAPPINGS[mapping]
-    dw: SwStep | LayerMapping
-    if c_job is None:
+    dw: SwStep | LayerMapping | DwaLayer
+    if c_job == "DWA":
+        dw = map_depthwise_dwa((h, wd, tc), w_dw, adc_dw, src=bufs["e"], dst=bufs["d"],
+                               w_buf=alloc.alloc("w_dw", (3, 3, tc), "int8"), name="depthwise")
+    elif c_job is None:
         dw = SwStep("depthwise", "depthwise", [bufs["e"]], bufs["d"], np.asarray(w_dw), adc_dw,
                     {"k": 3, "stride": 1, "pad": 1})
     else:

@@ -8,8 +8,10 @@ executes the phases on the RTL. A RunSpec holds workload options only; the hardw
 of :class:`HwLimits` (e.g. :class:`hw.config.ImaConfig`).
 
 Phases are data: ``Phase(name, kind, args)`` where ``kind`` is ``"ima"`` (core 0 offloads the
-LayerJobs of ``args["layer"]``, the other cores sleep at the barrier) or a software kernel of
-:mod:`tb.bfm.kernels` run on all cores; every phase ends with a barrier.
+LayerJobs of ``args["layer"]``, the other cores sleep at the barrier), ``"dwa"`` (core 0 offloads
+the :class:`sim_models.dwa.DwJob` ``args["job"]`` to the depth-wise accelerator, the other cores
+sleep at the barrier; mapping ``IMADW``) or a software kernel of :mod:`tb.bfm.kernels` run on all
+cores; every phase ends with a barrier.
 """
 
 from dataclasses import dataclass, field
@@ -26,14 +28,18 @@ from sim_models.mapping import (
     map_bottleneck,
     map_conv,
     map_depthwise,
+    map_depthwise_dwa,
     map_fc,
     map_pointwise,
 )
 
-__all__ = ["RunSpec", "HwLimits", "Phase", "Workload", "prepare", "LAYERS", "MAPPINGS"]
+__all__ = ["RunSpec", "HwLimits", "Phase", "Workload", "prepare", "LAYERS", "MAPPINGS",
+           "DWA_MAPPINGS"]
 
 LAYERS = ("conv", "pointwise", "depthwise", "fc", "bottleneck")
-MAPPINGS = ("SW", "IMA", "IMA8", "IMA16", "HYBRID")
+MAPPINGS = ("SW", "IMA", "IMA8", "IMA16", "HYBRID", "IMADW")
+#: Mappings that need the depth-wise accelerator in the cluster (``ClusterConfig.dwa``).
+DWA_MAPPINGS = ("IMADW",)
 
 
 class HwLimits(Protocol):
@@ -79,8 +85,8 @@ class RunSpec:
             raise ValueError(f"--layer must be one of {', '.join(LAYERS)}, not {self.layer!r}")
         if self.mapping not in MAPPINGS:
             raise ValueError(f"--mapping must be one of {', '.join(MAPPINGS)}, not {self.mapping!r}")
-        allowed = {"bottleneck": ("SW", "IMA8", "IMA16", "HYBRID"),
-                   "depthwise": ("SW", "IMA", "IMA8", "IMA16")}.get(self.layer, ("SW", "IMA"))
+        allowed = {"bottleneck": ("SW", "IMA8", "IMA16", "HYBRID", "IMADW"),
+                   "depthwise": ("SW", "IMA", "IMA8", "IMA16", "IMADW")}.get(self.layer, ("SW", "IMA"))
         if self.mapping not in allowed:
             raise ValueError(f"--mapping {self.mapping} does not apply to --layer {self.layer} "
                              f"(use one of {', '.join(allowed)})")
@@ -93,6 +99,9 @@ class RunSpec:
             raise ValueError("--stride must be 1 for the bottleneck (the residual needs it)")
         if self.pad is not None and not 0 <= self.pad < self.k:
             raise ValueError(f"--pad must be in 0..k-1, not {self.pad}")
+        if self.mapping in DWA_MAPPINGS and self.k != 3:
+            raise ValueError(f"--k must be 3 for --mapping {self.mapping} (the depth-wise "
+                             f"accelerator is 3x3 only), not {self.k}")
         if self.program_weights not in ("backdoor", "registers"):
             raise ValueError(f"--program-weights must be backdoor or registers, not {self.program_weights!r}")
         return self
@@ -180,7 +189,13 @@ def _single_layer(spec, hw, rng):
     ref = golden.requant(acc, *adc).astype(np.uint8)
     arrays = {"x": x, "w": wt, "m": m, "s": sh, "lo": lo, "hi": hi, "stride": s, "pad": pad}
     phases, placements, devices = [], [], 0
-    if sw:
+    w_bytes = wt.reshape(-1)                        # what a weight buffer in TCDM holds
+    if spec.mapping in DWA_MAPPINGS:               # 3x3 depthwise on the accelerator, HWC in place
+        dl = map_depthwise_dwa((h, w, cin), wt, adc, stride=s, pad=pad, alloc=alloc)
+        dl.validate(hw.tcdm_bytes)
+        src, dst, w_buf, w_bytes = dl.src, dl.dst, dl.w_buf, dl.weights.reshape(-1)
+        phases.append(Phase(kind, "dwa", dict(job=dl.job)))
+    elif sw:
         if kind == "fc":
             src = alloc.alloc("x", x.shape)
             dst = alloc.alloc("y", (cout,))
@@ -224,7 +239,7 @@ def _single_layer(spec, hw, rng):
     image = alloc.image()
     src.write(image, x)
     if w_buf is not None:
-        image[w_buf.addr:w_buf.addr + w_buf.nbytes] = wt.reshape(-1).view(np.uint8)
+        image[w_buf.addr:w_buf.addr + w_buf.nbytes] = w_bytes.view(np.uint8)
     out_ref = ref.reshape(dst.shape)
     macs_per_output = {"conv": k * k * cin, "pointwise": cin, "fc": cin, "depthwise": k * k}[kind]
     return Workload(spec, hw, image, alloc.used, phases, placements, [("y", dst, out_ref)],
@@ -261,6 +276,9 @@ def _bottleneck(spec, hw):
         phases.append(Phase("depthwise", "sw_depthwise_chw", dict(
             chw_addr=chw.addr, padded_shape=b["e"].padded_shape,
             w_buf=weights_buf("w_dw", data.w_dw), dst=b["d"], adc=data.adc_dw, k=3, stride=1)))
+    elif spec.mapping in DWA_MAPPINGS:             # no HWC->CHW: the accelerator reads HWC
+        dw_step.validate(hw.tcdm_bytes)
+        phases.append(Phase("depthwise", "dwa", dict(job=dw_step.job)))
     else:
         phases.append(Phase("depthwise", "ima", dict(layer=dw_step)))
     if spec.mapping == "SW":
@@ -275,6 +293,8 @@ def _bottleneck(spec, hw):
     b["e"].write(image, np.zeros(b["e"].shape, np.uint8))     # zero ring for the depthwise pad
     for buf, arr in weights.values():
         image[buf.addr:buf.addr + buf.nbytes] = arr.reshape(-1).view(np.uint8)
+    for dl in bm.dwa_layers:
+        dl.load(image)
     for lm in bm.ima_layers if spec.mapping != "SW" else []:
         _validate_ima_layer(lm, hw)
     if spec.mapping != "SW":

@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from tb.bench.plan import BN_MAPPINGS, OVERLAP_SERIES, PHASES_BN
-from tb.bench.reference import CONV_SPEEDUP, DW_SATURATION_PORTS, PEAK_TOPS_W_PORTS, value
+from tb.bench.plan import BN_MAPPINGS, BN_SERIES, DWA_SERIES, OVERLAP_SERIES, PHASES_BN
+from tb.bench.reference import CONV_SPEEDUP, DW_SATURATION_PORTS, PEAK_TOPS_W_PORTS, cite, value
 
 __all__ = ["TOL", "GAIN_FLAT", "CSV_FIELDS", "csv_row", "write_csv", "read_csv", "ratio", "within",
            "Check", "analyse", "verdict_counts", "PaperConvModel", "paper_conv_model"]
@@ -31,6 +31,9 @@ CSV_FIELDS = [
     "gops", "energy_uj", "tops_per_w", "power_mw", "pcm_devices", "pcm_area_mm2",
     "cluster_area_mm2", "gops_per_mm2", "gops_per_mm2_cluster", "model_ima_cycles",
     "build_wall_s", "sim_wall_s", "run_wall_s", "sim_cycles_per_s",
+    # the depth-wise accelerator (IMADW runs): its counters, its job's MACs, the cycle model
+    "stride", "dwa_arrangement", "dwa_jobs", "dwa_cycles", "dwa_mac_cycles", "dwa_stalled",
+    "dwa_macs", "model_dwa_cycles", "dwa_mac_per_cycle",
 ]
 
 
@@ -63,6 +66,16 @@ def csv_row(run, res, model_ima_cycles=None):
     for k in ("jobs", "streamin", "compute", "streamout"):
         row[f"ima_{k}"] = res.get("ima", {}).get(k, "")
     row["model_ima_cycles"] = "" if model_ima_cycles is None else model_ima_cycles
+    row["stride"] = sh.get("stride", 1)
+    row["dwa_arrangement"] = res.get("dwa_arrangement") or ""
+    dwa, model = res.get("dwa") or {}, res.get("dwa_model")
+    if dwa.get("jobs"):
+        for k in ("jobs", "cycles", "mac_cycles", "stalled"):
+            row[f"dwa_{k}"] = dwa[k]
+    if model:
+        row["dwa_macs"], row["model_dwa_cycles"] = model["macs"], model["engine_cycles"]
+    if res.get("dwa_mac_per_cycle") is not None:
+        row["dwa_mac_per_cycle"] = res["dwa_mac_per_cycle"]
     return row
 
 
@@ -157,11 +170,12 @@ def _ports_of(rows, workload, mapping):
 def analyse(rows, bn_cin=32):
     """The figures (dicts keyed by port count / mapping) and the list of :class:`Check`."""
     idx, sw = _index(rows)
-    out = {"conv": {}, "bn": {m: {} for m in BN_MAPPINGS}, "phases4": {}, "checks": []}
+    out = {"conv": {}, "bn": {m: {} for m in BN_SERIES}, "phases4": {}, "checks": [], "dwa": {}}
     _fig3(rows, idx, sw, out)
     _fig5_tables(rows, idx, sw, out)
     _bottleneck_speed_checks(out)
     _bottleneck_area_checks(out, bn_cin)
+    _dwa_checks(rows, idx, sw, out)
     return out
 
 
@@ -195,19 +209,21 @@ def _fig3(rows, idx, sw, out):
 
 
 def _fig5_tables(rows, idx, sw, out):
-    """Fig. 5 a-c / Fig. 6: each bottleneck mapping's figures and phases by port count."""
-    for m in BN_MAPPINGS:
+    """Fig. 5 a-c / Fig. 6: each bottleneck mapping's figures and phases by port count (the
+    AICAS mappings and, when run, IMADW)."""
+    for m in BN_SERIES:
         ports = sorted({int(r["ports"]) for r in rows}) if m == "SW" else _ports_of(rows, "bottleneck", m)
         for p in ports:
             r = sw.get("bottleneck") if m == "SW" else idx.get(("bottleneck", m, p))
             if r is None:
                 continue
             out["bn"][m][p] = {k: r.get(k) for k in ("cycles", "gops", "tops_per_w", "gops_per_mm2",
-                                                      "gops_per_mm2_cluster", "pcm_devices")}
+                                                      "gops_per_mm2_cluster", "pcm_devices",
+                                                      "energy_uj")}
             out["bn"][m][p]["phases"] = {ph: r.get(f"phase_{ph}") or 0 for ph in PHASES_BN}
     bn = out["bn"]
     if _has_4(bn) and all(4 in bn[m] for m in BN_MAPPINGS):
-        out["phases4"] = {m: bn[m][4]["phases"] for m in BN_MAPPINGS}
+        out["phases4"] = {m: bn[m][4]["phases"] for m in BN_SERIES if 4 in bn[m]}
 
 
 def _has_4(bn):
@@ -316,6 +332,107 @@ def _bottleneck_area_checks(out, bn_cin):
 #: The HYBRID 4/4 figures (Fig. 5 a-c): our row key, the reference key, the unit in the report.
 HYBRID_4 = (("gops", "hybrid_gops_4", "GOPS"), ("tops_per_w", "hybrid_tops_w_4", "TOPS/W"),
             ("gops_per_mm2", "hybrid_gops_mm2_4", "GOPS/mm^2 (PCM)"))
+
+
+# ------------------------------------------------------------------ the depth-wise accelerator
+#: Why the IMADW comparisons with Garofalo et al. carry no pass criterion.
+JETCAS_CONFIG_NOTE = ("compared, no criterion: their configuration (500 MHz, 130 ns MVM, pipelined IMA, "
+                      "32 banks) is not the aicas2021 one we run")
+
+
+def _opt(v):
+    return None if v in (None, "") else v
+
+
+def dwa_area_share(ports=4, arrangement="shared"):
+    """The DWA's share of our cluster area model (sim_models/area.py, digital cluster without
+    the PCM) and its area in mm^2, for the default preset at ``ports``."""
+    from hw.config import preset
+    from sim_models.area import area_report
+    cfg = preset()
+    r = area_report(0, ports, n_cores=cfg.n_cores, tcdm_bytes=cfg.tcdm_bytes, n_banks=cfg.banks,
+                    dwa_arrangement=arrangement)
+    a = r["breakdown_mm2"]["dwa_digital"]
+    return a / r["cluster_area_mm2"], a
+
+
+def _dwa_checks(rows, idx, sw, out):
+    """The depth-wise accelerator (Garofalo et al., JETCAS 2022): its cycles against the cycle
+    model, its MAC/cycle, the IMADW speed-ups over SW / HYBRID, the depth-wise speed-up over the
+    software kernel, energy, and its area share. Nothing here when no IMADW run was made."""
+    checks, bn = out["checks"], out["bn"]
+    dwa_rows = [r for r in rows if r["mapping"] == DWA_SERIES and r.get("cycles") not in (None, "")]
+    if not dwa_rows:
+        return
+    info = out["dwa"]
+    # 1. the RTL against the cycle model, and the peak, on every run with the accelerator
+    pairs = [(r, _opt(r.get("dwa_cycles")), _opt(r.get("model_dwa_cycles"))) for r in dwa_rows]
+    measured = [(r, c, m) for r, c, m in pairs if c is not None and m is not None]
+    ok = bool(measured) and all(c == m for _, c, m in measured)
+    checks.append(Check("DWA busy cycles = cycle model (sim_models/dwa_perf.py), every IMADW run",
+                        sum(1 for _, c, m in measured if c == m), len(measured),
+                        _verdict(ok if measured else None), "equal on every run (no contention in "
+                        "the depth-wise phase: the cores sleep at the barrier)",
+                        "; ".join(f"{r['workload']} {r['ports']}/{r['ports']}: {c:,} vs {m:,}"
+                                  for r, c, m in measured)))
+    peak = value("dwa_peak_mac_per_cycle")
+    mpc = [(r, _opt(r.get("dwa_mac_per_cycle"))) for r in dwa_rows]
+    mpc = [(r, v) for r, v in mpc if v is not None]
+    checks.append(Check("DWA MAC/cycle at most the multipliers' peak, every IMADW run",
+                        max((v for _, v in mpc), default=None), peak,
+                        _verdict(all(v <= peak + 1e-9 for _, v in mpc) if mpc else None),
+                        f"<= {peak:g} ({cite('dwa_peak_mac_per_cycle')})"))
+    avg = value("dwa_mac_per_cycle")
+    for wl, what in (("bottleneck", "bottleneck depth-wise, stride 1"), ("dw_s2", "depth-wise, stride 2")):
+        r = idx.get((wl, DWA_SERIES, 4)) or next((r for r in dwa_rows if r["workload"] == wl), None)
+        v = _opt(r.get("dwa_mac_per_cycle")) if r else None
+        info[f"mpc_{wl}"] = v
+        checks.append(Check(f"DWA MAC/cycle, {what}" + (f" ({r['ports']}/{r['ports']})" if r else ""),
+                            v, avg, "INFO" if v is not None else "N/A",
+                            "compared with the paper's average over MobileNetV2 "
+                            f"({cite('dwa_mac_per_cycle')})"))
+    # 2. the bottleneck at 4/4: speed-ups, energy
+    im, hy, s = bn[DWA_SERIES].get(4), bn["HYBRID"].get(4), sw.get("bottleneck")
+    if im and s:
+        sp = s["cycles"] / im["cycles"]
+        info["speedup_sw"] = sp
+        checks.append(Check("IMADW speed-up over SW at 4/4 (bottleneck)", sp, value("imadw_speedup_sw"),
+                            "INFO", JETCAS_CONFIG_NOTE))
+        e = _opt(s.get("tops_per_w")) and _opt(im.get("tops_per_w"))
+        if e:
+            info["energy_sw"] = im["tops_per_w"] / s["tops_per_w"]
+            checks.append(Check("IMADW energy efficiency over SW at 4/4 (TOPS/W ratio)", info["energy_sw"],
+                                value("imadw_energy_sw"), "INFO", JETCAS_CONFIG_NOTE))
+    if im and hy:
+        sp = hy["cycles"] / im["cycles"]
+        info["speedup_hybrid"] = sp
+        checks.append(Check("IMADW speed-up over HYBRID at 4/4 (bottleneck)", sp,
+                            value("imadw_speedup_hybrid"), "INFO", JETCAS_CONFIG_NOTE))
+        checks.append(Check("IMADW faster than HYBRID at 4/4 (bottleneck)", sp, None, _verdict(sp > 1),
+                            f"IMADW cycles < HYBRID cycles (the paper: {value('imadw_speedup_hybrid'):g}x)"))
+    # 3. the depth-wise layer: the accelerator against the software kernel
+    ref = value("dwa_dw_speedup")
+    for wl, sw_r, dw_r in (("bottleneck", s, idx.get(("bottleneck", DWA_SERIES, 4))),
+                           ("dw_s2", sw.get("dw_s2"), next((r for r in dwa_rows if r["workload"] == "dw_s2"),
+                                                           None))):
+        if not (sw_r and dw_r and _opt(dw_r.get("phase_depthwise"))):
+            continue
+        sw_dw, sw_hwc = sw_r.get("phase_depthwise") or 0, sw_r.get("phase_hwc2chw") or 0
+        dw = dw_r["phase_depthwise"]
+        info[f"dw_speedup_{wl}"] = (sw_dw / dw, (sw_dw + sw_hwc) / dw)
+        checks.append(Check(f"DW speed-up of the DWA over the SW depth-wise kernel ({wl}, "
+                            f"{dw_r['ports']}/{dw_r['ports']})", sw_dw / dw, ref, "INFO",
+                            f"compared, no criterion ({cite('dwa_dw_speedup')}); the SW kernel is our "
+                            "cost model's (sim_models/swcost.py)",
+                            f"SW depthwise {sw_dw:,} cycles (+ HWC->CHW {sw_hwc:,}: "
+                            f"{(sw_dw + sw_hwc) / dw:.1f}x), DWA phase {dw:,} cycles"))
+    # 4. area
+    share, mm2 = dwa_area_share()
+    info["area_share"], info["area_mm2"] = share, mm2
+    checks.append(Check("DWA share of the cluster area (our estimate, shared, 4 ports)", share,
+                        value("dwa_area_share"), "INFO",
+                        "compared, no criterion (bottom-up kGE in sim_models/area.py, not fitted)",
+                        f"{mm2:.4f} mm^2 of our {mm2 / share:.3f} mm^2 digital cluster"))
 
 
 # ------------------------------------------------------------------ the paper's own Fig. 3 model

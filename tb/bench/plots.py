@@ -1,11 +1,12 @@
 """The sweep's figures as PNGs (matplotlib, Agg backend): Fig. 3 (standard conv: cycles and
 speed-up vs ports), Fig. 5 a-c (bottleneck GOPS, TOPS/W, GOPS/mm^2 vs ports) and Fig. 6 (bottleneck
-phases at 4/4), each with the paper's points from :mod:`tb.bench.reference` marked.
+phases at 4/4), each with the paper's points from :mod:`tb.bench.reference` marked. The IMADW
+series (depth-wise accelerator) joins Fig. 5 and Fig. 6 when it was run.
 """
 
 import os
 
-from tb.bench.plan import BN_MAPPINGS, PHASES_BN
+from tb.bench.plan import BN_SERIES, PHASES_BN
 from tb.bench.reference import CONV_SPEEDUP, value
 
 __all__ = ["plot_all"]
@@ -58,17 +59,18 @@ def plot_all(out, outdir, quick=False):
         names.append("fig3_conv.png")
     # Fig. 5
     bn = out["bn"]
-    if any(bn[m] for m in BN_MAPPINGS):
+    if any(bn[m] for m in BN_SERIES):
         fig, axes = plt.subplots(1, 4, figsize=(16, 4))
         panels = (("gops", "GOPS", "a) performance"), ("tops_per_w", "TOPS/W", "b) energy efficiency"),
                   ("gops_per_mm2", "GOPS/mm$^2$ (PCM)", "c) area efficiency (PCM)"),
                   ("gops_per_mm2_cluster", "GOPS/mm$^2$ (cluster + PCM)", "c') with the cluster"))
         paper_pt = {"gops": value("hybrid_gops_4"), "tops_per_w": value("hybrid_tops_w_4"),
                     "gops_per_mm2": value("hybrid_gops_mm2_4")}
-        allp = sorted({p for m in BN_MAPPINGS for p in bn[m]})
-        colors = {"SW": "tab:gray", "IMA8": "tab:orange", "IMA16": "tab:green", "HYBRID": "tab:blue"}
+        allp = sorted({p for m in BN_SERIES for p in bn[m]})
+        colors = {"SW": "tab:gray", "IMA8": "tab:orange", "IMA16": "tab:green", "HYBRID": "tab:blue",
+                  "IMADW": "tab:purple"}
         for ax, (key, ylabel, title) in zip(axes, panels, strict=True):
-            for m in BN_MAPPINGS:
+            for m in BN_SERIES:
                 ps = sorted(bn[m])
                 ys = [bn[m][p][key] for p in ps]
                 if not ps or any(y in (None, "") for y in ys):
@@ -90,7 +92,7 @@ def plot_all(out, outdir, quick=False):
     ph = out["phases4"]
     if ph:
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        maps = [m for m in BN_MAPPINGS if m in ph]
+        maps = [m for m in BN_SERIES if m in ph]
         bottom = [0] * len(maps)
         for name in PHASES_BN:
             vals = [ph[m][name] for m in maps]

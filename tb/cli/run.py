@@ -8,6 +8,7 @@ The cores compute their layers with the golden arithmetic on the bytes they real
 the RTL, so the checks of those layers prove the data movement; the report names them.
 """
 
+import argparse
 import json
 import time
 from dataclasses import asdict
@@ -20,11 +21,13 @@ __all__ = ["simulate", "format_report", "spec_from_args", "config_from_args"]
 # ------------------------------------------------------------------ run
 @command("run", "simulate a layer or the bottleneck on the RTL cluster, checked vs golden")
 def _run_args(p):
-    from hw.config import DEFAULT_PRESET, PRESETS
+    from hw.config import DEFAULT_PRESET, DWA_ARRANGEMENTS, PRESETS
     default = PRESETS[DEFAULT_PRESET]
     p.add_argument("--layer", default="bottleneck",
                    help="conv, pointwise, depthwise, fc or bottleneck (default)")
-    p.add_argument("--mapping", default="HYBRID", help="SW, IMA, IMA8, IMA16 or HYBRID (default)")
+    p.add_argument("--mapping", default="HYBRID",
+                   help="SW, IMA, IMA8, IMA16, HYBRID (default) or IMADW (pointwise on the IMA, "
+                        "3x3 depth-wise on the depth-wise accelerator; --layer depthwise/bottleneck)")
     p.add_argument("--preset", default=DEFAULT_PRESET,
                    help=f"hardware configuration: {', '.join(PRESETS)} (default {DEFAULT_PRESET})")
     p.add_argument("--ports", type=int, default=None,
@@ -41,6 +44,13 @@ def _run_args(p):
     p.add_argument("--expand", type=int, default=6, help="bottleneck expansion t (default 6)")
     p.add_argument("--overlap", action="store_true",
                    help="double-buffered IMA engine: STREAMIN/STREAMOUT overlap COMPUTE")
+    p.add_argument("--dwa", action=argparse.BooleanOptionalAction, default=None,
+                   help="build the cluster with (--dwa) or without (--no-dwa) the depth-wise "
+                        "accelerator (default: with it exactly for --mapping IMADW)")
+    p.add_argument("--dwa-arrangement", choices=DWA_ARRANGEMENTS, default=None,
+                   help="the depth-wise accelerator's data ports: 'shared' with the IMA's load ports "
+                        "or 'separate' TCDM masters (default: the preset's, "
+                        f"{default.dwa_arrangement} in {DEFAULT_PRESET})")
     p.add_argument("--program-weights", default="backdoor", choices=["backdoor", "registers"],
                    help="program the PCM through SUBMIT_PLOT registers, or directly (default)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -59,16 +69,49 @@ def spec_from_args(a):
 
 
 def config_from_args(a):
-    """The hardware options of ``ima-sim run`` (``--preset``, ``--ports``, ``--overlap``) as a
-    :class:`hw.config.ClusterConfig`; ``ValueError`` names the option."""
+    """The hardware options of ``ima-sim run`` (``--preset``, ``--ports``, ``--overlap``,
+    ``--dwa``, ``--dwa-arrangement``) as a :class:`hw.config.ClusterConfig`; ``ValueError``
+    names the option.
+
+    A mapping that runs on the depth-wise accelerator (``IMADW``) gets a cluster with it unless
+    the user asks for one without (``--no-dwa``: an error); other mappings keep the preset's
+    cluster unless ``--dwa`` adds it."""
     from hw.config import preset
+    from sim_models.workloads import DWA_MAPPINGS
     changes = {"overlap": True} if a.overlap else {}
     if a.ports is not None:
         changes["ports"] = a.ports
+    mapping = getattr(a, "mapping", None)
+    want = getattr(a, "dwa", None)
+    if mapping in DWA_MAPPINGS:
+        if want is False:
+            raise ValueError(f"--mapping {mapping} runs the depth-wise layer on the depth-wise "
+                             "accelerator: drop --no-dwa")
+        want = True
+    if want is not None:
+        changes["dwa"] = want
+    if getattr(a, "dwa_arrangement", None) is not None:
+        changes["dwa_arrangement"] = a.dwa_arrangement
     try:
-        return preset(a.preset).with_(**changes)
+        cfg = preset(a.preset).with_(**changes)
     except ValueError as e:             # the message starts with the parameter's name
-        raise ValueError(f"--{e}") from None
+        raise ValueError(f"--{e}".replace("--dwa_arrangement", "--dwa-arrangement")) from None
+    if mapping in DWA_MAPPINGS and not cfg.dwa:
+        raise ValueError(f"--mapping {mapping} needs a cluster with the depth-wise accelerator; "
+                         f"preset {a.preset} has none")
+    return cfg
+
+
+def dwa_model(wl, cfg):
+    """The depth-wise accelerator's jobs of workload ``wl`` and what the cycle model predicts:
+    ``{"jobs", "macs", "engine_cycles"}`` (:func:`sim_models.dwa_perf.engine_cycles` on
+    ``cfg.dwa_ports`` ports, no contention), or ``None`` when the workload has no DWA phase."""
+    jobs = [ph.args["job"] for ph in wl.phases if ph.kind == "dwa"]
+    if not jobs:
+        return None
+    from sim_models.dwa_perf import engine_cycles
+    return {"jobs": len(jobs), "macs": sum(j.macs for j in jobs),
+            "engine_cycles": sum(engine_cycles(j, cfg.dwa_ports) for j in jobs)}
 
 
 def simulate(spec, cfg, *, waves=False, npz=None, quiet=True):
@@ -104,15 +147,21 @@ def simulate(spec, cfg, *, waves=False, npz=None, quiet=True):
     cycles = res["cycles"]
     energy = energy_report(res["energy_events"], clock_hz=ima.clock_hz, n_cores=cfg.n_cores)
     area = area_report(wl.pcm_devices, ima.ports, n_cores=cfg.n_cores, tcdm_bytes=cfg.tcdm_bytes,
-                       n_banks=cfg.banks)
+                       n_banks=cfg.banks, dwa_arrangement=cfg.dwa_arrangement if cfg.dwa else None)
     g = gops(wl.macs, cycles, ima.clock_hz)
+    model = dwa_model(wl, cfg)
+    dwa = res.get("dwa") or {}
     res.update({
         "layer": spec.layer, "mapping": spec.mapping, "ports": ima.ports, "seed": spec.seed,
         "overlap": ima.overlap, "clock_hz": ima.clock_hz,
+        "dwa_arrangement": cfg.dwa_arrangement if cfg.dwa else None,
+        "dwa_model": model,
+        "dwa_mac_per_cycle": (model["macs"] / dwa["cycles"]
+                              if model and dwa.get("cycles") else None),
         "shape": {"h": spec.h, "w": spec.w, "cin": spec.cin, "cout": spec.cout, "k": spec.k,
                   "stride": spec.stride, "pad": spec.padding, "expand": spec.expand},
         # phases the cores compute in software: golden arithmetic on the bytes they loaded
-        "core_phases": list(dict.fromkeys(ph.name for ph in wl.phases if ph.kind != "ima")),
+        "core_phases": list(dict.fromkeys(ph.name for ph in wl.phases if ph.kind not in ("ima", "dwa"))),
         "macs": wl.macs, "gops": g, "energy_uj": energy["total_uj"],
         "tops_per_w": tops_per_w(wl.macs, energy["total_uj"]),
         "energy_breakdown_uj": energy["breakdown_uj"], "power_mw": energy["avg_power_mw"],
@@ -128,11 +177,15 @@ def simulate(spec, cfg, *, waves=False, npz=None, quiet=True):
 
 
 def format_report(res):
+    from sim_models.energy import DWA_MULTIPLIERS
     s = res["shape"]
     what = (f"bottleneck {s['h']}x{s['w']}x{s['cin']} t={s['expand']}" if res["layer"] == "bottleneck"
-            else f"{res['layer']} {s['h']}x{s['w']}x{s['cin']} -> {s['cout']} k={s['k']} "
+            else f"{res['layer']} {s['h']}x{s['w']}x{s['cin']} -> "
+                 f"{s['cin'] if res['layer'] == 'depthwise' else s['cout']} k={s['k']} "
                  f"stride={s['stride']} pad={s['pad']}")
     engine = ", overlapped engine" if res.get("overlap") else ""
+    if res.get("dwa_arrangement"):
+        engine += f", depth-wise accelerator ({res['dwa_arrangement']} ports)"
     lines = [f"ima-sim run: {what}, mapping {res['mapping']}, {res['ports']}/{res['ports']} "
              f"ports{engine}, seed {res['seed']}", "", f"  {'phase':<12}{'cycles':>10}{'share':>9}"]
     total = res["cycles"]
@@ -145,6 +198,14 @@ def format_report(res):
         lines.append(f"  IMA: {ima['jobs']} jobs; streamin {ima['streamin']}, compute "
                      f"{ima['compute']}, streamout {ima['streamout']} cycles; TCDM stall "
                      f"cycles {res['tcdm_stalled']}")
+    dwa, model = res.get("dwa") or {}, res.get("dwa_model")
+    if dwa.get("jobs"):
+        pred = (f" (model engine_cycles {model['engine_cycles']:,}: "
+                f"{'equal' if model['engine_cycles'] == dwa['cycles'] else 'differs'})" if model else "")
+        mpc = res.get("dwa_mac_per_cycle")
+        lines.append(f"  DWA: {dwa['jobs']} job(s); busy {dwa['cycles']:,} cycles{pred}, MAC array "
+                     f"{dwa['mac_cycles']:,} cycles, stalled {dwa['stalled']:,}"
+                     + (f"; {mpc:.1f} MAC/cycle (peak {DWA_MULTIPLIERS})" if mpc else ""))
     gpm = f"{res['gops_per_mm2']:.2f}" if res["gops_per_mm2"] is not None else "n/a (no PCM)"
     lines += ["",
               f"  MACs {res['macs']:,}   GOPS {res['gops']:.2f}   energy {res['energy_uj']:.2f} uJ   "

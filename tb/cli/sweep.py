@@ -6,6 +6,8 @@ configuration, so two workers never build the same one; then the runs go to a pr
 (``--jobs``, default: all cores). Outputs in ``-o DIR``: ``sweep.csv`` (one row per run),
 ``fig3_conv.png``, ``fig5_bottleneck.png``, ``fig6_phases.png``, ``report.md`` (our figures next
 to the paper's, ratios, agreement checks, simulator speed) and ``logs/`` (simulator output).
+The depth-wise accelerator's series (IMADW, Garofalo et al. 2022) runs on one more build per port
+count (the cluster with the accelerator); ``--no-dwa`` leaves it out.
 This module orchestrates; the runs come from :mod:`tb.bench.plan`, the CSV rows and checks from
 :mod:`tb.bench.analysis`, the PNGs from :mod:`tb.bench.plots`, report.md from
 :mod:`tb.bench.report`, and the papers' numbers from :mod:`tb.bench.reference`. See docs/bench.md.
@@ -35,6 +37,8 @@ def _sweep_args(p):
     p.add_argument("--seed", type=int, default=0, help="data seed of every run (default 0)")
     p.add_argument("--profile", action="store_true",
                    help="also profile the bottleneck HYBRID 4/4 run with cProfile (report section)")
+    p.add_argument("--no-dwa", dest="dwa", action="store_false",
+                   help="leave out the depth-wise accelerator's series (IMADW, stride-2 depth-wise)")
     p.add_argument("--rerender", action="store_true",
                    help="no simulation: rebuild plots and report.md from DIR/sweep.csv and sweep.json")
 
@@ -69,13 +73,18 @@ def _worker_init(logdir):
 
 
 def _build(config):
-    """Build the cluster for ``(ports, overlap)``; returns the config and the wall time."""
+    """Build the cluster for ``(ports, overlap, dwa)``; returns the config and the wall time."""
     from hw.config import preset
     from tb.build.cluster import build_cluster
-    ports, overlap = config
+    ports, overlap, dwa = config
     t0 = time.perf_counter()
-    build_cluster(preset().with_(ports=ports, overlap=overlap))
+    build_cluster(preset().with_(ports=ports, overlap=overlap, dwa=dwa))
     return config, time.perf_counter() - t0
+
+
+def _build_name(config):
+    ports, overlap, dwa = config
+    return f"{ports}{'-overlap' if overlap else ''}{'-dwa' if dwa else ''}"
 
 
 def _model_ima_cycles(spec, cfg):
@@ -121,14 +130,14 @@ def _progress(done, total, t0, text):
     print(f"[{bar}] {done}/{total} {el:6.0f}s  {text}", flush=True)
 
 
-def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, log=print):
+def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, dwa=True, log=print):
     """Run the sweep; write CSV, plots and report into ``outdir``; return the analysis dict."""
     from tb.bench import analysis, plan, plots, report
     os.makedirs(outdir, exist_ok=True)
     logdir = os.path.join(outdir, "logs")
-    runs = plan.plan(ports, quick)
-    build_cfgs = sorted({(r.ports, r.overlap) for r in runs})
-    build_ports = sorted({p for p, _ in build_cfgs})
+    runs = plan.plan(ports, quick, dwa=dwa)
+    build_cfgs = sorted({(r.ports, r.overlap, r.dwa) for r in runs})
+    build_ports = sorted({p for p, _, _ in build_cfgs})
     jobs = max(1, int(jobs))
     t_start = time.perf_counter()
     log(f"ima-sim sweep: {len(runs)} runs on {len(build_cfgs)} cluster build(s) "
@@ -140,9 +149,9 @@ def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, log=
         # 1. one build per configuration (distinct configs may build in parallel)
         futs = [pool.submit(_build, c) for c in build_cfgs]
         for i, f in enumerate(cf.as_completed(futs), 1):
-            (p, ov), s = f.result()
-            build_s[f"{p}{'-overlap' if ov else ''}"] = s
-            _progress(i, len(futs), t_start, f"build ports={p}{' overlap' if ov else ''}: {s:.1f} s")
+            c, s = f.result()
+            build_s[_build_name(c)] = s
+            _progress(i, len(futs), t_start, f"build {_build_name(c)}: {s:.1f} s")
         # 2. the runs; SW first (longest), the rest in plan order
         futs = [pool.submit(_simulate, r, seed) for r in runs]
         if profile:
@@ -243,7 +252,7 @@ def _sweep(a):
     if a.jobs < 1:
         die("--jobs must be >= 1")
     out = run_sweep(a.output, ports=ports, quick=a.quick, jobs=a.jobs, seed=a.seed,
-                    profile=a.profile)
+                    profile=a.profile, dwa=a.dwa)
     failed = [r for r in out["rows"] if not r["passed"]]
     for r in failed:
         print(f"ima-sim sweep: run failed: {r['workload']} {r['mapping']} {r['ports']}/{r['ports']}"

@@ -2,8 +2,9 @@
 
 Parameters (:mod:`tb.env.params`): the cluster configuration built as ``config``; options
 ``spec`` (the RunSpec's fields) and ``dump`` (return the output buffers as arrays). Runs the
-workload, checks every output buffer against the golden model, saves the result (and the
-outputs) for the host, and fails the test if anything differs. ``ima-sim run`` and the cluster
+workload, checks every output buffer against the golden model, saves the result (cycles, phases,
+the IMA's and the depth-wise accelerator's counters, energy events; and the outputs) for the
+host, and fails the test if anything differs. ``ima-sim run`` and the cluster
 tests call it through tb.build.runner.
 """
 
@@ -47,14 +48,15 @@ async def execute(dut):
         "checks": {name: {"passed": ok, "mismatches": n} for name, ok, n in checks},
         "cycles": cycles, "phases": phases,
         "ima": {k: f() for k, f in env.ima_stat.items()},
+        "dwa": env.dwa_stats(),                   # {} without the depth-wise accelerator
         "energy_events": env.events_for_energy(cycles),
         "tcdm_stalled": sum(f() for f in env.stalled),
         "run_wall_s": run_wall, "total_wall_s": time.perf_counter() - wall0,
         "mvms": env.analog.mvms,
     }
     arrays = {name: buf.read(image) for name, buf, _ in wl.checks} if p.option("dump") else {}
-    dut._log.info("%s %s N=%d: %d cycles %s checks=%s", spec.layer, spec.mapping, cfg.ima.ports,
-                  cycles, phases, result["checks"])
+    dut._log.info("%s %s N=%d: %d cycles %s checks=%s dwa=%s", spec.layer, spec.mapping,
+                  cfg.ima.ports, cycles, phases, result["checks"], result["dwa"])
     return result, arrays
 
 

@@ -1,9 +1,10 @@
 """The cluster testbench environment: 8 core BFMs, barrier, Python crossbar, backdoor, statistics,
-protocol monitors on the IMA's TCDM ports.
+protocol monitors on the IMA's (and the depth-wise accelerator's) TCDM ports.
 
 Around a :class:`hw.cluster.cluster.Cluster` top. :meth:`ClusterEnv.run_phases` executes a
 :class:`sim_models.workloads.Workload`'s phases (software kernels on all cores, or core 0 offloading a
-layer to the IMA while the others sleep at the barrier) and times each phase in cycles.
+layer to the IMA -- or, with ``cfg.dwa``, a depth-wise layer to the DWA -- while the others sleep at
+the barrier) and times each phase in cycles.
 """
 
 import cocotb
@@ -38,6 +39,11 @@ class ClusterEnv:
         self.stalled = [reader(dut[f"tcdm_stat__stalled__{k}"]) for k in range(cfg.masters)]
         self.ima_stat = {k: reader(dut[f"ima_stat__{k}"])
                          for k in ("streamin", "compute", "streamout", "jobs")}
+        # the depth-wise accelerator's counters (hw.dwa.stats.DWA_STAT_COUNTERS), when present
+        self.dwa_stat = {k: reader(dut[f"dwa_stat__{k}"])
+                         for k in ("cycles", "mac_cycles", "stalled", "jobs")} if cfg.dwa else {}
+        self.dwa_monitor = None
+        self.dwa_hal = self.dwa_events = None
 
     async def start(self):
         dut, cfg = self.dut, self.cfg
@@ -57,28 +63,47 @@ class ClusterEnv:
         self.events = EventLines(dut, "evt", cfg.n_cores).start()
         self.cores = [Core(dut, i, self.events) for i in range(cfg.n_cores)]
         self.hal = ImaHal(self.cores[0].periph, self.events, self.clk)
+        if cfg.dwa:                     # its registers at DWA_BASE on the same peripheral bus
+            from hw.cluster.periph import DWA_BASE
+            from tb.bfm.dwa_hal import DwaHal
+            self.dwa_events = EventLines(dut, "dwa_evt", cfg.n_cores).start()
+            self.dwa_hal = DwaHal(self.cores[0].periph, self.dwa_events, self.clk, base=DWA_BASE)
         self.barrier = Barrier(cfg.n_cores, self.clk, self.cost.barrier_cycles)
         self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, cfg.banks, cfg.tcdm_bytes)
         if self.monitors_on:            # the IMA's 2N TCDM ports (instance ``ima`` in the top)
             self.monitor = TcdmPortsMonitor(dut.ima, [f"tcdm_{d}__{k}" for d in ("load", "store")
                                                       for k in range(cfg.ima.ports)],
                                             self.clk, period_ns=CLK_PERIOD_NS)
+            if cfg.dwa:                 # the DWA's N data ports (instance ``dwa``)
+                self.dwa_monitor = TcdmPortsMonitor(dut.dwa, [f"tcdm__{k}" for k in range(cfg.dwa_ports)],
+                                                    self.clk, period_ns=CLK_PERIOD_NS)
         await RisingEdge(self.clk)
 
     def check_monitors(self):
         """Fail (AssertionError) if a TCDM protocol monitor saw a rule broken, or counted other
-        grants / stall cycles than the RTL's counters of the same port (IMA load port k is
-        master ``n_cores + k``, store port k master ``n_cores + ports + k``)."""
+        grants / stall cycles than the RTL's counters of the same master (IMA load port k is
+        master ``n_cores + k``, store port k master ``n_cores + ports + k``; the DWA's port k is
+        its own master in the ``separate`` arrangement and shares IMA load port k's master in the
+        ``shared`` one, where the two monitors' counts add up to that master's)."""
         if self.monitor is None:
             return
-        bad = {m.prefix: m.errors for m in self.monitor.ports if m.errors}
-        assert not bad, f"TCDM protocol errors on the IMA's ports: {bad}"
+        dwa_ports = self.dwa_monitor.ports if self.dwa_monitor else []
+        bad = {m.prefix: m.errors for m in [*self.monitor.ports, *dwa_ports] if m.errors}
+        assert not bad, f"TCDM protocol errors on the accelerators' ports: {bad}"
+        seen = {}                       # master index -> [(monitor, granted, stalled)]
         for i, m in enumerate(self.monitor.ports):
-            k = self.cfg.n_cores + i
+            seen.setdefault(self.cfg.n_cores + i, []).append(m)
+        if dwa_ports:
+            ranges = self.cfg.master_ranges()
+            owner = ranges["dwa"] if self.cfg.dwa_arrangement == "separate" else ranges["ima_load"]
+            for k, m in zip(owner, dwa_ports, strict=True):
+                seen.setdefault(k, []).append(m)
+        for k, ms in seen.items():
+            mon = (sum(m.granted for m in ms), sum(m.stalled for m in ms))
             rtl = (self.granted[k](), self.stalled[k]())
-            assert (m.granted, m.stalled) == rtl, (
-                f"{m.prefix}: monitor saw {m.granted} grants / {m.stalled} stall cycles, "
-                f"the RTL counted {rtl[0]} / {rtl[1]}")
+            assert mon == rtl, (
+                f"{'+'.join(m.prefix for m in ms)}: monitor saw {mon[0]} grants / {mon[1]} stall "
+                f"cycles, the RTL counted {rtl[0]} / {rtl[1]} on master {k}")
 
     # ------------------------------------------------------------------ data
     def preload(self, image, used):
@@ -109,6 +134,23 @@ class ClusterEnv:
                     raise AssertionError(f"IMA reported ERROR {err:#x} on layer {layer.name}")
         await self.barrier.wait(core)
 
+    async def _offload_dwa(self, core, job):
+        """Core 0: acquire the depth-wise accelerator, write the job, trigger and sleep until its
+        event, read ERROR (non-zero fails the run); the other cores wait at the barrier."""
+        if core.idx == 0:
+            hal = self.dwa_hal
+            if hal is None:
+                raise AssertionError("a 'dwa' phase needs a cluster built with the depth-wise "
+                                     "accelerator (ClusterConfig.dwa)")
+            await hal.acquire(0)
+            await hal.configure(0, job)
+            await hal.trigger(0)
+            await core.idle(self.dwa_events.wait(0))
+            err = await core.periph.read(hal.addr("ERROR"))
+            if err:
+                raise AssertionError(f"DWA reported ERROR {err:#x} on job {job}")
+        await self.barrier.wait(core)
+
     async def _software(self, core, kernel, args):
         await kernel(core, core.idx, self.cfg.n_cores, cost=self.cost, **args)
         await self.barrier.wait(core)
@@ -120,6 +162,8 @@ class ClusterEnv:
             t0 = now()
             if ph.kind == "ima":
                 tasks = [cocotb.start_soon(self._offload(c, ph.args["layer"])) for c in self.cores]
+            elif ph.kind == "dwa":
+                tasks = [cocotb.start_soon(self._offload_dwa(c, ph.args["job"])) for c in self.cores]
             else:
                 kernel = getattr(kernels, ph.kind)
                 tasks = [cocotb.start_soon(self._software(c, kernel, ph.args)) for c in self.cores]
@@ -149,4 +193,13 @@ class ClusterEnv:
         windows = [(h, w) for (_, _, h, w) in self.analog.log_mvms]
         if windows:
             ev.update(mvm_events(windows))
+        if self.cfg.dwa:                # the DWA's activity (keys only with the DWA present)
+            dwa = self.dwa_stats()
+            ev.update(dwa_busy_cycles=dwa["cycles"], dwa_mac_cycles=dwa["mac_cycles"],
+                      dwa_idle_cycles=max(cycles - dwa["cycles"], 0))
         return ev
+
+    def dwa_stats(self):
+        """The depth-wise accelerator's counters (``cycles`` busy, ``mac_cycles``, ``stalled``,
+        ``jobs``) since reset; ``{}`` without it."""
+        return {k: f() for k, f in self.dwa_stat.items()}

@@ -120,7 +120,8 @@ def test_mvm_events_and_energy_by_hand():
 
 @pytest.mark.parametrize("key", [k for k in EVENT_KEYS if k != "cycles"])
 def test_more_events_more_energy(key):
-    base = dict(full_events(), cycles=2000)          # room for +1 in every count
+    base = dict(full_events(), cycles=2000,          # room for +1 in every count
+                dwa_busy_cycles=100, dwa_mac_cycles=50, dwa_idle_cycles=100)
     more = dict(base, **{key: base[key] + 1})
     # strictly more with all-positive energies, never less with the defaults
     assert energy_report(more, UNIT, **REF)["total_uj"] > energy_report(base, UNIT, **REF)["total_uj"]
@@ -281,3 +282,38 @@ def test_print_hybrid_4_4_rough_expectation(capsys):
         for k, v in sorted(r["breakdown_uj"].items(), key=lambda kv: -kv[1]):
             print(f"    {k:18s} {v:8.3f} uJ")
     assert r["total_uj"] > 0
+
+
+# ---------------------------------------------------------------- the depth-wise accelerator
+
+def test_dwa_terms_by_hand():
+    p = EnergyParams(dwa_mac_cycle_pj=2.0, dwa_busy_pj=3.0, dwa_idle_pj=0.5)
+    ev = {"cycles": 1000, "dwa_busy_cycles": 400, "dwa_mac_cycles": 300, "dwa_idle_cycles": 600}
+    b = energy_report(ev, p, clock_hz=1e9, n_cores=8)["breakdown_uj"]
+    assert b["dwa_mac"] == pytest.approx(300 * 2.0e-6)
+    assert b["dwa_busy"] == pytest.approx(400 * 3.0e-6)
+    assert b["dwa_idle"] == pytest.approx(600 * 0.5e-6)
+
+
+def test_dwa_components_only_with_dwa_events():
+    """A run without the accelerator reports exactly the components it did before."""
+    b = energy_report(full_events(), UNIT, clock_hz=1e9, n_cores=8)["breakdown_uj"]
+    assert not any(k.startswith("dwa") for k in b)
+
+
+def test_dwa_default_mac_energy_derivation():
+    """36 multipliers x (0.2 + 0.1) pJ at 45 nm / 0.9 V scaled to 22 nm / 0.65 V."""
+    assert E.DWA_MAC_PJ == pytest.approx(0.3 * 22 / 45 * (0.65 / 0.9) ** 2)
+    assert EnergyParams().dwa_mac_cycle_pj == pytest.approx(36 * E.DWA_MAC_PJ)
+    # one busy DWA cycle costs less than one active core cycle per MAC by a wide margin
+    p = EnergyParams()
+    assert (p.dwa_mac_cycle_pj + p.dwa_busy_pj) / 36 < p.core_active_pj / 4
+
+
+@pytest.mark.parametrize("ev,message", [
+    ({"cycles": 10, "dwa_busy_cycles": 5, "dwa_mac_cycles": 6}, "'dwa_mac_cycles'"),
+    ({"cycles": 10, "dwa_busy_cycles": 5, "dwa_idle_cycles": 6}, "'dwa_busy_cycles' \\+ 'dwa_idle_cycles'"),
+])
+def test_dwa_event_consistency(ev, message):
+    with pytest.raises(ValueError, match=message):
+        energy_report(ev, clock_hz=1e9, n_cores=8)

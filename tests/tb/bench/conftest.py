@@ -43,6 +43,36 @@ def synthetic_rows(conv_sw=300_000, conv_ima=None, hybrid_dw=40_000, ima16_dw=80
     return rows
 
 
+def synthetic_dwa_rows(dwa_cycles=4_000, model_cycles=4_000, mpc=27.6, s2_dw=1_500):
+    """Rows of the depth-wise accelerator's series: IMADW bottleneck at every port count (its
+    depth-wise phase ``dwa_cycles + 500``) and the stride-2 depth-wise layer in SW and IMADW."""
+    sh = shapes(False)
+    rows = []
+    for p in (1, 2, 4, 8, 16):
+        f = {1: 3.0, 2: 1.8, 4: 1.0, 8: 0.9, 16: 0.85}[p]
+        ph = _bn_phases(int(20_000 * f), dwa_cycles + 500, int(20_000 * f))
+        cyc = sum(ph.values())
+        res = _res(cyc, ph, 24576, gops=1e6 / cyc, tw=6.0, gpm=1e6 / cyc / 24576, gpmc=1.0)
+        res.update(dwa={"jobs": 1, "cycles": dwa_cycles, "mac_cycles": dwa_cycles - 100, "stalled": 0},
+                   dwa_model={"jobs": 1, "macs": int(mpc * dwa_cycles), "engine_cycles": model_cycles},
+                   dwa_mac_per_cycle=mpc, dwa_arrangement="shared")
+        rows.append(csv_row(Run("bottleneck", "IMADW", p, sh["bottleneck"]), res))
+    sw_ph = {"hwc2chw": 10_000, "depthwise": 30_000}
+    rows.append(csv_row(Run("dw_s2", "SW", 4, sh["dw_s2"]), _res(40_000, sw_ph)))
+    res = _res(s2_dw + 400, {"depthwise": s2_dw + 400})
+    res.update(dwa={"jobs": 1, "cycles": s2_dw, "mac_cycles": s2_dw - 50, "stalled": 0},
+               dwa_model={"jobs": 1, "macs": 27_648, "engine_cycles": s2_dw},
+               dwa_mac_per_cycle=27_648 / s2_dw, dwa_arrangement="shared")
+    rows.append(csv_row(Run("dw_s2", "IMADW", 4, sh["dw_s2"]), res))
+    return rows
+
+
+@pytest.fixture
+def make_dwa_rows():
+    """The synthetic IMADW rows builder (append to ``make_rows()``)."""
+    return synthetic_dwa_rows
+
+
 @pytest.fixture
 def make_rows():
     """The synthetic rows builder: ``make_rows(conv_sw=..., hybrid_dw=..., ima16_dw=...)``."""

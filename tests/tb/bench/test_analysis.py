@@ -114,3 +114,55 @@ def test_paper_conv_model_reproduces_the_two_points():
         assert m.sw_cycles / (m.jobs * (m.job_cycles(p) + m.overhead)) == pytest.approx(sp)
     assert m.overhead == pytest.approx(7.56, abs=0.01) and math.isclose(m.sw_mac_per_cycle, 15.91,
                                                                         abs_tol=0.01)
+
+
+# ------------------------------------------------------------------ the depth-wise accelerator
+def test_no_dwa_checks_without_imadw_runs(make_rows):
+    out = analyse(make_rows())
+    assert not any("DWA" in c.name or "IMADW" in c.name for c in out["checks"]) and out["dwa"] == {}
+    assert "IMADW" not in out["phases4"]
+
+
+def test_dwa_checks(make_rows, make_dwa_rows, by_name):
+    rows = make_rows() + make_dwa_rows()
+    out = analyse(rows)
+    ch = by_name(out["checks"])
+    model = ch["DWA busy cycles = cycle model (sim_models/dwa_perf.py), every IMADW run"]
+    assert model.verdict == "PASS" and (model.ours, model.paper) == (6, 6)
+    assert ch["DWA MAC/cycle at most the multipliers' peak, every IMADW run"].verdict == "PASS"
+    s1 = ch["DWA MAC/cycle, bottleneck depth-wise, stride 1 (4/4)"]
+    assert s1.verdict == "INFO" and s1.ours == pytest.approx(27.6) and s1.paper == 29.7
+    assert ch["DWA MAC/cycle, depth-wise, stride 2 (4/4)"].ours == pytest.approx(27_648 / 1_500)
+    sw_cyc = 300_100
+    im_cyc = 20_000 + 4_500 + 20_000 + 100
+    hy_cyc = 20_000 + 25_000 + 40_000 + 20_000 + 100
+    sp = ch["IMADW speed-up over SW at 4/4 (bottleneck)"]
+    assert sp.ours == pytest.approx(sw_cyc / im_cyc) and sp.paper == 11.5 and sp.verdict == "INFO"
+    sh = ch["IMADW speed-up over HYBRID at 4/4 (bottleneck)"]
+    assert sh.ours == pytest.approx(hy_cyc / im_cyc) and sh.paper == 2.6 and sh.verdict == "INFO"
+    assert ch["IMADW faster than HYBRID at 4/4 (bottleneck)"].verdict == "PASS"
+    assert ch["IMADW energy efficiency over SW at 4/4 (TOPS/W ratio)"].ours == pytest.approx(6.0)
+    dw = ch["DW speed-up of the DWA over the SW depth-wise kernel (bottleneck, 4/4)"]
+    assert dw.ours == pytest.approx(70_000 / 4_500) and dw.paper == 26.0 and dw.verdict == "INFO"
+    dw2 = ch["DW speed-up of the DWA over the SW depth-wise kernel (dw_s2, 4/4)"]
+    assert dw2.ours == pytest.approx(30_000 / 1_900) and "HWC->CHW 10,000" in dw2.note
+    area = ch["DWA share of the cluster area (our estimate, shared, 4 ports)"]
+    assert area.verdict == "INFO" and 0 < area.ours < 0.1 and area.paper == 0.021
+    assert set(out["phases4"]) == {"SW", "IMA8", "IMA16", "HYBRID", "IMADW"}
+    assert set(out["bn"]["IMADW"]) == {1, 2, 4, 8, 16}
+
+
+def test_dwa_model_mismatch_fails(make_rows, make_dwa_rows, by_name):
+    out = analyse(make_rows() + make_dwa_rows(model_cycles=3_999))
+    assert by_name(out["checks"])["DWA busy cycles = cycle model (sim_models/dwa_perf.py), "
+                                  "every IMADW run"].verdict == "FAIL"
+    out = analyse(make_rows() + make_dwa_rows(mpc=36.5))
+    assert by_name(out["checks"])["DWA MAC/cycle at most the multipliers' peak, "
+                                  "every IMADW run"].verdict == "FAIL"
+
+
+def test_dwa_references_cite_jetcas():
+    for k in ("imadw_speedup_sw", "imadw_speedup_hybrid", "imadw_energy_sw", "dwa_dw_speedup",
+              "dwa_mac_per_cycle", "dwa_peak_mac_per_cycle", "dwa_area_share"):
+        assert reference.PAPER[k].source == "jetcas2022", k
+        assert reference.cite(k).startswith("Garofalo et al., JETCAS 2022, ")

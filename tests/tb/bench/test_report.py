@@ -44,7 +44,8 @@ def test_prose_follows_the_reference_table(make_rows, monkeypatch):
     assert "13.2 GOPS" not in md and "| HYBRID 4/4 GOPS | 9.51 | 99.50 |" in md
 
 
-PAPER_LITERALS = {10.2, 36.7, 13.2, 2.55, 19.7, 3.25, 2.13, 1.82, 2.56, 15.5, 18.2, 0.55, 55.0}
+PAPER_LITERALS = {10.2, 36.7, 13.2, 2.55, 19.7, 3.25, 2.13, 1.82, 2.56, 15.5, 18.2, 0.55, 55.0,
+                  11.5, 2.6, 9.5, 4.6, 26.0, 29.7, 0.021}
 
 
 @pytest.mark.parametrize("module", [analysis, plots, report])
@@ -56,3 +57,20 @@ def test_no_paper_number_written_as_a_literal(module):
     strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     found |= {x for x in PAPER_LITERALS for s in strings if f"{x:g}" in s.replace(",", " ").split()}
     assert not found, f"paper numbers written in {module.__name__}: {sorted(found)}"
+
+
+def test_dwa_section(make_rows, make_dwa_rows, tmp_path):
+    rows = make_rows() + make_dwa_rows()
+    out = analyse(rows)
+    md = report.render_report(rows, out, {**META, "n_runs": len(rows)}, [])
+    assert "## The depth-wise accelerator: IMADW vs Garofalo et al., JETCAS 2022" in md
+    assert "| IMADW speed-up over SW | " in md and "| 11.5x |" in md
+    assert "| DW speed-up over the SW kernel, stride-2 depth-wise |" in md
+    assert "2K+7 = 13 cycles per output per core for 9 MACs (0.69 MAC/cycle/core, 5.5 MAC/cycle" in md
+    assert "| IMADW | 4/4 |" in md                      # the Fig. 5 table
+    assert md.count("| IMADW |") >= 2                   # ... and the Fig. 6 phases
+    figs = plots.plot_all(out, tmp_path)
+    assert "fig5_bottleneck.png" in figs and "fig6_phases.png" in figs
+    # without IMADW runs the section is absent
+    rows = make_rows()
+    assert "IMADW" not in report.render_report(rows, analyse(rows), {**META, "n_runs": len(rows)}, [])

@@ -26,3 +26,40 @@ def test_report_says_what_the_cores_checks_prove():
 
 def test_report_without_core_layers_has_no_note():
     assert "golden arithmetic" not in format_report(_result([]))
+
+
+# ------------------------------------------------------------------ the depth-wise accelerator
+def _args(*argv):
+    import argparse
+
+    from tb.cli.run import _run_args
+    p = argparse.ArgumentParser()
+    _run_args(p)
+    return p.parse_args(list(argv))
+
+
+def test_imadw_builds_the_cluster_with_the_dwa():
+    import pytest
+
+    from hw.config import preset
+    from tb.cli.run import config_from_args
+    cfg = config_from_args(_args("--mapping", "IMADW"))
+    assert cfg.dwa and cfg.dwa_arrangement == preset().dwa_arrangement
+    assert config_from_args(_args("--mapping", "IMADW", "--dwa-arrangement", "separate")).dwa_arrangement \
+        == "separate"
+    assert not config_from_args(_args("--mapping", "HYBRID")).dwa          # today's cluster
+    assert config_from_args(_args("--mapping", "HYBRID", "--dwa")).dwa
+    with pytest.raises(ValueError, match="drop --no-dwa"):
+        config_from_args(_args("--mapping", "IMADW", "--no-dwa"))
+
+
+def test_report_shows_the_dwa():
+    res = _result(["residual"])
+    res.update(mapping="IMADW", dwa_arrangement="shared",
+               dwa={"jobs": 1, "cycles": 14331, "mac_cycles": 12288, "stalled": 0},
+               dwa_model={"jobs": 1, "macs": 442368, "engine_cycles": 14331},
+               dwa_mac_per_cycle=442368 / 14331)
+    text = format_report(res)
+    assert "depth-wise accelerator (shared ports)" in text
+    assert ("DWA: 1 job(s); busy 14,331 cycles (model engine_cycles 14,331: equal), MAC array 12,288 "
+            "cycles, stalled 0; 30.9 MAC/cycle (peak 36)") in text

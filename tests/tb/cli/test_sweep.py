@@ -1,5 +1,6 @@
 """``ima-sim sweep`` (tb/cli/sweep.py) end to end on the RTL: the quick sweep (the N = 4 cluster
-build that tests/hw/cluster/test_cluster.py uses), its files, and ``--rerender`` from its CSV/JSON.
+build that tests/hw/cluster/test_cluster.py uses, and the N = 4 cluster with the depth-wise
+accelerator that tests/tb/cli/test_run_dwa.py uses), its files, and ``--rerender`` from its CSV/JSON.
 The plan, analysis and report logic are tested on synthetic results in tests/tb/bench/.
 """
 
@@ -25,13 +26,19 @@ def test_quick_sweep_end_to_end(tmp_path):
     got = sorted((r["workload"], r["mapping"], r["ports"]) for r in rows)
     assert got == sorted([("conv", "SW", "4"), ("conv", "IMA", "4"), ("bottleneck", "SW", "4"),
                           ("bottleneck", "IMA8", "4"), ("bottleneck", "IMA16", "4"),
-                          ("bottleneck", "HYBRID", "4")])
+                          ("bottleneck", "HYBRID", "4"), ("bottleneck", "IMADW", "4"),
+                          ("dw_s2", "SW", "4"), ("dw_s2", "IMADW", "4")])
     assert all(r["passed"] == "1" and int(r["cycles"]) > 0 for r in rows)
     assert all(float(r["sim_cycles_per_s"]) > 0 for r in rows)
     md = (out / "report.md").read_text()
     for text in ("QUICK MODE", "Main table", "Agreement checks", "PCM area IMA16 / HYBRID",
-                 "Simulator speed", "![Fig. 3](fig3_conv.png)", "| pointwise1 |"):
+                 "Simulator speed", "![Fig. 3](fig3_conv.png)", "| pointwise1 |",
+                 "## The depth-wise accelerator: IMADW vs Garofalo et al., JETCAS 2022"):
         assert text in md, text
+    # the accelerator's busy cycles equal the cycle model on every IMADW run
+    dwa = [r for r in rows if r["mapping"] == "IMADW"]
+    assert all(r["dwa_cycles"] == r["model_dwa_cycles"] != "" for r in dwa)
+    assert "| DWA busy cycles = cycle model (sim_models/dwa_perf.py), every IMADW run | 2 | 2 |" in md
     # the exact device ratios hold at the quick shape too (C = 32)
     assert "| PCM area IMA16 / HYBRID | 3.25 | 3.25 |" in md
     assert os.path.isdir(out / "logs")
