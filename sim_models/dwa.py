@@ -35,12 +35,16 @@ import numpy.typing as npt
 
 from sim_models import golden
 
-__all__ = ["DwJob", "KERNEL", "GROUP", "weights_to_tcdm", "reference", "execute"]
+__all__ = ["DwJob", "KERNEL", "GROUP", "LANES", "MULTIPLIERS", "weights_to_tcdm", "reference", "execute"]
 
 #: Kernel size (the accelerator does 3x3 only; Garofalo et al. 2022, Sec. IV-C).
 KERNEL = 3
 #: Channels per pass (weight buffer 3x3x16, window buffer 4x3x16; Garofalo et al. 2022, Sec. IV-C).
 GROUP = 16
+#: Channels the MAC array handles per cycle (3x3x4 per cycle; Garofalo et al. 2022, Sec. IV-C).
+LANES = 4
+#: Multipliers of the MAC array = its peak MAC/cycle (36).
+MULTIPLIERS = KERNEL * KERNEL * LANES
 
 
 def _int(name: str, value: Any, lo: int, hi: int) -> None:

@@ -35,15 +35,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim_models.dwa import GROUP, KERNEL, DwJob
+from sim_models.dwa import GROUP, KERNEL, LANES, DwJob
 
 __all__ = ["engine_cycles", "breakdown", "mac_per_cycle", "run_chunks", "PHASE_KEYS"]
 
 #: The keys of :func:`breakdown` that partition the job's cycles.
 PHASE_KEYS = ("weights", "preload", "inner", "final", "done")
 
-#: Channels the MAC array handles per cycle (3x3x4 = 36 multipliers; Garofalo et al. 2022).
-LANES = 4
 #: The ``DONE`` cycle after the last phase (the ``start`` cycle itself is cycle 0).
 DONE_CYCLES = 1
 

@@ -43,6 +43,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any, Self
 
+from sim_models.dwa import MULTIPLIERS
+
 __all__ = [
     "EVENT_KEYS", "EnergyParams", "energy_report", "mvm_energy_pj", "mvm_events", "gops",
     "tops_per_w", "HERMES_ROWS", "HERMES_COLS", "HERMES_TOPS_PER_W", "HERMES_MVM_ENERGY_PJ",
@@ -122,7 +124,7 @@ IMA_IDLE_PJ_PER_CYCLE = 0.1      # ASSUMPTION
 # is: x (22/45) for capacitance, x (0.65/0.9)^2 for voltage -> 0.3 x 0.255 = 0.077 pJ.
 DWA_MAC_PJ = (0.2 + 0.1) * (22 / 45) * (0.65 / 0.9) ** 2
 #: Multipliers of the MAC array (Garofalo et al. 2022, Sec. IV-C: 3x3x4 per cycle).
-DWA_MULTIPLIERS = 36
+DWA_MULTIPLIERS = MULTIPLIERS
 # ASSUMPTION: the rest of a busy DWA cycle (controller FSM, address generators, the weight and
 # window registers, requantisation) costs what the IMA's streamer + controller costs while
 # streaming (IMA_STREAM_PJ_PER_CYCLE): same HWPE control block, a streamer of the same ports.

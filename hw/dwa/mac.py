@@ -18,14 +18,12 @@ from amaranth.hdl import Const, Module, Mux, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from sim_models.dwa import KERNEL
+from sim_models.dwa import KERNEL, LANES
 
 __all__ = ["MacArray", "Requant", "TAPS", "LANES", "ACC_BITS"]
 
 #: Taps of the 3x3 window.
 TAPS = KERNEL * KERNEL
-#: Channels per MAC cycle (36 multipliers = 9 taps x 4 channels; Garofalo et al. 2022, Sec. IV-C).
-LANES = 4
 #: Accumulator width: |sum of 9 uint8 x int8 products| <= 293760 < 2**19, signed.
 ACC_BITS = 20
 
