@@ -322,10 +322,10 @@ def _shared_schedule(sin, comp, sout, params):
         prio_snk = not serve_snk
         if side[2] == 0:
             if serve_snk:
-                dout[side[0]] = t + 1 + out_tail
+                dout[side[0]] = t + out_tail
                 snk = None
             else:
-                din[side[0]] = t + 1 + in_tail
+                din[side[0]] = t + in_tail
                 src = None
             resolve()
         t += 1

@@ -65,8 +65,8 @@ class Ima(wiring.Component):
         connect(m, flipped(self.ctrl), ctl.ctrl)
         for k in range(cfg.ports):
             connect(m, flipped(self.tcdm_load[k]), eng.tcdm_load[k])
-        for k in range(cfg.store_ports):
-            connect(m, flipped(self.tcdm_store[k]), eng.tcdm_store[k])
+            if k < cfg.store_ports:
+                connect(m, flipped(self.tcdm_store[k]), eng.tcdm_store[k])
         m.d.comb += [
             self.evt.eq(ctl.evt),
             chk.job.eq(ctl.job), eng.job.eq(ctl.job),

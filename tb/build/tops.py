@@ -85,8 +85,8 @@ class ImaTestTop(wiring.Component):
             connect(m, ima.ac, twin.ac)
         for k in range(n):
             connect(m, ima.tcdm_load[k], tcdm.masters[k])
-        for k in range(self.cfg.store_ports):
-            connect(m, ima.tcdm_store[k], tcdm.masters[n + k])
+            if k < self.cfg.store_ports:
+                connect(m, ima.tcdm_store[k], tcdm.masters[n + k])
         for k in range(TB_PORTS):
             connect(m, flipped(self.tb[k]), tcdm.masters[nm + k])
         connect(m, flipped(self.tcdm_stat), tcdm.stat)

@@ -1,8 +1,9 @@
 """The IMA testbench environment around :class:`tb.build.tops.ImaTestTop`.
 
 Wires clock and reset, the Python crossbar as analog core, the peripheral-bus BFM and event
-watcher, the HAL, TCDM backdoor access, protocol monitors on all IMA ports (2N; N with the shared
-data interface) and on the testbench ports, and a competing master on ``tb__1`` for bank-conflict (grant-stall) injection.
+watcher, the HAL, TCDM backdoor access, protocol monitors on all IMA ports (2N; N with the
+shared data interface) and on the testbench ports, and a competing master on ``tb__1`` for
+bank-conflict (grant-stall) injection.
 The configuration built (a :class:`hw.config.ClusterConfig`: the IMA, the TCDM's banks and size)
 arrives from the host through :mod:`tb.env.params`.
 """

@@ -105,7 +105,6 @@ def run(dut, src, snk, mem, rng, stall_p, max_cycles=20000):
     async def tb(ctx):
         pending = [None] * ports          # (we, data) answered this cycle
         stalled = [None] * ports          # request fields stalled in the previous cycle
-        rv_expect = {"src": [], "snk": []}
         for cycle in range(max_cycles):
             if src.done and snk.done and not any(pending):
                 log["cycles"] = cycle
@@ -120,7 +119,7 @@ def run(dut, src, snk, mem, rng, stall_p, max_cycles=20000):
                     assert ctx.get(port.r_valid) == (k in ports_rv), (
                         f"cycle {cycle}: {name} port {k} r_valid {ctx.get(port.r_valid)}, "
                         f"granted last cycle: {sorted(ports_rv)}")
-                for k, word, seq in side.granted_last if side is src else ():
+                for k, word, _ in side.granted_last if side is src else ():
                     assert ctx.get(side.ports[k].r_data) == mem[word], (
                         f"cycle {cycle}: read of word {word} returned wrong data")
             pending = [None] * ports
