@@ -329,6 +329,8 @@ def _shared_schedule(sin, comp, sout, params):
                 src = None
             resolve()
         t += 1
+    if unknown in dout:               # a hand-over rule never fired: a bug of this model
+        raise RuntimeError(f"shared-port schedule stalled at job {dout.index(unknown)} of {n}")
     g_, c_, s_ = (np.array(x, dtype=np.int64) for x in (g, c, s))
     s_eff = np.array(din, dtype=np.int64) - g_ + 1
     o_eff = np.array(dout, dtype=np.int64) - s_ + 1
