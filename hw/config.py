@@ -24,7 +24,7 @@ from typing import Any
 
 from sim_models.crossbar import latency_cycles
 
-__all__ = ["ImaConfig", "ClusterConfig", "DWA_ARRANGEMENTS", "PRESET_DATA", "PRESETS",
+__all__ = ["ImaConfig", "ClusterConfig", "DWA_ARRANGEMENTS", "DATA_INTERFACES", "PRESET_DATA", "PRESETS",
            "DEFAULT_PRESET", "preset", "IMA_FIELDS", "CLUSTER_FIELDS"]
 
 #: The presets as plain data. Paper: G. Ottavi et al., "End-to-end 100-TOPS/W Inference With
@@ -46,6 +46,8 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "clock_hz": 250e6,          # Sec. IV-1: "relative to the cluster frequency of 250MHz"
         "mvm_ns": 70.0,             # Sec. IV-1: "a single array operation takes 70ns"
         "overlap": False,           # Sec. III: STREAMIN, COMPUTATION, STREAMOUT in sequence
+        "data_interface": "split",  # Sec. III: "N load and N store ports" (separate master ports)
+        # (jetcas2022: "shared", JETCAS Sec. III-B: source and sink on one 128-bit interface)
         # -- depth-wise accelerator (A. Garofalo et al., JETCAS 2022, Sec. IV-C; not in AICAS)
         "dwa": False,               # the AICAS cluster has none (its Sec. V asks for one)
         "dwa_arrangement": "shared",  # JETCAS Sec. III-B: "statically multiplexed" with the IMA
@@ -54,6 +56,10 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
 #: The preset the defaults come from.
 DEFAULT_PRESET = "aicas2021"
 _D = PRESET_DATA[DEFAULT_PRESET]
+
+
+#: Data interfaces of the IMA (:attr:`ImaConfig.data_interface`).
+DATA_INTERFACES = ("split", "shared")
 
 
 def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
@@ -94,6 +100,12 @@ class ImaConfig:
         STREAMIN of job i+1 and STREAMOUT of job i-1 run while job i computes
         (:mod:`hw.ima.overlapped`). ``False`` (default): the paper's sequential engine, one phase at
         a time. Costs ``8 * (dac_depth + adc_depth)`` more flip-flops.
+    data_interface : str
+        ``"split"`` (default): N load ports for the Source and N store ports for the Sink.
+        ``"shared"``: one N-port interface that the Source and the Sink share through a
+        round-robin arbiter (:mod:`hw.hwpe.streamer.shared_port`; Garofalo et al. 2022,
+        Sec. III-B): the IMA's ``tcdm_load`` ports then carry reads and writes and
+        ``tcdm_store`` is empty.
     """
     ports: int = _D["ports"]
     rows: int = _D["rows"]
@@ -105,6 +117,7 @@ class ImaConfig:
     clock_hz: float = _D["clock_hz"]
     mvm_ns: float = _D["mvm_ns"]
     overlap: bool = _D["overlap"]
+    data_interface: str = _D["data_interface"]
 
     def __post_init__(self) -> None:
         self.validate()
@@ -128,7 +141,16 @@ class ImaConfig:
             raise ValueError(f"mvm_ns must be positive, not {self.mvm_ns!r}")
         if not isinstance(self.overlap, bool):
             raise ValueError(f"overlap must be a bool, not {self.overlap!r}")
+        if self.data_interface not in DATA_INTERFACES:
+            raise ValueError(f"data_interface must be one of {', '.join(DATA_INTERFACES)}, "
+                             f"not {self.data_interface!r}")
         return self
+
+    @property
+    def store_ports(self) -> int:
+        """The IMA's dedicated store ports: N (``"split"``), 0 (``"shared"``: the Sink writes
+        through the N ``tcdm_load`` ports it shares with the Source)."""
+        return self.ports if self.data_interface == "split" else 0
 
     @property
     def mvm_cycles(self) -> int:
@@ -205,7 +227,7 @@ class ClusterConfig:
         ``ima_load``), ``dma`` (DMA / testbench ports)."""
         n = self.ima.ports
         own = self.dwa_ports if self.dwa_arrangement == "separate" else 0
-        sizes = {"cores": self.n_cores, "ima_load": n, "ima_store": n, "dwa": own,
+        sizes = {"cores": self.n_cores, "ima_load": n, "ima_store": self.ima.store_ports, "dwa": own,
                  "dma": self.dma_ports}
         out, base = {}, 0
         for name, size in sizes.items():

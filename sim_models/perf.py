@@ -10,6 +10,15 @@ them ``ports`` words at a time, one chunk per cycle without bank contention. Hen
     job       = STREAMIN + COMPUTE + STREAMOUT + job_overhead          (phases do not overlap)
     layer     = sum over jobs + layer_overhead                         (per LayerJob)
 
+**Shared data interface** (``PerfParams.shared_ports``; ``ImaConfig.data_interface ==
+"shared"``, Garofalo et al. 2022, Sec. III-B): the Source and the Sink share the N ports,
+arbitrated round robin by chunk (``hw/hwpe/streamer/shared_port.py``, no added latency). The
+sequential engine never runs them together, so its figures are those above. On the overlapped
+engine the STREAMIN of job i+1 and the STREAMOUT of job i-1 (or any other pair that overlaps)
+contend: :func:`overlapped_schedule` then steps the shared ports chunk by chunk (one chunk per
+cycle in total; under contention the two sides alternate), which is exact for the RTL when no
+other master stalls the IMA's ports.
+
 The overheads are parameters, placeholders until calibrated on the RTL. With zero overheads the
 paper's sanity check (docs/spec.md section 5: 3x3 conv, 32 -> 64 channels: 72 input words, 18 compute
 cycles, 16 output words at 1/1 ports) gives 106 cycles per job.
@@ -28,7 +37,7 @@ from .mapping import LayerMapping
 
 __all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf",
            "words_touched", "walk_run_bases", "job_phase_cycles", "layer_cycles", "mapping_cycles",
-           "overlapped_schedule", "occupied_cycles", "layer_cycles_overlapped",
+           "overlapped_schedule", "shared_phase_lengths", "occupied_cycles", "layer_cycles_overlapped",
            "mapping_cycles_overlapped"]
 
 
@@ -38,7 +47,11 @@ class PerfParams:
 
     ``ports`` (N load = N store ports) and ``mvm_cycles`` (one analog MVM, from
     :func:`sim_models.crossbar.latency_cycles`; :attr:`hw.config.ImaConfig.mvm_cycles`) come from
-    the hardware configuration of the caller; the overheads default to none.
+    the hardware configuration of the caller; the overheads default to none. ``shared_ports``:
+    the Source and the Sink share the N ports (``ImaConfig.data_interface == "shared"``); it
+    changes only the overlapped engine's schedule (:func:`overlapped_schedule`), which then needs
+    ``streamin_overhead`` and ``streamout_overhead`` >= 2 (the RTL's first chunk is requested 2
+    cycles after a phase's start).
     """
     ports: int
     mvm_cycles: int
@@ -46,6 +59,7 @@ class PerfParams:
     streamout_overhead: int = 0
     job_overhead: int = 0
     layer_overhead: int = 0
+    shared_ports: bool = False
 
     def validate(self) -> Self:
         if not isinstance(self.ports, int) or not 1 <= self.ports <= 16:
@@ -57,6 +71,8 @@ class PerfParams:
             v = getattr(self, name)
             if not isinstance(v, int) or v < 0:
                 raise ValueError(f"{name} must be a non-negative integer, not {v!r}")
+        if not isinstance(self.shared_ports, bool):
+            raise ValueError(f"shared_ports must be a bool, not {self.shared_ports!r}")
         return self
 
 
@@ -67,8 +83,9 @@ RTL_STREAMIN_OVERHEAD = 4
 RTL_STREAMOUT_OVERHEAD = 3
 
 
-def rtl_params(ports: int, mvm_cycles: int, **overrides: int) -> PerfParams:
-    """PerfParams calibrated on the RTL's structure (not on any paper figure)."""
+def rtl_params(ports: int, mvm_cycles: int, **overrides: int | bool) -> PerfParams:
+    """PerfParams calibrated on the RTL's structure (not on any paper figure); e.g.
+    ``rtl_params(4, 65, shared_ports=True)`` for the shared data interface."""
     return PerfParams(ports=ports, mvm_cycles=mvm_cycles, streamin_overhead=RTL_STREAMIN_OVERHEAD,
                       streamout_overhead=RTL_STREAMOUT_OVERHEAD, **overrides)
 
@@ -147,9 +164,15 @@ def mapping_cycles(mapping: LayerMapping, params: PerfParams, **overrides: int) 
 
 
 # --------------------------------------------------------------------------- overlapped engine
+#: Cycles from a Source / Sink start to its first chunk request (RTL structure,
+#: hw/hwpe/streamer/addressgen.py: the generator's output register).
+FIRST_REQUEST = 2
+
+
 def overlapped_schedule(layer: LayerJob, params: PerfParams
                         ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
-    """Cycle schedule of a LayerJob on the overlapped engine (``ImaConfig.overlap``, no contention).
+    """Cycle schedule of a LayerJob on the overlapped engine (``ImaConfig.overlap``, no stalls from
+    other masters).
 
     The engine (``hw/ima/overlapped.py``) starts in cycle 0; job ``i`` has the per-job phase lengths
     ``S_i, L, O_i`` of :func:`job_phase_cycles` (overheads included, the same as the sequential
@@ -164,8 +187,29 @@ def overlapped_schedule(layer: LayerJob, params: PerfParams
     core's done, a STREAMOUT in the cycle after its MVM's done or in the previous one's done
     cycle). Returns ``(g, c, s, end)``: three int arrays and the layer time (without
     ``layer_overhead``).
+
+    With ``params.shared_ports`` the phase *ends* come from the shared ports instead of
+    ``S_i``/``O_i`` (:func:`shared_phase_lengths`): the same recurrence with each phase's length
+    stretched by the cycles it lost to the other side.
     """
+    g, c, s, _, _, end = _overlapped(layer, params)
+    return g, c, s, end
+
+
+def shared_phase_lengths(layer: LayerJob, params: PerfParams
+                         ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Per-job STREAMIN and STREAMOUT lengths (start to done cycle + 1) on the overlapped engine:
+    ``S_i``/``O_i`` of :func:`job_phase_cycles`, longer with ``params.shared_ports`` by the
+    chunks of the other side served in between."""
+    _, _, _, sin, sout, _ = _overlapped(layer, params)
+    return sin, sout
+
+
+def _overlapped(layer, params):
+    """``(g, c, s, S_eff, O_eff, end)`` of the overlapped engine (see :func:`overlapped_schedule`)."""
     sin, comp, sout = job_phase_cycles(layer, params)
+    if params.shared_ports:
+        return _shared_schedule(sin, comp, sout, params)
     n = len(sin)
     g = np.zeros(n, dtype=np.int64)
     c = np.zeros(n, dtype=np.int64)
@@ -180,7 +224,117 @@ def overlapped_schedule(layer: LayerJob, params: PerfParams
             c[i] = max(g[i] + sin[i] - 1, c[i - 1] + comp[i - 1] + params.job_overhead, s[i - 1])
             s[i] = max(c[i] + comp[i], s[i - 1] + sout[i - 1] - 1)
     end = int(s[-1] + sout[-1] - 1) if n else 0
-    return g, c, s, end
+    return g, c, s, sin, sout, end
+
+
+def _shared_schedule(sin, comp, sout, params):
+    """The overlapped schedule with the Source and the Sink on one group of N ports.
+
+    Event-stepped model of ``hw/hwpe/streamer/shared_port.py`` under the overlapped sequencer:
+    a side's phase requests its ``C`` chunks (``C = S - streamin_overhead`` or ``O -
+    streamout_overhead``) one per cycle from ``FIRST_REQUEST`` cycles after its start, each
+    after the previous one is granted; the ports grant one chunk per cycle in total, to the side
+    that requests, or under contention to the side with priority, which after each chunk passes
+    to the other side (the Source has it at the start of a layer: the reset value, and the last
+    chunk of every layer is the Sink's). A phase's ``done`` comes ``overhead - FIRST_REQUEST``
+    cycles after its last grant (Source: 2, Sink: 1), so ``S_eff = S + lost cycles``. The
+    hand-over rules are those of :func:`overlapped_schedule` with ``S_eff``/``O_eff``:
+    ``c_i = max(din_i, c_{i-1} + L + job_overhead, s_{i-1})``,
+    ``s_i = max(c_i + L, dout_{i-1})``, ``g_{i+1} = c_i``.
+    """
+    n = len(sin)
+    in_tail = params.streamin_overhead - FIRST_REQUEST
+    out_tail = params.streamout_overhead - FIRST_REQUEST
+    if in_tail < 0 or out_tail < 0:
+        raise ValueError("shared_ports needs streamin_overhead and streamout_overhead >= "
+                         f"{FIRST_REQUEST}, not {params.streamin_overhead}, {params.streamout_overhead}")
+    cin = (np.asarray(sin) - params.streamin_overhead).tolist()
+    cout = (np.asarray(sout) - params.streamout_overhead).tolist()
+    L = np.asarray(comp).tolist()
+    jo = params.job_overhead
+    unknown = -1
+    g, c, s = [unknown] * n, [unknown] * n, [unknown] * n
+    din, dout = [unknown] * n, [unknown] * n
+    if n == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z, z, z, 0
+
+    # side state: [job, next request cycle, chunks left] or None (no phase in progress)
+    src = snk = None
+    next_src = 0              # next job to stream in / out
+    next_snk = 0
+
+    def start_src(i, t0):
+        nonlocal src, next_src
+        g[i] = t0
+        next_src = i + 1
+        if cin[i] <= 0:       # empty walk: no request (the checker rejects these jobs)
+            din[i] = t0 + sin[i] - 1
+            src = None
+        else:
+            src = [i, t0 + FIRST_REQUEST, cin[i]]
+
+    def start_snk(i, t0):
+        nonlocal snk, next_snk
+        s[i] = t0
+        next_snk = i + 1
+        if cout[i] <= 0:
+            dout[i] = t0 + sout[i] - 1
+            snk = None
+        else:
+            snk = [i, t0 + FIRST_REQUEST, cout[i]]
+
+    next_c = 0                # first job whose COMPUTE start is not known yet
+
+    def resolve():
+        """Fix every start time whose inputs are known; start the phases that can start."""
+        nonlocal next_c
+        progress = True
+        while progress:
+            progress = False
+            i = next_c
+            if i < n and din[i] != unknown and (i == 0 or s[i - 1] != unknown):
+                c[i] = din[i] if i == 0 else max(din[i], c[i - 1] + L[i - 1] + jo, s[i - 1])
+                next_c = i + 1
+                progress = True
+            i = next_src
+            if src is None and i < n and (i == 0 or c[i - 1] != unknown):
+                start_src(i, 1 if i == 0 else c[i - 1])
+                progress = True
+            i = next_snk
+            if snk is None and i < n and c[i] != unknown and (i == 0 or dout[i - 1] != unknown):
+                start_snk(i, c[i] + L[i] if i == 0 else max(c[i] + L[i], dout[i - 1]))
+                progress = True
+
+    prio_snk = False
+    resolve()
+    t = 0
+    while src is not None or snk is not None:
+        want_src = src is not None and src[1] <= t
+        want_snk = snk is not None and snk[1] <= t
+        if not (want_src or want_snk):
+            t = min(x[1] for x in (src, snk) if x is not None)
+            continue
+        serve_snk = prio_snk if (want_src and want_snk) else want_snk
+        side = snk if serve_snk else src
+        side[2] -= 1
+        side[1] = t + 1
+        prio_snk = not serve_snk
+        if side[2] == 0:
+            if serve_snk:
+                dout[side[0]] = t + out_tail
+                snk = None
+            else:
+                din[side[0]] = t + in_tail
+                src = None
+            resolve()
+        t += 1
+    if unknown in dout:               # a hand-over rule never fired: a bug of this model
+        raise RuntimeError(f"shared-port schedule stalled at job {dout.index(unknown)} of {n}")
+    g_, c_, s_ = (np.array(x, dtype=np.int64) for x in (g, c, s))
+    s_eff = np.array(din, dtype=np.int64) - g_ + 1
+    o_eff = np.array(dout, dtype=np.int64) - s_ + 1
+    return g_, c_, s_, s_eff, o_eff, int(dout[-1])
 
 
 def occupied_cycles(starts: npt.ArrayLike, lengths: npt.ArrayLike) -> int:
@@ -211,8 +365,8 @@ def layer_cycles_overlapped(layer: LayerJob, params: PerfParams, **overrides: in
     """
     if overrides:
         params = PerfParams(**{**params.__dict__, **overrides})
-    sin, comp, sout = job_phase_cycles(layer, params)
-    g, c, s, end = overlapped_schedule(layer, params)
+    _, comp, _ = job_phase_cycles(layer, params)
+    g, c, s, sin, sout, end = _overlapped(layer, params)
     total = end + params.layer_overhead
     s_in, s_c, s_out = occupied_cycles(g, sin), occupied_cycles(c, comp), occupied_cycles(s, sout)
     return LayerPerf(len(sin), s_in, s_c, s_out, total - (s_in + s_c + s_out), total)

@@ -4,9 +4,11 @@ and optionally the digital depth-wise accelerator (DWA, ``cfg.dwa``).
 The cores themselves are not RTL: each core is a pair of ports driven by a bus-functional model
 (``tb.bfm.core``): its TCDM data port and its peripheral (control) port. TCDM master order
 (:meth:`hw.config.ClusterConfig.master_ranges`): cores ``0..C-1``, IMA load ports ``C..C+N-1``,
-IMA store ports ``C+N..C+2N-1``, the DWA's N ports (``dwa_arrangement="separate"`` only), then
-DMA / testbench ports. The IMA's end-of-job events come out as ``evt`` (one line per core); the
-analog core is the ``ac`` boundary (see :mod:`hw.ima.analog`).
+IMA store ports ``C+N..C+2N-1`` (none with ``ima.data_interface == "shared"``: the IMA's N
+load-port masters then carry its reads and writes), the DWA's N ports
+(``dwa_arrangement="separate"`` only), then DMA / testbench ports. The IMA's end-of-job events
+come out as ``evt`` (one line per core); the analog core is the ``ac`` boundary (see
+:mod:`hw.ima.analog`).
 
 With ``cfg.dwa`` (instance ``dwa``, :class:`hw.dwa.top.Dwa`):
 
@@ -127,7 +129,8 @@ class Cluster(wiring.Component):
                 connect(m, dwa.tcdm[k], mux.b[k])
                 load = mux.out[k]
             connect(m, load, tcdm.masters[rng["ima_load"][k]])
-            connect(m, ima.tcdm_store[k], tcdm.masters[rng["ima_store"][k]])
+            if k < cfg.ima.store_ports:     # none with the shared data interface
+                connect(m, ima.tcdm_store[k], tcdm.masters[rng["ima_store"][k]])
         for k in range(cfg.dma_ports):
             connect(m, flipped(self.dma[k]), tcdm.masters[rng["dma"][k]])
         connect(m, periph.ima if cfg.dwa else periph.target, ima.ctrl)

@@ -4,7 +4,10 @@ The engine runs every job of a layer, STREAMIN -> COMPUTE -> STREAMOUT: the stre
 :class:`~hw.hwpe.streamer.source.Source` reads a job's input vector from the TCDM into the DAC
 buffer (N load ports), the analog core multiplies it on the job's crossbar window, and the
 :class:`~hw.hwpe.streamer.sink.Sink` writes the ADC vector back (N store ports). Semantics are
-those of :class:`sim_models.jobconfig.LayerJob` and its executor.
+those of :class:`sim_models.jobconfig.LayerJob` and its executor. With
+``ImaConfig.data_interface == "shared"`` the Source and the Sink share N ports through a
+:class:`~hw.hwpe.streamer.shared_port.SharedPort` (round robin by chunk): ``tcdm_load`` carries
+the reads and the writes and ``tcdm_store`` is empty.
 
 The job sequencing is a :class:`~hw.ima.sequencer.Sequencer`, chosen by ``ImaConfig.overlap``:
 :class:`~hw.ima.sequential.SequentialSequencer` (the default, the paper's FSM, phase after
@@ -20,6 +23,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out, connect, flipped
 
 from hw.config import ImaConfig
+from hw.hwpe.streamer.shared_port import SharedPort
 from hw.hwpe.streamer.sink import Sink
 from hw.hwpe.streamer.source import Source
 from hw.ima.analog import AnalogCoreSignature
@@ -50,7 +54,8 @@ class Engine(wiring.Component):
         Soft clear: return to idle at once; the streamer issues no further requests.
     done : Out(1)
         One-cycle pulse when the last job's STREAMOUT has completed.
-    tcdm_load, tcdm_store : Out(TcdmSignature()).array(N)
+    tcdm_load, tcdm_store : Out(TcdmSignature()).array(N), .array(cfg.store_ports)
+        N load and N store ports (``"split"``), or the N shared ports and none (``"shared"``).
     ac : Out(AnalogCoreSignature)
         MVM channel of the analog-core boundary (programming/readback are the controller's).
     stat : Out(ImaStatsSignature())
@@ -63,7 +68,7 @@ class Engine(wiring.Component):
             "job": In(JobRegsLayout),
             "start": In(1), "abort": In(1), "done": Out(1),
             "tcdm_load": Out(TcdmSignature()).array(cfg.ports),
-            "tcdm_store": Out(TcdmSignature()).array(cfg.ports),
+            "tcdm_store": Out(TcdmSignature()).array(cfg.store_ports),
             "ac": Out(AnalogCoreSignature(dac_depth=cfg.dac_depth, adc_depth=cfg.adc_depth)),
             "stat": Out(ImaStatsSignature()),
         })
@@ -75,9 +80,16 @@ class Engine(wiring.Component):
         m.submodules.sink = sink = Sink(ports=cfg.ports, depth=cfg.adc_depth)
         sequencer_cls = OverlappedSequencer if cfg.overlap else SequentialSequencer
         m.submodules.sequencer = seq = sequencer_cls(cfg)
-        for k in range(cfg.ports):
-            connect(m, flipped(self.tcdm_load[k]), source.tcdm[k])
-            connect(m, flipped(self.tcdm_store[k]), sink.tcdm[k])
+        if cfg.data_interface == "shared":
+            m.submodules.shared_port = sp = SharedPort(cfg.ports)
+            for k in range(cfg.ports):
+                connect(m, source.tcdm[k], sp.src[k])
+                connect(m, sink.tcdm[k], sp.snk[k])
+                connect(m, flipped(self.tcdm_load[k]), sp.out[k])
+        else:
+            for k in range(cfg.ports):
+                connect(m, flipped(self.tcdm_load[k]), source.tcdm[k])
+                connect(m, flipped(self.tcdm_store[k]), sink.tcdm[k])
 
         # The same for every job of the layer: walk shapes, window size, ADC transfer.
         m.d.comb += [

@@ -3,7 +3,9 @@
 Ports (Verilog names come out as ``ctrl__req``, ``tcdm_load__0__req``, ``ac__start`` ...):
 
 * ``ctrl``: ``In(PeriphSignature)`` -- the register file on the cores' peripheral bus.
-* ``tcdm_load[N]``, ``tcdm_store[N]``: ``Out(TcdmSignature)`` -- N load and N store master ports.
+* ``tcdm_load[N]``, ``tcdm_store[N]``: ``Out(TcdmSignature)`` -- N load and N store master ports;
+  with ``data_interface="shared"`` ``tcdm_load[N]`` are the N ports the Source and the Sink
+  share (reads and writes) and ``tcdm_store`` is empty (no ports in the Verilog).
 * ``evt``: end-of-job event, one line per core.
 * ``ac``: ``Out(AnalogCoreSignature)`` -- the analog core (a Python crossbar in cocotb, a
   black-box macro for ASIC, a digital twin for FPGA).
@@ -48,7 +50,7 @@ class Ima(wiring.Component):
             "ctrl": In(IMA_MAP.bus_signature()),
             "evt": Out(cfg.n_cores),
             "tcdm_load": Out(TcdmSignature()).array(cfg.ports),
-            "tcdm_store": Out(TcdmSignature()).array(cfg.ports),
+            "tcdm_store": Out(TcdmSignature()).array(cfg.store_ports),
             "ac": Out(AnalogCoreSignature(dac_depth=cfg.dac_depth, adc_depth=cfg.adc_depth)),
             "stat": Out(ImaStatsSignature()),
         })
@@ -63,7 +65,8 @@ class Ima(wiring.Component):
         connect(m, flipped(self.ctrl), ctl.ctrl)
         for k in range(cfg.ports):
             connect(m, flipped(self.tcdm_load[k]), eng.tcdm_load[k])
-            connect(m, flipped(self.tcdm_store[k]), eng.tcdm_store[k])
+            if k < cfg.store_ports:
+                connect(m, flipped(self.tcdm_store[k]), eng.tcdm_store[k])
         m.d.comb += [
             self.evt.eq(ctl.evt),
             chk.job.eq(ctl.job), eng.job.eq(ctl.job),

@@ -102,7 +102,7 @@ class ImaWithAnalog(wiring.Component):
             "ctrl": In(IMA_MAP.bus_signature()),
             "evt": Out(cfg.n_cores),
             "tcdm_load": Out(TcdmSignature()).array(cfg.ports),
-            "tcdm_store": Out(TcdmSignature()).array(cfg.ports),
+            "tcdm_store": Out(TcdmSignature()).array(cfg.store_ports),
             "stat": Out(ImaStatsSignature()),
         })
 
@@ -113,7 +113,8 @@ class ImaWithAnalog(wiring.Component):
         connect(m, flipped(self.ctrl), ima.ctrl)
         for k in range(cfg.ports):
             connect(m, flipped(self.tcdm_load[k]), ima.tcdm_load[k])
-            connect(m, flipped(self.tcdm_store[k]), ima.tcdm_store[k])
+            if k < cfg.store_ports:
+                connect(m, flipped(self.tcdm_store[k]), ima.tcdm_store[k])
         m.d.comb += self.evt.eq(ima.evt)
         connect(m, flipped(self.stat), ima.stat)
         if self.analog == "twin":

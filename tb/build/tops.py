@@ -1,7 +1,8 @@
 """Testbench tops: RTL wrappers that put a block on a real TCDM with ports for the testbench.
 
 :class:`ImaTestTop` -- the IMA alone on the TCDM of :class:`hw.cluster.subsystem.TcdmSubsystem`:
-the IMA's N load ports are masters ``0..N-1``, its N store ports ``N..2N-1``, then two testbench
+the IMA's N load ports are masters ``0..N-1``, its N store ports ``N..2N-1`` (none with the
+shared data interface, ``data_interface="shared"``: its N ports are masters ``0..N-1``), then two testbench
 ports (``tb__0``: preload/readback and checks, ``tb__1``: a competing master that injects bank
 conflicts, i.e. grant stalls on the IMA's ports). The control port, events and the analog-core
 boundary are top-level ports driven by cocotb; with ``analog="twin"`` the boundary is closed
@@ -57,13 +58,14 @@ class ImaTestTop(wiring.Component):
         cluster = (cluster or preset()).with_(**flat)
         self.cfg = cluster.ima
         self.banks, self.analog, self.latency = cluster.banks, analog, latency
-        ports, dac_depth, adc_depth = self.cfg.ports, self.cfg.dac_depth, self.cfg.adc_depth
+        dac_depth, adc_depth = self.cfg.dac_depth, self.cfg.adc_depth
+        self.ima_masters = self.cfg.ports + self.cfg.store_ports
         members = {
             "ctrl": In(IMA_MAP.bus_signature()),
             "evt": Out(self.cfg.n_cores),
             "tb": In(TcdmSignature()).array(TB_PORTS),
             "stat": Out(ImaStatsSignature()),
-            "tcdm_stat": Out(TcdmStatsSignature(2 * ports + TB_PORTS)),
+            "tcdm_stat": Out(TcdmStatsSignature(self.ima_masters + TB_PORTS)),
         }
         if analog == "python":       # the boundary is a top-level port for the Python crossbar
             members["ac"] = Out(AnalogCoreSignature(dac_depth=dac_depth, adc_depth=adc_depth))
@@ -71,9 +73,9 @@ class ImaTestTop(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        n = self.cfg.ports
+        n, nm = self.cfg.ports, self.ima_masters
         m.submodules.ima = ima = Ima(self.cfg)
-        m.submodules.tcdm = tcdm = TcdmSubsystem(masters=2 * n + TB_PORTS, banks=self.banks,
+        m.submodules.tcdm = tcdm = TcdmSubsystem(masters=nm + TB_PORTS, banks=self.banks,
                                                  size_bytes=self.cfg.tcdm_bytes)
         connect(m, flipped(self.ctrl), ima.ctrl)
         if self.analog == "python":
@@ -83,9 +85,10 @@ class ImaTestTop(wiring.Component):
             connect(m, ima.ac, twin.ac)
         for k in range(n):
             connect(m, ima.tcdm_load[k], tcdm.masters[k])
-            connect(m, ima.tcdm_store[k], tcdm.masters[n + k])
+            if k < self.cfg.store_ports:
+                connect(m, ima.tcdm_store[k], tcdm.masters[n + k])
         for k in range(TB_PORTS):
-            connect(m, flipped(self.tb[k]), tcdm.masters[2 * n + k])
+            connect(m, flipped(self.tb[k]), tcdm.masters[nm + k])
         connect(m, flipped(self.tcdm_stat), tcdm.stat)
         m.d.comb += self.evt.eq(ima.evt)
         connect(m, flipped(self.stat), ima.stat)

@@ -97,7 +97,8 @@ def _model_ima_cycles(spec, cfg):
     total = 0
     for ph in prepare(spec, ima).phases:
         if ph.kind == "ima":
-            total += model(ph.args["layer"], rtl_params(ima.ports, ima.mvm_cycles)).total
+            p = rtl_params(ima.ports, ima.mvm_cycles, shared_ports=ima.data_interface == "shared")
+            total += model(ph.args["layer"], p).total
     return total
 
 

@@ -70,10 +70,10 @@ class ClusterEnv:
             self.dwa_hal = DwaHal(self.cores[0].periph, self.dwa_events, self.clk, base=DWA_BASE)
         self.barrier = Barrier(cfg.n_cores, self.clk, self.cost.barrier_cycles)
         self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, cfg.banks, cfg.tcdm_bytes)
-        if self.monitors_on:            # the IMA's 2N TCDM ports (instance ``ima`` in the top)
-            self.monitor = TcdmPortsMonitor(dut.ima, [f"tcdm_{d}__{k}" for d in ("load", "store")
-                                                      for k in range(cfg.ima.ports)],
-                                            self.clk, period_ns=CLK_PERIOD_NS)
+        if self.monitors_on:            # the IMA's 2N (shared: N) TCDM ports (instance ``ima``)
+            names = ([f"tcdm_load__{k}" for k in range(cfg.ima.ports)]
+                     + [f"tcdm_store__{k}" for k in range(cfg.ima.store_ports)])
+            self.monitor = TcdmPortsMonitor(dut.ima, names, self.clk, period_ns=CLK_PERIOD_NS)
             if cfg.dwa:                 # the DWA's N data ports (instance ``dwa``)
                 self.dwa_monitor = TcdmPortsMonitor(dut.dwa, [f"tcdm__{k}" for k in range(cfg.dwa_ports)],
                                                     self.clk, period_ns=CLK_PERIOD_NS)
@@ -82,7 +82,8 @@ class ClusterEnv:
     def check_monitors(self):
         """Fail (AssertionError) if a TCDM protocol monitor saw a rule broken, or counted other
         grants / stall cycles than the RTL's counters of the same master (IMA load port k is
-        master ``n_cores + k``, store port k master ``n_cores + ports + k``; the DWA's port k is
+        master ``n_cores + k``, store port k master ``n_cores + ports + k`` -- with the shared
+        data interface only the N load ports exist; the DWA's port k is
         its own master in the ``separate`` arrangement and shares IMA load port k's master in the
         ``shared`` one, where the two monitors' counts add up to that master's)."""
         if self.monitor is None:

@@ -1,8 +1,9 @@
 """The IMA testbench environment around :class:`tb.build.tops.ImaTestTop`.
 
 Wires clock and reset, the Python crossbar as analog core, the peripheral-bus BFM and event
-watcher, the HAL, TCDM backdoor access, protocol monitors on all 2N IMA ports and on the
-testbench ports, and a competing master on ``tb__1`` for bank-conflict (grant-stall) injection.
+watcher, the HAL, TCDM backdoor access, protocol monitors on all IMA ports (2N; N with the
+shared data interface) and on the testbench ports, and a competing master on ``tb__1`` for
+bank-conflict (grant-stall) injection.
 The configuration built (a :class:`hw.config.ClusterConfig`: the IMA, the TCDM's banks and size)
 arrives from the host through :mod:`tb.env.params`.
 """
@@ -41,13 +42,15 @@ class ImaEnv:
         self.mvm_cycles = self.p.mvm_cycles
         self.monitors_on = monitors
         self.monitors = []
-        n = self.p.ports
+        n, ns = self.p.ports, self.p.store_ports
+        #: the IMA's TCDM masters (``tcdm_load`` then ``tcdm_store``): masters 0..n_ima-1
         self.ima_ports = ([f"tcdm_load__{k}" for k in range(n)]
-                          + [f"tcdm_store__{k}" for k in range(n)])
+                          + [f"tcdm_store__{k}" for k in range(ns)])
+        self.n_ima = n + ns
         self.stat = {name: reader(dut[f"stat__{name}"])
                      for name in ("streamin", "compute", "streamout", "jobs")}
-        self.granted = [reader(dut[f"tcdm_stat__granted__{k}"]) for k in range(2 * n + 2)]
-        self.stalled = [reader(dut[f"tcdm_stat__stalled__{k}"]) for k in range(2 * n + 2)]
+        self.granted = [reader(dut[f"tcdm_stat__granted__{k}"]) for k in range(self.n_ima + 2)]
+        self.stalled = [reader(dut[f"tcdm_stat__stalled__{k}"]) for k in range(self.n_ima + 2)]
 
     async def start(self):
         dut = self.dut

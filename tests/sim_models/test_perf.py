@@ -128,3 +128,72 @@ def test_overlapped_phases_count_unit_occupancy_within_the_layer_time():
     ov1 = perf.mapping_cycles_overlapped(m, perf.rtl_params(1, MVM))
     assert ov1.streamin == 256 * 76 - 255 and ov1.total == 255 * 75 + (76 + 18 + 19 - 1)
     assert ov1.streamout == 256 * 19                     # the Sink never restarts in a done cycle
+
+
+# --------------------------------------------------------------------------- shared data interface
+def _pointwise(jobs, cin, cout):
+    return LayerJob(src_addr=0, dst_addr=0x10000, src=Walk3D(cin), dst=Walk3D(cout), row=0, col=0,
+                    height=cin, width=cout, loops=(JobLoop(jobs, cin, cout), JobLoop(), JobLoop()))
+
+
+def test_shared_ports_leave_the_sequential_engine_alone():
+    m = _conv()
+    p = perf.rtl_params(4, MVM)
+    assert perf.mapping_cycles(m, p) == perf.mapping_cycles(m, perf.rtl_params(4, MVM, shared_ports=True))
+
+
+def test_shared_ports_without_contention_equal_split():
+    """One job: its STREAMIN and STREAMOUT never overlap, so the shared schedule is the split one."""
+    for cin, cout in ((32, 192), (288, 64), (5, 3)):
+        job = _pointwise(1, cin, cout)
+        split = perf.overlapped_schedule(job, perf.rtl_params(4, MVM))
+        shared = perf.overlapped_schedule(job, perf.rtl_params(4, MVM, shared_ports=True))
+        assert all(np.array_equal(a, b) for a, b in zip(split, shared, strict=True))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shared_ports_cost_the_contended_chunks(seed):
+    """Random pointwise layers: the shared schedule is never faster than the split one, at most
+    slower by the chunks that can contend (every job's smaller side), and never faster than the
+    shared ports' own bound (one chunk per cycle: all chunks of the layer); its phase lengths
+    are the split ones stretched; the hand-over rules still hold."""
+    rng = np.random.default_rng(seed)
+    print(f"seed = {seed}")
+    for _ in range(10):
+        n, cin, cout = (int(x) for x in (rng.integers(2, 30), rng.integers(1, 300),
+                                         rng.integers(1, 300)))
+        ports, mvm = int(rng.choice([1, 2, 4, 16])), int(rng.integers(5, 70))
+        job = _pointwise(n, cin, cout)
+        p_split = perf.rtl_params(ports, mvm)
+        p_sh = perf.rtl_params(ports, mvm, shared_ports=True)
+        split, shared = perf.layer_cycles_overlapped(job, p_split), perf.layer_cycles_overlapped(job, p_sh)
+        sin, comp, sout = perf.job_phase_cycles(job, p_split)
+        cin_ch, cout_ch = sin - 4, sout - 3
+        assert split.total <= shared.total <= split.total + int(np.minimum(cin_ch, cout_ch).sum()) * 2
+        assert shared.total >= int((cin_ch + cout_ch).sum())
+        s_eff, o_eff = perf.shared_phase_lengths(job, p_sh)
+        assert (s_eff >= sin).all() and (o_eff >= sout).all()
+        assert (s_eff - sin <= cout_ch.sum()).all()
+        g, c, s, end = perf.overlapped_schedule(job, p_sh)
+        assert g[0] == 1 and (g[1:] == c[:-1]).all()
+        assert (c >= g + s_eff - 1).all() and (c[1:] >= c[:-1] + comp[:-1]).all()
+        assert (s >= c + comp).all() and (s[1:] >= s[:-1] + o_eff[:-1] - 1).all()
+        assert end == s[-1] + o_eff[-1] - 1 == shared.total
+
+
+def test_shared_ports_pointwise_at_65_cycles_is_compute_bound():
+    """Garofalo et al. 2022: 130 ns at 500 MHz = 65 cycles; 32 -> 192 at N = 4 is 2 + 12 chunks
+    per job on the shared ports: COMPUTE-bound, 65 cycles per job in the steady state."""
+    L = latency_cycles(500e6, 130.0)
+    assert L == 65
+    p = perf.rtl_params(4, L, shared_ports=True)
+    a, b = (perf.layer_cycles_overlapped(_pointwise(n, 32, 192), p).total for n in (100, 101))
+    assert b - a == 65
+
+
+def test_shared_ports_need_the_request_offset():
+    with pytest.raises(ValueError, match="shared_ports"):
+        perf.layer_cycles_overlapped(_pointwise(3, 8, 8),
+                                     perf.PerfParams(ports=4, mvm_cycles=MVM, shared_ports=True))
+    with pytest.raises(ValueError, match="shared_ports"):
+        perf.PerfParams(ports=4, mvm_cycles=MVM, shared_ports=1).validate()
