@@ -123,7 +123,13 @@ def _jobs(rows, p):
 
 
 def render_report(rows, out, meta, figs, prof=None):
-    """The Markdown report: tables ours vs paper with ratios, checks, discussion, speed."""
+    """The Markdown report: tables ours vs paper with ratios, checks, discussion, speed. The
+    paper sections read the rows of the sweep's preset; the Garofalo section and the speed table
+    every row."""
+    from tb.bench.analysis import row_preset
+    all_rows = rows
+    main = out.get("preset") or meta.get("preset") or DEFAULT_PRESET
+    rows = [r for r in all_rows if row_preset(r) == main]
     L = []
     q = " (QUICK MODE: small shapes -- the paper comparison is only indicative)" if meta.get("quick") else ""
     L += [f"# IMA cluster sweep vs {SHORT['aicas2021']}{q}", "",
@@ -132,10 +138,9 @@ def render_report(rows, out, meta, figs, prof=None):
           f"on {meta.get('jobs')} parallel job(s) ({meta.get('cpus')} CPUs), total wall "
           f"{meta.get('wall_s', 0):.0f} s. Every run is the RTL cluster (Verilator) with the core "
           f"BFMs and the Python crossbar, checked bit-exactly against the golden model "
-          f"({sum(1 for r in rows if r['passed'])}/{len(rows)} runs PASS). The paper's numbers "
+          f"({sum(1 for r in all_rows if r['passed'])}/{len(all_rows)} runs PASS). The paper's numbers "
           f"are reference points (docs/spec.md section 5); no model constant was tuned to them.", ""]
-    main = out.get("preset") or meta.get("preset")
-    if main and main != DEFAULT_PRESET:
+    if main != DEFAULT_PRESET:
         L += [f"**Preset `{main}`** (hw/config.py): every run of the figures below is on it; the "
               "AICAS comparisons are therefore across configurations. Left out (their layers do not "
               f"fit the preset): {', '.join(meta.get('left_out') or []) or 'none'}.", ""]
@@ -232,13 +237,14 @@ def render_report(rows, out, meta, figs, prof=None):
           "the one-time Verilator builds excluded) and simulated cycles per second of the run phase.", "",
           "| run | cycles | sim wall (s) | run phase (s) | cycles/s | result |",
           "| --- | ---: | ---: | ---: | ---: | :---: |"]
-    for r in rows:
+    for r in all_rows:
+        tag = "" if row_preset(r) == DEFAULT_PRESET else f" [{row_preset(r)}]"
         if r.get("cycles") in (None, ""):
-            L.append(f"| {r['workload']} {r['mapping']} {r['ports']}/{r['ports']} | - | - | - | - "
+            L.append(f"| {r['workload']} {r['mapping']} {r['ports']}/{r['ports']}{tag} | - | - | - | - "
                      f"| ERROR: {r['error']} |")
             continue
         lab = f"{r['workload']} {r['mapping']} " + ("(SW)" if r["mapping"] == "SW"
-                                                     else f"{r['ports']}/{r['ports']}")
+                                                     else f"{r['ports']}/{r['ports']}") + tag
         L.append(f"| {lab} | {r['cycles']:,} | {r['sim_wall_s']:.1f} | {r['run_wall_s']:.1f} | "
                  f"{fmt(r['sim_cycles_per_s'])} | {'PASS' if r['passed'] else 'FAIL'} |")
     hy = next((r for r in rows if r["workload"] == "bottleneck" and r["mapping"] == "HYBRID"
