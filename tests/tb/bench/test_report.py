@@ -95,6 +95,7 @@ def test_garofalo_section(make_rows, make_garofalo_rows):
     assert "| clock_hz | 250,000,000 | 500,000,000 |" in md and "| banks | 16 | 32 |" in md
     assert "| sw_cost | pulpnn | garofalo2022 |" in md
     assert "`dw_mac_per_cycle`" in md and "0.1428 per core, 63.0 cycles per output" in md
+    assert "(1/4.6 - 1/11.5) / (1 - 1/26) = 14% of the SW bottleneck time; ours is 50%" in md
     # the AICAS figures are unchanged by the jetcas2022 rows
     base = make_rows()
     assert analyse(base)["bn"] == out["bn"] and not analyse(base)["garofalo"]
