@@ -201,6 +201,12 @@ def analyse(rows, bn_cin=32, preset=None):
     _fig3(rows, idx, sw, out)
     _fig5_tables(rows, idx, sw, out)
     _bottleneck_speed_checks(out)
+    if preset != DEFAULT_PRESET:        # AICAS's timing criteria hold for AICAS's cluster only
+        for ch in out["checks"]:
+            if ch.verdict in ("PASS", "FAIL"):
+                ch.note = (f"{ch.verdict} by the criterion, reported as INFO: the criterion is "
+                           f"set for {DEFAULT_PRESET}, this sweep runs {preset}. {ch.note}").strip()
+                ch.verdict = "INFO"
     _bottleneck_area_checks(out, bn_cin)
     _dwa_checks(rows, idx, sw, out)
     _garofalo(all_rows, out)

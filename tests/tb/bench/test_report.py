@@ -121,3 +121,6 @@ def test_sweep_under_another_preset_reads_its_rows(make_garofalo_rows):
     md = report.render_report(rows, out, {**META, "n_runs": len(rows), "preset": "jetcas2022",
                                           "left_out": ["conv IMA 4/4 [jetcas2022]"]}, [])
     assert "**Preset `jetcas2022`**" in md and "conv IMA 4/4 [jetcas2022]" in md
+    # the AICAS timing criteria do not judge another preset's runs: INFO, with the verdict in the note
+    ch = {c.name: c for c in out["checks"]}["HYBRID is the fastest bottleneck mapping at 4/4"]
+    assert ch.verdict == "INFO" and "criterion is set for aicas2021, this sweep runs jetcas2022" in ch.note
