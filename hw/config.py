@@ -25,7 +25,7 @@ from typing import Any
 from sim_models.crossbar import latency_cycles
 
 __all__ = ["ImaConfig", "ClusterConfig", "DWA_ARRANGEMENTS", "PRESET_DATA", "PRESETS",
-           "DEFAULT_PRESET", "preset", "IMA_FIELDS", "CLUSTER_FIELDS"]
+           "DEFAULT_PRESET", "MAX_ARRAYS", "preset", "IMA_FIELDS", "CLUSTER_FIELDS"]
 
 #: The presets as plain data. Paper: G. Ottavi et al., "End-to-end 100-TOPS/W Inference With
 #: Analog In-Memory Computing: Are We There Yet?", AICAS 2021 (papers/ottavi2021-*.md); "ours"
@@ -46,11 +46,14 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "clock_hz": 250e6,          # Sec. IV-1: "relative to the cluster frequency of 250MHz"
         "mvm_ns": 70.0,             # Sec. IV-1: "a single array operation takes 70ns"
         "overlap": False,           # Sec. III: STREAMIN, COMPUTATION, STREAMOUT in sequence
+        "arrays": 1,                # Sec. IV-1: one PCM array, "properly sized" to the layers
         # -- depth-wise accelerator (A. Garofalo et al., JETCAS 2022, Sec. IV-C; not in AICAS)
         "dwa": False,               # the AICAS cluster has none (its Sec. V asks for one)
         "dwa_arrangement": "shared",  # JETCAS Sec. III-B: "statically multiplexed" with the IMA
     }),
 })
+#: Most crossbars one IMA may hold (:attr:`ImaConfig.arrays`).
+MAX_ARRAYS = 64
 #: The preset the defaults come from.
 DEFAULT_PRESET = "aicas2021"
 _D = PRESET_DATA[DEFAULT_PRESET]
@@ -94,6 +97,10 @@ class ImaConfig:
         STREAMIN of job i+1 and STREAMOUT of job i-1 run while job i computes
         (:mod:`hw.ima.overlapped`). ``False`` (default): the paper's sequential engine, one phase at
         a time. Costs ``8 * (dac_depth + adc_depth)`` more flip-flops.
+    arrays : int
+        Crossbars of ``rows`` x ``cols`` inside the IMA (1..64), sharing its control and data
+        interface, one active at a time (Garofalo et al. 2022, Sec. VI; :mod:`hw.ima.arrays`).
+        A job's array is its ``J_ARRAY`` register. 1 (default): today's single-array IMA.
     """
     ports: int = _D["ports"]
     rows: int = _D["rows"]
@@ -105,6 +112,7 @@ class ImaConfig:
     clock_hz: float = _D["clock_hz"]
     mvm_ns: float = _D["mvm_ns"]
     overlap: bool = _D["overlap"]
+    arrays: int = _D["arrays"]
 
     def __post_init__(self) -> None:
         self.validate()
@@ -128,6 +136,7 @@ class ImaConfig:
             raise ValueError(f"mvm_ns must be positive, not {self.mvm_ns!r}")
         if not isinstance(self.overlap, bool):
             raise ValueError(f"overlap must be a bool, not {self.overlap!r}")
+        _check_int("arrays", self.arrays, 1, MAX_ARRAYS)
         return self
 
     @property

@@ -57,7 +57,7 @@ class ImaTestTop(wiring.Component):
         cluster = (cluster or preset()).with_(**flat)
         self.cfg = cluster.ima
         self.banks, self.analog, self.latency = cluster.banks, analog, latency
-        ports, dac_depth, adc_depth = self.cfg.ports, self.cfg.dac_depth, self.cfg.adc_depth
+        ports = self.cfg.ports
         members = {
             "ctrl": In(IMA_MAP.bus_signature()),
             "evt": Out(self.cfg.n_cores),
@@ -66,7 +66,7 @@ class ImaTestTop(wiring.Component):
             "tcdm_stat": Out(TcdmStatsSignature(2 * ports + TB_PORTS)),
         }
         if analog == "python":       # the boundary is a top-level port for the Python crossbar
-            members["ac"] = Out(AnalogCoreSignature(dac_depth=dac_depth, adc_depth=adc_depth))
+            members["ac"] = Out(AnalogCoreSignature.for_ima(self.cfg))
         super().__init__(members)
 
     def elaborate(self, platform):
