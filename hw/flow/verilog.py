@@ -48,8 +48,7 @@ from hw.cluster.tcdm import check_tcdm_params
 from hw.config import ClusterConfig, preset
 from hw.dwa.top import Dwa
 from hw.ima.top import Ima
-from hw.ima.with_analog import (ANALOG_KINDS, ANALOG_MODULE, ImaWithAnalog, analog_core_stub,
-                                macro_instances)
+from hw.ima.with_analog import ANALOG_KINDS, ANALOG_MODULE, ImaWithAnalog, analog_core_stub, macro_instances
 
 __all__ = ["generate", "convert", "port_list", "TOPS"]
 
