@@ -8,7 +8,8 @@ are the very same coroutines; only the environment differs:
 * the analytic cycle model that layers_bit_exact compares with uses the twin's COMPUTE time;
 * ``env.xbars`` (``env.xbar`` = array 0) are :class:`TwinArray` views of the twin's weight
   memory (``dut.twin.weights``; array ``k`` = rows ``k*rows ..``) through VPI: ``program()``
-  writes weights there (the tests' backdoor programming) and ``weights`` reads them back, so the tests' own checks of the array state stay as they are.
+  writes weights there (the tests' backdoor programming) and ``weights`` reads them back, so the
+  tests' own checks of the array state stay as they are.
 
 Every layer output is still compared bit-exactly with the golden model.
 """
