@@ -157,7 +157,8 @@ async def acquire_contention(dut):
 # --------------------------------------------------------------------------- programming
 @cocotb.test()
 async def program_and_readback(dut):
-    """SUBMIT_PLOT programs the crossbar; PR_VAL reads conductances; -8 and bad windows flag ERROR."""
+    """SUBMIT_PLOT programs the crossbar; PR_VAL reads conductances; -8, bad windows and a
+    missing array (P_START_Y.array) flag ERROR."""
     env = await _env(dut)
     rng = _rng()
     w = rng.integers(-7, 8, size=(5, 13))
@@ -179,6 +180,10 @@ async def program_and_readback(dut):
     await env.periph.write(REG.ERROR, IMA_MAP["ERROR"].mask)
     await env.hal.program(CORE, env.p.rows - 1, env.p.cols - 4, np.ones((2, 8), dtype=int))
     assert await env.periph.read(REG.ERROR) == ERR.PROG_WINDOW
+    await env.periph.write(REG.ERROR, IMA_MAP["ERROR"].mask)
+    # An array the IMA does not have (1 with a single array): ERROR.ARRAY, nothing programmed.
+    await env.hal.program(CORE, 0, 0, np.ones((1, 8), dtype=int), array=env.p.arrays)
+    assert await env.periph.read(REG.ERROR) == ERR.ARRAY
     assert np.array_equal(env.xbar.weights, before), "a rejected SUBMIT_PLOT changed the array"
 
 
