@@ -23,13 +23,16 @@ from types import MappingProxyType
 from typing import Any
 
 from sim_models.crossbar import latency_cycles
+from sim_models.swcost import SW_COSTS
 
 __all__ = ["ImaConfig", "ClusterConfig", "DWA_ARRANGEMENTS", "PRESET_DATA", "PRESETS",
            "DEFAULT_PRESET", "MAX_ARRAYS", "preset", "IMA_FIELDS", "CLUSTER_FIELDS"]
 
-#: The presets as plain data. Paper: G. Ottavi et al., "End-to-end 100-TOPS/W Inference With
-#: Analog In-Memory Computing: Are We There Yet?", AICAS 2021 (papers/ottavi2021-*.md); "ours"
-#: marks a value the paper leaves open (docs/spec.md sections 1, 2 and 8).
+#: The presets as plain data, one per paper: ``aicas2021`` (G. Ottavi et al., "End-to-end
+#: 100-TOPS/W Inference With Analog In-Memory Computing: Are We There Yet?", AICAS 2021,
+#: papers/ottavi2021-*.md) and ``jetcas2022`` (A. Garofalo et al., JETCAS 2022,
+#: papers/garofalo2022-notes.md); "ours" marks a value the paper leaves open (docs/spec.md
+#: sections 1, 2 and 8). Every entry has every key; no code path checks a preset's name.
 PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "aicas2021": MappingProxyType({
         # -- cluster
@@ -50,6 +53,37 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         # -- depth-wise accelerator (A. Garofalo et al., JETCAS 2022, Sec. IV-C; not in AICAS)
         "dwa": False,               # the AICAS cluster has none (its Sec. V asks for one)
         "dwa_arrangement": "shared",  # JETCAS Sec. III-B: "statically multiplexed" with the IMA
+        # -- the cores' software cost model (sim_models/swcost.py SW_COSTS)
+        "sw_cost": "pulpnn",        # PULP-NN kernels (AICAS Sec. IV-2; derived depth-wise)
+    }),
+    # A. Garofalo et al., "A Heterogeneous In-Memory Computing Cluster For Flexible End-to-End
+    # Inference of Real-World Deep Neural Networks", IEEE JETCAS 12(2), 2022 (arXiv 2201.01089;
+    # papers/garofalo2022-notes.md). Section numbers are the paper's.
+    "jetcas2022": MappingProxyType({
+        # -- cluster
+        "n_cores": 8,               # Sec. III-B: 8 RISC-V cores (RV32IMCXpulpV2)
+        "banks": 32,                # Sec. III-B: TCDM "32 banks", word-interleaved
+        "tcdm_bytes": 512 * 1024,   # Sec. III-B: 512 kB TCDM
+        "dma_ports": 1,             # ours: one DMA / testbench master on the TCDM
+        # -- IMA
+        "ports": 4,                 # Sec. V-A/V-C: 128-bit data interface = 4 x 32-bit ports
+        # (helper H, branch j-shared: "data_interface": "shared" goes here -- Sec. III-B / Fig. 2:
+        #  source and sink share the 4 ports through a round-robin mux with FIFOs. Until it is
+        #  merged the IMA has 4 load + 4 store ports.)
+        # (helper M, branch j-multi: "arrays": N goes here -- Sec. VI: N 256x256 crossbars in one
+        #  IMA, one active at a time; the bottleneck needs 1.)
+        "rows": 256,                # Sec. III-A/IV-B: one 256x256 PCM crossbar (HERMES core)
+        "cols": 256,                #   per array
+        "dac_depth": 256,           # ours: a job can activate every row of the 256x256 array
+        "adc_depth": 256,           # ours: a job can read every column of it
+        "clock_hz": 500e6,          # Sec. V-A/V-C: 500 MHz at 0.8 V (22 nm FDX)
+        "mvm_ns": 130.0,            # Sec. IV-B: "one MVM = 130 ns" (65 cycles at 500 MHz)
+        "overlap": True,            # Sec. IV-B/V-C: the pipelined IMA is used for all results
+        # -- depth-wise accelerator
+        "dwa": True,                # Sec. IV-C: the digital depth-wise accelerator is present
+        "dwa_arrangement": "shared",  # Sec. III-B: statically multiplexed onto the IMA's ports
+        # -- the cores' software cost model (sim_models/swcost.py SW_COSTS)
+        "sw_cost": "garofalo2022",  # Sec. IV-C: their software depth-wise, 29.7/26 MAC/cycle
     }),
 })
 #: Most crossbars one IMA may hold (:attr:`ImaConfig.arrays`).
@@ -173,6 +207,10 @@ class ClusterConfig:
         ``"shared"``: the DWA's N data ports are multiplexed onto the IMA's N load ports (one
         accelerator owns them at a time, as in Garofalo et al. 2022, Sec. III-B), no extra TCDM
         masters. ``"separate"``: the DWA has N TCDM master ports of its own.
+    sw_cost : str
+        The cores' software cost model, a name in :data:`sim_models.swcost.SW_COSTS` (the
+        cycles the core BFMs charge per kernel; no RTL depends on it). A preset names the set
+        of its paper.
     """
     n_cores: int = _D["n_cores"]
     banks: int = _D["banks"]
@@ -181,6 +219,7 @@ class ClusterConfig:
     dma_ports: int = _D["dma_ports"]
     dwa: bool = _D["dwa"]
     dwa_arrangement: str = _D["dwa_arrangement"]
+    sw_cost: str = _D["sw_cost"]
 
     def __post_init__(self) -> None:
         self.validate()
@@ -201,6 +240,8 @@ class ClusterConfig:
         if self.dwa_arrangement not in DWA_ARRANGEMENTS:
             raise ValueError(f"dwa_arrangement must be one of {', '.join(DWA_ARRANGEMENTS)}, "
                              f"not {self.dwa_arrangement!r}")
+        if self.sw_cost not in SW_COSTS:
+            raise ValueError(f"sw_cost must be one of {', '.join(SW_COSTS)}, not {self.sw_cost!r}")
         return self
 
     @property

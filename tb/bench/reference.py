@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 __all__ = ["SOURCES", "SHORT", "Reference", "PAPER", "TARGETS", "CONV_SPEEDUP", "PEAK_TOPS_W_PORTS",
-           "DW_SATURATION_PORTS", "value", "cite"]
+           "DW_SATURATION_PORTS", "GAROFALO_SPEEDUP_SW", "GAROFALO_ENERGY_SW", "value", "cite"]
 
 #: The publications cited below, by short key.
 SOURCES = MappingProxyType({
@@ -115,6 +115,14 @@ PAPER = _table({
                         "IMA+DW: 9.5x energy efficiency over 8-core software on the bottleneck"),
     "jetcas_hybrid_speedup_sw": (4.6, "x", "jetcas2022", "Sec. V-C",
                                  "HYBRID: 4.6x performance over software in their configuration"),
+    "jetcas_ima8_speedup_sw": (1.23, "x", "jetcas2022", "Sec. V-C",
+                               "IMA, C_job 8 (depth-wise on the IMA): 1.23x performance over software"),
+    "jetcas_ima16_speedup_sw": (2.27, "x", "jetcas2022", "Sec. V-C",
+                                "IMA, C_job 16 (depth-wise on the IMA): 2.27x performance over software"),
+    "imadw_energy_sw_sec5c": (9.2, "x", "jetcas2022", "Sec. V-C",
+                              "IMA+DW: 9.2x energy efficiency over software (the abstract says 9.5x)"),
+    "jetcas_hybrid_energy_sw": (3.4, "x", "jetcas2022", "Sec. V-C",
+                                "HYBRID: 3.4x energy efficiency over software"),
     "dwa_dw_speedup": (26.0, "x", "jetcas2022", "Sec. IV-C",
                        "the DW accelerator is 26x faster than the software depth-wise layer"),
     "dwa_mac_per_cycle": (29.7, "MAC/cycle", "jetcas2022", "Sec. IV-C",
@@ -157,3 +165,12 @@ PEAK_TOPS_W_PORTS = MappingProxyType({"HYBRID": value("peak_tops_w_ports_hybrid"
 #: Port count where each IMA-depthwise mapping's depthwise stops gaining.
 DW_SATURATION_PORTS = MappingProxyType({"IMA8": value("dw_saturation_ports_ima8"),
                                         "IMA16": value("dw_saturation_ports_ima16")})
+#: Garofalo et al., JETCAS 2022, Sec. V-C: each bottleneck mapping's performance over 8-core software
+#: (the key of :data:`PAPER` holding it), under their configuration (the ``jetcas2022`` preset).
+GAROFALO_SPEEDUP_SW = MappingProxyType({"IMA8": "jetcas_ima8_speedup_sw",
+                                        "IMA16": "jetcas_ima16_speedup_sw",
+                                        "HYBRID": "jetcas_hybrid_speedup_sw",
+                                        "IMADW": "imadw_speedup_sw"})
+#: ... and their energy efficiency over software (IMADW twice: the abstract's 9.5x, Sec. V-C's 9.2x).
+GAROFALO_ENERGY_SW = MappingProxyType({"HYBRID": ("jetcas_hybrid_energy_sw",),
+                                       "IMADW": ("imadw_energy_sw", "imadw_energy_sw_sec5c")})

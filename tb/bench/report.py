@@ -6,11 +6,21 @@ Reference numbers come from :mod:`tb.bench.reference`, the figures and checks fr
 the models themselves (sim_models/swcost.py, sim_models/perf.py, sim_models/area.py).
 """
 
+from hw.config import DEFAULT_PRESET
 from tb.bench.analysis import mvm_cycles, paper_conv_model, ratio, verdict_counts
-from tb.bench.plan import BN_SERIES, DWA_SERIES, PHASES_BN
-from tb.bench.reference import CONV_SPEEDUP, PEAK_TOPS_W_PORTS, SHORT, cite, value
+from tb.bench.plan import BN_SERIES, DWA_SERIES, GAROFALO_PRESET, PHASES_BN
+from tb.bench.reference import (
+    CONV_SPEEDUP,
+    GAROFALO_ENERGY_SW,
+    GAROFALO_SPEEDUP_SW,
+    PEAK_TOPS_W_PORTS,
+    SHORT,
+    cite,
+    value,
+)
 
-__all__ = ["render_report", "discussion", "fmt", "fmt_ratio"]
+__all__ = ["render_report", "discussion", "fmt", "fmt_ratio", "garofalo_section", "preset_table",
+           "sw_cost_differences"]
 
 
 # ------------------------------------------------------------------ formatting helpers
@@ -113,7 +123,13 @@ def _jobs(rows, p):
 
 
 def render_report(rows, out, meta, figs, prof=None):
-    """The Markdown report: tables ours vs paper with ratios, checks, discussion, speed."""
+    """The Markdown report: tables ours vs paper with ratios, checks, discussion, speed. The
+    paper sections read the rows of the sweep's preset; the Garofalo section and the speed table
+    every row."""
+    from tb.bench.analysis import row_preset
+    all_rows = rows
+    main = out.get("preset") or meta.get("preset") or DEFAULT_PRESET
+    rows = [r for r in all_rows if row_preset(r) == main]
     L = []
     q = " (QUICK MODE: small shapes -- the paper comparison is only indicative)" if meta.get("quick") else ""
     L += [f"# IMA cluster sweep vs {SHORT['aicas2021']}{q}", "",
@@ -122,8 +138,12 @@ def render_report(rows, out, meta, figs, prof=None):
           f"on {meta.get('jobs')} parallel job(s) ({meta.get('cpus')} CPUs), total wall "
           f"{meta.get('wall_s', 0):.0f} s. Every run is the RTL cluster (Verilator) with the core "
           f"BFMs and the Python crossbar, checked bit-exactly against the golden model "
-          f"({sum(1 for r in rows if r['passed'])}/{len(rows)} runs PASS). The paper's numbers "
+          f"({sum(1 for r in all_rows if r['passed'])}/{len(all_rows)} runs PASS). The paper's numbers "
           f"are reference points (docs/spec.md section 5); no model constant was tuned to them.", ""]
+    if main != DEFAULT_PRESET:
+        L += [f"**Preset `{main}`** (hw/config.py): every run of the figures below is on it; the "
+              "AICAS comparisons are therefore across configurations. Left out (their layers do not "
+              f"fit the preset): {', '.join(meta.get('left_out') or []) or 'none'}.", ""]
     checks = out["checks"]
     counts = verdict_counts(checks)
     L += ["## Main table: ours vs paper", "",
@@ -209,6 +229,7 @@ def render_report(rows, out, meta, figs, prof=None):
             L.append(f"| {m} | " + " | ".join(f"{ph[m][n]:,} ({ph[m][n] / tot:.0%})" for n in PHASES_BN)
                      + f" | {tot:,} |")
     L += dwa_section(out, rows)
+    L += garofalo_section(out)
     L += ["", "## Where and why we differ from the paper", "", discussion(out, rows), ""]
     # simulator speed
     L += ["## Simulator speed", "",
@@ -216,13 +237,14 @@ def render_report(rows, out, meta, figs, prof=None):
           "the one-time Verilator builds excluded) and simulated cycles per second of the run phase.", "",
           "| run | cycles | sim wall (s) | run phase (s) | cycles/s | result |",
           "| --- | ---: | ---: | ---: | ---: | :---: |"]
-    for r in rows:
+    for r in all_rows:
+        tag = "" if row_preset(r) == DEFAULT_PRESET else f" [{row_preset(r)}]"
         if r.get("cycles") in (None, ""):
-            L.append(f"| {r['workload']} {r['mapping']} {r['ports']}/{r['ports']} | - | - | - | - "
+            L.append(f"| {r['workload']} {r['mapping']} {r['ports']}/{r['ports']}{tag} | - | - | - | - "
                      f"| ERROR: {r['error']} |")
             continue
         lab = f"{r['workload']} {r['mapping']} " + ("(SW)" if r["mapping"] == "SW"
-                                                     else f"{r['ports']}/{r['ports']}")
+                                                     else f"{r['ports']}/{r['ports']}") + tag
         L.append(f"| {lab} | {r['cycles']:,} | {r['sim_wall_s']:.1f} | {r['run_wall_s']:.1f} | "
                  f"{fmt(r['sim_cycles_per_s'])} | {'PASS' if r['passed'] else 'FAIL'} |")
     hy = next((r for r in rows if r["workload"] == "bottleneck" and r["mapping"] == "HYBRID"
@@ -261,6 +283,10 @@ def dwa_section(out, rows):
     info, bn = out.get("dwa"), out["bn"]
     if not info:
         return []
+    from hw.config import preset
+    from sim_models.swcost import sw_cost
+    main_cost_name = preset(out.get("preset") or DEFAULT_PRESET).sw_cost
+    main_cost = sw_cost(main_cost_name)
     cores, _, _ = _our_sw()
     k = value("bn_dw_k")
     dw_cyc = 2 * k + DEFAULT_COST.dw_fixed_cycles
@@ -268,9 +294,10 @@ def dwa_section(out, rows):
     L = ["", f"## The depth-wise accelerator: IMADW vs {SHORT['jetcas2022']}", "",
          "Pointwise layers on the IMA, the 3x3 depth-wise on the digital depth-wise accelerator "
          "(reading the expand layer's pre-padded HWC buffer in place: no HWC->CHW step), the residual "
-         "on the cores. Same aicas2021 cluster as the other series plus the accelerator (its own "
-         "Verilator build per port count). The paper's ratios come from its own configuration "
-         "(500 MHz, pipelined IMA; a later issue brings it), so they are compared, not passed.", "",
+         f"on the cores. Same `{out.get('preset') or DEFAULT_PRESET}` cluster as the other series plus "
+         "the accelerator (its own Verilator build per port count). The paper's ratios come from its "
+         f"own configuration (the `{GAROFALO_PRESET}` preset: see the section on it when run), so they "
+         "are compared, not passed.", "",
          "| ports | cycles | depthwise phase | DWA busy (RTL) | cycle model | MAC/cycle | energy (uJ) "
          "| TOPS/W | speed-up vs SW | vs HYBRID |",
          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -310,22 +337,145 @@ def dwa_section(out, rows):
         L.append(f"| DWA share of the cluster area | {share:.1%} ({info['area_mm2']:.4f} mm^2) "
                  f"| {ref:.1%} | {fmt_ratio(ratio(share, ref))} | {cite('dwa_area_share')} |")
     L += ["",
-          f"**What the software depth-wise costs in our model.** sim_models/swcost.py charges the PULP-NN "
-          f"depth-wise kernel 2K+{DEFAULT_COST.dw_fixed_cycles} = {dw_cyc} cycles per output per core for "
-          f"{k * k} MACs ({sw_mpc:.2f} MAC/cycle/core, {cores * sw_mpc:.1f} MAC/cycle on {cores} cores; "
-          f"DERIVED from the inner loop's instruction count, not measured) plus the HWC->CHW re-layout at "
-          f"{DEFAULT_COST.hwc2chw_cycles_per_byte:g} cycles/byte before it; the accelerator peaks at "
-          f"{DWA_MULTIPLIERS} MAC/cycle, so its depth-wise speed-up over that kernel is about "
-          f"{DWA_MULTIPLIERS / (cores * sw_mpc):.1f}x at most (a little more from the kernel's call "
-          "overhead, stalls and barrier; more with the re-layout counted). "
-          f"The paper's {value('dwa_dw_speedup'):g}x implies a slower software depth-wise than ours "
-          f"(about {value('dwa_mac_per_cycle') / value('dwa_dw_speedup'):.2f} MAC/cycle on {cores} cores "
-          f"at its {value('dwa_mac_per_cycle'):g} MAC/cycle): the software side, not the accelerator, sets "
-          "most of that ratio. We report it; the cost model is not changed to meet it.",
+          (f"**What the software depth-wise costs in our model.** sim_models/swcost.py charges the PULP-NN "
+           f"depth-wise kernel 2K+{DEFAULT_COST.dw_fixed_cycles} = {dw_cyc} cycles per output per core for "
+           f"{k * k} MACs ({sw_mpc:.2f} MAC/cycle/core, {cores * sw_mpc:.1f} MAC/cycle on {cores} cores; "
+           f"DERIVED from the inner loop's instruction count, not measured) plus the HWC->CHW re-layout at "
+           f"{DEFAULT_COST.hwc2chw_cycles_per_byte:g} cycles/byte before it; the accelerator peaks at "
+           f"{DWA_MULTIPLIERS} MAC/cycle, so its depth-wise speed-up over that kernel is about "
+           f"{DWA_MULTIPLIERS / (cores * sw_mpc):.1f}x at most (a little more from the kernel's call "
+           "overhead, stalls and barrier; more with the re-layout counted). "
+           f"The paper's {value('dwa_dw_speedup'):g}x implies a slower software depth-wise than ours "
+           f"(about {value('dwa_mac_per_cycle') / value('dwa_dw_speedup'):.2f} MAC/cycle on {cores} cores "
+           f"at its {value('dwa_mac_per_cycle'):g} MAC/cycle): the software side, not the accelerator, sets "
+           "most of that ratio. We report it; the cost model is not changed to meet it.")
+          if main_cost.dw_mac_per_cycle is None else
+          (f"**What the software depth-wise costs in our model.** This sweep's preset uses the cost set "
+           f"`{main_cost_name}` (sim_models/swcost.py): the depth-wise kernel at the paper's MEASURED "
+           f"{main_cost.dw_mac_per_cycle:.4f} MAC/cycle per core ({main_cost.dw_cycles_per_output(k):.1f} "
+           f"cycles per output), so the accelerator's speed-up over it is the paper's by construction "
+           "up to our accelerator's MAC/cycle; the HWC->CHW re-layout comes on top "
+           f"({main_cost.hwc2chw_cycles_per_byte:g} cycles/byte, derived)."),
           "",
           "The accelerator's busy cycles are compared with sim_models/dwa_perf.py (no contention: the "
           "cores sleep at the barrier during the depth-wise phase); the phase adds the core's register "
           "writes, the trigger-to-start and done-to-event latencies and the barrier."]
+    return L
+
+
+def preset_table(a=DEFAULT_PRESET, b=GAROFALO_PRESET):
+    """Markdown rows: every parameter where presets ``a`` and ``b`` differ (hw/config.py
+    PRESET_DATA, where each value cites its paper)."""
+    from hw.config import PRESET_DATA
+    da, db = PRESET_DATA[a], PRESET_DATA[b]
+    L = [f"| parameter | `{a}` | `{b}` |", "| --- | ---: | ---: |"]
+    for k in da:
+        if da[k] != db.get(k):
+            L.append(f"| {k} | {fmt(da[k]) if not isinstance(da[k], bool) else da[k]} | "
+                     f"{fmt(db.get(k)) if not isinstance(db.get(k), bool) else db.get(k)} |")
+    return L
+
+
+def sw_cost_differences(a=DEFAULT_PRESET, b=GAROFALO_PRESET, k=3):
+    """Words on the software-cost constants where presets ``a`` and ``b`` differ and why (the
+    cost sets of sim_models/swcost.py their ``sw_cost`` names)."""
+    from hw.config import preset
+    from sim_models.swcost import GAROFALO2022_DW_MAC_PER_CYCLE, differences, sw_cost
+    na, nb = preset(a).sw_cost, preset(b).sw_cost
+    ca, cb = sw_cost(na), sw_cost(nb)
+    diff = differences(ca, cb)
+    if not diff:
+        return f"Both presets use the same software cost set (`{na}`)."
+    cores = preset(b).n_cores
+    parts = []
+    for name, (va, vb) in diff.items():
+        if name == "dw_mac_per_cycle":
+            parts.append(
+                f"`{name}`: `{a}` derives the depth-wise kernel from its inner loop "
+                f"({ca.dw_cycles_per_output(k):g} cycles per {k}x{k} output per core, "
+                f"{k * k / ca.dw_cycles_per_output(k):.2f} MAC/cycle/core); `{b}` takes Garofalo et al.'s "
+                f"MEASURED software depth-wise ({cite('dwa_mac_per_cycle')}: {value('dwa_mac_per_cycle'):g} "
+                f"MAC/cycle of the accelerator = {value('dwa_dw_speedup'):g}x the software, i.e. "
+                f"{GAROFALO2022_DW_MAC_PER_CYCLE:.3f} MAC/cycle on {cores} cores = {vb:.4f} per core, "
+                f"{cb.dw_cycles_per_output(k):.1f} cycles per output)")
+        else:
+            parts.append(f"`{name}`: {va} in `{a}`, {vb} in `{b}`")
+    return (f"Software cost sets (sim_models/swcost.py): `{a}` uses `{na}`, `{b}` uses `{nb}`. They "
+            "differ only where a paper publishes a measured kernel figure: " + "; ".join(parts) + ". "
+            "Every other constant (pointwise MAC/cycle, HWC->CHW, residual, barrier, call overhead) is "
+            "the same PULP-NN set.")
+
+
+def _garofalo_implied(rows, shape):
+    """Words: the share of the depth-wise layer in the paper's SW bottleneck that its own ratios
+    imply, next to ours. HYBRID and IMADW differ only in the depth-wise (cores vs accelerator, the
+    latter 26x faster), so with SW = 1: 1/s_HYBRID - 1/s_IMADW = DW_sw (1 - 1/26)."""
+    s_h, s_i = value("jetcas_hybrid_speedup_sw"), value("imadw_speedup_sw")
+    k = value("dwa_dw_speedup")
+    dw_paper = (1 / s_h - 1 / s_i) / (1 - 1 / k)
+    sw = rows.get("SW")
+    text = (f"**What the paper's ratios imply.** HYBRID and IMADW differ only in who runs the depth-wise "
+            f"(the cores, or the accelerator {k:g}x faster), so with the SW bottleneck = 1 the paper's "
+            f"{s_h:g}x and {s_i:g}x give a software depth-wise of (1/{s_h:g} - 1/{s_i:g}) / (1 - 1/{k:g}) = "
+            f"{dw_paper:.0%} of the SW bottleneck time")
+    if sw and sw["cycles"]:
+        ours = (sw["phases"]["depthwise"] + sw["phases"]["hwc2chw"]) / sw["cycles"]
+        more = ours > dw_paper
+        text += (f"; ours is {ours:.0%} (depth-wise + HWC->CHW). Our SW bottleneck spends "
+                 f"{'more' if more else 'less'} of its time in the depth-wise than the paper's, so HYBRID "
+                 f"(which keeps it on the cores) gains {'less' if more else 'more'} over SW than in the "
+                 f"paper, and IMADW over HYBRID {'more' if more else 'less'}")
+        if more:
+            text += (": with the software depth-wise at the paper's measured speed, the pointwise layers of "
+                     f"the paper's (unknown) shape must weigh relatively more than in our {shape[0]}x"
+                     f"{shape[1]}, C = {shape[2]} stand-in (more channels per pixel, or a slower SW "
+                     "pointwise)")
+    return text + "."
+
+
+def garofalo_section(out):
+    """The Garofalo section: the bottleneck's five mappings under the ``jetcas2022`` preset, their
+    cycles, phases and energy, our ratios over SW next to Garofalo et al.'s (Sec. V-C; INFO,
+    never tuned); [] without those runs."""
+    from hw.config import preset
+    g = out.get("garofalo")
+    if not g:
+        return []
+    cfg = preset(GAROFALO_PRESET)
+    p, (h, w, c, t) = g["ports"], g["shape"]
+    rows = g["rows"]
+    L = ["", f"## {SHORT['jetcas2022']}: the bottleneck under the `{GAROFALO_PRESET}` preset", "",
+         f"Their cluster as a preset (hw/config.py; every value cites the paper): "
+         f"{cfg.ima.clock_hz / 1e6:g} MHz, {cfg.banks} TCDM banks, {cfg.ima.mvm_ns:g} ns MVM = "
+         f"{cfg.ima.mvm_cycles} cycles, {cfg.ima.rows}x{cfg.ima.cols} crossbar, pipelined engine, "
+         f"the depth-wise accelerator. Bottleneck {h}x{w}, C = {c}, t = {t} at {p}/{p} ports (the "
+         "paper's shape is in its Fig. 8 only: ours is the stand-in). Our ratios are compared with "
+         "the paper's, never tuned to them (INFO).", "", *preset_table(), "",
+         "| mapping | cycles | time (us) | GOPS | energy (uJ) | TOPS/W | speed-up vs SW | paper | "
+         "ours/paper | energy eff. vs SW | paper |",
+         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for m in (m for m in BN_SERIES if m in rows):
+        v = rows[m]
+        ref = value(GAROFALO_SPEEDUP_SW[m]) if m in GAROFALO_SPEEDUP_SW else None
+        eref = " / ".join(f"{value(k):g}x" for k in GAROFALO_ENERGY_SW.get(m, ())) or "-"
+        L.append(f"| {m} | {v['cycles']:,} | {v['cycles'] / cfg.ima.clock_hz * 1e6:.1f} | {fmt(v['gops'])} "
+                 f"| {fmt(v['energy_uj'])} | {fmt(v['tops_per_w'], 3)} | {fmt(v['speedup_sw'])}x "
+                 f"| {f'{ref:g}x' if ref else '-'} | {fmt_ratio(ratio(v['speedup_sw'], ref))} "
+                 f"| {fmt(v['energy_sw'])}x | {eref} |")
+    L += ["", "Phases (cycles, share of the total):", "",
+          "| mapping | " + " | ".join(PHASES_BN) + " | total |",
+          "| --- | " + " | ".join("---:" for _ in PHASES_BN) + " | ---: |"]
+    for m in (m for m in BN_SERIES if m in rows):
+        ph = rows[m]["phases"]
+        tot = sum(ph.values()) or 1
+        L.append(f"| {m} | " + " | ".join(f"{ph[n]:,} ({ph[n] / tot:.0%})" for n in PHASES_BN)
+                 + f" | {sum(ph.values()):,} |")
+    L += ["", sw_cost_differences(), "", _garofalo_implied(rows, g["shape"]), "",
+          "Where we expect to differ: the paper's bottleneck shape is unknown; our energy model's "
+          "constants (sim_models/energy.py) are the AICAS-calibrated ones and take only the clock "
+          "from the preset (the paper runs at 0.8 V for 500 MHz); the SW pointwise is the PULP-NN "
+          "figure of the AICAS paper, not a JETCAS measurement. The IMA's data interface is the "
+          "one the preset configures (see hw/config.py for the shared 128-bit interface)."]
     return L
 
 

@@ -5,10 +5,11 @@ Each registers itself in :data:`tb.cli.registry.COMMANDS`.
 * ``ima-sim regs [--block {ima,dwa}] [--format {md,c,py}] [-o FILE]`` -- a register map (the
   IMA's by default, the depth-wise accelerator's with ``--block dwa``) as Markdown
   (docs/registers.md, docs/dwa_registers.md), a C header or Python constants.
-* ``ima-sim verilog -o DIR [--ports N --rows R --cols C --dac-depth D --adc-depth A --banks B
-  --tcdm-bytes S --analog {blackbox,twin} --dwa-arrangement {shared,separate}]`` -- Verilog tops
-  + manifest.json (hw/flow/verilog.py, docs/integration.md): the IMA, the TCDM, the cluster, the
-  depth-wise accelerator alone (``dwa.v``) and the cluster with it (``cluster_dwa.v``, in the
+* ``ima-sim verilog -o DIR [--preset NAME --ports N --rows R --cols C --dac-depth D --adc-depth A
+  --banks B --tcdm-bytes S --analog {blackbox,twin} --dwa-arrangement {shared,separate}]`` --
+  Verilog tops of the preset's configuration (default ``aicas2021``; each option overrides one
+  parameter of it) + manifest.json (hw/flow/verilog.py, docs/integration.md): the IMA, the TCDM,
+  the cluster, the depth-wise accelerator alone (``dwa.v``) and the cluster with it (``cluster_dwa.v``, in the
   given arrangement).
 * ``ima-sim lint -o DIR [same options]`` -- generate, then verilator --lint-only -Wall (waivers
   in hw/flow/lint_waivers.vlt), iverilog -g2012 (installed with apt-get only under CI as root, else
@@ -69,31 +70,44 @@ _GEOMETRY = (("--ports", "ports", "N load + N store TCDM ports (1..16)"),
 
 
 def _geometry(p, *, out_default):
-    from hw.config import DEFAULT_PRESET, DWA_ARRANGEMENTS, preset
+    from hw.config import DEFAULT_PRESET, DWA_ARRANGEMENTS, PRESETS, preset
     default = preset().flat()
     p.add_argument("-o", "--out", default=out_default, help="output folder")
+    p.add_argument("--preset", default=DEFAULT_PRESET,
+                   help=f"hardware configuration: {', '.join(PRESETS)} (default {DEFAULT_PRESET}); "
+                        "the options below override single parameters of it")
     for opt, name, text in _GEOMETRY:
-        p.add_argument(opt, type=int, default=default[name],
-                       help=f"{text} (default {default[name]}, preset {DEFAULT_PRESET})")
+        p.add_argument(opt, type=int, default=None,
+                       help=f"{text} (default: the preset's, {default[name]} in {DEFAULT_PRESET})")
     p.add_argument("--analog", choices=("blackbox", "twin"), default="blackbox",
                    help="analog core inside ima_with_analog: black-box macro or digital twin")
     p.add_argument("--latency", type=int, default=None,
                    help="twin: minimum COMPUTE cycles (default: the MVM latency in cycles)")
-    p.add_argument("--dwa-arrangement", default=default["dwa_arrangement"],
+    p.add_argument("--dwa-arrangement", default=None,
                    help=f"cluster_dwa.v: the depth-wise accelerator's data ports, "
-                        f"{' or '.join(DWA_ARRANGEMENTS)} (default {default['dwa_arrangement']})")
+                        f"{' or '.join(DWA_ARRANGEMENTS)} (default: the preset's, "
+                        f"{default['dwa_arrangement']} in {DEFAULT_PRESET})")
 
 
 def _gen_kwargs(a):
-    return dict({name: getattr(a, name) for _, name, _ in _GEOMETRY}, analog=a.analog,
-                latency=a.latency, dwa_arrangement=a.dwa_arrangement)
+    """The keyword arguments of :func:`hw.flow.verilog.generate`: the preset's configuration
+    and the flat parameters the user gave (``ValueError`` on a bad preset name)."""
+    from hw.config import preset
+    flat = {name: getattr(a, name) for _, name, _ in _GEOMETRY if getattr(a, name) is not None}
+    if a.dwa_arrangement is not None:
+        flat["dwa_arrangement"] = a.dwa_arrangement
+    return dict(flat, config=preset(a.preset), analog=a.analog, latency=a.latency)
 
 
 def _generate(a):
     from hw.flow.verilog import generate
-    print(f"ima-sim verilog -> {a.out}")
     try:
-        man = generate(a.out, log=print, **_gen_kwargs(a))
+        kwargs = _gen_kwargs(a)             # a bad preset: one line, nothing written
+    except ValueError as e:
+        die(str(e))
+    print(f"ima-sim verilog -> {a.out}" + (f" (preset {a.preset})" if a.preset else ""))
+    try:
+        man = generate(a.out, log=print, **kwargs)
     except ValueError as e:
         die(str(e))
     if man.get("note"):

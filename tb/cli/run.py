@@ -42,8 +42,9 @@ def _run_args(p):
     p.add_argument("--stride", type=int, default=1, help="stride, 1 or 2 (default 1)")
     p.add_argument("--pad", type=int, default=None, help="padding (default k//2)")
     p.add_argument("--expand", type=int, default=6, help="bottleneck expansion t (default 6)")
-    p.add_argument("--overlap", action="store_true",
-                   help="double-buffered IMA engine: STREAMIN/STREAMOUT overlap COMPUTE")
+    p.add_argument("--overlap", action=argparse.BooleanOptionalAction, default=None,
+                   help="double-buffered IMA engine: STREAMIN/STREAMOUT overlap COMPUTE (--overlap) "
+                        "or the sequential one (--no-overlap); default: the preset's")
     p.add_argument("--dwa", action=argparse.BooleanOptionalAction, default=None,
                    help="build the cluster with (--dwa) or without (--no-dwa) the depth-wise "
                         "accelerator (default: with it exactly for --mapping IMADW)")
@@ -70,15 +71,15 @@ def spec_from_args(a):
 
 def config_from_args(a):
     """The hardware options of ``ima-sim run`` (``--preset``, ``--ports``, ``--overlap``,
-    ``--dwa``, ``--dwa-arrangement``) as a :class:`hw.config.ClusterConfig`; ``ValueError``
-    names the option.
+    ``--dwa``, ``--dwa-arrangement``) as a :class:`hw.config.ClusterConfig`: the preset, each
+    option given overriding one parameter of it; ``ValueError`` names the option.
 
     A mapping that runs on the depth-wise accelerator (``IMADW``) gets a cluster with it unless
     the user asks for one without (``--no-dwa``: an error); other mappings keep the preset's
     cluster unless ``--dwa`` adds it."""
     from hw.config import preset
     from sim_models.workloads import DWA_MAPPINGS
-    changes = {"overlap": True} if a.overlap else {}
+    changes = {} if a.overlap is None else {"overlap": a.overlap}
     if a.ports is not None:
         changes["ports"] = a.ports
     mapping = getattr(a, "mapping", None)

@@ -7,7 +7,10 @@ configuration, so two workers never build the same one; then the runs go to a pr
 ``fig3_conv.png``, ``fig5_bottleneck.png``, ``fig6_phases.png``, ``report.md`` (our figures next
 to the paper's, ratios, agreement checks, simulator speed) and ``logs/`` (simulator output).
 The depth-wise accelerator's series (IMADW, Garofalo et al. 2022) runs on one more build per port
-count (the cluster with the accelerator); ``--no-dwa`` leaves it out.
+count (the cluster with the accelerator); ``--no-dwa`` leaves it out. ``--preset NAME`` runs the
+whole sweep under another preset of hw/config.py (runs that do not fit it are left out and
+logged); a full sweep under the default preset also runs the Garofalo block (the bottleneck's five
+mappings under ``jetcas2022``, one more build; ``--no-garofalo`` leaves it out).
 This module orchestrates; the runs come from :mod:`tb.bench.plan`, the CSV rows and checks from
 :mod:`tb.bench.analysis`, the PNGs from :mod:`tb.bench.plots`, report.md from
 :mod:`tb.bench.report`, and the papers' numbers from :mod:`tb.bench.reference`. See docs/bench.md.
@@ -39,6 +42,14 @@ def _sweep_args(p):
                    help="also profile the bottleneck HYBRID 4/4 run with cProfile (report section)")
     p.add_argument("--no-dwa", dest="dwa", action="store_false",
                    help="leave out the depth-wise accelerator's series (IMADW, stride-2 depth-wise)")
+    from hw.config import DEFAULT_PRESET, PRESETS
+    from tb.bench.plan import GAROFALO_PRESET
+    p.add_argument("--preset", default=DEFAULT_PRESET,
+                   help=f"hardware configuration of the whole sweep: {', '.join(PRESETS)} (default "
+                        f"{DEFAULT_PRESET}); runs whose layers do not fit it are left out")
+    p.add_argument("--no-garofalo", dest="garofalo", action="store_false",
+                   help=f"leave out the Garofalo block (the bottleneck in SW, IMA8, IMA16, HYBRID, "
+                        f"IMADW under {GAROFALO_PRESET}: 5 runs on one more build; off with --quick)")
     p.add_argument("--rerender", action="store_true",
                    help="no simulation: rebuild plots and report.md from DIR/sweep.csv and sweep.json")
 
@@ -72,19 +83,12 @@ def _worker_init(logdir):
     os.dup2(_LOG_FD, 2)
 
 
-def _build(config):
-    """Build the cluster for ``(ports, overlap, dwa)``; returns the config and the wall time."""
-    from hw.config import preset
+def _build(name, config):
+    """Build the cluster ``config`` (a ClusterConfig); returns its name and the wall time."""
     from tb.build.cluster import build_cluster
-    ports, overlap, dwa = config
     t0 = time.perf_counter()
-    build_cluster(preset().with_(ports=ports, overlap=overlap, dwa=dwa))
-    return config, time.perf_counter() - t0
-
-
-def _build_name(config):
-    ports, overlap, dwa = config
-    return f"{ports}{'-overlap' if overlap else ''}{'-dwa' if dwa else ''}"
+    build_cluster(config)
+    return name, time.perf_counter() - t0
 
 
 def _model_ima_cycles(spec, cfg):
@@ -130,33 +134,44 @@ def _progress(done, total, t0, text):
     print(f"[{bar}] {done}/{total} {el:6.0f}s  {text}", flush=True)
 
 
-def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, dwa=True, log=print):
-    """Run the sweep; write CSV, plots and report into ``outdir``; return the analysis dict."""
+def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, dwa=True,
+              preset=None, garofalo=False, log=print):
+    """Run the sweep under ``preset`` (default: the default preset), plus the Garofalo block
+    with ``garofalo``; write CSV, plots and report into ``outdir``; return the analysis dict."""
+    from hw.config import DEFAULT_PRESET
     from tb.bench import analysis, plan, plots, report
+    preset = preset or DEFAULT_PRESET
+    runs = plan.plan(ports, quick, dwa=dwa, preset=preset, garofalo=garofalo)   # ValueError first
+    skipped = plan.left_out(ports, quick, dwa=dwa, preset=preset)
     os.makedirs(outdir, exist_ok=True)
     logdir = os.path.join(outdir, "logs")
-    runs = plan.plan(ports, quick, dwa=dwa)
-    build_cfgs = sorted({(r.ports, r.overlap, r.dwa) for r in runs})
-    build_ports = sorted({p for p, _, _ in build_cfgs})
+    builds = {}
+    for r in runs:
+        builds.setdefault(r.build_name, r.config())
+    build_ports = sorted({c.ima.ports for c in builds.values()})
     jobs = max(1, int(jobs))
     t_start = time.perf_counter()
-    log(f"ima-sim sweep: {len(runs)} runs on {len(build_cfgs)} cluster build(s) "
-        f"(ports {', '.join(map(str, build_ports))}), {jobs} parallel job(s), output {outdir}/")
+    log(f"ima-sim sweep: {len(runs)} runs on {len(builds)} cluster build(s) "
+        f"(ports {', '.join(map(str, build_ports))}), preset {preset}, {jobs} parallel job(s), "
+        f"output {outdir}/")
+    if skipped:
+        log(f"  left out (their layers do not fit preset {preset}): "
+            + ", ".join(r.label for r in skipped))
     build_s = {}
     results = []
     with cf.ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
                                 initargs=(logdir,)) as pool:
         # 1. one build per configuration (distinct configs may build in parallel)
-        futs = [pool.submit(_build, c) for c in build_cfgs]
+        futs = [pool.submit(_build, n, c) for n, c in sorted(builds.items())]
         for i, f in enumerate(cf.as_completed(futs), 1):
-            c, s = f.result()
-            build_s[_build_name(c)] = s
-            _progress(i, len(futs), t_start, f"build {_build_name(c)}: {s:.1f} s")
+            n, s = f.result()
+            build_s[n] = s
+            _progress(i, len(futs), t_start, f"build {n}: {s:.1f} s")
         # 2. the runs; SW first (longest), the rest in plan order
         futs = [pool.submit(_simulate, r, seed) for r in runs]
         if profile:
             prof_run = next((r for r in runs if r.workload == "bottleneck" and r.mapping == "HYBRID"
-                             and r.ports == 4), None)
+                             and r.ports == 4 and r.preset == preset), None)
             prof_fut = pool.submit(_profile, prof_run, seed,
                                    os.path.abspath(os.path.join(outdir, "profile_hybrid4.pstats"))) \
                 if prof_run else None
@@ -179,11 +194,12 @@ def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, dwa=
     csv_path = os.path.join(outdir, "sweep.csv")
     analysis.write_csv(csv_path, rows)
     bn_cin = dict(plan.shapes(quick)["bottleneck"])["cin"]
-    out = analysis.analyse(rows, bn_cin=bn_cin)
+    out = analysis.analyse(rows, bn_cin=bn_cin, preset=preset)
     figs = plots.plot_all(out, outdir, quick=quick)
     meta = {"quick": quick, "ports": list(ports), "jobs": jobs, "cpus": os.cpu_count(),
             "seed": seed, "wall_s": time.perf_counter() - t_start, "build_s": build_s,
-            "commit": _git_commit(), "n_runs": len(runs)}
+            "commit": _git_commit(), "n_runs": len(runs), "preset": preset,
+            "left_out": [r.label for r in skipped]}
     if prof and "wall_s" in prof:
         meta["profile_wall_s"] = prof["wall_s"]
     with open(os.path.join(outdir, "report.md"), "w") as f:
@@ -227,7 +243,7 @@ def rerender(outdir):
     meta["build_s"] = {str(k): v for k, v in meta.get("build_s", {}).items()}
     quick = bool(meta.get("quick"))
     bn_cin = next((int(r["cin"]) for r in rows if r["workload"] == "bottleneck"), value("bn_cin"))
-    out = analysis.analyse(rows, bn_cin=bn_cin)
+    out = analysis.analyse(rows, bn_cin=bn_cin, preset=meta.get("preset"))
     figs = plots.plot_all(out, outdir, quick=quick)
     prof = None
     stats = os.path.join(outdir, "profile_hybrid4.pstats")
@@ -251,8 +267,14 @@ def _sweep(a):
     ports = _parse_ports(a.ports, a.quick)
     if a.jobs < 1:
         die("--jobs must be >= 1")
+    from hw.config import preset
+    try:
+        preset(a.preset)                # a bad name: one line, exit 2, nothing written
+    except ValueError as e:
+        die(str(e))
     out = run_sweep(a.output, ports=ports, quick=a.quick, jobs=a.jobs, seed=a.seed,
-                    profile=a.profile, dwa=a.dwa)
+                    profile=a.profile, dwa=a.dwa, preset=a.preset,
+                    garofalo=a.garofalo and not a.quick)
     failed = [r for r in out["rows"] if not r["passed"]]
     for r in failed:
         print(f"ima-sim sweep: run failed: {r['workload']} {r['mapping']} {r['ports']}/{r['ports']}"

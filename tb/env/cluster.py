@@ -13,7 +13,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 
 from hw.ima.regmap import REG
 from sim_models.crossbar import Crossbar
-from sim_models.swcost import DEFAULT_COST
+from sim_models.swcost import sw_cost
 from tb.bfm import kernels
 from tb.bfm.analog_core import AnalogCoreModel
 from tb.bfm.backdoor import TcdmBackdoor
@@ -29,8 +29,9 @@ __all__ = ["ClusterEnv"]
 class ClusterEnv:
     """Everything a cluster run needs; ``cfg`` is the :class:`hw.config.ClusterConfig` built."""
 
-    def __init__(self, dut, cfg, *, cost=DEFAULT_COST, monitors=True):
-        self.dut, self.cfg, self.cost = dut, cfg, cost
+    def __init__(self, dut, cfg, *, cost=None, monitors=True):
+        # the cores' software costs: the configuration's set (cfg.sw_cost) unless given
+        self.dut, self.cfg, self.cost = dut, cfg, cost if cost is not None else sw_cost(cfg.sw_cost)
         self.monitors_on = monitors
         self.monitor = None
         self.clk = dut.clk

@@ -64,3 +64,47 @@ def test_build_params_keep_todays_keys():
 
 def test_model_allocator_default_is_the_presets_tcdm():
     assert TCDM_BYTES == preset().tcdm_bytes
+
+
+# ------------------------------------------------------------------ jetcas2022 (Garofalo et al. 2022)
+def test_every_preset_validates_and_has_every_key():
+    keys = set(PRESET_DATA[DEFAULT_PRESET])
+    for name, data in PRESET_DATA.items():
+        assert set(data) == keys, name
+        assert PRESETS[name].validate() is PRESETS[name]
+        assert ClusterConfig.from_flat(PRESETS[name].flat(), base=name) == PRESETS[name]
+
+
+def test_jetcas2022_is_garofalos_cluster():
+    """JETCAS 2022 (papers/garofalo2022-notes.md): 500 MHz, 32 banks of a 512 KiB TCDM, 130 ns =
+    65 cycles, 256x256 crossbar, pipelined engine, 8 cores, 4 x 32-bit ports (128 bit), the
+    depth-wise accelerator sharing the IMA's ports, the measured software depth-wise cost set."""
+    c = preset("jetcas2022")
+    assert c.flat() == {"ports": 4, "rows": 256, "cols": 256, "dac_depth": 256, "adc_depth": 256,
+                        "n_cores": 8, "tcdm_bytes": 512 * 1024, "clock_hz": 500e6, "mvm_ns": 130.0,
+                        "overlap": True, "banks": 32, "dma_ports": 1, "dwa": True,
+                        "dwa_arrangement": "shared", "sw_cost": "garofalo2022"}
+    assert c.ima.mvm_cycles == 65 and c.dwa_ports == 4
+    # the build key names every parameter that differs from the default preset
+    assert c.build_params() == {"rows": 256, "cols": 256, "dac_depth": 256, "clock_hz": 500e6,
+                                "mvm_ns": 130.0, "overlap": True, "banks": 32, "dwa": True,
+                                "sw_cost": "garofalo2022"}
+
+
+def test_jetcas2022_single_parameters_override():
+    c = preset("jetcas2022").with_(ports=2, overlap=False, dwa_arrangement="separate", banks=16)
+    assert (c.ima.ports, c.ima.overlap, c.dwa_arrangement, c.banks) == (2, False, "separate", 16)
+    assert (c.ima.clock_hz, c.ima.rows, c.sw_cost) == (500e6, 256, "garofalo2022")   # the rest kept
+    with pytest.raises(ValueError, match="dac_depth"):
+        preset("jetcas2022").with_(dac_depth=512)                 # deeper than the 256 rows
+
+
+def test_default_preset_unchanged_by_jetcas2022():
+    assert preset() is PRESETS["aicas2021"] and preset().sw_cost == "pulpnn"
+    assert preset().build_params() == {}
+    assert list(PRESETS) == ["aicas2021", "jetcas2022"]
+
+
+def test_sw_cost_is_validated():
+    with pytest.raises(ValueError, match="sw_cost must be one of pulpnn, garofalo2022"):
+        preset().with_(sw_cost="fast")

@@ -67,6 +67,28 @@ def synthetic_dwa_rows(dwa_cycles=4_000, model_cycles=4_000, mpc=27.6, s2_dw=1_5
     return rows
 
 
+def synthetic_garofalo_rows(sw=1_000_000, imadw=90_000):
+    """The Garofalo block: the bottleneck's five mappings under jetcas2022 at 4/4 (SW any), with
+    cycles giving round speed-ups (IMA8 2x, IMA16 4x, HYBRID 5x, IMADW sw/imadw) and TOPS/W
+    1, 2, 3, 4, 10."""
+    from tb.bench.plan import garofalo_runs
+    rows = []
+    cyc = {"SW": sw, "IMA8": sw // 2, "IMA16": sw // 4, "HYBRID": sw // 5, "IMADW": imadw}
+    tw = {"SW": 1.0, "IMA8": 2.0, "IMA16": 3.0, "HYBRID": 4.0, "IMADW": 10.0}
+    for run in garofalo_runs():
+        c = cyc[run.mapping]
+        ph = _bn_phases(c // 4, c // 2, c // 4 - 100, res=100)
+        dev = {**BN_DEV, "IMADW": BN_DEV["HYBRID"]}.get(run.mapping, 0)
+        rows.append(csv_row(run, _res(c, ph, dev, gops=1e6 / c, tw=tw[run.mapping],
+                                      gpm=1e6 / c / dev if dev else None)))
+    return rows
+
+
+@pytest.fixture
+def make_garofalo_rows():
+    return synthetic_garofalo_rows
+
+
 @pytest.fixture
 def make_dwa_rows():
     """The synthetic IMADW rows builder (append to ``make_rows()``)."""

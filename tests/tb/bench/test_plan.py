@@ -48,3 +48,41 @@ def test_plan_dwa_series():
     q = plan.plan((4,), quick=True)
     assert {(r.workload, r.mapping) for r in q if r.dwa} == {("bottleneck", "IMADW"), ("dw_s2", "IMADW")}
     assert plan.plan((4,), quick=True, dwa=False) == [r for r in q if r.workload != "dw_s2" and not r.dwa]
+
+
+def test_garofalo_block():
+    """Five bottleneck runs under jetcas2022 at its 4 ports, one build (overlapped, with the DWA)."""
+    base = plan.plan()
+    runs = plan.plan(garofalo=True)
+    extra = runs[len(base):]
+    assert runs[:len(base)] == base and all(r.preset == plan.DEFAULT_PRESET for r in base)
+    assert [r.label for r in extra] == ["bottleneck SW any [jetcas2022]"] + [
+        f"bottleneck {m} 4/4 [jetcas2022]" for m in ("IMA8", "IMA16", "HYBRID", "IMADW")]
+    assert {r.build_name for r in extra} == {"jetcas2022-4-overlap-dwa"}
+    cfg = extra[0].config()
+    assert cfg == plan.preset_config("jetcas2022") and cfg.sw_cost == "garofalo2022"
+    assert all(plan.fits(r) for r in extra)
+    assert dict(extra[0].shape) == {"h": 16, "w": 16, "cin": 32, "expand": 6}
+    assert len(set(runs)) == len(runs)
+
+
+def test_default_runs_keep_their_configuration():
+    """Under the default preset a run's configuration is what it was before presets existed."""
+    for r in plan.plan():
+        assert r.config() == plan.preset_config().with_(ports=r.ports, overlap=r.overlap, dwa=r.dwa)
+    assert {r.build_name for r in plan.plan((4,))} == {"4", "4-overlap", "4-dwa"}
+
+
+def test_plan_under_a_preset():
+    """The whole sweep under jetcas2022: the conv's 288-row jobs do not fit the 256x256 array
+    (left out), the IMA-OV series is the IMA series there (left out), the rest on the preset."""
+    runs = plan.plan(preset="jetcas2022")
+    assert all(r.preset == "jetcas2022" and r.config().ima.rows == 256 for r in runs)
+    assert not any(r.mapping == plan.OVERLAP_SERIES for r in runs)
+    assert not any(r.workload == "conv" and r.mapping == "IMA" for r in runs)
+    assert [r.label for r in plan.left_out(preset="jetcas2022")] == [
+        f"conv IMA {p}/{p} [jetcas2022]" for p in plan.FULL_PORTS]
+    assert plan.left_out() == []
+    assert plan.plan(preset="jetcas2022", garofalo=True) == runs      # the block is already there
+    with pytest.raises(ValueError, match="preset must be one of"):
+        plan.plan(preset="nope")

@@ -37,4 +37,4 @@ def test_profile_builds_the_runs_cluster(argv, monkeypatch, tmp_path):
         profile.profile_run(RunSpec(layer=a.layer, mapping=a.mapping), cfg, str(tmp_path / "p.pstats"))
     assert seen["cfg"] == cfg
     assert seen["cfg"].ima.overlap == ("--overlap" in argv)
-    assert seen["cfg"] == preset().with_(ports=a.ports, overlap=a.overlap)
+    assert seen["cfg"] == preset().with_(ports=a.ports, overlap=bool(a.overlap))

@@ -45,7 +45,7 @@ def test_prose_follows_the_reference_table(make_rows, monkeypatch):
 
 
 PAPER_LITERALS = {10.2, 36.7, 13.2, 2.55, 19.7, 3.25, 2.13, 1.82, 2.56, 15.5, 18.2, 0.55, 55.0,
-                  11.5, 2.6, 9.5, 4.6, 26.0, 29.7, 0.021}
+                  11.5, 2.6, 9.5, 4.6, 26.0, 29.7, 0.021, 1.23, 2.27, 9.2, 3.4}
 
 
 @pytest.mark.parametrize("module", [analysis, plots, report])
@@ -74,3 +74,53 @@ def test_dwa_section(make_rows, make_dwa_rows, tmp_path):
     # without IMADW runs the section is absent
     rows = make_rows()
     assert "IMADW" not in report.render_report(rows, analyse(rows), {**META, "n_runs": len(rows)}, [])
+
+
+def test_garofalo_section(make_rows, make_garofalo_rows):
+    """Our ratios over SW under jetcas2022 next to the paper's (INFO, both energy figures), the
+    phases, the preset's differing parameters and the software constants that differ."""
+    rows = make_rows() + make_garofalo_rows()
+    out = analyse(rows)
+    g = out["garofalo"]
+    assert g["ports"] == 4 and set(g["rows"]) == {"SW", "IMA8", "IMA16", "HYBRID", "IMADW"}
+    assert g["rows"]["IMA16"]["speedup_sw"] == 4.0 and g["rows"]["IMADW"]["energy_sw"] == 10.0
+    checks = {c.name: c for c in out["checks"] if c.name.startswith("jetcas2022:")}
+    assert {c.verdict for c in checks.values()} == {"INFO"} and len(checks) == 4 + 3
+    assert checks["jetcas2022: IMA8 speed-up over SW (4/4, bottleneck)"].paper == 1.23
+    assert {c.paper for n, c in checks.items() if "IMADW energy" in n} == {9.5, 9.2}
+    md = report.render_report(rows, out, {**META, "n_runs": len(rows)}, [])
+    assert "## Garofalo et al., JETCAS 2022: the bottleneck under the `jetcas2022` preset" in md
+    assert "| IMA16 | 250,000 | 500.0 |" in md and "| 4.00x | 2.27x | 1.76 |" in md
+    assert "| 10.00x | 9.5x / 9.2x |" in md and "| 5.00x | 4.6x | 1.09 |" in md
+    assert "| clock_hz | 250,000,000 | 500,000,000 |" in md and "| banks | 16 | 32 |" in md
+    assert "| sw_cost | pulpnn | garofalo2022 |" in md
+    assert "`dw_mac_per_cycle`" in md and "0.1428 per core, 63.0 cycles per output" in md
+    assert "(1/4.6 - 1/11.5) / (1 - 1/26) = 14% of the SW bottleneck time; ours is 50%" in md
+    # the AICAS figures are unchanged by the jetcas2022 rows
+    base = make_rows()
+    assert analyse(base)["bn"] == out["bn"] and not analyse(base)["garofalo"]
+    assert "jetcas2022" not in report.render_report(base, analyse(base), {**META, "n_runs": len(base)}, [])
+
+
+def test_garofalo_rows_roundtrip_the_csv(make_rows, make_garofalo_rows, tmp_path):
+    rows = make_rows() + make_garofalo_rows()
+    path = tmp_path / "s.csv"
+    analysis.write_csv(path, rows)
+    back = analysis.read_csv(path)
+    assert [analysis.row_preset(r) for r in back] == [r["preset"] for r in rows]
+    assert analyse(back)["garofalo"] == analyse(rows)["garofalo"]
+    # an older CSV without the column reads as the default preset
+    assert analysis.row_preset({"workload": "conv"}) == "aicas2021"
+
+
+def test_sweep_under_another_preset_reads_its_rows(make_garofalo_rows):
+    """--preset jetcas2022: the figures come from that preset's rows; the section still shows."""
+    rows = make_garofalo_rows()
+    out = analyse(rows, preset="jetcas2022")
+    assert out["bn"]["IMADW"][4]["cycles"] == 90_000 and out["garofalo"]["rows"]["SW"]["cycles"] == 1_000_000
+    md = report.render_report(rows, out, {**META, "n_runs": len(rows), "preset": "jetcas2022",
+                                          "left_out": ["conv IMA 4/4 [jetcas2022]"]}, [])
+    assert "**Preset `jetcas2022`**" in md and "conv IMA 4/4 [jetcas2022]" in md
+    # the AICAS timing criteria do not judge another preset's runs: INFO, with the verdict in the note
+    ch = {c.name: c for c in out["checks"]}["HYBRID is the fastest bottleneck mapping at 4/4"]
+    assert ch.verdict == "INFO" and "criterion is set for aicas2021, this sweep runs jetcas2022" in ch.note

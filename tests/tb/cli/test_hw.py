@@ -82,3 +82,38 @@ def test_verilog_rejects_a_bad_option(tmp_path, capsys, args, name):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ima-sim: error:") and name in err[0], err
     assert not out.exists()
+
+
+def test_verilog_rejects_a_bad_preset(tmp_path, capsys):
+    out = tmp_path / "v"
+    with pytest.raises(SystemExit) as e:
+        main(["verilog", "-o", str(out), "--preset", "nope"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["ima-sim: error: preset must be one of aicas2021, jetcas2022, not 'nope'"]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv,expect", [
+    ([], ("aicas2021", {})),
+    (["--preset", "jetcas2022"], ("jetcas2022", {})),
+    (["--preset", "jetcas2022", "--ports", "2", "--dwa-arrangement", "separate"],
+     ("jetcas2022", {"ports": 2, "dwa_arrangement": "separate"})),
+])
+def test_verilog_writes_the_presets_configuration(tmp_path, monkeypatch, argv, expect):
+    """``generate`` gets the preset's configuration and only the parameters given on the line,
+    so ``--preset jetcas2022`` writes 256x256 arrays, 32 banks, the overlapped engine."""
+    import hw.flow.verilog
+    from hw.config import preset
+    seen = {}
+
+    def fake(out, config=None, **kw):
+        seen.update(kw, config=config)
+        return {"tops": [{"file": "ima.v"}]}
+    monkeypatch.setattr(hw.flow.verilog, "generate", fake)
+    assert main(["verilog", "-o", str(tmp_path / "v"), *argv]) == 0
+    name, flat = expect
+    assert seen.pop("config") == preset(name)
+    assert {k: v for k, v in seen.items() if k not in ("log", "analog", "latency")} == flat
+    cfg = preset(name).with_(**flat)
+    assert (cfg.banks, cfg.ima.rows) == ((32, 256) if name == "jetcas2022" else (16, 2048))

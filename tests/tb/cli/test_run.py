@@ -63,3 +63,30 @@ def test_report_shows_the_dwa():
     assert "depth-wise accelerator (shared ports)" in text
     assert ("DWA: 1 job(s); busy 14,331 cycles (model engine_cycles 14,331: equal), MAC array 12,288 "
             "cycles, stalled 0; 30.9 MAC/cycle (peak 36)") in text
+
+
+# ------------------------------------------------------------------ --preset
+def test_preset_and_single_overrides():
+    """``--preset jetcas2022`` is the preset; each option given overrides one parameter of it."""
+    from hw.config import preset
+    from tb.cli.run import config_from_args
+    assert config_from_args(_args("--preset", "jetcas2022")) == preset("jetcas2022")
+    c = config_from_args(_args("--preset", "jetcas2022", "--ports", "2"))
+    assert c == preset("jetcas2022").with_(ports=2)
+    assert not config_from_args(_args("--preset", "jetcas2022", "--no-overlap")).ima.overlap
+    assert not config_from_args(_args("--preset", "jetcas2022", "--mapping", "SW", "--no-dwa")).dwa
+    assert config_from_args(_args("--mapping", "SW")) == preset()               # the default preset
+    assert config_from_args(_args("--overlap")) == preset().with_(overlap=True)
+
+
+def test_bad_preset_is_one_line_exit_2(capsys, tmp_path):
+    import pytest
+
+    from tb.cli.main import main
+    dump = tmp_path / "x.npz"
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--preset", "nope", "--dump", str(dump)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["ima-sim: error: --preset must be one of aicas2021, jetcas2022, not 'nope'"]
+    assert not dump.exists()

@@ -48,3 +48,29 @@ def test_quick_sweep_end_to_end(tmp_path):
     assert p2.returncode == 0, p2.stderr[-3000:]
     md2 = (out / "report.md").read_text()
     assert md2.split("## Simulator speed")[0] == md.split("## Simulator speed")[0]
+
+
+def test_sweep_rejects_a_bad_preset(tmp_path, capsys):
+    import pytest
+
+    from tb.cli.main import main
+    out = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", "--preset", "nope", "-o", str(out)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["ima-sim: error: preset must be one of aicas2021, jetcas2022, not 'nope'"]
+    assert not out.exists()
+
+
+def test_sweep_passes_the_preset(tmp_path, monkeypatch):
+    """``--preset`` reaches the plan; the Garofalo block is on for a full sweep, off for --quick."""
+    import tb.cli.sweep as sweep
+    from tb.cli.main import main
+    seen = []
+    monkeypatch.setattr(sweep, "run_sweep", lambda outdir, **kw: seen.append(kw) or {"rows": []})
+    assert main(["sweep", "--preset", "jetcas2022", "--ports", "4", "-o", str(tmp_path / "a")]) == 0
+    assert main(["sweep", "--quick", "-o", str(tmp_path / "b")]) == 0
+    assert main(["sweep", "--no-garofalo", "-o", str(tmp_path / "c")]) == 0
+    assert [(k["preset"], k["garofalo"]) for k in seen] == [("jetcas2022", True), ("aicas2021", False),
+                                                           ("aicas2021", False)]

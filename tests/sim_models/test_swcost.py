@@ -1,0 +1,51 @@
+"""sim_models/swcost.py: the software cost sets -- PULP-NN's (unchanged) and Garofalo et al.'s
+measured depth-wise (JETCAS 2022, Sec. IV-C: 29.7 MAC/cycle = 26x the software)."""
+
+import math
+
+import pytest
+
+from sim_models.swcost import (
+    DEFAULT_COST,
+    DEFAULT_SW_COST,
+    GAROFALO2022_DW_MAC_PER_CYCLE,
+    SW_COSTS,
+    SwCost,
+    differences,
+    sw_cost,
+)
+
+
+def test_pulpnn_set_is_todays():
+    c = sw_cost("pulpnn")
+    assert c is DEFAULT_COST is SW_COSTS[DEFAULT_SW_COST]
+    assert c.depthwise(100, 3) == 100 * 13 + 50                   # 2K + 7 per output, + the call
+    assert c.dw_cycles_per_output(3) == 13
+    assert c.matmul(2200) == 1000 + 50 and c.hwc2chw(4) == 9 + 50 and c.residual(2) == 10 + 50
+
+
+def test_garofalo2022_depthwise_is_the_papers_measurement():
+    """29.7 / 26 MAC/cycle on 8 cores: 0.1428 MAC/cycle per core, 63 cycles per 3x3 output."""
+    c = sw_cost("garofalo2022")
+    assert GAROFALO2022_DW_MAC_PER_CYCLE == pytest.approx(1.1423, abs=1e-4)
+    assert c.dw_mac_per_cycle == pytest.approx(29.7 / 26 / 8)
+    assert c.dw_cycles_per_output(3) == pytest.approx(63.03, abs=0.01)
+    assert c.depthwise(1000, 3) == math.ceil(9000 / (29.7 / 26 / 8)) + 50
+    # 8 cores, each on 1/8 of the outputs: the layer runs at the paper's 1.14 MAC/cycle
+    outputs = 16 * 16 * 192
+    assert outputs * 9 / c.depthwise(outputs // 8, 3) == pytest.approx(29.7 / 26, rel=0.01)
+
+
+def test_the_sets_differ_only_in_the_measured_constant():
+    assert differences(sw_cost("pulpnn"), sw_cost("garofalo2022")) == {
+        "dw_mac_per_cycle": (None, pytest.approx(29.7 / 26 / 8))}
+    assert differences(DEFAULT_COST, DEFAULT_COST) == {}
+
+
+def test_bad_names_and_values():
+    with pytest.raises(ValueError, match="sw_cost must be one of pulpnn, garofalo2022, not 'x'"):
+        sw_cost("x")
+    with pytest.raises(ValueError, match="barrier_cycles"):
+        SwCost(barrier_cycles=-1)
+    with pytest.raises(ValueError, match="dw_mac_per_cycle"):
+        SwCost(dw_mac_per_cycle=0.0)
