@@ -70,8 +70,6 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         # (helper H, branch j-shared: "data_interface": "shared" goes here -- Sec. III-B / Fig. 2:
         #  source and sink share the 4 ports through a round-robin mux with FIFOs. Until it is
         #  merged the IMA has 4 load + 4 store ports.)
-        # (helper M, branch j-multi: "arrays": N goes here -- Sec. VI: N 256x256 crossbars in one
-        #  IMA, one active at a time; the bottleneck needs 1.)
         "rows": 256,                # Sec. III-A/IV-B: one 256x256 PCM crossbar (HERMES core)
         "cols": 256,                #   per array
         "dac_depth": 256,           # ours: a job can activate every row of the 256x256 array
@@ -79,6 +77,8 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "clock_hz": 500e6,          # Sec. V-A/V-C: 500 MHz at 0.8 V (22 nm FDX)
         "mvm_ns": 130.0,            # Sec. IV-B: "one MVM = 130 ns" (65 cycles at 500 MHz)
         "overlap": True,            # Sec. IV-B/V-C: the pipelined IMA is used for all results
+        "arrays": 1,                # Sec. V-C: the bottleneck runs on one array; Sec. VI's
+                                    #   MobileNetV2 needs 34 (--arrays N, one active at a time)
         # -- depth-wise accelerator
         "dwa": True,                # Sec. IV-C: the digital depth-wise accelerator is present
         "dwa_arrangement": "shared",  # Sec. III-B: statically multiplexed onto the IMA's ports
