@@ -117,11 +117,13 @@ class ClusterEnv:
         return self.backdoor.dump(0, n)
 
     async def program_weights(self, placements, via_registers):
-        for row, col, w in placements:
+        """Program ``(row, col, weights[, array])`` windows (array 0 when absent)."""
+        for row, col, w, *array in placements:
+            k = array[0] if array else 0
             if via_registers:
-                await self.hal.program(0, row, col, w)
+                await self.hal.program(0, row, col, w, k)
             else:
-                self.xbar.program(row, col, w)
+                self.xbars[k].program(row, col, w)
 
     # ------------------------------------------------------------------ execution
     async def _offload(self, core, layer):
