@@ -25,8 +25,8 @@ from typing import Any
 from sim_models.crossbar import latency_cycles
 from sim_models.swcost import SW_COSTS
 
-__all__ = ["ImaConfig", "ClusterConfig", "DWA_ARRANGEMENTS", "DATA_INTERFACES", "PRESET_DATA", "PRESETS",
-           "DEFAULT_PRESET", "preset", "IMA_FIELDS", "CLUSTER_FIELDS"]
+__all__ = ["ImaConfig", "ClusterConfig", "DWA_ARRANGEMENTS", "DATA_INTERFACES", "PRESET_DATA",
+           "PRESETS", "DEFAULT_PRESET", "MAX_ARRAYS", "preset", "IMA_FIELDS", "CLUSTER_FIELDS"]
 
 #: The presets as plain data, one per paper: ``aicas2021`` (G. Ottavi et al., "End-to-end
 #: 100-TOPS/W Inference With Analog In-Memory Computing: Are We There Yet?", AICAS 2021,
@@ -50,7 +50,7 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "mvm_ns": 70.0,             # Sec. IV-1: "a single array operation takes 70ns"
         "overlap": False,           # Sec. III: STREAMIN, COMPUTATION, STREAMOUT in sequence
         "data_interface": "split",  # Sec. III: "N load and N store ports" (separate master ports)
-        # (jetcas2022: "shared", JETCAS Sec. III-B: source and sink on one 128-bit interface)
+        "arrays": 1,                # Sec. IV-1: one PCM array, "properly sized" to the layers
         # -- depth-wise accelerator (A. Garofalo et al., JETCAS 2022, Sec. IV-C; not in AICAS)
         "dwa": False,               # the AICAS cluster has none (its Sec. V asks for one)
         "dwa_arrangement": "shared",  # JETCAS Sec. III-B: "statically multiplexed" with the IMA
@@ -68,11 +68,8 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "dma_ports": 1,             # ours: one DMA / testbench master on the TCDM
         # -- IMA
         "ports": 4,                 # Sec. V-A/V-C: 128-bit data interface = 4 x 32-bit ports
-        # (helper H, branch j-shared: "data_interface": "shared" goes here -- Sec. III-B / Fig. 2:
-        #  source and sink share the 4 ports through a round-robin mux with FIFOs. Until it is
-        #  merged the IMA has 4 load + 4 store ports.)
-        # (helper M, branch j-multi: "arrays": N goes here -- Sec. VI: N 256x256 crossbars in one
-        #  IMA, one active at a time; the bottleneck needs 1.)
+        "data_interface": "shared",  # Sec. III-B / Fig. 2: source and sink share the 4 ports
+                                    #   through a round-robin mux (hw.hwpe.streamer.shared_port)
         "rows": 256,                # Sec. III-A/IV-B: one 256x256 PCM crossbar (HERMES core)
         "cols": 256,                #   per array
         "dac_depth": 256,           # ours: a job can activate every row of the 256x256 array
@@ -80,6 +77,8 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "clock_hz": 500e6,          # Sec. V-A/V-C: 500 MHz at 0.8 V (22 nm FDX)
         "mvm_ns": 130.0,            # Sec. IV-B: "one MVM = 130 ns" (65 cycles at 500 MHz)
         "overlap": True,            # Sec. IV-B/V-C: the pipelined IMA is used for all results
+        "arrays": 1,                # Sec. V-C: the bottleneck runs on one array; Sec. VI's
+                                    #   MobileNetV2 needs 34 (--arrays N, one active at a time)
         # -- depth-wise accelerator
         "dwa": True,                # Sec. IV-C: the digital depth-wise accelerator is present
         "dwa_arrangement": "shared",  # Sec. III-B: statically multiplexed onto the IMA's ports
@@ -87,6 +86,8 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "sw_cost": "garofalo2022",  # Sec. IV-C: their software depth-wise, 29.7/26 MAC/cycle
     }),
 })
+#: Most crossbars one IMA may hold (:attr:`ImaConfig.arrays`).
+MAX_ARRAYS = 64
 #: The preset the defaults come from.
 DEFAULT_PRESET = "aicas2021"
 _D = PRESET_DATA[DEFAULT_PRESET]
@@ -140,6 +141,10 @@ class ImaConfig:
         round-robin arbiter (:mod:`hw.hwpe.streamer.shared_port`; Garofalo et al. 2022,
         Sec. III-B): the IMA's ``tcdm_load`` ports then carry reads and writes and
         ``tcdm_store`` is empty.
+    arrays : int
+        Crossbars of ``rows`` x ``cols`` inside the IMA (1..64), sharing its control and data
+        interface, one active at a time (Garofalo et al. 2022, Sec. VI; :mod:`hw.ima.arrays`).
+        A job's array is its ``J_ARRAY`` register. 1 (default): today's single-array IMA.
     """
     ports: int = _D["ports"]
     rows: int = _D["rows"]
@@ -152,6 +157,7 @@ class ImaConfig:
     mvm_ns: float = _D["mvm_ns"]
     overlap: bool = _D["overlap"]
     data_interface: str = _D["data_interface"]
+    arrays: int = _D["arrays"]
 
     def __post_init__(self) -> None:
         self.validate()
@@ -178,6 +184,7 @@ class ImaConfig:
         if self.data_interface not in DATA_INTERFACES:
             raise ValueError(f"data_interface must be one of {', '.join(DATA_INTERFACES)}, "
                              f"not {self.data_interface!r}")
+        _check_int("arrays", self.arrays, 1, MAX_ARRAYS)
         return self
 
     @property

@@ -7,6 +7,10 @@ each of the ``width`` results at ``dst_base + dst.offsets()``. Jobs run strictly
 sees the stores of the previous ones (as in the RTL, which finishes STREAMOUT before the next
 STREAMIN).
 
+A multi-array IMA (Garofalo et al. 2022, Sec. VI) is a list of crossbars, one per array index:
+every job of a layer runs on ``xbars[layer.array]`` (:func:`sim_models.mapping.target_for`); a
+single ``Crossbar`` is array 0.
+
 This is the oracle the RTL tests reuse. ``build_layer`` / ``extract`` / ``run_layer`` wrap a
 ``sim_models.mapping.LayerMapping``; ``run_bottleneck`` runs a ``BottleneckMapping``, with the
 steps the cores run (HYBRID depthwise, residual add) computed by the integer reference kernels and
@@ -21,7 +25,7 @@ import numpy.typing as npt
 from . import dwa, golden
 from .crossbar import Crossbar
 from .jobconfig import LayerJob, Walk3D
-from .mapping import TCDM_BYTES, BottleneckMapping, DwaLayer, LayerMapping, SwStep
+from .mapping import TCDM_BYTES, BottleneckMapping, DwaLayer, LayerMapping, SwStep, target_for
 
 __all__ = ["execute_job", "execute", "build_layer", "extract", "run_layer", "build_bottleneck",
            "run_sw_step", "run_bottleneck"]
@@ -50,23 +54,28 @@ def execute_job(image: npt.NDArray[np.uint8], xbar: Crossbar, layer: LayerJob, s
     return y
 
 
-def execute(image: npt.NDArray[np.uint8], xbar: Crossbar,
+def execute(image: npt.NDArray[np.uint8], xbar: Crossbar | list[Crossbar] | tuple[Crossbar, ...],
             layers: LayerJob | list[LayerJob] | tuple[LayerJob, ...]) -> npt.NDArray[np.uint8]:
     """Run a list of ``LayerJob`` (or one) over ``image`` in place; returns ``image``.
+
+    ``xbar`` is the crossbar, or a list of crossbars indexed by ``LayerJob.array``.
 
     Raises
     ------
     ValueError
         If the image is not a 1D uint8 array or a layer is invalid for this array / TCDM
-        (``LayerJob.validate``).
+        (``LayerJob.validate``), or names an array that is not given.
     """
     _check_image(image)
     layers = [layers] if not isinstance(layers, (list, tuple)) else layers
+    arrays = len(xbar) if isinstance(xbar, (list, tuple)) else 1
     for layer in layers:
-        layer.validate(rows=xbar.rows, cols=xbar.cols, tcdm_bytes=image.size)
+        x = target_for(xbar, layer.array) if layer.array < arrays else None
+        layer.validate(rows=None if x is None else x.rows, cols=None if x is None else x.cols,
+                       tcdm_bytes=image.size, arrays=arrays)
         src_off, dst_off = _offsets(layer.src), _offsets(layer.dst)
         for src_base, dst_base, row0, col0 in layer.jobs():
-            execute_job(image, xbar, layer, src_base, dst_base, row0, col0, src_off, dst_off)
+            execute_job(image, x, layer, src_base, dst_base, row0, col0, src_off, dst_off)
     return image
 
 

@@ -28,6 +28,10 @@ result) by the same 3D walk over ``dst`` (``dst.len0 * dst.len1 * dst.len2 == wi
 
 All addresses and strides are in bytes, relative to the start of the TCDM; strides may be
 negative. Job-loop counts of 1 disable a loop.
+
+``array`` selects the crossbar of a multi-array IMA (Garofalo et al. 2022, Sec. VI: one array
+active at a time) on which every job of the layer runs; windows are checked against that array's
+``rows x cols``. A layer split across arrays is one ``LayerJob`` per array piece.
 """
 
 from collections.abc import Callable, Iterator
@@ -109,6 +113,7 @@ class LayerJob:
     adc_lo: int = 0
     adc_hi: int = 255
     loops: tuple[JobLoop, JobLoop, JobLoop] = field(default_factory=_default_loops)
+    array: int = 0
 
     @property
     def num_jobs(self) -> int:
@@ -130,12 +135,13 @@ class LayerJob:
                            self.col + sum(j * lp.col_stride for j, lp in steps))
 
     def validate(self, *, rows: int | None = None, cols: int | None = None, tcdm_bytes: int | None = None,
-                 dac_depth: int | None = None, adc_depth: int | None = None) -> Self:
+                 dac_depth: int | None = None, adc_depth: int | None = None,
+                 arrays: int | None = None) -> Self:
         """Raise ``ValueError`` naming the first field that is out of range.
 
         With ``rows/cols`` the job windows must lie on the array; with ``tcdm_bytes`` every
         byte the layer reads or writes must lie in the TCDM; with ``dac_depth/adc_depth`` the job
-        must fit the engine's buffers.
+        must fit the engine's buffers; with ``arrays`` the job's array must exist.
         """
         _int("src_addr", self.src_addr, 0)
         _int("dst_addr", self.dst_addr, 0)
@@ -143,6 +149,9 @@ class LayerJob:
         _int("width", self.width, 1)
         _int("row", self.row, 0)
         _int("col", self.col, 0)
+        _int("array", self.array, 0, 0xFFFF)
+        if arrays is not None and self.array >= arrays:
+            raise ValueError(f"array {self.array} does not exist: the IMA has {arrays} array(s)")
         _int("adc_m", self.adc_m, -(1 << 15), (1 << 15) - 1)
         _int("adc_s", self.adc_s, 0, 31)
         _int("adc_lo", self.adc_lo, -128, 255)

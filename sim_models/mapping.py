@@ -42,7 +42,8 @@ from .dwa import KERNEL, DwJob, weights_to_tcdm
 from .jobconfig import JobLoop, LayerJob, Walk3D
 
 __all__ = ["TCDM_BYTES", "Buffer", "TcdmAllocator", "Placement", "LayerMapping", "SwStep",
-           "WeightTarget", "XbarPacker", "BottleneckMapping", "check_disjoint", "map_conv", "map_pointwise",
+           "WeightTarget", "XbarPacker", "target_for", "ColumnTile",
+           "BottleneckMapping", "check_disjoint", "map_conv", "map_pointwise",
            "map_fc", "map_depthwise", "depthwise_footprint", "depthwise_devices", "DwaLayer",
            "map_depthwise_dwa", "map_bottleneck", "conv_out_size"]
 
@@ -173,13 +174,34 @@ class TcdmAllocator:
 
 
 # ====================================================================== crossbar placement
+def target_for(targets: Any, array: int) -> Any:
+    """The weight target (or crossbar) of ``array``: ``targets[array]`` when ``targets`` is a
+    list or tuple (one per array of a multi-array IMA), else ``targets`` itself, which serves
+    array 0 only.
+
+    Raises
+    ------
+    ValueError
+        ``array`` out of range for ``targets``.
+    """
+    if isinstance(targets, (list, tuple)):
+        if not 0 <= array < len(targets):
+            raise ValueError(f"array {array} does not exist: {len(targets)} array(s) given")
+        return targets[array]
+    if array != 0:
+        raise ValueError(f"array {array} does not exist: one array given (pass one per array)")
+    return targets
+
+
 @dataclass(frozen=True)
 class Placement:
-    """A window of integer weights to program with its top-left corner at ``(row, col)``."""
+    """A window of integer weights to program with its top-left corner at ``(row, col)`` of
+    crossbar ``array`` (a multi-array IMA's index, :attr:`LayerJob.array`; 0 for one array)."""
     row: int
     col: int
     weights: np.ndarray
     name: str = ""
+    array: int = 0
 
     @property
     def height(self) -> int:
@@ -194,13 +216,20 @@ class Placement:
         return 2 * self.weights.size
 
     def overlaps(self, other: Placement) -> bool:
-        return (self.row < other.row + other.height and other.row < self.row + self.height and
-                self.col < other.col + other.width and other.col < self.col + self.width)
+        """Same array and intersecting windows."""
+        return (self.array == other.array
+                and self.row < other.row + other.height and other.row < self.row + self.height
+                and self.col < other.col + other.width and other.col < self.col + self.width)
 
 
-def check_disjoint(placements: Sequence[Placement], rows: int, cols: int) -> None:
-    """Raise ``ValueError`` when a placement is off the array or two placements overlap."""
+def check_disjoint(placements: Sequence[Placement], rows: int, cols: int,
+                   arrays: int | None = None) -> None:
+    """Raise ``ValueError`` when a placement is off its array (or names an array ``>= arrays``)
+    or two placements of one array overlap."""
     for p in placements:
+        if p.array < 0 or (arrays is not None and p.array >= arrays):
+            raise ValueError(f"{p.name or 'placement'} is on array {p.array}, but the IMA has "
+                             f"{arrays} array(s)")
         if p.row < 0 or p.col < 0 or p.row + p.height > rows or p.col + p.width > cols:
             raise ValueError(f"{p.name or 'placement'} (rows {p.row}..{p.row + p.height - 1}, cols "
                              f"{p.col}..{p.col + p.width - 1}) does not fit the {rows}x{cols} array")
@@ -208,6 +237,7 @@ def check_disjoint(placements: Sequence[Placement], rows: int, cols: int) -> Non
         for b in placements[i + 1:]:
             if a.overlaps(b):
                 raise ValueError(f"{a.name or 'placement'} at ({a.row}, {a.col}) {a.height}x{a.width} "
+                                 f"{'' if not a.array else f'on array {a.array} '}"
                                  f"overlaps {b.name or 'placement'} at ({b.row}, {b.col}) "
                                  f"{b.height}x{b.width}")
 
@@ -304,16 +334,23 @@ class LayerMapping:
     def num_jobs(self) -> int:
         return sum(j.num_jobs for j in self.jobs)
 
-    def program(self, xbar: WeightTarget) -> None:
-        """Program every placement into ``xbar`` (anything with ``program(row, col, w)``)."""
-        for p in self.placements:
-            xbar.program(p.row, p.col, p.weights)
+    @property
+    def arrays_used(self) -> list[int]:
+        """The arrays holding a placement of this layer, ascending."""
+        return sorted({p.array for p in self.placements})
 
-    def validate(self, rows: int, cols: int, tcdm_bytes: int = TCDM_BYTES) -> Self:
-        """Validate every LayerJob against the array and the TCDM; check placements disjoint."""
-        check_disjoint(self.placements, rows, cols)
+    def program(self, xbar: WeightTarget | Sequence[WeightTarget]) -> None:
+        """Program every placement into ``xbar`` (anything with ``program(row, col, w)``), or
+        into ``xbar[p.array]`` when given one target per array (see :func:`target_for`)."""
+        for p in self.placements:
+            target_for(xbar, p.array).program(p.row, p.col, p.weights)
+
+    def validate(self, rows: int, cols: int, tcdm_bytes: int = TCDM_BYTES,
+                 arrays: int | None = None) -> Self:
+        """Validate every LayerJob against the array(s) and the TCDM; check placements disjoint."""
+        check_disjoint(self.placements, rows, cols, arrays)
         for j in self.jobs:
-            j.validate(rows=rows, cols=cols, tcdm_bytes=tcdm_bytes)
+            j.validate(rows=rows, cols=cols, tcdm_bytes=tcdm_bytes, arrays=arrays)
         return self
 
 
@@ -365,9 +402,45 @@ def _walk(len0, len1=1, stride1=0, len2=1, stride2=0):
     return Walk3D(len0, len1, stride1 if len1 > 1 else 0, len2, stride2 if len2 > 1 else 0)
 
 
+@dataclass(frozen=True)
+class ColumnTile:
+    """One piece of a layer split by output columns (channels) across crossbars: columns
+    ``c0 .. c0+width-1`` of the layer's weight matrix (all its rows) placed with their top-left
+    corner at ``(row, col)`` of array ``array``. Each piece is one ``LayerJob`` (one
+    configuration, ``J_ARRAY = array``) writing its channels at offset ``c0`` of every output
+    pixel. A placement algorithm (e.g. Tile&Pack) produces these; the mappings read them.
+
+    Splitting by rows (inputs) would need the partial sums of several arrays added before the
+    ADC transfer, which the IMA cannot do: a layer's rows must fit one array.
+    """
+    array: int
+    row: int
+    col: int
+    c0: int
+    width: int
+
+
+def _column_tiles(name, tiles, cout, array, row, col):
+    if tiles is None:
+        return [ColumnTile(array, row, col, 0, cout)]
+    tiles = sorted(tiles, key=lambda t: t.c0)
+    c = 0
+    for t in tiles:
+        if not isinstance(t, ColumnTile):
+            raise ValueError(f"{name}: tiles must be ColumnTile, not {t!r}")
+        if t.c0 != c or t.width < 1:
+            raise ValueError(f"{name}: column tiles must cover channels 0..{cout - 1} once, in "
+                             f"pieces of >= 1; found a piece at {t.c0} of width {t.width} after {c}")
+        c += t.width
+    if c != cout:
+        raise ValueError(f"{name}: column tiles cover {c} channels, the layer has {cout}")
+    return tiles
+
+
 def map_conv(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, stride: int = 1, pad: int = 0,
              row: int = 0, col: int = 0, alloc: TcdmAllocator | None = None, src: Buffer | None = None,
-             dst: Buffer | None = None, name: str = "conv") -> LayerMapping:
+             dst: Buffer | None = None, name: str = "conv", array: int = 0,
+             tiles: Sequence[ColumnTile] | None = None) -> LayerMapping:
     """Map a KxK convolution (virtual im2col), one job per output pixel.
 
     Parameters
@@ -385,6 +458,11 @@ def map_conv(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, st
         Where new buffers go (a fresh 512 KiB one by default).
     src, dst : Buffer, optional
         Existing buffers (``dst`` may be padded: the layer writes its interior).
+    array : int
+        The crossbar of a multi-array IMA holding the window (``LayerJob.array``).
+    tiles : sequence of ColumnTile, optional
+        Split the ``C_out`` columns into pieces on several arrays (replaces ``row``, ``col``,
+        ``array``): one LayerJob per piece, run in order, each writing its channels.
 
     Returns
     -------
@@ -397,36 +475,46 @@ def map_conv(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, st
     cout, k, k2, wcin = w.shape
     if k != k2 or wcin != cin:
         raise ValueError(f"{name}: weights {w.shape} do not match a KxK kernel over {cin} channels")
+    pieces = _column_tiles(name, tiles, cout, array, row, col)
     ho, wo = conv_out_size(h, k, stride, pad), conv_out_size(wd, k, stride, pad)
     src, dst = _io_buffers(name, alloc, src, dst, (h, wd, cin), pad, (ho, wo, cout), adc[2])
     in_pitch = src.row_pitch
     out_pitch = dst.row_pitch if len(dst.shape) == 3 else wo * cout
-    job = LayerJob(src_addr=src.addr, dst_addr=dst.interior_addr,
-                   src=_walk(k * cin, k, in_pitch), dst=_walk(cout),
-                   row=row, col=col, height=k * k * cin, width=cout,
-                   adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3],
-                   loops=(JobLoop(wo, stride * cin, cout), JobLoop(ho, stride * in_pitch, out_pitch),
-                          JobLoop()))
     weights = w.transpose(1, 2, 3, 0).reshape(k * k * cin, cout)   # rows (ky, kx, c), cols c_out
-    return LayerMapping(name, "conv", [job], [Placement(row, col, weights, name)], src, dst, adc,
+    jobs, placements = [], []
+    for t in pieces:
+        jobs.append(LayerJob(src_addr=src.addr, dst_addr=dst.interior_addr + t.c0,
+                             src=_walk(k * cin, k, in_pitch), dst=_walk(t.width),
+                             row=t.row, col=t.col, height=k * k * cin, width=t.width,
+                             adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3],
+                             loops=(JobLoop(wo, stride * cin, cout),
+                                    JobLoop(ho, stride * in_pitch, out_pitch), JobLoop()),
+                             array=t.array))
+        pname = name if tiles is None else f"{name}[{t.c0}:{t.c0 + t.width}]"
+        placements.append(Placement(t.row, t.col, weights[:, t.c0:t.c0 + t.width].copy(), pname,
+                                    t.array))
+    return LayerMapping(name, "conv", jobs, placements, src, dst, adc,
                         {"k": k, "stride": stride, "pad": pad, "out_shape": (ho, wo, cout)})
 
 
 def map_pointwise(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, stride: int = 1,
                   row: int = 0, col: int = 0, alloc: TcdmAllocator | None = None, src: Buffer | None = None,
-                  dst: Buffer | None = None, name: str = "pw") -> LayerMapping:
-    """Map a pointwise (1x1) layer: rows ``C_in``, columns ``C_out``; ``w`` is ``[C_out, C_in]``."""
+                  dst: Buffer | None = None, name: str = "pw", array: int = 0,
+                  tiles: Sequence[ColumnTile] | None = None) -> LayerMapping:
+    """Map a pointwise (1x1) layer: rows ``C_in``, columns ``C_out``; ``w`` is ``[C_out, C_in]``
+    (``array``, ``tiles``: see :func:`map_conv`)."""
     w = _check_weights(w, 2, name)
     m = map_conv(x_shape, w[:, None, None, :], adc, stride=stride, pad=0, row=row, col=col,
-                 alloc=alloc, src=src, dst=dst, name=name)
+                 alloc=alloc, src=src, dst=dst, name=name, array=array, tiles=tiles)
     m.kind = "pointwise"
     return m
 
 
 def map_fc(x_shape: int | Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, row: int = 0, col: int = 0,
            alloc: TcdmAllocator | None = None, src: Buffer | None = None, dst: Buffer | None = None,
-           name: str = "fc") -> LayerMapping:
-    """Map a fully connected layer on the flattened input: one job, ``w`` is ``[C_out, C_in]``."""
+           name: str = "fc", array: int = 0) -> LayerMapping:
+    """Map a fully connected layer on the flattened input: one job, ``w`` is ``[C_out, C_in]``,
+    on crossbar ``array``."""
     w = _check_weights(w, 2, name)
     adc = _check_adc(adc)
     x_shape = tuple(int(n) for n in np.atleast_1d(x_shape))
@@ -442,8 +530,8 @@ def map_fc(x_shape: int | Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *
         if dst is None else dst
     job = LayerJob(src_addr=src.addr, dst_addr=dst.interior_addr, src=_walk(cin), dst=_walk(cout),
                    row=row, col=col, height=cin, width=cout,
-                   adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3])
-    return LayerMapping(name, "fc", [job], [Placement(row, col, w.T.copy(), name)], src, dst, adc,
+                   adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3], array=array)
+    return LayerMapping(name, "fc", [job], [Placement(row, col, w.T.copy(), name, array)], src, dst, adc,
                         {"out_shape": (cout,)})
 
 
@@ -482,8 +570,9 @@ def _dw_block(w, c0, n):
 def map_depthwise(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, c_job: int = 8,
                   stride: int = 1, pad: int = 1, layout: str = "diagonal", row: int = 0, col: int = 0,
                   alloc: TcdmAllocator | None = None, src: Buffer | None = None, dst: Buffer | None = None,
-                  name: str = "dw") -> LayerMapping:
-    """Map a KxK depthwise layer block-diagonally, ``c_job`` channels per job.
+                  name: str = "dw", array: int = 0) -> LayerMapping:
+    """Map a KxK depthwise layer block-diagonally, ``c_job`` channels per job, on crossbar
+    ``array``.
 
     Job loop 0 = channel groups, loop 1 = output columns, loop 2 = output rows. When ``C`` is not
     a multiple of ``c_job`` the returned mapping holds two LayerJobs (full groups, remainder).
@@ -512,7 +601,7 @@ def map_depthwise(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], 
     groups = _groups(c, c_job)
     diag = layout == "diagonal"
     placements = [Placement(row + (c0 * k * k if diag else 0), col + c0, _dw_block(w, c0, n),
-                            f"{name}[{c0}:{c0 + n}]") for c0, n in groups]
+                            f"{name}[{c0}:{c0 + n}]", array) for c0, n in groups]
     runs = [groups[:c // c_job], groups[c // c_job:]]      # full groups, remainder
     jobs = []
     for run in runs:
@@ -526,7 +615,7 @@ def map_depthwise(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], 
             adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3],
             loops=(JobLoop(len(run), n, n, k * k * n if diag else 0, n),
                    JobLoop(wo, stride * c, c),
-                   JobLoop(ho, stride * src.row_pitch, dst.row_pitch))))
+                   JobLoop(ho, stride * src.row_pitch, dst.row_pitch)), array=array))
     return LayerMapping(name, "depthwise", jobs, placements, src, dst, adc,
                         {"k": k, "stride": stride, "pad": pad, "c_job": c_job, "layout": layout,
                          "out_shape": (ho, wo, c)})

@@ -85,7 +85,7 @@ class Cluster(wiring.Component):
             "core_periph": In(periph_sig).array(cfg.n_cores),
             "dma": In(TcdmSignature()).array(cfg.dma_ports),
             "evt": Out(cfg.n_cores),
-            "ac": Out(AnalogCoreSignature(dac_depth=ima.dac_depth, adc_depth=ima.adc_depth)),
+            "ac": Out(AnalogCoreSignature.for_ima(ima)),
             "tcdm_stat": Out(TcdmStatsSignature(masters)),
             "ima_stat": Out(ImaStatsSignature()),
         }

@@ -20,7 +20,8 @@ file                        top module          what
 ``cluster_dwa.v``           ``cluster_dwa``     the cluster with the DWA, in the configuration's
                                                 ``dwa_arrangement`` (``--dwa-arrangement``)
 ``manifest.json``                               parameters, files, tops, ports (name,
-                                                direction, width)
+                                                direction, width), ``analog_macros``: one
+                                                ``ima_analog_core`` instance per array
 ==========================  ==================  ==============================================
 
 Both cluster files are always written (``cluster.v`` is unchanged by the DWA), so one run gives
@@ -47,7 +48,7 @@ from hw.cluster.tcdm import check_tcdm_params
 from hw.config import ClusterConfig, preset
 from hw.dwa.top import Dwa
 from hw.ima.top import Ima
-from hw.ima.with_analog import ANALOG_KINDS, ANALOG_MODULE, ImaWithAnalog, analog_core_stub
+from hw.ima.with_analog import ANALOG_KINDS, ANALOG_MODULE, ImaWithAnalog, analog_core_stub, macro_instances
 
 __all__ = ["generate", "convert", "port_list", "TOPS"]
 
@@ -194,9 +195,15 @@ def generate(out_dir, config: ClusterConfig = None, *, analog="blackbox", latenc
                        "twin_latency": (latency or cfg.mvm_cycles) if analog == "twin" else None,
                        "clock_hz": cfg.clock_hz, "mvm_cycles": cfg.mvm_cycles,
                        "dwa_ports": dcfg.dwa_ports, "dwa_arrangement": dcfg.dwa_arrangement,
-                       "dwa_base": DWA_BASE, "cluster_dwa_tcdm_masters": dcfg.masters},
+                       "dwa_base": DWA_BASE, "cluster_dwa_tcdm_masters": dcfg.masters,
+                       "arrays": cfg.arrays},
         "clock": "clk (rising edge)", "reset": "rst (synchronous, active high)",
         "analog_module": ANALOG_MODULE if analog == "blackbox" else None,
+        # One black-box macro per crossbar (macro k = array k), in ima_with_analog.v.
+        "analog_macros": ([{"instance": name, "module": ANALOG_MODULE, "array": k,
+                            "rows": cfg.rows, "cols": cfg.cols}
+                           for k, name in enumerate(macro_instances(cfg))]
+                          if analog == "blackbox" else []),
         "tops": entries,
     }
     _write(out / "manifest.json", json.dumps(manifest, indent=1) + "\n")

@@ -33,13 +33,26 @@ Programming
 Readback
     ``rd_start`` pulses with ``rd_row, rd_col``; the core answers with a one-cycle ``rd_done`` and
     ``rd_value`` = G+ in nS in [15:0] and G- in nS in [31:16].
+Multi-array IMA (``arrays > 1``; Garofalo et al. 2022, Sec. VI)
+    Each channel carries the index of the crossbar it addresses, ``ceil(log2(arrays))`` bits,
+    with the same timing as the channel's other payload: ``array`` (MVM, stable from ``start`` to
+    ``done``), ``prog_array`` (with ``prog_valid``), ``rd_array`` (with ``rd_start``). One core
+    model may hold all arrays (the Python crossbar, the digital twin), or
+    :class:`hw.ima.arrays.ArrayDemux` fans the boundary out to one single-array boundary per
+    macro. With ``arrays == 1`` the three members are omitted, so the ports are today's.
 """
 
 from amaranth import signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
 
-__all__ = ["AnalogCoreSignature"]
+__all__ = ["AnalogCoreSignature", "array_bits"]
+
+
+def array_bits(arrays):
+    """Width of the array index on the boundary: ``ceil(log2(arrays))``, 0 for one array."""
+    return ceil_log2(arrays)
 
 
 class AnalogCoreSignature(wiring.Signature):
@@ -51,13 +64,20 @@ class AnalogCoreSignature(wiring.Signature):
         Bytes of the DAC vector (most rows per job).
     adc_depth : int
         Bytes of the ADC vector (most columns per job).
+    arrays : int
+        Crossbars behind the boundary (default 1); above 1 the members ``array``,
+        ``prog_array`` and ``rd_array`` (``ceil(log2(arrays))`` bits) select one per channel.
     """
 
-    def __init__(self, *, dac_depth, adc_depth):
-        for name, v in (("dac_depth", dac_depth), ("adc_depth", adc_depth)):
-            if not isinstance(v, int) or v <= 0:
+    def __init__(self, *, dac_depth, adc_depth, arrays=1):
+        for name, v in (("dac_depth", dac_depth), ("adc_depth", adc_depth), ("arrays", arrays)):
+            if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
                 raise ValueError(f"{name} must be a positive integer, not {v!r}")
-        self.dac_depth, self.adc_depth = dac_depth, adc_depth
+        self.dac_depth, self.adc_depth, self.arrays = dac_depth, adc_depth, arrays
+        index = {}
+        if arrays > 1:
+            bits = array_bits(arrays)
+            index = {"array": Out(bits), "prog_array": Out(bits), "rd_array": Out(bits)}
         super().__init__({
             "start": Out(1),
             "row": Out(16), "col": Out(16), "height": Out(16), "width": Out(16),
@@ -71,11 +91,18 @@ class AnalogCoreSignature(wiring.Signature):
             "prog_weights": Out(32), "prog_count": Out(unsigned(4)),
             "rd_start": Out(1), "rd_row": Out(16), "rd_col": Out(16),
             "rd_done": In(1), "rd_value": In(32),
+            **index,
         })
+
+    @classmethod
+    def for_ima(cls, cfg):
+        """The boundary of the IMA configured by ``cfg`` (an :class:`hw.config.ImaConfig`)."""
+        return cls(dac_depth=cfg.dac_depth, adc_depth=cfg.adc_depth, arrays=cfg.arrays)
 
     def __eq__(self, other):
         return (type(other) is type(self) and other.dac_depth == self.dac_depth
-                and other.adc_depth == self.adc_depth)
+                and other.adc_depth == self.adc_depth and other.arrays == self.arrays)
 
     def __repr__(self):
-        return f"AnalogCoreSignature(dac_depth={self.dac_depth}, adc_depth={self.adc_depth})"
+        return (f"AnalogCoreSignature(dac_depth={self.dac_depth}, adc_depth={self.adc_depth}"
+                + (f", arrays={self.arrays})" if self.arrays > 1 else ")"))

@@ -67,7 +67,7 @@ class Controller(wiring.Component):
             "eng_start": Out(1), "eng_abort": Out(1),
             "eng_busy": In(1), "eng_done": In(1),
             "chk_start": Out(1), "chk_done": In(1), "chk_err": In(len(CHECK_CAUSES)),
-            "ac": Out(AnalogCoreSignature(dac_depth=cfg.dac_depth, adc_depth=cfg.adc_depth)),
+            "ac": Out(AnalogCoreSignature.for_ima(cfg)),
         })
 
     def elaborate(self, platform):
@@ -108,11 +108,12 @@ class Controller(wiring.Component):
 
         # ---------------- PCM programming (SUBMIT_PLOT) ----------------
         u16 = lambda reg: reg.value[:16]                   # noqa: E731  (a u16 register's value)
-        p_x, p_y = u16(regs.p_start_x), u16(regs.p_start_y)
+        p_x, p_y = u16(regs.p_start_x), regs.p_start_y.row
+        p_arr = regs.p_start_y.array
         p_w, p_h = u16(regs.p_width), u16(regs.p_height)
         p_bad_window = ((p_w == 0) | (p_h == 0) | (p_x + p_w > cfg.cols)
-                        | (p_y + p_h > cfg.rows) | (regs.p_start_x.value[16:] != 0)
-                        | (regs.p_start_y.value[16:] != 0))
+                        | (p_y + p_h > cfg.rows) | (regs.p_start_x.value[16:] != 0))
+        p_bad_array = p_arr >= cfg.arrays
         row_end = p_x + p_w
         nibbles = [getattr(submit, f.name) for f in SUBMIT_PLOT.fields]
         per_word = len(nibbles)                            # weights (columns) per SUBMIT_PLOT word
@@ -130,7 +131,9 @@ class Controller(wiring.Component):
         with m.If(self.ac.prog_valid & self.ac.prog_ready):
             m.d.sync += prog_pending.eq(0)
         with m.If(submit.w_stb):
-            with m.If(p_bad_window | past_end):
+            with m.If(p_bad_array):
+                m.d.comb += hw.err_extra.eq(ERR.ARRAY)
+            with m.Elif(p_bad_window | past_end):
                 m.d.comb += hw.err_extra.eq(ERR.PROG_WINDOW)
             with m.Elif(bad_weight):
                 m.d.comb += hw.err_extra.eq(ERR.WEIGHT)
@@ -138,6 +141,8 @@ class Controller(wiring.Component):
                 m.d.sync += [prog_pending.eq(1), self.ac.prog_row.eq(prow),
                              self.ac.prog_col.eq(pcol), self.ac.prog_weights.eq(Cat(*nibbles)),
                              self.ac.prog_count.eq(lanes)]
+                if cfg.arrays > 1:
+                    m.d.sync += self.ac.prog_array.eq(p_arr)
             with m.If(~p_bad_window & ~past_end):
                 with m.If(pcol + per_word >= row_end):
                     m.d.sync += [pcol.eq(p_x), prow.eq(prow + 1)]
@@ -147,8 +152,13 @@ class Controller(wiring.Component):
 
         # ---------------- conductance readback ----------------
         m.d.sync += self.ac.rd_start.eq(0)
-        with m.If(regs.pr_addr_y.w_stb):
+        rd_array = wdata[16:]                              # PR_ADDR_Y.array, as written
+        with m.If(regs.pr_addr_y.w_stb & (rd_array >= cfg.arrays)):
+            m.d.comb += hw.err_extra.eq(ERR.ARRAY)
+        with m.Elif(regs.pr_addr_y.w_stb):
             m.d.sync += [self.ac.rd_start.eq(1), self.ac.rd_row.eq(wdata[:16]),
                          self.ac.rd_col.eq(u16(regs.pr_addr_x)), rd_pending.eq(1)]
+            if cfg.arrays > 1:
+                m.d.sync += self.ac.rd_array.eq(rd_array)
         with m.If(self.ac.rd_done & rd_pending):
             m.d.sync += [pr_val.eq(self.ac.rd_value), rd_pending.eq(0)]

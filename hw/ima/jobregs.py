@@ -46,8 +46,9 @@ class ConfigChecker(wiring.Component):
         Pulse: check ``job``.
     done : Out(1)
         One-cycle pulse; the ``err_*`` outputs are valid with it and hold until the next start.
-    err_window, err_length, err_address, err_adc : Out(1)
-        Causes, as the ERROR bits of the same names (see ``docs/registers.md``).
+    err_window, err_length, err_address, err_adc, err_array : Out(1)
+        Causes, as the ERROR bits of the same names (see ``docs/registers.md``); ``err_array``:
+        J_ARRAY names an array >= ``cfg.arrays``.
     """
 
     def __init__(self, cfg: ImaConfig):
@@ -55,6 +56,7 @@ class ConfigChecker(wiring.Component):
         super().__init__({
             "job": In(JobRegsLayout), "start": In(1), "done": Out(1),
             "err_window": Out(1), "err_length": Out(1), "err_address": Out(1), "err_adc": Out(1),
+            "err_array": Out(1),
         })
 
     def _terms(self):
@@ -151,4 +153,5 @@ class ConfigChecker(wiring.Component):
         mul, lo, hi = j.adc_mul.as_signed(), j.adc_low.as_signed(), j.adc_high.as_signed()
         m.d.comb += self.err_adc.eq((mul < -(1 << 15)) | (mul >= (1 << 15)) | (j.adc_shift > 31)
                                     | (lo < -128) | (lo > 255) | (hi < -128) | (hi > 255) | (lo > hi))
+        m.d.comb += self.err_array.eq(j.j_array >= cfg.arrays)
         return m

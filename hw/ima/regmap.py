@@ -17,6 +17,27 @@ Layout (32-bit registers on the peripheral bus, byte offsets):
   mapping needs). X is the column (output) axis, Y the row (input) axis, as in ima_v1.
 
 The semantics of the job registers are those of :class:`sim_models.jobconfig.LayerJob`.
+
+Multi-array IMA (``ImaConfig.arrays``; Garofalo et al. 2022, Sec. VI). The paper replicates the
+configuration registers per crossbar (separate address ranges). We do not, for two reasons:
+
+* one array is active at a time and a layer (or a layer piece on one array) runs from one
+  configuration, so a copy of the 37 job registers per array (up to 64 x 37 x 32 bits = 76 kbit
+  of flip-flops) buys nothing over one job register naming the array: **J_ARRAY** (0xCC). A layer
+  split across arrays is one configuration per array piece (``LayerJob.array``).
+* weights are programmed once before inference (program-and-verify is 20-30x slower than an
+  MVM, Sec. III-A), so the programming and readback windows need only a selector too. The
+  HWPE layout leaves no free job-independent slot (0x20-0x3C hold ima_v1's programming and
+  readback registers; job registers start at 0x40), so the array index rides in the upper half
+  of the register whose write starts the operation: **P_START_Y.array** (bits 31:16; writing
+  P_START_Y rewinds SUBMIT_PLOT onto that array) and **PR_ADDR_Y.array** (writing PR_ADDR_Y
+  starts the readback of (row, column) of that array), so one write selects row and array.
+
+An index >= ``arrays`` sets ERROR.ARRAY: from the ConfigChecker for J_ARRAY (the job never
+starts, nothing is written), at SUBMIT_PLOT for P_START_Y.array (nothing is programmed), at the
+PR_ADDR_Y write for PR_ADDR_Y.array (no readback starts; PR_VAL keeps its value). With
+``arrays == 1`` these fields exist and must be 0; a single-array HAL never writes J_ARRAY (its reset
+value is the only valid one), so configuring a layer costs the same bus writes as before.
 """
 
 from hw.hwpe.ctrl import hwpe_registers
@@ -74,7 +95,8 @@ def _err(name, bit, doc):
 
 
 #: ERROR causes (sticky; cleared by writing ones, by SOFT_CLEAR, or by the next successful
-#: TRIGGER). The first four come from the ConfigChecker, in this order (its ``chk_err`` bits).
+#: TRIGGER). WINDOW, LENGTH, ADDRESS, ADC and ARRAY come from the ConfigChecker (its ``chk_err``
+#: bits, in the order of CHECK_CAUSES).
 _ERROR_FIELDS = (
     _err("window", 0, "job windows (including job-loop row/col strides) leave the array, or "
          "exceed the DAC/ADC buffers"),
@@ -86,9 +108,11 @@ _ERROR_FIELDS = (
     _err("weight", 5, "SUBMIT_PLOT word holding -8 (0b1000); weights are [-7, 7]"),
     _err("prog_window", 6, "programming window off the array, or SUBMIT_PLOT past the window's end"),
     _err("aborted", 7, "SOFT_CLEAR while a job was running"),
+    _err("array", 8, "J_ARRAY (checker), P_START_Y.array (at SUBMIT_PLOT) or PR_ADDR_Y.array (at "
+         "the PR_ADDR_Y write) names an array >= the IMA's arrays"),
 )
 #: The ConfigChecker's causes, in the order of its ``chk_err`` bits.
-CHECK_CAUSES = ("window", "length", "address", "adc")
+CHECK_CAUSES = ("window", "length", "address", "adc", "array")
 
 _STATUS_FIELDS = (
     Field("rd_pending", 2, 1, R, doc="a conductance readback is in flight (PR_VAL not ready)"),
@@ -105,8 +129,11 @@ _REGISTERS = [
     # -- job-independent: PCM programming and readback (ima_v1 names) --
     _rw("P_START_X", 0x20, "Programming window: first column. Writing it rewinds SUBMIT_PLOT.",
         bits=16, group="global"),
-    _rw("P_START_Y", 0x24, "Programming window: first row. Writing it rewinds SUBMIT_PLOT.",
-        bits=16, group="global"),
+    Register("P_START_Y", 0x24,
+             (Field("row", 0, 16, RW, doc="first row of the window"),
+              Field("array", 16, 16, RW, doc="array programmed (multi-array IMA; < arrays)")),
+             "Programming window: first row and array. Writing it rewinds SUBMIT_PLOT.",
+             group="global"),
     _rw("P_WIDTH", 0x28, "Programming window: columns.", bits=16, reset=1, group="global"),
     _rw("P_HEIGHT", 0x2C, "Programming window: rows (ima_v1: P_HIGHT).", bits=16, reset=1,
         group="global"),
@@ -117,8 +144,11 @@ _REGISTERS = [
              "row of the window takes ceil(P_WIDTH/8) words (the last one padded). Stalls while the "
              "analog core has not taken the previous word.", group="global", stall=True),
     _rw("PR_ADDR_X", 0x34, "Conductance readback: column.", bits=16, group="global"),
-    _rw("PR_ADDR_Y", 0x38, "Conductance readback: row. Writing it starts the readback.",
-        bits=16, group="global"),
+    Register("PR_ADDR_Y", 0x38,
+             (Field("row", 0, 16, RW, doc="row read back"),
+              Field("array", 16, 16, RW, doc="array read back (multi-array IMA; < arrays)")),
+             "Conductance readback: row and array. Writing it starts the readback.",
+             group="global"),
     Register("PR_VAL", 0x3C, (Field("g_pos", 0, 16, R, doc="G+ in nS"),
                               Field("g_neg", 16, 16, R, doc="G- in nS")),
              "Readback result. A read stalls until the readback started by PR_ADDR_Y has "
@@ -146,6 +176,8 @@ _REGISTERS = [
     *_loop("ALPHA", 0x90, 0),
     *_loop("BETA", 0xA4, 1),
     *_loop("GAMMA", 0xB8, 2),
+    _rw("J_ARRAY", 0xCC, "Job array: the crossbar every job of the layer runs on (multi-array "
+        "IMA; < arrays, else ERROR.ARRAY).", bits=16, path="array"),
 ]
 
 _PROGRAMMING_MODEL = "\n".join([
@@ -154,6 +186,10 @@ _PROGRAMMING_MODEL = "\n".join([
     "2. Write the job registers (the `LayerJob` of one layer).",
     "3. Write TRIGGER. The IMA runs every job of the layer: STREAMIN -> COMPUTE -> STREAMOUT.",
     "4. Wait for this core's end-of-job event; read ERROR (0 = success).",
+    "",
+    "Multi-array IMA: program every array before inference (P_START_Y.array selects the array a "
+    "SUBMIT_PLOT window goes to); each layer piece names its array in J_ARRAY. With one array "
+    "these fields stay 0.",
     "",
     "A bad configuration sets ERROR, raises the event, writes nothing to the TCDM and leaves "
     "the IMA ready for the next job."])
@@ -244,7 +280,7 @@ def decode_layer(values):
     return LayerJob(src_addr=v["src_addr"], dst_addr=v["dst_addr"], src=walk("src"), dst=walk("dst"),
                     row=v["row"], col=v["col"], height=v["height"], width=v["width"],
                     adc_m=v["adc_m"], adc_s=v["adc_s"], adc_lo=v["adc_lo"], adc_hi=v["adc_hi"],
-                    loops=loops)
+                    loops=loops, array=v["array"])
 
 
 def markdown():

@@ -8,7 +8,8 @@ Ports (Verilog names come out as ``ctrl__req``, ``tcdm_load__0__req``, ``ac__sta
   share (reads and writes) and ``tcdm_store`` is empty (no ports in the Verilog).
 * ``evt``: end-of-job event, one line per core.
 * ``ac``: ``Out(AnalogCoreSignature)`` -- the analog core (a Python crossbar in cocotb, a
-  black-box macro for ASIC, a digital twin for FPGA).
+  black-box macro for ASIC, a digital twin for FPGA); with ``arrays > 1`` it carries the array
+  index of each channel (the MVM's is ``J_ARRAY``).
 * ``stat``: ``Out(ImaStatsSignature)`` -- ``busy``, per-phase cycle counters and jobs completed,
   for reports (``stat__busy``, ``stat__streamin`` ...).
 """
@@ -51,7 +52,7 @@ class Ima(wiring.Component):
             "evt": Out(cfg.n_cores),
             "tcdm_load": Out(TcdmSignature()).array(cfg.ports),
             "tcdm_store": Out(TcdmSignature()).array(cfg.store_ports),
-            "ac": Out(AnalogCoreSignature(dac_depth=cfg.dac_depth, adc_depth=cfg.adc_depth)),
+            "ac": Out(AnalogCoreSignature.for_ima(cfg)),
             "stat": Out(ImaStatsSignature()),
         })
 
@@ -79,6 +80,9 @@ class Ima(wiring.Component):
         # The analog-core boundary: MVM channel from the engine, programming from the controller.
         m.d.comb += [getattr(self.ac, n).eq(getattr(eng.ac, n)) for n in _MVM_MEMBERS]
         m.d.comb += [getattr(self.ac, n).eq(getattr(ctl.ac, n)) for n in _PROG_MEMBERS]
+        if cfg.arrays > 1:     # the job's array (J_ARRAY, stable while the engine is busy)
+            m.d.comb += [self.ac.array.eq(ctl.job.j_array), self.ac.prog_array.eq(ctl.ac.prog_array),
+                         self.ac.rd_array.eq(ctl.ac.rd_array)]
         m.d.comb += [eng.ac.done.eq(self.ac.done), eng.ac.adc.eq(self.ac.adc),
                      ctl.ac.prog_ready.eq(self.ac.prog_ready), ctl.ac.rd_done.eq(self.ac.rd_done),
                      ctl.ac.rd_value.eq(self.ac.rd_value)]

@@ -30,6 +30,12 @@ Readback
     G- in [31:16], in nS: ``round(max(+-w, 0) * 25000 / 7)`` (``Crossbar``'s ``g_step`` =
     ``g_max / 7`` with ``g_max`` = 25 uS, aihwkit's PCM default).
 
+Multi-array (``cfg.arrays > 1``)
+    Array ``k`` holds rows ``k*rows .. k*rows+rows-1`` of the one memory; the MVM uses the
+    ``array`` index latched at ``start``, programming ``prog_array`` (stable with
+    ``prog_valid``), readback the ``rd_array`` latched at ``rd_start``. ``arrays * rows * cols``
+    must stay within :data:`MAX_TWIN_WEIGHTS` (small arrays for FPGA).
+
 Requests that arrive while another operation runs are remembered (``start`` and ``rd_start`` are
 pulses) and served in the order MVM, programming, readback.
 """
@@ -81,7 +87,8 @@ class DigitalTwin(wiring.Component):
     Raises
     ------
     ValueError
-        ``latency`` not an integer >= 2, or ``rows * cols`` above :data:`MAX_TWIN_WEIGHTS`.
+        ``latency`` not an integer >= 2, or ``arrays * rows * cols`` above
+        :data:`MAX_TWIN_WEIGHTS`.
     """
 
     def __init__(self, cfg: ImaConfig = None, *, latency=None):
@@ -90,13 +97,13 @@ class DigitalTwin(wiring.Component):
             latency = cfg.mvm_cycles
         if not isinstance(latency, int) or isinstance(latency, bool) or latency < 2:
             raise ValueError(f"latency must be an integer >= 2 cycles, not {latency!r}")
-        if cfg.rows * cfg.cols > MAX_TWIN_WEIGHTS:
-            raise ValueError(f"rows * cols ({cfg.rows} * {cfg.cols}) must not exceed "
-                             f"{MAX_TWIN_WEIGHTS} weights for the digital twin")
+        if cfg.arrays * cfg.rows * cfg.cols > MAX_TWIN_WEIGHTS:
+            what = "rows * cols" if cfg.arrays == 1 else "arrays * rows * cols"
+            raise ValueError(f"{what} ({cfg.rows} * {cfg.cols}"
+                             + ("" if cfg.arrays == 1 else f" * {cfg.arrays} arrays")
+                             + f") must not exceed {MAX_TWIN_WEIGHTS} weights for the digital twin")
         self.cfg, self.latency = cfg, latency
-        super().__init__({
-            "ac": In(AnalogCoreSignature(dac_depth=cfg.dac_depth, adc_depth=cfg.adc_depth)),
-        })
+        super().__init__({"ac": In(AnalogCoreSignature.for_ima(cfg))})
 
     def elaborate(self, platform):
         m = Module()
@@ -107,18 +114,28 @@ class DigitalTwin(wiring.Component):
         acc_bits = bits_for(7 * 255 * D) + 1
         width = 4 * cols
 
-        m.submodules.weights = mem = Memory(shape=unsigned(width), depth=rows, init=[])
+        multi = cfg.arrays > 1
+        m.submodules.weights = mem = Memory(shape=unsigned(width), depth=cfg.arrays * rows, init=[])
         rdp = mem.read_port()
         wrp = mem.write_port()
+        addr_bits = max(1, ceil_log2(cfg.arrays * rows))
+
+        def addr(array, row):
+            """Memory row of ``row`` of ``array`` (just ``row`` with one array, as it always was)."""
+            return array * rows + row if multi else row
 
         # ---------------- requests (pulses are remembered) ----------------
         start_pend = Signal()
         rd_pend = Signal()
         rd_row = Signal(row_bits)
         rd_col = Signal(col_bits)
+        rd_arr = Signal(ceil_log2(cfg.arrays)) if multi else None      # latched indices
+        arr_q = Signal(ceil_log2(cfg.arrays)) if multi else None
         with m.If(ac.rd_start):
             m.d.sync += [rd_pend.eq(1), rd_row.eq(ac.rd_row[:row_bits]),
                          rd_col.eq(ac.rd_col[:col_bits])]
+            if multi:
+                m.d.sync += rd_arr.eq(ac.rd_array)
 
         # Latched MVM parameters.
         row_q = Signal(row_bits)
@@ -135,6 +152,8 @@ class DigitalTwin(wiring.Component):
                          row_q.eq(ac.row[:row_bits]), col_q.eq(ac.col[:col_bits]),
                          h_q.eq(ac.height), w_q.eq(ac.width), m_q.eq(ac.adc_m),
                          s_q.eq(ac.adc_s), lo_q.eq(ac.adc_lo), hi_q.eq(ac.adc_hi)]
+            if multi:
+                m.d.sync += arr_q.eq(ac.array)
         with m.Elif(elapsed != self.latency):
             m.d.sync += elapsed.eq(elapsed + 1)
 
@@ -193,6 +212,11 @@ class DigitalTwin(wiring.Component):
         m.d.comb += [mask.eq((lane_mask << pshift)[:width]),
                      data.eq((ac.prog_weights << pshift)[:width])]
 
+        prog_addr = ac.prog_row[:row_bits]
+        if multi:
+            prog_addr = Signal(addr_bits)
+            m.d.comb += prog_addr.eq(addr(ac.prog_array, ac.prog_row[:row_bits]))
+
         # ---------------- control ----------------
         with m.FSM(name="twin"):
             with m.State("IDLE"):
@@ -201,14 +225,14 @@ class DigitalTwin(wiring.Component):
                     m.d.sync += [a.eq(0) for a in acc]
                     m.next = "MVM"
                 with m.Elif(ac.prog_valid):
-                    m.d.comb += rdp.addr.eq(ac.prog_row[:row_bits])
+                    m.d.comb += rdp.addr.eq(prog_addr)
                     m.next = "PROG_WRITE"
                 with m.Elif(rd_pend):
-                    m.d.comb += rdp.addr.eq(rd_row)
+                    m.d.comb += rdp.addr.eq(addr(rd_arr, rd_row))
                     m.next = "READ"
             with m.State("MVM"):
                 with m.If(i < h_q):
-                    m.d.comb += [issue.eq(1), rdp.addr.eq(row_q + i)]
+                    m.d.comb += [issue.eq(1), rdp.addr.eq(addr(arr_q, row_q + i))]
                     m.d.sync += i.eq(i + 1)
                 with m.Elif(~v1 & ~v2):
                     m.d.sync += j.eq(0)
@@ -224,7 +248,7 @@ class DigitalTwin(wiring.Component):
                     m.d.comb += ac.done.eq(1)
                     m.next = "IDLE"
             with m.State("PROG_WRITE"):
-                m.d.comb += [wrp.addr.eq(ac.prog_row[:row_bits]), wrp.en.eq(1),
+                m.d.comb += [wrp.addr.eq(prog_addr), wrp.en.eq(1),
                              wrp.data.eq((rdp.data & ~mask) | (data & mask)),
                              ac.prog_ready.eq(1)]
                 m.next = "IDLE"

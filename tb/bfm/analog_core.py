@@ -10,6 +10,10 @@ its strobe's edge so an idle analog core costs no Python work per cycle:
 * Programming: ``prog_ready`` is held high; every cycle with ``prog_valid`` is one transfer.
 * Readback: ``rd_done`` one cycle after ``rd_start`` with G+ / G- in nS.
 
+A multi-array IMA (``arrays > 1``) drives ``ac__array``, ``ac__prog_array`` and ``ac__rd_array``:
+the model then holds one crossbar per index (``xbar`` is a list) and serves each channel from the
+crossbar its index names (Garofalo et al. 2022, Sec. VI).
+
 It also counts what the energy model needs: MVMs and the active rows x columns of each.
 """
 
@@ -34,7 +38,8 @@ class AnalogCoreModel:
     Parameters
     ----------
     dut : cocotb top handle with ``ac__*`` ports and ``clk``
-    xbar : sim_models.crossbar.Crossbar
+    xbar : sim_models.crossbar.Crossbar, or a list of them (one per array: the top must then
+        have the ``array`` / ``prog_array`` / ``rd_array`` ports)
     dac_depth, adc_depth : int
         Byte widths of the DAC and ADC vectors.
     latency : int
@@ -46,7 +51,8 @@ class AnalogCoreModel:
     def __init__(self, dut, xbar, *, dac_depth, adc_depth, latency=18, prefix="ac"):
         if latency < 2:
             raise ValueError(f"latency must be >= 2 cycles, not {latency}")
-        self.dut, self.xbar, self.latency = dut, xbar, latency
+        self.xbars = list(xbar) if isinstance(xbar, (list, tuple)) else [xbar]
+        self.dut, self.xbar, self.latency = dut, self.xbars[0], latency
         self.dac_depth, self.adc_depth = dac_depth, adc_depth
         self.clk = dut.clk
 
@@ -54,20 +60,40 @@ class AnalogCoreModel:
             return dut[f"{prefix}__{name}"]
 
         self._p = p
-        self._rd = {n: reader(p(n)) for n in ("row", "col", "height", "width", "adc_m", "adc_s",
-                                               "adc_lo", "adc_hi", "prog_valid", "prog_row",
-                                               "prog_col", "prog_weights", "prog_count",
-                                               "rd_row", "rd_col")}
+        names = ["row", "col", "height", "width", "adc_m", "adc_s", "adc_lo", "adc_hi",
+                 "prog_valid", "prog_row", "prog_col", "prog_weights", "prog_count", "rd_row",
+                 "rd_col"]
+        if len(self.xbars) > 1:
+            names += ["array", "prog_array", "rd_array"]
+        self._rd = {n: reader(p(n)) for n in names}
         self.log = logging.getLogger(f"cocotb.{dut._name}.{prefix}")
         self.mvms = 0
         self.mvm_cells = 0          # sum over MVMs of active rows x columns
         self.programmed = 0         # weights programmed
         self.readbacks = 0
         self.log_mvms = []          # (row, col, height, width) per MVM, for tests
+        self.log_arrays = []        # the array of each MVM (0 with one array)
         self._tasks = []
+        self._bad = []              # protocol errors: an index naming no crossbar
         p("done").value = 0
         p("prog_ready").value = 1
         p("rd_done").value = 0
+
+    def _array(self, member):
+        """The crossbar the index port ``member`` names (array 0 without index ports)."""
+        if len(self.xbars) == 1:
+            return 0, self.xbars[0]
+        k = self._rd[member]()
+        if k >= len(self.xbars):
+            self._bad.append(f"{member} = {k} with {len(self.xbars)} arrays")
+            self.log.error("analog core: %s = %d, only %d arrays", member, k, len(self.xbars))
+            k = 0
+        return k, self.xbars[k]
+
+    @property
+    def errors(self):
+        """Protocol errors seen (an index port naming no crossbar)."""
+        return list(self._bad)
 
     def start(self):
         self._tasks = [cocotb.start_soon(self._mvm_loop()), cocotb.start_soon(self._prog_loop()),
@@ -96,12 +122,14 @@ class AnalogCoreModel:
             lo, hi = _s(rd["adc_lo"](), 10), _s(rd["adc_hi"](), 10)
             dac = p("dac").value.to_unsigned().to_bytes(self.dac_depth, "little")
             x = np.frombuffer(dac, dtype=np.uint8)[:h]
-            y = self.xbar.mvm(x, row, col, h, w, m=m, s=s, lo=lo, hi=hi)
+            k, xbar = self._array("array")
+            y = xbar.mvm(x, row, col, h, w, m=m, s=s, lo=lo, hi=hi)
             out = np.zeros(self.adc_depth, dtype=np.uint8)
             out[:w] = np.asarray(y, dtype=np.int64) & 0xFF
             self.mvms += 1
             self.mvm_cells += h * w
             self.log_mvms.append((row, col, h, w))
+            self.log_arrays.append(k)
             # start was high in cycle c0; done must be high in cycle c0 + latency - 1.
             for _ in range(self.latency - 1):
                 await RisingEdge(self.clk)
@@ -123,7 +151,7 @@ class AnalogCoreModel:
             row, col, count = rd["prog_row"](), rd["prog_col"](), rd["prog_count"]()
             word = rd["prog_weights"]()
             weights = [_s((word >> (4 * k)) & 0xF, 4) for k in range(count)]
-            self.xbar.program(row, col, np.array([weights], dtype=np.int64))
+            self._array("prog_array")[1].program(row, col, np.array([weights], dtype=np.int64))
             self.programmed += count
             await FallingEdge(self.clk)         # let the controller drop or renew valid
 
@@ -134,8 +162,9 @@ class AnalogCoreModel:
         while True:
             await RisingEdge(start)
             row, col = rd["rd_row"](), rd["rd_col"]()
-            g_pos = round(self.xbar.read_conductance(row, col, "+") * 1000)
-            g_neg = round(self.xbar.read_conductance(row, col, "-") * 1000)
+            xbar = self._array("rd_array")[1]
+            g_pos = round(xbar.read_conductance(row, col, "+") * 1000)
+            g_neg = round(xbar.read_conductance(row, col, "-") * 1000)
             await RisingEdge(self.clk)
             value.value = (min(g_pos, 0xFFFF) & 0xFFFF) | ((min(g_neg, 0xFFFF) & 0xFFFF) << 16)
             done.value = 1

@@ -58,7 +58,6 @@ class ImaTestTop(wiring.Component):
         cluster = (cluster or preset()).with_(**flat)
         self.cfg = cluster.ima
         self.banks, self.analog, self.latency = cluster.banks, analog, latency
-        dac_depth, adc_depth = self.cfg.dac_depth, self.cfg.adc_depth
         self.ima_masters = self.cfg.ports + self.cfg.store_ports
         members = {
             "ctrl": In(IMA_MAP.bus_signature()),
@@ -68,7 +67,7 @@ class ImaTestTop(wiring.Component):
             "tcdm_stat": Out(TcdmStatsSignature(self.ima_masters + TB_PORTS)),
         }
         if analog == "python":       # the boundary is a top-level port for the Python crossbar
-            members["ac"] = Out(AnalogCoreSignature(dac_depth=dac_depth, adc_depth=adc_depth))
+            members["ac"] = Out(AnalogCoreSignature.for_ima(self.cfg))
         super().__init__(members)
 
     def elaborate(self, platform):

@@ -63,6 +63,8 @@ _GEOMETRY = (("--ports", "ports", "N load + N store TCDM ports (1..16)"),
              ("--cols", "cols", "crossbar columns"),
              ("--dac-depth", "dac_depth", "DAC buffer bytes"),
              ("--adc-depth", "adc_depth", "ADC buffer bytes"),
+             ("--arrays", "arrays", "crossbars of rows x cols in the IMA, one active at a time "
+                                    "(1..64; one ima_analog_core macro each)"),
              ("--banks", "banks", "TCDM banks"),
              ("--tcdm-bytes", "tcdm_bytes", "TCDM size in bytes"))
 

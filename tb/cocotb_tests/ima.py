@@ -8,15 +8,17 @@ Parameters (:mod:`tb.env.params`): the configuration built as ``config``; the op
 """
 
 import random
+from dataclasses import replace
 
 import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 from cocotb.utils import get_sim_time
 
-from hw.ima.regmap import ERR, IMA_MAP, INFO, REG, REGISTERS, STATUS
+from hw.ima.regmap import ERR, IMA_MAP, INFO, REG, REGISTERS, STATUS, register
 from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
 from sim_models.layer_cases import make_case
+from sim_models.mapping import ColumnTile
 from sim_models.perf import layer_cycles, layer_cycles_overlapped, rtl_params
 from tb.bfm.task import BackgroundTask
 from tb.env import params
@@ -62,9 +64,9 @@ async def run_case(env, case, *, core=CORE, program_via_registers=False, stall_t
     env.preload(case.image, case.used)
     if program_via_registers:
         for p in case.mapping.placements:
-            await env.hal.program(core, p.row, p.col, p.weights)
+            await env.hal.program(core, p.row, p.col, p.weights, p.array)
     else:
-        case.mapping.program(env.xbar)
+        case.mapping.program(env.xbars)
     competitor = None
     if stall_traffic:
         competitor = env.start_competitor(rng or _rng(), 0, case.used + 64)
@@ -161,7 +163,8 @@ async def acquire_contention(dut):
 # --------------------------------------------------------------------------- programming
 @cocotb.test()
 async def program_and_readback(dut):
-    """SUBMIT_PLOT programs the crossbar; PR_VAL reads conductances; -8 and bad windows flag ERROR."""
+    """SUBMIT_PLOT programs the crossbar; PR_VAL reads conductances; -8, bad windows and a
+    missing array (P_START_Y.array) flag ERROR."""
     env = await _env(dut)
     rng = _rng()
     w = rng.integers(-7, 8, size=(5, 13))
@@ -183,6 +186,10 @@ async def program_and_readback(dut):
     await env.periph.write(REG.ERROR, IMA_MAP["ERROR"].mask)
     await env.hal.program(CORE, env.p.rows - 1, env.p.cols - 4, np.ones((2, 8), dtype=int))
     assert await env.periph.read(REG.ERROR) == ERR.PROG_WINDOW
+    await env.periph.write(REG.ERROR, IMA_MAP["ERROR"].mask)
+    # An array the IMA does not have (1 with a single array): ERROR.ARRAY, nothing programmed.
+    await env.hal.program(CORE, 0, 0, np.ones((1, 8), dtype=int), array=env.p.arrays)
+    assert await env.periph.read(REG.ERROR) == ERR.ARRAY
     assert np.array_equal(env.xbar.weights, before), "a rejected SUBMIT_PLOT changed the array"
 
 
@@ -334,7 +341,6 @@ def _good_layer():
 
 def _bad_layers(p):
     g = _good_layer()
-    from dataclasses import replace
     return [
         ("window off the array", replace(g, row=p.rows - 8), ERR.WINDOW),
         ("window stride off the array",
@@ -349,6 +355,7 @@ def _bad_layers(p):
         ("ADC shift 32", replace(g, adc_s=32), ERR.ADC),
         ("ADC mul 17 bits", replace(g, adc_m=1 << 16), ERR.ADC),
         ("ADC low > high", replace(g, adc_lo=10, adc_hi=5), ERR.ADC),
+        ("J_ARRAY >= arrays", replace(g, array=p.arrays), ERR.ARRAY),
     ]
 
 
@@ -398,6 +405,99 @@ async def soft_clear_mid_job(dut):
     assert np.array_equal(got[outside], case.image[:case.used][outside]), "write outside the output"
     # The IMA is ready for the next job: the same layer again, now to completion.
     await run_case(env, case)
+
+
+# --------------------------------------------------------------------------- multi-array IMA
+@cocotb.test()
+async def arrays_program_readback(dut):
+    """Multi-array IMA: different weights programmed into each array through SUBMIT_PLOT
+    (P_START_Y.array) land in that array only; every array reads back its own conductances
+    (PR_ADDR_Y.array); an index >= arrays sets ERROR.ARRAY and programs / reads back nothing."""
+    env = await _env(dut)
+    rng = _rng()
+    p, n = env.p, env.p.arrays
+    wins = []
+    for k in range(n):
+        h, w = int(rng.integers(2, 6)), int(rng.integers(3, 14))
+        r, c = int(rng.integers(0, p.rows - h + 1)), int(rng.integers(0, p.cols - w + 1))
+        wk = rng.integers(-7, 8, size=(h, w))
+        await env.hal.program(CORE, r, c, wk, array=k)
+        wins.append((r, c, wk))
+    assert await env.periph.read(REG.ERROR) == 0
+    for k, (r, c, wk) in enumerate(wins):
+        want = np.zeros((p.rows, p.cols), dtype=np.int64)
+        want[r:r + wk.shape[0], c:c + wk.shape[1]] = wk
+        assert np.array_equal(env.xbars[k].weights, want), f"array {k} holds other weights"
+    g_step_ns = env.xbar.g_step * 1000
+    for r, c, wk in wins:
+        for _ in range(2):
+            i, j = int(rng.integers(0, wk.shape[0])), int(rng.integers(0, wk.shape[1]))
+            for a in range(n):              # the same device pair in every array
+                v = int(env.xbars[a].weights[r + i, c + j])
+                gp, gn = await env.hal.read_conductance(CORE, r + i, c + j, array=a)
+                assert (gp, gn) == (round(max(v, 0) * g_step_ns), round(max(-v, 0) * g_step_ns)), (
+                    f"array {a} ({r + i}, {c + j}) weight {v}: read G+ {gp}, G- {gn} nS")
+
+    before = [x.weights.copy() for x in env.xbars]
+    await env.hal.program(CORE, 0, 0, np.ones((1, 8), dtype=int), array=n)
+    assert await env.periph.read(REG.ERROR) == ERR.ARRAY
+    await env.periph.write(REG.ERROR, IMA_MAP["ERROR"].mask)
+    reads = env.analog.readbacks
+    await env.periph.write(REG.PR_ADDR_Y, register("PR_ADDR_Y").pack(row=0, array=n))
+    assert await env.periph.read(REG.ERROR) == ERR.ARRAY
+    assert await env.periph.read(REG.STATUS) == 0, "a readback on a missing array is pending"
+    await env.periph.write(REG.ERROR, IMA_MAP["ERROR"].mask)
+    await ClockCycles(env.clk, 5)
+    assert env.analog.readbacks == reads, "a readback on a missing array reached the analog core"
+    assert all(np.array_equal(x.weights, b) for x, b in zip(env.xbars, before, strict=True)), (
+        "SUBMIT_PLOT on a missing array changed an array")
+    assert not env.analog.errors, env.analog.errors
+    dut._log.info("%d arrays programmed and read back; bad array index -> ERROR.ARRAY", n)
+
+
+def _tiles(rng, p, height, widths, order):
+    """Column tiles of ``widths`` channels on the arrays ``order`` (one per tile), at random
+    positions of each array."""
+    tiles, c0 = [], 0
+    for width, array in zip(widths, order, strict=True):
+        tiles.append(ColumnTile(array, int(rng.integers(0, p.rows - height + 1)),
+                                int(rng.integers(0, p.cols - width + 1)), c0, width))
+        c0 += width
+    return tiles
+
+
+@cocotb.test()
+async def arrays_split_layers(dut):
+    """A pointwise layer wider than one array runs as column tiles on every array (one
+    configuration per tile, outputs at their channel offsets; weights through the registers)
+    and a conv split over two arrays in reverse order: bit-exact against the golden model and
+    the executor's TCDM image, every MVM on its tile's array; J_ARRAY >= arrays: ERROR.ARRAY,
+    nothing written."""
+    env = await _env(dut)
+    rng = _rng()
+    p, n = env.p, env.p.arrays
+    cin = int(rng.integers(5, min(p.rows, p.dac_depth) + 1))
+    pw = [p.adc_depth] * (n - 1) + [int(rng.integers(1, p.adc_depth + 1))]
+    cv = [int(rng.integers(1, p.adc_depth)), int(rng.integers(1, p.adc_depth))]
+    cases = [("pointwise", dict(h=3, w=3, cin=cin, cout=sum(pw)), cin, pw, list(range(n)), True),
+             ("conv", dict(h=4, w=3, cin=3, cout=sum(cv)), 27, cv, [n - 1, 0], False)]
+    for kind, shape, height, widths, order, via_regs in cases:
+        tiles = _tiles(rng, p, height, widths, order)
+        case = make_case(kind, rng, p, tiles=tiles, **shape)
+        n_mvm = len(env.analog.log_arrays or ())
+        await run_case(env, case, program_via_registers=via_regs)
+        want = [t.array for t, j in zip(tiles, case.mapping.jobs, strict=True) for _ in range(j.num_jobs)]
+        if env.analog.log_arrays is not None:   # the Python crossbar logs each MVM's array
+            assert env.analog.log_arrays[n_mvm:] == want, f"{kind}: MVMs ran on the wrong arrays"
+        dut._log.info("%s %s split as %s: bit-exact", kind, shape,
+                      [(t.array, t.c0, t.width) for t in tiles])
+    image = rng.integers(0, 256, 0x1000, dtype=np.uint8)
+    env.preload(image, image.size)
+    layer = replace(_good_layer(), array=n)
+    assert await env.hal.run_layer(CORE, layer, timeout_cycles=2000) == ERR.ARRAY
+    assert np.array_equal(np.frombuffer(env.dump(image.size), dtype=np.uint8), image), (
+        "a job on a missing array wrote to the TCDM")
+    assert not env.analog.errors, env.analog.errors
 
 
 # --------------------------------------------------------------------------- measurement only

@@ -6,9 +6,10 @@ are the very same coroutines; only the environment differs:
 * no Python analog-core model is started (``tb.env.ima.AnalogCoreModel`` is replaced by an inert
   stand-in in this process only);
 * the analytic cycle model that layers_bit_exact compares with uses the twin's COMPUTE time;
-* ``env.xbar`` is a :class:`TwinArray` view of the twin's weight memory (``dut.twin.weights``)
-  through VPI: ``program()`` writes weights there (the tests' backdoor programming) and
-  ``weights`` reads them back, so the tests' own checks of the array state stay as they are.
+* ``env.xbars`` (``env.xbar`` = array 0) are :class:`TwinArray` views of the twin's weight
+  memory (``dut.twin.weights``; array ``k`` = rows ``k*rows ..``) through VPI: ``program()``
+  writes weights there (the tests' backdoor programming) and ``weights`` reads them back, so the
+  tests' own checks of the array state stay as they are.
 
 Every layer output is still compared bit-exactly with the golden model.
 """
@@ -22,6 +23,8 @@ import tb.env.ima as _ima_env
 from hw.ima.regmap import WEIGHT, pack_weights, unpack_weights
 from hw.ima.twin import G_MAX_NS, mvm_cycles
 from tb.cocotb_tests.ima import (  # noqa: F401 (cocotb tests)
+    arrays_program_readback,
+    arrays_split_layers,
     bad_configurations,
     layers_bit_exact,
     misaligned_with_stalls,
@@ -41,19 +44,21 @@ def _twin_latency():
 
 
 class TwinArray:
-    """Crossbar-like view of ``dut.twin.weights`` (row words of ``4 * cols`` bits)."""
+    """Crossbar-like view of one array of ``dut.twin.weights`` (row words of ``4 * cols`` bits;
+    array ``array`` starts at memory row ``array * rows``)."""
 
     #: uS per weight step, as sim_models.crossbar.Crossbar (g_max 25 uS / 7).
     g_step = G_MAX_NS / 7 / 1000
 
-    def __init__(self, dut, rows, cols):
+    def __init__(self, dut, rows, cols, array=0):
         self.mem, self.rows, self.cols = dut.twin.weights, rows, cols
+        self._base = array * rows
         self._h = {}
 
     def _row(self, r):
         h = self._h.get(r)
         if h is None:
-            h = self._h[r] = self.mem[r]
+            h = self._h[r] = self.mem[self._base + r]
         return h
 
     def _get(self, r):
@@ -87,6 +92,8 @@ class _NoAnalog:
     def __init__(self, dut, xbar, **kw):
         self.mvms = self.mvm_cells = self.programmed = self.readbacks = 0
         self.log_mvms = []
+        self.log_arrays = None      # not observed: the tests skip their per-MVM array check
+        self.errors = []
 
     def start(self):
         return self
@@ -98,7 +105,8 @@ class _NoAnalog:
 class TwinImaEnv(_ima_env.ImaEnv):
     def __init__(self, dut, cfg=None, **kw):
         super().__init__(dut, cfg, **kw)
-        self.xbar = TwinArray(dut, self.p.rows, self.p.cols)
+        self.xbars = [TwinArray(dut, self.p.rows, self.p.cols, k) for k in range(self.p.arrays)]
+        self.xbar = self.xbars[0]
 
 
 _orig_layer_cycles = _ima_tests.layer_cycles

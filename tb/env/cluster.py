@@ -35,7 +35,8 @@ class ClusterEnv:
         self.monitors_on = monitors
         self.monitor = None
         self.clk = dut.clk
-        self.xbar = Crossbar(cfg.ima.rows, cfg.ima.cols)
+        self.xbars = [Crossbar(cfg.ima.rows, cfg.ima.cols) for _ in range(cfg.ima.arrays)]
+        self.xbar = self.xbars[0]       # array 0 (run plans place their layers there)
         self.granted = [reader(dut[f"tcdm_stat__granted__{k}"]) for k in range(cfg.masters)]
         self.stalled = [reader(dut[f"tcdm_stat__stalled__{k}"]) for k in range(cfg.masters)]
         self.ima_stat = {k: reader(dut[f"ima_stat__{k}"])
@@ -56,14 +57,15 @@ class ClusterEnv:
             dut[f"core_periph__{i}__req"].value = 0
         for k in range(cfg.dma_ports):
             dut[f"dma__{k}__req"].value = 0
-        self.analog = AnalogCoreModel(dut, self.xbar, dac_depth=cfg.ima.dac_depth,
+        self.analog = AnalogCoreModel(dut, self.xbars if cfg.ima.arrays > 1 else self.xbar,
+                                      dac_depth=cfg.ima.dac_depth,
                                       adc_depth=cfg.ima.adc_depth, latency=cfg.ima.mvm_cycles)
         await ClockCycles(self.clk, 3)
         dut.rst.value = 0
         self.analog.start()
         self.events = EventLines(dut, "evt", cfg.n_cores).start()
         self.cores = [Core(dut, i, self.events) for i in range(cfg.n_cores)]
-        self.hal = ImaHal(self.cores[0].periph, self.events, self.clk)
+        self.hal = ImaHal(self.cores[0].periph, self.events, self.clk, arrays=cfg.ima.arrays)
         if cfg.dwa:                     # its registers at DWA_BASE on the same peripheral bus
             from hw.cluster.periph import DWA_BASE
             from tb.bfm.dwa_hal import DwaHal
@@ -116,11 +118,13 @@ class ClusterEnv:
         return self.backdoor.dump(0, n)
 
     async def program_weights(self, placements, via_registers):
-        for row, col, w in placements:
+        """Program ``(row, col, weights[, array])`` windows (array 0 when absent)."""
+        for row, col, w, *array in placements:
+            k = array[0] if array else 0
             if via_registers:
-                await self.hal.program(0, row, col, w)
+                await self.hal.program(0, row, col, w, k)
             else:
-                self.xbar.program(row, col, w)
+                self.xbars[k].program(row, col, w)
 
     # ------------------------------------------------------------------ execution
     async def _offload(self, core, layer):

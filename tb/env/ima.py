@@ -38,7 +38,9 @@ class ImaEnv:
         self.cfg = cfg or params.load().cluster_config()
         self.p = self.cfg.ima
         self.clk = dut.clk
-        self.xbar = Crossbar(self.p.rows, self.p.cols)
+        #: One crossbar per array (``xbar`` is array 0: the single-array tests use it).
+        self.xbars = [Crossbar(self.p.rows, self.p.cols) for _ in range(self.p.arrays)]
+        self.xbar = self.xbars[0]
         self.mvm_cycles = self.p.mvm_cycles
         self.monitors_on = monitors
         self.monitors = []
@@ -60,14 +62,15 @@ class ImaEnv:
         dut.ctrl__req.value = 0
         for k in range(2):
             dut[f"tb__{k}__req"].value = 0
-        self.analog = AnalogCoreModel(dut, self.xbar, dac_depth=self.p.dac_depth,
+        self.analog = AnalogCoreModel(dut, self.xbars if self.p.arrays > 1 else self.xbar,
+                                      dac_depth=self.p.dac_depth,
                                       adc_depth=self.p.adc_depth, latency=self.mvm_cycles)
         await ClockCycles(self.clk, 3)
         dut.rst.value = 0
         self.analog.start()
         self.periph = PeriphMaster(dut, "ctrl")
         self.events = EventLines(dut, "evt", self.p.n_cores).start()
-        self.hal = ImaHal(self.periph, self.events, self.clk)
+        self.hal = ImaHal(self.periph, self.events, self.clk, arrays=self.p.arrays)
         self.tb = TcdmMaster(dut, "tb__0", self.clk)
         self.competitor = TcdmMaster(dut, "tb__1", self.clk)
         self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, self.cfg.banks, self.p.tcdm_bytes)

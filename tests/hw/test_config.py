@@ -82,13 +82,14 @@ def test_jetcas2022_is_garofalos_cluster():
     c = preset("jetcas2022")
     assert c.flat() == {"ports": 4, "rows": 256, "cols": 256, "dac_depth": 256, "adc_depth": 256,
                         "n_cores": 8, "tcdm_bytes": 512 * 1024, "clock_hz": 500e6, "mvm_ns": 130.0,
-                        "overlap": True, "banks": 32, "dma_ports": 1, "dwa": True,
+                        "overlap": True, "data_interface": "shared", "arrays": 1, "banks": 32,
+                        "dma_ports": 1, "dwa": True,
                         "dwa_arrangement": "shared", "sw_cost": "garofalo2022"}
-    assert c.ima.mvm_cycles == 65 and c.dwa_ports == 4
+    assert c.ima.mvm_cycles == 65 and c.dwa_ports == 4 and c.ima.store_ports == 0
     # the build key names every parameter that differs from the default preset
     assert c.build_params() == {"rows": 256, "cols": 256, "dac_depth": 256, "clock_hz": 500e6,
-                                "mvm_ns": 130.0, "overlap": True, "banks": 32, "dwa": True,
-                                "sw_cost": "garofalo2022"}
+                                "mvm_ns": 130.0, "overlap": True, "data_interface": "shared",
+                                "banks": 32, "dwa": True, "sw_cost": "garofalo2022"}
 
 
 def test_jetcas2022_single_parameters_override():
@@ -108,3 +109,13 @@ def test_default_preset_unchanged_by_jetcas2022():
 def test_sw_cost_is_validated():
     with pytest.raises(ValueError, match="sw_cost must be one of pulpnn, garofalo2022"):
         preset().with_(sw_cost="fast")
+
+
+def test_arrays_parameter():
+    """ImaConfig.arrays: 1 in both presets (one array: today's IMA), 1..64, a flat parameter."""
+    assert preset().ima.arrays == preset("jetcas2022").ima.arrays == 1
+    c = preset("jetcas2022").with_(arrays=4)
+    assert c.ima.arrays == 4 and c.build_params()["arrays"] == 4
+    for bad in (0, 65, 2.0, True):
+        with pytest.raises(ValueError, match="arrays"):
+            ImaConfig(arrays=bad)

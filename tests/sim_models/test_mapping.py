@@ -158,3 +158,45 @@ def test_device_count_table(rng):
     assert dw8.devices == 2 * 9 * 192 * 8                 # N_xbar = K^2 C C_job, 2 devices each
     bm = _bottleneck("HYBRID", rng)
     assert bm.utilisation == pytest.approx(2 * 32 * 192 / 256 ** 2)
+
+
+# --------------------------------------------------------------------- multi-array placements
+def test_placements_on_different_arrays_may_share_a_window():
+    a = mp.Placement(0, 0, np.zeros((4, 4), np.int8), "a", array=0)
+    b = mp.Placement(2, 2, np.zeros((4, 4), np.int8), "b", array=1)
+    mp.check_disjoint([a, b], 8, 8, arrays=2)          # same window, different arrays
+    with pytest.raises(ValueError, match="b at .* on array 1 overlaps c"):
+        mp.check_disjoint([a, b, mp.Placement(3, 3, np.zeros((2, 2), np.int8), "c", array=1)], 8, 8)
+    with pytest.raises(ValueError, match="b is on array 1, but the IMA has 1 array"):
+        mp.check_disjoint([a, b], 8, 8, arrays=1)
+
+
+def test_column_tiles_split_a_pointwise_layer_across_arrays(rng):
+    """Columns 0..69 of a pointwise layer as tiles of 32, 32, 6 on arrays 2, 0, 1: one LayerJob
+    per tile (its array, window and channel offset), weights per tile, every column once."""
+    w = g.random_weights(rng, (70, 20))
+    tiles = [mp.ColumnTile(2, 5, 0, 0, 32), mp.ColumnTile(0, 0, 10, 32, 32),
+             mp.ColumnTile(1, 40, 3, 64, 6)]
+    m = mp.map_pointwise((3, 3, 20), w, ADC, tiles=tiles)
+    assert [(j.array, j.row, j.col, j.width, j.dst_addr - m.dst.addr) for j in m.jobs] == [
+        (2, 5, 0, 32, 0), (0, 0, 10, 32, 32), (1, 40, 3, 6, 64)]
+    assert all(j.loops[0].dst_stride == 70 for j in m.jobs)
+    assert m.arrays_used == [0, 1, 2]
+    got = np.concatenate([p.weights for p in m.placements], axis=1)
+    assert np.array_equal(got, w.T) and [p.array for p in m.placements] == [2, 0, 1]
+    m.validate(64, 64, arrays=3)
+    with pytest.raises(ValueError, match=r"pw\[0:32\] is on array 2, but the IMA has 2 array"):
+        m.validate(64, 64, arrays=2)
+    with pytest.raises(ValueError, match="cover 64 channels, the layer has 70"):
+        mp.map_pointwise((3, 3, 20), w, ADC, tiles=tiles[:2])
+    with pytest.raises(ValueError, match="once"):
+        mp.map_pointwise((3, 3, 20), w, ADC, tiles=[tiles[0], mp.ColumnTile(0, 0, 0, 30, 40)])
+
+
+def test_target_for():
+    xs = ["x0", "x1"]
+    assert mp.target_for(xs, 1) == "x1" and mp.target_for("x", 0) == "x"
+    with pytest.raises(ValueError, match="array 2 does not exist: 2 array"):
+        mp.target_for(xs, 2)
+    with pytest.raises(ValueError, match="array 1 does not exist: one array"):
+        mp.target_for("x", 1)

@@ -140,3 +140,44 @@ def test_bad_dwa_arrangement_names_it(tmp_path):
     with pytest.raises(ValueError, match="dwa_arrangement"):
         generate(tmp_path / "out", dwa_arrangement="both")
     assert not (tmp_path / "out").exists()
+
+
+def test_multi_array_verilog_lints_and_lists_one_macro_per_array(tmp_path, capsys):
+    """``ima-sim verilog --arrays 4``: ``ima`` and ``cluster`` carry the 2-bit array indices on
+    the boundary, ``ima_with_analog`` instantiates four ``ima_analog_core`` macros behind the
+    ArrayDemux (single-array port list each), the manifest lists them, verilator -Wall is clean."""
+    from tb.cli.main import main
+    out = tmp_path / "v"
+    assert main(["verilog", "-o", str(out), "--arrays", "4", "--ports", "2", "--rows", "64",
+                 "--cols", "32", "--dac-depth", "16", "--adc-depth", "8",
+                 "--tcdm-bytes", "4096"]) == 0
+    capsys.readouterr()
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["parameters"]["arrays"] == 4
+    assert man["analog_macros"] == [{"instance": f"analog_{k}", "module": "ima_analog_core",
+                                     "array": k, "rows": 64, "cols": 32} for k in range(4)]
+    text = (out / "ima_with_analog.v").read_text()
+    for k in range(4):
+        assert f"ima_analog_core analog_{k} (" in text
+    assert "ima_analog_core analog (" not in text
+    stub = (out / "ima_analog_core.v").read_text()
+    assert "array" not in stub.split("module", 1)[1]         # the macro is single-array
+    for entry in man["tops"]:
+        ports = {p["name"]: p for p in entry["ports"]}
+        if entry["top"] in ("ima", "cluster"):
+            for n in ("array", "prog_array", "rd_array"):
+                assert ports[f"ac__{n}"] == {"name": f"ac__{n}", "dir": "output", "width": 2,
+                                             "signed": False}
+        if entry["top"] in ("ima", "ima_with_analog", "cluster", "cluster_dwa"):
+            ok, lint, _ = verilator_lint(out, entry)
+            assert ok, f"verilator -Wall on {entry['top']}:\n{lint[:3000]}"
+
+
+def test_single_array_boundary_keeps_its_ports(tmp_path):
+    """arrays = 1 (every preset's default): no index ports, one macro named ``analog``."""
+    man = generate(tmp_path, tops=("ima", "ima_with_analog"), ports=1, rows=16, cols=16,
+                   dac_depth=4, adc_depth=4, tcdm_bytes=1024)
+    ima = {p["name"] for p in man["tops"][0]["ports"]}
+    assert not {"ac__array", "ac__prog_array", "ac__rd_array"} & ima
+    assert [m["instance"] for m in man["analog_macros"]] == ["analog"]
+    assert "ima_analog_core analog (" in (tmp_path / "ima_with_analog.v").read_text()

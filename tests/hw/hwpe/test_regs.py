@@ -82,7 +82,7 @@ def test_span_and_address_width_derive_from_the_last_offset():
 
 def test_ima_map_derives_the_control_port():
     assert CTRL_ADDR_WIDTH == IMA_MAP.addr_width == 8
-    assert IMA_MAP.span == 0xCC
+    assert IMA_MAP.span == 0xD0              # J_ARRAY (0xCC) is the last register
     assert IMA_MAP.bus_signature() == PeriphSignature(addr_width=8, id_width=4)
 
 
@@ -197,7 +197,9 @@ def test_ima_fields_match_the_documented_layout():
     assert vars(IMA_MAP.masks("INFO")) == {"PORTS": 0xFF, "CORES": 0xFF00, "DAC_DEPTH": 0xFFFF0000}
     assert vars(IMA_MAP.masks("ERROR")) == {
         "WINDOW": 1, "LENGTH": 2, "ADDRESS": 4, "ADC": 8, "NO_ACQUIRE": 16, "WEIGHT": 32,
-        "PROG_WINDOW": 64, "ABORTED": 128}
+        "PROG_WINDOW": 64, "ABORTED": 128, "ARRAY": 256}
+    assert vars(IMA_MAP.masks("P_START_Y")) == vars(IMA_MAP.masks("PR_ADDR_Y")) == {
+        "ROW": 0xFFFF, "ARRAY": 0xFFFF0000}
     assert vars(IMA_MAP.masks("PR_VAL")) == {"G_POS": 0xFFFF, "G_NEG": 0xFFFF0000}
     sp = IMA_MAP["SUBMIT_PLOT"]
     assert [(f.lsb, f.width, f.signed) for f in sp.fields] == [(4 * k, 4, True) for k in range(8)]

@@ -36,17 +36,18 @@ def expected_bits(layer: LayerJob, cfg=CFG):
     address = s_lo < 0 or s_hi > cfg.tcdm_bytes or d_lo < 0 or d_hi > cfg.tcdm_bytes
     adc = not (-2**15 <= layer.adc_m < 2**15 and 0 <= layer.adc_s <= 31 and -128 <= layer.adc_lo <= 255
                and -128 <= layer.adc_hi <= 255 and layer.adc_lo <= layer.adc_hi)
+    array = layer.array >= cfg.arrays
     return (regmap.ERR.WINDOW * window | regmap.ERR.LENGTH * length
-            | regmap.ERR.ADDRESS * address | regmap.ERR.ADC * adc)
+            | regmap.ERR.ADDRESS * address | regmap.ERR.ADC * adc | regmap.ERR.ARRAY * array)
 
 
-def run_checker(layers):
-    return run_checker_words([dict(regmap.encode_layer(layer)) for layer in layers])
+def run_checker(layers, cfg=CFG):
+    return run_checker_words([dict(regmap.encode_layer(layer)) for layer in layers], cfg)
 
 
-def run_checker_words(configs):
+def run_checker_words(configs, cfg=CFG):
     """Run the checker on each ``{register offset: uint32}``; returns [(ERROR bits, cycles)]."""
-    dut = ConfigChecker(CFG)
+    dut = ConfigChecker(cfg)
     got = []
     names = {r.offset: r.name.lower() for r in regmap.JOB_REGISTERS}
 
@@ -65,7 +66,8 @@ def run_checker_words(configs):
             got.append((ctx.get(dut.err_window) * regmap.ERR.WINDOW
                         | ctx.get(dut.err_length) * regmap.ERR.LENGTH
                         | ctx.get(dut.err_address) * regmap.ERR.ADDRESS
-                        | ctx.get(dut.err_adc) * regmap.ERR.ADC, cycles))
+                        | ctx.get(dut.err_adc) * regmap.ERR.ADC
+                        | ctx.get(dut.err_array) * regmap.ERR.ARRAY, cycles))
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)
@@ -158,8 +160,9 @@ def reference_bits(w, cfg=CFG):
     lo, hi = s32("adc_lo"), s32("adc_hi")
     adc = not (-2**15 <= s32("adc_m") < 2**15 and w["adc_s"] <= 31 and -128 <= lo <= 255
                and -128 <= hi <= 255 and lo <= hi)
+    array = w["array"] >= cfg.arrays
     return (regmap.ERR.WINDOW * window | regmap.ERR.LENGTH * bool(length)
-            | regmap.ERR.ADDRESS * address | regmap.ERR.ADC * adc)
+            | regmap.ERR.ADDRESS * address | regmap.ERR.ADC * adc | regmap.ERR.ARRAY * array)
 
 
 def _by_offset(w):
@@ -239,7 +242,7 @@ def test_checker_full_range_words(batch):
             layer = regmap.decode_layer(_by_offset(w))
             try:
                 layer.validate(rows=CFG.rows, cols=CFG.cols, tcdm_bytes=CFG.tcdm_bytes,
-                               dac_depth=CFG.dac_depth, adc_depth=CFG.adc_depth)
+                               dac_depth=CFG.dac_depth, adc_depth=CFG.adc_depth, arrays=CFG.arrays)
                 valid = True
             except ValueError:
                 valid = False
@@ -264,8 +267,9 @@ def brute_force_bits(layer: LayerJob, cfg=CFG):
                and -128 <= layer.adc_lo <= layer.adc_hi <= 255)
     bounds = {"row": (min(rows), max(rows) + 1), "col": (min(cols), max(cols) + 1),
               "src": (min(src), max(src) + 1), "dst": (min(dst), max(dst) + 1)}
+    array = layer.array >= cfg.arrays
     return (regmap.ERR.WINDOW * window | regmap.ERR.LENGTH * length
-            | regmap.ERR.ADDRESS * address | regmap.ERR.ADC * adc), bounds
+            | regmap.ERR.ADDRESS * address | regmap.ERR.ADC * adc | regmap.ERR.ARRAY * array), bounds
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -309,3 +313,18 @@ def test_checker_full_range_each_register():
              if bits != reference_bits(w)]
     assert not wrong, wrong[:3]
     assert len({reference_bits(w) for w in cases}) >= 6        # the sweep exercises every cause
+
+
+def test_array_cause():
+    """J_ARRAY >= arrays is ERROR.ARRAY (alone: the window is checked against every array's
+    size), for one array (J_ARRAY must be 0) and for three."""
+    good = LayerJob(src_addr=0x100, dst_addr=0x400, src=Walk3D(8, 2, 32), dst=Walk3D(8), row=8,
+                    col=4, height=16, width=8, loops=(JobLoop(4, 16, 8, 0, 8), JobLoop(), JobLoop()))
+    for cfg, arrays in ((CFG, (0, 1, 2, 0xFFFF)), (CFG.with_(arrays=3), (0, 1, 2, 3, 0xFFFF))):
+        layers = [LayerJob(**{**vars(good), "array": a}) for a in arrays]
+        got = [bits for bits, _ in run_checker(layers, cfg)]
+        want = [expected_bits(layer, cfg) for layer in layers]
+        assert got == want == [regmap.ERR.ARRAY * (a >= cfg.arrays) for a in arrays], (cfg.arrays, got)
+    words = dict(regmap.encode_layer(good))
+    words[regmap.REG.J_ARRAY] = 1 << 31                     # garbage in the upper bits
+    assert run_checker_words([words], CFG.with_(arrays=64))[0][0] == regmap.ERR.ARRAY

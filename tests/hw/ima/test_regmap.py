@@ -36,12 +36,13 @@ loops = st.builds(JobLoop, ints(1, 0xFFFF), ints(-2**31, 2**31 - 1), ints(-2**31
 @settings(max_examples=200, deadline=None)
 @given(walks, walks, ints(0, 2**31), ints(0, 2**31), ints(0, 0xFFFF), ints(0, 0xFFFF),
        ints(1, 0xFFFF), ints(1, 0xFFFF), ints(-2**15, 2**15 - 1), ints(0, 31), ints(-128, 255),
-       ints(-128, 255), st.tuples(loops, loops, loops))
-def test_encode_decode_roundtrip(src, dst, sa, da, row, col, h, w, m, s, lo, hi, lps):
-    layer = LayerJob(sa, da, src, dst, row, col, h, w, m, s, lo, hi, lps)
+       ints(-128, 255), st.tuples(loops, loops, loops), ints(0, 0xFFFF))
+def test_encode_decode_roundtrip(src, dst, sa, da, row, col, h, w, m, s, lo, hi, lps, array):
+    layer = LayerJob(sa, da, src, dst, row, col, h, w, m, s, lo, hi, lps, array)
     values = dict(regmap.encode_layer(layer))
     assert all(0 <= v < 2**32 for v in values.values())
     assert regmap.decode_layer(values) == layer
+    assert values[regmap.REG.J_ARRAY] == array
 
 
 def test_docs_registers_md_is_generated_from_the_table():
