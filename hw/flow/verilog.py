@@ -196,7 +196,8 @@ def generate(out_dir, config: ClusterConfig = None, *, analog="blackbox", latenc
                        "clock_hz": cfg.clock_hz, "mvm_cycles": cfg.mvm_cycles,
                        "dwa_ports": dcfg.dwa_ports, "dwa_arrangement": dcfg.dwa_arrangement,
                        "dwa_base": DWA_BASE, "cluster_dwa_tcdm_masters": dcfg.masters,
-                       "arrays": cfg.arrays},
+                       "arrays": cfg.arrays, "overlap": cfg.overlap,
+                       "data_interface": cfg.data_interface},
         "clock": "clk (rising edge)", "reset": "rst (synchronous, active high)",
         "analog_module": ANALOG_MODULE if analog == "blackbox" else None,
         # One black-box macro per crossbar (macro k = array k), in ima_with_analog.v.
