@@ -18,6 +18,7 @@ Each registers itself in :data:`tb.cli.registry.COMMANDS`.
   GE estimate, ECP5 place and route of the IMA + twin; writes DIR/synth.md (hw/flow/synth.py).
 """
 
+from tb.cli.overrides import add_set_option, parse_sets
 from tb.cli.registry import command, die
 
 __all__ = ["cmd_regs", "cmd_verilog", "cmd_lint", "cmd_synth", "REG_BLOCKS", "regs_text"]
@@ -83,6 +84,7 @@ def _geometry(p, *, out_default):
                    help="analog core inside ima_with_analog: black-box macro or digital twin")
     p.add_argument("--latency", type=int, default=None,
                    help="twin: minimum COMPUTE cycles (default: the MVM latency in cycles)")
+    add_set_option(p)
     p.add_argument("--dwa-arrangement", default=None,
                    help=f"cluster_dwa.v: the depth-wise accelerator's data ports, "
                         f"{' or '.join(DWA_ARRANGEMENTS)} (default: the preset's, "
@@ -93,7 +95,8 @@ def _gen_kwargs(a):
     """The keyword arguments of :func:`hw.flow.verilog.generate`: the preset's configuration
     and the flat parameters the user gave (``ValueError`` on a bad preset name)."""
     from hw.config import preset
-    flat = {name: getattr(a, name) for _, name, _ in _GEOMETRY if getattr(a, name) is not None}
+    flat = parse_sets(a.set, preset(a.preset))      # the named options below win
+    flat.update({name: getattr(a, name) for _, name, _ in _GEOMETRY if getattr(a, name) is not None})
     if a.dwa_arrangement is not None:
         flat["dwa_arrangement"] = a.dwa_arrangement
     return dict(flat, config=preset(a.preset), analog=a.analog, latency=a.latency)

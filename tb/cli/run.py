@@ -13,6 +13,7 @@ import json
 import time
 from dataclasses import asdict
 
+from tb.cli.overrides import add_set_option, parse_sets
 from tb.cli.registry import command, die
 
 __all__ = ["simulate", "format_report", "spec_from_args", "config_from_args"]
@@ -52,6 +53,7 @@ def _run_args(p):
                    help="the depth-wise accelerator's data ports: 'shared' with the IMA's load ports "
                         "or 'separate' TCDM masters (default: the preset's, "
                         f"{default.dwa_arrangement} in {DEFAULT_PRESET})")
+    add_set_option(p)
     p.add_argument("--program-weights", default="backdoor", choices=["backdoor", "registers"],
                    help="program the PCM through SUBMIT_PLOT registers, or directly (default)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -70,8 +72,8 @@ def spec_from_args(a):
 
 
 def config_from_args(a):
-    """The hardware options of ``ima-sim run`` (``--preset``, ``--ports``, ``--overlap``,
-    ``--dwa``, ``--dwa-arrangement``) as a :class:`hw.config.ClusterConfig`: the preset, each
+    """The hardware options of ``ima-sim run`` (``--preset``, ``--set NAME=VALUE``, ``--ports``,
+    ``--overlap``, ``--dwa``, ``--dwa-arrangement``) as a :class:`hw.config.ClusterConfig`: the preset, each
     option given overriding one parameter of it; ``ValueError`` names the option.
 
     A mapping that runs on the depth-wise accelerator (``IMADW``) gets a cluster with it unless
@@ -79,7 +81,13 @@ def config_from_args(a):
     cluster unless ``--dwa`` adds it."""
     from hw.config import preset
     from sim_models.workloads import DWA_MAPPINGS
-    changes = {} if a.overlap is None else {"overlap": a.overlap}
+    try:
+        base = preset(a.preset)
+    except ValueError as e:             # "preset must be one of ..."
+        raise ValueError(f"--{e}") from None
+    changes = parse_sets(getattr(a, "set", []), base)     # the named options below win
+    if a.overlap is not None:
+        changes["overlap"] = a.overlap
     if a.ports is not None:
         changes["ports"] = a.ports
     mapping = getattr(a, "mapping", None)
@@ -94,7 +102,7 @@ def config_from_args(a):
     if getattr(a, "dwa_arrangement", None) is not None:
         changes["dwa_arrangement"] = a.dwa_arrangement
     try:
-        cfg = preset(a.preset).with_(**changes)
+        cfg = base.with_(**changes)
     except ValueError as e:             # the message starts with the parameter's name
         raise ValueError(f"--{e}".replace("--dwa_arrangement", "--dwa-arrangement")) from None
     if mapping in DWA_MAPPINGS and not cfg.dwa:

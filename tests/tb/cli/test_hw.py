@@ -73,7 +73,10 @@ def test_regs_rejects_an_unknown_block(capsys):
 
 @pytest.mark.parametrize("args,name", [(["--dwa-arrangement", "both"], "dwa_arrangement"),
                                        (["--ports", "17"], "ports"),
-                                       (["--tcdm-bytes", "1000"], "tcdm_bytes")])
+                                       (["--tcdm-bytes", "1000"], "tcdm_bytes"),
+                                       (["--set", "banks=3"], "banks"),
+                                       (["--set", "clock=1"], "clock"),
+                                       (["--set", "overlap=maybe"], "overlap")])
 def test_verilog_rejects_a_bad_option(tmp_path, capsys, args, name):
     out = tmp_path / "v"
     with pytest.raises(SystemExit) as e:
