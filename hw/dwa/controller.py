@@ -77,12 +77,9 @@ class DwaController(wiring.Component):
         m.submodules.hwpe = hw = HwpeCtrl(DWA_MAP, n_cores=self.n_cores, chk_causes=CHECK_CAUSES)
         connect(m, flipped(self.ctrl), rf.bus)
         hw.attach(m, rf)
+        hw.forward(m, self)
         regs = rf.regs
         m.d.comb += [
-            self.evt.eq(hw.evt), self.eng_start.eq(hw.eng_start), self.eng_abort.eq(hw.eng_abort),
-            hw.eng_busy.eq(self.eng_busy), hw.eng_done.eq(self.eng_done),
-            self.chk_start.eq(hw.chk_start), hw.chk_done.eq(self.chk_done),
-            hw.chk_err.eq(self.chk_err),
             regs.info.ports.eq(self.ports), regs.info.cores.eq(self.n_cores),
             regs.info.group.eq(GROUP),
         ]

@@ -165,6 +165,18 @@ class HwpeCtrl(wiring.Component):
             rf.job_we.eq(self.holder),
         ]
 
+    def forward(self, m, owner):
+        """Forward the event lines and the engine / checker handshake between this block and
+        ``owner`` (an accelerator's controller with ports of the same names: ``evt``,
+        ``eng_start``, ``eng_abort``, ``eng_busy``, ``eng_done``, ``chk_start``, ``chk_done``,
+        ``chk_err``), in module ``m``."""
+        m.d.comb += [
+            owner.evt.eq(self.evt), owner.eng_start.eq(self.eng_start),
+            owner.eng_abort.eq(self.eng_abort), owner.chk_start.eq(self.chk_start),
+            self.eng_busy.eq(owner.eng_busy), self.eng_done.eq(owner.eng_done),
+            self.chk_done.eq(owner.chk_done), self.chk_err.eq(owner.chk_err),
+        ]
+
     def elaborate(self, platform):
         m = Module()
         n = self.n_cores
