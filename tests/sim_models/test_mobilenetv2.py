@@ -209,3 +209,22 @@ def test_graph_is_seeded_and_calibrated(small_graph):
         if lay.name in run.partials:
             p = np.concatenate([q.reshape(-1) for q in run.partials[lay.name]]).astype(np.int64)
             assert np.abs(p).max() >= 64 and np.mean(np.abs(p) >= 127) <= 0.05, lay.name
+
+
+def test_width_035_counts_recomputed_by_hand():
+    """Weights and MACs of width 0.35 at 224 recounted from the hand-rounded channels of
+    test_width_multiplier_channels (first conv 16; rows 8, 8, 16, 24, 32, 56, 112; last 1280)."""
+    chans = (8, 8, 16, 24, 32, 56, 112)
+    res, c = 112, 16
+    weights, macs = 27 * 16, 112 * 112 * 27 * 16
+    for (t, _, n, s), co in zip(TABLE2, chans, strict=True):
+        for i in range(n):
+            e, ro = t * c, res // (s if i == 0 else 1)
+            weights += (c * e if t > 1 else 0) + 9 * e + e * co
+            macs += res * res * (c * e if t > 1 else 0) + ro * ro * (9 * e + e * co)
+            res, c = ro, co
+    weights += 112 * 1280 + 1280 * 1000
+    macs += 7 * 7 * 112 * 1280 + 1280 * 1000
+    layers = mobilenetv2(width=0.35)
+    assert (weight_counts(layers)["total"], mac_counts(layers)["total"]) == (weights, macs)
+    assert (weights, macs) == (1_662_048, 59_285_808)                 # measured: 1.66 M, 59.3 MMAC
