@@ -172,12 +172,13 @@ class _Importer:
         for n in self.g.node:
             for t in n.input:
                 self.uses[t] = self.uses.get(t, 0) + 1
-        self.node = None
+        self.node, self.idx = None, -1
 
     # one-line errors naming the node
     def fail(self, msg: str):
         n = self.node
-        raise OnnxImportError(f"{self.where}: node {n.name or '(unnamed)'!r} ({n.op_type}): {msg}")
+        name = repr(n.name) if n.name else f"#{self.idx} (unnamed)"
+        raise OnnxImportError(f"{self.where}: node {name} ({n.op_type}): {msg}")
 
     def const(self, name: str, what: str) -> np.ndarray:
         if name not in self.consts:
@@ -208,8 +209,8 @@ class _Importer:
         if name:
             b = self.const(name, "bias")
             if np.any(b != 0):
-                self.fail("non-zero bias: the IMA and the depth-wise accelerator add no bias "
-                          "(fold it into the previous layer or drop it before export)")
+                self.fail("non-zero bias: the IMA and the depth-wise accelerator add no bias (their "
+                          "ADC transfer has a multiplier and a shift, no offset)")
 
     # the operators
     def input(self, calib_shape) -> None:
@@ -321,7 +322,7 @@ class _Importer:
             if lo != 0:
                 self.fail(f"Clip with lower bound {lo}: only 0 (a ReLU / ReLU6)")
         x = self.ref(n.input[0])
-        if x.tensor != INPUT:
+        if x.tensor != INPUT and self.by_name[x.tensor]["kind"] not in ("add", "avgpool"):   # else >= 0
             if self.uses.get(n.input[0], 0) != 1:
                 self.fail("its input also feeds other nodes; the ReLU is folded into the ADC of "
                           "the layer before it")
@@ -380,7 +381,7 @@ class _Importer:
     def run(self, calib_shape) -> None:
         self.input(calib_shape)
         for idx, n in enumerate(self.g.node):
-            self.node = n
+            self.node, self.idx = n, idx
             if n.domain not in ("", "ai.onnx") or n.op_type not in self.OPS:
                 self.fail(f"unsupported operator (supported: {', '.join(SUPPORTED_OPS)})")
             self.OPS[n.op_type](self, idx, n)

@@ -260,3 +260,12 @@ def test_bad_calibration_input():
         import_onnx(model, calib=np.zeros((16, 16, 3), np.uint8))
     with pytest.raises(ValueError, match="calib"):
         import_onnx(model, calib=np.zeros((32, 32, 3), np.float32))
+
+
+def test_unnamed_node_is_named_by_position():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4])
+    m = helper.make_model(helper.make_graph([helper.make_node("Sigmoid", ["x"], ["y"])], "g", [x], [y]),
+                          opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(OnnxImportError, match=r"node #0 \(unnamed\) \(Sigmoid\): unsupported operator"):
+        import_onnx(m, calib=np.zeros((4, 4, 2), np.uint8))
