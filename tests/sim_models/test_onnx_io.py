@@ -11,7 +11,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from sim_models.graph import run_golden
+from sim_models.graph import row_pieces, run_golden
 from sim_models.nets.mobilenetv2 import calibration_input, mobilenetv2_graph
 from sim_models.onnx_io import OnnxImportError, export_onnx, import_onnx
 from tb.build.runner import pick_seed
@@ -66,6 +66,38 @@ def _check_against_ort(model, graph, run, names=None):
         assert np.array_equal(got, acc.astype(np.float64)), lay.name
         layers, values = layers + 1, values + acc.size
     return layers, values
+
+
+def _check_partials_against_ort(model, graph, run):
+    """Each piece of a row-split pointwise / fc layer (rows = input channels there) as a one-node
+    model on the input's channel slice and the exported weights' column slice; returns pieces."""
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    pieces = 0
+    for lay in graph.layers:
+        if not lay.row_splits:
+            continue
+        assert lay.kind == "pointwise" or (lay.kind == "fc" and lay.in_shape[:2] == (1, 1)), lay.name
+        w = inits[f"{lay.name}_w"]
+        for (r0, r1), want in zip(row_pieces(lay), run.partial_acc[lay.name], strict=True):
+            x = run.tensors[lay.inputs[0]][:, :, r0:r1].astype(np.float32)
+            if lay.kind == "pointwise":
+                node = helper.make_node("Conv", ["x", "w"], ["y"])
+                feed, wt = x.transpose(2, 0, 1)[None], w[:, r0:r1]
+            else:
+                node = helper.make_node("Gemm", ["x", "w"], ["y"], transB=1)
+                feed, wt = x.reshape(1, -1), w[:, r0:r1]
+            g = helper.make_graph([node], "piece", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                                list(feed.shape))],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                                  [numpy_helper.from_array(np.ascontiguousarray(wt), "w")])
+            m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+            m.ir_version = 8
+            y = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]) \
+                .run(None, {"x": feed})[0]
+            y = y[0].transpose(1, 2, 0) if y.ndim == 4 else y.reshape(1, 1, -1)
+            assert np.array_equal(y.astype(np.float64), want.astype(np.float64)), (lay.name, r0)
+            pieces += 1
+    return pieces
 
 
 # --- a hand-built graph with every supported operator ------------------------------------------
@@ -169,6 +201,9 @@ def test_reduced_mobilenetv2_export_matches_onnxruntime(small_net, tmp_path):
     print(f"seed {seed}: MobileNetV2 96x96 w0.35, {layers} weight layers, {values} accumulators "
           "equal onnxruntime")
     assert layers == sum(lay.weights is not None for lay in small_net.layers) == 53
+    pieces = _check_partials_against_ort(model, small_net, run)
+    print(f"seed {seed}: {pieces} row-split pieces' partial accumulators equal onnxruntime")
+    assert pieces == 3 * 2 + 5                           # b15..b17_project 336 rows, fc 1280 rows
     # the whole float model also runs in onnxruntime (no requantisation: only that it loads and runs)
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     assert sess.run(None, {"input": x.transpose(2, 0, 1)[None].astype(np.float32)})[0].shape == (1, 100)
