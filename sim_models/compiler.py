@@ -222,22 +222,13 @@ def _allocate(items: list[_Item], base: int) -> dict[str, int]:
         it = items[i]
         size = _round_up(it.nbytes)
         addr = base
-        for a, e, _ in sorted((a, e, o) for a, e, o in placed if o.overlaps(it)):
+        for a, e in sorted((a, e) for a, e, o in placed if o.overlaps(it)):
             if addr + size <= a:
                 break
             addr = max(addr, _round_up(e))
         placed.append((addr, addr + size, it))
         addrs[it.name] = addr
     return addrs
-
-
-def _consumer_pad(layer: Layer, unit: str) -> int | None:
-    """The padding ``layer`` needs on its first input's buffer (None: any)."""
-    if layer.kind in ("conv", "depthwise"):
-        return layer.pad
-    if layer.kind == "avgpool":
-        return None
-    return 0
 
 
 def _check_layer(layer: Layer, unit: str, dtypes: dict[str, str], shapes: dict, rows: int) -> None:
@@ -310,26 +301,18 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         shapes[layer.name] = tuple(layer.out_shape)
         dtypes[layer.name] = np.dtype(golden.out_dtype(layer.out_lo)).name
         producer[layer.name] = i
-    pads: dict[str, int] = {}
     last: dict[str, int] = {t: max(producer[t], 0) for t in shapes}
     last[graph.output] = n - 1
-    need: dict[str, tuple[int, str]] = {}
+    pads = {t: 0 for t in shapes}
     for i, layer in enumerate(graph.layers):
-        for j, t in enumerate(layer.inputs):
+        for t in layer.inputs:
             last[t] = max(last[t], i)
-            p = _consumer_pad(layer, units[layer.name]) if j == 0 else 0
-            if p is None:
-                continue
-            if t in need and need[t][0] != p:
-                raise ValueError(f"layer {layer.name}: reads {t!r} with padding {p}, but layer "
-                                 f"{need[t][1]} reads it with padding {need[t][0]}; one buffer "
-                                 f"cannot serve both")
-            need[t] = (p, layer.name)
-    for t in shapes:
-        pads[t] = need.get(t, (0, ""))[0]
-        if pads[t] and t != INPUT and graph.layer(t).kind in ("add", "fc") and units[t] == "cores":
-            raise ValueError(f"layer {need[t][1]}: reads {t!r} padded, but {t!r} is written by the "
-                             f"cores' {graph.layer(t).kind} kernel, which writes unpadded buffers")
+        if layer.kind in ("conv", "depthwise"):
+            pads[layer.inputs[0]] = max(pads[layer.inputs[0]], layer.pad)
+    for layer in graph.layers:
+        if layer.kind == "fc" and pads[layer.inputs[0]]:
+            raise ValueError(f"layer {layer.name}: reads {layer.inputs[0]!r} flat, but a KxK layer "
+                             f"reads it padded; one buffer cannot serve both")
 
     # ---------------------------------------------------------------- Tile&Pack
     xbar_layers = [lay for lay in graph.layers if units[lay.name] == "ima"]

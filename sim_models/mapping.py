@@ -386,9 +386,9 @@ def _io_buffers(name, alloc, src, dst, in_shape, pad, out_shape, lo):
     alloc = TcdmAllocator() if alloc is None else alloc
     if src is None:
         src = alloc.alloc(f"{name}.in", in_shape, "uint8", pad=pad)
-    elif tuple(src.shape) != tuple(in_shape) or src.pad != pad:
+    elif tuple(src.shape) != tuple(in_shape) or src.pad < pad:
         raise ValueError(f"source buffer {src.name} is {src.shape} pad {src.pad}, the layer needs "
-                         f"{tuple(in_shape)} pad {pad}")
+                         f"{tuple(in_shape)} pad {pad} (or more)")
     dtype = "uint8" if lo >= 0 else "int8"
     if dst is None:
         dst = alloc.alloc(f"{name}.out", out_shape, dtype)
@@ -396,6 +396,14 @@ def _io_buffers(name, alloc, src, dst, in_shape, pad, out_shape, lo):
         raise ValueError(f"destination buffer {dst.name} is {dst.shape}, the layer writes "
                          f"{tuple(out_shape)}")
     return src, dst
+
+
+def _origin(src: Buffer, pad: int) -> int:
+    """Address of the first byte a layer with padding ``pad`` reads from ``src``: the buffer's
+    start when it holds exactly ``pad`` (the usual case), else the corner of the ``pad``-wide
+    window inside its wider ring (one buffer serves consumers with different paddings)."""
+    d = src.pad - pad
+    return src.addr + (d * src.row_pitch + d * src.padded_shape[-1] if d else 0)
 
 
 def _walk(len0, len1=1, stride1=0, len2=1, stride2=0):
@@ -507,7 +515,7 @@ def map_conv(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, st
     rows = k * k * (c1 - c0)
     jobs, placements = [], []
     for t in pieces:
-        jobs.append(LayerJob(src_addr=src.addr + c0, dst_addr=dst.interior_addr + t.c0,
+        jobs.append(LayerJob(src_addr=_origin(src, pad) + c0, dst_addr=dst.interior_addr + t.c0,
                              src=_walk(k * (c1 - c0), k, in_pitch), dst=_walk(t.width),
                              row=t.row, col=t.col, height=rows, width=t.width,
                              adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3],
@@ -648,7 +656,7 @@ def map_depthwise(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], 
             continue
         (c0, n), p = run[0], placements[groups.index(run[0])]
         jobs.append(LayerJob(
-            src_addr=src.addr + c0, dst_addr=dst.interior_addr + c0,
+            src_addr=_origin(src, pad) + c0, dst_addr=dst.interior_addr + c0,
             src=_walk(n, k, c, k, src.row_pitch), dst=_walk(n),
             row=p.row, col=p.col, height=k * k * n, width=n,
             adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3],
@@ -747,7 +755,7 @@ def map_depthwise_dwa(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[in
         raise ValueError(f"weight buffer {w_buf.name} holds {w_buf.nbytes} bytes, the layer needs "
                          f"{wt.size}")
     out_pitch = dst.row_pitch
-    job = DwJob(in_addr=src.addr, in_row_stride=src.row_pitch, out_addr=dst.interior_addr,
+    job = DwJob(in_addr=_origin(src, pad), in_row_stride=src.row_pitch, out_addr=dst.interior_addr,
                 out_row_stride=out_pitch, w_addr=w_buf.addr, channels=c, out_h=ho, out_w=wo,
                 stride=stride, adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3])
     layer = DwaLayer(name, job, src, dst, w_buf, wt, adc,
