@@ -84,6 +84,7 @@ from sim_models.mapping import (
     DwaLayer,
     LayerMapping,
     Placement,
+    TcdmAllocator,
     check_disjoint,
     map_conv,
     map_depthwise_dwa,
@@ -130,7 +131,7 @@ class NetProgram:
     before inference; ``arrays`` the crossbars needed (>= 1). ``buffers`` names every TCDM buffer
     (tensors by their name, partials ``<layer>.p<t>``, weights ``<layer>.w[<t>]``) and
     ``lifetimes`` their ``(first, last)`` step (weights: the whole program); ``peak`` is the
-    highest byte used."""
+    highest byte used, ``resident`` the bytes of resident weights below the activations."""
     graph: Graph
     x: np.ndarray
     golden: GoldenRun
@@ -146,6 +147,7 @@ class NetProgram:
     peak: int = 0
     buffers: dict[str, Buffer] = field(default_factory=dict)
     lifetimes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    resident: int = 0
 
     @property
     def phases(self) -> list[Phase]:
@@ -163,7 +165,8 @@ class NetProgram:
                 "dwa_jobs": sum(ph.kind == "dwa" for ph in self.phases),
                 "sw_phases": sum(ph.kind.startswith("sw_") for ph in self.phases),
                 "arrays": self.arrays, "placements": len(self.placements),
-                "peak_bytes": self.peak, "tcdm_bytes": self.tcdm_bytes, "used": self.used,
+                "peak_bytes": self.peak, "resident_bytes": self.resident,
+                "tcdm_bytes": self.tcdm_bytes, "used": self.used,
                 "macs": sum(s.macs for s in self.steps)}
 
 
@@ -389,7 +392,8 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
             elif unit == "dwa":
                 dl: DwaLayer = map_depthwise_dwa(layer.in_shape, layer.weights, layer.adc,
                                                  stride=layer.stride, pad=layer.pad, src=src, dst=dst,
-                                                 w_buf=buffers[f"{name}.w"], name=name)
+                                                 w_buf=buffers[f"{name}.w"], name=name,
+                                                 alloc=TcdmAllocator(tcdm_bytes))
                 dl.validate(tcdm_bytes)
                 phases.append(("dwa", "dwa", {"job": dl.job}))
             elif layer.kind == "add":
@@ -429,7 +433,7 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         image[b.addr:b.addr + b.nbytes] = np.ascontiguousarray(w, dtype=np.int8).reshape(-1).view(np.uint8)
         used = max(used, b.addr + b.nbytes)
     return NetProgram(graph, gold.tensors[INPUT], gold, image, used, tcdm_bytes, steps, placements,
-                      floorplan, n_arrays, rows, cols, peak, buffers, lifetimes)
+                      floorplan, n_arrays, rows, cols, peak, buffers, lifetimes, top)
 
 
 def _map_xbar(layer: Layer, src: Buffer, dst: Buffer, floorplan: Floorplan,
