@@ -50,17 +50,18 @@ those of the kernels in :mod:`tb.bfm.kernels`):
 ==================  ===================================================================
 
 A phase is named after its layer, or ``<layer>.<part>`` when the layer has several
-(``zero_ring``, ``ima`` / ``dwa`` / ``sw``, ``r0``, ``r1``, ..., ``sum``). The ``src`` / ``dst``
-of ``sw_avgpool`` and ``sw_add_partials`` and the ``buf`` of ``sw_zero_ring`` may be padded
-(read / write the interior); those of ``sw_residual`` and ``sw_fc`` never are (the compiler
-refuses a graph that would need it).
+(``zero_ring``, ``ima`` / ``dwa`` / ``sw``, ``r0``, ``r1``, ..., ``sum``). The HWC buffers of
+``sw_residual``, ``sw_avgpool``, ``sw_add_partials`` and ``sw_zero_ring`` may be padded (read and
+write the interior); those of ``sw_fc`` never are (its input and output are flat: the compiler
+refuses a graph that would pad them).
 
 **TCDM allocation.** The weights of depth-wise and core layers are resident from the start, at
 the bottom of the TCDM in layer order. Every tensor (the input and each layer's output) lives
 from its producing step to its last consuming step (the network output to its own step); the
-int8 partials of a row-split layer live inside their step. A tensor is stored pre-padded with its
-KxK consumers' ``pad`` (the IMA and the depth-wise accelerator read padded inputs; producers write
-only the interior). Buffers are placed greedy by size (largest first, then by first use, then by
+int8 partials of a row-split layer live inside their step. A tensor is stored pre-padded with the
+largest ``pad`` of its KxK consumers (the IMA and the depth-wise accelerator read padded inputs;
+producers write only the interior); a consumer needing less padding starts its reads inside the
+ring (:func:`sim_models.mapping.map_conv`'s source origin), so one buffer serves them all. Buffers are placed greedy by size (largest first, then by first use, then by
 graph order), each at the lowest 4-byte aligned address free of every buffer whose lifetime
 overlaps its own -- deterministic. A padded buffer whose bytes held an earlier tensor gets a
 ``sw_zero_ring`` phase before its producer writes it. The program's TCDM is the smallest power of
@@ -316,6 +317,9 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         if layer.kind == "fc" and pads[layer.inputs[0]]:
             raise ValueError(f"layer {layer.name}: reads {layer.inputs[0]!r} flat, but a KxK layer "
                              f"reads it padded; one buffer cannot serve both")
+        if layer.kind == "fc" and units[layer.name] == "cores" and pads[layer.name]:
+            raise ValueError(f"layer {layer.name}: the cores' fc kernel writes a flat output, but a "
+                             f"KxK layer reads {layer.name!r} padded")
 
     # ---------------------------------------------------------------- Tile&Pack
     xbar_layers = [lay for lay in graph.layers if units[lay.name] == "ima"]
