@@ -61,13 +61,15 @@ from its producing step to its last consuming step (the network output to its ow
 int8 partials of a row-split layer live inside their step. A tensor is stored pre-padded with the
 largest ``pad`` of its KxK consumers (the IMA and the depth-wise accelerator read padded inputs;
 producers write only the interior); a consumer needing less padding starts its reads inside the
-ring (:func:`sim_models.mapping.map_conv`'s source origin), so one buffer serves them all. Buffers are placed greedy by size (largest first, then by first use, then by
-graph order), each at the lowest 4-byte aligned address free of every buffer whose lifetime
-overlaps its own -- deterministic. A padded buffer whose bytes held an earlier tensor gets a
-``sw_zero_ring`` phase before its producer writes it. The program's TCDM is the smallest power of
-two at least the peak (``tcdm_bytes=None``), or the given size (ValueError when smaller);
-``hw.tcdm_bytes`` is not a limit here: a network run sizes the TCDM to the program, as Garofalo et
-al. assume all activations in L1 (Sec. VI).
+ring (:func:`sim_models.mapping.map_conv`'s source origin), so one buffer serves them all.
+Buffers are placed greedy by size (largest first, then by first use, then by graph order), each at
+the lowest 4-byte aligned address free of every buffer whose lifetime overlaps its own --
+deterministic; on MobileNetV2 the peak equals the lower bound (the largest sum of buffers live at
+one step). A padded buffer whose bytes held an earlier tensor gets a ``sw_zero_ring`` phase before
+its producer writes it (fresh bytes are zero in the initial image). The program's TCDM is the
+smallest power of two at least the peak (``tcdm_bytes=None``), or the given size (ValueError when
+smaller); ``hw.tcdm_bytes`` is not a limit here: a network run sizes the TCDM to the program, as
+Garofalo et al. assume all activations in L1 (Sec. VI).
 """
 
 from __future__ import annotations

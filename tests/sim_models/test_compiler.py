@@ -214,8 +214,8 @@ def test_bad_input_is_an_error(hw):
 def test_reduced_mobilenetv2_end_to_end(fc_unit, hw):
     """MobileNetV2 at 96x96, width 0.35 on 256x256 arrays: compiled, allocation invariant, and
     executed at job level == the golden graph run, every layer."""
-    from sim_models.nets.mobilenetv2 import mobilenetv2_graph
     from sim_models.netexec import check_program
+    from sim_models.nets.mobilenetv2 import mobilenetv2_graph
 
     seed = pick_seed()
     g = mobilenetv2_graph(96, 0.35, seed=seed % 1000)
