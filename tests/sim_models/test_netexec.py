@@ -100,3 +100,15 @@ def test_given_crossbars_are_used(net_builder, hw):
 def test_unknown_phase_kind_is_an_error():
     with pytest.raises(ValueError, match="phase x: unknown kind 'sw_nope'"):
         run_phase(Phase("x", "sw_nope", {}), np.zeros(16, np.uint8), [])
+
+
+def test_a_graph_without_crossbar_layers(net_builder, hw):
+    """Only cores layers: no floorplan, one (unused) array, no placements, still == golden."""
+    seed = pick_seed()
+    b = net_builder(np.random.default_rng(seed), (4, 6, 8))
+    b.add("pool", "avgpool", "input", out_hw=(2, 3))
+    b.add("fc", "fc", "pool", cout=5, w_bits=8)
+    prog = compile_graph(b.graph(), b.x, hw(32))
+    assert (prog.floorplan, prog.arrays, prog.placements) == (None, 1, [])
+    assert [s.unit for s in prog.steps] == ["cores", "cores"]
+    assert all(ok for _, ok, _ in check_program(prog))
