@@ -339,10 +339,9 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
     items = [_Item(t, shapes[t], dtypes[t], pads[t], max(producer[t], 0), last[t]) for t in shapes]
     for i, layer in enumerate(graph.layers):
         unit = units[layer.name]
-        pieces = row_pieces(layer) if layer.row_splits and unit != "dwa" else []
-        if len(pieces) > 1 and unit in ("ima", "cores"):
-            items += [_Item(f"{layer.name}.p{t}", shapes[layer.name], "int8", 0, i, i)
-                      for t in range(len(pieces))]
+        pieces = row_pieces(layer) if layer.row_splits else []     # crossbar kinds only
+        items += [_Item(f"{layer.name}.p{t}", shapes[layer.name], "int8", 0, i, i)
+                  for t in range(len(pieces))]
         if unit == "dwa":
             weights.append((f"{layer.name}.w", np.transpose(layer.weights, (1, 2, 0))))
         elif unit == "cores" and layer.kind == "fc":
@@ -369,61 +368,18 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         raise ValueError(f"tcdm_bytes {tcdm_bytes} is smaller than the program's peak TCDM use "
                          f"({peak} bytes)")
 
-    def dirty(it: _Item) -> bool:
-        """The buffer's bytes held another tensor before it is produced."""
-        b = buffers[it.name]
-        return any(o.last < it.first and buffers[o.name].addr < b.addr + b.nbytes
-                   and b.addr < buffers[o.name].addr + buffers[o.name].nbytes for o in items)
-
     # ---------------------------------------------------------------- steps
+    fresh = {it.name: not any(o.last < it.first and _overlap(buffers[o.name], buffers[it.name])
+                              for o in items) for it in items}
     steps, placements = [], []
     for layer in graph.layers:
         name, unit = layer.name, units[layer.name]
-        src, dst = buffers[layer.inputs[0]], buffers[name]
-        phases: list[tuple[str, str, dict[str, Any]]] = []
-        if dst.pad and dirty(next(it for it in items if it.name == name)):
-            phases.append(("zero_ring", "sw_zero_ring", {"buf": dst}))
+        dst = buffers[name]
+        phases = [("zero_ring", "sw_zero_ring", {"buf": dst})] if dst.pad and not fresh[name] else []
         try:
-            if unit == "ima":
-                lms = _map_xbar(layer, src, dst, floorplan, buffers)
-                for lm in lms:
-                    lm.validate(rows, cols, tcdm_bytes, n_arrays)
-                    for job in lm.jobs:
-                        job.validate(dac_depth=hw.dac_depth, adc_depth=hw.adc_depth)
-                    placements += lm.placements
-                if len(lms) == 1:
-                    phases.append(("ima", "ima", {"layer": lms[0]}))
-                else:
-                    phases += [(f"r{t}", "ima", {"layer": lm}) for t, lm in enumerate(lms)]
-            elif unit == "dwa":
-                dl: DwaLayer = map_depthwise_dwa(layer.in_shape, layer.weights, layer.adc,
-                                                 stride=layer.stride, pad=layer.pad, src=src, dst=dst,
-                                                 w_buf=buffers[f"{name}.w"], name=name,
-                                                 alloc=TcdmAllocator(tcdm_bytes))
-                dl.validate(tcdm_bytes)
-                phases.append(("dwa", "dwa", {"job": dl.job}))
-            elif layer.kind == "add":
-                phases.append(("sw", "sw_residual", {"x_buf": src, "p_buf": buffers[layer.inputs[1]],
-                                                     "y_buf": dst}))
-            elif layer.kind == "avgpool":
-                phases.append(("sw", "sw_avgpool", {"src": src, "dst": dst, "k": layer.kernel,
-                                                    "adc": tuple(layer.adc)}))
-            else:                                                       # fc on the cores
-                pieces = row_pieces(layer) if layer.row_splits else []
-                if not pieces:
-                    phases.append(("sw", "sw_fc", {"src": src, "w_buf": buffers[f"{name}.w"],
-                                                   "dst": dst, "adc": tuple(layer.adc)}))
-                for t, (r0, r1) in enumerate(pieces):
-                    view = Buffer(f"{src.name}[{r0}:{r1}]", src.addr + r0, (r1 - r0,), src.dtype)
-                    phases.append((f"r{t}", "sw_fc", {"src": view, "w_buf": buffers[f"{name}.w{t}"],
-                                                      "dst": buffers[f"{name}.p{t}"],
-                                                      "adc": tuple(layer.partial_adc)}))
+            phases += _layer_phases(layer, unit, buffers, floorplan, hw, tcdm_bytes, n_arrays, placements)
         except ValueError as e:
             raise ValueError(e if str(e).startswith(f"layer {name}") else f"layer {name}: {e}") from e
-        if layer.row_splits and unit != "dwa":
-            parts = [buffers[f"{name}.p{t}"] for t in range(len(row_pieces(layer)))]
-            phases.append(("sum", "sw_add_partials", {"parts": parts, "dst": dst,
-                                                      "adc": tuple(layer.adc)}))
         named = [Phase(name if len(phases) == 1 else f"{name}.{part}", kind, args)
                  for part, kind, args in phases]
         steps.append(NetStep(name, layer.kind, unit, named, dst, gold.tensors[name], layer.macs,
@@ -440,6 +396,52 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         used = max(used, b.addr + b.nbytes)
     return NetProgram(graph, gold.tensors[INPUT], gold, image, used, tcdm_bytes, steps, placements,
                       floorplan, n_arrays, rows, cols, peak, buffers, lifetimes, top)
+
+
+def _overlap(a: Buffer, b: Buffer) -> bool:
+    return a.addr < b.addr + b.nbytes and b.addr < a.addr + a.nbytes
+
+
+def _layer_phases(layer: Layer, unit: str, buffers: dict[str, Buffer], floorplan: Floorplan | None,
+                  hw: HwLimits, tcdm_bytes: int, arrays: int,
+                  placements: list[Placement]) -> list[tuple[str, str, dict[str, Any]]]:
+    """``[(part, kind, args)]`` of one layer (the zero-ring phase aside); appends the crossbar
+    windows of an IMA layer to ``placements``."""
+    name = layer.name
+    src, dst = buffers[layer.inputs[0]], buffers[name]
+    pieces = row_pieces(layer) if layer.row_splits else []
+    phases: list[tuple[str, str, dict[str, Any]]] = []
+    if unit == "ima":
+        lms = _map_xbar(layer, src, dst, floorplan, buffers)
+        for lm in lms:
+            lm.validate(hw.rows, hw.cols, tcdm_bytes, arrays)
+            for job in lm.jobs:
+                job.validate(dac_depth=hw.dac_depth, adc_depth=hw.adc_depth)
+            placements += lm.placements
+        phases += [("ima" if len(lms) == 1 else f"r{t}", "ima", {"layer": lm}) for t, lm in enumerate(lms)]
+    elif unit == "dwa":
+        dl: DwaLayer = map_depthwise_dwa(layer.in_shape, layer.weights, layer.adc, stride=layer.stride,
+                                         pad=layer.pad, src=src, dst=dst, w_buf=buffers[f"{name}.w"],
+                                         name=name, alloc=TcdmAllocator(tcdm_bytes))
+        phases.append(("dwa", "dwa", {"job": dl.validate(tcdm_bytes).job}))
+    elif layer.kind == "add":
+        phases.append(("sw", "sw_residual", {"x_buf": src, "p_buf": buffers[layer.inputs[1]], "y_buf": dst}))
+    elif layer.kind == "avgpool":
+        phases.append(("sw", "sw_avgpool", {"src": src, "dst": dst, "k": layer.kernel,
+                                            "adc": tuple(layer.adc)}))
+    elif not pieces:                                                    # fc on the cores
+        phases.append(("sw", "sw_fc", {"src": src, "w_buf": buffers[f"{name}.w"], "dst": dst,
+                                       "adc": tuple(layer.adc)}))
+    else:                                                               # row-split fc on the cores
+        for t, (r0, r1) in enumerate(pieces):
+            view = Buffer(f"{src.name}[{r0}:{r1}]", src.addr + r0, (r1 - r0,), src.dtype)
+            phases.append((f"r{t}", "sw_fc", {"src": view, "w_buf": buffers[f"{name}.w{t}"],
+                                              "dst": buffers[f"{name}.p{t}"],
+                                              "adc": tuple(layer.partial_adc)}))
+    if pieces:
+        parts = [buffers[f"{name}.p{t}"] for t in range(len(pieces))]
+        phases.append(("sum", "sw_add_partials", {"parts": parts, "dst": dst, "adc": tuple(layer.adc)}))
+    return phases
 
 
 def _map_xbar(layer: Layer, src: Buffer, dst: Buffer, floorplan: Floorplan,
