@@ -314,12 +314,13 @@ class Crossbar:
         aihwkit evaluates a network at one ``t_inference`` in the same way: its
         ``drift_analog_weights(t_inference)`` applies drift and read noise to the programmed
         weights once, and the whole test set sees that state. A later change of ``t_inference``
-        takes effect at the next ``freeze``. No effect in ideal mode.
+        takes effect at the next ``freeze``; ``drift_compensation`` may be switched on a frozen
+        array (the same read, with or without the scale). No effect in ideal mode.
         """
         self._frozen = None
         if self.ideal:
             return
-        self._frozen_alpha = self.compensation_factor()
+        self._frozen_alpha = self._alpha() if self._programmed.any() else 1.0
         self._frozen = self._read((slice(None), slice(None), slice(None)))
 
     def thaw(self) -> None:
@@ -342,6 +343,9 @@ class Crossbar:
             return 1.0
         if self._frozen is not None:
             return self._frozen_alpha
+        return self._alpha()
+
+    def _alpha(self) -> float:
         m = self._programmed
         ref = np.abs(self._g_prog[0][m] - self._g_prog[1][m]).mean()
         g = self._drifted((slice(None), m))
