@@ -1,17 +1,23 @@
 """Accuracy of a quantised network on PCM crossbars, ideal and under non-idealities (issue 18).
 
-The network's crossbar layers (conv, pointwise, fc) are placed on ``rows`` x ``cols`` arrays by
-Tile&Pack (:func:`sim_models.placement.tile_and_pack`, Garofalo et al., JETCAS 2022, Sec. VI) and
-programmed into one :class:`sim_models.crossbar.Crossbar` per array; every MVM of a layer runs on
-the window its tile occupies, with the layer's ADC transfer, exactly as the IMA's jobs do
-(one job = one output pixel = one MVM over the layer's rows). Layers of the digital units
-(depth-wise accelerator, cores: depthwise, add, avgpool) are exact integer arithmetic and run as
-:func:`sim_models.graph.layer_golden` (the batch folded into the channel axis). In ideal mode
-the result equals :func:`sim_models.graph.run_golden` bit for bit (tested).
+The network is compiled for the cluster by :func:`sim_models.compiler.compile_graph` (conv,
+pointwise and fc on the IMA, placed on ``rows`` x ``cols`` arrays by Tile&Pack, Garofalo et al.,
+JETCAS 2022, Sec. VI; depth-wise on the digital accelerator) and its crossbars are programmed
+from the program's placements (:func:`sim_models.netexec.program_crossbars`), one
+:class:`sim_models.crossbar.Crossbar` per array. Two engines run it on those crossbars:
 
-**Batching**: the MVMs of one layer for all pixels of all images go to the crossbar as one batch
-(:meth:`Crossbar.mvm` on ``(n, height)``), so the 360 digits test images run in well under a
-second per noise point.
+``jobs``     the job-level executor, :func:`sim_models.netexec.execute_program`, one image at a
+             time: every IMA job's STREAMIN / MVM / STREAMOUT on a TCDM byte image, the DWA's and
+             the cores' phases -- what the RTL cluster runs (the reference);
+``batched``  the same MVMs for all pixels of all images at once: each tile of a crossbar layer
+             is one :meth:`Crossbar.mvm` on the ``(n * pixels, rows)`` DAC vectors of the
+             virtual im2col, with the layer's ADC transfer (row pieces: ``partial_adc``, summed
+             and requantised as the cores do); the digital layers (depthwise, add, avgpool) by
+             :func:`sim_models.graph.layer_golden` with the batch folded into the channel axis.
+
+On the same (frozen) crossbars the two give the same outputs bit for bit, and in ideal mode both
+equal :func:`sim_models.graph.run_golden` (tested); ``batched`` runs the 360 digits test images
+in a fraction of a second per noise point, ``jobs`` in about a second.
 
 **Noise points** (:class:`NoisePoint`), after aihwkit's inference examples (IBM aihwkit,
 ``examples/``: accuracy vs time after programming with ``PCMLikeNoiseModel``):
@@ -42,12 +48,17 @@ import numpy as np
 import numpy.typing as npt
 
 from sim_models import golden
+from sim_models.compiler import NetProgram, compile_graph
 from sim_models.crossbar import Crossbar
-from sim_models.graph import XBAR_KINDS, Graph, Layer, layer_golden, run_golden
-from sim_models.placement import Floorplan, tile_and_pack
+from sim_models.graph import INPUT, Graph, Layer, layer_golden, run_golden
+from sim_models.netexec import execute_program, program_crossbars
+from sim_models.placement import Floorplan
 
-__all__ = ["NOISE_KINDS", "DRIFT_TIMES", "SEED_STRIDE", "NoisePoint", "default_points",
-           "AnalogNet", "accuracy_table"]
+__all__ = ["NOISE_KINDS", "DRIFT_TIMES", "SEED_STRIDE", "ENGINES", "NoisePoint", "default_points",
+           "ArrayLimits", "AnalogNet", "accuracy_table"]
+
+#: How :class:`AnalogNet` runs the network (module docstring).
+ENGINES = ("batched", "jobs")
 
 NOISE_KINDS = ("ideal", "prog", "prog+read", "prog+read+drift")
 DAY = 86400.0
@@ -115,8 +126,29 @@ def _digital_layer(layer: Layer, ins: list[np.ndarray]) -> np.ndarray:
     return y.reshape(ho, wo, n, co).transpose(2, 0, 1, 3)
 
 
+@dataclass(frozen=True)
+class ArrayLimits:
+    """The hardware limits :func:`compile_graph` needs (a :class:`sim_models.workloads.HwLimits`):
+    one ``rows`` x ``cols`` array with DAC / ADC buffers as deep as the array (any job window
+    fits); the TCDM is sized to the program."""
+    rows: int = 256
+    cols: int = 256
+
+    @property
+    def dac_depth(self) -> int:
+        return self.rows
+
+    @property
+    def adc_depth(self) -> int:
+        return self.cols
+
+    @property
+    def tcdm_bytes(self) -> int:
+        return 1 << 30
+
+
 class AnalogNet:
-    """A :class:`Graph` placed on crossbar arrays, run on batches of images.
+    """A :class:`Graph` compiled for the IMA cluster and run on crossbars (module docstring).
 
     Parameters
     ----------
@@ -129,35 +161,26 @@ class AnalogNet:
     Raises
     ------
     ValueError
-        A bad size, layers that do not fit ``arrays``, or a layer whose rows exceed one array
-        without ``row_splits`` at the array's row multiples (named).
+        A bad size, or what :func:`compile_graph` refuses (named there): layers that do not fit
+        ``arrays``, row splits off the array's row multiples, ...
     """
 
     def __init__(self, graph: Graph, rows: int = 256, cols: int = 256, arrays: int | None = None):
         self.graph = graph
         self.rows, self.cols = _positive_int("rows", rows), _positive_int("cols", cols)
-        xl = [lay for lay in graph.layers if lay.kind in XBAR_KINDS]
-        self.floorplan: Floorplan = tile_and_pack([(lay.name, *lay.xbar_shape) for lay in xl],
-                                                  self.rows, self.cols, arrays)
-        for lay in xl:
-            cuts = tuple(range(self.rows, lay.xbar_shape[0], self.rows))
-            if tuple(lay.row_splits) != cuts:
-                raise ValueError(f"layer {lay.name}: {lay.xbar_shape[0]} rows on {self.rows}-row "
-                                 f"arrays need row_splits {cuts}, not {tuple(lay.row_splits)}")
-        self.arrays = self.floorplan.arrays_used
+        x0 = np.zeros(graph.input_shape, dtype=np.uint8)
+        self.program: NetProgram = compile_graph(graph, x0, ArrayLimits(self.rows, self.cols),
+                                                 arrays=arrays, fc_unit="ima")
+        self.floorplan: Floorplan | None = self.program.floorplan
+        self.arrays = self.program.arrays
+        self._units = {st.layer: st.unit for st in self.program.steps}
 
     def crossbars(self, seed: int | None = None, **kwargs) -> list[Crossbar]:
-        """One programmed :class:`Crossbar` per array (array ``a`` seeded ``seed*SEED_STRIDE+a``)."""
-        image = self.floorplan.program({lay.name: lay.weight_matrix for lay in self.graph.layers
-                                        if lay.kind in XBAR_KINDS})
-        out = []
-        for a in range(self.arrays):
-            xb = Crossbar(self.rows, self.cols,
-                          seed=None if seed is None else seed * SEED_STRIDE + a, **kwargs)
-            for p in self.floorplan.on_array(a):
-                xb.program(p.row, p.col, image[a, p.row:p.row + p.height, p.col:p.col + p.width])
-            out.append(xb)
-        return out
+        """One :class:`Crossbar` per array (array ``a`` seeded ``seed * SEED_STRIDE + a``),
+        programmed from the program's placements."""
+        xbars = [Crossbar(self.rows, self.cols, seed=None if seed is None else seed * SEED_STRIDE + a,
+                          **kwargs) for a in range(self.arrays)]
+        return program_crossbars(self.program, xbars)
 
     # ------------------------------------------------------------------ execution
     def _dac_vectors(self, layer: Layer, x: np.ndarray) -> np.ndarray:
@@ -189,26 +212,47 @@ class AnalogNet:
             out = golden.requant(out, *layer.adc)
         return out.astype(golden.out_dtype(layer.adc[2])).reshape((x.shape[0], *layer.out_shape))
 
-    def run(self, x: npt.ArrayLike, xbars: Sequence[Crossbar]) -> dict[str, np.ndarray]:
-        """Every tensor of the graph for a batch ``x`` of uint8 images ``(n, *input_shape)``."""
+    def _check(self, x, xbars):
         x = np.asarray(x)
         if x.dtype != np.uint8 or x.shape[1:] != tuple(self.graph.input_shape):
             raise ValueError(f"x must be a uint8 batch (n, {', '.join(map(str, self.graph.input_shape))}),"
                              f" not {x.dtype} {x.shape}")
         if len(xbars) != self.arrays:
             raise ValueError(f"xbars must hold {self.arrays} crossbar(s), not {len(xbars)}")
+        return x
+
+    def run_jobs(self, x: npt.ArrayLike, xbars: Sequence[Crossbar]) -> dict[str, np.ndarray]:
+        """Every layer's output for a batch ``x`` by the job-level executor, image by image
+        (:func:`execute_program` on the program's TCDM image with ``x[i]`` stored as input)."""
+        x = self._check(x, xbars)
+        outs: dict[str, list[np.ndarray]] = {lay.name: [] for lay in self.graph.layers}
+        for xi in x:
+            image = self.program.image.copy()
+            self.program.buffers[INPUT].write(image, xi)
+            for name, y in execute_program(self.program, list(xbars), programmed=True,
+                                           image=image).items():
+                outs[name].append(y)
+        return {name: np.stack(v) if v else np.zeros((0, *self.graph.layer(name).out_shape))
+                for name, v in outs.items()}
+
+    def run(self, x: npt.ArrayLike, xbars: Sequence[Crossbar]) -> dict[str, np.ndarray]:
+        """Every tensor of the graph for a batch ``x`` of uint8 images ``(n, *input_shape)``
+        (the ``batched`` engine)."""
+        x = self._check(x, xbars)
         t = {"input": x}
         for lay in self.graph.layers:
             ins = [t[i] for i in lay.inputs]
-            if lay.kind in XBAR_KINDS:
+            if self._units[lay.name] == "ima":
                 t[lay.name] = self._xbar_layer(lay, ins[0], xbars)
             else:
                 t[lay.name] = _digital_layer(lay, ins)
         return t
 
-    def logits(self, x: npt.ArrayLike, xbars: Sequence[Crossbar]) -> np.ndarray:
-        """The graph's output, flattened per image: ``(n, C_out)``."""
-        y = self.run(x, xbars)[self.graph.output]
+    def logits(self, x: npt.ArrayLike, xbars: Sequence[Crossbar], engine: str = "batched") -> np.ndarray:
+        """The graph's output, flattened per image: ``(n, C_out)``, by ``engine`` (:data:`ENGINES`)."""
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+        y = (self.run if engine == "batched" else self.run_jobs)(x, xbars)[self.graph.output]
         return y.reshape(y.shape[0], -1)
 
     def golden_logits(self, x: npt.ArrayLike) -> np.ndarray:
@@ -216,19 +260,15 @@ class AnalogNet:
         return np.stack([run_golden(self.graph, xi).tensors[self.graph.output].reshape(-1)
                          for xi in np.asarray(x)])
 
-    def accuracy(self, x: npt.ArrayLike, labels: npt.ArrayLike, xbars: Sequence[Crossbar]) -> float:
+    def accuracy(self, x: npt.ArrayLike, labels: npt.ArrayLike, xbars: Sequence[Crossbar],
+                 engine: str = "batched") -> float:
         """Top-1 accuracy (argmax of the output; ties go to the lowest class)."""
-        return float((self.logits(x, xbars).argmax(axis=1) == np.asarray(labels)).mean())
+        return float((self.logits(x, xbars, engine).argmax(axis=1) == np.asarray(labels)).mean())
 
     # ------------------------------------------------------------------ sweeps
-    def point_accuracies(self, point: NoisePoint, x: npt.ArrayLike, labels: npt.ArrayLike,
-                         seeds: Sequence[int]) -> list[float]:
-        """Accuracy of one noise point for each programming seed."""
-        return self.sweep([point], x, labels, seeds)[point]
-
     def sweep(self, points: Sequence[NoisePoint], x: npt.ArrayLike, labels: npt.ArrayLike,
-              seeds: Sequence[int], progress: Callable[[int], None] | None = None
-              ) -> dict[NoisePoint, list[float]]:
+              seeds: Sequence[int], progress: Callable[[int], None] | None = None,
+              engine: str = "batched") -> dict[NoisePoint, list[float]]:
         """Accuracy per point and programming seed (``progress(1)`` after each evaluation).
 
         Per seed and noise kind the arrays are programmed once; the drift times of a kind re-read
@@ -250,7 +290,7 @@ class AnalogNet:
                     for p in (q for q in pts if q.t_s == t):
                         for xb in xbars:
                             xb.drift_compensation = p.compensated
-                        res[p].append(self.accuracy(x, labels, xbars))
+                        res[p].append(self.accuracy(x, labels, xbars, engine))
                         if progress:
                             progress(1)
         return res
@@ -258,10 +298,11 @@ class AnalogNet:
 
 def accuracy_table(net: AnalogNet, x: npt.ArrayLike, labels: npt.ArrayLike, seeds: Sequence[int],
                    points: Sequence[NoisePoint] | None = None,
-                   progress: Callable[[int], None] | None = None) -> list[dict]:
-    """``[{noise, t_s, compensated, mean, std, seeds}, ...]`` (``std``: over seeds, ddof 0)."""
+                   progress: Callable[[int], None] | None = None, engine: str = "batched") -> list[dict]:
+    """``[{noise, t_s, compensated, mean, std, seeds, acc}, ...]``: ``seeds`` is their number,
+    ``acc`` the accuracy per seed, ``std`` over the seeds (ddof 0)."""
     points = default_points() if points is None else list(points)
-    res = net.sweep(points, x, labels, seeds, progress)
+    res = net.sweep(points, x, labels, seeds, progress, engine)
     return [{"noise": p.noise, "t_s": p.t_s, "compensated": p.compensated,
              "mean": float(np.mean(res[p])), "std": float(np.std(res[p])), "seeds": len(res[p]),
              "acc": [float(a) for a in res[p]]} for p in points]

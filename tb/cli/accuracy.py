@@ -1,13 +1,14 @@
 """``ima-sim accuracy``: a trained network's accuracy on PCM crossbars, ideal and non-ideal.
 
 ``ima-sim accuracy [--weights FILE.npz] [--seeds N] [--images N] [--quick] [--array-rows R
---array-cols C] [--json] [--plot FILE]`` loads the digits CNN (:mod:`sim_models.nets.digits`,
-the committed weights by default), evaluates the held-out test images with the float model, the
-integer model (:func:`sim_models.graph.run_golden`), the crossbars in ideal mode (must equal the
-integer model bit for bit: otherwise FAIL and exit status 1) and every non-ideal point of
-:func:`sim_models.accuracy.default_points` over ``N`` programming seeds (mean and spread), and
-prints a table; ``--json`` prints one object ``{float_acc, quant_acc, ideal_acc, points: [{noise,
-t_s, compensated, mean, std, seeds, acc}], ...}``; ``--plot`` writes accuracy vs time after
+--array-cols C] [--engine batched|jobs] [--json] [--plot FILE]`` loads the digits CNN
+(:mod:`sim_models.nets.digits`, the committed weights by default) and evaluates the held-out test
+images with the float model, the integer model (:func:`sim_models.graph.run_golden`), the
+crossbars in ideal mode (must equal the integer model bit for bit: otherwise FAIL and exit
+status 1) and every non-ideal point of :func:`sim_models.accuracy.default_points` over ``N``
+programming seeds (mean and spread); ``--engine``: :data:`sim_models.accuracy.ENGINES`. It prints
+a table; ``--json`` prints one object ``{float_acc, quant_acc, ideal_acc, points: [{noise, t_s,
+compensated, mean, std, seeds, acc}], ...}``; ``--plot`` writes accuracy vs time after
 programming (like IBM aihwkit's inference examples). ``--quick``: 100 images, 3 seeds (under a
 minute). A bad option or file: one line on stderr, exit status 2, nothing written.
 """
@@ -26,12 +27,16 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 QUICK_IMAGES, QUICK_SEEDS = 100, 3
 
 
-def accuracy_report(weights=None, seeds=10, images=None, rows=256, cols=256, progress=None):
+def accuracy_report(weights=None, seeds=10, images=None, rows=256, cols=256, progress=None,
+                    engine="batched"):
     """The whole study as plain data (what ``--json`` prints).
 
     Raises ``ValueError`` naming a bad parameter or an unreadable weights file."""
-    from sim_models.accuracy import AnalogNet, accuracy_table, default_points
+    from sim_models.accuracy import ENGINES, AnalogNet, accuracy_table, default_points
     from sim_models.nets import digits
+
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
 
     for name, v in (("seeds", seeds), ("images", images)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
@@ -46,12 +51,12 @@ def accuracy_report(weights=None, seeds=10, images=None, rows=256, cols=256, pro
     t0 = time.perf_counter()
     net = AnalogNet(graph, rows, cols)
     gold = net.golden_logits(x)
-    ideal = net.logits(x, net.crossbars())
+    ideal = net.logits(x, net.crossbars(), engine)
     points = default_points()
-    table = accuracy_table(net, x, y, list(range(seeds)), points, progress)
+    table = accuracy_table(net, x, y, list(range(seeds)), points, progress, engine)
     return {"network": graph.name, "weights": str(path), "images": int(len(y)),
             "programming_seeds": list(range(seeds)), "array_rows": rows, "array_cols": cols,
-            "arrays": net.arrays,
+            "arrays": net.arrays, "engine": engine,
             "float_acc": digits.float_accuracy(params, x, y),
             "quant_acc": float((gold.argmax(axis=1) == y).mean()),
             "ideal_acc": float((ideal.argmax(axis=1) == y).mean()),
@@ -69,7 +74,8 @@ def _t_label(t):
 
 def _text(r):
     lines = [f"{r['network']} on {r['images']} held-out digits, {len(r['programming_seeds'])} "
-             f"programming seeds, {r['arrays']} array(s) of {r['array_rows']}x{r['array_cols']}",
+             f"programming seeds, {r['arrays']} array(s) of {r['array_rows']}x{r['array_cols']}, "
+             f"{r['engine']} engine",
              f"float model      {r['float_acc'] * 100:6.2f} %",
              f"integer model    {r['quant_acc'] * 100:6.2f} %",
              f"crossbar, ideal  {r['ideal_acc'] * 100:6.2f} %  ("
@@ -137,7 +143,8 @@ def cmd_accuracy(a):
     n_eval = seeds * len(default_points())
     with tqdm(total=n_eval, desc="accuracy", unit="eval", disable=not sys.stderr.isatty()) as bar:
         try:
-            r = accuracy_report(a.weights, seeds, images, a.array_rows, a.array_cols, bar.update)
+            r = accuracy_report(a.weights, seeds, images, a.array_rows, a.array_cols, bar.update,
+                                a.engine)
         except ValueError as e:
             die(str(e))
     print(json.dumps(r) if a.json else _text(r))
@@ -159,6 +166,9 @@ def _accuracy_args(p):
     p.add_argument("--quick", action="store_true", help=f"{QUICK_IMAGES} images, {QUICK_SEEDS} seeds")
     p.add_argument("--array-rows", type=int, default=256, help="rows of one crossbar array (default 256)")
     p.add_argument("--array-cols", type=int, default=256, help="columns of one crossbar array (default 256)")
+    p.add_argument("--engine", choices=("batched", "jobs"), default="batched",
+                   help="batched MVMs over all images (default) or the job-level executor image by "
+                        "image (the same outputs bit for bit, ~50x slower)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", default=None, help="write accuracy vs time to this .png/.pdf/.svg")
 
