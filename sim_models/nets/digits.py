@@ -40,6 +40,7 @@ Reproduce the committed weights file (``digits_cnn.npz`` beside this module)::
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import io
 import time
@@ -76,8 +77,10 @@ class DigitsData:
     y_test: npt.NDArray[np.int64]
 
 
+@functools.cache
 def load_data() -> DigitsData:
-    """scikit-learn's digits, pixels ``0..16`` scaled to ``round(p * 255 / 16)``, 80/20 split."""
+    """scikit-learn's digits, pixels ``0..16`` scaled to ``round(p * 255 / 16)``, 80/20 split
+    (cached: one load per process; do not modify the arrays)."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     d = load_digits()
