@@ -54,7 +54,9 @@ verilog: $(STAMP)
 bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim sweep -o reports $(SWEEPARGS)
 	$(RUN) $(VENV)/bin/ima-sim bench-tcdm
-	$(RUN) $(VENV)/bin/ima-sim accuracy --plot reports/accuracy.png | tee reports/accuracy.txt
+	mkdir -p reports
+	$(RUN) $(VENV)/bin/ima-sim accuracy --plot reports/accuracy.png > reports/accuracy.txt
+	cat reports/accuracy.txt
 
 # Icarus Verilog: installed with apt-get only when running as root under CI; otherwise
 # `ima-sim lint` skips it and says so.

@@ -308,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--qat-epochs", type=int, default=QAT_EPOCHS)
     ap.add_argument("-o", "--out", default=str(WEIGHTS_FILE))
     args = ap.parse_args(argv)
+    if not Path(args.out).resolve().parent.is_dir():
+        ap.exit(2, f"error: -o {args.out}: no such directory {Path(args.out).parent}\n")
     t0 = time.perf_counter()
     data = load_data()
     try:

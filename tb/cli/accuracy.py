@@ -47,6 +47,8 @@ def accuracy_report(weights=None, seeds=10, images=None, rows=256, cols=256, pro
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
         raise ValueError(f"weights file {path}: cannot load the digits CNN ({e})") from None
     data = digits.load_data()
+    if images is not None and images > len(data.y_test):
+        raise ValueError(f"images must be at most {len(data.y_test)} (the held-out set), not {images}")
     x, y = data.x_test[:images], data.y_test[:images]
     t0 = time.perf_counter()
     net = AnalogNet(graph, rows, cols)

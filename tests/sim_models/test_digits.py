@@ -86,3 +86,23 @@ def test_reported_accuracies(data):
 def test_train_rejects(data, kw, msg):
     with pytest.raises(ValueError, match=msg):
         digits.train(0, data=data, **kw)
+
+
+def test_script(tmp_path, capsys):
+    out = tmp_path / "w.npz"
+    assert digits.main(["--seed", "3", "--epochs", "1", "--qat-epochs", "0", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "test accuracy: float" in text and "integer model" in text and str(out) in text
+    assert [lay.name for lay in digits.load_graph(out).layers] == ["conv", "dw", "pw", "fc"]
+
+
+@pytest.mark.parametrize("args, msg", [(["--epochs", "0"], "epochs must be"),
+                                       (["-o", "no/such/dir/w.npz"], "no such directory")])
+def test_script_rejects(tmp_path, capsys, monkeypatch, args, msg):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        digits.main(args)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert msg in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

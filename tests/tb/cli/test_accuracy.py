@@ -52,6 +52,7 @@ def test_jobs_engine_gives_the_batched_figures(capsys):
 @pytest.mark.parametrize("args, msg", [
     (["--seeds", "0"], "--seeds must be a positive integer"),
     (["--images", "-3"], "--images must be a positive integer"),
+    (["--images", "361"], "images must be at most 360"),
     (["--array-rows", "0"], "--array-rows must be a positive integer"),
     (["--weights", "nowhere.npz"], "--weights: no such file"),
     (["--plot", "acc.txt"], "--plot acc.txt: the file name must end in one of"),
