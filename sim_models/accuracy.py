@@ -118,6 +118,9 @@ def _digital_layer(layer: Layer, ins: list[np.ndarray]) -> np.ndarray:
     """A depthwise / avgpool / add layer on a batch, by :func:`layer_golden` itself: these kinds
     treat every channel alone, so the batch folds into the channel axis (weights tiled) and
     one call computes all images."""
+    if layer.kind not in ("depthwise", "add", "avgpool"):
+        raise ValueError(f"layer {layer.name}: the batched engine runs {layer.kind} layers on the "
+                         "crossbars only (use engine='jobs')")
     n = ins[0].shape[0]
     (h, w, c), (ho, wo, co) = layer.in_shape, layer.out_shape
     wts = None if layer.weights is None else np.tile(layer.weights, (n,) + (1,) * (layer.weights.ndim - 1))
