@@ -5,7 +5,8 @@
 #   make test     the whole regression: ruff, the import-linter contract, then pytest
 #                 (cocotb + Verilator, Amaranth sim, numpy models)
 #   make verilog  generate Verilog into build/verilog
-#   make bench    slow sweeps, figures and tables (reports/; SWEEPARGS="--quick" for a short one)
+#   make bench    slow sweeps, figures and tables (reports/; SWEEPARGS="--quick" for a short one),
+#                 the accuracy study of the digits CNN under PCM non-idealities (docs/accuracy.md)
 #   make lint     ruff + import contract, then lint the generated Verilog (verilator -Wall,
 #                 iverilog, yosys synth)
 #   make synth    synthesis figures: cells per block, GE, ECP5 Fmax -> reports/synth.md
@@ -53,6 +54,9 @@ verilog: $(STAMP)
 bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim sweep -o reports $(SWEEPARGS)
 	$(RUN) $(VENV)/bin/ima-sim bench-tcdm
+	mkdir -p reports
+	$(RUN) $(VENV)/bin/ima-sim accuracy --plot reports/accuracy.png > reports/accuracy.txt
+	cat reports/accuracy.txt
 
 # Icarus Verilog: installed with apt-get only when running as root under CI; otherwise
 # `ima-sim lint` skips it and says so.

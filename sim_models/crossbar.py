@@ -25,6 +25,12 @@ aihwkit's ``PCMLikeNoiseModel`` (``src/aihwkit/inference/noise/pcm.py``):
 * optional global drift compensation (aihwkit ``GlobalDriftCompensation``);
 * an ADC offset and Gaussian ADC noise, in output LSBs.
 
+By default every read (every MVM) draws fresh read noise. :meth:`Crossbar.freeze` instead reads
+the array once at ``t_inference`` and keeps those conductances for every later MVM: what
+aihwkit's ``drift_analog_weights(t_inference)`` does before it evaluates a test set, and what
+lets one noisy state be replayed exactly (on the RTL's analog core and the job-level executor
+alike). :meth:`Crossbar.mvm` also takes a batch of DAC vectors ``(n, height)``.
+
 Pure numpy: no Amaranth, no cocotb.
 """
 
@@ -167,6 +173,8 @@ class Crossbar:
         self._g_prog = np.zeros((2, rows, cols))
         self._nu = np.zeros((2, rows, cols))
         self._programmed = np.zeros((rows, cols), dtype=bool)
+        self._frozen: np.ndarray | None = None      # (G+, G-) of one read, see freeze()
+        self._frozen_alpha = 1.0
 
     # ----------------------------------------------------------------- properties
     @property
@@ -224,6 +232,7 @@ class Crossbar:
             raise ValueError(f"weight {v} at window ({r}, {c}) (array ({row + r}, {col + c})) is "
                              f"outside [{W_MIN}, {W_MAX}]: {why}")
         h, wd = w.shape
+        self.thaw()
         self._w[row:row + h, col:col + wd] = w
         self._programmed[row:row + h, col:col + wd] = True
         g_t = self.target_conductance(w)
@@ -285,13 +294,43 @@ class Crossbar:
         return g.copy()
 
     def _read(self, sl):
-        """Conductances (uS) of ``self._g_prog[sl]`` at ``t_inference``, with fresh read noise."""
+        """Conductances (uS) of ``self._g_prog[sl]`` at ``t_inference``, with fresh read noise
+        (or those of the frozen read, see :meth:`freeze`)."""
+        if self._frozen is not None:
+            return self._frozen[sl].copy()
         g_prog = self._g_prog[sl]
         g = self._drifted(sl)
         t = self.t_inference + self.t0
         sig = self.read_noise_q(g_prog) * math.sqrt(math.log((t + self.t_read) / (2 * self.t_read)))
         g = g + np.abs(g) * self.read_noise_scale * sig * self.rng.standard_normal(g.shape)
         return np.maximum(g, 0.0)
+
+    # ----------------------------------------------------------------- frozen read
+    def freeze(self) -> None:
+        """Read every device once at the current ``t_inference`` (drift and one draw of read
+        noise) and use these conductances, and the compensation factor of this time, for every
+        later MVM and read until :meth:`thaw` or the next :meth:`program`.
+
+        aihwkit evaluates a network at one ``t_inference`` in the same way: its
+        ``drift_analog_weights(t_inference)`` applies drift and read noise to the programmed
+        weights once, and the whole test set sees that state. A later change of ``t_inference``
+        takes effect at the next ``freeze``; ``drift_compensation`` may be switched on a frozen
+        array (the same read, with or without the scale). No effect in ideal mode.
+        """
+        self._frozen = None
+        if self.ideal:
+            return
+        self._frozen_alpha = self._alpha() if self._programmed.any() else 1.0
+        self._frozen = self._read((slice(None), slice(None), slice(None)))
+
+    def thaw(self) -> None:
+        """Back to a fresh read-noise draw on every read (the default)."""
+        self._frozen = None
+
+    @property
+    def frozen(self) -> bool:
+        """True between :meth:`freeze` and :meth:`thaw` / :meth:`program`."""
+        return self._frozen is not None
 
     def compensation_factor(self) -> float:
         """Global drift compensation ``alpha = mean|G+ - G-|(t0) / mean|G+ - G-|(t)`` (1 if off).
@@ -302,6 +341,11 @@ class Crossbar:
         """
         if self.ideal or not self.drift_compensation or not self._programmed.any():
             return 1.0
+        if self._frozen is not None:
+            return self._frozen_alpha
+        return self._alpha()
+
+    def _alpha(self) -> float:
         m = self._programmed
         ref = np.abs(self._g_prog[0][m] - self._g_prog[1][m]).mean()
         g = self._drifted((slice(None), m))
@@ -355,9 +399,15 @@ class Crossbar:
             lo: int = 0, hi: int = 255) -> npt.NDArray[np.int64]:
         """One analog MVM over a window; returns ``width`` ADC outputs (int64 in ``[lo, hi]``).
 
+        A batch ``x`` of shape ``(n, height)`` gives ``(n, width)``, the same as ``n`` calls in a
+        row with the same random draws: in non-ideal mode without :meth:`freeze` it is those
+        ``n`` calls; frozen, one matrix product (whose float sums may differ from ``n`` vector
+        products in the last bit, which changes an output only if an accumulator lies within
+        ~1e-12 of a rounding boundary).
+
         Parameters
         ----------
-        x : array of uint8, shape (height,)
+        x : array of uint8, shape (height,) or (n, height)
             DAC inputs of rows ``row .. row+height-1``.
         row, col, height, width : int
             The job window on the array.
@@ -373,14 +423,17 @@ class Crossbar:
         x = np.asarray(x)
         if x.dtype != np.uint8:
             raise ValueError(f"x must be a uint8 array (8-bit DAC inputs), not {x.dtype}")
-        if x.shape != (height,):
-            raise ValueError(f"x must have shape ({height},) to match the window height, "
-                             f"not {x.shape}")
+        if x.shape[-1:] != (height,) or x.ndim not in (1, 2):
+            raise ValueError(f"x must have shape ({height},) or (n, {height}) to match the window "
+                             f"height, not {x.shape}")
         _check_adc(m, s, lo, hi)
+        if x.ndim == 2 and not self.ideal and self._frozen is None:
+            out = [self.mvm(v, row, col, height, width, m, s, lo, hi) for v in x]
+            return np.stack(out) if out else np.zeros((0, width), dtype=np.int64)
         w = self.effective_weights(row, col, height, width)
         if self.ideal:
             return adc_transfer(x.astype(np.int64) @ w, m, s, lo, hi)
         acc = np.rint(x.astype(np.float64) @ w).astype(np.int64)
         y = adc_transfer(acc, m, s, -(1 << 40), 1 << 40)
-        err = self.adc_offset + self.adc_noise * self.rng.standard_normal(width)
+        err = self.adc_offset + self.adc_noise * self.rng.standard_normal(y.shape)
         return np.clip(y + np.rint(err).astype(np.int64), lo, hi)

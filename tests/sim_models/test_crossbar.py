@@ -219,3 +219,69 @@ def test_nonideal_mvm_error_is_bounded_and_seeded():
     assert (outs[0] == outs[1]).all()              # same seed, same result
     assert np.abs(err).max() > 0                   # noise is present
     assert np.sqrt((err.astype(float) ** 2).mean()) < 0.15 * ref.std()
+
+
+# --------------------------------------------------------------------- frozen read, batches
+def test_freeze_holds_one_read_until_thaw_or_program():
+    print(f"IMA_SEED={SEED}")
+    xb = _uniform(7, prog_noise_scale=0.0, t_inference=3600.0)
+    xb.freeze()
+    assert xb.frozen
+    g = xb.conductance_map("+")
+    assert (xb.conductance_map("+") == g).all()                 # no fresh read noise
+    assert xb.read_conductance(3, 5, "+") == g[3, 5]
+    # the frozen read is one draw of the read-noise law (same check as test_read_noise_statistics)
+    drifted = xb.conductance_map("+", read_noise=False)
+    q = min(0.0088 / max(1.0 ** 0.65, 1e-3), 0.2)
+    expect = q * math.sqrt(math.log((3600.0 + 20.0 + 250e-9) / (2 * 250e-9)))
+    rel = (g / drifted - 1).ravel()
+    assert abs(rel.mean()) < 5 * expect / math.sqrt(rel.size)
+    assert rel.std() == pytest.approx(expect, rel=0.03)
+    xb.thaw()
+    assert not xb.frozen and (xb.conductance_map("+") != g).any()
+    xb.freeze()
+    xb.program(0, 0, np.full((2, 2), 3))
+    assert not xb.frozen
+
+
+def test_freeze_keeps_the_compensation_of_its_time():
+    xb = _uniform(7, t_inference=1e6, read_noise_scale=0.0, drift_compensation=True)
+    alpha = xb.compensation_factor()
+    xb.freeze()
+    xb.t_inference = 1.0                      # takes effect at the next freeze only
+    assert xb.compensation_factor() == alpha
+    xb.freeze()
+    assert xb.compensation_factor() < alpha
+
+
+@pytest.mark.parametrize("mode", ["ideal", "per_read", "frozen"])
+def test_batched_mvm_equals_calls_in_a_row(mode):
+    print(f"IMA_SEED={SEED}")
+    rng = np.random.default_rng(SEED)
+    w = rng.integers(-7, 8, size=(40, 12))
+    x = rng.integers(0, 256, size=(30, 40), dtype=np.uint8)
+    adc = (3, 9, -128, 127)
+    outs = []
+    for batched in (True, False):
+        kw = {} if mode == "ideal" else dict(ideal=False, seed=SEED, t_inference=86400.0,
+                                              adc_noise=0.7, drift_compensation=True)
+        xb = Crossbar(48, 16, **kw)
+        xb.program(5, 2, w)
+        if mode == "frozen":
+            xb.freeze()
+        y = xb.mvm(x, 5, 2, 40, 12, *adc) if batched else \
+            np.stack([xb.mvm(v, 5, 2, 40, 12, *adc) for v in x])
+        outs.append(y)
+    assert outs[0].shape == (30, 12)
+    assert (outs[0] == outs[1]).all()
+    if mode == "ideal":
+        ref = np.clip((x.astype(np.int64) @ w * 3 + 256) >> 9, -128, 127)
+        assert (outs[0] == ref).all()
+
+
+def test_mvm_rejects_a_batch_of_the_wrong_height():
+    xb = Crossbar(8, 8)
+    with pytest.raises(ValueError, match=r"shape \(8,\) or \(n, 8\)"):
+        xb.mvm(np.zeros((3, 7), dtype=np.uint8), 0, 0, 8, 8)
+    with pytest.raises(ValueError, match="shape"):
+        xb.mvm(np.zeros((2, 3, 8), dtype=np.uint8), 0, 0, 8, 8)
