@@ -386,9 +386,9 @@ def _io_buffers(name, alloc, src, dst, in_shape, pad, out_shape, lo):
     alloc = TcdmAllocator() if alloc is None else alloc
     if src is None:
         src = alloc.alloc(f"{name}.in", in_shape, "uint8", pad=pad)
-    elif tuple(src.shape) != tuple(in_shape) or src.pad != pad:
+    elif tuple(src.shape) != tuple(in_shape) or src.pad < pad:
         raise ValueError(f"source buffer {src.name} is {src.shape} pad {src.pad}, the layer needs "
-                         f"{tuple(in_shape)} pad {pad}")
+                         f"{tuple(in_shape)} pad {pad} (or more)")
     dtype = "uint8" if lo >= 0 else "int8"
     if dst is None:
         dst = alloc.alloc(f"{name}.out", out_shape, dtype)
@@ -396,6 +396,14 @@ def _io_buffers(name, alloc, src, dst, in_shape, pad, out_shape, lo):
         raise ValueError(f"destination buffer {dst.name} is {dst.shape}, the layer writes "
                          f"{tuple(out_shape)}")
     return src, dst
+
+
+def _origin(src: Buffer, pad: int) -> int:
+    """Address of the first byte a layer with padding ``pad`` reads from ``src``: the buffer's
+    start when it holds exactly ``pad`` (the usual case), else the corner of the ``pad``-wide
+    window inside its wider ring (one buffer serves consumers with different paddings)."""
+    d = src.pad - pad
+    return src.addr + (d * src.row_pitch + d * src.padded_shape[-1] if d else 0)
 
 
 def _walk(len0, len1=1, stride1=0, len2=1, stride2=0):
@@ -411,7 +419,10 @@ class ColumnTile:
     pixel. A placement algorithm (e.g. Tile&Pack) produces these; the mappings read them.
 
     Splitting by rows (inputs) would need the partial sums of several arrays added before the
-    ADC transfer, which the IMA cannot do: a layer's rows must fit one array.
+    ADC transfer, which the IMA cannot do: one LayerMapping's rows fit one array. A layer whose
+    rows exceed an array is mapped as one LayerMapping per row piece (``in_slice`` of
+    :func:`map_pointwise` / :func:`map_fc`), each writing signed 8-bit partials that the cores
+    add and requantise (:mod:`sim_models.compiler`).
     """
     array: int
     row: int
@@ -437,10 +448,21 @@ def _column_tiles(name, tiles, cout, array, row, col):
     return tiles
 
 
+def _check_slice(name, in_slice, n):
+    """``(c0, c1)`` of an input slice, ``(0, n)`` for none; ValueError naming ``in_slice``."""
+    if in_slice is None:
+        return 0, n
+    c0, c1 = (int(v) for v in in_slice)
+    if not 0 <= c0 < c1 <= n:
+        raise ValueError(f"{name}: in_slice must be (c0, c1) with 0 <= c0 < c1 <= {n}, not {in_slice!r}")
+    return c0, c1
+
+
 def map_conv(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, stride: int = 1, pad: int = 0,
              row: int = 0, col: int = 0, alloc: TcdmAllocator | None = None, src: Buffer | None = None,
              dst: Buffer | None = None, name: str = "conv", array: int = 0,
-             tiles: Sequence[ColumnTile] | None = None) -> LayerMapping:
+             tiles: Sequence[ColumnTile] | None = None,
+             in_slice: tuple[int, int] | None = None) -> LayerMapping:
     """Map a KxK convolution (virtual im2col), one job per output pixel.
 
     Parameters
@@ -463,6 +485,10 @@ def map_conv(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, st
     tiles : sequence of ColumnTile, optional
         Split the ``C_out`` columns into pieces on several arrays (replaces ``row``, ``col``,
         ``array``): one LayerJob per piece, run in order, each writing its channels.
+    in_slice : (c0, c1), optional
+        1x1 kernels only: use input channels ``c0 .. c1-1`` (crossbar rows ``c0 .. c1-1`` of the
+        weight matrix) and nothing else -- one row piece of a layer whose rows exceed an array.
+        The source walk starts ``c0`` bytes into every pixel; ``w`` is still the whole layer's.
 
     Returns
     -------
@@ -475,17 +501,23 @@ def map_conv(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, st
     cout, k, k2, wcin = w.shape
     if k != k2 or wcin != cin:
         raise ValueError(f"{name}: weights {w.shape} do not match a KxK kernel over {cin} channels")
+    if in_slice is not None and k != 1:
+        raise ValueError(f"{name}: in_slice needs a 1x1 kernel (a {k}x{k} kernel's rows interleave "
+                         f"kernel taps and channels), not {k}x{k}")
+    c0, c1 = _check_slice(name, in_slice, cin)
     pieces = _column_tiles(name, tiles, cout, array, row, col)
     ho, wo = conv_out_size(h, k, stride, pad), conv_out_size(wd, k, stride, pad)
     src, dst = _io_buffers(name, alloc, src, dst, (h, wd, cin), pad, (ho, wo, cout), adc[2])
     in_pitch = src.row_pitch
     out_pitch = dst.row_pitch if len(dst.shape) == 3 else wo * cout
     weights = w.transpose(1, 2, 3, 0).reshape(k * k * cin, cout)   # rows (ky, kx, c), cols c_out
+    weights = weights[c0:c1] if in_slice is not None else weights       # 1x1: rows are channels
+    rows = k * k * (c1 - c0)
     jobs, placements = [], []
     for t in pieces:
-        jobs.append(LayerJob(src_addr=src.addr, dst_addr=dst.interior_addr + t.c0,
-                             src=_walk(k * cin, k, in_pitch), dst=_walk(t.width),
-                             row=t.row, col=t.col, height=k * k * cin, width=t.width,
+        jobs.append(LayerJob(src_addr=_origin(src, pad) + c0, dst_addr=dst.interior_addr + t.c0,
+                             src=_walk(k * (c1 - c0), k, in_pitch), dst=_walk(t.width),
+                             row=t.row, col=t.col, height=rows, width=t.width,
                              adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3],
                              loops=(JobLoop(wo, stride * cin, cout),
                                     JobLoop(ho, stride * in_pitch, out_pitch), JobLoop()),
@@ -493,28 +525,33 @@ def map_conv(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, st
         pname = name if tiles is None else f"{name}[{t.c0}:{t.c0 + t.width}]"
         placements.append(Placement(t.row, t.col, weights[:, t.c0:t.c0 + t.width].copy(), pname,
                                     t.array))
-    return LayerMapping(name, "conv", jobs, placements, src, dst, adc,
-                        {"k": k, "stride": stride, "pad": pad, "out_shape": (ho, wo, cout)})
+    params = {"k": k, "stride": stride, "pad": pad, "out_shape": (ho, wo, cout)}
+    if in_slice is not None:
+        params["in_slice"] = (c0, c1)
+    return LayerMapping(name, "conv", jobs, placements, src, dst, adc, params)
 
 
 def map_pointwise(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, stride: int = 1,
                   row: int = 0, col: int = 0, alloc: TcdmAllocator | None = None, src: Buffer | None = None,
                   dst: Buffer | None = None, name: str = "pw", array: int = 0,
-                  tiles: Sequence[ColumnTile] | None = None) -> LayerMapping:
+                  tiles: Sequence[ColumnTile] | None = None,
+                  in_slice: tuple[int, int] | None = None) -> LayerMapping:
     """Map a pointwise (1x1) layer: rows ``C_in``, columns ``C_out``; ``w`` is ``[C_out, C_in]``
-    (``array``, ``tiles``: see :func:`map_conv`)."""
+    (``array``, ``tiles``, ``in_slice``: see :func:`map_conv`)."""
     w = _check_weights(w, 2, name)
     m = map_conv(x_shape, w[:, None, None, :], adc, stride=stride, pad=0, row=row, col=col,
-                 alloc=alloc, src=src, dst=dst, name=name, array=array, tiles=tiles)
+                 alloc=alloc, src=src, dst=dst, name=name, array=array, tiles=tiles, in_slice=in_slice)
     m.kind = "pointwise"
     return m
 
 
 def map_fc(x_shape: int | Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *, row: int = 0, col: int = 0,
            alloc: TcdmAllocator | None = None, src: Buffer | None = None, dst: Buffer | None = None,
-           name: str = "fc", array: int = 0) -> LayerMapping:
-    """Map a fully connected layer on the flattened input: one job, ``w`` is ``[C_out, C_in]``,
-    on crossbar ``array``."""
+           name: str = "fc", array: int = 0, tiles: Sequence[ColumnTile] | None = None,
+           in_slice: tuple[int, int] | None = None) -> LayerMapping:
+    """Map a fully connected layer on the flattened input: one job per column piece, ``w`` is
+    ``[C_out, C_in]``, on crossbar ``array`` (``tiles``: column pieces on several arrays, see
+    :func:`map_conv`; ``in_slice=(c0, c1)``: inputs ``c0 .. c1-1`` only, one row piece)."""
     w = _check_weights(w, 2, name)
     adc = _check_adc(adc)
     x_shape = tuple(int(n) for n in np.atleast_1d(x_shape))
@@ -522,17 +559,27 @@ def map_fc(x_shape: int | Sequence[int], w: npt.ArrayLike, adc: Sequence[int], *
     cout = w.shape[0]
     if w.shape[1] != cin:
         raise ValueError(f"{name}: weights {w.shape} do not match {cin} inputs")
+    c0, c1 = _check_slice(name, in_slice, cin)
+    pieces = _column_tiles(name, tiles, cout, array, row, col)
     alloc = TcdmAllocator() if alloc is None else alloc
     src = alloc.alloc(f"{name}.in", x_shape) if src is None else src
     if src.nbytes != cin:
         raise ValueError(f"source buffer {src.name} holds {src.nbytes} bytes, the layer reads {cin}")
     dst = alloc.alloc(f"{name}.out", (cout,), "uint8" if adc[2] >= 0 else "int8") \
         if dst is None else dst
-    job = LayerJob(src_addr=src.addr, dst_addr=dst.interior_addr, src=_walk(cin), dst=_walk(cout),
-                   row=row, col=col, height=cin, width=cout,
-                   adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3], array=array)
-    return LayerMapping(name, "fc", [job], [Placement(row, col, w.T.copy(), name, array)], src, dst, adc,
-                        {"out_shape": (cout,)})
+    wt = w.T[c0:c1]
+    jobs, placements = [], []
+    for t in pieces:
+        jobs.append(LayerJob(src_addr=src.addr + c0, dst_addr=dst.interior_addr + t.c0,
+                             src=_walk(c1 - c0), dst=_walk(t.width), row=t.row, col=t.col,
+                             height=c1 - c0, width=t.width,
+                             adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3], array=t.array))
+        pname = name if tiles is None else f"{name}[{t.c0}:{t.c0 + t.width}]"
+        placements.append(Placement(t.row, t.col, wt[:, t.c0:t.c0 + t.width].copy(), pname, t.array))
+    params: dict[str, Any] = {"out_shape": (cout,)}
+    if in_slice is not None:
+        params["in_slice"] = (c0, c1)
+    return LayerMapping(name, "fc", jobs, placements, src, dst, adc, params)
 
 
 def _groups(c, c_job):
@@ -609,7 +656,7 @@ def map_depthwise(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[int], 
             continue
         (c0, n), p = run[0], placements[groups.index(run[0])]
         jobs.append(LayerJob(
-            src_addr=src.addr + c0, dst_addr=dst.interior_addr + c0,
+            src_addr=_origin(src, pad) + c0, dst_addr=dst.interior_addr + c0,
             src=_walk(n, k, c, k, src.row_pitch), dst=_walk(n),
             row=p.row, col=p.col, height=k * k * n, width=n,
             adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3],
@@ -708,7 +755,7 @@ def map_depthwise_dwa(x_shape: Sequence[int], w: npt.ArrayLike, adc: Sequence[in
         raise ValueError(f"weight buffer {w_buf.name} holds {w_buf.nbytes} bytes, the layer needs "
                          f"{wt.size}")
     out_pitch = dst.row_pitch
-    job = DwJob(in_addr=src.addr, in_row_stride=src.row_pitch, out_addr=dst.interior_addr,
+    job = DwJob(in_addr=_origin(src, pad), in_row_stride=src.row_pitch, out_addr=dst.interior_addr,
                 out_row_stride=out_pitch, w_addr=w_buf.addr, channels=c, out_h=ho, out_w=wo,
                 stride=stride, adc_m=adc[0], adc_s=adc[1], adc_lo=adc[2], adc_hi=adc[3])
     layer = DwaLayer(name, job, src, dst, w_buf, wt, adc,

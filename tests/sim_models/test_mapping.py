@@ -200,3 +200,67 @@ def test_target_for():
         mp.target_for(xs, 2)
     with pytest.raises(ValueError, match="array 1 does not exist: one array"):
         mp.target_for("x", 1)
+
+
+# --------------------------------------------------------------------- row pieces, wider rings
+def _run(m, x, arrays=1, rows=128, cols=128, image=None):
+    from sim_models.crossbar import Crossbar
+    from sim_models.executor import execute
+    xbars = [Crossbar(rows, cols) for _ in range(arrays)]
+    m.program(xbars)
+    image = np.zeros(1 << 16, np.uint8) if image is None else image
+    if x is not None:
+        m.src.write(image, x)
+    execute(image, xbars, m.jobs)
+    return m.dst.read(image)
+
+
+def test_in_slice_maps_one_row_piece(rng):
+    """Input channels 24..39 of a pointwise (stride 2) and inputs 100..159 of an fc with column
+    tiles: each piece == golden on its slice of the inputs and weights."""
+    x = g.random_activations(rng, (5, 5, 40))
+    w = g.random_weights(rng, (12, 40))
+    m = mp.map_pointwise((5, 5, 40), w, ADC, stride=2, in_slice=(24, 40))
+    (job,) = m.jobs
+    assert (job.height, job.src.len0, job.src_addr - m.src.addr) == (16, 16, 24)
+    assert np.array_equal(m.placements[0].weights, w.T[24:40]) and m.params["in_slice"] == (24, 40)
+    want = g.requant(g.pointwise_acc(x[:, :, 24:40], w[:, 24:40], 2), *ADC)
+    assert np.array_equal(_run(m, x), want)
+    xf = g.random_activations(rng, (160,))
+    wf = g.random_weights(rng, (70, 160))
+    tiles = [mp.ColumnTile(1, 0, 0, 0, 64), mp.ColumnTile(0, 3, 7, 64, 6)]
+    mf = mp.map_fc((160,), wf, (1, 2, -128, 127), tiles=tiles, in_slice=(100, 160))
+    assert [(j.array, j.height, j.width, j.src_addr - mf.src.addr, j.dst_addr - mf.dst.addr)
+            for j in mf.jobs] == [(1, 60, 64, 100, 0), (0, 60, 6, 100, 64)]
+    assert np.array_equal(_run(mf, xf, arrays=2), g.fully_connected(xf[100:], wf[:, 100:], 1, 2, -128, 127))
+    with pytest.raises(ValueError, match="in_slice needs a 1x1 kernel"):
+        mp.map_conv((5, 5, 4), g.random_weights(rng, (3, 3, 3, 4)), ADC, in_slice=(0, 2))
+    with pytest.raises(ValueError, match=r"in_slice must be \(c0, c1\) with 0 <= c0 < c1 <= 40"):
+        mp.map_pointwise((5, 5, 40), w, ADC, in_slice=(30, 50))
+
+
+def test_a_wider_ring_serves_smaller_paddings(rng):
+    """A buffer stored with pad 2 (ring filled with garbage) read by a pad-1 conv, a pointwise
+    (pad 0) and a pad-0 / pad-1 depth-wise on the DWA: each starts inside the ring == golden."""
+    x = g.random_activations(rng, (6, 7, 8))
+    alloc = mp.TcdmAllocator(1 << 16)
+    src = alloc.alloc("x", (6, 7, 8), pad=2)
+    image = np.full(1 << 16, 0xA5, np.uint8)
+    image[src.addr:src.addr + src.nbytes] = 0
+    src.write(image, x)
+    wc = g.random_weights(rng, (5, 3, 3, 8))
+    m = mp.map_conv((6, 7, 8), wc, ADC, pad=1, src=src, alloc=alloc, name="c")
+    assert m.jobs[0].src_addr == src.addr + (src.row_pitch + 8)
+    assert np.array_equal(_run(m, None, image=image), g.conv2d(g.pad_hwc(x, 1), wc, *ADC))
+    wp = g.random_weights(rng, (5, 8))
+    m = mp.map_pointwise((6, 7, 8), wp, ADC, src=src, alloc=alloc, name="p")
+    assert np.array_equal(_run(m, None, image=image), g.pointwise(x, wp, *ADC))
+    from sim_models import dwa
+    wd = rng.integers(-128, 128, (8, 3, 3)).astype(np.int8)
+    for pad in (0, 1):
+        dl = mp.map_depthwise_dwa((6, 7, 8), wd, ADC, pad=pad, src=src, alloc=alloc, name=f"d{pad}")
+        dl.load(image)
+        dwa.execute(dl.job, image)
+        assert np.array_equal(dl.dst.read(image), g.depthwise(g.pad_hwc(x, pad), wd, *ADC)), pad
+    with pytest.raises(ValueError, match="the layer needs .* pad 3 .or more"):
+        mp.map_conv((6, 7, 8), g.random_weights(rng, (5, 7, 7, 8)), ADC, pad=3, src=src, alloc=alloc)
