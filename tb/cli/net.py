@@ -200,10 +200,12 @@ class _Plan:
         self.placements, self.steps = program.placements, program.steps
 
 
-def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True, quiet=True):
+def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True, quiet=True,
+             profile=None):
     """Run ``program`` on the RTL cluster ``cfg`` (built with its arrays and TCDM); returns
     ``{"layers", "total", ...}`` with the totals of ``ima-sim net --json`` and the wall times.
-    A layer that differs from the golden graph leaves ``passed`` false (it does not raise)."""
+    A layer that differs from the golden graph leaves ``passed`` false (it does not raise).
+    ``profile``: a path for cProfile statistics of the simulator's Python side."""
     import tempfile
 
     from tb.build import runner
@@ -220,7 +222,8 @@ def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True
         t1 = time.perf_counter()
         try:
             res = runner.run(r, TOP, "tb.cocotb_tests.net", seed=seed, config=cfg,
-                             options={"program": path, "progress": progress, "monitors": monitors},
+                             options={"program": path, "progress": progress, "monitors": monitors,
+                                      "profile": str(Path(profile).resolve()) if profile else None},
                              log_level="WARNING" if quiet else None, waves=waves)
         except runner.SimulationFailed as e:
             error, res = str(e), e.result

@@ -4,7 +4,8 @@ cluster, every layer checked bit-exactly against the golden graph as soon as it 
 Parameters (:mod:`tb.env.params`): the cluster configuration built as ``config`` (the preset with
 the program's ``arrays`` and ``tcdm_bytes``); options ``program`` (the path of the pickled
 program, :func:`tb.env.net.save_program`), ``monitors`` (TCDM protocol monitors on the
-accelerators' ports, default on) and ``progress`` (a line per layer on stderr). Saves the result
+accelerators' ports, default on), ``progress`` (a line per layer on stderr) and ``profile`` (a
+path: write cProfile statistics of the run there). Saves the result
 (``layers``, ``total``, wall times) for the host and fails the test if a layer differs.
 ``ima-sim net`` and the tests call it through :func:`tb.cli.net.simulate`.
 """
@@ -40,7 +41,18 @@ async def execute(dut):
 
 @cocotb.test()
 async def run_network(dut):
-    result = await execute(dut)
+    prof_path = params.load().option("profile")
+    if prof_path:                                  # cProfile of the Python side (slower)
+        import cProfile
+        pr = cProfile.Profile()
+        pr.enable()
+        try:
+            result = await execute(dut)
+        finally:
+            pr.disable()
+            pr.dump_stats(prof_path)
+    else:
+        result = await execute(dut)
     params.save_result(result)
     bad = [r["name"] for r in result["layers"] if not r["passed"]]
     assert not bad, f"layers differ from the golden graph: {bad}"
