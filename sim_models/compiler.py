@@ -50,23 +50,26 @@ those of the kernels in :mod:`tb.bfm.kernels`):
 ==================  ===================================================================
 
 A phase is named after its layer, or ``<layer>.<part>`` when the layer has several
-(``zero_ring``, ``ima`` / ``dwa`` / ``sw``, ``r0``, ``r1``, ..., ``sum``). The ``src`` / ``dst``
-of ``sw_avgpool`` and ``sw_add_partials`` and the ``buf`` of ``sw_zero_ring`` may be padded
-(read / write the interior); those of ``sw_residual`` and ``sw_fc`` never are (the compiler
-refuses a graph that would need it).
+(``zero_ring``, ``ima`` / ``dwa`` / ``sw``, ``r0``, ``r1``, ..., ``sum``). The HWC buffers of
+``sw_residual``, ``sw_avgpool``, ``sw_add_partials`` and ``sw_zero_ring`` may be padded (read and
+write the interior); those of ``sw_fc`` never are (its input and output are flat: the compiler
+refuses a graph that would pad them).
 
 **TCDM allocation.** The weights of depth-wise and core layers are resident from the start, at
 the bottom of the TCDM in layer order. Every tensor (the input and each layer's output) lives
 from its producing step to its last consuming step (the network output to its own step); the
-int8 partials of a row-split layer live inside their step. A tensor is stored pre-padded with its
-KxK consumers' ``pad`` (the IMA and the depth-wise accelerator read padded inputs; producers write
-only the interior). Buffers are placed greedy by size (largest first, then by first use, then by
-graph order), each at the lowest 4-byte aligned address free of every buffer whose lifetime
-overlaps its own -- deterministic. A padded buffer whose bytes held an earlier tensor gets a
-``sw_zero_ring`` phase before its producer writes it. The program's TCDM is the smallest power of
-two at least the peak (``tcdm_bytes=None``), or the given size (ValueError when smaller);
-``hw.tcdm_bytes`` is not a limit here: a network run sizes the TCDM to the program, as Garofalo et
-al. assume all activations in L1 (Sec. VI).
+int8 partials of a row-split layer live inside their step. A tensor is stored pre-padded with the
+largest ``pad`` of its KxK consumers (the IMA and the depth-wise accelerator read padded inputs;
+producers write only the interior); a consumer needing less padding starts its reads inside the
+ring (:func:`sim_models.mapping.map_conv`'s source origin), so one buffer serves them all.
+Buffers are placed greedy by size (largest first, then by first use, then by graph order), each at
+the lowest 4-byte aligned address free of every buffer whose lifetime overlaps its own --
+deterministic; on MobileNetV2 the peak equals the lower bound (the largest sum of buffers live at
+one step). A padded buffer whose bytes held an earlier tensor gets a ``sw_zero_ring`` phase before
+its producer writes it (fresh bytes are zero in the initial image). The program's TCDM is the
+smallest power of two at least the peak (``tcdm_bytes=None``), or the given size (ValueError when
+smaller); ``hw.tcdm_bytes`` is not a limit here: a network run sizes the TCDM to the program, as
+Garofalo et al. assume all activations in L1 (Sec. VI).
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ from sim_models.mapping import (
     DwaLayer,
     LayerMapping,
     Placement,
+    TcdmAllocator,
     check_disjoint,
     map_conv,
     map_depthwise_dwa,
@@ -130,7 +134,7 @@ class NetProgram:
     before inference; ``arrays`` the crossbars needed (>= 1). ``buffers`` names every TCDM buffer
     (tensors by their name, partials ``<layer>.p<t>``, weights ``<layer>.w[<t>]``) and
     ``lifetimes`` their ``(first, last)`` step (weights: the whole program); ``peak`` is the
-    highest byte used."""
+    highest byte used, ``resident`` the bytes of resident weights below the activations."""
     graph: Graph
     x: np.ndarray
     golden: GoldenRun
@@ -146,6 +150,7 @@ class NetProgram:
     peak: int = 0
     buffers: dict[str, Buffer] = field(default_factory=dict)
     lifetimes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    resident: int = 0
 
     @property
     def phases(self) -> list[Phase]:
@@ -163,7 +168,8 @@ class NetProgram:
                 "dwa_jobs": sum(ph.kind == "dwa" for ph in self.phases),
                 "sw_phases": sum(ph.kind.startswith("sw_") for ph in self.phases),
                 "arrays": self.arrays, "placements": len(self.placements),
-                "peak_bytes": self.peak, "tcdm_bytes": self.tcdm_bytes, "used": self.used,
+                "peak_bytes": self.peak, "resident_bytes": self.resident,
+                "tcdm_bytes": self.tcdm_bytes, "used": self.used,
                 "macs": sum(s.macs for s in self.steps)}
 
 
@@ -313,6 +319,9 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         if layer.kind == "fc" and pads[layer.inputs[0]]:
             raise ValueError(f"layer {layer.name}: reads {layer.inputs[0]!r} flat, but a KxK layer "
                              f"reads it padded; one buffer cannot serve both")
+        if layer.kind == "fc" and units[layer.name] == "cores" and pads[layer.name]:
+            raise ValueError(f"layer {layer.name}: the cores' fc kernel writes a flat output, but a "
+                             f"KxK layer reads {layer.name!r} padded")
 
     # ---------------------------------------------------------------- Tile&Pack
     xbar_layers = [lay for lay in graph.layers if units[lay.name] == "ima"]
@@ -330,10 +339,9 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
     items = [_Item(t, shapes[t], dtypes[t], pads[t], max(producer[t], 0), last[t]) for t in shapes]
     for i, layer in enumerate(graph.layers):
         unit = units[layer.name]
-        pieces = row_pieces(layer) if layer.row_splits and unit != "dwa" else []
-        if len(pieces) > 1 and unit in ("ima", "cores"):
-            items += [_Item(f"{layer.name}.p{t}", shapes[layer.name], "int8", 0, i, i)
-                      for t in range(len(pieces))]
+        pieces = row_pieces(layer) if layer.row_splits else []     # crossbar kinds only
+        items += [_Item(f"{layer.name}.p{t}", shapes[layer.name], "int8", 0, i, i)
+                  for t in range(len(pieces))]
         if unit == "dwa":
             weights.append((f"{layer.name}.w", np.transpose(layer.weights, (1, 2, 0))))
         elif unit == "cores" and layer.kind == "fc":
@@ -360,60 +368,18 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         raise ValueError(f"tcdm_bytes {tcdm_bytes} is smaller than the program's peak TCDM use "
                          f"({peak} bytes)")
 
-    def dirty(it: _Item) -> bool:
-        """The buffer's bytes held another tensor before it is produced."""
-        b = buffers[it.name]
-        return any(o.last < it.first and buffers[o.name].addr < b.addr + b.nbytes
-                   and b.addr < buffers[o.name].addr + buffers[o.name].nbytes for o in items)
-
     # ---------------------------------------------------------------- steps
+    fresh = {it.name: not any(o.last < it.first and _overlap(buffers[o.name], buffers[it.name])
+                              for o in items) for it in items}
     steps, placements = [], []
     for layer in graph.layers:
         name, unit = layer.name, units[layer.name]
-        src, dst = buffers[layer.inputs[0]], buffers[name]
-        phases: list[tuple[str, str, dict[str, Any]]] = []
-        if dst.pad and dirty(next(it for it in items if it.name == name)):
-            phases.append(("zero_ring", "sw_zero_ring", {"buf": dst}))
+        dst = buffers[name]
+        phases = [("zero_ring", "sw_zero_ring", {"buf": dst})] if dst.pad and not fresh[name] else []
         try:
-            if unit == "ima":
-                lms = _map_xbar(layer, src, dst, floorplan, buffers)
-                for lm in lms:
-                    lm.validate(rows, cols, tcdm_bytes, n_arrays)
-                    for job in lm.jobs:
-                        job.validate(dac_depth=hw.dac_depth, adc_depth=hw.adc_depth)
-                    placements += lm.placements
-                if len(lms) == 1:
-                    phases.append(("ima", "ima", {"layer": lms[0]}))
-                else:
-                    phases += [(f"r{t}", "ima", {"layer": lm}) for t, lm in enumerate(lms)]
-            elif unit == "dwa":
-                dl: DwaLayer = map_depthwise_dwa(layer.in_shape, layer.weights, layer.adc,
-                                                 stride=layer.stride, pad=layer.pad, src=src, dst=dst,
-                                                 w_buf=buffers[f"{name}.w"], name=name)
-                dl.validate(tcdm_bytes)
-                phases.append(("dwa", "dwa", {"job": dl.job}))
-            elif layer.kind == "add":
-                phases.append(("sw", "sw_residual", {"x_buf": src, "p_buf": buffers[layer.inputs[1]],
-                                                     "y_buf": dst}))
-            elif layer.kind == "avgpool":
-                phases.append(("sw", "sw_avgpool", {"src": src, "dst": dst, "k": layer.kernel,
-                                                    "adc": tuple(layer.adc)}))
-            else:                                                       # fc on the cores
-                pieces = row_pieces(layer) if layer.row_splits else []
-                if not pieces:
-                    phases.append(("sw", "sw_fc", {"src": src, "w_buf": buffers[f"{name}.w"],
-                                                   "dst": dst, "adc": tuple(layer.adc)}))
-                for t, (r0, r1) in enumerate(pieces):
-                    view = Buffer(f"{src.name}[{r0}:{r1}]", src.addr + r0, (r1 - r0,), src.dtype)
-                    phases.append((f"r{t}", "sw_fc", {"src": view, "w_buf": buffers[f"{name}.w{t}"],
-                                                      "dst": buffers[f"{name}.p{t}"],
-                                                      "adc": tuple(layer.partial_adc)}))
+            phases += _layer_phases(layer, unit, buffers, floorplan, hw, tcdm_bytes, n_arrays, placements)
         except ValueError as e:
             raise ValueError(e if str(e).startswith(f"layer {name}") else f"layer {name}: {e}") from e
-        if layer.row_splits and unit != "dwa":
-            parts = [buffers[f"{name}.p{t}"] for t in range(len(row_pieces(layer)))]
-            phases.append(("sum", "sw_add_partials", {"parts": parts, "dst": dst,
-                                                      "adc": tuple(layer.adc)}))
         named = [Phase(name if len(phases) == 1 else f"{name}.{part}", kind, args)
                  for part, kind, args in phases]
         steps.append(NetStep(name, layer.kind, unit, named, dst, gold.tensors[name], layer.macs,
@@ -429,7 +395,53 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         image[b.addr:b.addr + b.nbytes] = np.ascontiguousarray(w, dtype=np.int8).reshape(-1).view(np.uint8)
         used = max(used, b.addr + b.nbytes)
     return NetProgram(graph, gold.tensors[INPUT], gold, image, used, tcdm_bytes, steps, placements,
-                      floorplan, n_arrays, rows, cols, peak, buffers, lifetimes)
+                      floorplan, n_arrays, rows, cols, peak, buffers, lifetimes, top)
+
+
+def _overlap(a: Buffer, b: Buffer) -> bool:
+    return a.addr < b.addr + b.nbytes and b.addr < a.addr + a.nbytes
+
+
+def _layer_phases(layer: Layer, unit: str, buffers: dict[str, Buffer], floorplan: Floorplan | None,
+                  hw: HwLimits, tcdm_bytes: int, arrays: int,
+                  placements: list[Placement]) -> list[tuple[str, str, dict[str, Any]]]:
+    """``[(part, kind, args)]`` of one layer (the zero-ring phase aside); appends the crossbar
+    windows of an IMA layer to ``placements``."""
+    name = layer.name
+    src, dst = buffers[layer.inputs[0]], buffers[name]
+    pieces = row_pieces(layer) if layer.row_splits else []
+    phases: list[tuple[str, str, dict[str, Any]]] = []
+    if unit == "ima":
+        lms = _map_xbar(layer, src, dst, floorplan, buffers)
+        for lm in lms:
+            lm.validate(hw.rows, hw.cols, tcdm_bytes, arrays)
+            for job in lm.jobs:
+                job.validate(dac_depth=hw.dac_depth, adc_depth=hw.adc_depth)
+            placements += lm.placements
+        phases += [("ima" if len(lms) == 1 else f"r{t}", "ima", {"layer": lm}) for t, lm in enumerate(lms)]
+    elif unit == "dwa":
+        dl: DwaLayer = map_depthwise_dwa(layer.in_shape, layer.weights, layer.adc, stride=layer.stride,
+                                         pad=layer.pad, src=src, dst=dst, w_buf=buffers[f"{name}.w"],
+                                         name=name, alloc=TcdmAllocator(tcdm_bytes))
+        phases.append(("dwa", "dwa", {"job": dl.validate(tcdm_bytes).job}))
+    elif layer.kind == "add":
+        phases.append(("sw", "sw_residual", {"x_buf": src, "p_buf": buffers[layer.inputs[1]], "y_buf": dst}))
+    elif layer.kind == "avgpool":
+        phases.append(("sw", "sw_avgpool", {"src": src, "dst": dst, "k": layer.kernel,
+                                            "adc": tuple(layer.adc)}))
+    elif not pieces:                                                    # fc on the cores
+        phases.append(("sw", "sw_fc", {"src": src, "w_buf": buffers[f"{name}.w"], "dst": dst,
+                                       "adc": tuple(layer.adc)}))
+    else:                                                               # row-split fc on the cores
+        for t, (r0, r1) in enumerate(pieces):
+            view = Buffer(f"{src.name}[{r0}:{r1}]", src.addr + r0, (r1 - r0,), src.dtype)
+            phases.append((f"r{t}", "sw_fc", {"src": view, "w_buf": buffers[f"{name}.w{t}"],
+                                              "dst": buffers[f"{name}.p{t}"],
+                                              "adc": tuple(layer.partial_adc)}))
+    if pieces:
+        parts = [buffers[f"{name}.p{t}"] for t in range(len(pieces))]
+        phases.append(("sum", "sw_add_partials", {"parts": parts, "dst": dst, "adc": tuple(layer.adc)}))
+    return phases
 
 
 def _map_xbar(layer: Layer, src: Buffer, dst: Buffer, floorplan: Floorplan,

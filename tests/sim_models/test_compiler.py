@@ -187,6 +187,10 @@ def _layer(**kw):
       _layer(name="f", kind="fc", inputs=("input",), out_shape=(1, 1, 4), in_shape=(4, 4, 8),
              weights=np.ones((4, 128), np.int8), w_bits=8)], {},
      "layer f: reads 'input' flat, but a KxK layer reads it padded"),
+    ([_layer(name="f", kind="fc", out_shape=(1, 1, 8), weights=np.ones((8, 128), np.int8), w_bits=8),
+      _layer(kind="depthwise", inputs=("f",), in_shape=(1, 1, 8), out_shape=(1, 1, 8),
+             weights=np.ones((8, 3, 3), np.int8), kernel=3, pad=1, w_bits=8)], {},
+     "layer f: the cores' fc kernel writes a flat output"),
     ([_layer(), _layer(name="a", kind="add", inputs=("input", "m"), weights=None, adc=None),
       ], {}, "not an earlier tensor"),
     ([_layer(kind="depthwise", weights=np.ones((8, 3, 3), np.int8), kernel=3, stride=3, w_bits=8,
@@ -204,3 +208,23 @@ def test_bad_input_is_an_error(hw):
     g = Graph("g", (4, 4, 8), [_layer()])
     with pytest.raises(ValueError, match="input must be uint8"):
         compile_graph(g, np.zeros((4, 4, 8), np.int8), hw(32))
+
+
+@pytest.mark.parametrize("fc_unit", ["cores", "ima"])
+def test_reduced_mobilenetv2_end_to_end(fc_unit, hw):
+    """MobileNetV2 at 96x96, width 0.35 on 256x256 arrays: compiled, allocation invariant, and
+    executed at job level == the golden graph run, every layer."""
+    from sim_models.netexec import check_program
+    from sim_models.nets.mobilenetv2 import mobilenetv2_graph
+
+    seed = pick_seed()
+    g = mobilenetv2_graph(96, 0.35, seed=seed % 1000)
+    x = np.random.default_rng(seed).integers(0, 256, g.input_shape, dtype=np.uint8)
+    prog = compile_graph(g, x, hw(256), fc_unit=fc_unit)
+    check_allocation(prog)
+    s = prog.summary()
+    assert s["units"] == {"ima": 35 + (fc_unit == "ima"), "dwa": 17, "cores": 12 - (fc_unit == "ima")}
+    assert s["dwa_jobs"] == 17 and s["layers"] == len(g.layers) == 64
+    assert any(ph.kind == "sw_add_partials" for ph in prog.phases)      # conv_last, fc: > 256 rows
+    res = check_program(prog)
+    assert [r for r in res if not r[1]] == [] and len(res) == 64
