@@ -121,17 +121,19 @@ class NetSpec:
                f"{self.classes} classes"
 
 
-def _onnx_input_shape(model, path):
-    """``(H, W, C)`` of the ONNX graph's (NCHW) input; ``ValueError`` naming the file."""
-    inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+def _onnx_input_shape(model, path, size):
+    """``(H, W, C)`` of the ONNX graph's (NCHW) input, a symbolic H or W taken as ``size``
+    (``--input-size``); ``ValueError`` naming the file."""
+    inits = {t.name for t in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in inits]
     if len(inputs) != 1:
         raise ValueError(f"--onnx {path}: expected one graph input, found {len(inputs)}")
     dims = [d.dim_value if d.HasField("dim_value") else 0
             for d in inputs[0].type.tensor_type.shape.dim]
-    if len(dims) != 4 or min(dims[1:]) < 1:
-        raise ValueError(f"--onnx {path}: input {inputs[0].name} must be NCHW with fixed C, H, W, "
+    if len(dims) != 4 or dims[1] < 1:
+        raise ValueError(f"--onnx {path}: input {inputs[0].name!r} must be NCHW with a fixed C, "
                          f"not {dims}")
-    return dims[2], dims[3], dims[1]
+    return dims[2] or size, dims[3] or size, dims[1]
 
 
 def build_graph(spec, rows):
@@ -149,12 +151,12 @@ def build_graph(spec, rows):
         from sim_models.onnx_io import import_onnx
         try:
             model = onnx.load(spec.onnx)
-        except Exception as e:          # missing, unreadable or not a protobuf
-            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise ValueError(f"--onnx {spec.onnx}: cannot read the ONNX file ({msg})") from None
-        shape = _onnx_input_shape(model, spec.onnx)
+        except Exception as e:          # missing, unreadable or not a protobuf: one line
+            msg = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise ValueError(f"--onnx {spec.onnx}: not a readable ONNX model ({msg})") from None
+        shape = _onnx_input_shape(model, spec.onnx, spec.input_size)
         calib = golden.random_activations(np.random.default_rng([spec.seed, 1]), (spec.calib, *shape))
-        graph = import_onnx(model, calib=calib, rows=rows)
+        graph = import_onnx(spec.onnx, calib=calib, rows=rows)     # errors name the node / file
     x = golden.random_activations(np.random.default_rng([spec.seed, 2]), tuple(graph.input_shape))
     return graph, x
 
@@ -181,8 +183,9 @@ def prepare(a):
     program = compile_graph(graph, x, hw.ima, arrays=changes.get("arrays"), fc_unit=spec.fc_on,
                             tcdm_bytes=changes.get("tcdm_bytes"))
     if any(s.unit == "dwa" for s in program.steps) and not hw.dwa:
-        raise ValueError(f"--preset {a.preset} has no depth-wise accelerator for the network's "
-                         "depth-wise layers: add --set dwa=true")
+        raise ValueError(f"the cluster of --preset {a.preset}"
+                         f"{' --set dwa=false' if 'dwa' in changes else ''} has no depth-wise "
+                         "accelerator for the network's depth-wise layers: use --set dwa=true")
     try:
         cfg = hw.with_(arrays=program.arrays, tcdm_bytes=program.tcdm_bytes)
     except ValueError as e:
