@@ -136,6 +136,10 @@ def _onnx_input_shape(model, path, size):
     return dims[2] or size, dims[3] or size, dims[1]
 
 
+def _first_line(e):
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
 def build_graph(spec, rows):
     """The quantised graph and its seeded input image (``ValueError`` names the option / file)."""
     import numpy as np
@@ -152,8 +156,13 @@ def build_graph(spec, rows):
         try:
             model = onnx.load(spec.onnx)
         except Exception as e:          # missing, unreadable or not a protobuf: one line
-            msg = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise ValueError(f"--onnx {spec.onnx}: not a readable ONNX model ({msg})") from None
+            raise ValueError(f"--onnx {spec.onnx}: not a readable ONNX model ({_first_line(e)})") \
+                from None
+        try:
+            onnx.checker.check_model(model)
+        except Exception as e:          # e.g. garbage bytes that parse as an empty model
+            raise ValueError(f"--onnx {spec.onnx}: not a valid ONNX model ({_first_line(e)})") \
+                from None
         shape = _onnx_input_shape(model, spec.onnx, spec.input_size)
         calib = golden.random_activations(np.random.default_rng([spec.seed, 1]), (spec.calib, *shape))
         graph = import_onnx(spec.onnx, calib=calib, rows=rows)     # errors name the node / file

@@ -135,7 +135,9 @@ def test_reduced_mobilenetv2_end_to_end(tmp_path):
     assert sum(r["cycles"] for r in layers) <= total["cycles"]
     assert total["latency_ms"] == pytest.approx(total["cycles"] / 500e6 * 1e3)
     assert total["inf_per_s"] == pytest.approx(1e3 / total["latency_ms"])
-    assert total["energy_uj"] == pytest.approx(sum(r["energy_uj"] for r in layers), rel=1e-6)
+    # the whole run's events vs the per-layer deltas: equal but for the overlapped IMA's idle
+    # cycles (per layer: the cycles beyond its busiest phase, an upper bound; energy.py)
+    assert total["energy_uj"] == pytest.approx(sum(r["energy_uj"] for r in layers), rel=1e-3)
     assert total["macs"] == graph.macs
     # the IMA layers cost at least one 65-cycle MVM per job (pipelined engine)
     conv1 = layers[0]
