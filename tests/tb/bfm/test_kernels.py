@@ -48,14 +48,6 @@ def test_ring_runs_cover_the_ring_exactly():
     assert ring_runs(Buffer("b", 0, (4, 4, 4))) == []
 
 
-def test_cost_of_the_new_kernels():
-    """The derived instruction counts (sim_models/swcost.py), call overhead included."""
-    c = sw_cost("garofalo2022")
-    assert c.avgpool(49 * 160, 160) == 2 * 49 * 160 + 5 * 160 + 50
-    assert c.add_partials(100, 3) == 100 * (2 * 3 + 4) + 50
-    assert c.zero_fill(100, 5) == 25 + 10 + 50
-
-
 def _program(rng, tcdm_bytes):
     """Buffers, a TCDM image and one step per kernel case, with the expected outputs."""
     alloc = TcdmAllocator(tcdm_bytes)
