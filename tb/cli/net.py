@@ -377,7 +377,7 @@ def _net(a):
         keys = ("cycles", "latency_ms", "energy_uj", "inf_per_s", "arrays", "passed", "macs",
                 "tcdm_bytes", "clock_hz", "build_wall_s", "sim_wall_s", "sim_cycles_per_s")
         out = {"model": spec.title, "preset": a.preset, "seed": spec.seed,
-               "layers": [{k: r[k] for k in (*CSV_FIELDS, "mismatches", "phases")}
+               "layers": [{k: r[k] for k in (*CSV_FIELDS, "mismatches", "phases", "wall_s")}
                           for r in res["layers"]],
                "total": {k: res["total"][k] for k in keys}}
         print(json.dumps(out))

@@ -17,6 +17,7 @@ around single software kernels.
 import dataclasses
 import pickle
 import sys
+import time
 
 import numpy as np
 from cocotb.triggers import RisingEdge
@@ -61,8 +62,9 @@ async def run_program(env, program, *, progress=False):
     """Run ``program`` on ``env`` (started); returns ``(layers, total)``.
 
     ``layers``: a :func:`layer_record` per step, in execution order, with ``phases`` (cycles per
-    phase name) added; ``total``: ``cycles`` (first step to last), ``energy_uj`` (the whole run's
-    events), ``passed`` (every layer bit-exact), ``events`` and ``energy_breakdown_uj``.
+    phase name) and ``wall_s`` (the simulation's wall time of the layer) added; ``total``:
+    ``cycles`` (first step to last), ``energy_uj`` (the whole run's events), ``passed`` (every
+    layer bit-exact), ``events`` and ``energy_breakdown_uj``.
     ``progress`` prints one line per layer on stderr (``layer i/N``)."""
     cfg = env.cfg
     clock = cfg.ima.clock_hz
@@ -78,18 +80,19 @@ async def run_program(env, program, *, progress=False):
     layers = []
     n = len(program.steps)
     for i, step in enumerate(program.steps):
-        snap, t0 = env.counters(), now()
+        snap, t0, wall0 = env.counters(), now(), time.perf_counter()
         phases = await env.run_phases(step.phases)
         cycles = now() - t0
+        wall = time.perf_counter() - wall0
         events = env.events_for_energy(cycles, since=snap)
         energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores)["total_uj"]
         rec = layer_record(step, cycles, energy, clock, read_buffer(env, step.out))
-        rec["phases"] = phases
+        rec["phases"], rec["wall_s"] = phases, wall
         layers.append(rec)
         if progress:
             print(f"ima-sim net: layer {i + 1}/{n} {step.layer} ({step.kind} on {step.unit}): "
-                  f"{cycles} cycles {'PASS' if rec['passed'] else 'FAIL'}", file=sys.stderr,
-                  flush=True)
+                  f"{cycles} cycles in {wall:.1f} s {'PASS' if rec['passed'] else 'FAIL'}",
+                  file=sys.stderr, flush=True)
     cycles = now() - t_start
     events = env.events_for_energy(cycles, since=start)
     energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores)
