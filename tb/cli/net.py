@@ -225,7 +225,7 @@ def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True
     from tb.env.net import save_program
 
     t0 = time.perf_counter()
-    r = build_cluster(cfg, waves=waves)
+    model = build_cluster(cfg, waves=waves)
     build_s = time.perf_counter() - t0
     error = None
     with tempfile.TemporaryDirectory(prefix="ima-net-") as tmp:
@@ -233,7 +233,7 @@ def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True
         save_program(_Plan(program), path)
         t1 = time.perf_counter()
         try:
-            res = runner.run(r, TOP, "tb.cocotb_tests.net", seed=seed, config=cfg,
+            res = runner.run(model, TOP, "tb.cocotb_tests.net", seed=seed, config=cfg,
                              options={"program": path, "progress": progress, "monitors": monitors,
                                       "profile": str(Path(profile).resolve()) if profile else None},
                              log_level="WARNING" if quiet else None, waves=waves)
@@ -248,7 +248,7 @@ def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True
     total.update({
         "latency_ms": latency_ms, "inf_per_s": 1e3 / latency_ms if latency_ms else 0.0,
         "arrays": program.arrays, "tcdm_bytes": program.tcdm_bytes, "clock_hz": clock,
-        "macs": sum(r_["macs"] for r_ in res["layers"]),
+        "macs": sum(layer["macs"] for layer in res["layers"]),
         "passed": bool(total["passed"] and error is None),
         "build_wall_s": build_s, "sim_wall_s": sim_s,
         "sim_cycles_per_s": total["cycles"] / total["run_wall_s"] if total["run_wall_s"] else None,
