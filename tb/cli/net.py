@@ -147,8 +147,16 @@ def build_graph(spec, rows):
     from sim_models import golden
     from sim_models.nets import ZOO
     if spec.model is not None:
-        graph = ZOO[spec.model](resolution=spec.input_size, width=spec.width, classes=spec.classes,
-                                seed=spec.seed, rows=rows)
+        try:
+            graph = ZOO[spec.model](resolution=spec.input_size, width=spec.width,
+                                    classes=spec.classes, seed=spec.seed, rows=rows)
+        except ValueError as e:         # the builder names its parameter: name the option
+            msg = str(e)
+            for name, opt in (("resolution", "--input-size"), ("width", "--width"),
+                              ("classes", "--classes")):
+                if msg.startswith(name):
+                    msg = opt + msg[len(name):]
+            raise ValueError(msg) from None
     else:
         import onnx
 

@@ -58,6 +58,7 @@ def _bad_onnx(tmp_path):
     (["--model", "mobilenetv2", "--onnx", "x.onnx"], "--model and --onnx exclude each other"),
     (["--width", "0"], "--width must be > 0"),
     (["--input-size", "0"], "--input-size must be >= 1"),
+    (["--input-size", "48"], "--input-size must be a multiple of 32"),
     (["--classes", "-3"], "--classes must be >= 1"),
     (["--fc-on", "gpu"], "--fc-on must be cores or ima, not 'gpu'"),
     (["--preset", "nope"], "--preset must be one of aicas2021, jetcas2022, not 'nope'"),
