@@ -76,7 +76,10 @@ async def _load_span(core, buf, p0, p1):
 
 async def _store_span(core, buf, p0, values):
     """Store ``[n, C]`` bytes as pixels ``p0..`` of an HWC buffer (see :func:`_load_span`)."""
-    values = np.asarray(values).view(np.uint8).reshape(-1, buf.shape[-1])
+    values = np.asarray(values)
+    if values.dtype.itemsize != 1:
+        raise TypeError(f"store of {buf.name}: bytes expected (uint8 / int8), not {values.dtype}")
+    values = values.view(np.uint8).reshape(-1, buf.shape[-1])
     if not buf.pad:
         await core.store_bytes(buf.addr + p0 * buf.shape[-1], values)
         return
