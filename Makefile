@@ -7,6 +7,7 @@
 #   make verilog  generate Verilog into build/verilog
 #   make bench    slow sweeps, figures and tables (reports/; SWEEPARGS="--quick" for a short one),
 #                 the accuracy study of the digits CNN under PCM non-idealities (docs/accuracy.md)
+#                 and MobileNetV2 end to end on the RTL (reports/net_mobilenetv2.*)
 #   make lint     ruff + import contract, then lint the generated Verilog (verilator -Wall,
 #                 iverilog, yosys synth)
 #   make synth    synthesis figures: cells per block, GE, ECP5 Fmax -> reports/synth.md
@@ -51,12 +52,17 @@ test: check
 verilog: $(STAMP)
 	$(RUN) $(VENV)/bin/ima-sim verilog -o build/verilog
 
+# The whole MobileNetV2 (224x224, width 1.0) on the RTL under the jetcas2022 preset (34 arrays,
+# 4 MiB TCDM; docs/networks.md): per-layer table, CSV and the Fig. 12-like plot in reports/.
 bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim sweep -o reports $(SWEEPARGS)
 	$(RUN) $(VENV)/bin/ima-sim bench-tcdm
 	mkdir -p reports
 	$(RUN) $(VENV)/bin/ima-sim accuracy --plot reports/accuracy.png > reports/accuracy.txt
 	cat reports/accuracy.txt
+	$(RUN) $(VENV)/bin/ima-sim net --model mobilenetv2 --preset jetcas2022 --no-monitors \
+	  --csv reports/net_mobilenetv2.csv --plot reports/net_mobilenetv2.png > reports/net_mobilenetv2.txt
+	cat reports/net_mobilenetv2.txt
 
 # Icarus Verilog: installed with apt-get only when running as root under CI; otherwise
 # `ima-sim lint` skips it and says so.

@@ -22,6 +22,16 @@ Constants and where they come from:
   ``p.lw`` plus 4 x (``p.extractu`` + ``p.sb``): 2.25 cycles/byte. ASSUMPTION (derived).
 * Residual add ``clamp(x + p, 0, 255)`` scalar loop: ``p.lbu``, ``p.lb``, ``add``, ``p.clipu``,
   ``p.sb``: 5 cycles/byte. ASSUMPTION (derived).
+* Average pool (HWC window sums, then requantisation; the whole network's global pool): per
+  input byte one ``p.lbu`` and one ``add`` into a 32-bit accumulator (2 cycles; 8-bit SIMD adds
+  would overflow), per output byte the requantisation (``p.mul``, ``add``, ``sra``, ``p.clip``) and
+  one ``p.sb``: 5 cycles. ASSUMPTION (derived).
+* Sum of the int8 partials of a row-split layer (``T`` pieces) and requantisation: per output byte
+  ``T`` ``p.lb``, ``T - 1`` ``add``, the 4 requantisation instructions and one ``p.sb``:
+  ``2T + 4`` cycles. ASSUMPTION (derived).
+* Zeroing the padding ring of a padded buffer: one ``p.sw`` of a zero register per 4 bytes
+  (post-increment addressing), plus 2 cycles per contiguous run of the ring (pointer jump and loop
+  set-up). ASSUMPTION (derived).
 * Barrier: 11 cycles, the hardware barrier latency of the PULP cluster's synchronisation unit
   (Glaser et al., "Hardware-Accelerated Energy-Efficient Synchronization and Communication for
   Ultra-Low-Power Tightly Coupled Clusters", DATE 2019, abstract).
@@ -62,6 +72,12 @@ class SwCost:
     dw_fixed_cycles: int = 7                 # derived: requant 4 + store 1 + pointers 2
     hwc2chw_cycles_per_byte: float = 2.25    # derived
     residual_cycles_per_byte: float = 5.0    # derived
+    pool_cycles_per_input: float = 2.0       # derived: p.lbu + add
+    pool_cycles_per_output: float = 5.0      # derived: requant 4 + p.sb
+    partials_cycles_per_part: float = 2.0    # derived: p.lb + add per piece ...
+    partials_fixed_cycles: float = 4.0       # ... (2T - 1) + requant 4 + p.sb = 2T + 4 per byte
+    zero_bytes_per_cycle: float = 4.0        # derived: one p.sw per word
+    zero_run_cycles: int = 2                 # derived: pointer jump + loop set-up per run
     barrier_cycles: int = 11                 # Glaser et al., DATE 2019
     kernel_call_cycles: int = 50             # ASSUMPTION: call, argument set-up, chunk bounds
     #: Depth-wise MACs per cycle per core when a paper measured it; ``None``: the derived inner
@@ -75,6 +91,8 @@ class SwCost:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
                 raise ValueError(f"{f.name} must be a non-negative number, not {v!r}")
+        if self.zero_bytes_per_cycle <= 0:
+            raise ValueError("zero_bytes_per_cycle must be positive")
         if self.mac_per_cycle_pw <= 0 or (self.dw_mac_per_cycle is not None and self.dw_mac_per_cycle <= 0):
             raise ValueError("mac_per_cycle_pw and dw_mac_per_cycle must be positive")
 
@@ -99,6 +117,21 @@ class SwCost:
 
     def residual(self, nbytes: int) -> int:
         return math.ceil(nbytes * self.residual_cycles_per_byte) + self.kernel_call_cycles
+
+    def avgpool(self, inputs: int, outputs: int) -> int:
+        """Average pool: cycles for ``inputs`` bytes summed into ``outputs`` outputs on one core."""
+        return (math.ceil(inputs * self.pool_cycles_per_input + outputs * self.pool_cycles_per_output)
+                + self.kernel_call_cycles)
+
+    def add_partials(self, nbytes: int, parts: int) -> int:
+        """Sum of ``parts`` int8 partials + requantisation: cycles for ``nbytes`` outputs."""
+        per_byte = parts * self.partials_cycles_per_part + self.partials_fixed_cycles
+        return math.ceil(nbytes * per_byte) + self.kernel_call_cycles
+
+    def zero_fill(self, nbytes: int, runs: int) -> int:
+        """Zeroing ``nbytes`` in ``runs`` contiguous runs (a padding ring) on one core."""
+        return (math.ceil(nbytes / self.zero_bytes_per_cycle) + runs * self.zero_run_cycles
+                + self.kernel_call_cycles)
 
 
 DEFAULT_COST = SwCost()

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 __all__ = ["SOURCES", "SHORT", "Reference", "PAPER", "TARGETS", "CONV_SPEEDUP", "PEAK_TOPS_W_PORTS",
-           "DW_SATURATION_PORTS", "GAROFALO_SPEEDUP_SW", "GAROFALO_ENERGY_SW", "value", "cite"]
+           "DW_SATURATION_PORTS", "GAROFALO_SPEEDUP_SW", "GAROFALO_ENERGY_SW", "GAROFALO_NET",
+           "value", "cite"]
 
 #: The publications cited below, by short key.
 SOURCES = MappingProxyType({
@@ -131,6 +132,15 @@ PAPER = _table({
                                "36 multipliers (3x3x4 per cycle): peak 36 MAC/cycle"),
     "dwa_area_share": (0.021, "", "jetcas2022", "Sec. IV-C",
                        "the DW accelerator takes 2.1 % of the cluster area"),
+    # MobileNetV2 end to end on the multi-array IMA + DW accelerator (Sec. VI, Table I)
+    "mnv2_latency_ms": (10.1, "ms", "jetcas2022", "Sec. VI, Table I",
+                        "MobileNetV2 (224x224, width 1.0) end to end: 10.1 ms per inference"),
+    "mnv2_energy_uj": (482, "uJ", "jetcas2022", "Sec. VI, Table I",
+                       "MobileNetV2 end to end: 482 uJ per inference"),
+    "mnv2_inf_per_s": (99, "inf/s", "jetcas2022", "Sec. VI, Table I",
+                       "MobileNetV2 end to end: 99 inferences per second"),
+    "mnv2_arrays": (34, "arrays", "jetcas2022", "Sec. VI",
+                    "Tile&Pack places MobileNetV2 on 34 crossbars of 256x256"),
     # PULP-NN
     "pulpnn_mac_per_cycle": (15.5, "MAC/cycle", "pulpnn2020", "abstract",
                              "up to 15.5 MAC/cycle on INT-8 on the 8-core cluster"),
@@ -174,3 +184,7 @@ GAROFALO_SPEEDUP_SW = MappingProxyType({"IMA8": "jetcas_ima8_speedup_sw",
 #: ... and their energy efficiency over software (IMADW twice: the abstract's 9.5x, Sec. V-C's 9.2x).
 GAROFALO_ENERGY_SW = MappingProxyType({"HYBRID": ("jetcas_hybrid_energy_sw",),
                                        "IMADW": ("imadw_energy_sw", "imadw_energy_sw_sec5c")})
+#: Garofalo et al., JETCAS 2022, Sec. VI: MobileNetV2 end to end (``ima-sim net``'s totals line):
+#: our total's field -> the key of :data:`PAPER`.
+GAROFALO_NET = MappingProxyType({"latency_ms": "mnv2_latency_ms", "energy_uj": "mnv2_energy_uj",
+                                 "inf_per_s": "mnv2_inf_per_s", "arrays": "mnv2_arrays"})

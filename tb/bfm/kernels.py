@@ -11,7 +11,12 @@ stores each output once; the cost model's cycles already contain every load/stor
 the real inner loop, so the accesses issued here only add the bank-conflict stalls they meet.
 
 Work split (PULP-NN): pointwise / conv / fully connected by output pixels (fc: by output
-neurons), depthwise by channels, HWC->CHW and the residual add by pixels.
+neurons), depthwise by channels, HWC->CHW, the residual add and the sum of partials by pixels,
+the average pool by channels (a global pool has one output pixel), the padding ring by its
+contiguous runs.
+
+Element-wise kernels (residual, sum of partials) read and write padded buffers through their
+interiors (pixel rows); on unpadded buffers they issue one contiguous access per core.
 """
 
 import numpy as np
@@ -21,7 +26,7 @@ from sim_models.swcost import DEFAULT_COST
 from tb.bfm.core import now
 
 __all__ = ["chunk", "sw_pointwise", "sw_conv", "sw_fc", "sw_hwc_to_chw", "sw_depthwise_chw",
-           "sw_residual"]
+           "sw_residual", "sw_add_partials", "sw_avgpool", "sw_zero_ring", "ring_runs"]
 
 
 def chunk(n, part, parts):
@@ -58,6 +63,32 @@ async def _load_pixels(core, buf, pixels):
         out[i:i + run] = (await core.load_bytes(_pixel_addr(buf, y, x), run * c)).reshape(run, c)
         i += run
     return out
+
+
+async def _load_span(core, buf, p0, p1):
+    """Pixels ``p0..p1`` (row-major over the interior) of an HWC buffer as ``[n, C]`` bytes: one
+    contiguous load when the buffer has no padding, pixel rows otherwise."""
+    c = buf.shape[-1]
+    if not buf.pad:
+        return (await core.load_bytes(buf.addr + p0 * c, (p1 - p0) * c)).reshape(p1 - p0, c)
+    return await _load_pixels(core, buf, list(range(p0, p1)))
+
+
+async def _store_span(core, buf, p0, values):
+    """Store ``[n, C]`` bytes as pixels ``p0..`` of an HWC buffer (see :func:`_load_span`)."""
+    values = np.asarray(values)
+    if values.dtype.itemsize != 1:
+        raise TypeError(f"store of {buf.name}: bytes expected (uint8 / int8), not {values.dtype}")
+    values = values.view(np.uint8).reshape(-1, buf.shape[-1])
+    if not buf.pad:
+        await core.store_bytes(buf.addr + p0 * buf.shape[-1], values)
+        return
+    await _store_pixels(core, buf, list(range(p0, p0 + len(values))), values)
+
+
+def _pixels(buf):
+    """Pixels of an HWC buffer's interior (a flat buffer counts its bytes, one channel each)."""
+    return int(np.prod(buf.shape[:-1])) if len(buf.shape) > 1 else int(buf.shape[0])
 
 
 async def sw_pointwise(core, part, parts, src, w_buf, dst, adc, cost=DEFAULT_COST):
@@ -143,14 +174,83 @@ async def sw_depthwise_chw(core, part, parts, chw_addr, padded_shape, w_buf, dst
 
 
 async def sw_residual(core, part, parts, x_buf, p_buf, y_buf, cost=DEFAULT_COST):
-    """``y = clamp(x + p, 0, 255)`` (x uint8, p int8), pixels split over the cores."""
+    """``y = clamp(x + p, 0, 255)`` (x uint8; p int8 or uint8, as ``p_buf.dtype`` says: a
+    projection's signed output or another uint8 tensor), pixels split over the cores."""
     t0 = now()
-    n = x_buf.nbytes
-    b0, b1 = chunk(n // x_buf.shape[2], part, parts)
-    c = x_buf.shape[2]
-    lo, hi = b0 * c, b1 * c
-    if hi > lo:
-        x = await core.load_bytes(x_buf.addr + lo, hi - lo)
-        p = (await core.load_bytes(p_buf.addr + lo, hi - lo)).view(np.int8)
-        await core.store_bytes(y_buf.addr + lo, golden.residual_add(x, p))
-    await core.kernel_time(cost.residual(hi - lo), t0)
+    c = x_buf.shape[-1]
+    b0, b1 = chunk(_pixels(x_buf), part, parts)
+    if b1 > b0:
+        x = (await _load_span(core, x_buf, b0, b1)).reshape(-1)
+        p = (await _load_span(core, p_buf, b0, b1)).reshape(-1).view(p_buf.dtype)
+        await _store_span(core, y_buf, b0, golden.residual_add(x, p).reshape(b1 - b0, c))
+    await core.kernel_time(cost.residual((b1 - b0) * c), t0)
+
+
+async def sw_add_partials(core, part, n_cores, /, parts, dst, adc, cost=DEFAULT_COST):
+    """A row-split layer's output: ``dst = requant(sum_t parts[t], adc)`` -- the int8 partials the
+    IMA wrote for each row piece (the Buffers ``parts``), added in 32 bits
+    (:mod:`sim_models.graph`, row splits); pixels split over the ``n_cores`` cores (positional
+    only: the phase's ``parts`` names the partial buffers)."""
+    t0 = now()
+    c = dst.shape[-1]
+    b0, b1 = chunk(_pixels(dst), part, n_cores)
+    if b1 > b0:
+        total = np.zeros((b1 - b0, c), dtype=np.int64)
+        for buf in parts:
+            total += (await _load_span(core, buf, b0, b1)).view(np.int8)
+        y = golden.requant(total, *adc).astype(golden.out_dtype(adc[2]))
+        await _store_span(core, dst, b0, y)
+    await core.kernel_time(cost.add_partials((b1 - b0) * c, len(parts)), t0)
+
+
+async def sw_avgpool(core, part, parts, src, dst, k, adc, cost=DEFAULT_COST):
+    """Average pool, kernel ``k`` = stride ``k``, no padding, HWC: ``dst[y, x, c] = requant(sum of
+    the k x k window of channel c)`` (:func:`sim_models.graph.layer_golden`); channels split over
+    the cores (a global pool has a single output pixel)."""
+    t0 = now()
+    ho, wo, c = dst.shape
+    c0, c1 = chunk(c, part, parts)
+    if c1 > c0:
+        n = c1 - c0
+        rows = []                                       # the ho*k input rows the windows cover
+        for yy in range(ho * k):
+            run = await core.load_strided(_pixel_addr(src, yy, 0) + c0, n, src.shape[2], wo * k)
+            rows.append(run)
+        x = np.stack(rows).astype(np.int64)             # [ho*k, wo*k, n]
+        acc = x.reshape(ho, k, wo, k, n).sum(axis=(1, 3))
+        y = golden.requant(acc, *adc).astype(golden.out_dtype(adc[2])).view(np.uint8)
+        for yy in range(ho):
+            for xx in range(wo):
+                await core.store_bytes(_pixel_addr(dst, yy, xx) + c0, y[yy, xx])
+    await core.kernel_time(cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0)), t0)
+
+
+def ring_runs(buf):
+    """The padding ring of a padded HWC buffer as contiguous byte runs ``[(addr, n), ...]``: the
+    top rows with the first interior row's left pad, then each row's right pad with the next
+    row's left pad, then the last right pad with the bottom rows (``H + 1`` runs)."""
+    hp, wp, c = buf.padded_shape
+    p, h = buf.pad, buf.shape[0]
+    if not p:
+        return []
+    pitch = wp * c
+    runs = [(buf.addr, (p * wp + p) * c)]
+    for y in range(h):
+        right = buf.addr + (p + y) * pitch + (wp - p) * c
+        n = 2 * p * c if y < h - 1 else (p + p * wp) * c
+        runs.append((right, n))
+    return runs
+
+
+async def sw_zero_ring(core, part, parts, buf, cost=DEFAULT_COST):
+    """Zero the padding ring of a padded buffer whose bytes may hold an earlier tensor (the IMA
+    and the depth-wise accelerator read pre-padded inputs; producers write the interior only);
+    the ring's runs (:func:`ring_runs`) split over the cores."""
+    t0 = now()
+    runs = ring_runs(buf)
+    r0, r1 = chunk(len(runs), part, parts)
+    nbytes = 0
+    for addr, n in runs[r0:r1]:
+        await core.store_bytes(addr, np.zeros(n, dtype=np.uint8))
+        nbytes += n
+    await core.kernel_time(cost.zero_fill(nbytes, r1 - r0), t0)

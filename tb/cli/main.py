@@ -8,6 +8,7 @@ fails loudly) and builds the parser from the registry.
 module                 subcommands
 =====================  ==========================================================
 :mod:`tb.cli.run`      ``run`` (a layer or the bottleneck on the RTL)
+:mod:`tb.cli.net`      ``net`` (a whole network on the RTL, layer by layer)
 :mod:`tb.cli.hw`       ``regs``, ``verilog``, ``lint``, ``synth``
 :mod:`tb.cli.sweep`    ``sweep`` (the papers' design-space figures on the RTL)
 :mod:`tb.cli.tcdm`     ``traffic``, ``bench-tcdm`` (TCDM interconnect demo, speed)
@@ -19,13 +20,13 @@ module                 subcommands
 import argparse
 import sys
 
-from tb.cli import accuracy, hw, place, run, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
+from tb.cli import accuracy, hw, net, place, run, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
 from tb.cli.registry import COMMANDS
 
 __all__ = ["main", "build_parser"]
 
 #: The order ``ima-sim --help`` lists the subcommands in (the main job first).
-HELP_ORDER = ("run", "regs", "sweep", "verilog", "lint", "synth", "place", "accuracy",
+HELP_ORDER = ("run", "net", "regs", "sweep", "verilog", "lint", "synth", "place", "accuracy",
               "traffic", "bench-tcdm")
 
 

@@ -179,11 +179,26 @@ class ClusterEnv:
         return timing
 
     # ------------------------------------------------------------------ counters
-    def events_for_energy(self, cycles):
-        """The event counts of :func:`sim_models.energy.energy_report` for the last run."""
+    def counters(self):
+        """A snapshot of the cumulative counters behind :meth:`events_for_energy` (the cores'
+        idle cycles, TCDM grants, the IMA's phase counters, the MVMs so far, the DWA's counters),
+        so that a run's part (one layer of a network) can be accounted on its own."""
+        return {"idle": sum(c.idle_cycles for c in self.cores),
+                "granted": sum(f() for f in self.granted),
+                "ima": {k: f() for k, f in self.ima_stat.items()},
+                "mvms": len(self.analog.log_mvms),
+                "dwa": self.dwa_stats()}
+
+    def events_for_energy(self, cycles, since=None):
+        """The event counts of :func:`sim_models.energy.energy_report` for the last run of
+        ``cycles`` cycles: everything since reset (the TCDM grants since their last clear), or,
+        with ``since`` (a :meth:`counters` snapshot taken when the part began), since then."""
         from sim_models.energy import mvm_events
-        idle = sum(c.idle_cycles for c in self.cores)
-        ima = {k: f() for k, f in self.ima_stat.items()}
+        now_ = self.counters()
+        base = since or {"idle": 0, "granted": 0, "ima": dict.fromkeys(now_["ima"], 0), "mvms": 0,
+                         "dwa": dict.fromkeys(now_["dwa"], 0)}
+        idle = now_["idle"] - base["idle"]
+        ima = {k: v - base["ima"][k] for k, v in now_["ima"].items()}
         # Sequential engine: one phase at a time. Overlapped: the phases run together; each
         # counts the cycles its unit is occupied, so the IMA is busy for at least the longest
         # one (idle is then an upper bound).
@@ -192,15 +207,15 @@ class ClusterEnv:
         ev = {"cycles": cycles,
               "core_active_cycles": max(self.cfg.n_cores * cycles - idle, 0),
               "core_idle_cycles": idle,
-              "tcdm_accesses": sum(f() for f in self.granted),
+              "tcdm_accesses": now_["granted"] - base["granted"],
               "ima_streamin_cycles": ima["streamin"], "ima_compute_cycles": ima["compute"],
               "ima_streamout_cycles": ima["streamout"],
               "ima_idle_cycles": max(cycles - busy, 0)}
-        windows = [(h, w) for (_, _, h, w) in self.analog.log_mvms]
+        windows = [(h, w) for (_, _, h, w) in self.analog.log_mvms[base["mvms"]:]]
         if windows:
             ev.update(mvm_events(windows))
         if self.cfg.dwa:                # the DWA's activity (keys only with the DWA present)
-            dwa = self.dwa_stats()
+            dwa = {k: v - base["dwa"][k] for k, v in now_["dwa"].items()}
             ev.update(dwa_busy_cycles=dwa["cycles"], dwa_mac_cycles=dwa["mac_cycles"],
                       dwa_idle_cycles=max(cycles - dwa["cycles"], 0))
         return ev

@@ -49,3 +49,15 @@ def test_bad_names_and_values():
         SwCost(barrier_cycles=-1)
     with pytest.raises(ValueError, match="dw_mac_per_cycle"):
         SwCost(dw_mac_per_cycle=0.0)
+
+
+def test_network_kernels_costs():
+    """The derived instruction counts of the network kernels (tb/bfm/kernels.py), in both sets,
+    call overhead included."""
+    for c in (sw_cost("pulpnn"), sw_cost("garofalo2022")):
+        assert c.avgpool(49 * 160, 160) == 2 * 49 * 160 + 5 * 160 + 50
+        assert c.add_partials(100, 3) == 100 * (2 * 3 + 4) + 50
+        assert c.add_partials(0, 5) == 50
+        assert c.zero_fill(100, 5) == 25 + 2 * 5 + 50 and c.zero_fill(3, 1) == 1 + 2 + 50
+    with pytest.raises(ValueError, match="zero_bytes_per_cycle"):
+        SwCost(zero_bytes_per_cycle=0.0)

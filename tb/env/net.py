@@ -1,0 +1,102 @@
+"""A compiled network (:class:`sim_models.compiler.NetProgram`) on the RTL cluster, step by step.
+
+:func:`run_program` runs on a started :class:`tb.env.cluster.ClusterEnv` whose configuration holds
+the program (``arrays`` crossbars, ``tcdm_bytes`` of TCDM): it preloads the program's TCDM image,
+programs every crossbar window on its array, then for each :class:`~sim_models.compiler.NetStep`
+snapshots the counters, runs the step's phases (IMA / DWA offloads, software kernels), snapshots
+again, reads the step's output buffer through the backdoor and compares it with
+``step.expected`` (the golden graph's tensor) right away -- a later step may reuse the buffer.
+Each layer is accounted on its own: cycles, time at the preset's clock, energy from
+:mod:`sim_models.energy` on the step's event deltas.
+
+The program is duck-typed (``image``, ``used``, ``placements`` with ``row, col, weights, array``,
+``steps`` with ``layer, kind, unit, phases, out, expected, macs``), so a test can hand-build one
+around single software kernels.
+"""
+
+import dataclasses
+import pickle
+import sys
+import time
+
+import numpy as np
+from cocotb.triggers import RisingEdge
+
+from sim_models.energy import energy_report
+from tb.bfm.core import now
+
+__all__ = ["run_program", "save_program", "load_program", "layer_record"]
+
+
+def save_program(program, path):
+    """Host side: write ``program`` for the simulator process (a pickle: numpy arrays, Buffers,
+    LayerJobs and DwJobs travel as they are, so the RTL runs exactly what the host compiled)."""
+    with open(path, "wb") as f:
+        pickle.dump(program, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_program(path):
+    """Simulator side: the program :func:`save_program` wrote."""
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def read_buffer(env, buf):
+    """The tensor ``buf`` holds in the TCDM now (backdoor; its interior, in its dtype)."""
+    raw = np.frombuffer(env.backdoor.dump(buf.addr, buf.nbytes), dtype=np.uint8)
+    return dataclasses.replace(buf, addr=0).read(raw)
+
+
+def layer_record(step, cycles, energy_uj, clock_hz, got):
+    """One layer's result: what ``ima-sim net --json`` lists, plus the mismatch count."""
+    expected = np.asarray(step.expected)
+    same_shape = got.shape == expected.shape
+    passed = bool(same_shape and np.array_equal(got, expected))
+    return {"name": step.layer, "kind": step.kind, "unit": step.unit, "macs": int(step.macs),
+            "cycles": int(cycles), "time_ms": cycles / clock_hz * 1e3, "energy_uj": energy_uj,
+            "passed": passed,
+            "mismatches": int(np.count_nonzero(got != expected)) if same_shape else int(expected.size)}
+
+
+async def run_program(env, program, *, progress=False):
+    """Run ``program`` on ``env`` (started); returns ``(layers, total)``.
+
+    ``layers``: a :func:`layer_record` per step, in execution order, with ``phases`` (cycles per
+    phase name) and ``wall_s`` (the simulation's wall time of the layer) added; ``total``:
+    ``cycles`` (first step to last), ``energy_uj`` (the whole run's events), ``passed`` (every
+    layer bit-exact), ``events`` and ``energy_breakdown_uj``.
+    ``progress`` prints one line per layer on stderr (``layer i/N``)."""
+    cfg = env.cfg
+    clock = cfg.ima.clock_hz
+    env.preload(program.image, program.used)
+    await env.program_weights([(p.row, p.col, p.weights, p.array) for p in program.placements],
+                              via_registers=False)
+    await RisingEdge(env.clk)                 # leave a ReadOnly phase before writing
+    env.dut.tcdm_stat__clear.value = 1
+    await RisingEdge(env.clk)
+    env.dut.tcdm_stat__clear.value = 0
+    start = env.counters()
+    t_start = now()
+    layers = []
+    n = len(program.steps)
+    for i, step in enumerate(program.steps):
+        snap, t0, wall0 = env.counters(), now(), time.perf_counter()
+        phases = await env.run_phases(step.phases)
+        cycles = now() - t0
+        wall = time.perf_counter() - wall0
+        events = env.events_for_energy(cycles, since=snap)
+        energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores)["total_uj"]
+        rec = layer_record(step, cycles, energy, clock, read_buffer(env, step.out))
+        rec["phases"], rec["wall_s"] = phases, wall
+        layers.append(rec)
+        if progress:
+            print(f"ima-sim net: layer {i + 1}/{n} {step.layer} ({step.kind} on {step.unit}): "
+                  f"{cycles} cycles in {wall:.1f} s {'PASS' if rec['passed'] else 'FAIL'}",
+                  file=sys.stderr, flush=True)
+    cycles = now() - t_start
+    events = env.events_for_energy(cycles, since=start)
+    energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores)
+    total = {"cycles": cycles, "energy_uj": energy["total_uj"],
+             "passed": all(r["passed"] for r in layers), "events": events,
+             "energy_breakdown_uj": energy["breakdown_uj"]}
+    return layers, total
