@@ -102,27 +102,58 @@ class DwJob:
         }
 
     def validate(self, tcdm_bytes: int | None = None) -> Self:
-        """``ValueError`` naming the first bad field; with ``tcdm_bytes``, every byte the job
-        touches must lie in ``[0, tcdm_bytes)`` (the hardware's ERROR.ADDRESS)."""
+        """``ValueError`` naming the first bad field (the first of :meth:`problems`); with
+        ``tcdm_bytes``, every byte the job touches must lie in ``[0, tcdm_bytes)`` (the
+        hardware's ERROR.ADDRESS)."""
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if not isinstance(v, int | np.integer) or isinstance(v, bool):
+                raise ValueError(f"{f.name} must be an integer, not {v!r}")
+        found = self.problems(tcdm_bytes)
+        if found:
+            raise ValueError(found[0][1])
+        return self
+
+    def causes(self, tcdm_bytes: int | None = None) -> frozenset[str]:
+        """The ERROR causes of the DWA's configuration checker this job earns (empty: valid);
+        the reference its ERROR bits are checked against (``tb/check/regfuzz.py``)."""
+        return frozenset(cause for cause, _ in self.problems(tcdm_bytes))
+
+    def problems(self, tcdm_bytes: int | None = None) -> list[tuple[str, str]]:
+        """Every rule the job breaks, as ``(cause, message)`` in a fixed order (the first is
+        :meth:`validate`'s message); ``cause`` is the DWA's ERROR field
+        (``hw/dwa/regmap.py``): ``address`` for a base or row stride outside 32 bits or a
+        byte outside the TCDM, ``length`` for channels / out_h / out_w outside 1..0xFFFF,
+        ``stride`` for a stride other than 1 or 2, ``adc`` for the ADC fields (as the IMA's).
+        The TCDM rule is judged only when lengths and stride are valid (the regions are not
+        defined otherwise), as the hardware checker does (``hw/dwa/checker.py``)."""
+        out: list[tuple[str, str]] = []
+
+        def rng(cause, name, lo, hi):
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                out.append((cause, f"{name} must be in {lo}..{hi}, not {value}"))
+
         for f in ("in_addr", "out_addr", "w_addr", "in_row_stride", "out_row_stride"):
-            _int(f, getattr(self, f), 0, (1 << 32) - 1)
-        _int("channels", self.channels, 1, 0xFFFF)
-        _int("out_h", self.out_h, 1, 0xFFFF)
-        _int("out_w", self.out_w, 1, 0xFFFF)
+            rng("address", f, 0, (1 << 32) - 1)
+        for f in ("channels", "out_h", "out_w"):
+            rng("length", f, 1, 0xFFFF)
+        shape_ok = not out or all(c == "address" for c, _ in out)
         if self.stride not in (1, 2):
-            raise ValueError(f"stride must be 1 or 2, not {self.stride!r}")
-        _int("adc_m", self.adc_m, -(1 << 15), (1 << 15) - 1)
-        _int("adc_s", self.adc_s, 0, 31)
-        _int("adc_lo", self.adc_lo, -128, 255)
-        _int("adc_hi", self.adc_hi, -128, 255)
+            out.append(("stride", f"stride must be 1 or 2, not {self.stride!r}"))
+            shape_ok = False
+        rng("adc", "adc_m", -(1 << 15), (1 << 15) - 1)
+        rng("adc", "adc_s", 0, 31)
+        rng("adc", "adc_lo", -128, 255)
+        rng("adc", "adc_hi", -128, 255)
         if self.adc_lo > self.adc_hi:
-            raise ValueError(f"adc_lo ({self.adc_lo}) must not exceed adc_hi ({self.adc_hi})")
-        if tcdm_bytes is not None:
+            out.append(("adc", f"adc_lo ({self.adc_lo}) must not exceed adc_hi ({self.adc_hi})"))
+        if tcdm_bytes is not None and shape_ok:
             for name, (lo, hi) in self.regions().items():
                 if hi > tcdm_bytes:
-                    raise ValueError(f"the {name} bytes [{lo:#x}, {hi:#x}) leave the TCDM "
-                                     f"({tcdm_bytes:#x} bytes)")
-        return self
+                    out.append(("address", f"the {name} bytes [{lo:#x}, {hi:#x}) leave the TCDM "
+                                           f"({tcdm_bytes:#x} bytes)"))
+        return out
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
