@@ -30,10 +30,11 @@ def build(target):
     return runner, top, cfg
 
 
-def run_shard(target, seed, start=0, count=0, indices=None):
-    """One simulator run over ``start .. start+count-1`` (or ``indices``); its :class:`Stats`."""
+def run_shard(target, seed, start=0, count=0, indices=None, options=None):
+    """One simulator run over ``start .. start+count-1`` (or ``indices``); its :class:`Stats`.
+    ``options``: more options for :mod:`tb.cocotb_tests.regfuzz` (``drop_cause``)."""
     runner, top, cfg = build(target)
-    options = {"target": target, "seed": seed, "start": start, "count": count}
+    options = {**(options or {}), "target": target, "seed": seed, "start": start, "count": count}
     if indices is not None:
         options["indices"] = [int(i) for i in indices]
     result = run_sim(runner, top, MODULE, seed=seed, config=cfg, options=options)
@@ -72,7 +73,7 @@ def report(results, seed):
                   f" (aborted {s.aborted}), NO_ACQUIRE tries {s.no_acquire}, ACQUIRE races {s.races}",
                   f"  errors by cause: {dict(sorted(s.errors.items()))}",
                   f"  hangs {s.hangs}, stray writes {s.stray_writes}, double grants {s.double_grants},"
-                  f" mismatches {s.mismatches}; slowest job at {s.max_bound_ratio:.2f} of its bound"]
+                  f" mismatches {s.mismatches}; slowest valid job at {s.max_bound_ratio:.2f} of its bound"]
         low = {k: v for k, v in s.fields.items() if min(v) == 0}
         lines.append(f"  register values [0, 1..0xFFFF, other] per register: "
                      f"{len(s.fields)} registers, {len(low)} with an empty bucket {low or ''}")

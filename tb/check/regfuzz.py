@@ -67,6 +67,9 @@ class FuzzTarget:
 
     name = ""
     regmap = None
+    #: A cause the reference forgets (None: none): a deliberately broken reference, for the
+    #: test that shows the fuzzer's comparison bites (tests/tb/check/test_regfuzz.py).
+    drop_cause = None
 
     def __init__(self, cluster: ClusterConfig):
         self.cluster = cluster
@@ -106,7 +109,7 @@ class FuzzTarget:
         rng.shuffle(order)
         regs = {o: regs[o] for o in order}
         job = self.decode(regs)
-        causes = self.causes(job)
+        causes = self.causes(job) - {self.drop_cause}
         bound = self.check_bound() if causes else self.bound(job)
         cfg = Config(index, kind, regs, job, causes, bound, long=bound > LONG_CYCLES)
         cfg.meta["rng"] = rng

@@ -235,7 +235,6 @@ def test_checker_full_range_words(batch):
     canon = [{k: (_signed(v, 16) & M32 if "_stride" in k and k.split(".")[-1][:3] in ("row", "col")
                   else v) for k, v in w.items()} for w in batch]
     results = run_checker_words([_by_offset(w) for w in batch + canon])
-    n = len(batch)
     for i, w in enumerate(batch + canon):
         assert results[i][0] == reference_bits(w), (w, results[i][0], reference_bits(w))
     for i, w in enumerate(batch):
