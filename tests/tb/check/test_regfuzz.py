@@ -74,3 +74,14 @@ def test_fuzz_catches_a_wrong_reference(monkeypatch):
     assert only_adc
     s = run_shard("dwa", seed, indices=only_adc, options={"drop_cause": "adc"})
     assert s.mismatches == len(only_adc), s.failures
+
+
+def test_fuzz_regressions():
+    """The configurations that found bugs, replayed on the RTL: ima seed 1 indices 35, 52, 155
+    (row / column strides beyond signed 16 bits were accepted: now ERROR.WINDOW) and dwa seed 1
+    index 62 (overlapping output rows: the reference now stores in the DWA's order)."""
+    from tb.bench.fuzz import run_shard
+
+    for name, seed, indices in (("ima", 1, [35, 52, 155]), ("dwa", 1, [62])):
+        s = run_shard(name, seed, indices=indices)
+        assert s.configs == len(indices) and s.bad == 0, (name, s.failures)
