@@ -109,8 +109,9 @@ class FuzzTarget:
         rng.shuffle(order)
         regs = {o: regs[o] for o in order}
         job = self.decode(regs)
-        causes = self.causes(job) - {self.drop_cause}
-        bound = self.check_bound() if causes else self.bound(job)
+        true = self.causes(job)
+        causes = true - {self.drop_cause}
+        bound = self.check_bound() if true else self.bound(job)
         cfg = Config(index, kind, regs, job, causes, bound, long=bound > LONG_CYCLES)
         cfg.meta["rng"] = rng
         return cfg

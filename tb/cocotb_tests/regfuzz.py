@@ -334,7 +334,7 @@ class Fuzzer:
             want = image.copy()
             try:
                 t.execute(cfg.job, want, self.xbars)
-            except ValueError as e:          # only with a broken reference (drop_cause)
+            except (ValueError, OverflowError) as e:     # only with a broken reference (drop_cause)
                 st.mismatches += 1
                 st.fail(index, f"the reference cannot run the job: {e}")
                 return
