@@ -66,8 +66,8 @@ def report(results, seed):
     """Text lines of a run's counts (per target)."""
     lines = []
     for target, (s, secs) in results.items():
-        lines += [f"{target}: N configurations {s.configs} (seed {seed}), {s.configs / max(secs, 1e-9):.0f}"
-                  f" configs/s over {secs:.0f} s",
+        rate = f", {s.configs / secs:.1f} configs/s over {secs:.0f} s" if secs else ""
+        lines += [f"{target}: N configurations {s.configs} (seed {seed}){rate}",
                   f"  kinds: {dict(sorted(s.kinds.items()))}",
                   f"  jobs (valid) {s.jobs}, completed {s.completed}, soft clears {s.soft_clears}"
                   f" (aborted {s.aborted}), NO_ACQUIRE tries {s.no_acquire}, ACQUIRE races {s.races}",

@@ -23,7 +23,7 @@ small job). :class:`Stats` counts what a run saw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -230,7 +230,7 @@ class ImaTarget(FuzzTarget):
                            adc_s=int(rng.integers(0, 32)) if rng.random() < 0.3 else int(rng.integers(0, 8)),
                            array=int(rng.integers(0, p.arrays)))
             lo, hi = sorted(int(v) for v in rng.integers(-128, 256, size=2))
-            job = _replace(job, adc_lo=lo, adc_hi=hi)
+            job = replace(job, adc_lo=lo, adc_hi=hi)
             r_lo, r_hi = job._extent(lambda lp: lp.row_stride, 0, h)
             c_lo, c_hi = job._extent(lambda lp: lp.col_stride, 0, w)
             s_lo, s_hi = job.byte_range(0, src, "src_stride")
@@ -238,7 +238,7 @@ class ImaTarget(FuzzTarget):
             if (r_hi - r_lo > p.rows or c_hi - c_lo > p.cols or s_hi - s_lo > self.tcdm_bytes
                     or d_hi - d_lo > self.tcdm_bytes):
                 continue
-            job = _replace(job, row=-r_lo + int(rng.integers(0, p.rows - (r_hi - r_lo) + 1)),
+            job = replace(job, row=-r_lo + int(rng.integers(0, p.rows - (r_hi - r_lo) + 1)),
                            col=-c_lo + int(rng.integers(0, p.cols - (c_hi - c_lo) + 1)),
                            src_addr=-s_lo + int(rng.integers(0, self.tcdm_bytes - (s_hi - s_lo) + 1)),
                            dst_addr=-d_lo + int(rng.integers(0, self.tcdm_bytes - (d_hi - d_lo) + 1)))
@@ -361,16 +361,11 @@ class DwaTarget(FuzzTarget):
         return job.regions()["output"]
 
 
-def _replace(job, **kw):
-    from dataclasses import replace
-    return replace(job, **kw)
-
-
 def make_target(name: str, cluster: ClusterConfig | None = None) -> FuzzTarget:
     """The fuzz target ``name`` ('ima' or 'dwa') on its default fuzz configuration."""
     if name not in TARGETS:
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {name!r}")
-    return TARGETS[name][0](cluster or fuzz_config(name))
+    return TARGETS[name](cluster or fuzz_config(name))
 
 
 def fuzz_config(name: str) -> ClusterConfig:
@@ -385,7 +380,7 @@ def fuzz_config(name: str) -> ClusterConfig:
     raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {name!r}")
 
 
-TARGETS = {"ima": (ImaTarget,), "dwa": (DwaTarget,)}
+TARGETS = {"ima": ImaTarget, "dwa": DwaTarget}
 
 
 @dataclass

@@ -30,7 +30,7 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, Event, First, ReadOnly, RisingEdge, Timer
+from cocotb.triggers import ClockCycles, Event, First, ReadOnly, RisingEdge, Timer, ValueChange
 
 from tb.bfm.backdoor import TcdmBackdoor
 from tb.bfm.sig import reader
@@ -131,7 +131,6 @@ class EventLog(BackgroundTask):
         self.event = Event()
 
     async def _run(self):
-        from cocotb.triggers import ValueChange
         while True:
             await ValueChange(self.sig)
             await ReadOnly()
@@ -363,6 +362,8 @@ async def fuzz(dut):
         indices = range(start, start + count)
     fz = Fuzzer(dut, target, seed)
     await fz.start()
-    for i in indices:
+    for n, i in enumerate(indices, 1):
         await fz.one(int(i))
+        if n % 10000 == 0:
+            dut._log.info(f"{n} of {len(indices)} configurations, {fz.stats.bad} failures")
     params.save_result(fz.stats.as_dict())
