@@ -11,6 +11,8 @@
 #   make lint     ruff + import contract, then lint the generated Verilog (verilator -Wall,
 #                 iverilog, yosys synth)
 #   make synth    synthesis figures: cells per block, GE, ECP5 Fmax -> reports/synth.md
+#   make fuzz     100,000 random register configurations of the IMA and 100,000 of the DWA
+#                 (FUZZARGS="--seed S" to repeat a run; --replay INDEX for one configuration)
 #   make clean    remove build outputs (keeps .venv)
 
 PYTHON     ?= python3
@@ -26,7 +28,7 @@ RUN         = env -u VERILATOR_ROOT PATH="$(SITE)/verilator/bin:$(PATH)" \
               XDG_CACHE_HOME="$(CURDIR)/.cache" PYTHONDONTWRITEBYTECODE=1
 JOBS       ?= 2
 
-.PHONY: all venv sim check test verilog bench lint synth clean distclean
+.PHONY: all venv sim check test verilog bench lint synth fuzz clean distclean
 
 all: test
 
@@ -74,6 +76,9 @@ lint: check
 
 synth: $(STAMP)
 	$(RUN) $(VENV)/bin/ima-sim synth -o reports
+
+fuzz: $(STAMP)
+	$(RUN) $(VENV)/bin/ima-sim fuzz --configs 100000 --workers $(JOBS) --min-cause-hits 100 $(FUZZARGS)
 
 clean:
 	rm -rf sim_build build reports .pytest_cache .hypothesis results.xml

@@ -28,7 +28,7 @@ Result ``(oy, ox, c) = clamp((acc*adc_m + 2**(adc_s-1)) >> adc_s, adc_lo, adc_hi
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Self
+from typing import Self
 
 import numpy as np
 import numpy.typing as npt
@@ -45,13 +45,6 @@ GROUP = 16
 LANES = 4
 #: Multipliers of the MAC array = its peak MAC/cycle (36).
 MULTIPLIERS = KERNEL * KERNEL * LANES
-
-
-def _int(name: str, value: Any, lo: int, hi: int) -> None:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer, not {value!r}")
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be in {lo}..{hi}, not {value}")
 
 
 @dataclass(frozen=True)
@@ -102,27 +95,58 @@ class DwJob:
         }
 
     def validate(self, tcdm_bytes: int | None = None) -> Self:
-        """``ValueError`` naming the first bad field; with ``tcdm_bytes``, every byte the job
-        touches must lie in ``[0, tcdm_bytes)`` (the hardware's ERROR.ADDRESS)."""
+        """``ValueError`` naming the first bad field (the first of :meth:`problems`); with
+        ``tcdm_bytes``, every byte the job touches must lie in ``[0, tcdm_bytes)`` (the
+        hardware's ERROR.ADDRESS)."""
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if not isinstance(v, int | np.integer) or isinstance(v, bool):
+                raise ValueError(f"{f.name} must be an integer, not {v!r}")
+        found = self.problems(tcdm_bytes)
+        if found:
+            raise ValueError(found[0][1])
+        return self
+
+    def causes(self, tcdm_bytes: int | None = None) -> frozenset[str]:
+        """The ERROR causes of the DWA's configuration checker this job earns (empty: valid);
+        the reference its ERROR bits are checked against (``tb/check/regfuzz.py``)."""
+        return frozenset(cause for cause, _ in self.problems(tcdm_bytes))
+
+    def problems(self, tcdm_bytes: int | None = None) -> list[tuple[str, str]]:
+        """Every rule the job breaks, as ``(cause, message)`` in a fixed order (the first is
+        :meth:`validate`'s message); ``cause`` is the DWA's ERROR field
+        (``hw/dwa/regmap.py``): ``address`` for a base or row stride outside 32 bits or a
+        byte outside the TCDM, ``length`` for channels / out_h / out_w outside 1..0xFFFF,
+        ``stride`` for a stride other than 1 or 2, ``adc`` for the ADC fields (as the IMA's).
+        The TCDM rule is judged only when lengths and stride are valid (the regions are not
+        defined otherwise), as the hardware checker does (``hw/dwa/checker.py``)."""
+        out: list[tuple[str, str]] = []
+
+        def rng(cause, name, lo, hi):
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                out.append((cause, f"{name} must be in {lo}..{hi}, not {value}"))
+
         for f in ("in_addr", "out_addr", "w_addr", "in_row_stride", "out_row_stride"):
-            _int(f, getattr(self, f), 0, (1 << 32) - 1)
-        _int("channels", self.channels, 1, 0xFFFF)
-        _int("out_h", self.out_h, 1, 0xFFFF)
-        _int("out_w", self.out_w, 1, 0xFFFF)
+            rng("address", f, 0, (1 << 32) - 1)
+        for f in ("channels", "out_h", "out_w"):
+            rng("length", f, 1, 0xFFFF)
+        shape_ok = not out or all(c == "address" for c, _ in out)
         if self.stride not in (1, 2):
-            raise ValueError(f"stride must be 1 or 2, not {self.stride!r}")
-        _int("adc_m", self.adc_m, -(1 << 15), (1 << 15) - 1)
-        _int("adc_s", self.adc_s, 0, 31)
-        _int("adc_lo", self.adc_lo, -128, 255)
-        _int("adc_hi", self.adc_hi, -128, 255)
+            out.append(("stride", f"stride must be 1 or 2, not {self.stride!r}"))
+            shape_ok = False
+        rng("adc", "adc_m", -(1 << 15), (1 << 15) - 1)
+        rng("adc", "adc_s", 0, 31)
+        rng("adc", "adc_lo", -128, 255)
+        rng("adc", "adc_hi", -128, 255)
         if self.adc_lo > self.adc_hi:
-            raise ValueError(f"adc_lo ({self.adc_lo}) must not exceed adc_hi ({self.adc_hi})")
-        if tcdm_bytes is not None:
+            out.append(("adc", f"adc_lo ({self.adc_lo}) must not exceed adc_hi ({self.adc_hi})"))
+        if tcdm_bytes is not None and shape_ok:
             for name, (lo, hi) in self.regions().items():
                 if hi > tcdm_bytes:
-                    raise ValueError(f"the {name} bytes [{lo:#x}, {hi:#x}) leave the TCDM "
-                                     f"({tcdm_bytes:#x} bytes)")
-        return self
+                    out.append(("address", f"the {name} bytes [{lo:#x}, {hi:#x}) leave the TCDM "
+                                           f"({tcdm_bytes:#x} bytes)"))
+        return out
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -147,7 +171,13 @@ def reference(x_padded: npt.ArrayLike, w: npt.ArrayLike, job: DwJob) -> np.ndarr
 
 def execute(job: DwJob, image: npt.NDArray[np.uint8]) -> None:
     """Run ``job`` on a TCDM byte image in place (what the RTL must do, byte for byte):
-    reads the input and weights where the job says, writes only its output bytes."""
+    reads the input and weights where the job says, writes only its output bytes.
+
+    When output rows overlap (``out_row_stride < out_w * channels``) the last store to a byte
+    wins, so the stores go in the accelerator's order: per 16-channel group, per output
+    column, per output row (``hw/dwa/regmap.py``, programming model). The register fuzzer
+    found the RTL and a row-by-row reference disagreeing on such a job. Inputs overlapping the
+    output are not modelled (the result then depends on the load / store interleaving)."""
     c = job.channels
     xp = np.empty((job.in_h, job.in_w, c), np.uint8)
     for y in range(job.in_h):
@@ -156,6 +186,14 @@ def execute(job: DwJob, image: npt.NDArray[np.uint8]) -> None:
     wt = image[job.w_addr:job.w_addr + KERNEL * KERNEL * c].view(np.int8).reshape(KERNEL, KERNEL, c)
     y = reference(xp, np.transpose(wt, (2, 0, 1)), job)
     out = y.astype(np.int64).astype(np.uint8)          # two's complement low byte
-    for oy in range(job.out_h):
-        a = job.out_addr + oy * job.out_row_stride
-        image[a:a + job.out_w * c] = out[oy].reshape(-1)
+    if job.out_h == 1 or job.out_row_stride >= job.out_w * c:      # disjoint rows
+        for oy in range(job.out_h):
+            a = job.out_addr + oy * job.out_row_stride
+            image[a:a + job.out_w * c] = out[oy].reshape(-1)
+        return
+    for g in range(job.groups):
+        c0, c1 = g * GROUP, min(c, (g + 1) * GROUP)
+        for ox in range(job.out_w):
+            for oy in range(job.out_h):
+                a = job.out_addr + oy * job.out_row_stride + ox * c + c0
+                image[a:a + c1 - c0] = out[oy, ox, c0:c1]

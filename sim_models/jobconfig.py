@@ -35,10 +35,14 @@ active at a time) on which every job of the layer runs; windows are checked agai
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Self
 
-__all__ = ["Walk3D", "JobLoop", "LayerJob"]
+__all__ = ["Walk3D", "JobLoop", "LayerJob", "CAUSES"]
+
+#: The ERROR causes of the IMA's configuration checker (hw/ima/regmap.py), as
+#: :meth:`LayerJob.problems` names them.
+CAUSES = ("window", "length", "address", "adc", "array")
 
 
 def _int(name, value, lo=None, hi=None):
@@ -141,52 +145,142 @@ class LayerJob:
 
         With ``rows/cols`` the job windows must lie on the array; with ``tcdm_bytes`` every
         byte the layer reads or writes must lie in the TCDM; with ``dac_depth/adc_depth`` the job
-        must fit the engine's buffers; with ``arrays`` the job's array must exist.
+        must fit the engine's buffers; with ``arrays`` the job's array must exist. The message is
+        the first of :meth:`problems`.
         """
-        _int("src_addr", self.src_addr, 0)
-        _int("dst_addr", self.dst_addr, 0)
-        _int("height", self.height, 1)
-        _int("width", self.width, 1)
-        _int("row", self.row, 0)
-        _int("col", self.col, 0)
-        _int("array", self.array, 0, 0xFFFF)
-        if arrays is not None and self.array >= arrays:
-            raise ValueError(f"array {self.array} does not exist: the IMA has {arrays} array(s)")
-        _int("adc_m", self.adc_m, -(1 << 15), (1 << 15) - 1)
-        _int("adc_s", self.adc_s, 0, 31)
-        _int("adc_lo", self.adc_lo, -128, 255)
-        _int("adc_hi", self.adc_hi, -128, 255)
-        if self.adc_lo > self.adc_hi:
-            raise ValueError(f"adc_lo ({self.adc_lo}) must be <= adc_hi ({self.adc_hi})")
-        self.src.validate("src")
-        self.dst.validate("dst")
+        for name, value in self._int_fields():
+            _int(name, value)
         if len(self.loops) != 3:
             raise ValueError(f"loops must hold 3 JobLoop, not {len(self.loops)}")
-        for k, loop in enumerate(self.loops):
-            loop.validate(f"loops[{k}]")
-        if self.src.total != self.height:
-            raise ValueError(f"src walk moves {self.src.total} bytes but height is {self.height}")
-        if self.dst.total != self.width:
-            raise ValueError(f"dst walk moves {self.dst.total} bytes but width is {self.width}")
-        if dac_depth is not None and self.height > dac_depth:
-            raise ValueError(f"height {self.height} exceeds the DAC buffer ({dac_depth} rows)")
-        if adc_depth is not None and self.width > adc_depth:
-            raise ValueError(f"width {self.width} exceeds the ADC buffer ({adc_depth} columns)")
-        rows_lo, rows_hi = self._extent(lambda lp: lp.row_stride, self.row, self.height)
-        cols_lo, cols_hi = self._extent(lambda lp: lp.col_stride, self.col, self.width)
-        if rows_lo < 0 or (rows is not None and rows_hi > rows):
-            raise ValueError(f"job windows span rows {rows_lo}..{rows_hi - 1}, off the {rows}-row array")
-        if cols_lo < 0 or (cols is not None and cols_hi > cols):
-            raise ValueError(f"job windows span columns {cols_lo}..{cols_hi - 1}, "
-                             f"off the {cols}-column array")
-        if tcdm_bytes is not None:
-            for name, base, walk, key in (("source", self.src_addr, self.src, "src_stride"),
-                                          ("destination", self.dst_addr, self.dst, "dst_stride")):
-                lo, hi = self.byte_range(base, walk, key)
-                if lo < 0 or hi > tcdm_bytes:
-                    raise ValueError(f"{name} bytes {lo:#x}..{hi - 1:#x} fall outside the "
-                                     f"{tcdm_bytes:#x}-byte TCDM")
+        found = self.problems(rows=rows, cols=cols, tcdm_bytes=tcdm_bytes, dac_depth=dac_depth,
+                              adc_depth=adc_depth, arrays=arrays)
+        if found:
+            raise ValueError(found[0][1])
         return self
+
+    def causes(self, **limits: int | None) -> frozenset[str]:
+        """The ERROR causes of the IMA's configuration checker this layer earns (empty: valid).
+
+        The reference the hardware's ERROR bits are checked against (``tb/check/regfuzz.py``);
+        ``limits`` as :meth:`validate`. See :meth:`problems` for the rules.
+        """
+        return frozenset(cause for cause, _ in self.problems(**limits))
+
+    def problems(self, *, rows: int | None = None, cols: int | None = None,
+                 tcdm_bytes: int | None = None, dac_depth: int | None = None,
+                 adc_depth: int | None = None, arrays: int | None = None) -> list[tuple[str, str]]:
+        """Every rule the layer breaks, as ``(cause, message)`` in a fixed order (the first is
+        :meth:`validate`'s message); ``cause`` is the IMA's ERROR field that rule sets
+        (:data:`CAUSES`). Integer fields are assumed (:meth:`validate` checks the types).
+
+        Each rule is judged on its own, as the hardware checker judges a configuration written
+        to its registers (``hw/ima/jobregs.py``), so a configuration may earn several causes:
+
+        * ``length``: ``height``, ``width``, a walk length or a job-loop count outside
+          1..0xFFFF, or a walk's byte count differing from ``height`` / ``width``;
+        * ``window``: ``row`` / ``col`` outside 0..0xFFFF, a job-loop row / column stride
+          outside the signed 16 bits, ``height`` / ``width`` beyond the DAC / ADC buffer, or
+          job windows off the array;
+        * ``address``: a byte of the source or destination walk outside the TCDM (or a base /
+          stride outside 32 bits, which no register can hold);
+        * ``adc``: ``adc_m`` not signed 16-bit, ``adc_s`` outside 0..31, ``adc_lo`` / ``adc_hi``
+          outside -128..255 or ``adc_lo > adc_hi``;
+        * ``array``: ``array`` outside 0..0xFFFF or >= ``arrays``.
+
+        The geometric rules (buffers, window and byte ranges) use the low 16 bits of every
+        16-bit field (lengths, counts, ``row``, ``col``, ``height``, ``width``; the row / column
+        strides sign-extended from 16 bits), as the hardware's datapath does: a field out of its
+        16-bit range already earns its own cause, and the others are judged on what the
+        datapath sees.
+        """
+        out: list[tuple[str, str]] = []
+
+        def rng(cause, name, value, lo=None, hi=None):
+            if lo is not None and value < lo:
+                out.append((cause, f"{name} must be >= {lo}, not {value}"))
+            elif hi is not None and value > hi:
+                out.append((cause, f"{name} must be <= {hi}, not {value}"))
+
+        u32 = (1 << 32) - 1
+        rng("address", "src_addr", self.src_addr, 0, u32)
+        rng("address", "dst_addr", self.dst_addr, 0, u32)
+        rng("length", "height", self.height, 1, 0xFFFF)
+        rng("length", "width", self.width, 1, 0xFFFF)
+        rng("window", "row", self.row, 0, 0xFFFF)
+        rng("window", "col", self.col, 0, 0xFFFF)
+        rng("array", "array", self.array, 0, 0xFFFF)
+        if arrays is not None and arrays <= self.array <= 0xFFFF:
+            out.append(("array", f"array {self.array} does not exist: the IMA has {arrays} array(s)"))
+        rng("adc", "adc_m", self.adc_m, -(1 << 15), (1 << 15) - 1)
+        rng("adc", "adc_s", self.adc_s, 0, 31)
+        rng("adc", "adc_lo", self.adc_lo, -128, 255)
+        rng("adc", "adc_hi", self.adc_hi, -128, 255)
+        if self.adc_lo > self.adc_hi:
+            out.append(("adc", f"adc_lo ({self.adc_lo}) must be <= adc_hi ({self.adc_hi})"))
+        for name, walk in (("src", self.src), ("dst", self.dst)):
+            for f in ("len0", "len1", "len2"):
+                rng("length", f"{name}.{f}", getattr(walk, f), 1, 0xFFFF)
+            for f in ("stride1", "stride2"):
+                rng("address", f"{name}.{f}", getattr(walk, f), -(1 << 31), (1 << 31) - 1)
+        for k, loop in enumerate(self.loops):
+            rng("length", f"loops[{k}].count", loop.count, 1, 0xFFFF)
+            for f in ("src_stride", "dst_stride"):
+                rng("address", f"loops[{k}].{f}", getattr(loop, f), -(1 << 31), (1 << 31) - 1)
+            for f in ("row_stride", "col_stride"):
+                rng("window", f"loops[{k}].{f}", getattr(loop, f), -(1 << 15), (1 << 15) - 1)
+        if self.src.total != self.height:
+            out.append(("length", f"src walk moves {self.src.total} bytes but height is {self.height}"))
+        if self.dst.total != self.width:
+            out.append(("length", f"dst walk moves {self.dst.total} bytes but width is {self.width}"))
+        t = self._datapath()
+        if dac_depth is not None and t.height > dac_depth:
+            out.append(("window", f"height {t.height} exceeds the DAC buffer ({dac_depth} rows)"))
+        if adc_depth is not None and t.width > adc_depth:
+            out.append(("window", f"width {t.width} exceeds the ADC buffer ({adc_depth} columns)"))
+        rows_lo, rows_hi = t._extent(lambda lp: lp.row_stride, t.row, t.height)
+        cols_lo, cols_hi = t._extent(lambda lp: lp.col_stride, t.col, t.width)
+        if rows_lo < 0 or (rows is not None and rows_hi > rows):
+            out.append(("window", f"job windows span rows {rows_lo}..{rows_hi - 1}, off the "
+                                  f"{rows}-row array"))
+        if cols_lo < 0 or (cols is not None and cols_hi > cols):
+            out.append(("window", f"job windows span columns {cols_lo}..{cols_hi - 1}, "
+                                  f"off the {cols}-column array"))
+        if tcdm_bytes is not None:
+            for name, base, walk, key in (("source", t.src_addr, t.src, "src_stride"),
+                                          ("destination", t.dst_addr, t.dst, "dst_stride")):
+                lo, hi = t.byte_range(base, walk, key)
+                if lo < 0 or hi > tcdm_bytes:
+                    out.append(("address", f"{name} bytes {lo:#x}..{hi - 1:#x} fall outside the "
+                                           f"{tcdm_bytes:#x}-byte TCDM"))
+        return out
+
+    def _int_fields(self) -> Iterator[tuple[str, Any]]:
+        for f in ("src_addr", "dst_addr", "height", "width", "row", "col", "array", "adc_m",
+                  "adc_s", "adc_lo", "adc_hi"):
+            yield f, getattr(self, f)
+        for name, walk in (("src", self.src), ("dst", self.dst)):
+            for f in fields(walk):
+                yield f"{name}.{f.name}", getattr(walk, f.name)
+        for k, loop in enumerate(self.loops):
+            for f in fields(loop):
+                yield f"loops[{k}].{f.name}", getattr(loop, f.name)
+
+    def _datapath(self) -> "LayerJob":
+        """This layer as the checker's datapath sees it: 16-bit fields cut to their low 16
+        bits, row / column strides sign-extended from 16 bits (see :meth:`problems`)."""
+        def u16(v):
+            return v & 0xFFFF
+
+        def s16(v):
+            return ((v + 0x8000) & 0xFFFF) - 0x8000
+
+        def walk(w):
+            return replace(w, len0=u16(w.len0), len1=u16(w.len1), len2=u16(w.len2))
+        loops = tuple(replace(lp, count=u16(lp.count), row_stride=s16(lp.row_stride),
+                              col_stride=s16(lp.col_stride)) for lp in self.loops)
+        return replace(self, src=walk(self.src), dst=walk(self.dst), row=u16(self.row),
+                       col=u16(self.col), height=u16(self.height), width=u16(self.width),
+                       loops=loops)
 
     def _extent(self, stride_of: Callable[[JobLoop], int], base: int, size: int) -> tuple[int, int]:
         lo = hi = base

@@ -144,8 +144,13 @@ class ConfigChecker(wiring.Component):
                                        | (dst_total != u16(j.j_width)))
         row_lo, row_hi = acc["row"]
         col_lo, col_hi = acc["col"]
+        # A row / column stride register must hold a sign-extended 16-bit value (a stride
+        # beyond 16 bits would silently wrap in the window datapath): WINDOW otherwise.
+        wide_stride = Cat(*[(getattr(j, f"{lp}_{rc}_stride").as_signed() < -(1 << 15))
+                            | (getattr(j, f"{lp}_{rc}_stride").as_signed() >= (1 << 15))
+                            for lp in ("alpha", "beta", "gamma") for rc in ("row", "col")]).any()
         m.d.comb += self.err_window.eq(
-            (row_lo < 0) | (row_hi > cfg.rows) | (col_lo < 0) | (col_hi > cfg.cols)
+            wide_stride | (row_lo < 0) | (row_hi > cfg.rows) | (col_lo < 0) | (col_hi > cfg.cols)
             | (j.j_start_x[16:] != 0) | (j.j_start_y[16:] != 0)
             | (u16(j.j_height) > cfg.dac_depth) | (u16(j.j_width) > cfg.adc_depth))
         m.d.comb += self.err_address.eq(Cat(*[(acc[k][0] < 0) | (acc[k][1] > cfg.tcdm_bytes)

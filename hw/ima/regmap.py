@@ -83,9 +83,11 @@ def _loop(name, base, index):
             signed=True, path=f"loops[{index}].src_stride"),
         _rw(f"{name}_OUT_STRIDE", base + 0x08, f"Job loop {index}: destination address step (bytes).",
             signed=True, path=f"loops[{index}].dst_stride"),
-        _rw(f"{name}_ROW_STRIDE", base + 0x0C, f"Job loop {index}: crossbar window row (Y) step.",
+        _rw(f"{name}_ROW_STRIDE", base + 0x0C, f"Job loop {index}: crossbar window row (Y) step "
+            "(signed 16-bit, sign-extended to 32; else ERROR.WINDOW).",
             bits=16, signed=True, path=f"loops[{index}].row_stride"),
-        _rw(f"{name}_COL_STRIDE", base + 0x10, f"Job loop {index}: crossbar window column (X) step.",
+        _rw(f"{name}_COL_STRIDE", base + 0x10, f"Job loop {index}: crossbar window column (X) step "
+            "(signed 16-bit, sign-extended to 32; else ERROR.WINDOW).",
             bits=16, signed=True, path=f"loops[{index}].col_stride"),
     ]
 
@@ -99,7 +101,8 @@ def _err(name, bit, doc):
 #: bits, in the order of CHECK_CAUSES).
 _ERROR_FIELDS = (
     _err("window", 0, "job windows (including job-loop row/col strides) leave the array, or "
-         "exceed the DAC/ADC buffers"),
+         "exceed the DAC/ADC buffers, or a row/col stride register is not a sign-extended "
+         "16-bit value"),
     _err("length", 1, "a zero length, or SRC/DST walk products differ from J_HEIGHT / J_WIDTH"),
     _err("address", 2, "a byte of the source or destination walk lies outside the TCDM"),
     _err("adc", 3, "ADC_MUL not a signed 16-bit value, ADC_SHIFT > 31, ADC_LOW/HIGH outside "

@@ -16,7 +16,9 @@ TOP = "dwa_tb"
 KEY = ("ports", "tcdm_bytes", "banks")
 
 
-def build_dwa_tb(cfg: ClusterConfig):
+def build_dwa_tb(cfg: ClusterConfig, *, cores: bool = False):
     """Verilator build of the DWA test top for ``cfg`` (the DWA's ports, the cores, the TCDM's
-    banks and size); returns ``(runner, top name)``."""
-    return runner.build(TOP, DwaTestTop, cfg.build_params(KEY)), TOP
+    banks and size); ``cores``: one control port per core (the register fuzzer's ACQUIRE
+    races). Returns ``(runner, top name)``."""
+    params = cfg.build_params(KEY) | ({"cores": True} if cores else {})
+    return runner.build(TOP, DwaTestTop, params), TOP

@@ -18,8 +18,10 @@ TWIN_TOP = "ima_twin_tb"
 KEY = ("ports", "rows", "cols", "dac_depth", "adc_depth", "tcdm_bytes", "banks")
 
 
-def build_ima_tb(cfg: ClusterConfig, *, twin: bool = False):
+def build_ima_tb(cfg: ClusterConfig, *, twin: bool = False, cores: bool = False):
     """Verilator build of the IMA test top for ``cfg`` (the IMA and the TCDM's banks and size);
-    returns ``(runner, top name)``."""
+    ``cores``: one control port per core (the register fuzzer's ACQUIRE races). Returns
+    ``(runner, top name)``."""
     top, make_top = (TWIN_TOP, ImaTwinTestTop) if twin else (TOP, ImaTestTop)
-    return runner.build(top, make_top, cfg.build_params(KEY)), top
+    params = cfg.build_params(KEY) | ({"cores": True} if cores else {})
+    return runner.build(top, make_top, params), top

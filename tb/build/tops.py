@@ -17,6 +17,7 @@ from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out, connect, flipped
 
+from hw.cluster.periph import PeriphInterconnect
 from hw.cluster.subsystem import TcdmSubsystem
 from hw.config import ClusterConfig, preset
 from hw.dwa.regmap import DWA_MAP
@@ -30,6 +31,29 @@ from hw.ima.twin import DigitalTwin
 from hw.signatures import TcdmSignature, TcdmStatsSignature
 
 __all__ = ["ImaTestTop", "ImaTwinTestTop", "DwaTestTop", "TB_PORTS"]
+
+
+def _control_members(regmap, n_cores, cores):
+    """The top's control port(s): one ``ctrl`` port whose ``id`` the testbench drives, or with
+    ``cores`` one port per core (``cores__<k>__*``) through the cluster's round-robin
+    :class:`~hw.cluster.periph.PeriphInterconnect`, so several cores can access the block in
+    the same cycle (ACQUIRE races)."""
+    if not isinstance(cores, bool):
+        raise ValueError(f"cores must be a bool, not {cores!r}")
+    sig = regmap.bus_signature()
+    return {"cores": In(sig).array(n_cores)} if cores else {"ctrl": In(sig)}
+
+
+def _connect_control(m, top, port, regmap, n_cores, cores):
+    """Wire the top's control port(s) (:func:`_control_members`) to the block's ``port``."""
+    if not cores:
+        connect(m, flipped(top.ctrl), port)
+        return
+    m.submodules.periph = periph = PeriphInterconnect(n_cores=n_cores,
+                                                       signature=regmap.bus_signature())
+    for k in range(n_cores):
+        connect(m, flipped(top.cores[k]), periph.cores[k])
+    connect(m, periph.target, port)
 
 TB_PORTS = 2
 
@@ -47,20 +71,25 @@ class ImaTestTop(wiring.Component):
         twin inside.
     latency : int, optional
         Twin only: its minimum COMPUTE cycles (default ``cluster.ima.mvm_cycles``).
+    cores : bool
+        One control port per core (``cores__<k>__*``, through the cluster's peripheral
+        interconnect) instead of the one ``ctrl`` port (default).
     **flat
         Flat parameter changes (``ports=``, ``rows=``, ``banks=``, ``overlap=``, ...; see
         :meth:`hw.config.ClusterConfig.with_`): what the build directory is keyed on.
     """
 
-    def __init__(self, cluster: ClusterConfig = None, *, analog="python", latency=None, **flat):
+    def __init__(self, cluster: ClusterConfig = None, *, analog="python", latency=None, cores=False,
+                 **flat):
         if analog not in ("python", "twin"):
             raise ValueError(f"analog must be 'python' or 'twin', not {analog!r}")
         cluster = (cluster or preset()).with_(**flat)
         self.cfg = cluster.ima
         self.banks, self.analog, self.latency = cluster.banks, analog, latency
         self.ima_masters = self.cfg.ports + self.cfg.store_ports
+        self.per_core = cores
         members = {
-            "ctrl": In(IMA_MAP.bus_signature()),
+            **_control_members(IMA_MAP, self.cfg.n_cores, cores),
             "evt": Out(self.cfg.n_cores),
             "tb": In(TcdmSignature()).array(TB_PORTS),
             "stat": Out(ImaStatsSignature()),
@@ -76,7 +105,7 @@ class ImaTestTop(wiring.Component):
         m.submodules.ima = ima = Ima(self.cfg)
         m.submodules.tcdm = tcdm = TcdmSubsystem(masters=nm + TB_PORTS, banks=self.banks,
                                                  size_bytes=self.cfg.tcdm_bytes)
-        connect(m, flipped(self.ctrl), ima.ctrl)
+        _connect_control(m, self, ima.ctrl, IMA_MAP, self.cfg.n_cores, self.per_core)
         if self.analog == "python":
             connect(m, flipped(self.ac), ima.ac)
         else:
@@ -94,9 +123,9 @@ class ImaTestTop(wiring.Component):
         return m
 
 
-def ImaTwinTestTop(cluster: ClusterConfig = None, *, latency=None, **flat):
+def ImaTwinTestTop(cluster: ClusterConfig = None, *, latency=None, cores=False, **flat):
     """IMA + digital twin + TCDM subsystem (``latency``: the twin's minimum COMPUTE cycles)."""
-    return ImaTestTop(cluster, analog="twin", latency=latency, **flat)
+    return ImaTestTop(cluster, analog="twin", latency=latency, cores=cores, **flat)
 
 
 class DwaTestTop(wiring.Component):
@@ -107,16 +136,19 @@ class DwaTestTop(wiring.Component):
     cluster : ClusterConfig, optional
         The DWA's ports (``ima.ports``, as in the cluster), the cores and the TCDM (``banks``,
         ``tcdm_bytes``); default: the default preset of :mod:`hw.config`.
+    cores : bool
+        One control port per core, as :class:`ImaTestTop`'s.
     **flat
         Flat parameter changes (``ports=``, ``banks=``, ``tcdm_bytes=``, ...): what the build
         directory is keyed on.
     """
 
-    def __init__(self, cluster: ClusterConfig = None, **flat):
+    def __init__(self, cluster: ClusterConfig = None, *, cores=False, **flat):
         self.cluster = cluster = (cluster or preset()).with_(**flat)
         self.ports = cluster.ima.ports
+        self.per_core = cores
         super().__init__({
-            "ctrl": In(DWA_MAP.bus_signature()),
+            **_control_members(DWA_MAP, cluster.n_cores, cores),
             "evt": Out(cluster.n_cores),
             "tb": In(TcdmSignature()).array(TB_PORTS),
             "stat": Out(DwaStatsSignature()),
@@ -129,7 +161,7 @@ class DwaTestTop(wiring.Component):
         m.submodules.dwa = dwa = Dwa.for_cluster(cfg)
         m.submodules.tcdm = tcdm = TcdmSubsystem(masters=n + TB_PORTS, banks=cfg.banks,
                                                  size_bytes=cfg.tcdm_bytes)
-        connect(m, flipped(self.ctrl), dwa.ctrl)
+        _connect_control(m, self, dwa.ctrl, DWA_MAP, cfg.n_cores, self.per_core)
         for k in range(n):
             connect(m, dwa.tcdm[k], tcdm.masters[k])
         for k in range(TB_PORTS):

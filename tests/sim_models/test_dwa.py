@@ -74,3 +74,33 @@ def test_weights_layout():
     assert t.shape == (3, 3, 2) and t[1, 2, 1] == w[1, 1, 2]
     with pytest.raises(ValueError, match="shape"):
         weights_to_tcdm(np.zeros((2, 9)))
+
+
+def test_overlapping_output_rows_store_in_the_accelerators_order():
+    """Regression (register fuzzer, dwa seed 1 index 62): with ``out_row_stride < out_w * C``
+    output rows overlap and the last store wins; the accelerator stores per 16-channel group,
+    per column, per row, and so must the reference (a row-major reference disagreed with the RTL).
+    Checked against direct loops in that order; disjoint rows give the row-major result."""
+    rng = np.random.default_rng(62)
+    job = DwJob(in_addr=1448, in_row_stride=229, out_addr=17, out_row_stride=102, w_addr=4013,
+                channels=17, out_h=2, out_w=16, stride=2, adc_m=1, adc_s=11, adc_lo=2, adc_hi=224)
+    image = rng.integers(0, 256, 8192, dtype=np.uint8)
+    got = image.copy()
+    execute(job.validate(8192), got)
+    c = job.channels
+    xp = np.stack([image[job.in_addr + y * job.in_row_stride:][:job.in_w * c].reshape(job.in_w, c)
+                   for y in range(job.in_h)])
+    wt = image[job.w_addr:job.w_addr + 9 * c].view(np.int8).reshape(3, 3, c).transpose(2, 0, 1)
+    out = golden.depthwise(xp, wt, job.adc_m, job.adc_s, job.adc_lo, job.adc_hi, job.stride)
+    out = out.astype(np.int64).astype(np.uint8)
+    want, row_major = image.copy(), image.copy()
+    for g in range(2):
+        for ox in range(job.out_w):
+            for oy in range(job.out_h):
+                for ch in range(16 * g, min(c, 16 * g + 16)):
+                    want[job.out_addr + oy * job.out_row_stride + ox * c + ch] = out[oy, ox, ch]
+    for oy in range(job.out_h):
+        a = job.out_addr + oy * job.out_row_stride
+        row_major[a:a + job.out_w * c] = out[oy].reshape(-1)
+    assert np.array_equal(got, want)
+    assert not np.array_equal(got, row_major)       # the order matters for this job

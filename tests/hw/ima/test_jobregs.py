@@ -129,8 +129,9 @@ def reference_bits(w, cfg=CFG):
     """ERROR bits of the register words ``w`` (``{LayerJob path: uint32}``), exact integers.
 
     16-bit unsigned registers (lengths, counts, window) must have zero upper bits (a LENGTH or
-    WINDOW error otherwise); the row/column strides are 16-bit signed (upper bits ignored:
-    software sign-extends); every other register is a full 32-bit value, strides signed.
+    WINDOW error otherwise); the row/column strides are 16-bit signed and must be sign-extended
+    (a WINDOW error otherwise, as ``LayerJob.validate``: found by the register fuzzer,
+    tb/check/regfuzz.py); every other register is a full 32-bit value, strides signed.
     """
     def u16(k):
         return w[k] & 0xFFFF
@@ -149,7 +150,9 @@ def reference_bits(w, cfg=CFG):
               or math.prod(u16(f"dst.len{i}") for i in range(3)) != u16("width"))
     r_lo, r_hi = _box(u16("row"), u16("height"), [(s16(f"loops[{k}].row_stride"), count(k)) for k in LOOPS])
     c_lo, c_hi = _box(u16("col"), u16("width"), [(s16(f"loops[{k}].col_stride"), count(k)) for k in LOOPS])
-    window = bool(r_lo < 0 or r_hi > cfg.rows or c_lo < 0 or c_hi > cfg.cols or w["row"] >> 16
+    wide = any(s32(f"loops[{k}].{rc}_stride") != s16(f"loops[{k}].{rc}_stride")
+               for k in LOOPS for rc in ("row", "col"))
+    window = bool(wide or r_lo < 0 or r_hi > cfg.rows or c_lo < 0 or c_hi > cfg.cols or w["row"] >> 16
                   or w["col"] >> 16 or u16("height") > cfg.dac_depth or u16("width") > cfg.adc_depth)
     address = False
     for p, key in (("src", "src_stride"), ("dst", "dst_stride")):
@@ -228,15 +231,16 @@ def _is_layer(w):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(words(), min_size=1, max_size=6))
 def test_checker_full_range_words(batch):
-    # garbage above a row/col stride's 16 bits is ignored: the same as its sign-extended value
+    # garbage above a row/col stride's 16 bits is a WINDOW error; its sign-extended value is not
     canon = [{k: (_signed(v, 16) & M32 if "_stride" in k and k.split(".")[-1][:3] in ("row", "col")
                   else v) for k, v in w.items()} for w in batch]
     results = run_checker_words([_by_offset(w) for w in batch + canon])
-    n = len(batch)
+    for i, w in enumerate(batch + canon):
+        assert results[i][0] == reference_bits(w), (w, results[i][0], reference_bits(w))
     for i, w in enumerate(batch):
         bits, cycles = results[i]
         want = reference_bits(w)
-        assert bits == want == results[n + i][0], (w, bits, want)
+        assert bits == want, (w, bits, want)
         assert cycles == 20
         if _is_layer(w):
             layer = regmap.decode_layer(_by_offset(w))
@@ -313,6 +317,29 @@ def test_checker_full_range_each_register():
              if bits != reference_bits(w)]
     assert not wrong, wrong[:3]
     assert len({reference_bits(w) for w in cases}) >= 6        # the sweep exercises every cause
+
+
+def test_wide_row_col_stride_is_a_window_error():
+    """Regression (register fuzzer, seed 1 index 155): ALPHA_COL_STRIDE = 0x8000 (+32768, not a
+    signed 16-bit value) with ALPHA_LENGTH 1 was accepted (the datapath reads -32768 x 0 jobs)
+    while ``LayerJob.validate`` rejects it; upper bits that are not the sign extension of bit 15
+    now set ERROR.WINDOW, for each of the six row / column stride registers."""
+    good = LayerJob(src_addr=0x100, dst_addr=0x400, src=Walk3D(8, 2, 32), dst=Walk3D(8), row=8,
+                    col=4, height=16, width=8)
+    words = dict(regmap.encode_layer(good))
+    cases, want = [], []
+    for lp in ("ALPHA", "BETA", "GAMMA"):
+        for rc in ("ROW", "COL"):
+            off = getattr(regmap.REG, f"{lp}_{rc}_STRIDE")
+            for v, bad in ((0x8000, True), (0x10000, True), (0xFFFF7FFF, True), (0x7FFF, False),
+                           (0xFFFF8000, False), (M32, False)):
+                cases.append({**words, off: v})
+                want.append(regmap.ERR.WINDOW if bad else 0)
+                layer = regmap.decode_layer(cases[-1])
+                assert layer.causes(rows=CFG.rows, cols=CFG.cols, tcdm_bytes=CFG.tcdm_bytes,
+                                    dac_depth=CFG.dac_depth, adc_depth=CFG.adc_depth,
+                                    arrays=CFG.arrays) == ({"window"} if bad else set()), (lp, rc, v)
+    assert [bits for bits, _ in run_checker_words(cases)] == want
 
 
 def test_array_cause():
