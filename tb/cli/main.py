@@ -12,20 +12,21 @@ module                 subcommands
 :mod:`tb.cli.sweep`    ``sweep`` (the papers' design-space figures on the RTL)
 :mod:`tb.cli.tcdm`     ``traffic``, ``bench-tcdm`` (TCDM interconnect demo, speed)
 :mod:`tb.cli.place`    ``place`` (Tile&Pack placement of a network on many arrays)
+:mod:`tb.cli.formal`   ``formal`` (formal proofs with SymbiYosys)
 =====================  ==========================================================
 """
 
 import argparse
 import sys
 
-from tb.cli import hw, place, run, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
+from tb.cli import formal, hw, place, run, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
 from tb.cli.registry import COMMANDS
 
 __all__ = ["main", "build_parser"]
 
 #: The order ``ima-sim --help`` lists the subcommands in (the main job first).
 HELP_ORDER = ("run", "regs", "sweep", "verilog", "lint", "synth", "place", "traffic",
-              "bench-tcdm")
+              "bench-tcdm", "formal")
 
 
 def build_parser():
