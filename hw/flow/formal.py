@@ -294,7 +294,7 @@ def _depth_txt(r):
     p = r.proof
     if p.mode == "prove":
         k = r.induction if r.induction is not None else "-"
-        return f"k={k} (<= {p.depth})"
+        return f"k={k} (depth {p.depth})"
     if p.mode == "cover":
         return f"{p.depth} cyc, {r.covers} covers"
     return f"{p.depth} cyc"

@@ -18,7 +18,7 @@ __all__ = ["cmd_formal"]
 
 
 def cmd_formal(a):
-    from hw.flow.formal import BROKEN, PROOFS, run_all, select, table
+    from hw.flow.formal import BROKEN, PROOFS, run_all, select, table, warm_up
 
     if a.list:
         for p in PROOFS + BROKEN:
@@ -38,6 +38,9 @@ def cmd_formal(a):
     if a.report and not Path(a.report).resolve().parent.is_dir():
         die(f"--report: the folder of {a.report} does not exist")
     t0 = time.monotonic()
+    warm_up()
+    print(f"wasm Yosys ready in {time.monotonic() - t0:.1f} s (compiled once per checkout, "
+          f"cached in XDG_CACHE_HOME)", flush=True)
     results = run_all(proofs, out, timeout=a.timeout, log=partial(print, flush=True))
     total = time.monotonic() - t0
     bad = [r for r in results if not r.ok]

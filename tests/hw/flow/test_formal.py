@@ -142,7 +142,7 @@ def test_sby_file_and_report_table(tmp_path):
                  "prep -top top"):
         assert line in text.splitlines()
     r = ProofResult(p, "PASS", 1.25, tmp_path, induction=3)
-    assert "| `a.b` | Blk | prove | k=3 (<= 4) | PASS | 1.2 |" in formal.table([r])
+    assert "| `a.b` | Blk | prove | k=3 (depth 4) | PASS | 1.2 |" in formal.table([r])
 
 
 def test_vcd_steps_samples_each_step(tmp_path):
