@@ -12,9 +12,10 @@ Rules:
   same id.
 * Job registers are written only by the lock holder (``holder`` gates the register file).
 * TRIGGER by the holder releases the lock, takes a job id and starts the configuration checker
-  (``chk_start`` the cycle after). Its ``chk_done`` with causes (``chk_err``, bit ``i`` = ERROR
-  field ``chk_causes[i]``) ends the job at once (FINISHED counts it, the event fires, the engine
-  never starts); without causes the engine starts (``eng_start``) in the same cycle. TRIGGER by
+  (``chk_start`` the cycle after). Its ``chk_done`` (counted from the cycle after ``chk_start``)
+  with causes (``chk_err``, bit ``i`` = ERROR field ``chk_causes[i]``) ends the job at once
+  (FINISHED counts it, the event fires, the engine never starts); without causes the engine
+  starts (``eng_start``) in the same cycle. TRIGGER by
   anyone else sets ERROR.NO_ACQUIRE and raises that core's event (without disturbing a job that
   ends in the same cycle: both events are raised).
 * ERROR is cleared by a successful TRIGGER; SOFT_CLEAR aborts the engine (``eng_abort``),
@@ -234,10 +235,14 @@ class HwpeCtrl(wiring.Component):
         # own event and ERROR bit besides (it used to hide the done, leaving the job pending
         # forever: found by the formal proof hw.hwpe.ctrl_props "event").
         refused = self.trigger & ~holder & ~self.soft_clear
-        chk_fail = checking & self.chk_done & chk_any & ~self.soft_clear
+        # The checker's answer counts from the cycle after chk_start: in the chk_start cycle
+        # the checker has not restarted yet, and a done there is a stale one of a job aborted
+        # by SOFT_CLEAR (the checkers have no abort) carrying that job's verdict.
+        chk_ok = checking & self.chk_done & ~chk_start
+        chk_fail = chk_ok & chk_any & ~self.soft_clear
         m.d.comb += [
             self.eng_abort.eq(self.soft_clear),
-            self.eng_start.eq(checking & self.chk_done & ~chk_any & ~self.soft_clear),
+            self.eng_start.eq(chk_ok & ~chk_any & ~self.soft_clear),
             self.err_set.eq(self.err_extra | Mux(refused, err["no_acquire"], 0)
                             | Mux(chk_fail, chk_set, 0)),
         ]
@@ -256,7 +261,7 @@ class HwpeCtrl(wiring.Component):
                 m.d.sync += [locked.eq(0), checking.eq(1), job_owner.eq(self.id), chk_start.eq(1),
                              running_id.eq(next_id), next_id.eq(next_id + 1)]
                 m.d.comb += self.err_clr.eq(self._all_err)
-            with m.If(checking & self.chk_done):
+            with m.If(chk_ok):
                 m.d.sync += checking.eq(0)
                 with m.If(chk_any):
                     m.d.sync += finished.eq(finished + 1)

@@ -8,10 +8,11 @@ Assumptions (the environment's protocol, nothing more):
 
 * reset in cycle 0;
 * ``id < n_cores``; at most one of ACQUIRE, TRIGGER, SOFT_CLEAR per cycle (one bus access);
-* the checker says ``chk_done`` only while it runs (from the cycle after ``chk_start`` until its
-  ``chk_done`` or an abort), the engine says ``eng_done`` only while it runs (after
-  ``eng_start``, until its ``eng_done`` or ``eng_abort``). ``chk_err``, ``err_extra`` and
-  ``eng_busy`` are free.
+* nothing about the checker and the engine: ``chk_done``, ``chk_err``, ``eng_done``,
+  ``eng_busy`` and ``err_extra`` are free in every cycle. A done counts only while its unit
+  runs (the checker from the cycle after ``chk_start``, the engine from ``eng_start``, until
+  their done or the abort); any other done (spurious, or stale from a job aborted by
+  SOFT_CLEAR) must be ignored.
 
 Property groups (``props``), each with its ``Cover`` s:
 
@@ -99,17 +100,18 @@ class CtrlProps(wiring.Component):
         core, acq, trig, sc = self.id, self.acquire, self.trigger, self.soft_clear
         m.d.comb += [Assume(core < n), Assume(acq + trig + sc <= 1)]
 
-        # Environment: the checker and the engine run between their start and done / abort.
+        # The checker's and the engine's runs, from their start to their done / abort. Their
+        # done inputs are free: a done outside a run (spurious, or stale after an abort) must
+        # be ignored.
         chk_run, eng_run = Signal(), Signal()
-        with m.If(sc | self.chk_done):
+        with m.If(sc | (self.chk_done & chk_run)):
             m.d.sync += chk_run.eq(0)
         with m.Elif(dut.chk_start):
             m.d.sync += chk_run.eq(1)
-        with m.If(dut.eng_abort | self.eng_done):
+        with m.If(dut.eng_abort | (self.eng_done & eng_run)):
             m.d.sync += eng_run.eq(0)
         with m.Elif(dut.eng_start):
             m.d.sync += eng_run.eq(1)
-        m.d.comb += [Assume(~self.chk_done | chk_run), Assume(~self.eng_done | eng_run)]
 
         # Reference model: the lock, the pending job and its owner.
         ml, mo = Signal(), Signal.like(core)
@@ -146,8 +148,8 @@ class CtrlProps(wiring.Component):
             Assert(~(st.checking & st.running), "checking and running at once"),
             Assert(~job | (st.job_owner == job_owner), "job owner differs from the model"),
             Assert(st.running == eng_run, "running differs from the engine's state"),
-            Assert(~chk_run | st.checking, "checker runs without a job being checked"),
-            Assert(~dut.chk_start | (st.checking & ~chk_run), "chk_start outside checking"),
+            Assert(chk_run == (st.checking & ~dut.chk_start), "checker run differs from checking"),
+            Assert(~dut.chk_start | st.checking, "chk_start outside checking"),
         ]
         if set(self.props) - {"soft_clear"}:
             m.d.comb += model()
