@@ -407,5 +407,6 @@ PROOFS = tuple(
 BROKEN = (
     Proof("interconnect_4x4_fixed_priority.fair", "FixedPriorityInterconnect", "prove", 6,
           lambda: _interconnect(4, 4, ("fair",), _fixed_priority())(),
-          "fixed-priority arbiter: a master starves behind lower-numbered ones", fast=True, expect="FAIL"),
+          "fixed-priority arbiter: a master starves behind lower-numbered ones", fast=True,
+          expect="FAIL"),
 )
