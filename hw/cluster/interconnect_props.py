@@ -14,9 +14,10 @@ cycle 0 (:func:`hw.props.reset_in_cycle_0`). Property groups (``props``):
     ``r_valid`` is high exactly in the cycles after a granted access (reads and writes, see the
     interconnect's docstring), and only then.
 ``rdata``
-    A granted access reaches its bank with its word address, ``we``, ``be`` and write data (so
-    the bank model holds what the masters wrote), and the read data a master receives is the
-    bank's word at the granted address as it was when the read was granted.
+    A granted access reaches its bank with its word address, ``we``, ``be`` and write data, and
+    no bank is accessed without a grant (so the bank model holds what the masters wrote); the
+    read data a master receives is the bank's word at the granted address as it was when the
+    read was granted.
 ``fair``
     Round-robin fairness: a master that keeps requesting one bank (its ``req`` high, its address
     on the same bank, in consecutive cycles) is granted after at most ``masters - 1`` stall
@@ -152,6 +153,9 @@ class InterconnectProps(wiring.Component):
                              Cover(p.r_valid)]
 
         if "rdata" in self.props:
+            for b, bp in enumerate(dut.banks):
+                served = [p.gnt & (bank[i] == b) for i, p in enumerate(ports)]
+                m.d.comb += Assert(~bp.en | sum(served).bool(), f"bank {b} accessed without a grant")
             for i, p in enumerate(ports):
                 bp = Array(dut.banks)[bank[i]]
                 with m.If(p.gnt):
