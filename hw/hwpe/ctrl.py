@@ -12,15 +12,19 @@ Rules:
   same id.
 * Job registers are written only by the lock holder (``holder`` gates the register file).
 * TRIGGER by the holder releases the lock, takes a job id and starts the configuration checker
-  (``chk_start`` the cycle after). Its ``chk_done`` with causes (``chk_err``, bit ``i`` = ERROR
-  field ``chk_causes[i]``) ends the job at once (FINISHED counts it, the event fires, the engine
-  never starts); without causes the engine starts (``eng_start``) in the same cycle. TRIGGER by
-  anyone else sets ERROR.NO_ACQUIRE and raises that core's event.
+  (``chk_start`` the cycle after). Its ``chk_done`` (counted from the cycle after ``chk_start``)
+  with causes (``chk_err``, bit ``i`` = ERROR field ``chk_causes[i]``) ends the job at once
+  (FINISHED counts it, the event fires, the engine never starts); without causes the engine
+  starts (``eng_start``) in the same cycle. TRIGGER by
+  anyone else sets ERROR.NO_ACQUIRE and raises that core's event (without disturbing a job that
+  ends in the same cycle: both events are raised).
 * ERROR is cleared by a successful TRIGGER; SOFT_CLEAR aborts the engine (``eng_abort``),
   releases the lock and clears ERROR, setting ERROR.ABORTED if a job was checked or running
   (its owner then gets its event, so no core waits forever).
 * The end-of-job event is a one-cycle pulse on ``evt[core]``, the cycle after the cause.
 """
+
+from types import SimpleNamespace
 
 from amaranth import Const, Module, Mux, Signal
 from amaranth.lib import wiring
@@ -150,6 +154,22 @@ class HwpeCtrl(wiring.Component):
             "eng_start": Out(1), "eng_abort": Out(1), "eng_busy": In(1), "eng_done": In(1),
             "chk_start": Out(1), "chk_done": In(1), "chk_err": In(max(1, len(chk_causes))),
         })
+        # The state registers, made here rather than in elaborate() so that a property module
+        # (hw.hwpe.ctrl_props) can relate them to its reference model: k-induction needs the
+        # lock owner, which no output shows for every core at once. Read-only outside.
+        self._state = SimpleNamespace(
+            locked=Signal(name="locked"),
+            owner=Signal.like(self.id, name="owner"),          # core holding the lock
+            job_owner=Signal.like(self.id, name="job_owner"),  # core that triggered the job
+            running=Signal(name="running"),                    # the engine runs the job
+            checking=Signal(name="checking"),                  # the checker checks it
+        )
+
+    @property
+    def state(self):
+        """The state registers (``locked``, ``owner``, ``job_owner``, ``running``,
+        ``checking``), for formal property modules only."""
+        return self._state
 
     def attach(self, m, rf):
         """Wire this block to the HWPE registers of ``rf`` (a RegisterFile), in module ``m``."""
@@ -182,25 +202,21 @@ class HwpeCtrl(wiring.Component):
         n = self.n_cores
         err = self._err
 
-        locked = Signal()
-        owner = Signal.like(self.id)          # core holding the lock
-        job_owner = Signal.like(self.id)      # core that triggered the running job
-        running = Signal()
-        checking = Signal()
+        st = self.state
+        locked, owner, job_owner, running, checking = (
+            st.locked, st.owner, st.job_owner, st.running, st.checking)
         next_id = Signal(JOB_ID_BITS)
         running_id = Signal(JOB_ID_BITS)
         finished = Signal(WORD_BITS)
-        evt_next = Signal(n)
+        evt_job = Signal(n)                   # end of the running job: its owner's event
+        evt_refused = Signal(n)               # TRIGGER without the lock: the writer's event
         chk_start = Signal()
         chk_set = Signal(WORD_BITS)
-        m.d.sync += [self.evt.eq(evt_next), chk_start.eq(0)]
-        m.d.comb += [evt_next.eq(0), self.err_set.eq(self.err_extra), self.err_clr.eq(0),
+        m.d.sync += [self.evt.eq(evt_job | evt_refused), chk_start.eq(0)]
+        m.d.comb += [evt_job.eq(0), evt_refused.eq(0), self.err_clr.eq(0),
                      self.chk_start.eq(chk_start)]
         for i, c in enumerate(self._chk_causes):
             m.d.comb += chk_set[err[c].bit_length() - 1].eq(self.chk_err[i])
-
-        def event_to(core):
-            m.d.comb += evt_next.eq(Const(1, n) << core)
 
         holder = locked & (owner == self.id)
         m.d.comb += [
@@ -214,34 +230,45 @@ class HwpeCtrl(wiring.Component):
             m.d.sync += [locked.eq(1), owner.eq(self.id)]
 
         chk_any = self.chk_err.any() if self._chk_causes else Const(0)
-        # Plain expressions (not inside the If chain below, whose conditions include eng_done).
-        m.d.comb += [self.eng_abort.eq(self.soft_clear),
-                     self.eng_start.eq(checking & self.chk_done & ~chk_any & ~self.soft_clear
-                                       & ~self.trigger)]
+        # The end of a job (checker done, engine done) is taken whatever else happens in the
+        # cycle but a SOFT_CLEAR: a refused TRIGGER by another core in the same cycle raises its
+        # own event and ERROR bit besides (it used to hide the done, leaving the job pending
+        # forever: found by the formal proof hw.hwpe.ctrl_props "event").
+        refused = self.trigger & ~holder & ~self.soft_clear
+        # The checker's answer counts from the cycle after chk_start: in the chk_start cycle
+        # the checker has not restarted yet, and a done there is a stale one of a job aborted
+        # by SOFT_CLEAR (the checkers have no abort) carrying that job's verdict.
+        chk_ok = checking & self.chk_done & ~chk_start
+        chk_fail = chk_ok & chk_any & ~self.soft_clear
+        m.d.comb += [
+            self.eng_abort.eq(self.soft_clear),
+            self.eng_start.eq(chk_ok & ~chk_any & ~self.soft_clear),
+            self.err_set.eq(self.err_extra | Mux(refused, err["no_acquire"], 0)
+                            | Mux(chk_fail, chk_set, 0)),
+        ]
+        with m.If(refused):
+            m.d.comb += evt_refused.eq(Const(1, n) << self.id)
         with m.If(self.soft_clear):
             m.d.sync += [locked.eq(0), running.eq(0), checking.eq(0)]
             m.d.comb += [self.err_clr.eq(self._all_err),
                          self.err_set.eq(Mux(running | checking, err["aborted"], 0))]
             with m.If(running | checking):
                 m.d.sync += finished.eq(finished + 1)
-                event_to(job_owner)
-        with m.Elif(self.trigger):
-            with m.If(holder):
+                m.d.comb += evt_job.eq(Const(1, n) << job_owner)
+        with m.Else():
+            with m.If(self.trigger & holder):
+                # holder implies locked, hence no job checked or running: nothing below fires.
                 m.d.sync += [locked.eq(0), checking.eq(1), job_owner.eq(self.id), chk_start.eq(1),
                              running_id.eq(next_id), next_id.eq(next_id + 1)]
                 m.d.comb += self.err_clr.eq(self._all_err)
-            with m.Else():
-                m.d.comb += self.err_set.eq(self.err_extra | err["no_acquire"])
-                event_to(self.id)
-        with m.Elif(checking & self.chk_done):
-            m.d.sync += checking.eq(0)
-            with m.If(chk_any):
-                m.d.comb += self.err_set.eq(self.err_extra | chk_set)
-                m.d.sync += finished.eq(finished + 1)
-                event_to(job_owner)
-            with m.Else():
-                m.d.sync += running.eq(1)
-        with m.Elif(running & self.eng_done):
-            m.d.sync += [running.eq(0), finished.eq(finished + 1)]
-            event_to(job_owner)
+            with m.If(chk_ok):
+                m.d.sync += checking.eq(0)
+                with m.If(chk_any):
+                    m.d.sync += finished.eq(finished + 1)
+                    m.d.comb += evt_job.eq(Const(1, n) << job_owner)
+                with m.Else():
+                    m.d.sync += running.eq(1)
+            with m.Elif(running & self.eng_done):
+                m.d.sync += [running.eq(0), finished.eq(finished + 1)]
+                m.d.comb += evt_job.eq(Const(1, n) << job_owner)
         return m

@@ -15,20 +15,21 @@ module                 subcommands
 :mod:`tb.cli.place`    ``place`` (Tile&Pack placement of a network on many arrays)
 :mod:`tb.cli.accuracy` ``accuracy`` (a trained network under PCM non-idealities)
 :mod:`tb.cli.fuzz`     ``fuzz`` (random register configurations of the IMA and the DWA)
+:mod:`tb.cli.formal`   ``formal`` (formal proofs with SymbiYosys)
 =====================  ==========================================================
 """
 
 import argparse
 import sys
 
-from tb.cli import accuracy, fuzz, hw, net, place, run, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
+from tb.cli import accuracy, formal, fuzz, hw, net, place, run, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
 from tb.cli.registry import COMMANDS
 
 __all__ = ["main", "build_parser"]
 
 #: The order ``ima-sim --help`` lists the subcommands in (the main job first).
 HELP_ORDER = ("run", "net", "regs", "sweep", "verilog", "lint", "synth", "place", "accuracy",
-              "traffic", "bench-tcdm", "fuzz")
+              "traffic", "bench-tcdm", "fuzz", "formal")
 
 
 def build_parser():

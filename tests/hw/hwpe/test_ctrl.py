@@ -231,3 +231,69 @@ def test_hwpe_registers_keep_the_mandatory_offsets():
 def test_bad_parameters(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("ending", ["checker error", "engine done"])
+def test_refused_trigger_in_the_cycle_a_job_ends_keeps_the_end(ending):
+    """Regression (found by the formal proof hwpe_ctrl.event, issue 17): a TRIGGER by a core
+    without the lock in the very cycle the checker or the engine says done used to hide the
+    done -- the job stayed pending for ever and its owner never got its event. Now both events
+    are raised, the job ends, and ERROR holds both causes."""
+    async def tb(ctx, dut, c):
+        hw, bus = dut.hw, dut.rf.bus
+        await c.read(1, REG.ACQUIRE)
+        await c.write(1, REG.TRIGGER)
+        await c.tick()
+        if ending == "engine done":
+            ctx.set(hw.chk_done, 1)
+            await c.tick()
+            ctx.set(hw.chk_done, 0)
+            await c.tick()
+            done, expect_err = hw.eng_done, ERR.NO_ACQUIRE
+        else:
+            ctx.set(hw.chk_err, 0b01)                        # "bad"
+            done, expect_err = hw.chk_done, ERR.NO_ACQUIRE | ERR.BAD
+        for sig, v in ((bus.req, 1), (bus.addr, REG.TRIGGER), (bus.we, 1), (bus.id, 2)):
+            ctx.set(sig, v)
+        ctx.set(done, 1)
+        await c.tick()
+        ctx.set(bus.req, 0)
+        ctx.set(done, 0)
+        ctx.set(hw.chk_err, 0)
+        await c.tick()
+        assert c.take_events() == [(1 << 1) | (1 << 2)]      # the owner's and the refused core's
+        assert await c.read(0, REG.STATUS) == 0
+        assert await c.read(0, REG.FINISHED) == 1
+        assert await c.read(0, REG.ERROR) == expect_err
+    _run(tb)
+
+
+def test_a_stale_checker_done_in_the_chk_start_cycle_is_ignored():
+    """Regression (issue 17, found writing the HwpeCtrl properties): the checkers have no abort,
+    so after a SOFT_CLEAR during checking the old run's done can arrive in the chk_start cycle
+    of the next job, with the old job's verdict. It used to start the new job's engine at once,
+    unchecked; the answer now counts from the cycle after chk_start."""
+    async def tb(ctx, dut, c):
+        hw, bus = dut.hw, dut.rf.bus
+        await c.read(0, REG.ACQUIRE)
+        for sig, v in ((bus.req, 1), (bus.addr, REG.TRIGGER), (bus.we, 1), (bus.id, 0)):
+            ctx.set(sig, v)
+        await c.tick()
+        ctx.set(bus.req, 0)
+        assert ctx.get(hw.chk_start) == 1
+        ctx.set(hw.chk_done, 1)                              # stale: no causes
+        assert ctx.get(hw.eng_start) == 0
+        await c.tick()
+        ctx.set(hw.chk_done, 0)
+        assert await c.read(1, REG.STATUS) == STATUS.pack(running=1)
+        ctx.set(hw.chk_err, 0b01)                            # the real answer: "bad"
+        ctx.set(hw.chk_done, 1)
+        assert ctx.get(hw.eng_start) == 0
+        await c.tick()
+        ctx.set(hw.chk_done, 0)
+        ctx.set(hw.chk_err, 0)
+        await c.tick()
+        assert c.take_events() == [1 << 0]
+        assert await c.read(0, REG.ERROR) == ERR.BAD
+        assert await c.read(0, REG.STATUS) == 0
+    _run(tb)
