@@ -212,17 +212,13 @@ def row_pieces(layer: Layer) -> list[tuple[int, int]]:
     return list(zip(cuts[:-1], cuts[1:], strict=True))
 
 
-def _acc_rows(layer: Layer, x: np.ndarray, r0: int, r1: int) -> np.ndarray:
-    """Accumulator of a crossbar layer over weight rows ``r0..r1`` only (int64, output shape)."""
-    wm = layer.weight_matrix.astype(np.int64)[r0:r1]          # [rows, C_out]
+def _xbar_inputs(layer: Layer, x: np.ndarray) -> np.ndarray:
+    """What a crossbar layer's rows see: int64 ``[..., rows]`` (rows ``ky, kx, c``), the virtual
+    im2col of :func:`sim_models.golden._patches` (fc: the flattened input)."""
     if layer.kind == "fc":
-        return (x.astype(np.int64).reshape(-1)[r0:r1] @ wm).reshape(layer.out_shape)
-    k, s = layer.kernel, layer.stride
-    xp = golden.pad_hwc(x, layer.pad).astype(np.int64)
+        return x.astype(np.int64).reshape(-1)
     ho, wo = layer.out_shape[:2]
-    cols = np.stack([xp[ky:ky + s * (ho - 1) + 1:s, kx:kx + s * (wo - 1) + 1:s, :]
-                     for ky in range(k) for kx in range(k)], axis=2)   # [ho, wo, k*k, C]
-    return cols.reshape(ho, wo, -1)[:, :, r0:r1] @ wm
+    return golden._patches(golden.pad_hwc(x, layer.pad), layer.kernel, layer.stride).reshape(ho, wo, -1)
 
 
 def layer_golden(layer: Layer, inputs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None,
@@ -237,12 +233,13 @@ def layer_golden(layer: Layer, inputs: Sequence[np.ndarray]) -> tuple[np.ndarray
         acc = x[:ho * k, :wo * k, :].astype(np.int64).reshape(ho, k, wo, k, c).sum(axis=(1, 3))
     elif layer.kind == "depthwise":
         acc = golden.depthwise_acc(golden.pad_hwc(x, layer.pad), layer.weights, layer.stride)
-    else:
-        acc = _acc_rows(layer, x, 0, layer.xbar_shape[0])
+    else:                               # one accumulator per row piece; the layer's is their sum
+        inp, wm = _xbar_inputs(layer, x), layer.weight_matrix.astype(np.int64)
+        paccs = [(inp[..., r0:r1] @ wm[r0:r1]).reshape(layer.out_shape) for r0, r1 in row_pieces(layer)]
+        acc = np.sum(paccs, axis=0)
     lo = layer.adc[2]
     if not layer.row_splits:
         return golden.requant(acc, *layer.adc).astype(golden.out_dtype(lo)), acc, [], []
-    paccs = [_acc_rows(layer, x, r0, r1) for r0, r1 in row_pieces(layer)]
     parts = [golden.requant(a, *layer.partial_adc).astype(np.int8) for a in paccs]
     total = np.sum([p.astype(np.int64) for p in parts], axis=0)
     return golden.requant(total, *layer.adc).astype(golden.out_dtype(lo)), acc, paccs, parts
