@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from tb.cli.overrides import add_set_option, parse_sets
-from tb.cli.registry import command, die
+from tb.cli.registry import command, die, int_at_least, output_file
 
 __all__ = ["NetSpec", "prepare", "simulate", "format_report", "write_csv", "plot_layers",
            "NET_PRESET", "CSV_FIELDS"]
@@ -63,7 +63,7 @@ def _net_args(p):
                    help=f"hardware configuration: {', '.join(PRESETS)} (default {NET_PRESET}, "
                         "the paper's network experiment)")
     add_set_option(p)
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=int_at_least(0), default=0,
                    help="weights (zoo), calibration and input seed (default 0)")
     p.add_argument("--fc-on", default="cores", help="where the fully connected layer runs: cores "
                                                     "(default, as in the paper) or ima")
@@ -93,17 +93,19 @@ class NetSpec:
         for name in ("input_size", "classes", "calib"):
             if getattr(a, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, not {getattr(a, name)}")
-        if not a.width > 0:
+        if not 0 < a.width < float("inf"):
             raise ValueError(f"--width must be > 0, not {a.width}")
         if a.fc_on not in ("cores", "ima"):
             raise ValueError(f"--fc-on must be cores or ima, not {a.fc_on!r}")
+        if a.export_onnx is not None:
+            given = [o for o, v in (("--csv", a.csv), ("--plot", a.plot), ("--no-sim", a.no_sim),
+                                    ("--waves", a.waves), ("--json", a.json)) if v]
+            if given:
+                raise ValueError(f"--export-onnx writes the network and stops: {', '.join(given)} "
+                                 "would do nothing")
         for opt in ("csv", "plot", "export_onnx"):
-            path = getattr(a, opt)
-            if path is not None:
-                parent = Path(path).resolve().parent
-                if not parent.is_dir() or not os.access(parent, os.W_OK):
-                    raise ValueError(f"--{opt.replace('_', '-')} {path}: folder {parent} is not a "
-                                     "writable directory")
+            if getattr(a, opt) is not None:
+                output_file(f"--{opt.replace('_', '-')}", getattr(a, opt))
         if a.plot is not None:
             try:
                 import matplotlib  # noqa: F401

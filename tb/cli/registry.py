@@ -96,9 +96,11 @@ def output_file(option, path):
         raise ValueError(f"{option} {path!r}: a file name is needed, not a folder")
     parent = p.resolve().parent
     if not parent.is_dir():
-        raise ValueError(f"{option} {path}: no such folder {parent}")
-    if not _writable_dir(parent) or (p.exists() and not os.access(p, os.W_OK)):
-        raise ValueError(f"{option} {path}: not writable")
+        raise ValueError(f"{option} {path}: folder {parent} does not exist")
+    if not _writable_dir(parent):
+        raise ValueError(f"{option} {path}: folder {parent} is not writable")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise ValueError(f"{option} {path}: the file is not writable")
     return path
 
 
@@ -111,12 +113,10 @@ def output_dir(option, path):
     probe = p
     while not probe.exists():
         probe = probe.parent
-    if probe == p and not p.is_dir():
-        raise ValueError(f"{option} {path}: not a folder")
     if not probe.is_dir():
         raise ValueError(f"{option} {path}: {probe} is a file, not a folder")
     if not _writable_dir(probe):
-        raise ValueError(f"{option} {path}: {probe} is not writable")
+        raise ValueError(f"{option} {path}: folder {probe} is not writable")
     return path
 
 

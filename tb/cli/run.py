@@ -13,7 +13,7 @@ import json
 import time
 from dataclasses import asdict
 
-from tb.cli.overrides import add_set_option, parse_sets
+from tb.cli.overrides import add_set_option, name_option, parse_sets
 from tb.cli.registry import check_outputs, command, die, int_at_least
 
 __all__ = ["simulate", "format_report", "spec_from_args", "config_from_args", "SHAPE_OPTIONS"]
@@ -142,10 +142,13 @@ def config_from_args(a):
         changes["dwa"] = want
     if getattr(a, "dwa_arrangement", None) is not None:
         changes["dwa_arrangement"] = a.dwa_arrangement
+    named = {name: opt for name, opt in (("overlap", "--overlap"), ("ports", "--ports"),
+                                         ("dwa", "--dwa"), ("dwa_arrangement", "--dwa-arrangement"))
+             if getattr(a, name, None) is not None}
     try:
         cfg = base.with_(**changes)
     except ValueError as e:             # the message starts with the parameter's name
-        raise ValueError(f"--{e}".replace("--dwa_arrangement", "--dwa-arrangement")) from None
+        raise ValueError(name_option(e, named, changes)) from None
     if mapping in DWA_MAPPINGS and not cfg.dwa:
         raise ValueError(f"--mapping {mapping} needs a cluster with the depth-wise accelerator; "
                          f"preset {a.preset} has none")

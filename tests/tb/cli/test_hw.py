@@ -93,7 +93,7 @@ def test_verilog_rejects_a_bad_preset(tmp_path, capsys):
         main(["verilog", "-o", str(out), "--preset", "nope"])
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["ima-sim: error: preset must be one of aicas2021, jetcas2022, not 'nope'"]
+    assert err == ["ima-sim: error: --preset must be one of aicas2021, jetcas2022, not 'nope'"]
     assert not out.exists()
 
 
