@@ -92,8 +92,10 @@ def output_file(option, path):
     """``ValueError`` naming ``option`` unless ``path`` can be written as a file (its folder exists
     and is writable; it is not a folder; if it exists, it is writable). Writes nothing."""
     p = Path(path)
-    if str(path) == "" or p.is_dir():
-        raise ValueError(f"{option} {path!r}: a file name is needed, not a folder")
+    if str(path) == "":
+        raise ValueError(f"{option}: a file name is needed, not ''")
+    if p.is_dir():
+        raise ValueError(f"{option} {path}: a file name is needed, not a folder")
     parent = p.resolve().parent
     if not parent.is_dir():
         raise ValueError(f"{option} {path}: folder {parent} does not exist")
@@ -114,7 +116,8 @@ def output_dir(option, path):
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir():
-        raise ValueError(f"{option} {path}: {probe} is a file, not a folder")
+        raise ValueError(f"{option} {path}: " + ("" if probe == p else f"{probe} ")
+                         + "is a file, not a folder")
     if not _writable_dir(probe):
         raise ValueError(f"{option} {path}: folder {probe} is not writable")
     return path
