@@ -17,6 +17,7 @@ This module orchestrates; the runs come from :mod:`tb.bench.plan`, the CSV rows 
 """
 
 import concurrent.futures as cf
+import contextlib
 import json
 import os
 import sys
@@ -24,7 +25,7 @@ import time
 
 from tb.cli.registry import check_outputs, command, die, int_at_least
 
-__all__ = ["run_sweep"]
+__all__ = ["run_sweep", "worker_pool"]
 
 
 @command("sweep", "re-run the paper's Fig. 3/5/6 sweeps on the RTL: CSV, plots, report.md")
@@ -129,6 +130,20 @@ def _profile(run, seed, stats):
 
 
 # ------------------------------------------------------------------ driver
+@contextlib.contextmanager
+def worker_pool(jobs, logdir, initializer=_worker_init):
+    """A process pool of ``jobs`` workers (``initializer(logdir)`` in each). On an exception --
+    Ctrl-C above all -- the queued runs are dropped instead of run to the end (the running ones
+    get the terminal's SIGINT too), so ``ima-sim sweep`` stops at once."""
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=initializer, initargs=(logdir,))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def _progress(done, total, t0, text):
     el = time.perf_counter() - t0
     bar = "#" * int(30 * done / total) + "." * (30 - int(30 * done / total))
@@ -160,8 +175,7 @@ def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, dwa=
             + ", ".join(r.label for r in skipped))
     build_s = {}
     results = []
-    with cf.ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
-                                initargs=(logdir,)) as pool:
+    with worker_pool(jobs, logdir) as pool:
         # 1. one build per configuration (distinct configs may build in parallel)
         futs = [pool.submit(_build, n, c) for n, c in sorted(builds.items())]
         for i, f in enumerate(cf.as_completed(futs), 1):

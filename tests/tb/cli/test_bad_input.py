@@ -294,3 +294,20 @@ def test_shape_options_the_layer_implies_are_accepted():
     assert (spec.h, spec.w, spec.cin, spec.cout, spec.k, spec.stride, spec.pad, spec.expand) == \
         (RunSpec.h, RunSpec.w, RunSpec.cin, RunSpec.cout, RunSpec.k, RunSpec.stride, RunSpec.pad,
          RunSpec.expand)
+
+
+def test_ctrl_c_drops_the_queued_sweep_runs(tmp_path):
+    """Ctrl-C in ``ima-sim sweep`` (tb/cli/sweep.py ``worker_pool``): the runs still queued are
+    cancelled, not run to the end by the workers after the interrupt."""
+    import time
+
+    from tb.cli.sweep import worker_pool
+    futs = []
+    with pytest.raises(KeyboardInterrupt), worker_pool(1, str(tmp_path), initializer=print) as pool:
+        futs = [pool.submit(time.sleep, 0.2) for _ in range(20)]
+        raise KeyboardInterrupt
+    deadline = time.monotonic() + 10
+    while any(not (f.running() or f.done()) for f in futs) and time.monotonic() < deadline:
+        time.sleep(0.05)                    # the pool's manager thread cancels asynchronously
+    ran = sum(not f.cancelled() for f in futs)
+    assert ran <= 4, f"{ran} of 20 queued runs ran after Ctrl-C"   # those already handed over
