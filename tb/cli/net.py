@@ -42,6 +42,8 @@ __all__ = ["NetSpec", "prepare", "simulate", "format_report", "write_csv", "plot
 NET_PRESET = "jetcas2022"
 #: Columns of ``--csv`` (one row per layer, then a ``total`` row).
 CSV_FIELDS = ("name", "kind", "unit", "macs", "cycles", "time_ms", "energy_uj", "passed")
+#: Options that apply to one source of the network only: name -> (source, default).
+ONE_SOURCE = {"width": ("zoo", 1.0), "classes": ("zoo", 1000), "calib": ("onnx", 4)}
 #: Units as the table names them, and their colours in the plot.
 UNIT_COLOURS = {"ima": "tab:blue", "dwa": "tab:orange", "cores": "tab:gray"}
 
@@ -55,10 +57,11 @@ def _net_args(p):
     p.add_argument("--onnx", metavar="FILE", default=None,
                    help="a float ONNX graph to quantise and run instead of a zoo model")
     p.add_argument("--input-size", type=int, default=224, help="zoo model: input H = W (default 224)")
-    p.add_argument("--width", type=float, default=1.0, help="zoo model: width multiplier (default 1.0)")
-    p.add_argument("--classes", type=int, default=1000, help="zoo model: classes (default 1000)")
-    p.add_argument("--calib", type=int, default=4,
-                   help="--onnx: seeded random calibration images (default 4)")
+    for opt, kind, text in (("--width", float, "zoo model: width multiplier"),
+                            ("--classes", int, "zoo model: classes"),
+                            ("--calib", int, "--onnx: seeded random calibration images")):
+        name = opt[2:]                  # default None: given where it does nothing, an error
+        p.add_argument(opt, type=kind, default=None, help=f"{text} (default {ONE_SOURCE[name][1]})")
     p.add_argument("--preset", default=NET_PRESET,
                    help=f"hardware configuration: {', '.join(PRESETS)} (default {NET_PRESET}, "
                         "the paper's network experiment)")
@@ -90,6 +93,14 @@ class NetSpec:
         self.model = None if a.onnx is not None else (a.model or "mobilenetv2")
         if self.model is not None and self.model not in ZOO:
             raise ValueError(f"--model must be one of {', '.join(ZOO)}, not {self.model!r}")
+        source = "zoo" if a.onnx is None else "onnx"
+        for name, (only, default) in ONE_SOURCE.items():
+            if getattr(a, name) is None:
+                setattr(a, name, default)
+            elif only != source:
+                raise ValueError(f"--{name} applies to "
+                                 + ("a zoo model (--model), not to --onnx" if only == "zoo"
+                                    else "--onnx only") + f": drop --{name}")
         for name in ("input_size", "classes", "calib"):
             if getattr(a, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, not {getattr(a, name)}")
@@ -108,9 +119,14 @@ class NetSpec:
                 output_file(f"--{opt.replace('_', '-')}", getattr(a, opt))
         if a.plot is not None:
             try:
-                import matplotlib  # noqa: F401
+                from matplotlib.backend_bases import FigureCanvasBase
             except ImportError:
                 raise ValueError("--plot needs matplotlib (pip install '.[bench]')") from None
+            kinds = FigureCanvasBase.get_supported_filetypes()
+            suffix = Path(a.plot).suffix.lower().lstrip(".")
+            if suffix and suffix not in kinds:
+                raise ValueError(f"--plot {a.plot}: matplotlib writes {', '.join(sorted(kinds))}, "
+                                 f"not .{suffix}")
         self.onnx, self.calib = a.onnx, a.calib
         self.input_size, self.width, self.classes = a.input_size, a.width, a.classes
         self.seed, self.fc_on = a.seed, a.fc_on
