@@ -289,6 +289,10 @@ def _run(a):
         die(str(e))
     check_outputs(a, files=(("--dump", "dump"), ("--profile", "profile")))
     if a.profile:
+        given = [o for o, v in (("--json", a.json), ("--dump", a.dump), ("--waves", a.waves)) if v]
+        if given:
+            die(f"--profile runs under cProfile and prints its top functions: {', '.join(given)} "
+                "would do nothing")
         from tb.bench.profile import format_profile, profile_run
         print(format_profile(profile_run(spec, cfg, a.profile, 20), 20))
         return 0

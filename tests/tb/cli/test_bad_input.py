@@ -50,7 +50,8 @@ ROWS = {
     ("run", "--program-weights"): [["--program-weights", "jtag"]],
     ("run", "--dump"): [["--dump", _MISSING], ["--dump", _DIR], ["--dump", ""],
                         ["--layer", "conv", "--dump", _MISSING]],
-    ("run", "--profile"): [["--profile", _MISSING]],
+    ("run", "--profile"): [["--profile", _MISSING], ["--profile", _OUT, "--dump", _OUT + ".npz"],
+                           ["--profile", _OUT, "--json"]],
 
     ("net", "--model"): [["--model", "resnet"], ["--model", "mobilenetv2", "--onnx", _FILE]],
     ("net", "--onnx"): [["--onnx", _MISSING], ["--onnx", _FILE], ["--onnx", _DIR]],
