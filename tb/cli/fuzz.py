@@ -10,7 +10,7 @@ than ``--min-cause-hits`` times. ``--replay INDEX`` re-runs one configuration of
 import json
 import random
 
-from tb.cli.registry import command, die, int_at_least
+from tb.cli.registry import command, die, int_at_least, refuse_unused
 
 __all__ = []
 
@@ -41,6 +41,9 @@ def _fuzz(args):
     if args.replay is not None:
         if args.seed is None or len(targets) != 1:
             die("--replay: give --seed and --target ima or dwa")
+        refuse_unused(args, _fuzz_args, (("--configs", "configs"), ("--workers", "workers"),
+                                         ("--min-cause-hits", "min_cause_hits")),
+                      "--replay runs one configuration")
         s = run_shard(targets[0], args.seed, indices=[args.replay])
         results = {targets[0]: (s, 0.0)}
     else:

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 __all__ = ["COMMANDS", "Command", "command", "die", "CliParser", "int_at_least", "output_file",
-           "output_dir", "check_outputs"]
+           "output_dir", "check_outputs", "refuse_unused"]
 
 
 class Command:
@@ -135,3 +135,14 @@ def check_outputs(args, files=(), dirs=()):
                 output_dir(option, getattr(args, dest))
     except ValueError as e:
         die(str(e))
+
+
+def refuse_unused(args, configure, options, because):
+    """:func:`die` if one of ``options`` (``(option, dest)`` pairs) was given a value other than
+    its default (the defaults of the parser ``configure`` sets up): in this combination it would
+    do nothing. ``because`` says why (``"--rerender re-draws a finished sweep"``)."""
+    p = argparse.ArgumentParser()
+    configure(p)
+    for option, dest in options:
+        if getattr(args, dest) != p.get_default(dest):
+            die(f"{option}: {because}; drop {option}")

@@ -23,7 +23,7 @@ import os
 import sys
 import time
 
-from tb.cli.registry import check_outputs, command, die, int_at_least
+from tb.cli.registry import check_outputs, command, die, int_at_least, refuse_unused
 
 __all__ = ["run_sweep", "worker_pool"]
 
@@ -284,12 +284,8 @@ SIMULATION_OPTIONS = (("--quick", "quick"), ("--ports", "ports"), ("--seed", "se
 @_sweep_args.runner
 def _sweep(a):
     if a.rerender:
-        import argparse
-        p = argparse.ArgumentParser()
-        _sweep_args(p)
-        for opt, dest in SIMULATION_OPTIONS:
-            if getattr(a, dest) != p.get_default(dest):
-                die(f"{opt}: --rerender re-draws a finished sweep without simulating; drop {opt}")
+        refuse_unused(a, _sweep_args, SIMULATION_OPTIONS,
+                      "--rerender re-draws a finished sweep without simulating")
         missing = [f for f in ("sweep.csv", "sweep.json")
                    if not os.path.isfile(os.path.join(a.output, f))]
         if missing:
