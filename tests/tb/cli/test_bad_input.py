@@ -245,6 +245,18 @@ def test_bad_input(cmd, argv, needle, tmp_path, monkeypatch, capsys, nothing_hea
     assert _tree(tmp_path) == before, "something was written"
 
 
+@pytest.mark.parametrize("argv, needle", [([], "COMMAND"), (["simulate"], "COMMAND"),
+                                          (["run", "--nope"], "--nope"), (["run", "extra"], "extra")])
+def test_bad_command_line_is_one_line(argv, needle, capsys):
+    """No subcommand, an unknown one, an unknown option, a stray argument: argparse's own errors,
+    one line (no usage block) naming what was wrong, exit status 2."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert e.value.code == 2 and len(lines) == 1 and needle in lines[0] and not out, err
+
+
 # ------------------------------------------------------------------ Ctrl-C
 @pytest.mark.parametrize("where", ["tb.build.cluster.build_cluster", "tb.build.runner.run"])
 def test_ctrl_c_is_one_line_and_130(where, monkeypatch, capsys, tmp_path):
