@@ -34,12 +34,29 @@ from sim_models.mapping import (
 )
 
 __all__ = ["RunSpec", "HwLimits", "Phase", "Workload", "prepare", "LAYERS", "MAPPINGS",
-           "DWA_MAPPINGS"]
+           "DWA_MAPPINGS", "LAYER_MAPPINGS", "default_mapping"]
 
 LAYERS = ("conv", "pointwise", "depthwise", "fc", "bottleneck")
 MAPPINGS = ("SW", "IMA", "IMA8", "IMA16", "HYBRID", "IMADW")
 #: Mappings that need the depth-wise accelerator in the cluster (``ClusterConfig.dwa``).
 DWA_MAPPINGS = ("IMADW",)
+#: The mappings each layer supports; the first is its default (:func:`default_mapping`).
+LAYER_MAPPINGS = {
+    "conv": ("IMA", "SW"),
+    "pointwise": ("IMA", "SW"),
+    "fc": ("IMA", "SW"),
+    "depthwise": ("IMA8", "SW", "IMA", "IMA16", "IMADW"),    # IMA: C_job 8, like IMA8
+    "bottleneck": ("HYBRID", "SW", "IMA8", "IMA16", "IMADW"),
+}
+
+
+def default_mapping(layer):
+    """The mapping ``ima-sim run --layer <layer>`` uses without ``--mapping``: the IMA for a
+    single conv / pointwise / fc layer, IMA8 for a depth-wise one, HYBRID for the bottleneck (the
+    paper's fastest, ``make sim``'s job). ``ValueError`` on an unknown layer."""
+    if layer not in LAYER_MAPPINGS:
+        raise ValueError(f"--layer must be one of {', '.join(LAYERS)}, not {layer!r}")
+    return LAYER_MAPPINGS[layer][0]
 
 
 class HwLimits(Protocol):
@@ -85,8 +102,7 @@ class RunSpec:
             raise ValueError(f"--layer must be one of {', '.join(LAYERS)}, not {self.layer!r}")
         if self.mapping not in MAPPINGS:
             raise ValueError(f"--mapping must be one of {', '.join(MAPPINGS)}, not {self.mapping!r}")
-        allowed = {"bottleneck": ("SW", "IMA8", "IMA16", "HYBRID", "IMADW"),
-                   "depthwise": ("SW", "IMA", "IMA8", "IMA16", "IMADW")}.get(self.layer, ("SW", "IMA"))
+        allowed = sorted(LAYER_MAPPINGS[self.layer], key=MAPPINGS.index)
         if self.mapping not in allowed:
             raise ValueError(f"--mapping {self.mapping} does not apply to --layer {self.layer} "
                              f"(use one of {', '.join(allowed)})")

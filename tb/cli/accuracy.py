@@ -19,7 +19,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from tb.cli.registry import command, die
+from tb.cli.overrides import name_option
+from tb.cli.registry import check_outputs, command, die
 
 __all__ = ["accuracy_report", "cmd_accuracy", "PLOT_SUFFIXES"]
 
@@ -131,8 +132,7 @@ def cmd_accuracy(a):
         plot = Path(a.plot)
         if plot.suffix.lower() not in PLOT_SUFFIXES:
             die(f"--plot {a.plot}: the file name must end in one of {', '.join(PLOT_SUFFIXES)}")
-        if not plot.parent.is_dir():
-            die(f"--plot {a.plot}: no such directory {plot.parent}")
+        check_outputs(a, files=(("--plot", "plot"),))
         try:
             import matplotlib  # noqa: F401
         except ImportError:
@@ -147,8 +147,9 @@ def cmd_accuracy(a):
         try:
             r = accuracy_report(a.weights, seeds, images, a.array_rows, a.array_cols, bar.update,
                                 a.engine)
-        except ValueError as e:
-            die(str(e))
+        except ValueError as e:         # the message starts with the parameter's name
+            die(name_option(e, {"images": "--images", "seeds": "--seeds", "engine": "--engine",
+                                "weights": "--weights"}))
     print(json.dumps(r) if a.json else _text(r))
     if a.plot is not None:
         plot_accuracy(r, a.plot)

@@ -12,7 +12,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from tb.cli.registry import command, die
+from tb.cli.registry import check_outputs, command, die
 
 __all__ = ["cmd_formal"]
 
@@ -26,17 +26,14 @@ def cmd_formal(a):
             print(f"{p.name:40s} {p.mode:6s} depth {p.depth:2d} {p.solver:5s} expect {p.expect}"
                   f"{tag}  {p.what}")
         return 0
-    if a.timeout is not None and a.timeout <= 0:
+    if a.timeout is not None and not 0 < a.timeout < float("inf"):
         die(f"--timeout must be a positive number of seconds, not {a.timeout}")
     try:
         proofs = select(a.names, fast=a.fast)
     except ValueError as e:
         die(f"NAME: {e}")
     out = Path(a.out)
-    if out.exists() and not out.is_dir():
-        die(f"-o/--out: {out} is not a folder")
-    if a.report and not Path(a.report).resolve().parent.is_dir():
-        die(f"--report: the folder of {a.report} does not exist")
+    check_outputs(a, files=(("--report", "report"),), dirs=(("-o/--out", "out"),))
     t0 = time.monotonic()
     warm_up()
     print(f"wasm Yosys ready in {time.monotonic() - t0:.1f} s (compiled once per checkout, "

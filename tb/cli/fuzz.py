@@ -10,45 +10,24 @@ than ``--min-cause-hits`` times. ``--replay INDEX`` re-runs one configuration of
 import json
 import random
 
-from tb.cli.registry import command, die
+from tb.cli.registry import command, die, int_at_least, refuse_unused
 
 __all__ = []
-
-
-def _nonneg(name):
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            die(f"{name}: expected a non-negative integer, not {text!r}")
-        if v < 0:
-            die(f"{name}: expected a non-negative integer, not {text!r}")
-        return v
-    return parse
-
-
-def _positive(name):
-    def parse(text):
-        v = _nonneg(name)(text)
-        if v == 0:
-            die(f"{name}: expected a positive integer, not {text!r}")
-        return v
-    return parse
 
 
 @command("fuzz", "random register configurations (valid and invalid) of the IMA and the DWA")
 def _fuzz_args(p):
     p.add_argument("--target", choices=["ima", "dwa", "both"], default="both",
                    help="accelerator(s) fuzzed (default both; --configs each)")
-    p.add_argument("--configs", "-n", type=_positive("--configs"), default=100_000,
+    p.add_argument("--configs", "-n", type=int_at_least(1), default=100_000,
                    help="configurations per target (default 100000)")
-    p.add_argument("--seed", type=_nonneg("--seed"), default=None,
+    p.add_argument("--seed", type=int_at_least(0), default=None,
                    help="seed of the run (default: a fresh one, printed)")
-    p.add_argument("--workers", type=_positive("--workers"), default=2,
+    p.add_argument("--workers", type=int_at_least(1), default=2,
                    help="parallel simulator runs per target (default 2)")
-    p.add_argument("--replay", type=_nonneg("--replay"), default=None, metavar="INDEX",
+    p.add_argument("--replay", type=int_at_least(0), default=None, metavar="INDEX",
                    help="run only configuration INDEX of --seed (with --target ima or dwa)")
-    p.add_argument("--min-cause-hits", type=_nonneg("--min-cause-hits"), default=0,
+    p.add_argument("--min-cause-hits", type=int_at_least(0), default=0,
                    help="fail if an ERROR cause was predicted fewer times (make fuzz: 100)")
     p.add_argument("--json", action="store_true", help="print the counts as one JSON object")
 
@@ -62,6 +41,9 @@ def _fuzz(args):
     if args.replay is not None:
         if args.seed is None or len(targets) != 1:
             die("--replay: give --seed and --target ima or dwa")
+        refuse_unused(args, _fuzz_args, (("--configs", "configs"), ("--workers", "workers"),
+                                         ("--min-cause-hits", "min_cause_hits")),
+                      "--replay runs one configuration")
         s = run_shard(targets[0], args.seed, indices=[args.replay])
         results = {targets[0]: (s, 0.0)}
     else:

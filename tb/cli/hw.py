@@ -18,8 +18,8 @@ Each registers itself in :data:`tb.cli.registry.COMMANDS`.
   GE estimate, ECP5 place and route of the IMA + twin; writes DIR/synth.md (hw/flow/synth.py).
 """
 
-from tb.cli.overrides import add_set_option, parse_sets
-from tb.cli.registry import command, die
+from tb.cli.overrides import add_set_option, name_option, parse_sets
+from tb.cli.registry import check_outputs, command, die, int_at_least
 
 __all__ = ["cmd_regs", "cmd_verilog", "cmd_lint", "cmd_synth", "REG_BLOCKS", "regs_text"]
 
@@ -38,6 +38,7 @@ def regs_text(block="ima", fmt="md"):
 
 
 def cmd_regs(a):
+    check_outputs(a, files=(("-o/--output", "output"),))
     text = regs_text(a.block, a.format)
     if a.output:
         with open(a.output, "w") as f:
@@ -82,8 +83,9 @@ def _geometry(p, *, out_default):
                        help=f"{text} (default: the preset's, {default[name]} in {DEFAULT_PRESET})")
     p.add_argument("--analog", choices=("blackbox", "twin"), default="blackbox",
                    help="analog core inside ima_with_analog: black-box macro or digital twin")
-    p.add_argument("--latency", type=int, default=None,
-                   help="twin: minimum COMPUTE cycles (default: the MVM latency in cycles)")
+    p.add_argument("--latency", type=int_at_least(2), default=None,
+                   help="--analog twin: minimum COMPUTE cycles, >= 2 (default: the MVM latency in "
+                        "cycles)")
     add_set_option(p)
     p.add_argument("--dwa-arrangement", default=None,
                    help=f"cluster_dwa.v: the depth-wise accelerator's data ports, "
@@ -93,21 +95,43 @@ def _geometry(p, *, out_default):
 
 def _gen_kwargs(a):
     """The keyword arguments of :func:`hw.flow.verilog.generate`: the preset's configuration
-    and the flat parameters the user gave (``ValueError`` on a bad preset name)."""
+    and the flat parameters the user gave, checked here (``ValueError`` naming the option) so that
+    a bad one writes nothing."""
+    from hw.cluster.tcdm import check_tcdm_params
     from hw.config import preset
-    flat = parse_sets(a.set, preset(a.preset))      # the named options below win
-    flat.update({name: getattr(a, name) for _, name, _ in _GEOMETRY if getattr(a, name) is not None})
+    try:
+        base = preset(a.preset)
+    except ValueError as e:             # "preset must be one of ..."
+        raise ValueError(f"--{e}") from None
+    sets = parse_sets(a.set, base)      # the named options below win
+    flat = dict(sets)
+    named = {name: opt for opt, name, _ in _GEOMETRY if getattr(a, name) is not None}
+    flat.update({name: getattr(a, name) for name in named})
     if a.dwa_arrangement is not None:
-        flat["dwa_arrangement"] = a.dwa_arrangement
-    return dict(flat, config=preset(a.preset), analog=a.analog, latency=a.latency)
+        flat["dwa_arrangement"], named["dwa_arrangement"] = a.dwa_arrangement, "--dwa-arrangement"
+    if a.latency is not None and a.analog != "twin":
+        raise ValueError("--latency sets the digital twin's COMPUTE cycles: give --analog twin")
+    try:
+        cfg = base.with_(**flat)
+        check_tcdm_params(cfg.banks, cfg.tcdm_bytes)
+        cfg.with_(dwa=True)             # cluster_dwa.v
+    except ValueError as e:             # the message starts with the parameter's name
+        raise ValueError(name_option(e, named, sets)) from None
+    from hw.ima.with_analog import ImaWithAnalog
+    try:
+        ImaWithAnalog(cfg.ima, analog=a.analog, latency=a.latency)     # the twin's own limits
+    except ValueError as e:
+        raise ValueError(f"--analog {a.analog}: {e}") from None
+    return dict(flat, config=base, analog=a.analog, latency=a.latency)
 
 
 def _generate(a):
     from hw.flow.verilog import generate
     try:
-        kwargs = _gen_kwargs(a)             # a bad preset: one line, nothing written
+        kwargs = _gen_kwargs(a)             # a bad option: one line, nothing written
     except ValueError as e:
         die(str(e))
+    check_outputs(a, dirs=(("-o/--out", "out"),))
     print(f"ima-sim verilog -> {a.out}" + (f" (preset {a.preset})" if a.preset else ""))
     try:
         man = generate(a.out, log=print, **kwargs)
@@ -138,7 +162,13 @@ def cmd_lint(a):
 
 def cmd_synth(a):
     from hw.flow.synth import run
-    ports = tuple(int(x) for x in a.ports_list.split(","))
+    try:
+        ports = tuple(int(x) for x in a.ports_list.split(","))
+    except ValueError:
+        ports = ()
+    if not ports or any(not 1 <= n <= 16 for n in ports):
+        die(f"--ports-list must be comma-separated port counts in 1..16, not {a.ports_list!r}")
+    check_outputs(a, dirs=(("-o/--out", "out"), ("--work", "work")))
     run(a.out, a.work, ports=ports, ecp5=not a.no_ecp5)
     return 0
 

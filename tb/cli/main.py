@@ -19,11 +19,10 @@ module                 subcommands
 =====================  ==========================================================
 """
 
-import argparse
 import sys
 
 from tb.cli import accuracy, formal, fuzz, hw, net, place, run, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
-from tb.cli.registry import COMMANDS
+from tb.cli.registry import COMMANDS, CliParser
 
 __all__ = ["main", "build_parser"]
 
@@ -33,7 +32,7 @@ HELP_ORDER = ("run", "net", "regs", "sweep", "verilog", "lint", "synth", "place"
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="ima-sim", description="RTL simulation of a RISC-V cluster with an analog IMA")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     rank = {name: i for i, name in enumerate(HELP_ORDER)}
@@ -43,9 +42,21 @@ def build_parser():
     return parser
 
 
+#: Exit status after Ctrl-C (128 + SIGINT, as a shell reports it).
+EXIT_INTERRUPTED = 130
+
+
 def main(argv=None):
+    """Parse ``argv`` and run the subcommand; its exit status. A bad option: one line on stderr,
+    exit status 2 (:class:`~tb.cli.registry.CliParser`, :func:`~tb.cli.registry.die`). Ctrl-C:
+    one line and :data:`EXIT_INTERRUPTED`, no traceback (the next run resumes an interrupted
+    Verilator build: :func:`tb.build.runner.build` leaves that to Verilator's make)."""
     args = build_parser().parse_args(argv)
-    return COMMANDS[args.command].run(args) or 0
+    try:
+        return COMMANDS[args.command].run(args) or 0
+    except KeyboardInterrupt:
+        print(f"ima-sim {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from tb.cli.overrides import add_set_option, parse_sets
-from tb.cli.registry import command, die
+from tb.cli.registry import command, die, int_at_least, output_file
 
 __all__ = ["NetSpec", "prepare", "simulate", "format_report", "write_csv", "plot_layers",
            "NET_PRESET", "CSV_FIELDS"]
@@ -42,6 +42,8 @@ __all__ = ["NetSpec", "prepare", "simulate", "format_report", "write_csv", "plot
 NET_PRESET = "jetcas2022"
 #: Columns of ``--csv`` (one row per layer, then a ``total`` row).
 CSV_FIELDS = ("name", "kind", "unit", "macs", "cycles", "time_ms", "energy_uj", "passed")
+#: Options that apply to one source of the network only: name -> (source, default).
+ONE_SOURCE = {"width": ("zoo", 1.0), "classes": ("zoo", 1000), "calib": ("onnx", 4)}
 #: Units as the table names them, and their colours in the plot.
 UNIT_COLOURS = {"ima": "tab:blue", "dwa": "tab:orange", "cores": "tab:gray"}
 
@@ -55,15 +57,16 @@ def _net_args(p):
     p.add_argument("--onnx", metavar="FILE", default=None,
                    help="a float ONNX graph to quantise and run instead of a zoo model")
     p.add_argument("--input-size", type=int, default=224, help="zoo model: input H = W (default 224)")
-    p.add_argument("--width", type=float, default=1.0, help="zoo model: width multiplier (default 1.0)")
-    p.add_argument("--classes", type=int, default=1000, help="zoo model: classes (default 1000)")
-    p.add_argument("--calib", type=int, default=4,
-                   help="--onnx: seeded random calibration images (default 4)")
+    for opt, kind, text in (("--width", float, "zoo model: width multiplier"),
+                            ("--classes", int, "zoo model: classes"),
+                            ("--calib", int, "--onnx: seeded random calibration images")):
+        name = opt[2:]                  # default None: given where it does nothing, an error
+        p.add_argument(opt, type=kind, default=None, help=f"{text} (default {ONE_SOURCE[name][1]})")
     p.add_argument("--preset", default=NET_PRESET,
                    help=f"hardware configuration: {', '.join(PRESETS)} (default {NET_PRESET}, "
                         "the paper's network experiment)")
     add_set_option(p)
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=int_at_least(0), default=0,
                    help="weights (zoo), calibration and input seed (default 0)")
     p.add_argument("--fc-on", default="cores", help="where the fully connected layer runs: cores "
                                                     "(default, as in the paper) or ima")
@@ -90,25 +93,40 @@ class NetSpec:
         self.model = None if a.onnx is not None else (a.model or "mobilenetv2")
         if self.model is not None and self.model not in ZOO:
             raise ValueError(f"--model must be one of {', '.join(ZOO)}, not {self.model!r}")
+        source = "zoo" if a.onnx is None else "onnx"
+        for name, (only, default) in ONE_SOURCE.items():
+            if getattr(a, name) is None:
+                setattr(a, name, default)
+            elif only != source:
+                raise ValueError(f"--{name} applies to "
+                                 + ("a zoo model (--model), not to --onnx" if only == "zoo"
+                                    else "--onnx only") + f": drop --{name}")
         for name in ("input_size", "classes", "calib"):
             if getattr(a, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, not {getattr(a, name)}")
-        if not a.width > 0:
+        if not 0 < a.width < float("inf"):
             raise ValueError(f"--width must be > 0, not {a.width}")
         if a.fc_on not in ("cores", "ima"):
             raise ValueError(f"--fc-on must be cores or ima, not {a.fc_on!r}")
+        if a.export_onnx is not None:
+            given = [o for o, v in (("--csv", a.csv), ("--plot", a.plot), ("--no-sim", a.no_sim),
+                                    ("--waves", a.waves), ("--json", a.json)) if v]
+            if given:
+                raise ValueError(f"--export-onnx writes the network and stops: {', '.join(given)} "
+                                 "would do nothing")
         for opt in ("csv", "plot", "export_onnx"):
-            path = getattr(a, opt)
-            if path is not None:
-                parent = Path(path).resolve().parent
-                if not parent.is_dir() or not os.access(parent, os.W_OK):
-                    raise ValueError(f"--{opt.replace('_', '-')} {path}: folder {parent} is not a "
-                                     "writable directory")
+            if getattr(a, opt) is not None:
+                output_file(f"--{opt.replace('_', '-')}", getattr(a, opt))
         if a.plot is not None:
             try:
-                import matplotlib  # noqa: F401
+                from matplotlib.backend_bases import FigureCanvasBase
             except ImportError:
                 raise ValueError("--plot needs matplotlib (pip install '.[bench]')") from None
+            kinds = FigureCanvasBase.get_supported_filetypes()
+            suffix = Path(a.plot).suffix.lower().lstrip(".")
+            if suffix and suffix not in kinds:
+                raise ValueError(f"--plot {a.plot}: matplotlib writes {', '.join(sorted(kinds))}, "
+                                 f"not .{suffix}")
         self.onnx, self.calib = a.onnx, a.calib
         self.input_size, self.width, self.classes = a.input_size, a.width, a.classes
         self.seed, self.fc_on = a.seed, a.fc_on

@@ -7,7 +7,7 @@ every flat parameter of :class:`hw.config.ClusterConfig` (``banks``, ``clock_hz`
 bad value gets its ``ValueError`` naming the parameter.
 """
 
-__all__ = ["add_set_option", "parse_sets"]
+__all__ = ["add_set_option", "parse_sets", "name_option"]
 
 
 def add_set_option(p):
@@ -47,3 +47,17 @@ def parse_sets(items, base):
             raise ValueError(f"--set {name}: unknown parameter; known: {', '.join(sorted(flat))}")
         out[name] = _convert(name, text.strip(), flat[name])
     return out
+
+
+def name_option(e, named, sets=()):
+    """The message of a configuration ``ValueError`` (:meth:`hw.config.ClusterConfig.with_`; it
+    starts with the parameter's name) naming the command-line option that set the parameter:
+    ``named`` maps the parameters the named options gave to those options (``{"ports":
+    "--ports"}``), ``sets`` holds the parameters ``--set`` gave (``--set banks must be ...``)."""
+    msg = str(e)
+    name = msg.split(" ", 1)[0]
+    if name in named:
+        return named[name] + msg[len(name):]
+    if name in sets:
+        return f"--set {msg}"
+    return msg

@@ -13,36 +13,60 @@ import json
 import time
 from dataclasses import asdict
 
-from tb.cli.overrides import add_set_option, parse_sets
-from tb.cli.registry import command, die
+from tb.cli.overrides import add_set_option, name_option, parse_sets
+from tb.cli.registry import check_outputs, command, die, int_at_least
 
-__all__ = ["simulate", "format_report", "spec_from_args", "config_from_args"]
+__all__ = ["simulate", "format_report", "spec_from_args", "config_from_args", "SHAPE_OPTIONS"]
+
+#: The shape options each ``--layer`` reads. Another one given on the command line is an error
+#: (it would be silently ignored), unless it equals the value the layer implies (:data:`IMPLIED`).
+SHAPE_OPTIONS = {
+    "conv": ("h", "w", "cin", "cout", "k", "stride", "pad"),
+    "pointwise": ("h", "w", "cin", "cout", "stride"),
+    "fc": ("cin", "cout"),
+    "depthwise": ("h", "w", "cin", "k", "stride", "pad"),
+    "bottleneck": ("h", "w", "cin", "expand", "stride"),
+}
+#: (layer, option) -> the value the layer uses whatever is given (a function of the spec).
+IMPLIED = {("pointwise", "k"): lambda s: 1, ("pointwise", "pad"): lambda s: 0,
+           ("fc", "k"): lambda s: 1, ("fc", "pad"): lambda s: 0,
+           ("depthwise", "cout"): lambda s: s.cin,
+           ("bottleneck", "k"): lambda s: 3, ("bottleneck", "pad"): lambda s: 1}
+SHAPE_HELP = {"h": "input height", "w": "input width", "cin": "input channels",
+              "cout": "output channels", "k": "kernel size", "stride": "stride, 1 or 2",
+              "pad": "padding", "expand": "bottleneck expansion t"}
 
 
 # ------------------------------------------------------------------ run
 @command("run", "simulate a layer or the bottleneck on the RTL cluster, checked vs golden")
 def _run_args(p):
+    from dataclasses import fields
+
     from hw.config import DEFAULT_PRESET, DWA_ARRANGEMENTS, PRESETS
+    from sim_models.workloads import LAYER_MAPPINGS, RunSpec, default_mapping
     default = PRESETS[DEFAULT_PRESET]
+    spec_default = {f.name: f.default for f in fields(RunSpec)}
+    spec_default["pad"] = "k//2"
+    by_default = {}
+    for layer in LAYER_MAPPINGS:
+        by_default.setdefault(default_mapping(layer), []).append(layer)
     p.add_argument("--layer", default="bottleneck",
                    help="conv, pointwise, depthwise, fc or bottleneck (default)")
-    p.add_argument("--mapping", default="HYBRID",
-                   help="SW, IMA, IMA8, IMA16, HYBRID (default) or IMADW (pointwise on the IMA, "
-                        "3x3 depth-wise on the depth-wise accelerator; --layer depthwise/bottleneck)")
+    p.add_argument("--mapping", default=None,
+                   help="SW, IMA, IMA8, IMA16, HYBRID or IMADW (pointwise on the IMA, 3x3 "
+                        "depth-wise on the depth-wise accelerator; --layer depthwise/bottleneck); "
+                        "default: the layer's, "
+                        + ", ".join(f"{m} for {' / '.join(ls)}" for m, ls in by_default.items()))
     p.add_argument("--preset", default=DEFAULT_PRESET,
                    help=f"hardware configuration: {', '.join(PRESETS)} (default {DEFAULT_PRESET})")
     p.add_argument("--ports", type=int, default=None,
                    help=f"N load + N store IMA ports, 1..16 (default: the preset's, "
                         f"{default.ima.ports} in {DEFAULT_PRESET})")
-    p.add_argument("--seed", type=int, default=0, help="data seed (default 0)")
-    p.add_argument("--h", type=int, default=16, help="input height (default 16)")
-    p.add_argument("--w", type=int, default=16, help="input width (default 16)")
-    p.add_argument("--cin", type=int, default=32, help="input channels (default 32)")
-    p.add_argument("--cout", type=int, default=64, help="output channels (default 64)")
-    p.add_argument("--k", type=int, default=3, help="kernel size (default 3)")
-    p.add_argument("--stride", type=int, default=1, help="stride, 1 or 2 (default 1)")
-    p.add_argument("--pad", type=int, default=None, help="padding (default k//2)")
-    p.add_argument("--expand", type=int, default=6, help="bottleneck expansion t (default 6)")
+    p.add_argument("--seed", type=int_at_least(0), default=0, help="data seed (default 0)")
+    for name, text in SHAPE_HELP.items():   # default None: a given option the layer ignores: error
+        users = ", ".join(layer for layer, opts in SHAPE_OPTIONS.items() if name in opts)
+        p.add_argument(f"--{name}", type=int, default=None,
+                       help=f"{text} (default {spec_default[name]}; used by --layer {users})")
     p.add_argument("--overlap", action=argparse.BooleanOptionalAction, default=None,
                    help="double-buffered IMA engine: STREAMIN/STREAMOUT overlap COMPUTE (--overlap) "
                         "or the sequential one (--no-overlap); default: the preset's")
@@ -64,11 +88,28 @@ def _run_args(p):
 
 
 def spec_from_args(a):
-    """The workload options of ``ima-sim run`` as a :class:`sim_models.workloads.RunSpec`."""
-    from sim_models.workloads import RunSpec
-    return RunSpec(layer=a.layer, mapping=a.mapping, seed=a.seed, h=a.h, w=a.w,
-                   cin=a.cin, cout=a.cout, k=a.k, stride=a.stride, pad=a.pad, expand=a.expand,
-                   program_weights=a.program_weights)
+    """The workload options of ``ima-sim run`` as a :class:`sim_models.workloads.RunSpec`: the
+    options given, :class:`RunSpec`'s defaults for the others, ``--mapping`` by default the
+    layer's (:func:`sim_models.workloads.default_mapping`). ``ValueError`` names an unknown
+    ``--layer`` or a shape option the layer does not use (``--layer depthwise --cout 16``: a
+    depth-wise layer has C_out = C_in)."""
+    from sim_models.workloads import RunSpec, default_mapping
+    mapping = a.mapping if a.mapping is not None else default_mapping(a.layer)
+    given = {name: getattr(a, name) for name in SHAPE_HELP if getattr(a, name) is not None}
+    spec = RunSpec(layer=a.layer, mapping=mapping, seed=a.seed, program_weights=a.program_weights,
+                   **given)
+    for name, v in given.items():
+        if name in SHAPE_OPTIONS[a.layer]:
+            continue
+        implied = IMPLIED.get((a.layer, name))
+        if implied is not None and implied(spec) == v:
+            continue
+        if (a.layer, name) == ("depthwise", "cout"):
+            raise ValueError(f"--cout {v}: a depth-wise layer has C_out = C_in (--cin {spec.cin}); "
+                             "drop --cout")
+        raise ValueError(f"--{name} is not used by --layer {a.layer} (it reads "
+                         f"{', '.join('--' + o for o in SHAPE_OPTIONS[a.layer])}): drop it")
+    return spec
 
 
 def config_from_args(a):
@@ -101,10 +142,13 @@ def config_from_args(a):
         changes["dwa"] = want
     if getattr(a, "dwa_arrangement", None) is not None:
         changes["dwa_arrangement"] = a.dwa_arrangement
+    named = {name: opt for name, opt in (("overlap", "--overlap"), ("ports", "--ports"),
+                                         ("dwa", "--dwa"), ("dwa_arrangement", "--dwa-arrangement"))
+             if getattr(a, name, None) is not None}
     try:
         cfg = base.with_(**changes)
     except ValueError as e:             # the message starts with the parameter's name
-        raise ValueError(f"--{e}".replace("--dwa_arrangement", "--dwa-arrangement")) from None
+        raise ValueError(name_option(e, named, changes)) from None
     if mapping in DWA_MAPPINGS and not cfg.dwa:
         raise ValueError(f"--mapping {mapping} needs a cluster with the depth-wise accelerator; "
                          f"preset {a.preset} has none")
@@ -235,15 +279,20 @@ def format_report(res):
 
 @_run_args.runner
 def _run(a):
-    spec = spec_from_args(a)
     try:
         from sim_models.workloads import prepare
+        spec = spec_from_args(a)
         cfg = config_from_args(a)
         spec.validate()
         prepare(spec, cfg.ima)             # shapes that do not fit fail here, before any build
     except ValueError as e:
         die(str(e))
+    check_outputs(a, files=(("--dump", "dump"), ("--profile", "profile")))
     if a.profile:
+        given = [o for o, v in (("--json", a.json), ("--dump", a.dump), ("--waves", a.waves)) if v]
+        if given:
+            die(f"--profile runs under cProfile and prints its top functions: {', '.join(given)} "
+                "would do nothing")
         from tb.bench.profile import format_profile, profile_run
         print(format_profile(profile_run(spec, cfg, a.profile, 20), 20))
         return 0

@@ -17,14 +17,15 @@ This module orchestrates; the runs come from :mod:`tb.bench.plan`, the CSV rows 
 """
 
 import concurrent.futures as cf
+import contextlib
 import json
 import os
 import sys
 import time
 
-from tb.cli.registry import command, die
+from tb.cli.registry import check_outputs, command, die, int_at_least, refuse_unused
 
-__all__ = ["run_sweep"]
+__all__ = ["run_sweep", "worker_pool"]
 
 
 @command("sweep", "re-run the paper's Fig. 3/5/6 sweeps on the RTL: CSV, plots, report.md")
@@ -33,11 +34,11 @@ def _sweep_args(p):
                    help="output directory (default reports)")
     p.add_argument("--quick", action="store_true",
                    help="small shapes and only the 4/4 build (a few minutes; for tests)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+    p.add_argument("--jobs", type=int_at_least(1), default=os.cpu_count() or 1,
                    help=f"parallel simulations (default: the machine's cores, {os.cpu_count()})")
     p.add_argument("--ports", default=None,
                    help="comma-separated port counts (default 1,2,4,8,16; --quick: 4)")
-    p.add_argument("--seed", type=int, default=0, help="data seed of every run (default 0)")
+    p.add_argument("--seed", type=int_at_least(0), default=0, help="data seed of every run (default 0)")
     p.add_argument("--profile", action="store_true",
                    help="also profile the bottleneck HYBRID 4/4 run with cProfile (report section)")
     p.add_argument("--no-dwa", dest="dwa", action="store_false",
@@ -129,6 +130,20 @@ def _profile(run, seed, stats):
 
 
 # ------------------------------------------------------------------ driver
+@contextlib.contextmanager
+def worker_pool(jobs, logdir, initializer=_worker_init):
+    """A process pool of ``jobs`` workers (``initializer(logdir)`` in each). On an exception --
+    Ctrl-C above all -- the queued runs are dropped instead of run to the end (the running ones
+    get the terminal's SIGINT too), so ``ima-sim sweep`` stops at once."""
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=initializer, initargs=(logdir,))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def _progress(done, total, t0, text):
     el = time.perf_counter() - t0
     bar = "#" * int(30 * done / total) + "." * (30 - int(30 * done / total))
@@ -160,8 +175,7 @@ def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, dwa=
             + ", ".join(r.label for r in skipped))
     build_s = {}
     results = []
-    with cf.ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
-                                initargs=(logdir,)) as pool:
+    with worker_pool(jobs, logdir) as pool:
         # 1. one build per configuration (distinct configs may build in parallel)
         futs = [pool.submit(_build, n, c) for n, c in sorted(builds.items())]
         for i, f in enumerate(cf.as_completed(futs), 1):
@@ -261,18 +275,35 @@ def rerender(outdir):
     return 0
 
 
+#: Options of a sweep that ``--rerender`` (no simulation) does not use: giving one is an error.
+SIMULATION_OPTIONS = (("--quick", "quick"), ("--ports", "ports"), ("--seed", "seed"),
+                      ("--profile", "profile"), ("--no-dwa", "dwa"), ("--preset", "preset"),
+                      ("--no-garofalo", "garofalo"), ("--jobs", "jobs"))
+
+
 @_sweep_args.runner
 def _sweep(a):
     if a.rerender:
+        refuse_unused(a, _sweep_args, SIMULATION_OPTIONS,
+                      "--rerender re-draws a finished sweep without simulating")
+        missing = [f for f in ("sweep.csv", "sweep.json")
+                   if not os.path.isfile(os.path.join(a.output, f))]
+        if missing:
+            die(f"--rerender: no {' or '.join(missing)} in -o/--output {a.output}")
+        check_outputs(a, dirs=(("-o/--output", "output"),))
         return rerender(a.output)
     ports = _parse_ports(a.ports, a.quick)
-    if a.jobs < 1:
-        die("--jobs must be >= 1")
     from hw.config import preset
+    from tb.bench import plan
     try:
         preset(a.preset)                # a bad name: one line, exit 2, nothing written
     except ValueError as e:
+        die(f"--{e}")
+    try:                                # a sweep with nothing to run under the preset
+        plan.plan(ports, a.quick, dwa=a.dwa, preset=a.preset, garofalo=a.garofalo and not a.quick)
+    except ValueError as e:
         die(str(e))
+    check_outputs(a, dirs=(("-o/--output", "output"),))
     out = run_sweep(a.output, ports=ports, quick=a.quick, jobs=a.jobs, seed=a.seed,
                     profile=a.profile, dwa=a.dwa, preset=a.preset,
                     garofalo=a.garofalo and not a.quick)

@@ -7,7 +7,8 @@ with and without monitors, idle clock) and the backdoor preload time.
 
 import json
 
-from tb.cli.registry import command, die
+from tb.cli.overrides import name_option
+from tb.cli.registry import command, die, int_at_least
 
 __all__ = ["format_traffic", "format_bench"]
 
@@ -26,7 +27,7 @@ def _geometry_args(p):
                    help=f"TCDM banks (default {g['banks']})")
     p.add_argument("--size", type=int, default=g["size_bytes"],
                    help=f"TCDM bytes (default {g['size_bytes'] // 1024} KiB)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
+    p.add_argument("--seed", type=int_at_least(0), default=None, help="random seed (default: random)")
 
 
 def _simulate_tcdm(args, testcase, **options):
@@ -39,8 +40,8 @@ def _simulate_tcdm(args, testcase, **options):
     try:
         check_masters(args.masters)
         check_tcdm_params(args.banks, args.size)
-    except ValueError as e:
-        die(str(e))
+    except ValueError as e:             # the message starts with the parameter's name
+        die(name_option(e, {"masters": "--masters", "banks": "--banks", "size_bytes": "--size"}))
     seed = runner.pick_seed(args.seed)
     geometry = dict(masters=args.masters, banks=args.banks, size_bytes=args.size)
     r = build_tcdm(**geometry)
@@ -53,7 +54,7 @@ def _simulate_tcdm(args, testcase, **options):
 @command("traffic", "random traffic demo on the TCDM interconnect (bandwidth, conflicts)")
 def _traffic_args(p):
     _geometry_args(p)
-    p.add_argument("--ops", type=int, default=400, help="accesses per master (default 400)")
+    p.add_argument("--ops", type=int_at_least(1), default=400, help="accesses per master (default 400)")
     p.add_argument("--load", type=float, default=0.5,
                    help="probability a master starts an access in a cycle (default 0.5)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -95,7 +96,7 @@ def _traffic(args):
 @command("bench-tcdm", "TCDM simulation speed (cycles/s, all masters active) and preload time")
 def _bench_args(p):
     _geometry_args(p)
-    p.add_argument("--ops", type=int, default=2000, help="accesses per master (default 2000)")
+    p.add_argument("--ops", type=int_at_least(1), default=2000, help="accesses per master (default 2000)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 

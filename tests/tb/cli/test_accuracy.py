@@ -56,7 +56,7 @@ def test_jobs_engine_gives_the_batched_figures(capsys):
     (["--array-rows", "0"], "--array-rows must be a positive integer"),
     (["--weights", "nowhere.npz"], "--weights: no such file"),
     (["--plot", "acc.txt"], "--plot acc.txt: the file name must end in one of"),
-    (["--plot", "no/such/dir/acc.png"], "no such directory"),
+    (["--plot", "no/such/dir/acc.png"], "does not exist"),
     (["--array-rows", "100"], "layer fc: on 100-row arrays its 256 crossbar rows need row_splits"),
 ])
 def test_bad_options(capsys, tmp_path, monkeypatch, args, msg):

@@ -71,12 +71,12 @@ def test_regs_rejects_an_unknown_block(capsys):
     assert "--block" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args,name", [(["--dwa-arrangement", "both"], "dwa_arrangement"),
-                                       (["--ports", "17"], "ports"),
-                                       (["--tcdm-bytes", "1000"], "tcdm_bytes"),
-                                       (["--set", "banks=3"], "banks"),
-                                       (["--set", "clock=1"], "clock"),
-                                       (["--set", "overlap=maybe"], "overlap")])
+@pytest.mark.parametrize("args,name", [(["--dwa-arrangement", "both"], "--dwa-arrangement must"),
+                                       (["--ports", "17"], "--ports must"),
+                                       (["--tcdm-bytes", "1000"], "--tcdm-bytes must"),
+                                       (["--set", "banks=3"], "--set banks"),
+                                       (["--set", "clock=1"], "--set clock"),
+                                       (["--set", "overlap=maybe"], "--set overlap")])
 def test_verilog_rejects_a_bad_option(tmp_path, capsys, args, name):
     out = tmp_path / "v"
     with pytest.raises(SystemExit) as e:
@@ -93,7 +93,7 @@ def test_verilog_rejects_a_bad_preset(tmp_path, capsys):
         main(["verilog", "-o", str(out), "--preset", "nope"])
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["ima-sim: error: preset must be one of aicas2021, jetcas2022, not 'nope'"]
+    assert err == ["ima-sim: error: --preset must be one of aicas2021, jetcas2022, not 'nope'"]
     assert not out.exists()
 
 

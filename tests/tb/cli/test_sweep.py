@@ -59,7 +59,7 @@ def test_sweep_rejects_a_bad_preset(tmp_path, capsys):
         main(["sweep", "--preset", "nope", "-o", str(out)])
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["ima-sim: error: preset must be one of aicas2021, jetcas2022, not 'nope'"]
+    assert err == ["ima-sim: error: --preset must be one of aicas2021, jetcas2022, not 'nope'"]
     assert not out.exists()
 
 
