@@ -77,3 +77,48 @@ def test_bad_weights_file(capsys, tmp_path):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "cannot load the digits CNN" in err and len(err.strip().splitlines()) == 1
+
+
+# The jetcas2022 cluster exactly as tests/tb/cli/test_run_preset.py builds it (the preset's own
+# arrays = 1 and 512 KiB TCDM, named here so the build key stays that one): no extra build.
+RTL_CLUSTER = ["--set", "tcdm_bytes=524288", "--set", "arrays=1"]
+
+
+def test_rtl_equals_executor_on_frozen_noisy_crossbars(capsys):
+    """Issue 18, item 3 (small): 4 test images x 2 programming seeds x 2 drift times (1 day,
+    1 year) on the RTL cluster (~45 s on the -O0 test build; 100 images run in make bench),
+    each image's every layer bit-identical to the job-level executor on the same frozen noisy
+    crossbars. The noise is really there: the executor's logits differ
+    from the integer model's, so an RTL left on its ideal crossbars would fail the count."""
+    assert main(["accuracy", "--rtl", "4", "--json", *RTL_CLUSTER]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert (r["images"], r["seeds"], r["times_s"]) == (4, 2, [86400.0, 365 * 86400.0])
+    assert r["runs"] == 16 and r["identical"] == 16 and r["different"] == 0 and r["passed"]
+    assert [(p["seed"], p["t_s"]) for p in r["points"]] == [
+        (0, 86400.0), (0, 365 * 86400.0), (1, 86400.0), (1, 365 * 86400.0)]
+    for p in r["points"]:
+        assert p["differ_from_ideal"] > 0 and p["cycles_per_image"] > 0
+    assert r["mvms"] == 16 * (64 + 16 + 1)       # conv 8x8 pixels, pw 4x4, fc: one MVM each
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--rtl", "0"], "--rtl must be a positive integer, not 0"),
+    (["--rtl", "361"], "--rtl must be at most 360 images"),
+    (["--rtl", "2", "--images", "3"], "--images does not apply with --rtl"),
+    (["--rtl", "2", "--engine", "jobs"], "--engine does not apply with --rtl"),
+    (["--rtl", "2", "--plot", "a.png"], "--plot does not apply with --rtl"),
+    (["--rtl", "2", "--preset", "nope"], "--preset must be one of"),
+    (["--rtl", "2", "--set", "banks=x"], "--set banks: expected int"),
+    (["--rtl", "2", "--set", "dwa=false"], "no depth-wise accelerator"),
+    (["--rtl", "2", "--set", "tcdm_bytes=1024"], "the program needs 2048 TCDM bytes"),
+    (["--preset", "jetcas2022"], "--preset / --set choose the RTL cluster"),
+])
+def test_rtl_bad_options(capsys, tmp_path, monkeypatch, args, msg):
+    """Refused before any build or simulation: one line, exit status 2, nothing written."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(["accuracy", *args])
+    assert e.value.code == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and len(cap.err.strip().splitlines()) == 1 and msg in cap.err
+    assert list(tmp_path.iterdir()) == []
