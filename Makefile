@@ -63,6 +63,8 @@ bench: $(STAMP) synth
 	mkdir -p reports
 	$(RUN) $(VENV)/bin/ima-sim accuracy --plot reports/accuracy.png > reports/accuracy.txt
 	cat reports/accuracy.txt
+	$(RUN) $(VENV)/bin/ima-sim accuracy --rtl 100 > reports/accuracy_rtl.txt
+	cat reports/accuracy_rtl.txt
 	$(RUN) $(VENV)/bin/ima-sim net --model mobilenetv2 --preset jetcas2022 --no-monitors \
 	  --csv reports/net_mobilenetv2.csv --plot reports/net_mobilenetv2.png > reports/net_mobilenetv2.txt
 	cat reports/net_mobilenetv2.txt

@@ -11,6 +11,14 @@ a table; ``--json`` prints one object ``{float_acc, quant_acc, ideal_acc, points
 compensated, mean, std, seeds, acc}], ...}``; ``--plot`` writes accuracy vs time after
 programming (like IBM aihwkit's inference examples). ``--quick``: 100 images, 3 seeds (under a
 minute). A bad option or file: one line on stderr, exit status 2, nothing written.
+
+``ima-sim accuracy --rtl N [--seeds S] [--preset P] [--set NAME=VALUE] [--json]`` (issue 18,
+item 3) runs the first ``N`` test images on the RTL cluster (preset ``jetcas2022`` by default:
+its 256x256 array and depth-wise accelerator, the build of the preset as it is) with the same
+noisy conductances as the job-level executor: for each of ``S`` programming seeds (default 2) and
+each time of :data:`RTL_TIMES` (1 day, 1 year), programming noise + read noise + drift, frozen
+(:func:`rtl_comparison`). It prints, per seed and time, how many images give bit-identical
+outputs (every layer) on the two; exit status 0 only if all do.
 """
 
 import json
@@ -19,13 +27,20 @@ import time
 import zipfile
 from pathlib import Path
 
-from tb.cli.overrides import name_option
+from tb.cli.overrides import add_set_option, name_option
 from tb.cli.registry import check_outputs, command, die
 
-__all__ = ["accuracy_report", "cmd_accuracy", "PLOT_SUFFIXES"]
+__all__ = ["accuracy_report", "rtl_comparison", "cmd_accuracy", "PLOT_SUFFIXES", "RTL_TIMES",
+           "RTL_PRESET"]
 
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 QUICK_IMAGES, QUICK_SEEDS = 100, 3
+#: Times after programming of the RTL comparison, s: 1 day and 1 year (issue 18, item 3).
+RTL_TIMES = (86400.0, 365 * 86400.0)
+#: The cluster of ``--rtl`` by default: Garofalo et al.'s (JETCAS 2022), 256x256 arrays and the
+#: depth-wise accelerator the network's depth-wise layer runs on.
+RTL_PRESET = "jetcas2022"
+RTL_SEEDS = 2
 
 
 def accuracy_report(weights=None, seeds=10, images=None, rows=256, cols=256, progress=None,
@@ -65,6 +80,132 @@ def accuracy_report(weights=None, seeds=10, images=None, rows=256, cols=256, pro
             "ideal_acc": float((ideal.argmax(axis=1) == y).mean()),
             "ideal_equals_quant": bool((ideal == gold).all()),
             "points": table, "wall_s": round(time.perf_counter() - t0, 2)}
+
+
+def rtl_comparison(cfg, images, seeds, *, weights=None, times=RTL_TIMES, monitors=True):
+    """The digits CNN on the RTL cluster ``cfg`` and on the job-level executor with the same
+    frozen noisy crossbars; returns the comparison as plain data (what ``--rtl --json`` prints).
+
+    For each programming seed ``k`` in ``range(seeds)`` and time ``t`` in ``times`` the crossbars
+    are :meth:`AnalogNet.crossbars(k, ...) <sim_models.accuracy.AnalogNet.crossbars>` of the
+    point ``prog+read+drift`` at ``t`` (uncompensated), then :meth:`~sim_models.crossbar.Crossbar.
+    freeze`: one read (drift and one read-noise draw) for every MVM of every image, as aihwkit
+    evaluates at one ``t_inference``. Frozen, an MVM is a pure function of the stored state and
+    the DAC vector (no random draw: ADC noise is off), so the RTL's analog core model (handed the
+    pickled sets, :meth:`tb.env.cluster.ClusterEnv.use_crossbars`) and
+    :meth:`AnalogNet.run_jobs` give the same ADC outputs whenever the RTL streams the same bytes;
+    a difference is an RTL (data movement) difference. Both run the same compiled program
+    (``AnalogNet.program``) and all ``len(seeds) * len(times) * images`` runs share one build and
+    one simulation.
+
+    ``ValueError`` names a bad parameter, or a cluster that cannot hold the program."""
+    import numpy as np
+
+    from sim_models.accuracy import AnalogNet, NoisePoint
+    from sim_models.nets import digits
+    from tb.cli.net import simulate_images
+
+    for name, v in (("images", images), ("seeds", seeds)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, not {v!r}")
+    path = digits.WEIGHTS_FILE if weights is None else Path(weights)
+    try:
+        graph = digits.load_graph(path)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
+        raise ValueError(f"weights file {path}: cannot load the digits CNN ({e})") from None
+    data = digits.load_data()
+    if images > len(data.y_test):
+        raise ValueError(f"rtl must be at most {len(data.y_test)} images (the held-out set), "
+                         f"not {images}")
+    ima = cfg.ima
+    if ima.dac_depth < ima.rows or ima.adc_depth < ima.cols:
+        raise ValueError(f"the cluster's DAC / ADC buffers ({ima.dac_depth} / {ima.adc_depth} bytes) "
+                         f"must cover a whole {ima.rows}x{ima.cols} array (the program's jobs may)")
+    net = AnalogNet(graph, ima.rows, ima.cols, arrays=ima.arrays)
+    if net.program.tcdm_bytes > cfg.tcdm_bytes:
+        raise ValueError(f"the program needs {net.program.tcdm_bytes} TCDM bytes, the cluster has "
+                         f"{cfg.tcdm_bytes}")
+    if any(st.unit == "dwa" for st in net.program.steps) and not cfg.dwa:
+        raise ValueError("the cluster has no depth-wise accelerator for the network's depth-wise "
+                         "layer: use --set dwa=true")
+    x = data.x_test[:images]
+    t0 = time.perf_counter()
+    sets, keys = [], []
+    for k in range(seeds):
+        for t in times:
+            xbars = net.crossbars(k, **NoisePoint("prog+read+drift", float(t)).crossbar_kwargs())
+            for xb in xbars:
+                xb.freeze()
+            sets.append(xbars)
+            keys.append((k, float(t)))
+    expected = [net.run_jobs(x, xbars) for xbars in sets]
+    exec_s = time.perf_counter() - t0
+    rtl = simulate_images(net.program, cfg, x, sets, monitors=monitors)
+    gold = net.golden_logits(x)
+    rows, n_same = [], 0
+    for j, (k, t) in enumerate(keys):
+        same = np.ones(images, dtype=bool)
+        for name, want in expected[j].items():
+            got = rtl["outputs"][name][j]
+            same &= (got.reshape(images, -1) == want.reshape(images, -1)).all(axis=1)
+        logits = expected[j][graph.output].reshape(images, -1)
+        rows.append({"seed": k, "t_s": t, "images": images, "identical": int(same.sum()),
+                     "different": int((~same).sum()),
+                     "differ_from_ideal": int((logits != gold).any(axis=1).sum()),
+                     "acc_executor": float((logits.argmax(axis=1) == data.y_test[:images]).mean()),
+                     "cycles_per_image": float(rtl["cycles"][j].mean())})
+        n_same += int(same.sum())
+    total = images * len(keys)
+    return {"network": graph.name, "weights": str(path), "preset_arrays": ima.arrays,
+            "images": images, "seeds": seeds, "times_s": [float(t) for t in times],
+            "runs": total, "identical": n_same, "different": total - n_same, "points": rows,
+            "mvms": rtl["mvms"], "executor_wall_s": round(exec_s, 2),
+            "build_wall_s": round(rtl["build_wall_s"], 2), "sim_wall_s": round(rtl["sim_wall_s"], 2),
+            "passed": n_same == total}
+
+
+def _rtl_text(r):
+    lines = [f"{r['network']}: RTL cluster vs job-level executor on the same frozen noisy crossbars "
+             f"(programming + read noise + drift), {r['images']} test images",
+             f"{'seed':>4} {'t':>8} {'identical':>9} {'different':>9} {'noisy!=ideal':>12} "
+             f"{'acc %':>6} {'cycles/img':>10}"]
+    for p in r["points"]:
+        lines.append(f"{p['seed']:>4} {_t_label(p['t_s']):>8} {p['identical']:>9} {p['different']:>9} "
+                     f"{p['differ_from_ideal']:>12} {p['acc_executor'] * 100:6.2f} "
+                     f"{p['cycles_per_image']:>10.0f}")
+    lines += [f"total: {r['identical']} / {r['runs']} image runs bit-identical (every layer), "
+              f"{r['different']} different; {r['mvms']} MVMs on the RTL",
+              f"wall: executor {r['executor_wall_s']} s, build {r['build_wall_s']} s, simulation "
+              f"{r['sim_wall_s']} s",
+              "PASS" if r["passed"] else "FAIL"]
+    return "\n".join(lines)
+
+
+def _cmd_rtl(a):
+    """``--rtl N``: the options that do not apply refused, the cluster built from ``--preset`` /
+    ``--set``, the comparison printed; exit status 0 only if every run is bit-identical."""
+    from hw.config import preset
+    from tb.cli.overrides import parse_sets
+    for opt, v in (("--images", a.images), ("--quick", a.quick or None), ("--plot", a.plot),
+                   ("--engine", a.engine), ("--array-rows", a.array_rows),
+                   ("--array-cols", a.array_cols)):
+        if v is not None:
+            die(f"{opt} does not apply with --rtl (the arrays are the cluster's: --set rows=R)")
+    try:
+        base = preset(a.preset or RTL_PRESET)
+    except ValueError as e:
+        die(f"--{e}")
+    try:
+        cfg = base.with_(**parse_sets(a.set, base))
+    except ValueError as e:
+        die(str(e) if str(e).startswith("--set") else f"--set {e}")
+    try:
+        r = rtl_comparison(cfg, a.rtl, a.seeds if a.seeds is not None else RTL_SEEDS,
+                           weights=a.weights)
+    except ValueError as e:
+        die(str(e).replace("rtl must", "--rtl must", 1))
+    print(json.dumps(r) if a.json else _rtl_text(r))
+    return 0 if r["passed"] else 1
 
 
 def _t_label(t):
@@ -123,11 +264,18 @@ def plot_accuracy(r, path):
 
 def cmd_accuracy(a):
     for opt, v in (("--seeds", a.seeds), ("--images", a.images), ("--array-rows", a.array_rows),
-                   ("--array-cols", a.array_cols)):
+                   ("--array-cols", a.array_cols), ("--rtl", a.rtl)):
         if v is not None and v < 1:
             die(f"{opt} must be a positive integer, not {v}")
     if a.weights is not None and not Path(a.weights).is_file():
         die(f"--weights: no such file {a.weights}")
+    if a.rtl is not None:
+        return _cmd_rtl(a)
+    if a.preset is not None or a.set:
+        die("--preset / --set choose the RTL cluster: they apply with --rtl only")
+    a.array_rows = 256 if a.array_rows is None else a.array_rows
+    a.array_cols = 256 if a.array_cols is None else a.array_cols
+    a.engine = "batched" if a.engine is None else a.engine
     if a.plot is not None:
         plot = Path(a.plot)
         if plot.suffix.lower() not in PLOT_SUFFIXES:
@@ -167,11 +315,18 @@ def _accuracy_args(p):
     p.add_argument("--images", type=int, default=None,
                    help="first N held-out test images (default all 360; --quick 100)")
     p.add_argument("--quick", action="store_true", help=f"{QUICK_IMAGES} images, {QUICK_SEEDS} seeds")
-    p.add_argument("--array-rows", type=int, default=256, help="rows of one crossbar array (default 256)")
-    p.add_argument("--array-cols", type=int, default=256, help="columns of one crossbar array (default 256)")
-    p.add_argument("--engine", choices=("batched", "jobs"), default="batched",
+    p.add_argument("--array-rows", type=int, default=None, help="rows of one crossbar array (default 256)")
+    p.add_argument("--array-cols", type=int, default=None, help="columns of one crossbar array (default 256)")
+    p.add_argument("--engine", choices=("batched", "jobs"), default=None,
                    help="batched MVMs over all images (default) or the job-level executor image by "
                         "image (the same outputs bit for bit, ~50x slower)")
+    p.add_argument("--rtl", type=int, default=None, metavar="N",
+                   help="instead: the first N test images on the RTL cluster vs the job-level "
+                        f"executor, same frozen noisy crossbars, {RTL_SEEDS} seeds (--seeds) x "
+                        "1 day, 1 year; counts of bit-identical images")
+    p.add_argument("--preset", default=None,
+                   help=f"--rtl: the cluster's hardware preset (default {RTL_PRESET})")
+    add_set_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", default=None, help="write accuracy vs time to this .png/.pdf/.svg")
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from tb.cli.overrides import add_set_option, parse_sets
 from tb.cli.registry import command, die, int_at_least, output_file
 
-__all__ = ["NetSpec", "prepare", "simulate", "format_report", "write_csv", "plot_layers",
+__all__ = ["NetSpec", "prepare", "simulate", "simulate_images", "format_report", "write_csv", "plot_layers",
            "NET_PRESET", "CSV_FIELDS"]
 
 #: The preset ``ima-sim net`` runs by default: the paper whose network experiment it repeats.
@@ -238,12 +238,10 @@ class _Plan:
         self.placements, self.steps = program.placements, program.steps
 
 
-def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True, quiet=True,
-             profile=None):
-    """Run ``program`` on the RTL cluster ``cfg`` (built with its arrays and TCDM); returns
-    ``{"layers", "total", ...}`` with the totals of ``ima-sim net --json`` and the wall times.
-    A layer that differs from the golden graph leaves ``passed`` false (it does not raise).
-    ``profile``: a path for cProfile statistics of the simulator's Python side."""
+def _run_on_rtl(cfg, module, payload, options, *, seed, waves, quiet):
+    """Build the cluster ``cfg`` (cached), pickle ``payload`` for the simulator (its path as the
+    option ``program_key`` of ``options``: ``(key, value)``), run cocotb ``module``; returns
+    ``(result, error, build_s, sim_s)`` (``error``: the failure message, the result kept)."""
     import tempfile
 
     from tb.build import runner
@@ -254,18 +252,31 @@ def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True
     model = build_cluster(cfg, waves=waves)
     build_s = time.perf_counter() - t0
     error = None
+    key, obj = payload
     with tempfile.TemporaryDirectory(prefix="ima-net-") as tmp:
         path = os.path.join(tmp, "program.pkl")
-        save_program(_Plan(program), path)
+        save_program(obj, path)
         t1 = time.perf_counter()
         try:
-            res = runner.run(model, TOP, "tb.cocotb_tests.net", seed=seed, config=cfg,
-                             options={"program": path, "progress": progress, "monitors": monitors,
-                                      "profile": str(Path(profile).resolve()) if profile else None},
+            res = runner.run(model, TOP, module, seed=seed, config=cfg, options={key: path, **options},
                              log_level="WARNING" if quiet else None, waves=waves)
         except runner.SimulationFailed as e:
             error, res = str(e), e.result
         sim_s = time.perf_counter() - t1
+    return res, error, build_s, sim_s
+
+
+def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True, quiet=True,
+             profile=None):
+    """Run ``program`` on the RTL cluster ``cfg`` (built with its arrays and TCDM); returns
+    ``{"layers", "total", ...}`` with the totals of ``ima-sim net --json`` and the wall times.
+    A layer that differs from the golden graph leaves ``passed`` false (it does not raise).
+    ``profile``: a path for cProfile statistics of the simulator's Python side."""
+    res, error, build_s, sim_s = _run_on_rtl(
+        cfg, "tb.cocotb_tests.net", ("program", _Plan(program)),
+        {"progress": progress, "monitors": monitors,
+         "profile": str(Path(profile).resolve()) if profile else None},
+        seed=seed, waves=waves, quiet=quiet)
     if res is None:
         raise RuntimeError(f"the network simulation produced no result ({error})")
     total = res["total"]
@@ -281,6 +292,26 @@ def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True
     })
     res["error"] = error
     return res
+
+
+def simulate_images(program, cfg, inputs, xbar_sets, *, seed=0, monitors=True, quiet=True):
+    """Run ``program`` (a :class:`~sim_models.compiler.NetProgram`) on the RTL cluster ``cfg`` for
+    every input of ``inputs`` and every crossbar set of ``xbar_sets`` in one simulation
+    (:func:`tb.env.net.run_images`); returns ``{"outputs": {layer: (sets, n, *shape)}, "cycles":
+    (sets, n), "mvms", "build_wall_s", "sim_wall_s", "run_wall_s"}``. ``RuntimeError`` if the
+    simulation fails (e.g. a TCDM protocol error) or gives no result."""
+    from sim_models.graph import INPUT
+    bundle = {"program": _Plan(program), "input_buf": program.buffers[INPUT],
+              "inputs": inputs, "xbar_sets": [list(xb) for xb in xbar_sets]}
+    res, error, build_s, sim_s = _run_on_rtl(
+        cfg, "tb.cocotb_tests.net_images", ("bundle", bundle), {"monitors": monitors},
+        seed=seed, waves=False, quiet=quiet)
+    if res is None or error is not None:
+        raise RuntimeError(f"the network simulation failed ({error or 'no result'})")
+    arrays = res["arrays"]
+    return {"outputs": {k[4:]: v for k, v in arrays.items() if k.startswith("out:")},
+            "cycles": arrays["cycles"], "mvms": res["mvms"], "build_wall_s": build_s,
+            "sim_wall_s": sim_s, "run_wall_s": res["run_wall_s"]}
 
 
 def _gmacs_per_w(macs, energy_uj):

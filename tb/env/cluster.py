@@ -23,7 +23,25 @@ from tb.bfm.periph import EventLines
 from tb.bfm.sig import reader
 from tb.check.monitor import TcdmPortsMonitor
 
-__all__ = ["ClusterEnv"]
+__all__ = ["ClusterEnv", "check_crossbars"]
+
+
+def check_crossbars(programmed, given):
+    """``ValueError`` unless ``given`` can stand in for the crossbars ``programmed``: as many, of
+    the same size, holding the same integer weights, and deterministic per MVM -- ideal, or
+    non-ideal but frozen (:meth:`~sim_models.crossbar.Crossbar.freeze`: one read for every MVM)
+    without ADC noise -- so a replay of the same DAC vectors gives the same ADC outputs."""
+    if len(given) != len(programmed):
+        raise ValueError(f"xbars must hold {len(programmed)} crossbar(s), not {len(given)}")
+    for k, (p, g) in enumerate(zip(programmed, given, strict=True)):
+        if (g.rows, g.cols) != (p.rows, p.cols):
+            raise ValueError(f"xbars[{k}] is {g.rows}x{g.cols}, the cluster's array {p.rows}x{p.cols}")
+        if not g.ideal and (not g.frozen or g.adc_noise):
+            raise ValueError(f"xbars[{k}] must be ideal or frozen without ADC noise (one read per "
+                             "evaluation, see Crossbar.freeze), so every MVM is reproducible")
+        if not (g.weights == p.weights).all():
+            raise ValueError(f"xbars[{k}] holds other weights than the cluster programmed "
+                             f"({int((g.weights != p.weights).sum())} cells differ)")
 
 
 class ClusterEnv:
@@ -125,6 +143,19 @@ class ClusterEnv:
                 await self.hal.program(0, row, col, w, k)
             else:
                 self.xbars[k].program(row, col, w)
+
+    def use_crossbars(self, xbars):
+        """Let the analog core model compute every later MVM on ``xbars`` (one
+        :class:`sim_models.crossbar.Crossbar` per array, these very objects), e.g. frozen noisy
+        crossbars the job-level executor runs on too. Call it after :meth:`program_weights`:
+        ``xbars`` must hold exactly the weights programmed so far (:func:`check_crossbars`), so
+        the swap changes the analog behaviour, never the RTL's program."""
+        xbars = list(xbars)
+        check_crossbars(self.xbars, xbars)
+        self.xbars[:] = xbars
+        self.xbar = self.xbars[0]
+        self.analog.xbars[:] = xbars
+        self.analog.xbar = xbars[0]
 
     # ------------------------------------------------------------------ execution
     async def _offload(self, core, layer):

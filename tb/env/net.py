@@ -9,6 +9,12 @@ again, reads the step's output buffer through the backdoor and compares it with
 Each layer is accounted on its own: cycles, time at the preset's clock, energy from
 :mod:`sim_models.energy` on the step's event deltas.
 
+:func:`run_images` runs one program on many inputs and crossbar sets in one simulation (one build,
+the weights programmed once): for each set of crossbars (e.g. frozen noisy ones, swapped in by
+:meth:`tb.env.cluster.ClusterEnv.use_crossbars`) and each input, it reloads the program's TCDM
+image with that input through the backdoor, runs every step and keeps every layer's output --
+compared on the host with the job-level executor on the same crossbars.
+
 The program is duck-typed (``image``, ``used``, ``placements`` with ``row, col, weights, array``,
 ``steps`` with ``layer, kind, unit, phases, out, expected, macs``), so a test can hand-build one
 around single software kernels.
@@ -25,7 +31,7 @@ from cocotb.triggers import RisingEdge
 from sim_models.energy import energy_report
 from tb.bfm.core import now
 
-__all__ = ["run_program", "save_program", "load_program", "layer_record"]
+__all__ = ["run_program", "run_images", "save_program", "load_program", "layer_record"]
 
 
 def save_program(program, path):
@@ -100,3 +106,34 @@ async def run_program(env, program, *, progress=False):
              "passed": all(r["passed"] for r in layers), "events": events,
              "energy_breakdown_uj": energy["breakdown_uj"]}
     return layers, total
+
+
+async def run_images(env, program, input_buf, inputs, xbar_sets):
+    """Run ``program`` on every input of ``inputs`` (``(n, *input shape)`` uint8) with every
+    crossbar set of ``xbar_sets`` (a list of per-array crossbar lists); returns ``(outputs,
+    cycles)``: ``outputs[layer]`` of shape ``(sets, n, *layer shape)`` (each step's output buffer
+    read right after the step, as :func:`run_program` does) and ``cycles`` ``(sets, n)``.
+
+    The crossbars of the cluster are programmed once from ``program.placements`` (as
+    :func:`run_program` does); each set must hold those weights (:func:`tb.env.cluster.
+    check_crossbars`). Before each input the TCDM gets ``program.image`` with the input stored
+    in ``input_buf`` (the executor's start state: nothing left over from the previous image)."""
+    inputs = np.asarray(inputs, dtype=np.uint8)
+    await env.program_weights([(p.row, p.col, p.weights, p.array) for p in program.placements],
+                              via_registers=False)
+    outputs = {s.layer: np.zeros((len(xbar_sets), len(inputs), *s.out.shape), dtype=s.out.dtype)
+               for s in program.steps}
+    cycles = np.zeros((len(xbar_sets), len(inputs)), dtype=np.int64)
+    for k, xbars in enumerate(xbar_sets):
+        env.use_crossbars(xbars)
+        for i, x in enumerate(inputs):
+            image = program.image.copy()
+            input_buf.write(image, x)
+            await RisingEdge(env.clk)             # leave a ReadOnly phase before writing
+            env.preload(image, program.used)
+            t0 = now()
+            for step in program.steps:
+                await env.run_phases(step.phases)
+                outputs[step.layer][k, i] = read_buffer(env, step.out)
+            cycles[k, i] = now() - t0
+    return outputs, cycles
