@@ -11,7 +11,7 @@ from hw.cluster.cluster import Cluster
 from hw.config import ClusterConfig
 from tb.build import runner
 
-__all__ = ["TOP", "KEY", "build_params", "build_cluster"]
+__all__ = ["TOP", "KEY", "LEAN_PUBLIC", "build_params", "build_cluster"]
 
 TOP = "cluster"
 #: Parameters always named in the build directory; any other one only when it differs from the
@@ -27,6 +27,20 @@ def build_params(cfg: ClusterConfig):
     return params
 
 
-def build_cluster(cfg: ClusterConfig, *, waves: bool = False):
-    """Verilator build of ``Cluster(cfg)`` (reused across runs); returns the cocotb runner."""
-    return runner.build(TOP, Cluster, build_params(cfg), waves=waves)
+#: What the cluster testbench (tb.env.cluster) reaches through the VPI, for a lean build: the top's
+#: ports (every BFM, the statistics), the TCDM banks (backdoor preload / readback) and the
+#: accelerators' TCDM ports (the protocol monitors: ``ima.tcdm_load__*``/``tcdm_store__*``,
+#: ``dwa.tcdm__*``).
+LEAN_PUBLIC = ((TOP, "*"), ("*", "bank*"), ("*", "tcdm_load__*"), ("*", "tcdm_store__*"),
+               ("*", "tcdm__*"))
+
+
+def build_cluster(cfg: ClusterConfig, *, waves: bool = False, lean: bool = False):
+    """Verilator build of ``Cluster(cfg)`` (reused across runs); returns the cocotb runner.
+
+    ``lean``: only :data:`LEAN_PUBLIC` visible to the VPI (a faster model, its own build
+    directory; issue 15, docs/speed-plan.md); default: every signal (cocotb's default)."""
+    if not isinstance(lean, bool):
+        raise ValueError(f"lean must be a bool, not {lean!r}")
+    return runner.build(TOP, Cluster, build_params(cfg), waves=waves,
+                        public=LEAN_PUBLIC if lean else None)
