@@ -96,6 +96,12 @@ ROWS = {
     ("accuracy", "--array-rows"): [["--array-rows", "0"]],
     ("accuracy", "--array-cols"): [["--array-cols", "-1"]],
     ("accuracy", "--engine"): [["--engine", "gpu"]],
+    ("accuracy", "--rtl"): [["--rtl", "0"], ["--rtl", "x"], ["--rtl", "100000"],
+                            (["--rtl", "2", "--images", "5"], "--images"),
+                            (["--rtl", "2", "--plot", _OUT + ".png"], "--plot")],
+    ("accuracy", "--preset"): [(["--preset", "jetcas2022"], "--preset"),
+                               ["--rtl", "2", "--preset", "nope"]],
+    ("accuracy", "--set"): [(["--set", "banks=16"], "--set"), ["--rtl", "2", "--set", "bogus=1"]],
     ("accuracy", "--plot"): [["--plot", _MISSING + ".png"], ["--plot", _OUT + ".txt"],
                              ["--plot", _DIR]],
 
