@@ -37,7 +37,8 @@ def test_counts_match_the_published_figures(full, name):
     assert r["params_ok"] and r["macs_ok"], r
     if pub.params_tol == 0:
         assert r["params"] + r["extra"] == pub.params
-    assert r["params"] < pub.params + pub.params_tol and r["extra"] < 0.02 * r["params"]  # BN / biases: at most 1.1 %
+    assert r["params"] < pub.params + pub.params_tol
+    assert r["extra"] < 0.02 * r["params"]             # BN / biases: 1.0 % at most (MobileNetV2)
 
 
 def test_documented_extra_by_hand():
