@@ -228,3 +228,19 @@ def test_reduced_mobilenetv2_end_to_end(fc_unit, hw):
     assert any(ph.kind == "sw_add_partials" for ph in prog.phases)      # conv_last, fc: > 256 rows
     res = check_program(prog)
     assert [r for r in res if not r[1]] == [] and len(res) == 64
+
+
+@pytest.mark.parametrize("name,first", [("resnet18", "maxpool"), ("squeezenet1_1", "pool1"),
+                                        ("vgg16", "pool1")])
+def test_maxpool_and_concat_refused_on_the_rtl_path(name, first, hw):
+    """The cores have no max-pool / concat kernel on the RTL path: the compiler names the first
+    such layer (the fast model costs them); layer_unit still puts them on the cores."""
+    from sim_models.compiler import layer_unit
+    from sim_models.nets import ZOO
+    g = ZOO[name](resolution=32, width=0.125, classes=10)
+    with pytest.raises(ValueError, match=f"layer {first}: the cores have no maxpool kernel on the RTL path"):
+        compile_graph(g, np.zeros(g.input_shape, np.uint8), hw(256))
+    assert {layer_unit(lay) for lay in g.layers if lay.kind in ("maxpool", "concat")} == {"cores"}
+    bare = ZOO[name](resolution=32, width=0.125, classes=10, weights=False)
+    with pytest.raises(ValueError, match="shape-only"):
+        compile_graph(bare, np.zeros(g.input_shape, np.uint8), hw(256))
