@@ -230,6 +230,22 @@ def test_reduced_mobilenetv2_end_to_end(fc_unit, hw):
     assert [r for r in res if not r[1]] == [] and len(res) == 64
 
 
+def test_reduced_mobilenetv1_end_to_end(hw):
+    """MobileNetV1 (no residuals; every kind it has is on the RTL path) at 32x32, width 0.25:
+    compiled, allocation invariant, executed at job level == the golden graph, every layer."""
+    from sim_models.netexec import check_program
+    from sim_models.nets import ZOO
+
+    seed = pick_seed()
+    g = ZOO["mobilenetv1"](resolution=32, width=0.25, classes=10, seed=seed % 1000)
+    x = np.random.default_rng(seed).integers(0, 256, g.input_shape, dtype=np.uint8)
+    prog = compile_graph(g, x, hw(256))
+    check_allocation(prog)
+    assert prog.summary()["units"] == {"ima": 14, "dwa": 13, "cores": 2}
+    res = check_program(prog)
+    assert [r for r in res if not r[1]] == [] and len(res) == 29
+
+
 @pytest.mark.parametrize("name,first", [("resnet18", "maxpool"), ("squeezenet1_1", "pool1"),
                                         ("vgg16", "pool1")])
 def test_maxpool_and_concat_refused_on_the_rtl_path(name, first, hw):
