@@ -246,6 +246,24 @@ def test_reduced_mobilenetv1_end_to_end(hw):
     assert [r for r in res if not r[1]] == [] and len(res) == 29
 
 
+def test_resnet_stem_7x7_stride_2(hw):
+    """ResNet's stem (7x7, stride 2, pad 3: 147 crossbar rows) is on the RTL path: compiled and
+    executed at job level == the golden graph."""
+    from sim_models.netexec import check_program
+    from sim_models.nets.builder import NetSpec
+
+    seed = pick_seed()
+    net = NetSpec("stem", (32, 32, 3))
+    net.conv("conv1", 16, 7, 2, 3)
+    net.avgpool("avgpool")
+    net.fc("fc", 10, linear=True)
+    g = net.graph(seed=seed % 1000)
+    x = np.random.default_rng(seed).integers(0, 256, g.input_shape, dtype=np.uint8)
+    prog = compile_graph(g, x, hw(256))
+    assert g.layer("conv1").xbar_shape == (147, 16) and prog.summary()["ima_jobs"] == 16 * 16
+    assert all(ok for _, ok, _ in check_program(prog))
+
+
 @pytest.mark.parametrize("name,first", [("resnet18", "maxpool"), ("squeezenet1_1", "pool1"),
                                         ("vgg16", "pool1")])
 def test_maxpool_and_concat_refused_on_the_rtl_path(name, first, hw):
