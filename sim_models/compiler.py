@@ -17,10 +17,10 @@ End-to-End Inference of Real-World Deep Neural Networks", IEEE JETCAS 2022, Sec.
 * 3x3 ``depthwise`` on the digital depth-wise accelerator (:func:`map_depthwise_dwa`, one
   :class:`sim_models.dwa.DwJob`; weights in a TCDM buffer).
 * ``add`` (residual), ``avgpool`` and ``fc`` (``fc_unit="cores"``, the default) on the 8 cores.
-* ``maxpool`` and ``concat`` (ResNet, VGG, SqueezeNet) belong to the cores too
-  (:func:`layer_unit`), but the RTL path has no kernel for them yet: :func:`compile_graph`
-  refuses them (ValueError naming the layer); the fast model costs them
-  (:meth:`sim_models.swcost.SwCost.maxpool` / :meth:`~sim_models.swcost.SwCost.concat`).
+* ``maxpool`` and ``concat`` (ResNet, VGG, SqueezeNet) on the 8 cores too (``sw_maxpool``,
+  ``sw_concat``; costs :meth:`sim_models.swcost.SwCost.maxpool` /
+  :meth:`~sim_models.swcost.SwCost.concat`). The max pool clips its windows to the input (its
+  padding is the kernel's, not the buffer's), so its input needs no padding ring.
 
 **Row splits.** A crossbar layer whose ``K*K*C_in`` rows exceed one array carries ``row_splits``
 in the graph (its golden semantics: :mod:`sim_models.graph`). On the IMA the cuts must be exactly
@@ -50,12 +50,17 @@ those of the kernels in :mod:`tb.bfm.kernels`):
 ``sw_avgpool``      ``{src, dst, k, adc}``: per-channel sums of the ``k x k`` windows (stride
                     ``k``) of HWC ``src``, requantised by ``adc`` into ``dst``
 ``sw_add_partials`` ``{parts, dst, adc}``: ``dst = requant(sum(parts), adc)``, ``parts`` int8
+``sw_maxpool``      ``{src, dst, k, stride, pad}``: per-channel maximum of each ``k x k`` window
+                    (windows clipped to the input: the -inf padding of a uint8 tensor)
+``sw_concat``       ``{srcs, dst}``: the ``srcs`` (HWC, same H and W) concatenated along the
+                    channels into ``dst``
 ``sw_zero_ring``    ``{buf}``: zero the padding ring of the padded ``buf``
 ==================  ===================================================================
 
 A phase is named after its layer, or ``<layer>.<part>`` when the layer has several
 (``zero_ring``, ``ima`` / ``dwa`` / ``sw``, ``r0``, ``r1``, ..., ``sum``). The HWC buffers of
-``sw_residual``, ``sw_avgpool``, ``sw_add_partials`` and ``sw_zero_ring`` may be padded (read and
+``sw_residual``, ``sw_avgpool``, ``sw_add_partials``, ``sw_maxpool``, ``sw_concat`` and
+``sw_zero_ring`` may be padded (read and
 write the interior); those of ``sw_fc`` never are (its input and output are flat: the compiler
 refuses a graph that would pad them).
 
@@ -101,15 +106,12 @@ from sim_models.mapping import (
 from sim_models.placement import Floorplan, WeightMatrix, tile_and_pack
 from sim_models.workloads import HwLimits, Phase
 
-__all__ = ["NetStep", "NetProgram", "compile_graph", "UNITS", "FC_UNITS", "ALIGN", "layer_unit",
-           "NO_RTL_KERNEL"]
+__all__ = ["NetStep", "NetProgram", "compile_graph", "UNITS", "FC_UNITS", "ALIGN", "layer_unit"]
 
 #: Units that run a layer's MACs.
 UNITS = ("ima", "dwa", "cores")
 #: Where a fully connected layer may run.
 FC_UNITS = ("cores", "ima")
-#: Kinds the cores would run but the RTL path has no kernel for (compile_graph refuses them).
-NO_RTL_KERNEL = ("maxpool", "concat")
 #: Alignment of every TCDM buffer, bytes (one 32-bit word: the cores' and streamers' word).
 ALIGN = 4
 
@@ -192,7 +194,7 @@ def layer_unit(layer: Layer, fc_unit: str = "cores") -> str:
             raise ValueError(f"layer {layer.name}: only 3x3 depth-wise layers are supported (the "
                              f"depth-wise accelerator's kernel), not {layer.kernel}x{layer.kernel}")
         return "dwa"
-    if layer.kind in ("add", "avgpool", *NO_RTL_KERNEL):
+    if layer.kind in ("add", "avgpool", "maxpool", "concat"):
         return "cores"
     raise ValueError(f"layer {layer.name}: no unit runs a {layer.kind!r} layer")
 
@@ -246,13 +248,11 @@ def _allocate(items: list[_Item], base: int) -> dict[str, int]:
 
 def _check_layer(layer: Layer, unit: str, dtypes: dict[str, str], shapes: dict, rows: int) -> None:
     """Layer-level restrictions of the units (ValueError naming the layer)."""
-    if layer.kind in NO_RTL_KERNEL:
-        raise ValueError(f"layer {layer.name}: the cores have no {layer.kind} kernel on the RTL path "
-                         f"yet; a network with {layer.kind} layers runs on the fast model only")
     src = layer.inputs[0]
-    if dtypes[src] != "uint8":
-        raise ValueError(f"layer {layer.name}: its input {src!r} is {dtypes[src]}; the "
-                         f"{unit} reads unsigned 8-bit activations")
+    for t in layer.inputs[:1] if layer.kind == "add" else layer.inputs:
+        if dtypes[t] != "uint8":
+            raise ValueError(f"layer {layer.name}: its input {t!r} is {dtypes[t]}; the "
+                             f"{unit} reads unsigned 8-bit activations")
     if layer.kind == "add" and shapes[layer.inputs[1]] != tuple(layer.in_shape):
         raise ValueError(f"layer {layer.name}: adds {src!r} {shapes[src]} and {layer.inputs[1]!r} "
                          f"{shapes[layer.inputs[1]]}; the shapes must match")
@@ -439,6 +439,11 @@ def _layer_phases(layer: Layer, unit: str, buffers: dict[str, Buffer], floorplan
     elif layer.kind == "avgpool":
         phases.append(("sw", "sw_avgpool", {"src": src, "dst": dst, "k": layer.kernel,
                                             "adc": tuple(layer.adc)}))
+    elif layer.kind == "maxpool":
+        phases.append(("sw", "sw_maxpool", {"src": src, "dst": dst, "k": layer.kernel,
+                                            "stride": layer.stride, "pad": layer.pad}))
+    elif layer.kind == "concat":
+        phases.append(("sw", "sw_concat", {"srcs": [buffers[t] for t in layer.inputs], "dst": dst}))
     elif not pieces:                                                    # fc on the cores
         phases.append(("sw", "sw_fc", {"src": src, "w_buf": buffers[f"{name}.w"], "dst": dst,
                                        "adc": tuple(layer.adc)}))

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = ["requant", "out_dtype", "pad_hwc", "conv2d_acc", "conv2d", "pointwise_acc", "pointwise",
-           "depthwise_acc", "depthwise", "fc_acc", "fully_connected", "residual_add",
+           "depthwise_acc", "depthwise", "fc_acc", "fully_connected", "residual_add", "maxpool",
            "choose_adc", "random_activations", "random_weights", "BottleneckData",
            "make_bottleneck", "bottleneck"]
 
@@ -110,6 +110,16 @@ def residual_add(x: npt.ArrayLike, p: npt.ArrayLike) -> npt.NDArray[np.uint8]:
     """``clamp(x + p, 0, 255)`` as uint8 (x uint8, p int8): the next DAC input stays unsigned."""
     return np.clip(np.asarray(x, dtype=np.int64) + np.asarray(p, dtype=np.int64), 0, 255
                    ).astype(np.uint8)
+
+
+def maxpool(x: npt.ArrayLike, k: int, stride: int, pad: int = 0) -> npt.NDArray[np.uint8]:
+    """KxK max pool of a uint8 HWC input with zero padding ``pad`` (for unsigned inputs the same
+    as the -inf padding of PyTorch / ONNX as long as ``pad <= k // 2``: every window holds an
+    input value)."""
+    x = np.asarray(x)
+    if x.dtype != np.uint8:
+        raise ValueError(f"maxpool reads uint8, not {x.dtype}")
+    return _patches(pad_hwc(x, pad), k, stride).max(axis=(2, 3)).astype(np.uint8)
 
 
 def choose_adc(acc: npt.ArrayLike, lo: int = 0, hi: int = 255, *, percentile: float = 99.0,

@@ -297,8 +297,7 @@ def layer_golden(layer: Layer, inputs: Sequence[np.ndarray]) -> tuple[np.ndarray
                                  f"{np.asarray(t).dtype}")
         if layer.kind == "concat":
             return np.concatenate([np.asarray(t) for t in inputs], axis=2), None, [], []
-        win = golden._patches(golden.pad_hwc(x, layer.pad), layer.kernel, layer.stride)
-        return win.max(axis=(2, 3)).astype(np.uint8), None, [], []
+        return golden.maxpool(x, layer.kernel, layer.stride, layer.pad), None, [], []
     if layer.kind == "avgpool":
         k = layer.kernel
         ho, wo, c = layer.out_shape

@@ -72,6 +72,16 @@ def sw_avgpool(image, src, dst, k, adc):
     _requant_into(dst, image, x.reshape(ho, k, wo, k, c).sum(axis=(1, 3)), adc)
 
 
+def sw_maxpool(image, src, dst, k, stride, pad):
+    """KxK max pool with ``stride`` and (zero = -inf for uint8) padding ``pad`` of the interior."""
+    _write_interior(dst, image, golden.maxpool(src.read(image), k, stride, pad))
+
+
+def sw_concat(image, srcs, dst):
+    """Channel concatenation of the ``srcs`` buffers, in order."""
+    _write_interior(dst, image, np.concatenate([b.read(image) for b in srcs], axis=2))
+
+
 def sw_add_partials(image, parts, dst, adc):
     """``dst = requant(sum of the int8 partials)`` (32-bit sum on the cores)."""
     total = np.sum([p.read(image).astype(np.int64) for p in parts], axis=0)
@@ -90,6 +100,7 @@ def sw_zero_ring(image, buf):
 #: The software phases by kind (numpy versions of :mod:`tb.bfm.kernels`).
 SW_KERNELS: dict[str, Callable[..., None]] = {
     "sw_residual": sw_residual, "sw_fc": sw_fc, "sw_avgpool": sw_avgpool,
+    "sw_maxpool": sw_maxpool, "sw_concat": sw_concat,
     "sw_add_partials": sw_add_partials, "sw_zero_ring": sw_zero_ring}
 
 

@@ -12,8 +12,8 @@ the real inner loop, so the accesses issued here only add the bank-conflict stal
 
 Work split (PULP-NN): pointwise / conv / fully connected by output pixels (fc: by output
 neurons), depthwise by channels, HWC->CHW, the residual add and the sum of partials by pixels,
-the average pool by channels (a global pool has one output pixel), the padding ring by its
-contiguous runs.
+the average pool by channels (a global pool has one output pixel), the max pool by output rows,
+the channel concatenation by pixels, the padding ring by its contiguous runs.
 
 Element-wise kernels (residual, sum of partials) read and write padded buffers through their
 interiors (pixel rows); on unpadded buffers they issue one contiguous access per core.
@@ -26,7 +26,8 @@ from sim_models.swcost import DEFAULT_COST
 from tb.bfm.core import now
 
 __all__ = ["chunk", "sw_pointwise", "sw_conv", "sw_fc", "sw_hwc_to_chw", "sw_depthwise_chw",
-           "sw_residual", "sw_add_partials", "sw_avgpool", "sw_zero_ring", "ring_runs"]
+           "sw_residual", "sw_add_partials", "sw_avgpool", "sw_maxpool", "sw_concat", "sw_zero_ring",
+           "ring_runs"]
 
 
 def chunk(n, part, parts):
@@ -223,6 +224,39 @@ async def sw_avgpool(core, part, parts, src, dst, k, adc, cost=DEFAULT_COST):
             for xx in range(wo):
                 await core.store_bytes(_pixel_addr(dst, yy, xx) + c0, y[yy, xx])
     await core.kernel_time(cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0)), t0)
+
+
+async def sw_maxpool(core, part, parts, src, dst, k, stride, pad, cost=DEFAULT_COST):
+    """Max pool, ``k x k`` windows with ``stride``, HWC uint8: ``dst[y, x, c]`` = the maximum of
+    the window's input values (windows clipped to the input: padding ``pad`` acts as -inf, i.e. as
+    0 for unsigned codes); output rows split over the cores, each core loading the input rows its
+    windows cover."""
+    t0 = now()
+    h, w, c = src.shape
+    ho, wo, _ = dst.shape
+    r0, r1 = chunk(ho, part, parts)
+    if r1 > r0:
+        y0, y1 = max(0, r0 * stride - pad), min(h, (r1 - 1) * stride - pad + k)
+        xp = np.zeros((h + 2 * pad, w + 2 * pad, c), dtype=np.uint8)
+        xp[pad + y0:pad + y1, pad:pad + w] = (await _load_span(core, src, y0 * w, y1 * w)).reshape(-1, w, c)
+        y = np.zeros((r1 - r0, wo, c), dtype=np.uint8)
+        for ky in range(k):
+            for kx in range(k):
+                y = np.maximum(y, xp[r0 * stride + ky:(r1 - 1) * stride + ky + 1:stride,
+                                     kx:(wo - 1) * stride + kx + 1:stride])
+        await _store_span(core, dst, r0 * wo, y.reshape(-1, c))
+    await core.kernel_time(cost.maxpool((r1 - r0) * wo * c, k), t0)
+
+
+async def sw_concat(core, part, parts, srcs, dst, cost=DEFAULT_COST):
+    """Channel concatenation, HWC: ``dst[p] = srcs[0][p] ++ srcs[1][p] ++ ...``; pixels split over
+    the cores (each operand's channel run of a pixel is one copy run of the cost model)."""
+    t0 = now()
+    b0, b1 = chunk(_pixels(dst), part, parts)
+    if b1 > b0:
+        rows = [await _load_span(core, b, b0, b1) for b in srcs]
+        await _store_span(core, dst, b0, np.concatenate(rows, axis=1))
+    await core.kernel_time(cost.concat((b1 - b0) * dst.shape[-1], (b1 - b0) * len(srcs)), t0)
 
 
 def ring_runs(buf):

@@ -52,6 +52,8 @@ def _phase_io(ph):
         return [_range(a["x_buf"]), _range(a["p_buf"])], [_range(a["y_buf"])]
     if ph.kind == "sw_add_partials":
         return [_range(p) for p in a["parts"]], [_range(a["dst"])]
+    if ph.kind == "sw_concat":
+        return [_range(p) for p in a["srcs"]], [_range(a["dst"])]
     srcs = [_range(a["src"])] + ([_range(a["w_buf"])] if "w_buf" in a else [])
     return srcs, [_range(a["dst"])]
 
@@ -264,17 +266,35 @@ def test_resnet_stem_7x7_stride_2(hw):
     assert all(ok for _, ok, _ in check_program(prog))
 
 
-@pytest.mark.parametrize("name,first", [("resnet18", "maxpool"), ("squeezenet1_1", "pool1"),
-                                        ("vgg16", "pool1")])
-def test_maxpool_and_concat_refused_on_the_rtl_path(name, first, hw):
-    """The cores have no max-pool / concat kernel on the RTL path: the compiler names the first
-    such layer (the fast model costs them); layer_unit still puts them on the cores."""
-    from sim_models.compiler import layer_unit
+def test_reduced_squeezenet_end_to_end(hw):
+    """SqueezeNet 1.1 at 32x32, width 0.25 (max pools, fire modules' concatenations, a 3x3 stem
+    without padding): compiled, allocation invariant, executed at job level == the golden graph,
+    every layer; the max pools' inputs need no padding ring, the concatenations read two
+    buffers."""
+    from sim_models.netexec import check_program
     from sim_models.nets import ZOO
-    g = ZOO[name](resolution=32, width=0.125, classes=10)
-    with pytest.raises(ValueError, match=f"layer {first}: the cores have no maxpool kernel on the RTL path"):
-        compile_graph(g, np.zeros(g.input_shape, np.uint8), hw(256))
-    assert {layer_unit(lay) for lay in g.layers if lay.kind in ("maxpool", "concat")} == {"cores"}
-    bare = ZOO[name](resolution=32, width=0.125, classes=10, weights=False)
+
+    seed = pick_seed()
+    g = ZOO["squeezenet1_1"](resolution=32, width=0.25, classes=10, seed=seed % 1000)
+    x = np.random.default_rng(seed).integers(0, 256, g.input_shape, dtype=np.uint8)
+    prog = compile_graph(g, x, hw(256))
+    check_allocation(prog)
+    kinds = [ph.kind for ph in prog.phases]
+    assert kinds.count("sw_maxpool") == 3 and kinds.count("sw_concat") == 8
+    assert prog.buffers["conv1"].pad == 0 and prog.buffers["fire2_squeeze"].pad == 1
+    assert prog.summary()["units"] == {"ima": 26, "dwa": 0, "cores": 12}
+    res = check_program(prog)
+    assert [r for r in res if not r[1]] == [] and len(res) == len(g.layers) == 38
+
+
+def test_resnet_and_vgg_need_row_split_kxk(hw):
+    """ResNet's and VGG's 3x3 convolutions on more than 28 channels have more than 256 crossbar
+    rows: the compiler names the first (the streamer cannot walk a KxK row piece)."""
+    from sim_models.nets import ZOO
+    for name, first, rows in (("resnet18", "s2b1_conv2", 432), ("vgg16", "conv2_2", 288)):
+        g = ZOO[name](resolution=32, width=0.25 if name == "vgg16" else 0.35, classes=10)
+        with pytest.raises(ValueError, match=f"layer {first}: a 3x3 conv with {rows} crossbar rows"):
+            compile_graph(g, np.zeros(g.input_shape, np.uint8), hw(256))
+    bare = ZOO["squeezenet1_1"](resolution=32, width=0.125, classes=10, weights=False)
     with pytest.raises(ValueError, match="shape-only"):
-        compile_graph(bare, np.zeros(g.input_shape, np.uint8), hw(256))
+        compile_graph(bare, np.zeros(bare.input_shape, np.uint8), hw(256))

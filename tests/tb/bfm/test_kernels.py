@@ -1,5 +1,6 @@
-"""tb/bfm/kernels.py: the software kernels of the network runs (average pool, sum of a row-split
-layer's partials, zeroing a padding ring, the residual add with an int8 or uint8 second operand)
+"""tb/bfm/kernels.py: the software kernels of the network runs (average pool, max pool, channel
+concatenation, sum of a row-split layer's partials, zeroing a padding ring, the residual add with
+an int8 or uint8 second operand)
 on the RTL cluster of the ``jetcas2022`` preset, each output compared with an independent numpy
 computation (written out here, not taken from sim_models.golden). All kernels run as the steps of
 one hand-built program through the network runner (tb/env/net.py), on padded and unpadded, word-
@@ -107,6 +108,36 @@ def _program(rng, tcdm_bytes):
         yb = buf(f"{name}.y", shape, pad=pad)
         expected = np.clip(x.astype(np.int64) + p.astype(np.int64), 0, 255).astype(np.uint8)
         step(name, "sw_residual", dict(x_buf=xb, p_buf=pb, y_buf=yb), yb, expected)
+    # max pool: ResNet's 3x3 / 2 / pad 1 (odd 7x7 input, unaligned 5 channels, padded source),
+    # VGG's 2x2 / 2 into a padded output, SqueezeNet's 3x3 / 2 unpadded
+    for name, (h, c, k, st, p, spad, dpad) in {"maxpool_3s2p1": (7, 5, 3, 2, 1, 1, 0),
+                                                "maxpool_2s2": (8, 12, 2, 2, 0, 0, 1),
+                                                "maxpool_3s2": (9, 16, 3, 2, 0, 0, 0)}.items():
+        x = rng.integers(0, 256, (h, h, c), dtype=np.uint8)
+        ho = (h + 2 * p - k) // st + 1
+        want = np.zeros((ho, ho, c), dtype=np.uint8)
+        for oy in range(ho):
+            for ox in range(ho):
+                ys = slice(max(0, oy * st - p), min(h, oy * st - p + k))
+                xs = slice(max(0, ox * st - p), min(h, ox * st - p + k))
+                want[oy, ox] = x[ys, xs].reshape(-1, c).max(axis=0)
+        src = buf(f"{name}.x", (h, h, c), pad=spad, data=x)
+        dst = buf(f"{name}.y", (ho, ho, c), pad=dpad)
+        step(name, "sw_maxpool", dict(src=src, dst=dst, k=k, stride=st, pad=p), dst, want)
+    # concatenation: two operands (a fire module, 4 + 8 channels) into a padded output; three
+    # operands with unaligned channel counts, one padded source
+    for name, (hw_, chans, pads, dpad) in {"concat2": (5, (4, 8), (0, 0), 1),
+                                           "concat3": (3, (3, 5, 2), (1, 0, 0), 0)}.items():
+        xs = [rng.integers(0, 256, (hw_, hw_, ch), dtype=np.uint8) for ch in chans]
+        srcs = [buf(f"{name}.x{t}", x.shape, pad=p, data=x)
+                for t, (x, p) in enumerate(zip(xs, pads, strict=True))]
+        dst = buf(f"{name}.y", (hw_, hw_, sum(chans)), pad=dpad)
+        want = np.zeros((hw_, hw_, sum(chans)), dtype=np.uint8)
+        c0 = 0
+        for x in xs:
+            want[:, :, c0:c0 + x.shape[2]] = x
+            c0 += x.shape[2]
+        step(name, "sw_concat", dict(srcs=srcs, dst=dst), dst, want)
     return SimpleNamespace(image=image, used=alloc.used, placements=[], steps=steps, arrays=1,
                            tcdm_bytes=tcdm_bytes)
 
@@ -129,5 +160,7 @@ def test_kernels_on_the_cluster():
     assert cycles["pool_global"] >= cost.avgpool(49 * 5, 5)
     assert cycles["partials3"] >= cost.add_partials(3 * 12, 3)
     assert cycles["zero_ring"] >= cost.zero_fill(2 * 6, 1)
+    assert cycles["maxpool_3s2"] >= cost.maxpool(1 * 4 * 16, 3)       # 4 output rows over 8 cores
+    assert cycles["concat2"] >= cost.concat(4 * 12, 4 * 2)             # 25 pixels over 8 cores
     assert sum(cycles.values()) <= res["total"]["cycles"]
     assert all(r["energy_uj"] > 0 for r in res["layers"])

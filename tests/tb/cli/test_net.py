@@ -56,7 +56,7 @@ def _bad_onnx(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--model", "resnet"], "--model must be one of mobilenetv2, mobilenetv1, resnet18, resnet50, vgg16, "
                             "squeezenet1_1, not 'resnet'"),
-    (["--model", "resnet18", *SMALL], "layer maxpool: the cores have no maxpool kernel on the RTL path"),
+    (["--model", "resnet18", *SMALL], "layer s2b1_conv2: a 3x3 conv with 432 crossbar rows does not fit"),
     (["--model", "mobilenetv2", "--onnx", "x.onnx"], "--model and --onnx exclude each other"),
     (["--width", "0"], "--width must be > 0"),
     (["--input-size", "0"], "--input-size must be >= 1"),
