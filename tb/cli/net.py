@@ -56,8 +56,8 @@ def _net_args(p):
     from sim_models.nets import ZOO
     p.add_argument("--model", default=None,
                    help=f"a network of the zoo: {', '.join(ZOO)} (default mobilenetv2 unless --onnx; "
-                        "maxpool / concat layers (ResNet, VGG, SqueezeNet) compile only for the "
-                        "fast model, the RTL path has no kernel for them yet)")
+                        "ResNet and VGG do not compile for the RTL: their 3x3 convs exceed one "
+                        "array's rows)")
     p.add_argument("--onnx", metavar="FILE", default=None,
                    help="a float ONNX graph to quantise and run instead of a zoo model")
     p.add_argument("--input-size", type=int, default=224, help="zoo model: input H = W (default 224)")
