@@ -71,7 +71,7 @@ bench: $(STAMP) synth
 	  --csv reports/net_mobilenetv2.csv --plot reports/net_mobilenetv2.png > reports/net_mobilenetv2.txt
 	cat reports/net_mobilenetv2.txt
 
-# Icarus Verilog, the four-state simulator of tests/tb/test_fourstate.py (docs/four-state.md) and
+# Icarus Verilog, the four-state simulator of tests/tb/check/test_fourstate.py (docs/four-state.md) and
 # one of `make lint`'s tools: Debian's package, installed here when `iverilog` is missing and
 # apt-get is usable (we are root, or sudo works without a password), after an `apt-get update`
 # only if the package lists do not know it yet (a fresh container). When it cannot be installed

@@ -103,6 +103,21 @@ SIMULATORS = ("verilator", "icarus")
 ICARUS_TIMESCALE = ("1ns", "1ps")
 
 
+def _sibling_verilog(bdir, top_name, fingerprint):
+    """The Verilog text another build of the same configuration (a sibling directory: waves,
+    -O0, lean, icarus) already wrote for this very ``fingerprint``, else ``None``: elaborating a
+    cluster costs tens of seconds, copying its text nothing."""
+    for other in sorted(bdir.parent.glob("*/fingerprint")):
+        vother = other.parent / f"{top_name}.v"
+        if other.parent != bdir and vother.exists():
+            try:
+                if other.read_text() == fingerprint:
+                    return vother.read_text()
+            except OSError:             # a sibling being rewritten: elaborate instead
+                pass
+    return None
+
+
 def _write_verilog(bdir, top_name, make_top, params):
     """Write ``<bdir>/<top>.v`` for ``make_top(**params)`` unless its fingerprint is unchanged;
     return its path. The text is only rewritten when it changed, so a make-based build is a
@@ -111,8 +126,9 @@ def _write_verilog(bdir, top_name, make_top, params):
     stamp = bdir / "fingerprint"
     fingerprint = _fingerprint(top_name, make_top, params)
     if not vfile.exists() or not stamp.exists() or stamp.read_text() != fingerprint:
-        top = make_top(**params)
-        text = convert(top, top_name)
+        text = _sibling_verilog(bdir, top_name, fingerprint)
+        if text is None:
+            text = convert(make_top(**params), top_name)
         if not vfile.exists() or vfile.read_text() != text:
             vfile.write_text(text)
         stamp.write_text(fingerprint)
