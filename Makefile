@@ -86,12 +86,12 @@ icarus:
 	    t0=$$(date +%s); \
 	    $$sudo $(APT_ICARUS) >/dev/null 2>&1 || { $$sudo apt-get update -q >/dev/null 2>&1 && \
 	      $$sudo $(APT_ICARUS) >/dev/null 2>&1; }; \
-	    command -v iverilog >/dev/null 2>&1 && \
-	      echo "installed Icarus Verilog (apt-get, $$(( $$(date +%s) - t0 )) s): $$(iverilog -V 2>&1 | head -1)"; \
+	    command -v iverilog >/dev/null 2>&1 && echo "installed Icarus Verilog (apt-get, \
+	$$(( $$(date +%s) - t0 )) s): $$(iverilog -V 2>&1 | head -1)"; \
 	  fi; \
-	  command -v iverilog >/dev/null 2>&1 || echo "note: Icarus Verilog (iverilog) missing and apt-get \
-	not usable here (needs root or sudo): the four-state tests will FAIL; install it \
-	(apt-get install iverilog) or set IMA_NO_ICARUS=1 to skip them"; }
+	  command -v iverilog >/dev/null 2>&1 || echo "note: Icarus Verilog (iverilog) is missing and \
+	apt-get could not install it (needs root or password-less sudo): the four-state tests will FAIL; \
+	install it (apt-get install iverilog) or set IMA_NO_ICARUS=1 to skip them"; }
 
 lint: check icarus
 	$(RUN) $(VENV)/bin/ima-sim lint -o build/lint

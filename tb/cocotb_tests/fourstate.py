@@ -21,6 +21,7 @@ from cocotb.utils import get_sim_time
 
 from hw.ima.regmap import REG
 from sim_models.layer_cases import make_case
+from tb.bfm.core import CLK_PERIOD_NS
 from tb.bfm.sig import four_state
 from tb.bfm.tcdm import TcdmProtocolError
 from tb.check.monitor import OutputXzMonitor, TcdmProtocolMonitor
@@ -33,7 +34,8 @@ CONV_SHAPE = dict(h=4, w=3, cin=8, cout=12)
 
 
 def _cycle(env):
-    return int(get_sim_time("ns") // 4)
+    """The current cycle since time 0 (ImaEnv's clock period is the cores' CLK_PERIOD_NS)."""
+    return int(get_sim_time("ns") // CLK_PERIOD_NS)
 
 
 @cocotb.test()

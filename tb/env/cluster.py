@@ -16,7 +16,9 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
+from hw.dwa.stats import DWA_STAT_COUNTERS
 from hw.ima.regmap import REG
+from hw.ima.stats import STAT_COUNTERS
 from sim_models.crossbar import Crossbar
 from sim_models.swcost import sw_cost
 from tb.bfm import kernels
@@ -25,8 +27,6 @@ from tb.bfm.backdoor import TcdmBackdoor
 from tb.bfm.core import CLK_PERIOD_NS, Barrier, Core, now
 from tb.bfm.ima_hal import ImaHal
 from tb.bfm.periph import EventLines
-from hw.dwa.stats import DWA_STAT_COUNTERS
-from hw.ima.stats import STAT_COUNTERS
 from tb.bfm.sig import four_state, reader
 from tb.check.monitor import (
     ANALOG_QUALIFIED,

@@ -14,12 +14,12 @@ arrives from the host through :mod:`tb.env.params`.
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
+from hw.ima.stats import STAT_COUNTERS
 from sim_models.crossbar import Crossbar
 from tb.bfm.analog_core import AnalogCoreModel
 from tb.bfm.backdoor import TcdmBackdoor
 from tb.bfm.ima_hal import ImaHal
 from tb.bfm.periph import EventLines, PeriphMaster
-from hw.ima.stats import STAT_COUNTERS
 from tb.bfm.sig import four_state, reader
 from tb.bfm.tcdm import TcdmMaster
 from tb.check.monitor import (

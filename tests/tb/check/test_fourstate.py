@@ -33,8 +33,7 @@ IMA_CFG = preset().with_(ports=4, tcdm_bytes=64 * 1024)       # tests/hw/ima/tes
 CLUSTER_SPEC = dict(layer="bottleneck", mapping="HYBRID", h=2, w=2, cin=4, expand=2)
 
 
-@pytest.fixture
-def icarus():
+def require_icarus():
     """Fail (or, with IMA_NO_ICARUS=1, skip) when Icarus Verilog is not installed."""
     if have_icarus():
         return
@@ -43,6 +42,22 @@ def icarus():
     pytest.fail("Icarus Verilog (iverilog) is not installed: `make icarus` installs it "
                 "(apt-get install iverilog); IMA_NO_ICARUS=1 skips the four-state tests",
                 pytrace=False)
+
+
+@pytest.fixture
+def icarus():
+    require_icarus()
+
+
+def test_missing_icarus_fails_unless_skipped_explicitly(monkeypatch):
+    """No silent skip: without Icarus the four-state tests fail with one line naming the fix."""
+    monkeypatch.setitem(globals(), "have_icarus", lambda: False)
+    monkeypatch.delenv("IMA_NO_ICARUS", raising=False)
+    with pytest.raises(pytest.fail.Exception, match="Icarus Verilog .iverilog. is not installed"):
+        require_icarus()
+    monkeypatch.setenv("IMA_NO_ICARUS", "1")
+    with pytest.raises(pytest.skip.Exception, match="IMA_NO_ICARUS=1"):
+        require_icarus()
 
 
 def _both(build, top, module, testcase, seed, config, options=None):
