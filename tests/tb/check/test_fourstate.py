@@ -99,7 +99,7 @@ def test_cluster_four_state(icarus):
                    {"spec": CLUSTER_SPEC, "dump": True})
     xz = ic.pop("xz")
     assert "xz" not in vl
-    assert xz["outputs"] >= 60 and xz["cycles"] >= ic["cycles"], xz
+    assert xz["outputs"] >= 80 and xz["cycles"] >= ic["cycles"], xz
     assert xz["tcdm_ports"] == cfg.n_cores + cfg.dma_ports + 2 * cfg.ima.ports, xz
     assert ic["passed"] and vl["passed"]
     for key in ("cycles", "phases", "ima", "tcdm_stalled", "energy_events", "mvms", "checks"):
