@@ -8,7 +8,8 @@ host compares between Icarus and Verilator: the TCDM image after the run, the ph
 the layer time and the cycle the run ended. ``x_injection`` (4-state only) shows that the checks
 bite: an X written into a job register through the control port comes back on ``ctrl__r_data``
 and the output monitor reports it; a request whose address is left undriven (Z) for one cycle is
-reported by the TCDM protocol monitor.
+reported by the TCDM protocol monitor. ``backdoor_outside_read_only`` guards the fix of a
+backdoor write lost under Icarus (see the test).
 """
 
 import random
@@ -21,11 +22,20 @@ from cocotb.utils import get_sim_time
 
 from hw.ima.regmap import REG
 from sim_models.layer_cases import make_case
+from tb.bfm.backdoor import writable
 from tb.bfm.core import CLK_PERIOD_NS
 from tb.bfm.sig import four_state
 from tb.bfm.tcdm import TcdmProtocolError
 from tb.check.monitor import OutputXzMonitor, TcdmProtocolMonitor
-from tb.cocotb_tests.ima import CORE, BusySpans, run_case
+
+# Re-exported so the host can run it in this module's simulator start: the regression test of
+# the analog core model's read-back race under Icarus (tests/tb/check/test_fourstate.py).
+from tb.cocotb_tests.ima import (
+    CORE,
+    BusySpans,
+    program_and_readback,  # noqa: F401
+    run_case,
+)
 from tb.env import params
 from tb.env.ima import ImaEnv
 
@@ -55,6 +65,27 @@ async def conv_layer(dut):
                         "tcdm_ports": len(env.monitors)}
     dut._log.info("conv %s: %s", CONV_SHAPE, result)
     params.save_result(result, {"image": image, "output": case.golden})
+
+
+@cocotb.test()
+async def backdoor_outside_read_only(dut):
+    """A TCDM backdoor write in a ReadOnly phase raises under a 4-state simulator (Icarus would
+    drop it: layers_bit_exact's second layer ran on a stale TCDM); after ``writable()`` it lands."""
+    assert four_state(), "backdoor_outside_read_only needs a 4-state simulator (Icarus)"
+    env = ImaEnv(dut, monitors=False)
+    await env.start()
+    data = bytes(range(1, 65))
+    await ReadOnly()
+    try:
+        env.backdoor.load(0x100, data)
+    except RuntimeError as e:
+        assert "ReadOnly" in str(e), e
+    else:
+        raise AssertionError("a backdoor write in ReadOnly did not raise")
+    await writable()
+    env.backdoor.load(0x100, data)
+    await RisingEdge(env.clk)
+    assert env.backdoor.dump(0x100, len(data)) == data, "the backdoor write after writable() was lost"
 
 
 @cocotb.test()

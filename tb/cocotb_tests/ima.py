@@ -20,6 +20,7 @@ from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
 from sim_models.layer_cases import make_case
 from sim_models.mapping import ColumnTile
 from sim_models.perf import layer_cycles, layer_cycles_overlapped, rtl_params
+from tb.bfm.backdoor import writable
 from tb.bfm.sig import reader
 from tb.bfm.task import BackgroundTask
 from tb.env import params
@@ -76,6 +77,7 @@ class BusySpans(BackgroundTask):
 async def run_case(env, case, *, core=CORE, program_via_registers=False, stall_traffic=False,
                    rng=None):
     """Preload, program, run every LayerJob of ``case``, check output and memory; return cycles."""
+    await writable()            # the previous case may end in ReadOnly: no backdoor write there
     env.preload(case.image, case.used)
     if program_via_registers:
         for p in case.mapping.placements:

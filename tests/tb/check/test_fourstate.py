@@ -109,10 +109,15 @@ def test_cluster_four_state(icarus):
 
 
 def test_x_injection_is_reported(icarus):
-    """The checks bite (Icarus only): details in tb/cocotb_tests/fourstate.py ``x_injection``."""
+    """The checks bite (Icarus only): details in tb/cocotb_tests/fourstate.py ``x_injection``.
+
+    In the same simulator start, the regression tests of two testbench bugs Icarus exposed: a
+    TCDM backdoor write in a ReadOnly phase is refused (Icarus dropped it silently), and the
+    analog core model's conductance read-back (``program_and_readback`` of
+    tb/cocotb_tests/ima.py) reads the address once it has settled (it read cell (0, 0))."""
     runner, top = build_ima_tb(IMA_CFG, simulator="icarus")
-    res = run(runner, top, "tb.cocotb_tests.fourstate", seed=pick_seed(), testcase="x_injection",
-              config=IMA_CFG)
+    res = run(runner, top, "tb.cocotb_tests.fourstate", seed=pick_seed(), config=IMA_CFG,
+              testcase=["backdoor_outside_read_only", "program_and_readback", "x_injection"])
     assert res["clean_before"] == []
     assert any("X/Z on ctrl__r_data" in e for e in res["periph"]), res
     assert any(e.startswith(f"tb__0 cycle {res['inject_cycle']}: X/Z on") for e in res["tcdm"]), res
