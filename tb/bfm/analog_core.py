@@ -161,6 +161,10 @@ class AnalogCoreModel:
         start, done, value = p("rd_start"), p("rd_done"), p("rd_value")
         while True:
             await RisingEdge(start)
+            # read the address once the time step has settled: at the edge of rd_start an
+            # event-driven simulator (Icarus) may not have updated rd_row / rd_col yet (they
+            # change at the same clock edge), and the read-back returned cell (0, 0)'s value
+            await ReadOnly()
             row, col = rd["rd_row"](), rd["rd_col"]()
             xbar = self._array("rd_array")[1]
             g_pos = round(xbar.read_conductance(row, col, "+") * 1000)

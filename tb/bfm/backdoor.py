@@ -12,14 +12,33 @@ per-word GPI handles (cached; ~6 us per word the first time, ~0.7 us after).
 Rules: writes are immediate, so call between clock edges (not in ReadOnly), and only after
 simulation time has advanced at least once (Verilator runs Amaranth's zeroing ``initial`` blocks
 at the first evaluation, which would wipe an earlier preload): :meth:`load` raises otherwise.
+Under a 4-state simulator it also raises in a ReadOnly phase, where Icarus drops the write
+(printing only "VPI error: attempted to put a value ... during a read-only synch callback";
+Verilator applies it): ``await writable()`` first, which leaves a ReadOnly phase without
+losing a cycle.
 """
 
 import numpy as np
 from cocotb.simtime import get_sim_time
+from cocotb.triggers import NextTimeStep, ReadOnly
 
+from tb.bfm.sig import four_state
 from tb.bfm.vpi_array import open_array
 
-__all__ = ["TcdmBackdoor"]
+__all__ = ["TcdmBackdoor", "in_read_only", "writable"]
+
+
+def in_read_only():
+    """True while the simulation is in a ReadOnly phase (no writes allowed: cocotb's own rule)."""
+    from cocotb._gpi_triggers import current_gpi_trigger
+    return isinstance(current_gpi_trigger(), ReadOnly)
+
+
+async def writable():
+    """Leave a ReadOnly phase, if in one, for the next time step (the clock's next edge of
+    either kind, so no rising edge is skipped); return at once otherwise."""
+    if in_read_only():
+        await NextTimeStep()
 
 _NO_DELAY = 3  # cocotb.handle._GPISetAction.NO_DELAY (vpiNoDelay): written at once
 
@@ -151,6 +170,9 @@ class TcdmBackdoor:
         if get_sim_time() == 0:
             raise RuntimeError("TCDM backdoor write at time 0 would be wiped by the memories' "
                                "initial blocks: advance time first (e.g. await Timer(1, 'ns'))")
+        if four_state() and in_read_only():
+            raise RuntimeError("TCDM backdoor write in a ReadOnly phase: Icarus would drop it "
+                               "(await tb.bfm.backdoor.writable() first)")
         w0, r0, r1 = self._range(addr, len(words))
         off = w0 - r0 * self.banks
         if off == 0 and len(words) == (r1 - r0) * self.banks:

@@ -35,12 +35,14 @@ LEAN_PUBLIC = ((TOP, "*"), ("*", "bank*"), ("*", "tcdm_load__*"), ("*", "tcdm_st
                ("*", "tcdm__*"))
 
 
-def build_cluster(cfg: ClusterConfig, *, waves: bool = False, lean: bool = False):
+def build_cluster(cfg: ClusterConfig, *, waves: bool = False, lean: bool = False,
+                  simulator: str = "verilator"):
     """Verilator build of ``Cluster(cfg)`` (reused across runs); returns the cocotb runner.
 
     ``lean``: only :data:`LEAN_PUBLIC` visible to the VPI (a faster model, its own build
-    directory; issue 15, docs/speed-plan.md); default: every signal (cocotb's default)."""
+    directory; issue 15, docs/speed-plan.md); default: every signal (cocotb's default).
+    ``simulator``: ``"icarus"`` for the four-state build (Verilator only for ``lean``)."""
     if not isinstance(lean, bool):
         raise ValueError(f"lean must be a bool, not {lean!r}")
     return runner.build(TOP, Cluster, build_params(cfg), waves=waves,
-                        public=LEAN_PUBLIC if lean else None)
+                        public=LEAN_PUBLIC if lean else None, simulator=simulator)

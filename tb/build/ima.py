@@ -18,10 +18,12 @@ TWIN_TOP = "ima_twin_tb"
 KEY = ("ports", "rows", "cols", "dac_depth", "adc_depth", "tcdm_bytes", "banks")
 
 
-def build_ima_tb(cfg: ClusterConfig, *, twin: bool = False, cores: bool = False):
+def build_ima_tb(cfg: ClusterConfig, *, twin: bool = False, cores: bool = False,
+                 simulator: str = "verilator"):
     """Verilator build of the IMA test top for ``cfg`` (the IMA and the TCDM's banks and size);
-    ``cores``: one control port per core (the register fuzzer's ACQUIRE races). Returns
+    ``cores``: one control port per core (the register fuzzer's ACQUIRE races); ``simulator``:
+    ``"icarus"`` for the four-state build (:data:`tb.build.runner.SIMULATORS`). Returns
     ``(runner, top name)``."""
     top, make_top = (TWIN_TOP, ImaTwinTestTop) if twin else (TOP, ImaTestTop)
     params = cfg.build_params(KEY) | ({"cores": True} if cores else {})
-    return runner.build(top, make_top, params), top
+    return runner.build(top, make_top, params, simulator=simulator), top

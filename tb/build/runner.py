@@ -30,7 +30,8 @@ from hw.flow.toolenv import project_root, tool_env
 from hw.flow.verilog import convert
 from tb.env import params as tb_params
 
-__all__ = ["PROJECT_ROOT", "build_dir", "build", "run", "pick_seed", "tool_env", "SimulationFailed"]
+__all__ = ["PROJECT_ROOT", "SIMULATORS", "ICARUS_TIMESCALE", "build_dir", "build", "run", "pick_seed",
+           "tool_env", "have_icarus", "SimulationFailed"]
 
 PROJECT_ROOT = project_root()
 
@@ -92,8 +93,53 @@ def public_config(public):
     return "\n".join(lines) + "\n"
 
 
-def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_args=(), public=None):
-    """Elaborate ``make_top(**params)``, write Verilog, build it with Verilator; return the runner.
+#: The simulators :func:`build` drives: Verilator (2-state, the regression's) and Icarus Verilog
+#: (4-state: an undriven input reads Z, an unknown X, which the monitors' X/Z checks catch;
+#: docs/four-state.md).
+SIMULATORS = ("verilator", "icarus")
+#: Icarus needs a time unit for the Verilog (the Amaranth-generated modules carry none, and
+#: without one cocotb's 4 ns clock cannot be represented): given once, through cocotb's command
+#: file (``+timescale+``), so the Verilog text stays the Verilator build's.
+ICARUS_TIMESCALE = ("1ns", "1ps")
+
+
+def _sibling_verilog(bdir, top_name, fingerprint):
+    """The Verilog text another build of the same configuration (a sibling directory: waves,
+    -O0, lean, icarus) already wrote for this very ``fingerprint``, else ``None``: elaborating a
+    cluster costs tens of seconds, copying its text nothing."""
+    for other in sorted(bdir.parent.glob("*/fingerprint")):
+        vother = other.parent / f"{top_name}.v"
+        if other.parent != bdir and vother.exists():
+            try:
+                if other.read_text() == fingerprint:
+                    return vother.read_text()
+            except OSError:             # a sibling being rewritten: elaborate instead
+                pass
+    return None
+
+
+def _write_verilog(bdir, top_name, make_top, params):
+    """Write ``<bdir>/<top>.v`` for ``make_top(**params)`` unless its fingerprint is unchanged;
+    return its path. The text is only rewritten when it changed, so a make-based build is a
+    no-op."""
+    vfile = bdir / f"{top_name}.v"
+    stamp = bdir / "fingerprint"
+    fingerprint = _fingerprint(top_name, make_top, params)
+    if not vfile.exists() or not stamp.exists() or stamp.read_text() != fingerprint:
+        text = _sibling_verilog(bdir, top_name, fingerprint)
+        if text is None:
+            text = convert(make_top(**params), top_name)
+        if not vfile.exists() or vfile.read_text() != text:
+            vfile.write_text(text)
+        stamp.write_text(fingerprint)
+    (bdir / "params.json").write_text(json.dumps(params, sort_keys=True, default=str) + "\n")
+    return vfile
+
+
+def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_args=(), public=None,
+          simulator="verilator"):
+    """Elaborate ``make_top(**params)``, write Verilog, build it with the simulator; return the
+    runner.
 
     ``make_top`` returns a ``wiring.Component``; its ports become the Verilog top's ports.
     A lock file serialises concurrent builds of the same configuration (pytest-xdist workers).
@@ -104,7 +150,20 @@ def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_ar
     a configuration file keeping only those signals public, so Verilator may inline and drop the
     rest (measured on the cluster: 2.5x the bare model's cycles/s, docs/speed-plan.md). The
     testbench then sees only what ``public`` names; the top's ports need ``(top, "*")``.
+
+    ``simulator``: ``"verilator"`` (default) or ``"icarus"`` (:data:`SIMULATORS`): Icarus Verilog
+    compiles the same Verilog, with :data:`ICARUS_TIMESCALE`, into its own directory
+    (``.../icarus``; ``build_args`` go to ``iverilog``; ``public`` does not apply: every
+    signal is visible). Raises ``ValueError`` naming a bad ``simulator`` or ``public`` with
+    Icarus.
     """
+    if simulator not in SIMULATORS:
+        raise ValueError(f"simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}")
+    if simulator == "icarus":
+        if public is not None:
+            raise ValueError("public applies to Verilator builds only, not to simulator='icarus'")
+        return _build_icarus(top_name, make_top, params, waves=waves, extra_sources=extra_sources,
+                             build_args=build_args)
     tool_env()
     fast = fast_build_requested()
     vlt = public_config(public) if public is not None else None
@@ -113,16 +172,7 @@ def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_ar
     bdir.mkdir(parents=True, exist_ok=True)
     with open(bdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        vfile = bdir / f"{top_name}.v"
-        stamp = bdir / "fingerprint"
-        fingerprint = _fingerprint(top_name, make_top, params)
-        if not vfile.exists() or not stamp.exists() or stamp.read_text() != fingerprint:
-            top = make_top(**params)
-            text = convert(top, top_name)
-            if not vfile.exists() or vfile.read_text() != text:
-                vfile.write_text(text)
-            stamp.write_text(fingerprint)
-        (bdir / "params.json").write_text(json.dumps(params, sort_keys=True, default=str) + "\n")
+        vfile = _write_verilog(bdir, top_name, make_top, params)
         if vlt is not None:
             vlt_file = bdir / "public.vlt"
             if not vlt_file.exists() or vlt_file.read_text() != vlt:
@@ -138,6 +188,37 @@ def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_ar
             build_args=["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O2",
                         "--x-assign", "0", "--x-initial", "0",
                         *(["-CFLAGS", "-O0"] if fast else []), *build_args],
+            log_file=bdir / "build.log",
+        )
+    return runner
+
+
+def have_icarus():
+    """True when Icarus Verilog (``iverilog`` and ``vvp``) is on PATH."""
+    return shutil.which("iverilog") is not None and shutil.which("vvp") is not None
+
+
+def _build_icarus(top_name, make_top, params, *, waves, extra_sources, build_args):
+    """The Icarus half of :func:`build`: ``sim_build/<top>/<key>/icarus[-waves]/``, recompiled
+    (``iverilog``, a few seconds) only when the Verilog is newer than the compiled model."""
+    if not have_icarus():
+        raise RuntimeError("Icarus Verilog (iverilog) is not installed: `make icarus` installs it "
+                           "(apt-get install iverilog)")
+    tool_env()
+    bdir = build_dir(top_name, params) / ("icarus-waves" if waves else "icarus")
+    bdir.mkdir(parents=True, exist_ok=True)
+    with open(bdir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        vfile = _write_verilog(bdir, top_name, make_top, params)
+        runner = get_runner("icarus")
+        runner.build(
+            sources=[vfile, *extra_sources],
+            hdl_toplevel=top_name,
+            build_dir=bdir,
+            always=False,
+            waves=waves,
+            timescale=ICARUS_TIMESCALE,
+            build_args=list(build_args),
             log_file=bdir / "build.log",
         )
     return runner

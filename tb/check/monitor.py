@@ -9,8 +9,12 @@ Every cycle (``await RisingEdge(clk); await ReadOnly()``) it checks:
 2. ``r_valid`` exactly one cycle after a granted read (and after a granted write when
    ``write_response=True``, which is what our interconnect does), never otherwise;
 3. ``addr``, ``we``, ``be`` and (for writes) ``wdata`` stable while ``req & ~gnt`` persists;
-4. no X/Z on the control lines, on ``addr``/``wdata`` while requesting, on ``r_data`` with
-   ``r_valid`` (best effort: Verilator is 2-state; ``check_xz=False`` skips it for speed).
+4. no X/Z on the control lines, on ``addr``/``we``/``be``/``wdata`` while requesting, on
+   ``r_data`` with ``r_valid`` (Verilator is 2-state, so this asserts something only under a
+   4-state simulator, Icarus: :func:`tb.bfm.sig.four_state`; ``check_xz=False`` skips it).
+
+:class:`OutputXzMonitor` checks a block's other outputs the same way under a 4-state simulator:
+control and event lines every cycle from reset on, payloads while their valid line is 1.
 
 A rule break is logged, appended to :attr:`errors` and raised as :class:`TcdmProtocolError` from
 the monitor's coroutine, which fails the running cocotb test.
@@ -26,11 +30,12 @@ from typing import NamedTuple
 from cocotb.triggers import First, ReadOnly, RisingEdge
 from cocotb.utils import get_sim_time
 
-from tb.bfm.sig import has_xz, port, reader
+from tb.bfm.sig import has_xz, port, reader, xz_reader
 from tb.bfm.task import BackgroundTask
 from tb.bfm.tcdm import TcdmProtocolError
 
-__all__ = ["TcdmTransaction", "TcdmProtocolMonitor", "TcdmPortsMonitor"]
+__all__ = ["TcdmTransaction", "TcdmProtocolMonitor", "TcdmPortsMonitor", "OutputXzMonitor",
+           "XzError", "ANALOG_QUALIFIED", "PERIPH_QUALIFIED", "prefixed"]
 
 
 class TcdmTransaction(NamedTuple):
@@ -211,6 +216,9 @@ class TcdmPortsMonitor(BackgroundTask):
 
     async def _run(self):
         ports = self.ports
+        # With X/Z checks every port is stepped every sampled cycle: the idle shortcut reads the
+        # lines as integers, where an X on req reads 0.
+        shortcut = not any(m.check_xz for m in ports)
         edge = RisingEdge(self.clk)
         wake = [h.value_change for h in self._wake]
         await edge
@@ -220,7 +228,7 @@ class TcdmPortsMonitor(BackgroundTask):
             # at a rising edge, before it is evaluated: the signals show the cycle ending here
             quiet += 1
             for m in ports:
-                if m._pending is None and not (m._r_req() or m._r_gnt() or m._r_rv()):
+                if shortcut and m._pending is None and not (m._r_req() or m._r_gnt() or m._r_rv()):
                     m._stalled_req = None           # idle port: step() would only do this
                     m._wait = 0
                     continue
@@ -239,3 +247,112 @@ class TcdmPortsMonitor(BackgroundTask):
                 await First(*wake)
                 await edge
                 cycle = int(get_sim_time("ns") // self.period_ns) - 1
+
+
+class XzError(AssertionError):
+    """An output held X or Z where :class:`OutputXzMonitor` requires a known value."""
+
+
+#: Payload outputs of the analog-core boundary (:class:`hw.ima.analog.AnalogCoreSignature`, as
+#: ``<prefix>__<name>``) and the line that qualifies each group: they matter only while it is 1.
+#: Names a configuration does not have (``array`` with one array) are left out.
+ANALOG_QUALIFIED = {
+    "start": ("row", "col", "height", "width", "dac", "adc_m", "adc_s", "adc_lo", "adc_hi",
+              "array"),
+    "prog_valid": ("prog_row", "prog_col", "prog_weights", "prog_count", "prog_array"),
+    "rd_start": ("rd_row", "rd_col", "rd_array"),
+}
+#: The response of a peripheral (or TCDM) target port: ``r_data`` matters only with ``r_valid``.
+PERIPH_QUALIFIED = {"r_valid": ("r_data",)}
+
+
+def prefixed(prefix, table):
+    """``table`` (``{qualifier: payloads}``) with every name as ``<prefix>__<name>``."""
+    return {f"{prefix}__{q}": tuple(f"{prefix}__{n}" for n in ps) for q, ps in table.items()}
+
+
+class OutputXzMonitor(BackgroundTask):
+    """No X/Z on the outputs ``always`` in any cycle, nor on a payload of ``qualified`` in a cycle
+    where its qualifier is 1, from the first cycle after reset on (start it when reset drops).
+
+    Verilator is 2-state and reads X as 0, so this says something only under a 4-state
+    simulator (Icarus): there an input the testbench leaves undriven reads Z, a register or
+    memory never written reads X, and either must never reach a control line, an event or a
+    valid payload. Samples every cycle after ``ReadOnly``.
+
+    Parameters
+    ----------
+    dut : the cocotb top handle
+    always : iterable of str
+        Output names checked every cycle (control lines, events, statistics).
+    qualified : mapping of str to iterable of str
+        ``{qualifier: payloads}``: each payload is checked while its qualifier reads 1 (the
+        qualifier itself belongs in ``always``).
+    optional : bool
+        Leave out names the top does not have (configuration-dependent ports) instead of failing.
+    raise_errors : bool
+        Raise :class:`XzError` from the monitor's coroutine (fails the running test) at the
+        first break (default); else only record it in :attr:`errors` (a test that injects an X
+        on purpose and checks the report).
+
+    Attributes
+    ----------
+    cycle : int       cycles checked
+    errors : list[str]
+    """
+
+    def __init__(self, dut, always, qualified=None, *, clk=None, optional=True, raise_errors=True,
+                 start=True):
+        self.dut = dut
+        self.clk = clk if clk is not None else dut.clk
+        self.log = logging.getLogger(f"cocotb.{dut._name}.xz")
+        self.raise_errors = raise_errors
+        self.cycle = 0
+        self.errors = []
+
+        def handle(name):
+            try:
+                return dut[name]
+            except (KeyError, AttributeError):
+                if optional:
+                    return None
+                raise AttributeError(f"{dut._name} has no signal {name!r}") from None
+
+        self._always = [(n, xz_reader(h)) for n in always if (h := handle(n)) is not None]
+        self._qualified = []
+        for q, payloads in (qualified or {}).items():
+            hq = handle(q)
+            checks = [(n, xz_reader(h)) for n in payloads if (h := handle(n)) is not None]
+            if hq is not None and checks:
+                self._qualified.append((reader(hq), checks))
+        if not self._always and not self._qualified:
+            raise ValueError("always/qualified: none of the named outputs exists on the top")
+        if start:
+            self.start()
+
+    @property
+    def watched(self):
+        """Number of outputs watched (always + qualified payloads)."""
+        return len(self._always) + sum(len(c) for _, c in self._qualified)
+
+    def step(self):
+        """Check the current (settled) values; returns the names holding X/Z (and records /
+        raises a break)."""
+        bad = [n for n, xz in self._always if xz()]
+        for q, checks in self._qualified:
+            if q():
+                bad += [n for n, xz in checks if xz()]
+        if bad:
+            msg = f"cycle {self.cycle}: X/Z on {', '.join(bad)}"
+            self.errors.append(msg)
+            self.log.error(msg)
+            if self.raise_errors:
+                raise XzError(msg)
+        return bad
+
+    async def _run(self):
+        while True:
+            await RisingEdge(self.clk)
+            await ReadOnly()
+            self.cycle += 1
+            self.step()

@@ -54,6 +54,10 @@ async def execute(dut):
         "run_wall_s": run_wall, "total_wall_s": time.perf_counter() - wall0,
         "mvms": env.analog.mvms,
     }
+    if env.xz_monitor is not None:                # 4-state simulator: what the X/Z checks covered
+        result["xz"] = {"outputs": env.xz_monitor.watched, "cycles": env.xz_monitor.cycle,
+                        "tcdm_ports": len(env.core_monitor.ports)
+                        + (len(env.monitor.ports) if env.monitor else 0)}
     arrays = {name: buf.read(image) for name, buf, _ in wl.checks} if p.option("dump") else {}
     dut._log.info("%s %s N=%d: %d cycles %s checks=%s dwa=%s", spec.layer, spec.mapping,
                   cfg.ima.ports, cycles, phases, result["checks"], result["dwa"])

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
+from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 from cocotb.utils import get_sim_time
 
 from hw.ima.regmap import ERR, IMA_MAP, INFO, REG, REGISTERS, STATUS, register
@@ -20,6 +20,8 @@ from sim_models.jobconfig import JobLoop, LayerJob, Walk3D
 from sim_models.layer_cases import make_case
 from sim_models.mapping import ColumnTile
 from sim_models.perf import layer_cycles, layer_cycles_overlapped, rtl_params
+from tb.bfm.backdoor import writable
+from tb.bfm.sig import reader
 from tb.bfm.task import BackgroundTask
 from tb.env import params
 from tb.env.ima import ImaEnv
@@ -45,22 +47,37 @@ async def _env(dut, **kw):
 
 class BusySpans(BackgroundTask):
     """Records the length in cycles of every ``stat__busy`` pulse of the IMA (one per LayerJob: the
-    engine's wall-clock layer time, from the cycle after its start to its done cycle)."""
+    engine's wall-clock layer time, from the cycle after its start to its done cycle).
+
+    An edge counts only if the line still holds its new value once the time step has settled
+    (``ReadOnly``): an event-driven simulator (Icarus) shows ``busy``, a function of several
+    registers updated at the same clock edge, glitching 1 -> 0 -> 1 between a job's phases,
+    which used to split one layer into three spans per job (Verilator never shows it)."""
 
     def __init__(self, env, period_ns=4):
         self.busy, self.period, self.spans = env.dut.stat__busy, period_ns, []
+        self._get = reader(self.busy)
+
+    async def _settled(self, edge, value):
+        """Wait for ``edge`` of ``busy`` after which it settles at ``value``; return its time."""
+        while True:
+            await edge(self.busy)
+            t = get_sim_time("ns")
+            await ReadOnly()
+            if self._get() == value:
+                return t
 
     async def _run(self):
         while True:
-            await RisingEdge(self.busy)
-            t0 = get_sim_time("ns")
-            await FallingEdge(self.busy)
-            self.spans.append(round((get_sim_time("ns") - t0) / self.period))
+            t0 = await self._settled(RisingEdge, 1)
+            t1 = await self._settled(FallingEdge, 0)
+            self.spans.append(round((t1 - t0) / self.period))
 
 
 async def run_case(env, case, *, core=CORE, program_via_registers=False, stall_traffic=False,
                    rng=None):
     """Preload, program, run every LayerJob of ``case``, check output and memory; return cycles."""
+    await writable()            # the previous case may end in ReadOnly: no backdoor write there
     env.preload(case.image, case.used)
     if program_via_registers:
         for p in case.mapping.placements:

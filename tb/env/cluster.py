@@ -5,13 +5,20 @@ Around a :class:`hw.cluster.cluster.Cluster` top. :meth:`ClusterEnv.run_phases` 
 :class:`sim_models.workloads.Workload`'s phases (software kernels on all cores, or core 0 offloading a
 layer to the IMA -- or, with ``cfg.dwa``, a depth-wise layer to the DWA -- while the others sleep at
 the barrier) and times each phase in cycles.
+
+Under a 4-state simulator (Icarus, :func:`tb.bfm.sig.four_state`) the monitors check X/Z too,
+a further monitor watches the cores' and the DMA's TCDM ports (``core_monitor``) and an
+:class:`~tb.check.monitor.OutputXzMonitor` the events, the peripheral responses, the statistics
+and the analog core's strobes and payloads from the cycle after reset (``xz_monitor``).
 """
 
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
+from hw.dwa.stats import DWA_STAT_COUNTERS
 from hw.ima.regmap import REG
+from hw.ima.stats import STAT_COUNTERS
 from sim_models.crossbar import Crossbar
 from sim_models.swcost import sw_cost
 from tb.bfm import kernels
@@ -20,8 +27,14 @@ from tb.bfm.backdoor import TcdmBackdoor
 from tb.bfm.core import CLK_PERIOD_NS, Barrier, Core, now
 from tb.bfm.ima_hal import ImaHal
 from tb.bfm.periph import EventLines
-from tb.bfm.sig import reader
-from tb.check.monitor import TcdmPortsMonitor
+from tb.bfm.sig import four_state, reader
+from tb.check.monitor import (
+    ANALOG_QUALIFIED,
+    PERIPH_QUALIFIED,
+    OutputXzMonitor,
+    TcdmPortsMonitor,
+    prefixed,
+)
 
 __all__ = ["ClusterEnv", "check_crossbars"]
 
@@ -47,11 +60,14 @@ def check_crossbars(programmed, given):
 class ClusterEnv:
     """Everything a cluster run needs; ``cfg`` is the :class:`hw.config.ClusterConfig` built."""
 
-    def __init__(self, dut, cfg, *, cost=None, monitors=True):
+    def __init__(self, dut, cfg, *, cost=None, monitors=True, xz=None):
         # the cores' software costs: the configuration's set (cfg.sw_cost) unless given
         self.dut, self.cfg, self.cost = dut, cfg, cost if cost is not None else sw_cost(cfg.sw_cost)
         self.monitors_on = monitors
         self.monitor = None
+        #: X/Z checks (default: under a 4-state simulator); with them the monitors' too
+        self.xz_on = four_state() if xz is None else xz
+        self.xz_monitor = self.core_monitor = None
         self.clk = dut.clk
         self.xbars = [Crossbar(cfg.ima.rows, cfg.ima.cols) for _ in range(cfg.ima.arrays)]
         self.xbar = self.xbars[0]       # array 0 (run plans place their layers there)
@@ -81,6 +97,12 @@ class ClusterEnv:
         await ClockCycles(self.clk, 3)
         dut.rst.value = 0
         self.analog.start()
+        if self.xz_on:
+            self.xz_monitor = OutputXzMonitor(dut, *self.xz_outputs())
+            self.core_monitor = TcdmPortsMonitor(
+                dut, [*(f"core_tcdm__{i}" for i in range(cfg.n_cores)),
+                      *(f"dma__{k}" for k in range(cfg.dma_ports))],
+                self.clk, period_ns=CLK_PERIOD_NS, check_xz=True)
         self.events = EventLines(dut, "evt", cfg.n_cores).start()
         self.cores = [Core(dut, i, self.events) for i in range(cfg.n_cores)]
         self.hal = ImaHal(self.cores[0].periph, self.events, self.clk, arrays=cfg.ima.arrays)
@@ -94,11 +116,36 @@ class ClusterEnv:
         if self.monitors_on:            # the IMA's 2N (shared: N) TCDM ports (instance ``ima``)
             names = ([f"tcdm_load__{k}" for k in range(cfg.ima.ports)]
                      + [f"tcdm_store__{k}" for k in range(cfg.ima.store_ports)])
-            self.monitor = TcdmPortsMonitor(dut.ima, names, self.clk, period_ns=CLK_PERIOD_NS)
+            self.monitor = TcdmPortsMonitor(dut.ima, names, self.clk, period_ns=CLK_PERIOD_NS,
+                                            check_xz=self.xz_on)
             if cfg.dwa:                 # the DWA's N data ports (instance ``dwa``)
                 self.dwa_monitor = TcdmPortsMonitor(dut.dwa, [f"tcdm__{k}" for k in range(cfg.dwa_ports)],
-                                                    self.clk, period_ns=CLK_PERIOD_NS)
+                                                    self.clk, period_ns=CLK_PERIOD_NS,
+                                                    check_xz=self.xz_on)
         await RisingEdge(self.clk)
+
+    def xz_outputs(self):
+        """``(always, qualified)`` of :class:`OutputXzMonitor` for the cluster top: the events, each
+        core's peripheral handshake (read data with ``r_valid``), the statistics, the analog
+        core's strobes (their payloads while they are 1)."""
+        cfg = self.cfg
+        always = ["evt", "ac__start", "ac__prog_valid", "ac__rd_start", "ima_stat__busy",
+                  *(f"ima_stat__{n}" for n in STAT_COUNTERS),
+                  *(f"tcdm_stat__{c}__{k}" for c in ("granted", "stalled") for k in range(cfg.masters))]
+        qualified = prefixed("ac", ANALOG_QUALIFIED)
+        for i in range(cfg.n_cores):
+            always += [f"core_periph__{i}__gnt", f"core_periph__{i}__r_valid"]
+            qualified |= prefixed(f"core_periph__{i}", PERIPH_QUALIFIED)
+        if cfg.dwa:
+            always += ["dwa_evt", *(f"dwa_stat__{n}" for n in DWA_STAT_COUNTERS)]
+        return always, qualified
+
+    def check_xz(self):
+        """Fail (AssertionError) if an X/Z check of a 4-state run saw an unknown value (the TCDM
+        monitors' own X/Z breaks are reported by :meth:`check_monitors`)."""
+        for mon in (self.xz_monitor, self.core_monitor):
+            errors = mon.errors if mon is not None else []
+            assert not errors, f"X/Z or protocol errors: {errors[:4]}"
 
     def check_monitors(self):
         """Fail (AssertionError) if a TCDM protocol monitor saw a rule broken, or counted other
@@ -107,6 +154,7 @@ class ClusterEnv:
         data interface only the N load ports exist; the DWA's port k is
         its own master in the ``separate`` arrangement and shares IMA load port k's master in the
         ``shared`` one, where the two monitors' counts add up to that master's)."""
+        self.check_xz()
         if self.monitor is None:
             return
         dwa_ports = self.dwa_monitor.ports if self.dwa_monitor else []

@@ -4,6 +4,9 @@ Wires clock and reset, the Python crossbar as analog core, the peripheral-bus BF
 watcher, the HAL, TCDM backdoor access, protocol monitors on all IMA ports (2N; N with the
 shared data interface) and on the testbench ports, and a competing master on ``tb__1`` for
 bank-conflict (grant-stall) injection.
+Under a 4-state simulator (Icarus, :func:`tb.bfm.sig.four_state`) an :class:`OutputXzMonitor`
+also watches the top's control, event and statistics outputs and the analog-core payloads from
+the cycle after reset (``xz_monitor``); the TCDM monitors' X/Z checks are always on.
 The configuration built (a :class:`hw.config.ClusterConfig`: the IMA, the TCDM's banks and size)
 arrives from the host through :mod:`tb.env.params`.
 """
@@ -11,14 +14,21 @@ arrives from the host through :mod:`tb.env.params`.
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
+from hw.ima.stats import STAT_COUNTERS
 from sim_models.crossbar import Crossbar
 from tb.bfm.analog_core import AnalogCoreModel
 from tb.bfm.backdoor import TcdmBackdoor
 from tb.bfm.ima_hal import ImaHal
 from tb.bfm.periph import EventLines, PeriphMaster
-from tb.bfm.sig import reader
+from tb.bfm.sig import four_state, reader
 from tb.bfm.tcdm import TcdmMaster
-from tb.check.monitor import TcdmProtocolMonitor
+from tb.check.monitor import (
+    ANALOG_QUALIFIED,
+    PERIPH_QUALIFIED,
+    OutputXzMonitor,
+    TcdmProtocolMonitor,
+    prefixed,
+)
 from tb.env import params
 from tb.env.tcdm import start_competing_reads
 
@@ -33,7 +43,7 @@ class ImaEnv:
     (:class:`hw.config.ImaConfig`), ``mvm_cycles`` the analog core's latency.
     """
 
-    def __init__(self, dut, cfg=None, *, monitors=True):
+    def __init__(self, dut, cfg=None, *, monitors=True, xz=None):
         self.dut = dut
         self.cfg = cfg or params.load().cluster_config()
         self.p = self.cfg.ima
@@ -44,6 +54,9 @@ class ImaEnv:
         self.mvm_cycles = self.p.mvm_cycles
         self.monitors_on = monitors
         self.monitors = []
+        #: X/Z checks of the outputs (:meth:`xz_outputs`): default under a 4-state simulator
+        self.xz_on = four_state() if xz is None else xz
+        self.xz_monitor = None
         n, ns = self.p.ports, self.p.store_ports
         #: the IMA's TCDM masters (``tcdm_load`` then ``tcdm_store``): masters 0..n_ima-1
         self.ima_ports = ([f"tcdm_load__{k}" for k in range(n)]
@@ -68,6 +81,8 @@ class ImaEnv:
         await ClockCycles(self.clk, 3)
         dut.rst.value = 0
         self.analog.start()
+        if self.xz_on:
+            self.xz_monitor = OutputXzMonitor(dut, *self.xz_outputs())
         self.periph = PeriphMaster(dut, "ctrl")
         self.events = EventLines(dut, "evt", self.p.n_cores).start()
         self.hal = ImaHal(self.periph, self.events, self.clk, arrays=self.p.arrays)
@@ -81,6 +96,16 @@ class ImaEnv:
                 self.monitors.append(TcdmProtocolMonitor(dut, f"tb__{k}", self.clk))
         await RisingEdge(self.clk)
 
+    def xz_outputs(self):
+        """``(always, qualified)`` of :class:`OutputXzMonitor` for this top: events, the control
+        port's handshake (its read data with ``r_valid``), the statistics, the analog core's
+        strobes (their payloads while they are 1)."""
+        always = ["evt", "ctrl__gnt", "ctrl__r_valid", "ac__start", "ac__prog_valid", "ac__rd_start",
+                  "stat__busy", *(f"stat__{n}" for n in STAT_COUNTERS),
+                  *(f"tcdm_stat__{c}__{k}" for c in ("granted", "stalled")
+                    for k in range(self.n_ima + 2))]
+        return always, prefixed("ac", ANALOG_QUALIFIED) | prefixed("ctrl", PERIPH_QUALIFIED)
+
     def phase_cycles(self):
         return {k: f() for k, f in self.stat.items()}
 
@@ -93,7 +118,7 @@ class ImaEnv:
         return self.backdoor.dump(0, n)
 
     def check_monitors(self):
-        for mon in self.monitors:
+        for mon in [*self.monitors, *([self.xz_monitor] if self.xz_monitor else [])]:
             err = getattr(mon, "errors", None)
             assert not err, f"protocol errors on {mon}: {err}"
 

@@ -30,3 +30,24 @@ def test_fingerprint_follows_parameters_and_name(tmp_path):
     base = runner._fingerprint("t", make_top, {"a": 1})
     assert runner._fingerprint("t", make_top, {"a": 2}) != base
     assert runner._fingerprint("u", make_top, {"a": 1}) != base
+
+
+def test_bad_simulator_and_public_with_icarus_raise():
+    import pytest
+    with pytest.raises(ValueError, match="simulator must be one of verilator, icarus, not 'xcelium'"):
+        runner.build("t", lambda: None, {}, simulator="xcelium")
+    with pytest.raises(ValueError, match="public applies to Verilator builds only"):
+        runner.build("t", lambda: None, {}, simulator="icarus", public=[("t", "*")])
+
+
+def test_sibling_verilog_reused_only_for_the_same_fingerprint(tmp_path):
+    """An Icarus build reuses the Verilog a Verilator build of the same configuration wrote (and
+    the reverse) instead of elaborating again -- never a sibling's of another fingerprint."""
+    other, mine = tmp_path / "nowaves-O0", tmp_path / "icarus"
+    other.mkdir()
+    mine.mkdir()
+    (other / "top.v").write_text("module top; endmodule\n")
+    (other / "fingerprint").write_text("abc")
+    assert runner._sibling_verilog(mine, "top", "abc") == "module top; endmodule\n"
+    assert runner._sibling_verilog(mine, "top", "abd") is None
+    assert runner._sibling_verilog(other, "top", "abc") is None        # never itself
