@@ -74,37 +74,64 @@ from sim_models.swcost import SwCost, chunk, sw_cost
 from sim_models.workloads import Phase
 
 __all__ = ["LayerCost", "Overheads", "RTL_OVERHEADS", "PhaseEstimate", "NetEstimate", "ENGINES",
-           "layer_cost", "layer_phases", "estimate_phases", "estimate_program", "estimate_workload",
-           "ima_layer_perf", "static_pj"]
+           "IMA_JOB_REGISTERS", "DWA_JOB_REGISTERS", "STEADY_JOBS", "layer_cost", "layer_phases",
+           "estimate_phases", "estimate_program", "estimate_workload", "ima_layer_perf", "static_pj"]
 
 #: Engines :func:`layer_cost` knows: the IMA's crossbars, the depth-wise accelerator, the cores.
 ENGINES = ("ima", "dwa", "sw")
+
+
+#: Job registers the HAL writes for one IMA LayerJob (``hw.ima.regmap.JOB_REGISTERS``, J_ARRAY
+#: last; :class:`tb.bfm.ima_hal.ImaHal` skips J_ARRAY on a single-array IMA) and for one DWA job
+#: (``hw.dwa.regmap.JOB_REGISTERS``). ``sim_models`` cannot import ``hw``: tests/tb/env/
+#: test_fastmodel_rtl.py checks these against the register maps.
+IMA_JOB_REGISTERS = 36
+DWA_JOB_REGISTERS = 13
 
 
 @dataclass(frozen=True)
 class Overheads:
     """Control cycles the accelerators' and the kernels' own models do not contain.
 
-    ``ima_job``: per ``LayerJob`` offloaded to the IMA, the cycles of core 0 outside the IMA's
-    busy time (ACQUIRE read, the job registers, TRIGGER, the end-of-job event's wake-up, the
-    ERROR read). ``dwa_job``: the same for one DWA job. ``barrier``: per phase, from the last
-    core's arrival to every core's release (the barrier's latency plus the release edge).
-    ``sw_start``: per software phase, before a kernel's own cycles start counting.
+    An accelerator job costs core 0 ``periph_access`` cycles per peripheral-bus access -- the
+    ACQUIRE read, the job registers (:data:`IMA_JOB_REGISTERS`, one fewer on a single-array IMA;
+    :data:`DWA_JOB_REGISTERS`), the TRIGGER write and the ERROR read after the end-of-job event
+    -- plus ``ima_start`` / ``dwa_start`` cycles (the job's start and done hand-shakes and the
+    event's wake-up, outside the engine models' busy time). Every phase ends with the barrier:
+    ``SwCost.barrier_cycles`` plus ``barrier_release``.
+
+    ``periph_access`` and ``barrier_release`` are structural (:class:`tb.bfm.periph.PeriphMaster`:
+    one request cycle granted at once, one response cycle; :class:`tb.bfm.core.Barrier`: the
+    release edge). ``ima_start`` and ``dwa_start`` are CALIBRATED on the RTL, on single layers
+    whose shapes the validation does not use (docs/fastmodel.md, "Calibration").
     """
-    ima_job: int
-    dwa_job: int
-    barrier: int
-    sw_start: int = 0
+    ima_start: int
+    dwa_start: int
+    periph_access: int = 2
+    barrier_release: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("ima_job", "dwa_job", "barrier", "sw_start"):
+        for name in ("ima_start", "dwa_start", "periph_access", "barrier_release"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"Overheads.{name} must be a non-negative integer, not {v!r}")
 
+    def ima_job(self, arrays: int) -> int:
+        """Control cycles of one IMA LayerJob on an IMA with ``arrays`` crossbars."""
+        regs = IMA_JOB_REGISTERS - (1 if arrays == 1 else 0)
+        return self.periph_access * (regs + 3) + self.ima_start
 
-#: The overheads of our RTL cluster and its HAL (placeholder values until calibrated).
-RTL_OVERHEADS = Overheads(ima_job=60, dwa_job=40, barrier=12, sw_start=0)
+    def dwa_job(self) -> int:
+        """Control cycles of one DWA job."""
+        return self.periph_access * (DWA_JOB_REGISTERS + 3) + self.dwa_start
+
+    def barrier(self, cost: SwCost) -> int:
+        """Cycles from the last core's arrival at a phase's barrier to the phase's end."""
+        return cost.barrier_cycles + self.barrier_release
+
+
+#: The overheads of our RTL cluster and its HAL (docs/fastmodel.md, "Calibration").
+RTL_OVERHEADS = Overheads(ima_start=22, dwa_start=6)
 
 
 @dataclass(frozen=True)
@@ -153,6 +180,8 @@ class PhaseEstimate:
     dwa: dict[str, int] = field(default_factory=dict)
     #: busy cycles of each core (software phases; accelerator phases: core 0's control cycles)
     core_busy: tuple[int, ...] = ()
+    #: TCDM stall cycles of the bank-contention approximation (software phases)
+    stalls: int = 0
 
 
 @dataclass
@@ -172,21 +201,58 @@ def _ima_params(cfg) -> perf.PerfParams:
                            shared_ports=cfg.ima.data_interface == "shared")
 
 
-def ima_layer_perf(job: LayerJob, cfg) -> perf.LayerPerf:
+#: Jobs of a LayerJob the overlapped schedule is run on before it may be extrapolated.
+STEADY_JOBS = 8
+
+
+def _period(*seqs: np.ndarray) -> int | None:
+    """The smallest ``P`` in 1, 2, 4, 8 with every sequence ``P``-periodic, else None."""
+    for p in (1, 2, 4, 8):
+        if all(len(a) <= p or np.array_equal(a[p:], a[:-p]) for a in seqs):
+            return p
+    return None
+
+
+def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False) -> perf.LayerPerf:
     """The IMA's cycles of one ``LayerJob`` on ``cfg`` (sequential or overlapped engine, separate
-    or shared ports): :func:`sim_models.perf.layer_cycles` / ``layer_cycles_overlapped`` with
-    the RTL's structural overheads."""
+    or shared ports): :func:`sim_models.perf.job_phase_cycles` with the RTL's structural
+    overheads, summed (sequential engine) or scheduled by :func:`sim_models.perf.overlapped_perf`.
+
+    Speed-up of the overlapped engine (unless ``exact``): when the per-job phase lengths repeat
+    with a period ``P`` (a layer whose runs keep their word alignment: almost all), the schedule
+    settles into a steady state that repeats every ``Q = max(P, 2)`` jobs (2: the shared ports'
+    priority alternates). The first ``m``, ``m + Q``, ``m + 2Q`` and ``m + 3Q`` jobs (``m`` at
+    least :data:`STEADY_JOBS`, ``m = n mod Q``) are scheduled exactly; if the three increments
+    agree in every field, the ``n``-job figures are the ``m``-job ones plus ``(n - m) / Q``
+    increments, else the whole layer is scheduled. tests/sim_models/test_fastmodel.py checks the
+    two against each other."""
     p = _ima_params(cfg)
-    return perf.layer_cycles_overlapped(job, p) if cfg.ima.overlap else perf.layer_cycles(job, p)
+    sin, comp, sout = perf.job_phase_cycles(job, p)
+    n = len(sin)
+    if not cfg.ima.overlap:
+        s_in, s_c, s_out = int(sin.sum()), int(comp.sum()), int(sout.sum())
+        return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out)
+    period = None if exact else _period(sin, sout)
+    if period is not None:
+        q = max(period, 2)
+        m = STEADY_JOBS + (n - STEADY_JOBS) % q
+        if n >= m + 4 * q:
+            runs = [np.array(perf.overlapped_perf(sin[:k], comp[:k], sout[:k], p)._tuple())
+                    for k in (m, m + q, m + 2 * q, m + 3 * q)]
+            d = runs[1] - runs[0]
+            if np.array_equal(runs[2] - runs[1], d) and np.array_equal(runs[3] - runs[2], d):
+                return perf.LayerPerf(*(int(v) for v in runs[0] + (n - m) // q * d))
+    return perf.overlapped_perf(sin, comp, sout, p)
 
 
 def _walk_words(job: LayerJob) -> int:
-    """32-bit words the IMA's ports move for all jobs of ``job`` (every source and sink run)."""
-    jobs = np.array(list(job.jobs()), dtype=np.int64).reshape(-1, 4)
+    """32-bit words the IMA's ports move for all jobs of ``job`` (every source and sink run):
+    :func:`sim_models.perf.words_touched` of the runs, a function of each job's base modulo 4."""
     total = 0
-    for bases, walk in ((jobs[:, 0], job.src), (jobs[:, 1], job.dst)):
-        runs = bases[:, None] + perf.walk_run_bases(walk)[None, :]
-        total += int(perf.words_touched(runs, walk.len0).sum())
+    for bases, walk in zip(perf.job_bases(job), (job.src, job.dst), strict=True):
+        runs = np.arange(4, dtype=np.int64)[:, None] + perf.walk_run_bases(walk)[None, :]
+        table = perf.words_touched(runs, walk.len0).sum(axis=1)
+        total += int(table @ np.bincount(bases % 4, minlength=4))
     return total
 
 
@@ -206,7 +272,7 @@ def _base_events(cycles: int, cfg) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------------- phases
-def _ima_phase(ph: Phase, cfg, oh: Overheads) -> PhaseEstimate:
+def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     lm: LayerMapping = ph.args["layer"]
     busy = 0
     stat = dict(jobs=0, streamin=0, compute=0, streamout=0)
@@ -225,8 +291,8 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads) -> PhaseEstimate:
         mvm["dac_conversions"] += n * job.height
         mvm["adc_conversions"] += n * job.width
         words += _walk_words(job)
-    control = oh.ima_job * len(lm.jobs)
-    cycles = busy + control + oh.barrier
+    control = oh.ima_job(cfg.ima.arrays) * len(lm.jobs)
+    cycles = busy + control + oh.barrier(cost)
     n_cores = cfg.n_cores
     ev = _base_events(cycles, cfg)
     phase_busy = (stat["streamin"] + stat["compute"] + stat["streamout"]) if not cfg.ima.overlap \
@@ -252,18 +318,18 @@ def _dwa_words(job: DwJob) -> int:
     return total
 
 
-def _dwa_phase(ph: Phase, cfg, oh: Overheads) -> PhaseEstimate:
+def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     job: DwJob = ph.args["job"]
     b = dwa_perf.breakdown(job, cfg.dwa_ports)
     busy = sum(b[k] for k in dwa_perf.PHASE_KEYS)
-    control = oh.dwa_job
-    cycles = busy + control + oh.barrier
+    control = oh.dwa_job()
+    cycles = busy + control + oh.barrier(cost)
     ev = _base_events(cycles, cfg)
     ev.update(core_active_cycles=control, core_idle_cycles=cfg.n_cores * cycles - control,
               tcdm_accesses=_dwa_words(job), dwa_busy_cycles=busy, dwa_mac_cycles=b["mac_cycles"],
               dwa_idle_cycles=cycles - busy)
     return PhaseEstimate(ph.name, ph.kind, cycles, ev,
-                         dwa=dict(jobs=1, cycles=busy, mac_cycles=b["mac_cycles"]),
+                         dwa=dict(cycles=busy, mac_cycles=b["mac_cycles"], stalled=0, jobs=1),
                          core_busy=(control,) + (0,) * (cfg.n_cores - 1))
 
 
@@ -397,14 +463,15 @@ def _sw_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost, cores: int) -> PhaseE
     shares = _sw_shares(ph.kind, ph.args, cost, cores)
     active = sum(1 for _, w in shares if w)
     wait = (active - 1) / (2 * cfg.banks) if active > 1 else 0.0
-    busy = [max(c, math.ceil(w * (1 + wait))) for c, w in shares]
-    cycles = oh.sw_start + max(busy) + oh.barrier
+    stalls = [math.ceil(w * wait) for _, w in shares]
+    busy = [max(c, w + st) for (c, w), st in zip(shares, stalls, strict=True)]
+    cycles = max(busy) + oh.barrier(cost)
     ev = _base_events(cycles, cfg)
     idle = cfg.n_cores * cycles - sum(busy)
     ev.update(core_active_cycles=sum(busy), core_idle_cycles=idle,
               tcdm_accesses=sum(w for _, w in shares))
     return PhaseEstimate(ph.name, ph.kind, cycles, ev,
-                         core_busy=tuple(busy) + (0,) * (cfg.n_cores - cores))
+                         core_busy=tuple(busy) + (0,) * (cfg.n_cores - cores), stalls=sum(stalls))
 
 
 def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_OVERHEADS,
@@ -419,9 +486,9 @@ def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_
     out = []
     for ph in phases:
         if ph.kind == "ima":
-            out.append(_ima_phase(ph, cfg, overheads))
+            out.append(_ima_phase(ph, cfg, overheads, cost))
         elif ph.kind == "dwa":
-            out.append(_dwa_phase(ph, cfg, overheads))
+            out.append(_dwa_phase(ph, cfg, overheads, cost))
         elif ph.kind.startswith("sw_"):
             out.append(_sw_phase(ph, cfg, overheads, cost, cores))
         else:
@@ -649,22 +716,23 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
 def estimate_workload(workload, cfg, *, overheads: Overheads = RTL_OVERHEADS,
                       cost: SwCost | None = None) -> dict[str, Any]:
     """The estimate of an ``ima-sim run`` workload (:func:`sim_models.workloads.prepare`) on
-    ``cfg``: ``cycles``, ``phases`` (cycles per phase name), ``ima`` (``jobs, streamin, compute,
-    streamout``), ``dwa`` (``jobs, cycles, mac_cycles``; ``{}`` without the DWA) and
-    ``energy_events`` -- the fields of the RTL run's result that ``ima-sim run --json`` builds its
-    report from."""
+    ``cfg``, with the fields of the RTL run's result that ``ima-sim run --json`` builds its report
+    from: ``cycles``, ``phases`` (cycles per phase name), ``ima`` (``jobs, streamin, compute,
+    streamout``), ``dwa`` (``jobs, cycles, mac_cycles, stalled``; ``{}`` without the DWA),
+    ``energy_events``, ``tcdm_stalled`` (the contention approximation's stall cycles), ``mvms``;
+    ``checks`` is empty and ``passed`` None (the model computes no data)."""
     est = estimate_phases(workload.phases, cfg, overheads=overheads, cost=cost)
     ev = _sum_events(est)
     phases: dict[str, int] = {}
     for p in est:
         phases[p.name] = phases.get(p.name, 0) + p.cycles
     ima = dict(jobs=0, streamin=0, compute=0, streamout=0)
-    dwa = dict(jobs=0, cycles=0, mac_cycles=0, stalled=0) if cfg.dwa else {}
+    dwa = dict(cycles=0, mac_cycles=0, stalled=0, jobs=0) if cfg.dwa else {}
     for p in est:
         for k, v in p.ima.items():
             ima[k] += v
         for k, v in p.dwa.items():
             dwa[k] += v
-    return {"cycles": int(ev["cycles"]), "phases": phases, "ima": ima, "dwa": dwa,
-            "energy_events": ev, "tcdm_stalled": None, "phase_estimates": est}
-
+    return {"passed": None, "checks": {}, "cycles": int(ev["cycles"]), "phases": phases, "ima": ima,
+            "dwa": dwa, "energy_events": ev, "tcdm_stalled": int(sum(p.stalls for p in est)),
+            "mvms": int(ev.get("mvm_count", 0))}
