@@ -337,112 +337,148 @@ def _pixels(buf: Buffer) -> int:
     return int(np.prod(buf.shape[:-1])) if len(buf.shape) > 1 else int(buf.shape[0])
 
 
-def _rows_words(buf: Buffer, p0: int, p1: int) -> int:
-    """Words of pixels ``p0..p1`` of an HWC buffer as the kernels move them: one run when the
-    buffer has no padding, a run per (partial) pixel row otherwise."""
-    if p1 <= p0:
-        return 0
-    c = buf.shape[-1]
-    if not buf.pad:
-        return _words(buf.addr + p0 * c, (p1 - p0) * c)
-    w = buf.shape[1]
-    total, p = 0, p0
-    while p < p1:
-        y, x = divmod(p, w)
-        run = min(w - x, p1 - p)
-        total += _words(buf.interior_addr + (y * buf.padded_shape[1] + x) * c, run * c)
-        p += run
-    return total
+class _Traffic:
+    """The TCDM traffic of one core's share of a kernel: words and contiguous runs, private ones
+    (this core's data) and shared ones (every core reads the same run: the weights of a matmul,
+    the input vector of an fc)."""
+
+    def __init__(self) -> None:
+        self.words = self.runs = self.shared_runs = 0
+
+    def run(self, addr: int, nbytes: int, shared: bool = False) -> None:
+        if nbytes <= 0:
+            return
+        self.words += (addr + nbytes + 3) // 4 - addr // 4
+        if shared:
+            self.shared_runs += 1
+        else:
+            self.runs += 1
+
+    def many(self, addrs: np.ndarray, nbytes: int) -> None:
+        """Private runs of ``nbytes`` at each of ``addrs``."""
+        if nbytes <= 0 or not len(addrs):
+            return
+        self.words += int(perf.words_touched(addrs, nbytes).sum())
+        self.runs += len(addrs)
+
+    def pixels(self, buf: Buffer, p0: int, p1: int) -> None:
+        """Pixels ``p0..p1`` of an HWC buffer as the kernels move them: one run when the buffer
+        has no padding, a run per (partial) pixel row otherwise."""
+        if p1 <= p0:
+            return
+        c = buf.shape[-1]
+        if not buf.pad:
+            self.run(buf.addr + p0 * c, (p1 - p0) * c)
+            return
+        w = buf.shape[1]
+        p = p0
+        while p < p1:
+            y, x = divmod(p, w)
+            n = min(w - x, p1 - p)
+            self.run(buf.interior_addr + (y * buf.padded_shape[1] + x) * c, n * c)
+            p += n
+
+    def pixel_slices(self, buf: Buffer, c0: int, c1: int, rows: int, cols: int) -> None:
+        """Channels ``c0..c1`` of every pixel of ``rows`` x ``cols`` (one run per pixel)."""
+        pitch = buf.padded_shape[1] * buf.shape[2]
+        y = np.arange(rows, dtype=np.int64)[:, None]
+        x = np.arange(cols, dtype=np.int64)[None, :]
+        self.many((buf.interior_addr + y * pitch + x * buf.shape[2] + c0).reshape(-1), c1 - c0)
 
 
-def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int) -> list[tuple[int, int]]:
-    """``[(cost cycles, TCDM words)]`` of each of ``parts`` cores for a software phase: the
-    split, cost and traffic of the kernels of :mod:`tb.bfm.kernels`."""
+def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
+               ) -> list[tuple[int, _Traffic]]:
+    """``[(cost cycles, traffic)]`` of each of ``parts`` cores for a software phase: the split,
+    cost and loads / stores of the kernels of :mod:`tb.bfm.kernels`."""
     out = []
     for part in range(parts):
+        t = _Traffic()
         if kind == "sw_pointwise":
             src, dst = args["src"], args["dst"]
             cin, cout = src.shape[2], dst.shape[2]
             p0, p1 = chunk(_pixels(src), part, parts)
-            words = _rows_words(src, p0, p1) + _rows_words(dst, p0, p1) + \
-                (_words(args["w_buf"].addr, cout * cin) if p1 > p0 else 0)
-            out.append((cost.matmul((p1 - p0) * cin * cout), words))
+            if p1 > p0:
+                t.pixels(src, p0, p1)
+                t.run(args["w_buf"].addr, cout * cin, shared=True)
+                t.pixels(dst, p0, p1)
+            c = cost.matmul((p1 - p0) * cin * cout)
         elif kind == "sw_conv":
             src, dst, k, s = args["src"], args["dst"], args["k"], args["stride"]
             ho, wo, cout = dst.shape
             cin = src.shape[2]
             r0, r1 = chunk(ho, part, parts)
-            words = 0
             if r1 > r0:
                 pitch = src.padded_shape[1] * cin
-                band = ((r1 - 1) * s + k - r0 * s) * pitch
-                words = (_words(src.addr + r0 * s * pitch, band)
-                         + _words(args["w_buf"].addr, cout * k * k * cin)
-                         + _rows_words(dst, r0 * wo, r1 * wo))
-            out.append((cost.matmul((r1 - r0) * wo * k * k * cin * cout), words))
+                t.run(src.addr + r0 * s * pitch, ((r1 - 1) * s + k - r0 * s) * pitch)
+                t.run(args["w_buf"].addr, cout * k * k * cin, shared=True)
+                t.pixels(dst, r0 * wo, r1 * wo)
+            c = cost.matmul((r1 - r0) * wo * k * k * cin * cout)
         elif kind == "sw_fc":
             src, dst = args["src"], args["dst"]
             cin, cout = src.nbytes, dst.nbytes
             o0, o1 = chunk(cout, part, parts)
-            words = 0 if o1 <= o0 else (_words(src.addr, cin)
-                                        + _words(args["w_buf"].addr + o0 * cin, (o1 - o0) * cin)
-                                        + _words(dst.addr + o0, o1 - o0))
-            out.append((cost.matmul((o1 - o0) * cin), words))
+            if o1 > o0:
+                t.run(src.addr, cin, shared=True)
+                t.run(args["w_buf"].addr + o0 * cin, (o1 - o0) * cin)
+                t.run(dst.addr + o0, o1 - o0)
+            c = cost.matmul((o1 - o0) * cin)
         elif kind == "sw_hwc_to_chw":
             src = args["src"]
-            hp, wp, c = src.padded_shape
+            hp, wp, ch = src.padded_shape
             n = hp * wp
             p0, p1 = chunk(n, part, parts)
-            words = 0 if p1 <= p0 else (_words(src.addr + p0 * c, (p1 - p0) * c)
-                                        + sum(_words(args["dst_addr"] + ch * n + p0, p1 - p0)
-                                              for ch in range(c)))
-            out.append((cost.hwc2chw((p1 - p0) * c), words))
+            if p1 > p0:
+                t.run(src.addr + p0 * ch, (p1 - p0) * ch)
+                t.many(args["dst_addr"] + np.arange(ch, dtype=np.int64) * n + p0, p1 - p0)
+            c = cost.hwc2chw((p1 - p0) * ch)
         elif kind == "sw_depthwise_chw":
-            hp, wp, c = args["padded_shape"]
+            hp, wp, ch = args["padded_shape"]
             dst, k = args["dst"], args.get("k", 3)
             ho, wo, _ = dst.shape
-            c0, c1 = chunk(c, part, parts)
-            words = 0
+            c0, c1 = chunk(ch, part, parts)
             if c1 > c0:
-                words = (_words(args["chw_addr"] + c0 * hp * wp, (c1 - c0) * hp * wp)
-                         + _words(args["w_buf"].addr + c0 * k * k, (c1 - c0) * k * k))
-                pitch = dst.padded_shape[1] * dst.shape[2]
-                words += sum(_words(dst.interior_addr + y * pitch + x * dst.shape[2] + c0, c1 - c0)
-                             for y in range(ho) for x in range(wo))
-            out.append((cost.depthwise(ho * wo * (c1 - c0), k), words))
+                t.run(args["chw_addr"] + c0 * hp * wp, (c1 - c0) * hp * wp)
+                t.run(args["w_buf"].addr + c0 * k * k, (c1 - c0) * k * k)
+                t.pixel_slices(dst, c0, c1, ho, wo)
+            c = cost.depthwise(ho * wo * (c1 - c0), k)
         elif kind == "sw_residual":
             x_buf = args["x_buf"]
             b0, b1 = chunk(_pixels(x_buf), part, parts)
-            words = sum(_rows_words(args[b], b0, b1) for b in ("x_buf", "p_buf", "y_buf"))
-            out.append((cost.residual((b1 - b0) * x_buf.shape[-1]), words))
+            for b in ("x_buf", "p_buf", "y_buf"):
+                t.pixels(args[b], b0, b1)
+            c = cost.residual((b1 - b0) * x_buf.shape[-1])
         elif kind == "sw_add_partials":
             dst, bufs = args["dst"], args["parts"]
             b0, b1 = chunk(_pixels(dst), part, parts)
-            words = _rows_words(dst, b0, b1) + sum(_rows_words(b, b0, b1) for b in bufs)
-            out.append((cost.add_partials((b1 - b0) * dst.shape[-1], len(bufs)), words))
+            for b in bufs:
+                t.pixels(b, b0, b1)
+            t.pixels(dst, b0, b1)
+            c = cost.add_partials((b1 - b0) * dst.shape[-1], len(bufs))
         elif kind == "sw_avgpool":
             src, dst, k = args["src"], args["dst"], args["k"]
-            ho, wo, c = dst.shape
-            c0, c1 = chunk(c, part, parts)
-            words = 0
+            ho, wo, ch = dst.shape
+            c0, c1 = chunk(ch, part, parts)
             if c1 > c0:
                 cs = src.shape[2]
                 for yy in range(ho * k):           # load_strided: the distinct words of the runs
                     base = src.interior_addr + yy * src.padded_shape[1] * cs + c0
-                    starts = base + np.arange(wo * k) * cs
-                    ws = {int(w) for s in starts for w in range(s // 4, (s + c1 - c0 + 3) // 4)}
-                    words += len(ws)
-                pitch = dst.padded_shape[1] * c
-                words += sum(_words(dst.interior_addr + y * pitch + x * c + c0, c1 - c0)
-                             for y in range(ho) for x in range(wo))
-            out.append((cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0)), words))
+                    starts = base + np.arange(wo * k, dtype=np.int64) * cs
+                    first, last = starts // 4, (starts + c1 - c0 - 1) // 4
+                    spans = np.unique(np.concatenate([np.arange(f, e + 1) for f, e in zip(first, last,
+                                                                                          strict=True)]))
+                    t.words += len(spans)
+                    t.runs += 1
+                t.pixel_slices(dst, c0, c1, ho, wo)
+            c = cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0))
         elif kind == "sw_zero_ring":
             runs = _ring_runs(args["buf"])
             r0, r1 = chunk(len(runs), part, parts)
-            nbytes = sum(n for _, n in runs[r0:r1])
-            out.append((cost.zero_fill(nbytes, r1 - r0), sum(_words(a, n) for a, n in runs[r0:r1])))
+            for a, n in runs[r0:r1]:
+                t.run(a, n)
+            c = cost.zero_fill(sum(n for _, n in runs[r0:r1]), r1 - r0)
         else:
             raise ValueError(f"unknown software phase kind {kind!r}")
+        out.append((c, t))
     return out
 
 
@@ -459,17 +495,29 @@ def _ring_runs(buf: Buffer) -> list[tuple[int, int]]:
     return runs
 
 
+#: Cycles a core's run of loads or stores adds to its words (one issued per cycle): the last
+#: response comes one cycle after its grant, and the next run starts after it (tb/bfm/core.py,
+#: tb/bfm/tcdm.py).
+RUN_LATENCY = 2
+
+
 def _sw_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost, cores: int) -> PhaseEstimate:
+    """A software kernel on ``cores`` cores: each core lasts ``max(cost, access time)`` (the BFM
+    pads a kernel to its cost, :meth:`tb.bfm.core.Core.kernel_time`), the phase as long as the
+    slowest core, then the barrier. Access time: one word per cycle, :data:`RUN_LATENCY` per run,
+    and the bank-conflict stalls of the contention approximation (module docstring)."""
     shares = _sw_shares(ph.kind, ph.args, cost, cores)
-    active = sum(1 for _, w in shares if w)
-    wait = (active - 1) / (2 * cfg.banks) if active > 1 else 0.0
-    stalls = [math.ceil(w * wait) for _, w in shares]
-    busy = [max(c, w + st) for (c, w), st in zip(shares, stalls, strict=True)]
+    active = sum(1 for _, t in shares if t.words)
+    b = cfg.banks
+    stalls = [math.ceil(t.runs * (active - 1) / b + t.shared_runs * (active - 1) / 2) if active > 1
+              else 0 for _, t in shares]
+    busy = [max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
+            for (c, t), st in zip(shares, stalls, strict=True)]
     cycles = max(busy) + oh.barrier(cost)
     ev = _base_events(cycles, cfg)
     idle = cfg.n_cores * cycles - sum(busy)
     ev.update(core_active_cycles=sum(busy), core_idle_cycles=idle,
-              tcdm_accesses=sum(w for _, w in shares))
+              tcdm_accesses=sum(t.words for _, t in shares))
     return PhaseEstimate(ph.name, ph.kind, cycles, ev,
                          core_busy=tuple(busy) + (0,) * (cfg.n_cores - cores), stalls=sum(stalls))
 
