@@ -48,6 +48,7 @@ what the tile / coupling study builds on), :func:`estimate_phases` (a list of
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -609,29 +610,28 @@ def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_
     return out
 
 
+@functools.lru_cache(maxsize=64)
 def _energy_coefficients(clock_hz: float, n_cores: int, dwa: bool) -> dict[str, float]:
     """uJ per unit of each event key (``cycles``: the static energy of one cycle), from
     :func:`sim_models.energy.energy_report` itself on one-event runs of one cycle: the report is
-    linear in the events, so ``sum(events[k] * coefficient[k])`` is its ``total_uj``. Memoised."""
-    def compute():
-        base_ev: dict[str, float] = {"cycles": 1}
-        if dwa:
-            base_ev.update(dwa_busy_cycles=0, dwa_mac_cycles=0, dwa_idle_cycles=0)
-        base = energy_report(base_ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"]
-        coef = {"cycles": base}
-        # keys whose unit run needs another key (an MVM's window needs the MVM, MAC cycles busy ones)
-        needs = {"mvm_cells": "mvm_count", "dac_conversions": "mvm_count",
-                 "adc_conversions": "mvm_count", "dwa_mac_cycles": "dwa_busy_cycles"}
-        for k in sorted(EVENT_KEYS, key=lambda k: k in needs):
-            if k == "cycles" or (k.startswith("dwa_") and not dwa):
-                continue
-            ev = {**base_ev, k: 1}
-            if k in needs:
-                ev[needs[k]] = 1
-            e = energy_report(ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"] - base
-            coef[k] = e - (coef[needs[k]] if k in needs else 0.0)
-        return coef
-    return _memo(("energy", clock_hz, n_cores, dwa), compute)
+    linear in the events, so ``sum(events[k] * coefficient[k])`` is its ``total_uj``."""
+    base_ev: dict[str, float] = {"cycles": 1}
+    if dwa:
+        base_ev.update(dwa_busy_cycles=0, dwa_mac_cycles=0, dwa_idle_cycles=0)
+    base = energy_report(base_ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"]
+    coef = {"cycles": base}
+    # keys whose unit run needs another key (an MVM's window needs the MVM, MAC cycles busy ones)
+    needs = {"mvm_cells": "mvm_count", "dac_conversions": "mvm_count",
+             "adc_conversions": "mvm_count", "dwa_mac_cycles": "dwa_busy_cycles"}
+    for k in sorted(EVENT_KEYS, key=lambda k: k in needs):
+        if k == "cycles" or (k.startswith("dwa_") and not dwa):
+            continue
+        ev = {**base_ev, k: 1}
+        if k in needs:
+            ev[needs[k]] = 1
+        e = energy_report(ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"] - base
+        coef[k] = e - (coef[needs[k]] if k in needs else 0.0)
+    return coef
 
 
 def _energy_uj(ev: dict[str, float], cfg) -> float:

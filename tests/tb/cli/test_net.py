@@ -161,6 +161,8 @@ def _fast_model_agrees(layers, total, argv):
     counts vs the RTL's counters). Prints the error table and the speed ratio."""
     from tb.bench.fastmodel import check_bounds, estimate_like, format_rows, layer_rows
     est = estimate_like("net", argv)
+    assert set(layers[0]) - {"wall_s"} <= set(est["layers"][0])           # the fields of the report
+    assert set(total) - {"build_wall_s", "sim_wall_s", "sim_cycles_per_s"} <= set(est["total"])
     rows = layer_rows(layers, est["layers"], total["cycles"], est["total"]["cycles"])
     print(format_rows(rows, "fast model vs RTL, reduced MobileNetV2"))
     check_bounds(rows, "cycles per layer")
