@@ -71,7 +71,7 @@ bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim net --model mobilenetv2 --preset jetcas2022 --no-monitors \
 	  --csv reports/net_mobilenetv2.csv --plot reports/net_mobilenetv2.png > reports/net_mobilenetv2.txt
 	cat reports/net_mobilenetv2.txt
-	$(RUN) $(VPY) -m tb.bench.fastmodel --net-csv reports/net_mobilenetv2.csv \
+	$(RUN) $(VPY) -m tb.cli.fastmodel_rtl --net-csv reports/net_mobilenetv2.csv \
 	  --net-report reports/net_mobilenetv2.txt -o reports/fastmodel.md
 
 # Icarus Verilog: installed with apt-get only when running as root under CI; otherwise

@@ -85,8 +85,8 @@ ENGINES = ("ima", "dwa", "sw")
 
 #: Job registers the HAL writes for one IMA LayerJob (``hw.ima.regmap.JOB_REGISTERS``, J_ARRAY
 #: last; :class:`tb.bfm.ima_hal.ImaHal` skips J_ARRAY on a single-array IMA) and for one DWA job
-#: (``hw.dwa.regmap.JOB_REGISTERS``). ``sim_models`` cannot import ``hw``: tests/tb/env/
-#: test_fastmodel_rtl.py checks these against the register maps.
+#: (``hw.dwa.regmap.JOB_REGISTERS``). ``sim_models`` cannot import ``hw``:
+#: tests/sim_models/test_fastmodel.py checks these against the register maps.
 IMA_JOB_REGISTERS = 36
 DWA_JOB_REGISTERS = 13
 

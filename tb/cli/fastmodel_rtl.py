@@ -5,7 +5,7 @@ or ``net`` options), :func:`phase_rows` / :func:`layer_rows` pair the model's cy
 RTL's, :func:`check_bounds` asserts the bounds of issue 16 (each phase / layer within
 :data:`PER_LAYER`, the total within :data:`TOTAL`) and :func:`format_rows` prints a table.
 The tests call these after the RTL runs they do anyway (tests/tb/cli/test_net.py,
-tests/hw/cluster/); ``python -m tb.bench.fastmodel`` (``make bench``) runs the reduced
+tests/hw/cluster/); ``python -m tb.cli.fastmodel_rtl`` (``make bench``) runs the reduced
 MobileNetV2 and the bottleneck at full size on the RTL, reads the full MobileNetV2's per-layer
 CSV of the bench's own ``ima-sim net`` run, and writes the error tables with the speed ratios.
 """
@@ -109,9 +109,9 @@ def _report_wall(path):
 
 
 def main(argv=None):
-    """``python -m tb.bench.fastmodel [-o FILE] [--net-csv FILE [--net-report FILE]]``: the error
+    """``python -m tb.cli.fastmodel_rtl [-o FILE] [--net-csv FILE [--net-report FILE]]``: the error
     tables and speed ratios (Markdown) on stdout and in ``-o``."""
-    p = argparse.ArgumentParser(prog="python -m tb.bench.fastmodel")
+    p = argparse.ArgumentParser(prog="python -m tb.cli.fastmodel_rtl")
     p.add_argument("-o", "--output", help="also write the report here")
     p.add_argument("--net-csv", help="per-layer CSV of the RTL run of the full MobileNetV2 "
                                      "(ima-sim net --csv, make bench)")
