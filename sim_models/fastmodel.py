@@ -204,7 +204,7 @@ def _ima_params(cfg) -> perf.PerfParams:
 
 
 #: Jobs of a LayerJob the overlapped schedule is run on before it may be extrapolated.
-STEADY_JOBS = 8
+STEADY_JOBS = 4
 
 
 def _period(*seqs: np.ndarray) -> int | None:
@@ -239,7 +239,7 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False) -> perf.LayerPerf
     if period is not None:
         q = max(period, 2)
         m = STEADY_JOBS + (n - STEADY_JOBS) % q
-        if n >= 2 * (4 * m + 6 * q):          # the four short schedules cost less than this one
+        if n >= 4 * m + 6 * q + 8:             # the four short schedules cost less than this one
             runs = [np.array(perf.overlapped_perf(sin[:k], comp[:k], sout[:k], p)._tuple())
                     for k in (m, m + q, m + 2 * q, m + 3 * q)]
             d = runs[1] - runs[0]
