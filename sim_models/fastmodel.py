@@ -814,6 +814,16 @@ def layer_cost(layer: Layer, engine: str, cfg, cores: int = 8, *,
     """
     if isinstance(cores, bool) or not isinstance(cores, int) or not 1 <= cores <= cfg.n_cores:
         raise ValueError(f"cores must be an integer in 1..{cfg.n_cores}, not {cores!r}")
+    key = ("layer", layer.kind, tuple(layer.in_shape), tuple(layer.out_shape), layer.kernel,
+           layer.stride, layer.pad, engine, cfg, cores, overheads, cost)
+    try:
+        hash(key)
+    except TypeError:                   # a duck-typed cfg that is not hashable: no memo
+        return _layer_cost(layer, engine, cfg, cores, overheads, cost)
+    return _memo(key, lambda: _layer_cost(layer, engine, cfg, cores, overheads, cost))
+
+
+def _layer_cost(layer, engine, cfg, cores, overheads, cost) -> LayerCost:
     phases = layer_phases(layer, engine, cfg)
     est = estimate_phases(phases, cfg, overheads=overheads, cost=cost, cores=cores)
     ev = _sum_events(est)
