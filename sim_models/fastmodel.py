@@ -118,14 +118,23 @@ class Overheads:
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"Overheads.{name} must be a non-negative integer, not {v!r}")
 
+    def ima_bus(self, arrays: int) -> int:
+        """Core 0's peripheral-bus cycles for one IMA LayerJob on an IMA with ``arrays`` crossbars
+        (the core is active; in the start cycles it sleeps)."""
+        regs = IMA_JOB_REGISTERS - (1 if arrays == 1 else 0)
+        return self.periph_access * (regs + 3)
+
     def ima_job(self, arrays: int) -> int:
         """Control cycles of one IMA LayerJob on an IMA with ``arrays`` crossbars."""
-        regs = IMA_JOB_REGISTERS - (1 if arrays == 1 else 0)
-        return self.periph_access * (regs + 3) + self.ima_start
+        return self.ima_bus(arrays) + self.ima_start
+
+    def dwa_bus(self) -> int:
+        """Core 0's peripheral-bus cycles for one DWA job."""
+        return self.periph_access * (DWA_JOB_REGISTERS + 3)
 
     def dwa_job(self) -> int:
         """Control cycles of one DWA job."""
-        return self.periph_access * (DWA_JOB_REGISTERS + 3) + self.dwa_start
+        return self.dwa_bus() + self.dwa_start
 
     def barrier(self, cost: SwCost) -> int:
         """Cycles from the last core's arrival at a phase's barrier to the phase's end."""
@@ -180,7 +189,7 @@ class PhaseEstimate:
     events: dict[str, float]
     ima: dict[str, int] = field(default_factory=dict)
     dwa: dict[str, int] = field(default_factory=dict)
-    #: busy cycles of each core (software phases; accelerator phases: core 0's control cycles)
+    #: busy cycles of each core (software phases; accelerator phases: core 0's bus accesses)
     core_busy: tuple[int, ...] = ()
     #: TCDM stall cycles of the bank-contention approximation (software phases)
     stalls: int = 0
@@ -338,17 +347,18 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
         mvm["adc_conversions"] += n * job.width
         words += w
     control = oh.ima_job(cfg.ima.arrays) * len(lm.jobs)
+    active = oh.ima_bus(cfg.ima.arrays) * len(lm.jobs)       # core 0 on the bus; else asleep
     cycles = busy + control + oh.barrier(cost)
     n_cores = cfg.n_cores
     ev = _base_events(cycles, cfg)
     phase_busy = (stat["streamin"] + stat["compute"] + stat["streamout"]) if not cfg.ima.overlap \
         else max(stat["streamin"], stat["compute"], stat["streamout"])
-    ev.update(core_active_cycles=control, core_idle_cycles=n_cores * cycles - control,
+    ev.update(core_active_cycles=active, core_idle_cycles=n_cores * cycles - active,
               tcdm_accesses=words, ima_streamin_cycles=stat["streamin"],
               ima_compute_cycles=stat["compute"], ima_streamout_cycles=stat["streamout"],
               ima_idle_cycles=max(cycles - phase_busy, 0), **mvm)
     return PhaseEstimate(ph.name, ph.kind, cycles, ev, ima=stat,
-                         core_busy=(control,) + (0,) * (n_cores - 1))
+                         core_busy=(active,) + (0,) * (n_cores - 1))
 
 
 def _dwa_words(job: DwJob) -> int:
@@ -371,15 +381,15 @@ def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
            cfg.dwa_ports)
     b, words = _memo(key, lambda: (dwa_perf.breakdown(job, cfg.dwa_ports), _dwa_words(job)))
     busy = sum(b[k] for k in dwa_perf.PHASE_KEYS)
-    control = oh.dwa_job()
+    control, active = oh.dwa_job(), oh.dwa_bus()
     cycles = busy + control + oh.barrier(cost)
     ev = _base_events(cycles, cfg)
-    ev.update(core_active_cycles=control, core_idle_cycles=cfg.n_cores * cycles - control,
+    ev.update(core_active_cycles=active, core_idle_cycles=cfg.n_cores * cycles - active,
               tcdm_accesses=words, dwa_busy_cycles=busy, dwa_mac_cycles=b["mac_cycles"],
               dwa_idle_cycles=cycles - busy)
     return PhaseEstimate(ph.name, ph.kind, cycles, ev,
                          dwa=dict(cycles=busy, mac_cycles=b["mac_cycles"], stalled=0, jobs=1),
-                         core_busy=(control,) + (0,) * (cfg.n_cores - 1))
+                         core_busy=(active,) + (0,) * (cfg.n_cores - 1))
 
 
 def _pixels(buf: Buffer) -> int:
