@@ -17,25 +17,30 @@ of them:
 * **Energy** (:func:`sim_models.energy.energy_report`) on the same event counts the RTL testbench
   collects (cores active / idle, TCDM accesses, IMA phases, MVM windows, DWA busy / MAC cycles).
 
-What is *not* exact, and how it is approximated:
+What the model adds, and where it approximates (docs/fastmodel.md has the measured errors):
 
 * **Control overheads** around an accelerator job (core 0 acquires the accelerator, writes its
   job registers over the peripheral bus, triggers it, sleeps until the end-of-job event, reads
-  ERROR) and around every phase (the hardware barrier, the kernels' start): the constants of
-  :class:`Overheads` count the peripheral-bus accesses of the HAL (``tb/bfm/ima_hal.py``,
-  ``tb/bfm/dwa_hal.py``) and were CALIBRATED on the RTL (see :data:`RTL_OVERHEADS` for the runs).
-  The validation (tests/tb/cli/test_net.py, tests/hw/cluster/) runs other shapes.
+  ERROR) and around every phase (the hardware barrier): :class:`Overheads` counts the
+  peripheral-bus accesses of the HAL (``tb/bfm/ima_hal.py``, ``tb/bfm/dwa_hal.py``), two cycles
+  each, plus one start constant per accelerator CALIBRATED on single-layer RTL runs whose shapes
+  the validation (tests/tb/cli/test_net.py, tests/hw/cluster/) does not use.
 * **TCDM bank contention** of the software kernels: a core's kernel lasts ``max(cost, access
   time)`` (the BFM pads a kernel to its cost; stalls only show when the loads and stores
-  themselves take longer, :meth:`tb.bfm.core.Core.kernel_time`). A core issues one access per
-  cycle; with ``k`` cores issuing at once into ``B`` word-interleaved banks, each access waits
-  for the others that picked its bank in the same cycle: ``(k - 1) / (2 B)`` cycles on average
-  (uniform banks, round-robin arbitration: half of the ``(k-1)/B`` expected competitors are
-  served first). The IMA and the DWA never run together with the cores (the cores sleep at the
-  barrier), so their ports see no contention.
-* **Energy events** the RTL counts but the model estimates: TCDM accesses of the software kernels
-  (the words their working sets touch, as the BFMs issue them), the DWA's (words of its runs), the
-  cores' idle cycles (barrier waits and core 0's sleep on the end-of-job event).
+  themselves take longer, :meth:`tb.bfm.core.Core.kernel_time`). Access time: one word per cycle,
+  :data:`RUN_LATENCY` per contiguous run, and the stalls of bank conflicts, APPROXIMATED: the
+  kernels stream contiguous runs, and lockstep streams over ``B`` word-interleaved banks collide
+  only when two enter the same bank in the same cycle, after which the loser trails by one
+  cycle -- ``(k - 1) / B`` stalls per run for ``k`` active cores; a run every core reads at once
+  (a matmul's weights, an fc's input) staircases them, ``(k - 1) / 2`` on average. The IMA and
+  the DWA never run together with the cores (the cores sleep at the barrier), so their ports see
+  no contention.
+* **Energy events** the RTL counts and the model derives: TCDM accesses (the words of every run
+  of the IMA, the DWA and the kernels, as the BFMs issue them), the cores' active cycles (core 0
+  on the peripheral bus; each core's kernel) and idle cycles (the rest).
+* **Speed**: the overlapped engine's schedule is extrapolated from its steady state on long
+  layers (:func:`ima_layer_perf`, checked exact), and the engines' results are memoised by what
+  determines them (:func:`clear_memo`).
 
 Entry points: :func:`layer_cost` (one graph layer on one engine, independent of TCDM addresses:
 what the tile / coupling study builds on), :func:`estimate_phases` (a list of
