@@ -197,3 +197,32 @@ def test_shared_ports_need_the_request_offset():
                                      perf.PerfParams(ports=4, mvm_cycles=MVM, shared_ports=True))
     with pytest.raises(ValueError, match="shared_ports"):
         perf.PerfParams(ports=4, mvm_cycles=MVM, shared_ports=1).validate()
+
+
+def test_vectorised_jobs_equal_the_job_generator():
+    """``job_bases`` and the per-residue walk cycles of ``job_phase_cycles`` against the plain
+    definitions: every job of ``LayerJob.jobs()``, every run of its walks summed (random conv
+    layers on unaligned buffers)."""
+    from sim_models.mapping import TcdmAllocator, map_conv
+    from tb.build.runner import pick_seed
+    seed = pick_seed()
+    print(f"seed = {seed}")
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        k, cin, cout = int(rng.choice([1, 3])), int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        alloc = TcdmAllocator(1 << 20, align=1)
+        alloc.alloc("junk", (int(rng.integers(0, 7)),))
+        lm = map_conv((int(rng.integers(2, 9)), int(rng.integers(2, 9)), cin),
+                      np.zeros((cout, k, k, cin), np.int8), (1, 0, 0, 255),
+                      stride=int(rng.choice([1, 2])), pad=k // 2, alloc=alloc)
+        job, ports = lm.jobs[0], int(rng.choice([1, 2, 4, 16]))
+        jobs = list(job.jobs())
+        src, dst = perf.job_bases(job)
+        assert src.tolist() == [j[0] for j in jobs] and dst.tolist() == [j[1] for j in jobs]
+        sin, _, sout = perf.job_phase_cycles(job, perf.PerfParams(ports=ports, mvm_cycles=MVM))
+
+        def plain(base, walk, ports=ports):
+            return sum(-(-int(perf.words_touched(base + off, walk.len0)) // ports)
+                       for off in perf.walk_run_bases(walk).tolist())
+        assert sin.tolist() == [plain(j[0], job.src) for j in jobs]
+        assert sout.tolist() == [plain(j[1], job.dst) for j in jobs]

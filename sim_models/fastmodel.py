@@ -1,0 +1,907 @@
+"""Fast cluster model: cycles and energy of layers, workloads and whole networks without a simulator.
+
+Pure numpy / Python. It composes the exact pieces the project already has -- it re-derives none
+of them:
+
+* **IMA jobs** (:mod:`sim_models.perf`): a ``LayerJob``'s STREAMIN / COMPUTE / STREAMOUT from its
+  source and sink walks (chunks of ``ports`` words), the sequential engine as the sum of the
+  phases, the overlapped engine (``ImaConfig.overlap``) from its hand-over recurrence, and the
+  shared data interface (``data_interface == "shared"``) from the event-stepped port model --
+  each exact for the RTL (tests/hw/ima). Multi-array layers are one ``LayerJob`` per column tile
+  (``J_ARRAY``), run in order, so they add up.
+* **The depth-wise accelerator** (:func:`sim_models.dwa_perf.engine_cycles`, exact without
+  contention; in the cluster nothing contends with it: the cores sleep while it runs).
+* **Software kernels** on 1..8 cores (:mod:`sim_models.swcost`): each core's share of the work
+  split as PULP-NN splits it (:func:`sim_models.swcost.chunk`, the split the core BFMs use) costs
+  ``SwCost``'s cycles; the phase lasts as long as its slowest core, then the barrier.
+* **Energy** (:func:`sim_models.energy.energy_report`) on the same event counts the RTL testbench
+  collects (cores active / idle, TCDM accesses, IMA phases, MVM windows, DWA busy / MAC cycles).
+
+What the model adds, and where it approximates (docs/fastmodel.md has the measured errors):
+
+* **Control overheads** around an accelerator job (core 0 acquires the accelerator, writes its
+  job registers over the peripheral bus, triggers it, sleeps until the end-of-job event, reads
+  ERROR) and around every phase (the hardware barrier): :class:`Overheads` counts the
+  peripheral-bus accesses of the HAL (``tb/bfm/ima_hal.py``, ``tb/bfm/dwa_hal.py``), two cycles
+  each, plus one start constant per accelerator CALIBRATED on single-layer RTL runs whose shapes
+  the validation (tests/tb/cli/test_net.py, tests/hw/cluster/) does not use.
+* **TCDM bank contention** of the software kernels: a core's kernel lasts ``max(cost, access
+  time)`` (the BFM pads a kernel to its cost; stalls only show when the loads and stores
+  themselves take longer, :meth:`tb.bfm.core.Core.kernel_time`). Access time: one word per cycle,
+  :data:`RUN_LATENCY` per contiguous run, and the stalls of bank conflicts, APPROXIMATED: the
+  kernels stream contiguous runs, and lockstep streams over ``B`` word-interleaved banks collide
+  only when two enter the same bank in the same cycle, after which the loser trails by one
+  cycle -- ``(k - 1) / B`` stalls per run for ``k`` active cores; a run every core reads at once
+  (a matmul's weights, an fc's input) staircases them, ``(k - 1) / 2`` on average. The IMA and
+  the DWA never run together with the cores (the cores sleep at the barrier), so their ports see
+  no contention.
+* **Energy events** the RTL counts and the model derives: TCDM accesses (the words of every run
+  of the IMA, the DWA and the kernels, as the BFMs issue them), the cores' active cycles (core 0
+  on the peripheral bus; each core's kernel) and idle cycles (the rest).
+* **Speed**: the overlapped engine's schedule is extrapolated from its steady state on long
+  layers (:func:`ima_layer_perf`, checked exact), and the engines' results are memoised by what
+  determines them (:func:`clear_memo`).
+
+Entry points: :func:`layer_cost` (one graph layer on one engine, independent of TCDM addresses:
+what the tile / coupling study builds on), :func:`estimate_phases` (a list of
+:class:`sim_models.workloads.Phase`), :func:`estimate_program` (a compiled network, the fields of
+``ima-sim net --json``) and :func:`estimate_workload` (an ``ima-sim run`` workload, the fields of
+``ima-sim run --json``). The hardware ``cfg`` is duck-typed on :class:`hw.config.ClusterConfig`
+(``ima.ports``, ``ima.mvm_cycles``, ``ima.overlap``, ``ima.data_interface``, ``ima.clock_hz``,
+``ima.rows``, ``ima.cols``, ``n_cores``, ``banks``, ``dwa``, ``dwa_ports``, ``sw_cost``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from sim_models import dwa_perf, perf
+from sim_models.dwa import GROUP, KERNEL, DwJob
+from sim_models.energy import EVENT_KEYS, EnergyParams, energy_report
+from sim_models.graph import Layer
+from sim_models.jobconfig import LayerJob
+from sim_models.mapping import (
+    Buffer,
+    ColumnTile,
+    LayerMapping,
+    TcdmAllocator,
+    map_conv,
+    map_depthwise_dwa,
+    map_fc,
+)
+from sim_models.swcost import SwCost, chunk, sw_cost
+from sim_models.workloads import Phase
+
+__all__ = ["LayerCost", "Overheads", "RTL_OVERHEADS", "PhaseEstimate", "NetEstimate", "ENGINES",
+           "IMA_JOB_REGISTERS", "DWA_JOB_REGISTERS", "STEADY_JOBS", "layer_cost", "layer_phases",
+           "estimate_phases", "estimate_program", "estimate_workload", "ima_layer_perf", "static_pj",
+           "clear_memo", "MEMO_SIZE"]
+
+#: Engines :func:`layer_cost` knows: the IMA's crossbars, the depth-wise accelerator, the cores.
+ENGINES = ("ima", "dwa", "sw")
+
+
+#: Job registers the HAL writes for one IMA LayerJob (``hw.ima.regmap.JOB_REGISTERS``, J_ARRAY
+#: last; :class:`tb.bfm.ima_hal.ImaHal` skips J_ARRAY on a single-array IMA) and for one DWA job
+#: (``hw.dwa.regmap.JOB_REGISTERS``). ``sim_models`` cannot import ``hw``:
+#: tests/sim_models/test_fastmodel.py checks these against the register maps.
+IMA_JOB_REGISTERS = 36
+DWA_JOB_REGISTERS = 13
+
+
+@dataclass(frozen=True)
+class Overheads:
+    """Control cycles the accelerators' and the kernels' own models do not contain.
+
+    An accelerator job costs core 0 ``periph_access`` cycles per peripheral-bus access -- the
+    ACQUIRE read, the job registers (:data:`IMA_JOB_REGISTERS`, one fewer on a single-array IMA;
+    :data:`DWA_JOB_REGISTERS`), the TRIGGER write and the ERROR read after the end-of-job event
+    -- plus ``ima_start`` / ``dwa_start`` cycles (the job's start and done hand-shakes and the
+    event's wake-up, outside the engine models' busy time). Every phase ends with the barrier:
+    ``SwCost.barrier_cycles`` plus ``barrier_release``.
+
+    ``periph_access`` and ``barrier_release`` are structural (:class:`tb.bfm.periph.PeriphMaster`:
+    one request cycle granted at once, one response cycle; :class:`tb.bfm.core.Barrier`: the
+    release edge). ``ima_start`` and ``dwa_start`` are CALIBRATED on the RTL, on single layers
+    whose shapes the validation does not use (docs/fastmodel.md, "Calibration").
+    """
+    ima_start: int
+    dwa_start: int
+    periph_access: int = 2
+    barrier_release: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("ima_start", "dwa_start", "periph_access", "barrier_release"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"Overheads.{name} must be a non-negative integer, not {v!r}")
+
+    def ima_bus(self, arrays: int) -> int:
+        """Core 0's peripheral-bus cycles for one IMA LayerJob on an IMA with ``arrays`` crossbars
+        (the core is active; in the start cycles it sleeps)."""
+        regs = IMA_JOB_REGISTERS - (1 if arrays == 1 else 0)
+        return self.periph_access * (regs + 3)
+
+    def ima_job(self, arrays: int) -> int:
+        """Control cycles of one IMA LayerJob on an IMA with ``arrays`` crossbars."""
+        return self.ima_bus(arrays) + self.ima_start
+
+    def dwa_bus(self) -> int:
+        """Core 0's peripheral-bus cycles for one DWA job."""
+        return self.periph_access * (DWA_JOB_REGISTERS + 3)
+
+    def dwa_job(self) -> int:
+        """Control cycles of one DWA job."""
+        return self.dwa_bus() + self.dwa_start
+
+    def barrier(self, cost: SwCost) -> int:
+        """Cycles from the last core's arrival at a phase's barrier to the phase's end."""
+        return cost.barrier_cycles + self.barrier_release
+
+
+#: The overheads of our RTL cluster and its HAL (docs/fastmodel.md, "Calibration").
+RTL_OVERHEADS = Overheads(ima_start=22, dwa_start=6)
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """What one layer costs on one engine (:func:`layer_cost`).
+
+    Attributes
+    ----------
+    cycles : int
+        Wall-clock cycles of the layer at the cluster clock, its control overheads included
+        (offload of every accelerator job, one barrier per phase).
+    energy_pj : float
+        Dynamic energy of the units that do the layer's work, in pJ: the ``cores`` cores while
+        they run (a core offloading to an accelerator: its configuration cycles), the TCDM
+        accesses, the accelerator's busy cycles and analog MVMs. Excluded, because they belong to
+        the whole system's schedule and not to one layer: idle cores and idle accelerators,
+        static power (:func:`static_pj` of the schedule's wall time).
+    macs : int
+        Multiply-accumulates of the layer (``Layer.macs``; adds and pools 0).
+    engine : str
+        ``"ima"``, ``"dwa"`` or ``"sw"``.
+    cores : int
+        Cores the software kernels are split over (1 for the accelerators' offload).
+    phases : Mapping[str, int]
+        Cycles of each phase (e.g. ``{"ima": .., "sum": ..}``), their sum is ``cycles``.
+    """
+    cycles: int
+    energy_pj: float
+    macs: int
+    engine: str
+    cores: int
+    phases: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class PhaseEstimate:
+    """One phase of a program: its name, kind, cycles and event counts (keys of
+    :data:`sim_models.energy.EVENT_KEYS`, ``cycles`` included), and the IMA / DWA statistics
+    (``ima``: ``jobs, streamin, compute, streamout``; ``dwa``: ``jobs, cycles, mac_cycles``) the
+    RTL's counters report."""
+    name: str
+    kind: str
+    cycles: int
+    events: dict[str, float]
+    ima: dict[str, int] = field(default_factory=dict)
+    dwa: dict[str, int] = field(default_factory=dict)
+    #: busy cycles of each core (software phases; accelerator phases: core 0's bus accesses)
+    core_busy: tuple[int, ...] = ()
+    #: TCDM stall cycles of the bank-contention approximation (software phases)
+    stalls: int = 0
+
+
+@dataclass
+class NetEstimate:
+    """A network's estimate: ``layers`` and ``total`` with the fields of ``ima-sim net --json``
+    (``layers``: ``name, kind, unit, macs, cycles, time_ms, energy_uj, phases``; ``total``:
+    ``cycles, latency_ms, energy_uj, inf_per_s, arrays, macs, tcdm_bytes, clock_hz``), and the
+    per-phase estimates of every step."""
+    layers: list[dict[str, Any]]
+    total: dict[str, Any]
+    steps: list[list[PhaseEstimate]]
+
+
+# ---------------------------------------------------------------------------------------- helpers
+def _ima_params(cfg) -> perf.PerfParams:
+    return perf.rtl_params(cfg.ima.ports, cfg.ima.mvm_cycles,
+                           shared_ports=cfg.ima.data_interface == "shared")
+
+
+#: Jobs of a LayerJob the overlapped schedule is run on before it may be extrapolated.
+STEADY_JOBS = 4
+
+
+def _period(*seqs: np.ndarray) -> int | None:
+    """The smallest ``P`` in 1, 2, 4, 8 with every sequence ``P``-periodic, else None."""
+    for p in (1, 2, 4, 8):
+        if all(len(a) <= p or np.array_equal(a[p:], a[:-p]) for a in seqs):
+            return p
+    return None
+
+
+def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False) -> perf.LayerPerf:
+    """The IMA's cycles of one ``LayerJob`` on ``cfg`` (sequential or overlapped engine, separate
+    or shared ports): :func:`sim_models.perf.job_phase_cycles` with the RTL's structural
+    overheads, summed (sequential engine) or scheduled by :func:`sim_models.perf.overlapped_perf`.
+
+    Speed-up of the overlapped engine (unless ``exact``): when the per-job phase lengths repeat
+    with a period ``P`` (a layer whose runs keep their word alignment: almost all), the schedule
+    settles into a steady state that repeats every ``Q = max(P, 2)`` jobs (2: the shared ports'
+    priority alternates). The first ``m``, ``m + Q``, ``m + 2Q`` and ``m + 3Q`` jobs (``m`` at
+    least :data:`STEADY_JOBS`, ``m = n mod Q``) are scheduled exactly; if the three increments
+    agree in every field, the ``n``-job figures are the ``m``-job ones plus ``(n - m) / Q``
+    increments, else the whole layer is scheduled (so is a layer too short for the four short
+    schedules to cost less). tests/sim_models/test_fastmodel.py checks the
+    two against each other."""
+    p = _ima_params(cfg)
+    sin, comp, sout = perf.job_phase_cycles(job, p)
+    n = len(sin)
+    if not cfg.ima.overlap:
+        s_in, s_c, s_out = int(sin.sum()), int(comp.sum()), int(sout.sum())
+        return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out)
+    period = None if exact else _period(sin, sout)
+    if period is not None:
+        q = max(period, 2)
+        m = STEADY_JOBS + (n - STEADY_JOBS) % q
+        if n >= 4 * m + 6 * q + 8:             # the four short schedules cost less than this one
+            runs = [np.array(perf.overlapped_perf(sin[:k], comp[:k], sout[:k], p)._tuple())
+                    for k in (m, m + q, m + 2 * q, m + 3 * q)]
+            d = runs[1] - runs[0]
+            if np.array_equal(runs[2] - runs[1], d) and np.array_equal(runs[3] - runs[2], d):
+                return perf.LayerPerf(*(int(v) for v in runs[0] + (n - m) // q * d))
+    return perf.overlapped_perf(sin, comp, sout, p)
+
+
+def _walk_words(job: LayerJob) -> int:
+    """32-bit words the IMA's ports move for all jobs of ``job`` (every source and sink run):
+    :func:`sim_models.perf.words_touched` of the runs, a function of each job's base modulo 4."""
+    total = 0
+    for bases, walk in zip(perf.job_bases(job), (job.src, job.dst), strict=True):
+        runs = np.arange(4, dtype=np.int64)[:, None] + perf.walk_run_bases(walk)[None, :]
+        table = perf.words_touched(runs, walk.len0).sum(axis=1)
+        total += int(table @ np.bincount(bases % 4, minlength=4))
+    return total
+
+
+def _words(addr: int, nbytes: int) -> int:
+    """Aligned 32-bit words a run of ``nbytes`` from ``addr`` touches (0 for an empty run)."""
+    return 0 if nbytes <= 0 else (addr + nbytes + 3) // 4 - addr // 4
+
+
+def _base_events(cycles: int, cfg) -> dict[str, float]:
+    """Events of a phase of ``cycles`` in which nothing but its own unit works."""
+    ev: dict[str, float] = {"cycles": cycles, "ima_idle_cycles": cycles}
+    if cfg.dwa:
+        ev["dwa_busy_cycles"] = 0
+        ev["dwa_mac_cycles"] = 0
+        ev["dwa_idle_cycles"] = cycles
+    return ev
+
+
+# ---------------------------------------------------------------------------------------- phases
+# ---------------------------------------------------------------------------------------- memo
+#: Results of the engine models by what determines them (a job's shape and its addresses modulo
+#: 4: every run's words depend on its start address modulo 4 only), so a layer shape met again --
+#: in the next block of a network, in the next point of a sweep -- is not recomputed.
+_MEMO: dict[tuple, Any] = {}
+#: Entries kept before the memo starts over (bounds its memory in long sweeps).
+MEMO_SIZE = 100_000
+
+
+def clear_memo() -> None:
+    """Forget every memoised engine result (e.g. to time the model cold)."""
+    _MEMO.clear()
+
+
+def _memo(key: tuple, compute):
+    """``compute()``, memoised under ``key``."""
+    try:
+        return _MEMO[key]
+    except KeyError:
+        if len(_MEMO) >= MEMO_SIZE:
+            _MEMO.clear()
+        value = _MEMO[key] = compute()
+        return value
+
+
+def _walk_key(w) -> tuple:
+    return (w.len0, w.len1, w.stride1 % 4, w.len2, w.stride2 % 4)
+
+
+def _job_key(job: LayerJob) -> tuple:
+    """What a LayerJob's cycles and port words depend on: the walks' shapes, the loops' counts,
+    every address and stride modulo 4."""
+    return (_walk_key(job.src), _walk_key(job.dst), job.src_addr % 4, job.dst_addr % 4,
+            tuple((lp.count, lp.src_stride % 4, lp.dst_stride % 4) for lp in job.loops))
+
+
+def _ima_job(job: LayerJob, cfg) -> tuple[perf.LayerPerf, int]:
+    """``(LayerPerf, port words)`` of one LayerJob on ``cfg``, memoised."""
+    ima = cfg.ima
+    key = ("ima", _job_key(job), ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)
+    return _memo(key, lambda: (ima_layer_perf(job, cfg), _walk_words(job)))
+
+
+def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
+    lm: LayerMapping = ph.args["layer"]
+    busy = 0
+    stat = dict(jobs=0, streamin=0, compute=0, streamout=0)
+    mvm = dict(mvm_count=0, mvm_cells=0, dac_conversions=0, adc_conversions=0)
+    words = 0
+    for job in lm.jobs:
+        p, w = _ima_job(job, cfg)
+        busy += p.total
+        stat["jobs"] += p.jobs
+        stat["streamin"] += p.streamin
+        stat["compute"] += p.compute
+        stat["streamout"] += p.streamout
+        n = job.num_jobs
+        mvm["mvm_count"] += n
+        mvm["mvm_cells"] += n * job.height * job.width
+        mvm["dac_conversions"] += n * job.height
+        mvm["adc_conversions"] += n * job.width
+        words += w
+    control = oh.ima_job(cfg.ima.arrays) * len(lm.jobs)
+    active = oh.ima_bus(cfg.ima.arrays) * len(lm.jobs)       # core 0 on the bus; else asleep
+    cycles = busy + control + oh.barrier(cost)
+    n_cores = cfg.n_cores
+    ev = _base_events(cycles, cfg)
+    phase_busy = (stat["streamin"] + stat["compute"] + stat["streamout"]) if not cfg.ima.overlap \
+        else max(stat["streamin"], stat["compute"], stat["streamout"])
+    ev.update(core_active_cycles=active, core_idle_cycles=n_cores * cycles - active,
+              tcdm_accesses=words, ima_streamin_cycles=stat["streamin"],
+              ima_compute_cycles=stat["compute"], ima_streamout_cycles=stat["streamout"],
+              ima_idle_cycles=max(cycles - phase_busy, 0), **mvm)
+    return PhaseEstimate(ph.name, ph.kind, cycles, ev, ima=stat,
+                         core_busy=(active,) + (0,) * (n_cores - 1))
+
+
+def _dwa_words(job: DwJob) -> int:
+    """Words the DWA's ports move for ``job`` (aligned runs of a group's channels: the 9 weight
+    taps, the 3 window rows of every column's first pixel and the new ``stride`` rows of every
+    other pixel, one store per output pixel)."""
+    total = 0
+    for g in range(job.groups):
+        cg = min(GROUP, job.channels - GROUP * g)
+        w = -(-cg // 4) + 1 if cg % 4 else -(-cg // 4)
+        rows = KERNEL + job.stride * (job.out_h - 1)
+        total += w * (KERNEL * KERNEL + job.out_w * (KERNEL * rows + job.out_h))
+    return total
+
+
+def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
+    job: DwJob = ph.args["job"]
+    key = ("dwa", job.channels, job.out_h, job.out_w, job.stride, job.in_addr % 4,
+           job.in_row_stride % 4, job.out_addr % 4, job.out_row_stride % 4, job.w_addr % 4,
+           cfg.dwa_ports)
+    b, words = _memo(key, lambda: (dwa_perf.breakdown(job, cfg.dwa_ports), _dwa_words(job)))
+    busy = sum(b[k] for k in dwa_perf.PHASE_KEYS)
+    control, active = oh.dwa_job(), oh.dwa_bus()
+    cycles = busy + control + oh.barrier(cost)
+    ev = _base_events(cycles, cfg)
+    ev.update(core_active_cycles=active, core_idle_cycles=cfg.n_cores * cycles - active,
+              tcdm_accesses=words, dwa_busy_cycles=busy, dwa_mac_cycles=b["mac_cycles"],
+              dwa_idle_cycles=cycles - busy)
+    return PhaseEstimate(ph.name, ph.kind, cycles, ev,
+                         dwa=dict(cycles=busy, mac_cycles=b["mac_cycles"], stalled=0, jobs=1),
+                         core_busy=(active,) + (0,) * (cfg.n_cores - 1))
+
+
+def _pixels(buf: Buffer) -> int:
+    return int(np.prod(buf.shape[:-1])) if len(buf.shape) > 1 else int(buf.shape[0])
+
+
+class _Traffic:
+    """The TCDM traffic of one core's share of a kernel: words and contiguous runs, private ones
+    (this core's data) and shared ones (every core reads the same run: the weights of a matmul,
+    the input vector of an fc)."""
+
+    def __init__(self) -> None:
+        self.words = self.runs = self.shared_runs = 0
+
+    def run(self, addr: int, nbytes: int, shared: bool = False) -> None:
+        if nbytes <= 0:
+            return
+        self.words += (addr + nbytes + 3) // 4 - addr // 4
+        if shared:
+            self.shared_runs += 1
+        else:
+            self.runs += 1
+
+    def many(self, addrs: np.ndarray, nbytes: int) -> None:
+        """Private runs of ``nbytes`` at each of ``addrs``."""
+        if nbytes <= 0 or not len(addrs):
+            return
+        self.words += int(perf.words_touched(addrs, nbytes).sum())
+        self.runs += len(addrs)
+
+    def pixels(self, buf: Buffer, p0: int, p1: int) -> None:
+        """Pixels ``p0..p1`` of an HWC buffer as the kernels move them: one run when the buffer
+        has no padding, a run per (partial) pixel row otherwise."""
+        if p1 <= p0:
+            return
+        c = buf.shape[-1]
+        if not buf.pad:
+            self.run(buf.addr + p0 * c, (p1 - p0) * c)
+            return
+        w = buf.shape[1]
+        p = p0
+        while p < p1:
+            y, x = divmod(p, w)
+            n = min(w - x, p1 - p)
+            self.run(buf.interior_addr + (y * buf.padded_shape[1] + x) * c, n * c)
+            p += n
+
+    def pixel_slices(self, buf: Buffer, c0: int, c1: int, rows: int, cols: int) -> None:
+        """Channels ``c0..c1`` of every pixel of ``rows`` x ``cols`` (one run per pixel)."""
+        pitch = buf.padded_shape[1] * buf.shape[2]
+        y = np.arange(rows, dtype=np.int64)[:, None]
+        x = np.arange(cols, dtype=np.int64)[None, :]
+        self.many((buf.interior_addr + y * pitch + x * buf.shape[2] + c0).reshape(-1), c1 - c0)
+
+
+def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
+               ) -> list[tuple[int, _Traffic]]:
+    """``[(cost cycles, traffic)]`` of each of ``parts`` cores for a software phase: the split,
+    cost and loads / stores of the kernels of :mod:`tb.bfm.kernels`."""
+    out = []
+    for part in range(parts):
+        t = _Traffic()
+        if kind == "sw_pointwise":
+            src, dst = args["src"], args["dst"]
+            cin, cout = src.shape[2], dst.shape[2]
+            p0, p1 = chunk(_pixels(src), part, parts)
+            if p1 > p0:
+                t.pixels(src, p0, p1)
+                t.run(args["w_buf"].addr, cout * cin, shared=True)
+                t.pixels(dst, p0, p1)
+            c = cost.matmul((p1 - p0) * cin * cout)
+        elif kind == "sw_conv":
+            src, dst, k, s = args["src"], args["dst"], args["k"], args["stride"]
+            ho, wo, cout = dst.shape
+            cin = src.shape[2]
+            r0, r1 = chunk(ho, part, parts)
+            if r1 > r0:
+                pitch = src.padded_shape[1] * cin
+                t.run(src.addr + r0 * s * pitch, ((r1 - 1) * s + k - r0 * s) * pitch)
+                t.run(args["w_buf"].addr, cout * k * k * cin, shared=True)
+                t.pixels(dst, r0 * wo, r1 * wo)
+            c = cost.matmul((r1 - r0) * wo * k * k * cin * cout)
+        elif kind == "sw_fc":
+            src, dst = args["src"], args["dst"]
+            cin, cout = src.nbytes, dst.nbytes
+            o0, o1 = chunk(cout, part, parts)
+            if o1 > o0:
+                t.run(src.addr, cin, shared=True)
+                t.run(args["w_buf"].addr + o0 * cin, (o1 - o0) * cin)
+                t.run(dst.addr + o0, o1 - o0)
+            c = cost.matmul((o1 - o0) * cin)
+        elif kind == "sw_hwc_to_chw":
+            src = args["src"]
+            hp, wp, ch = src.padded_shape
+            n = hp * wp
+            p0, p1 = chunk(n, part, parts)
+            if p1 > p0:
+                t.run(src.addr + p0 * ch, (p1 - p0) * ch)
+                t.many(args["dst_addr"] + np.arange(ch, dtype=np.int64) * n + p0, p1 - p0)
+            c = cost.hwc2chw((p1 - p0) * ch)
+        elif kind == "sw_depthwise_chw":
+            hp, wp, ch = args["padded_shape"]
+            dst, k = args["dst"], args.get("k", 3)
+            ho, wo, _ = dst.shape
+            c0, c1 = chunk(ch, part, parts)
+            if c1 > c0:
+                t.run(args["chw_addr"] + c0 * hp * wp, (c1 - c0) * hp * wp)
+                t.run(args["w_buf"].addr + c0 * k * k, (c1 - c0) * k * k)
+                t.pixel_slices(dst, c0, c1, ho, wo)
+            c = cost.depthwise(ho * wo * (c1 - c0), k)
+        elif kind == "sw_residual":
+            x_buf = args["x_buf"]
+            b0, b1 = chunk(_pixels(x_buf), part, parts)
+            for b in ("x_buf", "p_buf", "y_buf"):
+                t.pixels(args[b], b0, b1)
+            c = cost.residual((b1 - b0) * x_buf.shape[-1])
+        elif kind == "sw_add_partials":
+            dst, bufs = args["dst"], args["parts"]
+            b0, b1 = chunk(_pixels(dst), part, parts)
+            for b in bufs:
+                t.pixels(b, b0, b1)
+            t.pixels(dst, b0, b1)
+            c = cost.add_partials((b1 - b0) * dst.shape[-1], len(bufs))
+        elif kind == "sw_avgpool":
+            src, dst, k = args["src"], args["dst"], args["k"]
+            ho, wo, ch = dst.shape
+            c0, c1 = chunk(ch, part, parts)
+            if c1 > c0:
+                cs = src.shape[2]
+                for yy in range(ho * k):           # load_strided: the distinct words of the runs
+                    base = src.interior_addr + yy * src.padded_shape[1] * cs + c0
+                    starts = base + np.arange(wo * k, dtype=np.int64) * cs
+                    first, last = starts // 4, (starts + c1 - c0 - 1) // 4
+                    spans = np.unique(np.concatenate([np.arange(f, e + 1) for f, e in zip(first, last,
+                                                                                          strict=True)]))
+                    t.words += len(spans)
+                    t.runs += 1
+                t.pixel_slices(dst, c0, c1, ho, wo)
+            c = cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0))
+        elif kind == "sw_zero_ring":
+            runs = _ring_runs(args["buf"])
+            r0, r1 = chunk(len(runs), part, parts)
+            for a, n in runs[r0:r1]:
+                t.run(a, n)
+            c = cost.zero_fill(sum(n for _, n in runs[r0:r1]), r1 - r0)
+        else:
+            raise ValueError(f"unknown software phase kind {kind!r}")
+        out.append((c, t))
+    return out
+
+
+def _ring_runs(buf: Buffer) -> list[tuple[int, int]]:
+    """The padding ring of a padded HWC buffer as contiguous byte runs (``tb.bfm.kernels.ring_runs``)."""
+    hp, wp, c = buf.padded_shape
+    p, h = buf.pad, buf.shape[0]
+    if not p:
+        return []
+    pitch = wp * c
+    runs = [(buf.addr, (p * wp + p) * c)]
+    for y in range(h):
+        runs.append((buf.addr + (p + y) * pitch + (wp - p) * c, 2 * p * c if y < h - 1 else (p + p * wp) * c))
+    return runs
+
+
+def _args_key(args: dict[str, Any]) -> tuple:
+    """What a software phase's cost and traffic depend on: its buffers' shapes, padding, dtype and
+    addresses modulo 4, its other addresses modulo 4, its integer parameters (not the ADC)."""
+    def one(name, v):
+        if isinstance(v, Buffer):
+            return (v.shape, v.pad, v.addr % 4, v.dtype)
+        if isinstance(v, (list, tuple)) and v and isinstance(v[0], Buffer):
+            return tuple(one(name, b) for b in v)
+        if name == "adc":
+            return None
+        if name.endswith("addr"):
+            return v % 4
+        return v
+    return tuple((k, one(k, v)) for k, v in sorted(args.items()))
+
+
+#: Cycles a core's run of loads or stores adds to its words (one issued per cycle): the last
+#: response comes one cycle after its grant, and the next run starts after it (tb/bfm/core.py,
+#: tb/bfm/tcdm.py).
+RUN_LATENCY = 2
+
+
+def _sw_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost, cores: int) -> PhaseEstimate:
+    """A software kernel on ``cores`` cores: each core lasts ``max(cost, access time)`` (the BFM
+    pads a kernel to its cost, :meth:`tb.bfm.core.Core.kernel_time`), the phase as long as the
+    slowest core, then the barrier. Access time: one word per cycle, :data:`RUN_LATENCY` per run,
+    and the bank-conflict stalls of the contention approximation (module docstring)."""
+    shares = _memo(("sw", ph.kind, _args_key(ph.args), cost, cores),
+                   lambda: _sw_shares(ph.kind, ph.args, cost, cores))
+    active = sum(1 for _, t in shares if t.words)
+    b = cfg.banks
+    stalls = [math.ceil(t.runs * (active - 1) / b + t.shared_runs * (active - 1) / 2) if active > 1
+              else 0 for _, t in shares]
+    busy = [max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
+            for (c, t), st in zip(shares, stalls, strict=True)]
+    cycles = max(busy) + oh.barrier(cost)
+    ev = _base_events(cycles, cfg)
+    idle = cfg.n_cores * cycles - sum(busy)
+    ev.update(core_active_cycles=sum(busy), core_idle_cycles=idle,
+              tcdm_accesses=sum(t.words for _, t in shares))
+    return PhaseEstimate(ph.name, ph.kind, cycles, ev,
+                         core_busy=tuple(busy) + (0,) * (cfg.n_cores - cores), stalls=sum(stalls))
+
+
+def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_OVERHEADS,
+                    cost: SwCost | None = None, cores: int | None = None) -> list[PhaseEstimate]:
+    """The estimate of every phase of ``phases`` on the cluster ``cfg``; software kernels split
+    over ``cores`` (default ``cfg.n_cores``) and costed by ``cost`` (default the preset's
+    ``cfg.sw_cost``). ``ValueError`` on an unknown phase kind or a bad ``cores``."""
+    cores = cfg.n_cores if cores is None else cores
+    if isinstance(cores, bool) or not isinstance(cores, int) or not 1 <= cores <= cfg.n_cores:
+        raise ValueError(f"cores must be an integer in 1..{cfg.n_cores}, not {cores!r}")
+    cost = sw_cost(cfg.sw_cost) if cost is None else cost
+    out = []
+    for ph in phases:
+        if ph.kind == "ima":
+            out.append(_ima_phase(ph, cfg, overheads, cost))
+        elif ph.kind == "dwa":
+            out.append(_dwa_phase(ph, cfg, overheads, cost))
+        elif ph.kind.startswith("sw_"):
+            out.append(_sw_phase(ph, cfg, overheads, cost, cores))
+        else:
+            raise ValueError(f"phase {ph.name}: unknown kind {ph.kind!r}")
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _energy_coefficients(clock_hz: float, n_cores: int, dwa: bool) -> dict[str, float]:
+    """uJ per unit of each event key (``cycles``: the static energy of one cycle), from
+    :func:`sim_models.energy.energy_report` itself on one-event runs of one cycle: the report is
+    linear in the events, so ``sum(events[k] * coefficient[k])`` is its ``total_uj``."""
+    base_ev: dict[str, float] = {"cycles": 1}
+    if dwa:
+        base_ev.update(dwa_busy_cycles=0, dwa_mac_cycles=0, dwa_idle_cycles=0)
+    base = energy_report(base_ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"]
+    coef = {"cycles": base}
+    # keys whose unit run needs another key (an MVM's window needs the MVM, MAC cycles busy ones)
+    needs = {"mvm_cells": "mvm_count", "dac_conversions": "mvm_count",
+             "adc_conversions": "mvm_count", "dwa_mac_cycles": "dwa_busy_cycles"}
+    for k in sorted(EVENT_KEYS, key=lambda k: k in needs):
+        if k == "cycles" or (k.startswith("dwa_") and not dwa):
+            continue
+        ev = {**base_ev, k: 1}
+        if k in needs:
+            ev[needs[k]] = 1
+        e = energy_report(ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"] - base
+        coef[k] = e - (coef[needs[k]] if k in needs else 0.0)
+    return coef
+
+
+def _energy_uj(ev: dict[str, float], cfg) -> float:
+    """``energy_report(ev)["total_uj"]`` through the memoised coefficients (fast)."""
+    coef = _energy_coefficients(cfg.ima.clock_hz, cfg.n_cores, bool(cfg.dwa))
+    return sum(v * coef[k] for k, v in ev.items())
+
+
+def _sum_events(items: Sequence[PhaseEstimate]) -> dict[str, float]:
+    ev: dict[str, float] = {}
+    for p in items:
+        for k, v in p.events.items():
+            ev[k] = ev.get(k, 0) + v
+    return ev
+
+
+# ---------------------------------------------------------------------------------------- layer
+def _alloc() -> TcdmAllocator:
+    """An allocator large enough for any layer (addresses only set the runs' alignment)."""
+    return TcdmAllocator(1 << 40)
+
+
+def _xbar_pieces(layer: Layer, rows: int) -> list[tuple[int, int]]:
+    """Row pieces of a crossbar layer on ``rows``-row arrays: ``[(c0, c1)]`` of input channels
+    (1x1 / fc: rows are channels; KxK: whole kernels of ``floor(rows / K^2)`` channels)."""
+    cin = layer.in_shape[2] if layer.kind != "fc" else int(np.prod(layer.in_shape))
+    per = rows if layer.kind != "conv" or layer.kernel == 1 else rows // (layer.kernel ** 2)
+    if per < 1:
+        raise ValueError(f"layer {layer.name}: a {layer.kernel}x{layer.kernel} kernel does not fit "
+                         f"a {rows}-row array")
+    return [(c0, min(cin, c0 + per)) for c0 in range(0, cin, per)]
+
+
+def layer_phases(layer: Layer, engine: str, cfg) -> list[Phase]:
+    """The phases ``layer`` needs on ``engine`` (``"ima"``, ``"dwa"``, ``"sw"``), with buffers of
+    a private allocator: what :func:`layer_cost` estimates.
+
+    * ``ima`` (conv / pointwise / fc): column tiles of at most ``cfg.ima.cols`` columns (one
+      ``LayerJob`` each) and, when the weight rows exceed ``cfg.ima.rows``, row pieces (1x1 and
+      fc: ``rows`` input channels each, as the compiler cuts them; a KxK conv: groups of
+      ``floor(rows / K^2)`` input channels -- an estimate, the compiler refuses row-split KxK
+      convs) whose int8 partials the cores add (``sw_add_partials``).
+    * ``dwa``: a 3x3 depth-wise layer as one ``DwJob``.
+    * ``sw``: the kernels of the cores (conv / pointwise / fc through the im2col / matmul kernels,
+      depth-wise through HWC->CHW and the CHW kernel, add, avgpool).
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    kind, name = layer.kind, layer.name
+    alloc = _alloc()
+    h, w, cin = layer.in_shape
+    adc = tuple(layer.adc) if layer.adc is not None else (1, 0, 0, 255)
+    if engine == "ima":
+        if kind not in ("conv", "pointwise", "fc"):
+            raise ValueError(f"layer {name}: a {kind} layer cannot run on the IMA (engine 'ima')")
+        rows, cols = int(cfg.ima.rows), int(cfg.ima.cols)
+        cout = layer.out_shape[2]
+        k = layer.kernel if kind == "conv" else 1
+        pieces = _xbar_pieces(layer, rows)
+        tiles = [ColumnTile(0, 0, 0, c0, min(cols, cout - c0)) for c0 in range(0, cout, cols)]
+        split = len(pieces) > 1
+        out_dtype = "uint8" if adc[2] >= 0 else "int8"
+        phases = []
+        if kind == "fc":
+            src = alloc.alloc("x", (int(np.prod(layer.in_shape)),))
+            dst = alloc.alloc("y", (cout,), out_dtype)
+        else:
+            pad = layer.pad if kind == "conv" else 0
+            src = alloc.alloc("x", (h, w, cin), pad=pad)
+            dst = alloc.alloc("y", tuple(layer.out_shape), out_dtype)
+        partials = []
+        for t, (c0, c1) in enumerate(pieces):
+            out = alloc.alloc(f"p{t}", dst.shape, "int8") if split else dst
+            partials.append(out)
+            padc = (1, 0, -128, 127) if split else adc
+            if kind == "fc":
+                wt = np.zeros((cout, src.nbytes), dtype=np.int8)
+                lm = map_fc(src.nbytes, wt, padc, src=src, dst=out, tiles=tiles, name=name,
+                            in_slice=(c0, c1) if split else None)
+            elif k == 1:
+                wt = np.zeros((cout, 1, 1, cin), dtype=np.int8)
+                lm = map_conv((h, w, cin), wt, padc, stride=layer.stride, pad=0, src=src, dst=out,
+                              tiles=tiles, name=name, in_slice=(c0, c1) if split else None)
+            else:                                   # KxK: a conv over the piece's channels
+                piece_src = src if not split else Buffer("x", src.addr, (h, w, c1 - c0), "uint8", src.pad)
+                wt = np.zeros((cout, k, k, c1 - c0), dtype=np.int8)
+                lm = map_conv((h, w, c1 - c0), wt, padc, stride=layer.stride, pad=layer.pad,
+                              src=piece_src, dst=out, tiles=tiles, name=name)
+            phases.append(Phase(f"{name}.r{t}" if split else name, "ima", {"layer": lm}))
+        if split:
+            phases.append(Phase(f"{name}.sum", "sw_add_partials", {"parts": partials, "dst": dst,
+                                                                   "adc": adc}))
+        return phases
+    if engine == "dwa":
+        if kind != "depthwise" or layer.kernel != KERNEL:
+            raise ValueError(f"layer {name}: the depth-wise accelerator runs 3x3 depth-wise layers, "
+                             f"not a {layer.kernel}x{layer.kernel} {kind}")
+        wt = np.zeros((cin, KERNEL, KERNEL), dtype=np.int8)
+        dl = map_depthwise_dwa((h, w, cin), wt, adc, stride=layer.stride, pad=layer.pad,
+                               alloc=alloc, name=name)
+        return [Phase(name, "dwa", {"job": dl.job})]
+    # software on the cores
+    if kind in ("conv", "pointwise"):
+        k = layer.kernel if kind == "conv" else 1
+        pad = layer.pad if kind == "conv" else 0
+        src = alloc.alloc("x", (h, w, cin), pad=pad)
+        dst = alloc.alloc("y", tuple(layer.out_shape))
+        wb = alloc.alloc("w", (layer.n_params,), "int8")
+        if kind == "pointwise" and layer.stride == 1:
+            return [Phase(name, "sw_pointwise", dict(src=src, w_buf=wb, dst=dst, adc=adc))]
+        return [Phase(name, "sw_conv", dict(src=src, w_buf=wb, dst=dst, adc=adc, k=k, stride=layer.stride))]
+    if kind == "fc":
+        src = alloc.alloc("x", (int(np.prod(layer.in_shape)),))
+        dst = alloc.alloc("y", (layer.out_shape[2],))
+        wb = alloc.alloc("w", (layer.n_params,), "int8")
+        return [Phase(name, "sw_fc", dict(src=src, w_buf=wb, dst=dst, adc=adc))]
+    if kind == "depthwise":
+        k = layer.kernel
+        src = alloc.alloc("x", (h, w, cin), pad=layer.pad)
+        chw = alloc.alloc("chw", src.padded_shape)
+        dst = alloc.alloc("y", tuple(layer.out_shape))
+        wb = alloc.alloc("w", (layer.n_params,), "int8")
+        return [Phase(f"{name}.hwc2chw", "sw_hwc_to_chw", dict(src=src, dst_addr=chw.addr)),
+                Phase(name, "sw_depthwise_chw", dict(chw_addr=chw.addr, padded_shape=src.padded_shape,
+                                                     w_buf=wb, dst=dst, adc=adc, k=k, stride=layer.stride))]
+    if kind == "add":
+        x = alloc.alloc("x", (h, w, cin))
+        p = alloc.alloc("p", (h, w, cin), "int8")
+        y = alloc.alloc("y", tuple(layer.out_shape))
+        return [Phase(name, "sw_residual", dict(x_buf=x, p_buf=p, y_buf=y))]
+    if kind == "avgpool":
+        src = alloc.alloc("x", (h, w, cin))
+        dst = alloc.alloc("y", tuple(layer.out_shape))
+        return [Phase(name, "sw_avgpool", dict(src=src, dst=dst, k=layer.kernel, adc=adc))]
+    raise ValueError(f"layer {name}: no software kernel for a {kind!r} layer")
+
+
+def _dynamic_pj(ev: dict[str, float], params: EnergyParams) -> float:
+    """Dynamic energy (pJ) of the busy units of ``ev`` (idle cores, idle accelerators and static
+    power left out: see :class:`LayerCost`)."""
+    busy = {k: v for k, v in ev.items() if not k.endswith("idle_cycles")}
+    busy.update(core_idle_cycles=0, ima_idle_cycles=0)
+    if "dwa_idle_cycles" in ev:
+        busy["dwa_idle_cycles"] = 0
+    rep = energy_report(busy, params, clock_hz=1.0, n_cores=10**9)
+    return sum(v for k, v in rep["breakdown_uj"].items()
+               if k not in ("tcdm_leakage", "logic_leakage", "ima_analog_static")) * 1e6
+
+
+def static_pj(cycles: int, cfg, params: EnergyParams | None = None) -> float:
+    """Static energy (pJ) of the cluster over ``cycles`` at ``cfg.ima.clock_hz`` (leakage; what
+    :class:`LayerCost` leaves to the caller's schedule)."""
+    params = EnergyParams() if params is None else params
+    t = cycles / cfg.ima.clock_hz
+    return (params.tcdm_leakage_mw + params.logic_leakage_mw + params.ima_analog_static_mw) * 1e-3 * t * 1e12
+
+
+def layer_cost(layer: Layer, engine: str, cfg, cores: int = 8, *,
+               overheads: Overheads = RTL_OVERHEADS, cost: SwCost | None = None) -> LayerCost:
+    """Cycles and dynamic energy of ``layer`` (a :class:`sim_models.graph.Layer`) on ``engine``.
+
+    Parameters
+    ----------
+    layer : Layer
+        Only its kind and shapes matter (the weights' values do not change the schedule).
+    engine : "ima", "dwa" or "sw"
+        The IMA's crossbars (conv / pointwise / fc; column tiles and row pieces as needed,
+        :func:`layer_phases`), the depth-wise accelerator (3x3 depth-wise), or software on the
+        cores (every kind).
+    cfg : hw.config.ClusterConfig (duck-typed, see the module docstring)
+    cores : int
+        Cores a software kernel is split over, ``1..cfg.n_cores`` (the row-piece sums of an IMA
+        layer too); ignored otherwise.
+    overheads, cost
+        Control overheads (default the RTL's) and the software cost set (default the preset's).
+
+    Independent of TCDM addresses: the layer's buffers come from a private allocator (4-byte
+    aligned, as the compiler's), so only alignment inside the runs matters.
+    ``ValueError`` names a bad engine, a kind the engine cannot run, or a bad ``cores``.
+    """
+    if isinstance(cores, bool) or not isinstance(cores, int) or not 1 <= cores <= cfg.n_cores:
+        raise ValueError(f"cores must be an integer in 1..{cfg.n_cores}, not {cores!r}")
+    key = ("layer", layer.kind, tuple(layer.in_shape), tuple(layer.out_shape), layer.kernel,
+           layer.stride, layer.pad, engine, cfg, cores, overheads, cost)
+    try:
+        hash(key)
+    except TypeError:                   # a duck-typed cfg that is not hashable: no memo
+        return _layer_cost(layer, engine, cfg, cores, overheads, cost)
+    return _memo(key, lambda: _layer_cost(layer, engine, cfg, cores, overheads, cost))
+
+
+def _layer_cost(layer, engine, cfg, cores, overheads, cost) -> LayerCost:
+    phases = layer_phases(layer, engine, cfg)
+    est = estimate_phases(phases, cfg, overheads=overheads, cost=cost, cores=cores)
+    ev = _sum_events(est)
+    cyc = int(sum(p.cycles for p in est))
+    return LayerCost(cycles=cyc, energy_pj=_dynamic_pj(ev, EnergyParams()), macs=int(layer.macs),
+                     engine=engine, cores=cores if engine == "sw" else 1,
+                     phases=MappingProxyType({p.name: p.cycles for p in est}))
+
+
+# ---------------------------------------------------------------------------------------- program
+def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
+                     cost: SwCost | None = None) -> NetEstimate:
+    """The estimate of a compiled network (:class:`sim_models.compiler.NetProgram`) on ``cfg``
+    (built with the program's arrays and TCDM): the per-layer and total fields of ``ima-sim net
+    --json`` (no ``passed``: nothing is checked), each layer's energy from its own events, the
+    total's from the whole run's."""
+    clock = cfg.ima.clock_hz
+    layers, steps, total_ev = [], [], []
+    for step in program.steps:
+        est = estimate_phases(step.phases, cfg, overheads=overheads, cost=cost)
+        steps.append(est)
+        total_ev += est
+        ev = _sum_events(est)
+        cyc = int(ev["cycles"])
+        phases: dict[str, int] = {}
+        for p in est:
+            phases[p.name] = phases.get(p.name, 0) + p.cycles
+        layers.append({"name": step.layer, "kind": step.kind, "unit": step.unit, "macs": int(step.macs),
+                       "cycles": cyc, "time_ms": cyc / clock * 1e3,
+                       "energy_uj": _energy_uj(ev, cfg),
+                       "phases": phases})
+    ev = _sum_events(total_ev)
+    cyc = int(ev.get("cycles", 0))
+    rep = energy_report(ev, clock_hz=clock, n_cores=cfg.n_cores) if cyc else {"total_uj": 0.0,
+                                                                               "breakdown_uj": {}}
+    lat = cyc / clock * 1e3
+    total = {"cycles": cyc, "latency_ms": lat, "energy_uj": rep["total_uj"],
+             "inf_per_s": 1e3 / lat if lat else 0.0, "arrays": program.arrays,
+             "macs": int(sum(s.macs for s in program.steps)), "tcdm_bytes": program.tcdm_bytes,
+             "clock_hz": clock, "events": ev, "energy_breakdown_uj": rep["breakdown_uj"]}
+    return NetEstimate(layers, total, steps)
+
+
+def estimate_workload(workload, cfg, *, overheads: Overheads = RTL_OVERHEADS,
+                      cost: SwCost | None = None) -> dict[str, Any]:
+    """The estimate of an ``ima-sim run`` workload (:func:`sim_models.workloads.prepare`) on
+    ``cfg``, with the fields of the RTL run's result that ``ima-sim run --json`` builds its report
+    from: ``cycles``, ``phases`` (cycles per phase name), ``ima`` (``jobs, streamin, compute,
+    streamout``), ``dwa`` (``jobs, cycles, mac_cycles, stalled``; ``{}`` without the DWA),
+    ``energy_events``, ``tcdm_stalled`` (the contention approximation's stall cycles), ``mvms``;
+    ``checks`` is empty and ``passed`` None (the model computes no data)."""
+    est = estimate_phases(workload.phases, cfg, overheads=overheads, cost=cost)
+    ev = _sum_events(est)
+    phases: dict[str, int] = {}
+    for p in est:
+        phases[p.name] = phases.get(p.name, 0) + p.cycles
+    ima = dict(jobs=0, streamin=0, compute=0, streamout=0)
+    dwa = dict(cycles=0, mac_cycles=0, stalled=0, jobs=0) if cfg.dwa else {}
+    for p in est:
+        for k, v in p.ima.items():
+            ima[k] += v
+        for k, v in p.dwa.items():
+            dwa[k] += v
+    return {"passed": None, "checks": {}, "cycles": int(ev["cycles"]), "phases": phases, "ima": ima,
+            "dwa": dwa, "energy_events": ev, "tcdm_stalled": int(sum(p.stalls for p in est)),
+            "mvms": int(ev.get("mvm_count", 0))}
