@@ -534,6 +534,23 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
                     t.runs += 1
                 t.pixel_slices(dst, c0, c1, ho, wo)
             c = cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0))
+        elif kind == "sw_maxpool":             # output rows split; a core loads the rows its windows cover
+            src, dst, k, stride, pad = (args[n] for n in ("src", "dst", "k", "stride", "pad"))
+            h, w, _ = src.shape
+            ho, wo, ch = dst.shape
+            r0, r1 = chunk(ho, part, parts)
+            if r1 > r0:
+                y0, y1 = max(0, r0 * stride - pad), min(h, (r1 - 1) * stride - pad + k)
+                t.pixels(src, y0 * w, y1 * w)
+                t.pixels(dst, r0 * wo, r1 * wo)
+            c = cost.maxpool((r1 - r0) * wo * ch, k)
+        elif kind == "sw_concat":              # pixels split; each operand's run of a pixel is copied
+            dst, srcs = args["dst"], args["srcs"]
+            b0, b1 = chunk(_pixels(dst), part, parts)
+            for b in srcs:
+                t.pixels(b, b0, b1)
+            t.pixels(dst, b0, b1)
+            c = cost.concat((b1 - b0) * dst.shape[-1], (b1 - b0) * len(srcs))
         elif kind == "sw_zero_ring":
             runs = _ring_runs(args["buf"])
             r0, r1 = chunk(len(runs), part, parts)
