@@ -55,7 +55,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from types import MappingProxyType
 
-__all__ = ["SwCost", "DEFAULT_COST", "SW_COSTS", "DEFAULT_SW_COST", "sw_cost", "differences",
+__all__ = ["chunk", "SwCost", "DEFAULT_COST", "SW_COSTS", "DEFAULT_SW_COST", "sw_cost", "differences",
            "GAROFALO2022_DW_MAC_PER_CYCLE"]
 
 #: Garofalo et al., JETCAS 2022, Sec. IV-C: the DW accelerator's 29.7 MAC/cycle is 26x the
@@ -63,6 +63,15 @@ __all__ = ["SwCost", "DEFAULT_COST", "SW_COSTS", "DEFAULT_SW_COST", "sw_cost", "
 GAROFALO2022_DW_MAC_PER_CYCLE = 29.7 / 26
 #: The cluster those 8 cores are (Sec. III-B): the per-core figure is the above / 8.
 _GAROFALO2022_CORES = 8
+
+
+def chunk(n: int, part: int, parts: int) -> tuple[int, int]:
+    """The ``part``-th of ``parts`` near-equal contiguous slices of ``range(n)``: how the kernels
+    split their work over the cores (PULP-NN style; :mod:`tb.bfm.kernels`), the first ``n %
+    parts`` slices one longer."""
+    q, r = divmod(n, parts)
+    lo = part * q + min(part, r)
+    return lo, lo + q + (1 if part < r else 0)
 
 
 @dataclass(frozen=True)

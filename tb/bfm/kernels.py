@@ -22,18 +22,11 @@ interiors (pixel rows); on unpadded buffers they issue one contiguous access per
 import numpy as np
 
 from sim_models import golden
-from sim_models.swcost import DEFAULT_COST
+from sim_models.swcost import DEFAULT_COST, chunk
 from tb.bfm.core import now
 
 __all__ = ["chunk", "sw_pointwise", "sw_conv", "sw_fc", "sw_hwc_to_chw", "sw_depthwise_chw",
            "sw_residual", "sw_add_partials", "sw_avgpool", "sw_zero_ring", "ring_runs"]
-
-
-def chunk(n, part, parts):
-    """The ``part``-th of ``parts`` near-equal contiguous slices of ``range(n)``."""
-    q, r = divmod(n, parts)
-    lo = part * q + min(part, r)
-    return lo, lo + q + (1 if part < r else 0)
 
 
 def _pixel_addr(buf, y, x):

@@ -1,0 +1,670 @@
+"""Fast cluster model: cycles and energy of layers, workloads and whole networks without a simulator.
+
+Pure numpy / Python. It composes the exact pieces the project already has -- it re-derives none
+of them:
+
+* **IMA jobs** (:mod:`sim_models.perf`): a ``LayerJob``'s STREAMIN / COMPUTE / STREAMOUT from its
+  source and sink walks (chunks of ``ports`` words), the sequential engine as the sum of the
+  phases, the overlapped engine (``ImaConfig.overlap``) from its hand-over recurrence, and the
+  shared data interface (``data_interface == "shared"``) from the event-stepped port model --
+  each exact for the RTL (tests/hw/ima). Multi-array layers are one ``LayerJob`` per column tile
+  (``J_ARRAY``), run in order, so they add up.
+* **The depth-wise accelerator** (:func:`sim_models.dwa_perf.engine_cycles`, exact without
+  contention; in the cluster nothing contends with it: the cores sleep while it runs).
+* **Software kernels** on 1..8 cores (:mod:`sim_models.swcost`): each core's share of the work
+  split as PULP-NN splits it (:func:`sim_models.swcost.chunk`, the split the core BFMs use) costs
+  ``SwCost``'s cycles; the phase lasts as long as its slowest core, then the barrier.
+* **Energy** (:func:`sim_models.energy.energy_report`) on the same event counts the RTL testbench
+  collects (cores active / idle, TCDM accesses, IMA phases, MVM windows, DWA busy / MAC cycles).
+
+What is *not* exact, and how it is approximated:
+
+* **Control overheads** around an accelerator job (core 0 acquires the accelerator, writes its
+  job registers over the peripheral bus, triggers it, sleeps until the end-of-job event, reads
+  ERROR) and around every phase (the hardware barrier, the kernels' start): the constants of
+  :class:`Overheads` count the peripheral-bus accesses of the HAL (``tb/bfm/ima_hal.py``,
+  ``tb/bfm/dwa_hal.py``) and were CALIBRATED on the RTL (see :data:`RTL_OVERHEADS` for the runs).
+  The validation (tests/tb/cli/test_net.py, tests/hw/cluster/) runs other shapes.
+* **TCDM bank contention** of the software kernels: a core's kernel lasts ``max(cost, access
+  time)`` (the BFM pads a kernel to its cost; stalls only show when the loads and stores
+  themselves take longer, :meth:`tb.bfm.core.Core.kernel_time`). A core issues one access per
+  cycle; with ``k`` cores issuing at once into ``B`` word-interleaved banks, each access waits
+  for the others that picked its bank in the same cycle: ``(k - 1) / (2 B)`` cycles on average
+  (uniform banks, round-robin arbitration: half of the ``(k-1)/B`` expected competitors are
+  served first). The IMA and the DWA never run together with the cores (the cores sleep at the
+  barrier), so their ports see no contention.
+* **Energy events** the RTL counts but the model estimates: TCDM accesses of the software kernels
+  (the words their working sets touch, as the BFMs issue them), the DWA's (words of its runs), the
+  cores' idle cycles (barrier waits and core 0's sleep on the end-of-job event).
+
+Entry points: :func:`layer_cost` (one graph layer on one engine, independent of TCDM addresses:
+what the tile / coupling study builds on), :func:`estimate_phases` (a list of
+:class:`sim_models.workloads.Phase`), :func:`estimate_program` (a compiled network, the fields of
+``ima-sim net --json``) and :func:`estimate_workload` (an ``ima-sim run`` workload, the fields of
+``ima-sim run --json``). The hardware ``cfg`` is duck-typed on :class:`hw.config.ClusterConfig`
+(``ima.ports``, ``ima.mvm_cycles``, ``ima.overlap``, ``ima.data_interface``, ``ima.clock_hz``,
+``ima.rows``, ``ima.cols``, ``n_cores``, ``banks``, ``dwa``, ``dwa_ports``, ``sw_cost``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from sim_models import dwa_perf, perf
+from sim_models.dwa import GROUP, KERNEL, DwJob
+from sim_models.energy import EnergyParams, energy_report
+from sim_models.graph import Layer
+from sim_models.jobconfig import LayerJob
+from sim_models.mapping import (
+    Buffer,
+    ColumnTile,
+    LayerMapping,
+    TcdmAllocator,
+    map_conv,
+    map_depthwise_dwa,
+    map_fc,
+)
+from sim_models.swcost import SwCost, chunk, sw_cost
+from sim_models.workloads import Phase
+
+__all__ = ["LayerCost", "Overheads", "RTL_OVERHEADS", "PhaseEstimate", "NetEstimate", "ENGINES",
+           "layer_cost", "layer_phases", "estimate_phases", "estimate_program", "estimate_workload",
+           "ima_layer_perf", "static_pj"]
+
+#: Engines :func:`layer_cost` knows: the IMA's crossbars, the depth-wise accelerator, the cores.
+ENGINES = ("ima", "dwa", "sw")
+
+
+@dataclass(frozen=True)
+class Overheads:
+    """Control cycles the accelerators' and the kernels' own models do not contain.
+
+    ``ima_job``: per ``LayerJob`` offloaded to the IMA, the cycles of core 0 outside the IMA's
+    busy time (ACQUIRE read, the job registers, TRIGGER, the end-of-job event's wake-up, the
+    ERROR read). ``dwa_job``: the same for one DWA job. ``barrier``: per phase, from the last
+    core's arrival to every core's release (the barrier's latency plus the release edge).
+    ``sw_start``: per software phase, before a kernel's own cycles start counting.
+    """
+    ima_job: int
+    dwa_job: int
+    barrier: int
+    sw_start: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("ima_job", "dwa_job", "barrier", "sw_start"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"Overheads.{name} must be a non-negative integer, not {v!r}")
+
+
+#: The overheads of our RTL cluster and its HAL (placeholder values until calibrated).
+RTL_OVERHEADS = Overheads(ima_job=60, dwa_job=40, barrier=12, sw_start=0)
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """What one layer costs on one engine (:func:`layer_cost`).
+
+    Attributes
+    ----------
+    cycles : int
+        Wall-clock cycles of the layer at the cluster clock, its control overheads included
+        (offload of every accelerator job, one barrier per phase).
+    energy_pj : float
+        Dynamic energy of the units that do the layer's work, in pJ: the ``cores`` cores while
+        they run (a core offloading to an accelerator: its configuration cycles), the TCDM
+        accesses, the accelerator's busy cycles and analog MVMs. Excluded, because they belong to
+        the whole system's schedule and not to one layer: idle cores and idle accelerators,
+        static power (:func:`static_pj` of the schedule's wall time).
+    macs : int
+        Multiply-accumulates of the layer (``Layer.macs``; adds and pools 0).
+    engine : str
+        ``"ima"``, ``"dwa"`` or ``"sw"``.
+    cores : int
+        Cores the software kernels are split over (1 for the accelerators' offload).
+    phases : Mapping[str, int]
+        Cycles of each phase (e.g. ``{"ima": .., "sum": ..}``), their sum is ``cycles``.
+    """
+    cycles: int
+    energy_pj: float
+    macs: int
+    engine: str
+    cores: int
+    phases: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class PhaseEstimate:
+    """One phase of a program: its name, kind, cycles and event counts (keys of
+    :data:`sim_models.energy.EVENT_KEYS`, ``cycles`` included), and the IMA / DWA statistics
+    (``ima``: ``jobs, streamin, compute, streamout``; ``dwa``: ``jobs, cycles, mac_cycles``) the
+    RTL's counters report."""
+    name: str
+    kind: str
+    cycles: int
+    events: dict[str, float]
+    ima: dict[str, int] = field(default_factory=dict)
+    dwa: dict[str, int] = field(default_factory=dict)
+    #: busy cycles of each core (software phases; accelerator phases: core 0's control cycles)
+    core_busy: tuple[int, ...] = ()
+
+
+@dataclass
+class NetEstimate:
+    """A network's estimate: ``layers`` and ``total`` with the fields of ``ima-sim net --json``
+    (``layers``: ``name, kind, unit, macs, cycles, time_ms, energy_uj, phases``; ``total``:
+    ``cycles, latency_ms, energy_uj, inf_per_s, arrays, macs, tcdm_bytes, clock_hz``), and the
+    per-phase estimates of every step."""
+    layers: list[dict[str, Any]]
+    total: dict[str, Any]
+    steps: list[list[PhaseEstimate]]
+
+
+# ---------------------------------------------------------------------------------------- helpers
+def _ima_params(cfg) -> perf.PerfParams:
+    return perf.rtl_params(cfg.ima.ports, cfg.ima.mvm_cycles,
+                           shared_ports=cfg.ima.data_interface == "shared")
+
+
+def ima_layer_perf(job: LayerJob, cfg) -> perf.LayerPerf:
+    """The IMA's cycles of one ``LayerJob`` on ``cfg`` (sequential or overlapped engine, separate
+    or shared ports): :func:`sim_models.perf.layer_cycles` / ``layer_cycles_overlapped`` with
+    the RTL's structural overheads."""
+    p = _ima_params(cfg)
+    return perf.layer_cycles_overlapped(job, p) if cfg.ima.overlap else perf.layer_cycles(job, p)
+
+
+def _walk_words(job: LayerJob) -> int:
+    """32-bit words the IMA's ports move for all jobs of ``job`` (every source and sink run)."""
+    jobs = np.array(list(job.jobs()), dtype=np.int64).reshape(-1, 4)
+    total = 0
+    for bases, walk in ((jobs[:, 0], job.src), (jobs[:, 1], job.dst)):
+        runs = bases[:, None] + perf.walk_run_bases(walk)[None, :]
+        total += int(perf.words_touched(runs, walk.len0).sum())
+    return total
+
+
+def _words(addr: int, nbytes: int) -> int:
+    """Aligned 32-bit words a run of ``nbytes`` from ``addr`` touches (0 for an empty run)."""
+    return 0 if nbytes <= 0 else (addr + nbytes + 3) // 4 - addr // 4
+
+
+def _base_events(cycles: int, cfg) -> dict[str, float]:
+    """Events of a phase of ``cycles`` in which nothing but its own unit works."""
+    ev: dict[str, float] = {"cycles": cycles, "ima_idle_cycles": cycles}
+    if cfg.dwa:
+        ev["dwa_busy_cycles"] = 0
+        ev["dwa_mac_cycles"] = 0
+        ev["dwa_idle_cycles"] = cycles
+    return ev
+
+
+# ---------------------------------------------------------------------------------------- phases
+def _ima_phase(ph: Phase, cfg, oh: Overheads) -> PhaseEstimate:
+    lm: LayerMapping = ph.args["layer"]
+    busy = 0
+    stat = dict(jobs=0, streamin=0, compute=0, streamout=0)
+    mvm = dict(mvm_count=0, mvm_cells=0, dac_conversions=0, adc_conversions=0)
+    words = 0
+    for job in lm.jobs:
+        p = ima_layer_perf(job, cfg)
+        busy += p.total
+        stat["jobs"] += p.jobs
+        stat["streamin"] += p.streamin
+        stat["compute"] += p.compute
+        stat["streamout"] += p.streamout
+        n = job.num_jobs
+        mvm["mvm_count"] += n
+        mvm["mvm_cells"] += n * job.height * job.width
+        mvm["dac_conversions"] += n * job.height
+        mvm["adc_conversions"] += n * job.width
+        words += _walk_words(job)
+    control = oh.ima_job * len(lm.jobs)
+    cycles = busy + control + oh.barrier
+    n_cores = cfg.n_cores
+    ev = _base_events(cycles, cfg)
+    phase_busy = (stat["streamin"] + stat["compute"] + stat["streamout"]) if not cfg.ima.overlap \
+        else max(stat["streamin"], stat["compute"], stat["streamout"])
+    ev.update(core_active_cycles=control, core_idle_cycles=n_cores * cycles - control,
+              tcdm_accesses=words, ima_streamin_cycles=stat["streamin"],
+              ima_compute_cycles=stat["compute"], ima_streamout_cycles=stat["streamout"],
+              ima_idle_cycles=max(cycles - phase_busy, 0), **mvm)
+    return PhaseEstimate(ph.name, ph.kind, cycles, ev, ima=stat,
+                         core_busy=(control,) + (0,) * (n_cores - 1))
+
+
+def _dwa_words(job: DwJob) -> int:
+    """Words the DWA's ports move for ``job`` (aligned runs of a group's channels: the 9 weight
+    taps, the 3 window rows of every column's first pixel and the new ``stride`` rows of every
+    other pixel, one store per output pixel)."""
+    total = 0
+    for g in range(job.groups):
+        cg = min(GROUP, job.channels - GROUP * g)
+        w = -(-cg // 4) + 1 if cg % 4 else -(-cg // 4)
+        rows = KERNEL + job.stride * (job.out_h - 1)
+        total += w * (KERNEL * KERNEL + job.out_w * (KERNEL * rows + job.out_h))
+    return total
+
+
+def _dwa_phase(ph: Phase, cfg, oh: Overheads) -> PhaseEstimate:
+    job: DwJob = ph.args["job"]
+    b = dwa_perf.breakdown(job, cfg.dwa_ports)
+    busy = sum(b[k] for k in dwa_perf.PHASE_KEYS)
+    control = oh.dwa_job
+    cycles = busy + control + oh.barrier
+    ev = _base_events(cycles, cfg)
+    ev.update(core_active_cycles=control, core_idle_cycles=cfg.n_cores * cycles - control,
+              tcdm_accesses=_dwa_words(job), dwa_busy_cycles=busy, dwa_mac_cycles=b["mac_cycles"],
+              dwa_idle_cycles=cycles - busy)
+    return PhaseEstimate(ph.name, ph.kind, cycles, ev,
+                         dwa=dict(jobs=1, cycles=busy, mac_cycles=b["mac_cycles"]),
+                         core_busy=(control,) + (0,) * (cfg.n_cores - 1))
+
+
+def _pixels(buf: Buffer) -> int:
+    return int(np.prod(buf.shape[:-1])) if len(buf.shape) > 1 else int(buf.shape[0])
+
+
+def _rows_words(buf: Buffer, p0: int, p1: int) -> int:
+    """Words of pixels ``p0..p1`` of an HWC buffer as the kernels move them: one run when the
+    buffer has no padding, a run per (partial) pixel row otherwise."""
+    if p1 <= p0:
+        return 0
+    c = buf.shape[-1]
+    if not buf.pad:
+        return _words(buf.addr + p0 * c, (p1 - p0) * c)
+    w = buf.shape[1]
+    total, p = 0, p0
+    while p < p1:
+        y, x = divmod(p, w)
+        run = min(w - x, p1 - p)
+        total += _words(buf.interior_addr + (y * buf.padded_shape[1] + x) * c, run * c)
+        p += run
+    return total
+
+
+def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int) -> list[tuple[int, int]]:
+    """``[(cost cycles, TCDM words)]`` of each of ``parts`` cores for a software phase: the
+    split, cost and traffic of the kernels of :mod:`tb.bfm.kernels`."""
+    out = []
+    for part in range(parts):
+        if kind == "sw_pointwise":
+            src, dst = args["src"], args["dst"]
+            cin, cout = src.shape[2], dst.shape[2]
+            p0, p1 = chunk(_pixels(src), part, parts)
+            words = _rows_words(src, p0, p1) + _rows_words(dst, p0, p1) + \
+                (_words(args["w_buf"].addr, cout * cin) if p1 > p0 else 0)
+            out.append((cost.matmul((p1 - p0) * cin * cout), words))
+        elif kind == "sw_conv":
+            src, dst, k, s = args["src"], args["dst"], args["k"], args["stride"]
+            ho, wo, cout = dst.shape
+            cin = src.shape[2]
+            r0, r1 = chunk(ho, part, parts)
+            words = 0
+            if r1 > r0:
+                pitch = src.padded_shape[1] * cin
+                band = ((r1 - 1) * s + k - r0 * s) * pitch
+                words = (_words(src.addr + r0 * s * pitch, band)
+                         + _words(args["w_buf"].addr, cout * k * k * cin)
+                         + _rows_words(dst, r0 * wo, r1 * wo))
+            out.append((cost.matmul((r1 - r0) * wo * k * k * cin * cout), words))
+        elif kind == "sw_fc":
+            src, dst = args["src"], args["dst"]
+            cin, cout = src.nbytes, dst.nbytes
+            o0, o1 = chunk(cout, part, parts)
+            words = 0 if o1 <= o0 else (_words(src.addr, cin)
+                                        + _words(args["w_buf"].addr + o0 * cin, (o1 - o0) * cin)
+                                        + _words(dst.addr + o0, o1 - o0))
+            out.append((cost.matmul((o1 - o0) * cin), words))
+        elif kind == "sw_hwc_to_chw":
+            src = args["src"]
+            hp, wp, c = src.padded_shape
+            n = hp * wp
+            p0, p1 = chunk(n, part, parts)
+            words = 0 if p1 <= p0 else (_words(src.addr + p0 * c, (p1 - p0) * c)
+                                        + sum(_words(args["dst_addr"] + ch * n + p0, p1 - p0)
+                                              for ch in range(c)))
+            out.append((cost.hwc2chw((p1 - p0) * c), words))
+        elif kind == "sw_depthwise_chw":
+            hp, wp, c = args["padded_shape"]
+            dst, k = args["dst"], args.get("k", 3)
+            ho, wo, _ = dst.shape
+            c0, c1 = chunk(c, part, parts)
+            words = 0
+            if c1 > c0:
+                words = (_words(args["chw_addr"] + c0 * hp * wp, (c1 - c0) * hp * wp)
+                         + _words(args["w_buf"].addr + c0 * k * k, (c1 - c0) * k * k))
+                pitch = dst.padded_shape[1] * dst.shape[2]
+                words += sum(_words(dst.interior_addr + y * pitch + x * dst.shape[2] + c0, c1 - c0)
+                             for y in range(ho) for x in range(wo))
+            out.append((cost.depthwise(ho * wo * (c1 - c0), k), words))
+        elif kind == "sw_residual":
+            x_buf = args["x_buf"]
+            b0, b1 = chunk(_pixels(x_buf), part, parts)
+            words = sum(_rows_words(args[b], b0, b1) for b in ("x_buf", "p_buf", "y_buf"))
+            out.append((cost.residual((b1 - b0) * x_buf.shape[-1]), words))
+        elif kind == "sw_add_partials":
+            dst, bufs = args["dst"], args["parts"]
+            b0, b1 = chunk(_pixels(dst), part, parts)
+            words = _rows_words(dst, b0, b1) + sum(_rows_words(b, b0, b1) for b in bufs)
+            out.append((cost.add_partials((b1 - b0) * dst.shape[-1], len(bufs)), words))
+        elif kind == "sw_avgpool":
+            src, dst, k = args["src"], args["dst"], args["k"]
+            ho, wo, c = dst.shape
+            c0, c1 = chunk(c, part, parts)
+            words = 0
+            if c1 > c0:
+                cs = src.shape[2]
+                for yy in range(ho * k):           # load_strided: the distinct words of the runs
+                    base = src.interior_addr + yy * src.padded_shape[1] * cs + c0
+                    starts = base + np.arange(wo * k) * cs
+                    ws = {int(w) for s in starts for w in range(s // 4, (s + c1 - c0 + 3) // 4)}
+                    words += len(ws)
+                pitch = dst.padded_shape[1] * c
+                words += sum(_words(dst.interior_addr + y * pitch + x * c + c0, c1 - c0)
+                             for y in range(ho) for x in range(wo))
+            out.append((cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0)), words))
+        elif kind == "sw_zero_ring":
+            runs = _ring_runs(args["buf"])
+            r0, r1 = chunk(len(runs), part, parts)
+            nbytes = sum(n for _, n in runs[r0:r1])
+            out.append((cost.zero_fill(nbytes, r1 - r0), sum(_words(a, n) for a, n in runs[r0:r1])))
+        else:
+            raise ValueError(f"unknown software phase kind {kind!r}")
+    return out
+
+
+def _ring_runs(buf: Buffer) -> list[tuple[int, int]]:
+    """The padding ring of a padded HWC buffer as contiguous byte runs (``tb.bfm.kernels.ring_runs``)."""
+    hp, wp, c = buf.padded_shape
+    p, h = buf.pad, buf.shape[0]
+    if not p:
+        return []
+    pitch = wp * c
+    runs = [(buf.addr, (p * wp + p) * c)]
+    for y in range(h):
+        runs.append((buf.addr + (p + y) * pitch + (wp - p) * c, 2 * p * c if y < h - 1 else (p + p * wp) * c))
+    return runs
+
+
+def _sw_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost, cores: int) -> PhaseEstimate:
+    shares = _sw_shares(ph.kind, ph.args, cost, cores)
+    active = sum(1 for _, w in shares if w)
+    wait = (active - 1) / (2 * cfg.banks) if active > 1 else 0.0
+    busy = [max(c, math.ceil(w * (1 + wait))) for c, w in shares]
+    cycles = oh.sw_start + max(busy) + oh.barrier
+    ev = _base_events(cycles, cfg)
+    idle = cfg.n_cores * cycles - sum(busy)
+    ev.update(core_active_cycles=sum(busy), core_idle_cycles=idle,
+              tcdm_accesses=sum(w for _, w in shares))
+    return PhaseEstimate(ph.name, ph.kind, cycles, ev,
+                         core_busy=tuple(busy) + (0,) * (cfg.n_cores - cores))
+
+
+def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_OVERHEADS,
+                    cost: SwCost | None = None, cores: int | None = None) -> list[PhaseEstimate]:
+    """The estimate of every phase of ``phases`` on the cluster ``cfg``; software kernels split
+    over ``cores`` (default ``cfg.n_cores``) and costed by ``cost`` (default the preset's
+    ``cfg.sw_cost``). ``ValueError`` on an unknown phase kind or a bad ``cores``."""
+    cores = cfg.n_cores if cores is None else cores
+    if isinstance(cores, bool) or not isinstance(cores, int) or not 1 <= cores <= cfg.n_cores:
+        raise ValueError(f"cores must be an integer in 1..{cfg.n_cores}, not {cores!r}")
+    cost = sw_cost(cfg.sw_cost) if cost is None else cost
+    out = []
+    for ph in phases:
+        if ph.kind == "ima":
+            out.append(_ima_phase(ph, cfg, overheads))
+        elif ph.kind == "dwa":
+            out.append(_dwa_phase(ph, cfg, overheads))
+        elif ph.kind.startswith("sw_"):
+            out.append(_sw_phase(ph, cfg, overheads, cost, cores))
+        else:
+            raise ValueError(f"phase {ph.name}: unknown kind {ph.kind!r}")
+    return out
+
+
+def _sum_events(items: Sequence[PhaseEstimate]) -> dict[str, float]:
+    ev: dict[str, float] = {}
+    for p in items:
+        for k, v in p.events.items():
+            ev[k] = ev.get(k, 0) + v
+    return ev
+
+
+# ---------------------------------------------------------------------------------------- layer
+def _alloc() -> TcdmAllocator:
+    """An allocator large enough for any layer (addresses only set the runs' alignment)."""
+    return TcdmAllocator(1 << 40)
+
+
+def _xbar_pieces(layer: Layer, rows: int) -> list[tuple[int, int]]:
+    """Row pieces of a crossbar layer on ``rows``-row arrays: ``[(c0, c1)]`` of input channels
+    (1x1 / fc: rows are channels; KxK: whole kernels of ``floor(rows / K^2)`` channels)."""
+    cin = layer.in_shape[2] if layer.kind != "fc" else int(np.prod(layer.in_shape))
+    per = rows if layer.kind != "conv" or layer.kernel == 1 else rows // (layer.kernel ** 2)
+    if per < 1:
+        raise ValueError(f"layer {layer.name}: a {layer.kernel}x{layer.kernel} kernel does not fit "
+                         f"a {rows}-row array")
+    return [(c0, min(cin, c0 + per)) for c0 in range(0, cin, per)]
+
+
+def layer_phases(layer: Layer, engine: str, cfg) -> list[Phase]:
+    """The phases ``layer`` needs on ``engine`` (``"ima"``, ``"dwa"``, ``"sw"``), with buffers of
+    a private allocator: what :func:`layer_cost` estimates.
+
+    * ``ima`` (conv / pointwise / fc): column tiles of at most ``cfg.ima.cols`` columns (one
+      ``LayerJob`` each) and, when the weight rows exceed ``cfg.ima.rows``, row pieces (1x1 and
+      fc: ``rows`` input channels each, as the compiler cuts them; a KxK conv: groups of
+      ``floor(rows / K^2)`` input channels -- an estimate, the compiler refuses row-split KxK
+      convs) whose int8 partials the cores add (``sw_add_partials``).
+    * ``dwa``: a 3x3 depth-wise layer as one ``DwJob``.
+    * ``sw``: the kernels of the cores (conv / pointwise / fc through the im2col / matmul kernels,
+      depth-wise through HWC->CHW and the CHW kernel, add, avgpool).
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    kind, name = layer.kind, layer.name
+    alloc = _alloc()
+    h, w, cin = layer.in_shape
+    adc = tuple(layer.adc) if layer.adc is not None else (1, 0, 0, 255)
+    if engine == "ima":
+        if kind not in ("conv", "pointwise", "fc"):
+            raise ValueError(f"layer {name}: a {kind} layer cannot run on the IMA (engine 'ima')")
+        rows, cols = int(cfg.ima.rows), int(cfg.ima.cols)
+        cout = layer.out_shape[2]
+        k = layer.kernel if kind == "conv" else 1
+        pieces = _xbar_pieces(layer, rows)
+        tiles = [ColumnTile(0, 0, 0, c0, min(cols, cout - c0)) for c0 in range(0, cout, cols)]
+        split = len(pieces) > 1
+        out_dtype = "uint8" if adc[2] >= 0 else "int8"
+        phases = []
+        if kind == "fc":
+            src = alloc.alloc("x", (int(np.prod(layer.in_shape)),))
+            dst = alloc.alloc("y", (cout,), out_dtype)
+        else:
+            pad = layer.pad if kind == "conv" else 0
+            src = alloc.alloc("x", (h, w, cin), pad=pad)
+            dst = alloc.alloc("y", tuple(layer.out_shape), out_dtype)
+        partials = []
+        for t, (c0, c1) in enumerate(pieces):
+            out = alloc.alloc(f"p{t}", dst.shape, "int8") if split else dst
+            partials.append(out)
+            padc = (1, 0, -128, 127) if split else adc
+            if kind == "fc":
+                wt = np.zeros((cout, src.nbytes), dtype=np.int8)
+                lm = map_fc(src.nbytes, wt, padc, src=src, dst=out, tiles=tiles, name=name,
+                            in_slice=(c0, c1) if split else None)
+            elif k == 1:
+                wt = np.zeros((cout, 1, 1, cin), dtype=np.int8)
+                lm = map_conv((h, w, cin), wt, padc, stride=layer.stride, pad=0, src=src, dst=out,
+                              tiles=tiles, name=name, in_slice=(c0, c1) if split else None)
+            else:                                   # KxK: a conv over the piece's channels
+                piece_src = src if not split else Buffer("x", src.addr, (h, w, c1 - c0), "uint8", src.pad)
+                wt = np.zeros((cout, k, k, c1 - c0), dtype=np.int8)
+                lm = map_conv((h, w, c1 - c0), wt, padc, stride=layer.stride, pad=layer.pad,
+                              src=piece_src, dst=out, tiles=tiles, name=name)
+            phases.append(Phase(f"{name}.r{t}" if split else name, "ima", {"layer": lm}))
+        if split:
+            phases.append(Phase(f"{name}.sum", "sw_add_partials", {"parts": partials, "dst": dst,
+                                                                   "adc": adc}))
+        return phases
+    if engine == "dwa":
+        if kind != "depthwise" or layer.kernel != KERNEL:
+            raise ValueError(f"layer {name}: the depth-wise accelerator runs 3x3 depth-wise layers, "
+                             f"not a {layer.kernel}x{layer.kernel} {kind}")
+        wt = np.zeros((cin, KERNEL, KERNEL), dtype=np.int8)
+        dl = map_depthwise_dwa((h, w, cin), wt, adc, stride=layer.stride, pad=layer.pad,
+                               alloc=alloc, name=name)
+        return [Phase(name, "dwa", {"job": dl.job})]
+    # software on the cores
+    if kind in ("conv", "pointwise"):
+        k = layer.kernel if kind == "conv" else 1
+        pad = layer.pad if kind == "conv" else 0
+        src = alloc.alloc("x", (h, w, cin), pad=pad)
+        dst = alloc.alloc("y", tuple(layer.out_shape))
+        wb = alloc.alloc("w", (layer.n_params,), "int8")
+        if kind == "pointwise" and layer.stride == 1:
+            return [Phase(name, "sw_pointwise", dict(src=src, w_buf=wb, dst=dst, adc=adc))]
+        return [Phase(name, "sw_conv", dict(src=src, w_buf=wb, dst=dst, adc=adc, k=k, stride=layer.stride))]
+    if kind == "fc":
+        src = alloc.alloc("x", (int(np.prod(layer.in_shape)),))
+        dst = alloc.alloc("y", (layer.out_shape[2],))
+        wb = alloc.alloc("w", (layer.n_params,), "int8")
+        return [Phase(name, "sw_fc", dict(src=src, w_buf=wb, dst=dst, adc=adc))]
+    if kind == "depthwise":
+        k = layer.kernel
+        src = alloc.alloc("x", (h, w, cin), pad=layer.pad)
+        chw = alloc.alloc("chw", src.padded_shape)
+        dst = alloc.alloc("y", tuple(layer.out_shape))
+        wb = alloc.alloc("w", (layer.n_params,), "int8")
+        return [Phase(f"{name}.hwc2chw", "sw_hwc_to_chw", dict(src=src, dst_addr=chw.addr)),
+                Phase(name, "sw_depthwise_chw", dict(chw_addr=chw.addr, padded_shape=src.padded_shape,
+                                                     w_buf=wb, dst=dst, adc=adc, k=k, stride=layer.stride))]
+    if kind == "add":
+        x = alloc.alloc("x", (h, w, cin))
+        p = alloc.alloc("p", (h, w, cin), "int8")
+        y = alloc.alloc("y", tuple(layer.out_shape))
+        return [Phase(name, "sw_residual", dict(x_buf=x, p_buf=p, y_buf=y))]
+    if kind == "avgpool":
+        src = alloc.alloc("x", (h, w, cin))
+        dst = alloc.alloc("y", tuple(layer.out_shape))
+        return [Phase(name, "sw_avgpool", dict(src=src, dst=dst, k=layer.kernel, adc=adc))]
+    raise ValueError(f"layer {name}: no software kernel for a {kind!r} layer")
+
+
+def _dynamic_pj(ev: dict[str, float], params: EnergyParams) -> float:
+    """Dynamic energy (pJ) of the busy units of ``ev`` (idle cores, idle accelerators and static
+    power left out: see :class:`LayerCost`)."""
+    busy = {k: v for k, v in ev.items() if not k.endswith("idle_cycles")}
+    busy.update(core_idle_cycles=0, ima_idle_cycles=0)
+    if "dwa_idle_cycles" in ev:
+        busy["dwa_idle_cycles"] = 0
+    rep = energy_report(busy, params, clock_hz=1.0, n_cores=10**9)
+    return sum(v for k, v in rep["breakdown_uj"].items()
+               if k not in ("tcdm_leakage", "logic_leakage", "ima_analog_static")) * 1e6
+
+
+def static_pj(cycles: int, cfg, params: EnergyParams | None = None) -> float:
+    """Static energy (pJ) of the cluster over ``cycles`` at ``cfg.ima.clock_hz`` (leakage; what
+    :class:`LayerCost` leaves to the caller's schedule)."""
+    params = EnergyParams() if params is None else params
+    t = cycles / cfg.ima.clock_hz
+    return (params.tcdm_leakage_mw + params.logic_leakage_mw + params.ima_analog_static_mw) * 1e-3 * t * 1e12
+
+
+def layer_cost(layer: Layer, engine: str, cfg, cores: int = 8, *,
+               overheads: Overheads = RTL_OVERHEADS, cost: SwCost | None = None) -> LayerCost:
+    """Cycles and dynamic energy of ``layer`` (a :class:`sim_models.graph.Layer`) on ``engine``.
+
+    Parameters
+    ----------
+    layer : Layer
+        Only its kind and shapes matter (the weights' values do not change the schedule).
+    engine : "ima", "dwa" or "sw"
+        The IMA's crossbars (conv / pointwise / fc; column tiles and row pieces as needed,
+        :func:`layer_phases`), the depth-wise accelerator (3x3 depth-wise), or software on the
+        cores (every kind).
+    cfg : hw.config.ClusterConfig (duck-typed, see the module docstring)
+    cores : int
+        Cores a software kernel is split over, ``1..cfg.n_cores`` (the row-piece sums of an IMA
+        layer too); ignored otherwise.
+    overheads, cost
+        Control overheads (default the RTL's) and the software cost set (default the preset's).
+
+    Independent of TCDM addresses: the layer's buffers come from a private allocator (4-byte
+    aligned, as the compiler's), so only alignment inside the runs matters.
+    ``ValueError`` names a bad engine, a kind the engine cannot run, or a bad ``cores``.
+    """
+    if isinstance(cores, bool) or not isinstance(cores, int) or not 1 <= cores <= cfg.n_cores:
+        raise ValueError(f"cores must be an integer in 1..{cfg.n_cores}, not {cores!r}")
+    phases = layer_phases(layer, engine, cfg)
+    est = estimate_phases(phases, cfg, overheads=overheads, cost=cost, cores=cores)
+    ev = _sum_events(est)
+    cyc = int(sum(p.cycles for p in est))
+    return LayerCost(cycles=cyc, energy_pj=_dynamic_pj(ev, EnergyParams()), macs=int(layer.macs),
+                     engine=engine, cores=cores if engine == "sw" else 1,
+                     phases=MappingProxyType({p.name: p.cycles for p in est}))
+
+
+# ---------------------------------------------------------------------------------------- program
+def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
+                     cost: SwCost | None = None) -> NetEstimate:
+    """The estimate of a compiled network (:class:`sim_models.compiler.NetProgram`) on ``cfg``
+    (built with the program's arrays and TCDM): the per-layer and total fields of ``ima-sim net
+    --json`` (no ``passed``: nothing is checked), each layer's energy from its own events, the
+    total's from the whole run's."""
+    clock = cfg.ima.clock_hz
+    layers, steps, total_ev = [], [], []
+    for step in program.steps:
+        est = estimate_phases(step.phases, cfg, overheads=overheads, cost=cost)
+        steps.append(est)
+        total_ev += est
+        ev = _sum_events(est)
+        cyc = int(ev["cycles"])
+        phases: dict[str, int] = {}
+        for p in est:
+            phases[p.name] = phases.get(p.name, 0) + p.cycles
+        layers.append({"name": step.layer, "kind": step.kind, "unit": step.unit, "macs": int(step.macs),
+                       "cycles": cyc, "time_ms": cyc / clock * 1e3,
+                       "energy_uj": energy_report(ev, clock_hz=clock, n_cores=cfg.n_cores)["total_uj"],
+                       "phases": phases})
+    ev = _sum_events(total_ev)
+    cyc = int(ev.get("cycles", 0))
+    rep = energy_report(ev, clock_hz=clock, n_cores=cfg.n_cores) if cyc else {"total_uj": 0.0,
+                                                                               "breakdown_uj": {}}
+    lat = cyc / clock * 1e3
+    total = {"cycles": cyc, "latency_ms": lat, "energy_uj": rep["total_uj"],
+             "inf_per_s": 1e3 / lat if lat else 0.0, "arrays": program.arrays,
+             "macs": int(sum(s.macs for s in program.steps)), "tcdm_bytes": program.tcdm_bytes,
+             "clock_hz": clock, "events": ev, "energy_breakdown_uj": rep["breakdown_uj"]}
+    return NetEstimate(layers, total, steps)
+
+
+def estimate_workload(workload, cfg, *, overheads: Overheads = RTL_OVERHEADS,
+                      cost: SwCost | None = None) -> dict[str, Any]:
+    """The estimate of an ``ima-sim run`` workload (:func:`sim_models.workloads.prepare`) on
+    ``cfg``: ``cycles``, ``phases`` (cycles per phase name), ``ima`` (``jobs, streamin, compute,
+    streamout``), ``dwa`` (``jobs, cycles, mac_cycles``; ``{}`` without the DWA) and
+    ``energy_events`` -- the fields of the RTL run's result that ``ima-sim run --json`` builds its
+    report from."""
+    est = estimate_phases(workload.phases, cfg, overheads=overheads, cost=cost)
+    ev = _sum_events(est)
+    phases: dict[str, int] = {}
+    for p in est:
+        phases[p.name] = phases.get(p.name, 0) + p.cycles
+    ima = dict(jobs=0, streamin=0, compute=0, streamout=0)
+    dwa = dict(jobs=0, cycles=0, mac_cycles=0, stalled=0) if cfg.dwa else {}
+    for p in est:
+        for k, v in p.ima.items():
+            ima[k] += v
+        for k, v in p.dwa.items():
+            dwa[k] += v
+    return {"cycles": int(ev["cycles"]), "phases": phases, "ima": ima, "dwa": dwa,
+            "energy_events": ev, "tcdm_stalled": None, "phase_estimates": est}
+
