@@ -16,8 +16,17 @@ Layer kinds and their integer semantics (one home: :func:`layer_golden`):
                uint8), :func:`sim_models.golden.residual_add`; no weights, no ADC.
 ``avgpool``    average pool, kernel ``K`` = stride ``K``, no padding (global when ``K`` equals
                the input's H and W): the per-channel sum of each window requantised by ``adc``.
+``maxpool``    max pool, kernel ``K``, ``stride``, padding ``pad <= K // 2`` (ResNet's 3x3 / 2 / 1,
+               VGG's 2x2 / 2 / 0, SqueezeNet's 3x3 / 2 / 0): the per-channel maximum of each
+               window of a uint8 input; no weights, no ADC (a maximum keeps the input's scale).
+               The padding is zeros: for unsigned inputs the same as PyTorch's / ONNX's -inf,
+               since every window holds at least one input value, which is >= 0.
+``concat``     channel concatenation of two or more uint8 tensors of the same H and W, in the
+               order of ``inputs`` (SqueezeNet's fire modules); no weights, no ADC. In a quantised
+               network the operands carry their own scales; the integer semantics is the plain
+               concatenation (a deployment would give the producers one common output scale).
 
-Every layer with weights or a pool has an ``adc`` transfer ``(M, S, LO, HI)``:
+Every layer with weights or an average pool has an ``adc`` transfer ``(M, S, LO, HI)``:
 ``y = clamp((acc * M + 2**(S-1)) >> S, LO, HI)`` (BRIEF.md section 2), the same for the IMA, the
 depth-wise accelerator and the cores.
 
@@ -30,6 +39,12 @@ and requantise the sum with the layer's ``adc``: ``y = clamp((sum_t p_t * M + 2*
 HI)``. This is what the hardware computes (an 8-bit ADC per array, partial sums combined in
 software), so it is the golden model; the full-precision accumulator ``sum_t acc_t`` is what an
 independent float reference (onnxruntime) must reproduce exactly.
+
+**Shape-only layers** (``shape_only=True``, e.g. VGG-16's 138 M weights for a study that needs
+only shapes and costs): a weight kind without its ``weights`` array; :attr:`Layer.weight_shape`,
+:attr:`Layer.xbar_shape`, :attr:`Layer.n_params` and :attr:`Layer.macs` follow from the shapes,
+the ``adc`` carries the output clamp ``(LO, HI)`` with placeholder ``(M, S) = (1, 0)``. The golden
+run (and so the compiler and the ONNX export) refuses them with a ValueError naming the layer.
 """
 
 from __future__ import annotations
@@ -42,14 +57,16 @@ import numpy.typing as npt
 
 from sim_models import golden
 
-__all__ = ["Layer", "Graph", "GoldenRun", "KINDS", "WEIGHT_KINDS", "XBAR_KINDS", "INPUT",
+__all__ = ["Layer", "Graph", "GoldenRun", "KINDS", "WEIGHT_KINDS", "XBAR_KINDS", "NO_ADC_KINDS", "INPUT",
            "layer_golden", "run_golden", "row_pieces"]
 
-KINDS = ("conv", "pointwise", "depthwise", "fc", "add", "avgpool")
+KINDS = ("conv", "pointwise", "depthwise", "fc", "add", "avgpool", "maxpool", "concat")
 #: Kinds with a weight tensor.
 WEIGHT_KINDS = ("conv", "pointwise", "depthwise", "fc")
 #: Kinds that may run on the IMA's crossbars (a dense weight matrix).
 XBAR_KINDS = ("conv", "pointwise", "fc")
+#: Kinds without an ADC transfer (their integer result needs no requantisation).
+NO_ADC_KINDS = ("add", "maxpool", "concat")
 #: Name of the graph's input tensor.
 INPUT = "input"
 #: Signed 8-bit clamp of a row-split layer's partials (the ADC's signed output range).
@@ -62,9 +79,10 @@ Adc = tuple[int, int, int, int]
 class Layer:
     """One layer; see the module docstring for the semantics of each ``kind``.
 
-    ``inputs`` names the tensors it reads (one, two for ``add``). ``w_bits`` is the weight width
-    the layer was quantised to: 4 (integers in ``[-7, 7]``, what the IMA's crossbar holds) or 8
-    (``[-128, 127]``, the depth-wise accelerator and the cores).
+    ``inputs`` names the tensors it reads (one, two for ``add``, two or more for ``concat``).
+    ``w_bits`` is the weight width the layer was quantised to: 4 (integers in ``[-7, 7]``, what
+    the IMA's crossbar holds) or 8 (``[-128, 127]``, the depth-wise accelerator and the cores).
+    ``shape_only`` marks a weight layer built without its weights (module docstring).
     """
     name: str
     kind: str
@@ -80,27 +98,43 @@ class Layer:
     row_splits: tuple[int, ...] = ()
     partial_adc: Adc | None = None
     block: int = 0                       # bottleneck index (0 outside), for reports
+    shape_only: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"layer {self.name}: kind must be one of {KINDS}, not {self.kind!r}")
-        if len(self.inputs) != (2 if self.kind == "add" else 1):
-            raise ValueError(f"layer {self.name}: {self.kind} takes "
-                             f"{2 if self.kind == 'add' else 1} input(s), not {self.inputs}")
-        if (self.weights is None) == (self.kind in WEIGHT_KINDS):
+        n_in = len(self.inputs)
+        if (n_in < 2) if self.kind == "concat" else n_in != (2 if self.kind == "add" else 1):
+            want = "2 or more" if self.kind == "concat" else 2 if self.kind == "add" else 1
+            raise ValueError(f"layer {self.name}: {self.kind} takes {want} input(s), not {self.inputs}")
+        if self.shape_only and self.weights is not None:
+            raise ValueError(f"layer {self.name}: a shape-only layer takes no weights array")
+        if (self.weights is None and not self.shape_only) == (self.kind in WEIGHT_KINDS):
             raise ValueError(f"layer {self.name}: {self.kind} "
                              f"{'needs' if self.kind in WEIGHT_KINDS else 'takes no'} weights")
-        if (self.adc is None) != (self.kind == "add"):
+        if (self.adc is None) != (self.kind in NO_ADC_KINDS):
             raise ValueError(f"layer {self.name}: {self.kind} "
-                             f"{'takes no' if self.kind == 'add' else 'needs an'} ADC transfer")
+                             f"{'takes no' if self.kind in NO_ADC_KINDS else 'needs an'} ADC transfer")
         if self.w_bits not in (4, 8):
             raise ValueError(f"layer {self.name}: w_bits must be 4 or 8, not {self.w_bits}")
         if self.weights is not None:
             lim = 7 if self.w_bits == 4 else 127
             w = np.asarray(self.weights)
+            if w.shape != self.weight_shape:
+                raise ValueError(f"layer {self.name}: weights of shape {w.shape}, the layer's shapes "
+                                 f"need {self.weight_shape}")
             if w.dtype != np.int8 or w.size and (w.min() < -lim - (self.w_bits == 8) or w.max() > lim):
                 raise ValueError(f"layer {self.name}: weights must be int8 in "
                                  f"[{-lim - (self.w_bits == 8)}, {lim}] for w_bits={self.w_bits}")
+        if self.kind == "maxpool":
+            h, w_, c = self.in_shape
+            k, s, p = self.kernel, self.stride, self.pad
+            if not (k >= 1 and s >= 1 and 0 <= p <= k // 2 and h + 2 * p >= k and w_ + 2 * p >= k):
+                raise ValueError(f"layer {self.name}: maxpool kernel {k}, stride {s}, pad {p} on "
+                                 f"{h}x{w_} (needs pad <= kernel // 2 and a window inside the input)")
+            want = ((h + 2 * p - k) // s + 1, (w_ + 2 * p - k) // s + 1, c)
+            if tuple(self.out_shape) != want:
+                raise ValueError(f"layer {self.name}: maxpool out_shape {self.out_shape}, not {want}")
         if self.row_splits:
             rows = self.xbar_shape[0] if self.xbar_shape else 0
             if self.kind not in XBAR_KINDS or list(self.row_splits) != sorted(set(self.row_splits)) \
@@ -114,33 +148,50 @@ class Layer:
             raise ValueError(f"layer {self.name}: partial_adc without row_splits")
 
     @property
+    def weight_shape(self) -> tuple[int, ...] | None:
+        """The shape the kind's weights have from the layer's shapes (None without weights):
+        conv ``[C_out, K, K, C_in]``, pointwise ``[C_out, C_in]``, depth-wise ``[C, K, K]``, fc
+        ``[C_out, H*W*C_in]``."""
+        (h, w, cin), cout, k = self.in_shape, self.out_shape[2], self.kernel
+        return {"conv": (cout, k, k, cin), "pointwise": (cout, cin), "depthwise": (cin, k, k),
+                "fc": (cout, h * w * cin)}.get(self.kind)
+
+    @property
     def xbar_shape(self) -> tuple[int, int] | None:
         """(rows, cols) of the weight matrix on a crossbar (rows ``ky, kx, c``); None when the
         kind has no dense weight matrix."""
-        if self.kind not in XBAR_KINDS or self.weights is None:
+        if self.kind not in XBAR_KINDS:
             return None
-        return int(np.prod(self.weights.shape[1:])), int(self.weights.shape[0])
+        ws = self.weight_shape
+        return int(np.prod(ws[1:])), int(ws[0])
 
     @property
     def weight_matrix(self) -> np.ndarray:
         """The ``[rows, cols]`` int8 matrix a crossbar holds (rows ``ky, kx, c``; cols ``C_out``)."""
         if self.xbar_shape is None:
             raise ValueError(f"layer {self.name}: {self.kind} has no crossbar weight matrix")
+        self.need_weights()
         w = self.weights                        # [C_out, K, K, C_in] or [C_out, C_in]
         return np.ascontiguousarray(w.reshape(w.shape[0], -1).T)
 
+    def need_weights(self) -> None:
+        """ValueError naming the layer when it is shape-only (no weights to compute with)."""
+        if self.shape_only and self.kind in WEIGHT_KINDS:
+            raise ValueError(f"layer {self.name}: shape-only (built with weights=False): no weights "
+                             "to compute with; build the network with weights to run it")
+
     @property
     def n_params(self) -> int:
-        return 0 if self.weights is None else int(self.weights.size)
+        """Weights of the layer (no biases: the graph has none)."""
+        ws = self.weight_shape
+        return 0 if ws is None else int(np.prod(ws))
 
     @property
     def macs(self) -> int:
-        """Multiply-accumulates of one inference (adds and pools count 0)."""
-        if self.weights is None:
-            return 0
+        """Multiply-accumulates of one inference (adds, pools and concatenations count 0)."""
         if self.kind == "fc":
-            return int(self.weights.size)
-        return int(self.out_shape[0] * self.out_shape[1] * self.weights.size)   # all weights per pixel
+            return self.n_params
+        return int(self.out_shape[0] * self.out_shape[1] * self.n_params)   # all weights per pixel
 
     @property
     def out_lo(self) -> int:
@@ -170,8 +221,19 @@ class Graph:
             if shapes[layer.inputs[0]] != tuple(layer.in_shape):
                 raise ValueError(f"layer {layer.name}: in_shape {layer.in_shape} but tensor "
                                  f"{layer.inputs[0]!r} is {shapes[layer.inputs[0]]}")
+            if layer.kind == "concat":
+                ins = [shapes[t] for t in layer.inputs]
+                want = (*layer.in_shape[:2], sum(s[2] for s in ins))
+                if any(s[:2] != want[:2] for s in ins) or tuple(layer.out_shape) != want:
+                    raise ValueError(f"layer {layer.name}: concat of {ins} gives {want}, not "
+                                     f"{tuple(layer.out_shape)} (inputs need the same H and W)")
             shapes[layer.name] = tuple(layer.out_shape)
         return self
+
+    @property
+    def shape_only(self) -> bool:
+        """True when some weight layer has no weights (built with ``weights=False``)."""
+        return any(lay.shape_only and lay.kind in WEIGHT_KINDS for lay in self.layers)
 
     @property
     def output(self) -> str:
@@ -224,9 +286,19 @@ def _xbar_inputs(layer: Layer, x: np.ndarray) -> np.ndarray:
 def layer_golden(layer: Layer, inputs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None,
                                                                        list[np.ndarray], list[np.ndarray]]:
     """One layer on integer inputs: ``(output, acc, partial_accs, partials)``."""
+    layer.need_weights()
     x = np.asarray(inputs[0])
     if layer.kind == "add":
         return golden.residual_add(x, inputs[1]), None, [], []
+    if layer.kind in ("maxpool", "concat"):
+        for t in inputs:
+            if np.asarray(t).dtype != np.uint8:
+                raise ValueError(f"layer {layer.name}: {layer.kind} reads uint8 tensors, not "
+                                 f"{np.asarray(t).dtype}")
+        if layer.kind == "concat":
+            return np.concatenate([np.asarray(t) for t in inputs], axis=2), None, [], []
+        win = golden._patches(golden.pad_hwc(x, layer.pad), layer.kernel, layer.stride)
+        return win.max(axis=(2, 3)).astype(np.uint8), None, [], []
     if layer.kind == "avgpool":
         k = layer.kernel
         ho, wo, c = layer.out_shape
@@ -248,6 +320,8 @@ def layer_golden(layer: Layer, inputs: Sequence[np.ndarray]) -> tuple[np.ndarray
 def run_golden(graph: Graph, x: npt.ArrayLike) -> GoldenRun:
     """Run the whole graph on the uint8 input ``x`` (shape ``graph.input_shape``)."""
     x = np.asarray(x)
+    for layer in graph.layers:
+        layer.need_weights()
     if x.shape != tuple(graph.input_shape) or x.dtype != np.uint8:
         raise ValueError(f"input must be uint8 {graph.input_shape}, not {x.dtype} {x.shape}")
     run = GoldenRun({INPUT: x}, {}, {}, {})

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sim_models import golden
-from sim_models.graph import INPUT, PARTIAL_RANGE, XBAR_KINDS, Graph, Layer, layer_golden
+from sim_models.graph import INPUT, NO_ADC_KINDS, PARTIAL_RANGE, XBAR_KINDS, Graph, Layer, layer_golden
 
 __all__ = ["quantise_weights", "output_range", "output_ranges", "split_rows", "calibrate", "calib_batch",
            "UINT8", "INT8"]
@@ -73,14 +73,15 @@ def output_range(linear: bool, consumers: Iterable[tuple[str, int]]) -> tuple[in
 def output_ranges(layers: Iterable[tuple[str, str, tuple[str, ...], bool]]) -> dict[str, tuple[int, int]]:
     """``{name: (LO, HI)}`` for ``(name, kind, inputs, linear)`` in execution order, by
     :func:`output_range` on each layer's consumers; ``add`` layers are always uint8 (the residual
-    add of :func:`sim_models.golden.residual_add` clamps to ``[0, 255]``)."""
+    add of :func:`sim_models.golden.residual_add` clamps to ``[0, 255]``), and so are ``maxpool``
+    and ``concat`` (they pass uint8 codes through)."""
     layers = list(layers)
     consumers: dict[str, list[tuple[str, int]]] = {name: [] for name, *_ in layers}
     for _name, kind, inputs, _linear in layers:
         for pos, t in enumerate(inputs):
             if t in consumers:
                 consumers[t].append((kind, pos))
-    return {name: UINT8 if kind == "add" else output_range(linear, consumers[name])
+    return {name: UINT8 if kind in NO_ADC_KINDS else output_range(linear, consumers[name])
             for name, kind, _inputs, linear in layers}
 
 

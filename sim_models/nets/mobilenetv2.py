@@ -36,11 +36,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from sim_models import golden
-from sim_models.graph import INPUT, Graph, Layer
-from sim_models.quantise import calibrate, output_ranges
+from sim_models.graph import Graph
+from sim_models.nets.builder import NetSpec, calibration_input, check_args, make_divisible
 
 __all__ = ["NetLayer", "mobilenetv2", "mobilenetv2_graph", "calibration_input", "make_divisible",
            "KINDS", "XBAR_KINDS", "TABLE2", "weight_counts",
@@ -114,15 +111,6 @@ def _out(h: int, k: int, stride: int, pad: int) -> int:
     return (h + 2 * pad - k) // stride + 1
 
 
-def make_divisible(v: float, divisor: int = 8) -> int:
-    """``v`` rounded to the nearest multiple of ``divisor`` (at least ``divisor``), one step up when
-    rounding down would lose more than 10 %: the channel rounding of the width multiplier in the
-    reference implementations (TensorFlow's ``_make_divisible``, kept by torchvision's
-    ``mobilenetv2.py``), so a width-scaled network has the channel counts of the published models."""
-    new = max(divisor, int(v + divisor / 2) // divisor * divisor)
-    return new + divisor if new < 0.9 * v else new
-
-
 def mobilenetv2(resolution: int = 224, classes: int = 1000, width: float = 1.0) -> tuple[NetLayer, ...]:
     """The layers of MobileNetV2 in execution order (Sandler et al. 2018, Table 2). Names:
     ``conv1``, ``b<i>_expand`` / ``b<i>_dw`` / ``b<i>_project`` for the bottlenecks i = 1..17,
@@ -132,13 +120,7 @@ def mobilenetv2(resolution: int = 224, classes: int = 1000, width: float = 1.0) 
     times ``width``, rounded by :func:`make_divisible`; the last conv's 1280 channels only grow
     (``width > 1``), never shrink (Sandler et al. Sec. 6.1 keep the last convolution whole for
     multipliers below one; torchvision: ``1280 * max(1.0, width_mult)``). Width 1.0 is Table 2."""
-    for name, v in (("resolution", resolution), ("classes", classes)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, not {v!r}")
-    if resolution % 32:
-        raise ValueError(f"resolution must be a multiple of 32 (five stride-2 stages), not {resolution}")
-    if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width <= 4:
-        raise ValueError(f"width must be a number in (0, 4], not {width!r}")
+    check_args(resolution, classes, width)
     layers: list[NetLayer] = []
     h = _out(resolution, 3, 2, 1)
     first = make_divisible(FIRST_CHANNELS * width)
@@ -202,55 +184,31 @@ GAROFALO2022 = {"arrays": 34, "last_fill_below": 0.84, "params": 2.19e6, "macs":
 SANDLER2018 = {"params": 3.4e6, "macs": 300e6}
 
 
-def calibration_input(resolution: int = 224, seed: int = 0) -> np.ndarray:
-    """The seeded uint8 ``(resolution, resolution, 3)`` image :func:`mobilenetv2_graph` calibrates
-    its ADC transfers on (uniform codes; a stream of its own, independent of the weights')."""
-    return golden.random_activations(np.random.default_rng([seed, 1]), (resolution, resolution, 3))
-
-
 def mobilenetv2_graph(resolution: int = 224, width: float = 1.0, classes: int = 1000, seed: int = 0,
-                      rows: int | None = 256) -> Graph:
-    """MobileNetV2 (:func:`mobilenetv2`'s layers) as a quantised :class:`~sim_models.graph.Graph`.
+                      rows: int | None = 256, weights: bool = True) -> Graph:
+    """MobileNetV2 (:func:`mobilenetv2`'s layers) as a quantised :class:`~sim_models.graph.Graph`
+    built by :meth:`sim_models.nets.builder.NetSpec.graph` (seeded weights in layer order,
+    calibrated ADC transfers, row splits at ``rows``; ``weights=False``: shape-only).
 
-    Seeded random weights (``numpy.random.default_rng(seed)``, drawn in layer order): conv,
-    pointwise and fc 4-bit ``[-7, 7]`` (the IMA's crossbars), depth-wise 8-bit ``[-128, 127]`` (the
-    depth-wise accelerator). Every residual block gets an ``add`` layer ``b<i>_add`` reading
-    (the block's input, its projection). ReLU after conv1, the expansions, the depth-wise layers and
-    conv_last; the projections and the fc are linear, so by
-    :func:`sim_models.quantise.output_range` a projection that only feeds its block's add is int8,
-    one that feeds the next block is uint8 (the DAC reads unsigned codes), the fc's logits are
-    int8; the global average pool is uint8. Every ``(M, S)`` -- and, for crossbar layers with more
-    than ``rows`` rows, ``row_splits`` and ``partial_adc`` -- comes from
-    :func:`sim_models.quantise.calibrate` on :func:`calibration_input` (``rows=None``: no splits).
-    """
-    net = mobilenetv2(resolution, classes, width)
-    rng = np.random.default_rng(seed)
-    specs: list[dict] = []              # Layer keyword arguments in execution order, adc pending
-    cur, block_in = INPUT, {}
-    for nl in net:
+    Every residual block gets an ``add`` layer ``b<i>_add`` reading (the block's input, its
+    projection). ReLU after conv1, the expansions, the depth-wise layers and conv_last; the
+    projections and the fc are linear, so by :func:`sim_models.quantise.output_range` a projection
+    that only feeds its block's add is int8, one that feeds the next block is uint8 (the DAC reads
+    unsigned codes), the fc's logits are int8; the global average pool is uint8."""
+    net = NetSpec(f"mobilenetv2_{resolution}_w{width:g}", (resolution, resolution, 3))
+    block_in: dict[int, str] = {}
+    for nl in mobilenetv2(resolution, classes, width):
         if nl.block and nl.block not in block_in:
-            block_in[nl.block] = cur
-        kw = dict(name=nl.name, kind=nl.kind, inputs=(cur,), in_shape=nl.in_shape,
-                  out_shape=nl.out_shape, kernel=nl.kernel, stride=nl.stride, pad=nl.pad,
-                  block=nl.block, linear=nl.name.endswith("_project") or nl.kind == "fc")
-        cin, cout = nl.in_shape[2], nl.out_shape[2]
-        if nl.kind == "conv":
-            kw["weights"] = golden.random_weights(rng, (cout, nl.kernel, nl.kernel, cin))
-        elif nl.kind == "pointwise":
-            kw["weights"] = golden.random_weights(rng, (cout, cin))
-        elif nl.kind == "fc":
-            kw["weights"] = golden.random_weights(rng, (cout, nl.in_shape[0] * nl.in_shape[1] * cin))
+            block_in[nl.block] = net.last
+        linear = nl.name.endswith("_project") or nl.kind == "fc"
+        if nl.kind in ("conv", "pointwise"):
+            net.conv(nl.name, nl.out_shape[2], nl.kernel, nl.stride, nl.pad, linear=linear, block=nl.block)
         elif nl.kind == "depthwise":
-            kw["weights"] = rng.integers(-128, 128, (cin, nl.kernel, nl.kernel), dtype=np.int8)
-            kw["w_bits"] = 8
-        specs.append(kw)
-        cur = nl.name
+            net.depthwise(nl.name, nl.kernel, nl.stride, nl.pad, block=nl.block)
+        elif nl.kind == "avgpool":
+            net.avgpool(nl.name, nl.kernel)
+        else:
+            net.fc(nl.name, nl.out_shape[2], linear=True)
         if nl.residual:
-            specs.append(dict(name=f"b{nl.block}_add", kind="add", inputs=(block_in[nl.block], nl.name),
-                              in_shape=nl.out_shape, out_shape=nl.out_shape, block=nl.block, linear=False))
-            cur = specs[-1]["name"]
-    ranges = output_ranges((k["name"], k["kind"], k["inputs"], k.pop("linear")) for k in specs)
-    layers = [Layer(**k, adc=None if k["kind"] == "add" else (1, 0, *ranges[k["name"]])) for k in specs]
-    name = f"mobilenetv2_{resolution}_w{width:g}"
-    return calibrate(Graph(name, (resolution, resolution, 3), layers),
-                     calibration_input(resolution, seed), rows)
+            net.add(f"b{nl.block}_add", block_in[nl.block], nl.name, block=nl.block)
+    return net.graph(seed=seed, rows=rows, weights=weights)
