@@ -39,10 +39,11 @@ HWPE serialises the jobs (first come, first served): a core waits for its job, q
 
 Ties: the core with the lowest index acts first; everything is ordered, nothing random.
 
-**Energy**: the sum of the chunks' energies (their share of the layer costs' ``energy_pj``), plus
-the cores' idle (clock-gated) cycles outside any chunk at
-:attr:`sim_models.energy.EnergyParams.core_idle_pj`. An idle IMA's clock-gated cycles are not
-counted (0.1 pJ/cycle, :data:`sim_models.energy.IMA_IDLE_PJ_PER_CYCLE`).
+**Energy**: the sum of the chunks' energies (their share of the layer costs' dynamic
+``energy_pj``), plus the cores' idle (clock-gated) cycles outside any chunk at
+:attr:`sim_models.energy.EnergyParams.core_idle_pj`, plus static power over the makespan
+(``static_pj_per_cycle``, the fast model's :func:`sim_models.fastmodel.static_pj`). An idle IMA's
+clock-gated cycles are not counted (0.1 pJ/cycle, :data:`sim_models.energy.IMA_IDLE_PJ_PER_CYCLE`).
 """
 
 from __future__ import annotations
@@ -93,35 +94,39 @@ class LayerWork:
     portions: tuple[Portion, ...]
 
 
-def build_work(layers: Sequence, placement: Placement, cost: Callable, cfg, cores: int
-               ) -> list[LayerWork]:
-    """:class:`LayerWork` of every layer, from ``cost(layer, engine, cfg, cores)`` (the fast
-    model's ``layer_cost``) and where ``placement`` put the layer's units."""
+def build_work(layers: Sequence, placement: Placement, cost: Callable) -> list[LayerWork]:
+    """:class:`LayerWork` of every layer from ``cost(layer, engine) -> (cycles, energy_pj)``
+    (``"sw"``: the layer on all the cores; ``"ima"``: on one IMA, offloaded by one core -- the
+    fast model's ``layer_cost``) and where ``placement`` put the layer's units. Software
+    core-cycles are the layer's cycles times ``placement``'s cores (one core alone would take
+    that long for the whole layer)."""
     idx = {lay.name: i for i, lay in enumerate(layers)}
+    cores = placement.cores
     out = []
     for i, lay in enumerate(layers):
-        sw = cost(lay, "sw", cfg, cores)
+        sw_cyc, sw_e = cost(lay, "sw")
         shares: dict[int, float] = {}
         for u, b in placement.of_layer(lay.name):
             if b is not None:
                 shares[b] = shares.get(b, 0.0) + u.fraction
-        ima = cost(lay, "ima", cfg, 1) if shares else None
+        ima = cost(lay, "ima") if shares else (None, None)
         portions = [Portion("ima", s, b) for b, s in sorted(shares.items())]
         rest = 1.0 - sum(shares.values())
         if rest > 1e-12:
             portions.append(Portion("sw", rest))
         out.append(LayerWork(lay.name, i, tuple(idx[t] for t in lay.inputs if t != INPUT),
-                             work_units(lay), float(sw.cycles) * cores, float(sw.energy_pj),
-                             None if ima is None else float(ima.cycles),
-                             None if ima is None else float(ima.energy_pj), tuple(portions)))
+                             work_units(lay), float(sw_cyc) * cores, float(sw_e),
+                             None if ima[0] is None else float(ima[0]),
+                             None if ima[1] is None else float(ima[1]), tuple(portions)))
     return out
 
 
-def software_baseline(layers: Sequence, cost: Callable, cfg, cores: int) -> tuple[int, float]:
-    """Cycles and energy (pJ) of one inference with every layer in software on ``cores`` cores
-    (the fast model's figures, layer after layer): the reference of speed-up and energy gain."""
-    cs = [cost(lay, "sw", cfg, cores) for lay in layers]
-    return sum(int(c.cycles) for c in cs), sum(float(c.energy_pj) for c in cs)
+def software_baseline(layers: Sequence, cost: Callable) -> tuple[float, float]:
+    """Cycles and dynamic energy (pJ) of one inference with every layer in software on all the
+    cores, layer after layer (``cost`` as in :func:`build_work`): the reference of speed-up and
+    energy gain (the caller adds static energy over the cycles)."""
+    cs = [cost(lay, "sw") for lay in layers]
+    return float(sum(c for c, _ in cs)), float(sum(e for _, e in cs))
 
 
 @dataclass
@@ -190,8 +195,8 @@ def _lpt(work: Sequence[LayerWork], coupling: str, cores: int) -> dict[tuple[int
 
 
 def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores: int = 8,
-             images: int = 1, chunks_per_core: int = 2, core_idle_pj: float | None = None
-             ) -> ScheduleResult:
+             images: int = 1, chunks_per_core: int = 2, core_idle_pj: float | None = None,
+             static_pj_per_cycle: float = 0.0) -> ScheduleResult:
     """Run ``images`` inferences of ``work`` on ``cores`` cores (see the module docstring)."""
     if coupling not in COUPLINGS:
         raise ValueError(f"coupling must be one of {', '.join(COUPLINGS)}, not {coupling!r}")
@@ -335,5 +340,6 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
         remaining -= 1
     res.cycles = max((inst.finish for inst in insts), default=0.0)
     res.energy_pj += max(0.0, cores * res.cycles - res.core_busy) * idle_pj
+    res.energy_pj += static_pj_per_cycle * res.cycles
     return res
 

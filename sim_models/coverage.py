@@ -144,6 +144,7 @@ class Placement:
     units: tuple[Unit, ...]
     assigned: Mapping[tuple[str, int], int]
     all_params: int
+    cores: int = 8
 
     @property
     def placed(self) -> list[Unit]:
@@ -228,7 +229,7 @@ def place(layers: Sequence, tiles: int, policy: str = "macs_per_weight", *, coup
         rest = sorted(fits, key=lambda u: -value(u) / u.tiles)
         _fill([u for u in rest if value(u) > 0], cap, free, assigned)
     return Placement(tiles, coupling, policy, granularity, tuple(cap), tuple(us), assigned,
-                     total_params(layers))
+                     total_params(layers), cores)
 
 
 def tiles_for_full_coverage(layers: Sequence, granularity: str = "layer",
