@@ -11,6 +11,7 @@ module                 subcommands
 :mod:`tb.cli.net`      ``net`` (a whole network on the RTL, layer by layer)
 :mod:`tb.cli.hw`       ``regs``, ``verilog``, ``lint``, ``synth``
 :mod:`tb.cli.sweep`    ``sweep`` (the papers' design-space figures on the RTL)
+:mod:`tb.cli.study`    ``study`` (TPDS 2024: coverage x coupling x balancing x CNNs, fast model)
 :mod:`tb.cli.tcdm`     ``traffic``, ``bench-tcdm`` (TCDM interconnect demo, speed)
 :mod:`tb.cli.place`    ``place`` (Tile&Pack placement of a network on many arrays)
 :mod:`tb.cli.accuracy` ``accuracy`` (a trained network under PCM non-idealities)
@@ -21,13 +22,13 @@ module                 subcommands
 
 import sys
 
-from tb.cli import accuracy, formal, fuzz, hw, net, place, run, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
+from tb.cli import accuracy, formal, fuzz, hw, net, place, run, study, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
 from tb.cli.registry import COMMANDS, CliParser
 
 __all__ = ["main", "build_parser"]
 
 #: The order ``ima-sim --help`` lists the subcommands in (the main job first).
-HELP_ORDER = ("run", "net", "regs", "sweep", "verilog", "lint", "synth", "place", "accuracy",
+HELP_ORDER = ("run", "net", "regs", "sweep", "study", "verilog", "lint", "synth", "place", "accuracy",
               "traffic", "bench-tcdm", "fuzz", "formal")
 
 
