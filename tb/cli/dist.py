@@ -52,7 +52,7 @@ def task_pool(scheduler: str | None = None, workers: int | None = None, *, setup
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
-                               processes=True, dashboard_address=None,
+                               processes=True, dashboard_address=":0",
                                silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
@@ -60,7 +60,7 @@ def task_pool(scheduler: str | None = None, workers: int | None = None, *, setup
     try:
         if setup is not None:
             client.run(setup, *setup_args)
-        ex = client.get_executor()
+        ex = client.get_executor(pure=False)       # every submit is a task of its own
         try:
             yield ex
         except BaseException:

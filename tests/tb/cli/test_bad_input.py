@@ -74,10 +74,13 @@ ROWS = {
     ("regs", "--output"): [["-o", _MISSING], ["-o", _DIR]],
 
     ("sweep", "--output"): [["-o", _FILE], ["--rerender", "-o", _MISSING]],
-    ("sweep", "--jobs"): [["--jobs", "0"], ["--jobs", "x"]],
+    ("sweep", "--jobs"): [["--jobs", "0"], ["--jobs", "x"],
+                          ["--jobs", "999", "--scheduler", "tcp://127.0.0.1:8786"]],
     ("sweep", "--ports"): [["--ports", "0,4"], ["--ports", "x"], ["--ports", ","]],
     ("sweep", "--seed"): [["--seed", "-1"]],
     ("sweep", "--preset"): [["--preset", "nope"]],
+    ("sweep", "--scheduler"): [["--scheduler", "nohost"], ["--scheduler", "udp://h:1"],
+                               (["--rerender", "--scheduler", "tcp://h:1"], "--scheduler")],
     ("sweep", "--rerender"): [(["--rerender", "--quick"], "--quick"),
                               (["--rerender", "--seed", "3"], "--seed")],
 

@@ -38,8 +38,8 @@ def test_local_cluster_gives_the_in_process_rows_and_ctrl_c_drops_the_queue():
     futs = []
     with pytest.raises(KeyboardInterrupt), task_pool(None, 2) as ex:
         there, _ = run_study(pts, STUDY_PRESET, ex)
-        pids = {ex.submit(os.getpid, pure=False).result() for _ in range(4)}
-        futs = [ex.submit(time.sleep, 0.5, pure=False) for _ in range(20)]
+        pids = {ex.submit(os.getpid).result() for _ in range(4)}
+        futs = [ex.submit(time.sleep, 0.5) for _ in range(20)]
         raise KeyboardInterrupt
     assert os.getpid() not in pids                      # the points ran in worker processes
     assert there == here                                # same rows, bit for bit
