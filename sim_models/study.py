@@ -85,9 +85,11 @@ def _maxpool_cost(layer: Layer, cfg, cores: int) -> tuple[float, float]:
     return float(cyc), float(h * w * c * per_out * p.core_active_pj + words * p.tcdm_access_pj)
 
 
+@lru_cache(maxsize=32)
 def cost_table(net: str, cfg, preset: str = "") -> CostTable:
-    """:class:`CostTable` of ``net`` under ``cfg`` (a :class:`hw.config.ClusterConfig`, duck-typed;
-    ``preset`` is its name, for the record)."""
+    """:class:`CostTable` of ``net`` under ``cfg`` (a :class:`hw.config.ClusterConfig`, duck-typed
+    and hashable; ``preset`` is its name, for the record). Cached per process: the tables are
+    immutable and the same for every point of a network."""
     cores = cfg.n_cores
     sw, ima = {}, {}
     for lay in net_layers(net):

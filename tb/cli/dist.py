@@ -53,7 +53,7 @@ def task_pool(scheduler: str | None = None, workers: int | None = None, *, setup
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
                                processes=True, dashboard_address=":0",
-                               silence_logs=logging.ERROR)
+                               silence_logs=logging.CRITICAL)  # no shutdown noise
         client = Client(cluster)
     else:
         client = Client(scheduler, timeout=connect_timeout)
