@@ -81,30 +81,43 @@ def breakdown(job: DwJob, ports: int) -> dict[str, int]:
     ox = np.arange(W, dtype=np.int64)[:, None]          # arrays over [ox, oy] (or [ox, 1])
     kx3 = np.arange(KERNEL, dtype=np.int64) * C          # pixel offsets of the 3 runs of a row
     prev_store = 0                                       # chunks of the pending pixel (0: none)
-    for g in range(job.groups):
-        cg = min(GROUP, C - GROUP * g)
-        mc = -(-cg // LANES)
-        taps = job.w_addr + GROUP * g + np.arange(KERNEL * KERNEL) * C
-        out["weights"] += int(run_chunks(taps, cg, n).sum()) + (prev_store or 1)
+    # A group's runs are group 0's moved by GROUP * g bytes, a multiple of 4 (aligned words):
+    # their chunks depend on the group's channel count only, so each distinct count is costed
+    # once (the full groups and the remainder).
+    per_cg: dict[int, tuple[int, int, int, int]] = {}
 
-        def row(r, g=g, cg=cg):
+    def group(cg):
+        """``(weight chunks, preload, inner, last store)`` of a group of ``cg`` channels."""
+        mc = -(-cg // LANES)
+        taps = job.w_addr + np.arange(KERNEL * KERNEL) * C
+
+        def row(r):
             """Cycles of loading padded input row(s) ``r`` (3 runs each) of every column."""
-            base = job.in_addr + GROUP * g + ox * s * C + r * irs
+            base = job.in_addr + ox * s * C + r * irs
             return run_chunks(base[..., None] + kx3, cg, n).sum(axis=-1)
 
-        st = run_chunks(job.out_addr + GROUP * g + ox * C + oy * ors, cg, n)   # [ox, oy]
+        st = run_chunks(job.out_addr + ox * C + oy * ors, cg, n)               # [ox, oy]
         # P: rows 0..2, then the previous column's last pixel (none for column 0: W stored it).
         pre = row(0) + row(1) + row(2)                                          # [ox, 1]
-        out["preload"] += int(pre.sum()) + int(st[:-1, -1].sum()) + 1
         # I: rows s*oy + 3 (and s*oy + 4 for stride 2) except for the column's last pixel.
         last = oy == H - 1
         la = np.where(last, 0, row(s * oy + 3))
         lb = np.where(last, 0, row(s * oy + 4)) if s2 else np.zeros_like(la)
         store = np.concatenate((np.zeros((W, 1), np.int64), st[:, :-1]), axis=1)
         e = _port_part((la, lb), store, mc, s2)
-        out["inner"] += int(np.maximum(mc, e).sum())
-        out["mac_cycles"] += mc * H * W
-        prev_store = int(st[-1, -1])
+        return (int(run_chunks(taps, cg, n).sum()), int(pre.sum()) + int(st[:-1, -1].sum()) + 1,
+                int(np.maximum(mc, e).sum()), int(st[-1, -1]))
+
+    for g in range(job.groups):
+        cg = min(GROUP, C - GROUP * g)
+        if cg not in per_cg:
+            per_cg[cg] = group(cg)
+        w_chunks, pre, inner, last_store = per_cg[cg]
+        out["weights"] += w_chunks + (prev_store or 1)
+        out["preload"] += pre
+        out["inner"] += inner
+        out["mac_cycles"] += -(-cg // LANES) * H * W
+        prev_store = last_store
     out["final"] = 1 + prev_store
     return out
 

@@ -74,37 +74,64 @@ from sim_models.swcost import SwCost, chunk, sw_cost
 from sim_models.workloads import Phase
 
 __all__ = ["LayerCost", "Overheads", "RTL_OVERHEADS", "PhaseEstimate", "NetEstimate", "ENGINES",
-           "layer_cost", "layer_phases", "estimate_phases", "estimate_program", "estimate_workload",
-           "ima_layer_perf", "static_pj"]
+           "IMA_JOB_REGISTERS", "DWA_JOB_REGISTERS", "STEADY_JOBS", "layer_cost", "layer_phases",
+           "estimate_phases", "estimate_program", "estimate_workload", "ima_layer_perf", "static_pj"]
 
 #: Engines :func:`layer_cost` knows: the IMA's crossbars, the depth-wise accelerator, the cores.
 ENGINES = ("ima", "dwa", "sw")
+
+
+#: Job registers the HAL writes for one IMA LayerJob (``hw.ima.regmap.JOB_REGISTERS``, J_ARRAY
+#: last; :class:`tb.bfm.ima_hal.ImaHal` skips J_ARRAY on a single-array IMA) and for one DWA job
+#: (``hw.dwa.regmap.JOB_REGISTERS``). ``sim_models`` cannot import ``hw``: tests/tb/env/
+#: test_fastmodel_rtl.py checks these against the register maps.
+IMA_JOB_REGISTERS = 36
+DWA_JOB_REGISTERS = 13
 
 
 @dataclass(frozen=True)
 class Overheads:
     """Control cycles the accelerators' and the kernels' own models do not contain.
 
-    ``ima_job``: per ``LayerJob`` offloaded to the IMA, the cycles of core 0 outside the IMA's
-    busy time (ACQUIRE read, the job registers, TRIGGER, the end-of-job event's wake-up, the
-    ERROR read). ``dwa_job``: the same for one DWA job. ``barrier``: per phase, from the last
-    core's arrival to every core's release (the barrier's latency plus the release edge).
-    ``sw_start``: per software phase, before a kernel's own cycles start counting.
+    An accelerator job costs core 0 ``periph_access`` cycles per peripheral-bus access -- the
+    ACQUIRE read, the job registers (:data:`IMA_JOB_REGISTERS`, one fewer on a single-array IMA;
+    :data:`DWA_JOB_REGISTERS`), the TRIGGER write and the ERROR read after the end-of-job event
+    -- plus ``ima_start`` / ``dwa_start`` cycles (the job's start and done hand-shakes and the
+    event's wake-up, outside the engine models' busy time). Every phase ends with the barrier:
+    ``SwCost.barrier_cycles`` plus ``barrier_release``.
+
+    ``periph_access`` and ``barrier_release`` are structural (:class:`tb.bfm.periph.PeriphMaster`:
+    one request cycle granted at once, one response cycle; :class:`tb.bfm.core.Barrier`: the
+    release edge). ``ima_start`` and ``dwa_start`` are CALIBRATED on the RTL, on single layers
+    whose shapes the validation does not use (docs/fastmodel.md, "Calibration").
     """
-    ima_job: int
-    dwa_job: int
-    barrier: int
-    sw_start: int = 0
+    ima_start: int
+    dwa_start: int
+    periph_access: int = 2
+    barrier_release: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("ima_job", "dwa_job", "barrier", "sw_start"):
+        for name in ("ima_start", "dwa_start", "periph_access", "barrier_release"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"Overheads.{name} must be a non-negative integer, not {v!r}")
 
+    def ima_job(self, arrays: int) -> int:
+        """Control cycles of one IMA LayerJob on an IMA with ``arrays`` crossbars."""
+        regs = IMA_JOB_REGISTERS - (1 if arrays == 1 else 0)
+        return self.periph_access * (regs + 3) + self.ima_start
 
-#: The overheads of our RTL cluster and its HAL (placeholder values until calibrated).
-RTL_OVERHEADS = Overheads(ima_job=60, dwa_job=40, barrier=12, sw_start=0)
+    def dwa_job(self) -> int:
+        """Control cycles of one DWA job."""
+        return self.periph_access * (DWA_JOB_REGISTERS + 3) + self.dwa_start
+
+    def barrier(self, cost: SwCost) -> int:
+        """Cycles from the last core's arrival at a phase's barrier to the phase's end."""
+        return cost.barrier_cycles + self.barrier_release
+
+
+#: The overheads of our RTL cluster and its HAL (docs/fastmodel.md, "Calibration").
+RTL_OVERHEADS = Overheads(ima_start=22, dwa_start=6)
 
 
 @dataclass(frozen=True)
@@ -153,6 +180,8 @@ class PhaseEstimate:
     dwa: dict[str, int] = field(default_factory=dict)
     #: busy cycles of each core (software phases; accelerator phases: core 0's control cycles)
     core_busy: tuple[int, ...] = ()
+    #: TCDM stall cycles of the bank-contention approximation (software phases)
+    stalls: int = 0
 
 
 @dataclass
@@ -172,21 +201,58 @@ def _ima_params(cfg) -> perf.PerfParams:
                            shared_ports=cfg.ima.data_interface == "shared")
 
 
-def ima_layer_perf(job: LayerJob, cfg) -> perf.LayerPerf:
+#: Jobs of a LayerJob the overlapped schedule is run on before it may be extrapolated.
+STEADY_JOBS = 8
+
+
+def _period(*seqs: np.ndarray) -> int | None:
+    """The smallest ``P`` in 1, 2, 4, 8 with every sequence ``P``-periodic, else None."""
+    for p in (1, 2, 4, 8):
+        if all(len(a) <= p or np.array_equal(a[p:], a[:-p]) for a in seqs):
+            return p
+    return None
+
+
+def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False) -> perf.LayerPerf:
     """The IMA's cycles of one ``LayerJob`` on ``cfg`` (sequential or overlapped engine, separate
-    or shared ports): :func:`sim_models.perf.layer_cycles` / ``layer_cycles_overlapped`` with
-    the RTL's structural overheads."""
+    or shared ports): :func:`sim_models.perf.job_phase_cycles` with the RTL's structural
+    overheads, summed (sequential engine) or scheduled by :func:`sim_models.perf.overlapped_perf`.
+
+    Speed-up of the overlapped engine (unless ``exact``): when the per-job phase lengths repeat
+    with a period ``P`` (a layer whose runs keep their word alignment: almost all), the schedule
+    settles into a steady state that repeats every ``Q = max(P, 2)`` jobs (2: the shared ports'
+    priority alternates). The first ``m``, ``m + Q``, ``m + 2Q`` and ``m + 3Q`` jobs (``m`` at
+    least :data:`STEADY_JOBS`, ``m = n mod Q``) are scheduled exactly; if the three increments
+    agree in every field, the ``n``-job figures are the ``m``-job ones plus ``(n - m) / Q``
+    increments, else the whole layer is scheduled. tests/sim_models/test_fastmodel.py checks the
+    two against each other."""
     p = _ima_params(cfg)
-    return perf.layer_cycles_overlapped(job, p) if cfg.ima.overlap else perf.layer_cycles(job, p)
+    sin, comp, sout = perf.job_phase_cycles(job, p)
+    n = len(sin)
+    if not cfg.ima.overlap:
+        s_in, s_c, s_out = int(sin.sum()), int(comp.sum()), int(sout.sum())
+        return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out)
+    period = None if exact else _period(sin, sout)
+    if period is not None:
+        q = max(period, 2)
+        m = STEADY_JOBS + (n - STEADY_JOBS) % q
+        if n >= m + 4 * q:
+            runs = [np.array(perf.overlapped_perf(sin[:k], comp[:k], sout[:k], p)._tuple())
+                    for k in (m, m + q, m + 2 * q, m + 3 * q)]
+            d = runs[1] - runs[0]
+            if np.array_equal(runs[2] - runs[1], d) and np.array_equal(runs[3] - runs[2], d):
+                return perf.LayerPerf(*(int(v) for v in runs[0] + (n - m) // q * d))
+    return perf.overlapped_perf(sin, comp, sout, p)
 
 
 def _walk_words(job: LayerJob) -> int:
-    """32-bit words the IMA's ports move for all jobs of ``job`` (every source and sink run)."""
-    jobs = np.array(list(job.jobs()), dtype=np.int64).reshape(-1, 4)
+    """32-bit words the IMA's ports move for all jobs of ``job`` (every source and sink run):
+    :func:`sim_models.perf.words_touched` of the runs, a function of each job's base modulo 4."""
     total = 0
-    for bases, walk in ((jobs[:, 0], job.src), (jobs[:, 1], job.dst)):
-        runs = bases[:, None] + perf.walk_run_bases(walk)[None, :]
-        total += int(perf.words_touched(runs, walk.len0).sum())
+    for bases, walk in zip(perf.job_bases(job), (job.src, job.dst), strict=True):
+        runs = np.arange(4, dtype=np.int64)[:, None] + perf.walk_run_bases(walk)[None, :]
+        table = perf.words_touched(runs, walk.len0).sum(axis=1)
+        total += int(table @ np.bincount(bases % 4, minlength=4))
     return total
 
 
@@ -206,7 +272,7 @@ def _base_events(cycles: int, cfg) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------------- phases
-def _ima_phase(ph: Phase, cfg, oh: Overheads) -> PhaseEstimate:
+def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     lm: LayerMapping = ph.args["layer"]
     busy = 0
     stat = dict(jobs=0, streamin=0, compute=0, streamout=0)
@@ -225,8 +291,8 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads) -> PhaseEstimate:
         mvm["dac_conversions"] += n * job.height
         mvm["adc_conversions"] += n * job.width
         words += _walk_words(job)
-    control = oh.ima_job * len(lm.jobs)
-    cycles = busy + control + oh.barrier
+    control = oh.ima_job(cfg.ima.arrays) * len(lm.jobs)
+    cycles = busy + control + oh.barrier(cost)
     n_cores = cfg.n_cores
     ev = _base_events(cycles, cfg)
     phase_busy = (stat["streamin"] + stat["compute"] + stat["streamout"]) if not cfg.ima.overlap \
@@ -252,18 +318,18 @@ def _dwa_words(job: DwJob) -> int:
     return total
 
 
-def _dwa_phase(ph: Phase, cfg, oh: Overheads) -> PhaseEstimate:
+def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     job: DwJob = ph.args["job"]
     b = dwa_perf.breakdown(job, cfg.dwa_ports)
     busy = sum(b[k] for k in dwa_perf.PHASE_KEYS)
-    control = oh.dwa_job
-    cycles = busy + control + oh.barrier
+    control = oh.dwa_job()
+    cycles = busy + control + oh.barrier(cost)
     ev = _base_events(cycles, cfg)
     ev.update(core_active_cycles=control, core_idle_cycles=cfg.n_cores * cycles - control,
               tcdm_accesses=_dwa_words(job), dwa_busy_cycles=busy, dwa_mac_cycles=b["mac_cycles"],
               dwa_idle_cycles=cycles - busy)
     return PhaseEstimate(ph.name, ph.kind, cycles, ev,
-                         dwa=dict(jobs=1, cycles=busy, mac_cycles=b["mac_cycles"]),
+                         dwa=dict(cycles=busy, mac_cycles=b["mac_cycles"], stalled=0, jobs=1),
                          core_busy=(control,) + (0,) * (cfg.n_cores - 1))
 
 
@@ -271,112 +337,148 @@ def _pixels(buf: Buffer) -> int:
     return int(np.prod(buf.shape[:-1])) if len(buf.shape) > 1 else int(buf.shape[0])
 
 
-def _rows_words(buf: Buffer, p0: int, p1: int) -> int:
-    """Words of pixels ``p0..p1`` of an HWC buffer as the kernels move them: one run when the
-    buffer has no padding, a run per (partial) pixel row otherwise."""
-    if p1 <= p0:
-        return 0
-    c = buf.shape[-1]
-    if not buf.pad:
-        return _words(buf.addr + p0 * c, (p1 - p0) * c)
-    w = buf.shape[1]
-    total, p = 0, p0
-    while p < p1:
-        y, x = divmod(p, w)
-        run = min(w - x, p1 - p)
-        total += _words(buf.interior_addr + (y * buf.padded_shape[1] + x) * c, run * c)
-        p += run
-    return total
+class _Traffic:
+    """The TCDM traffic of one core's share of a kernel: words and contiguous runs, private ones
+    (this core's data) and shared ones (every core reads the same run: the weights of a matmul,
+    the input vector of an fc)."""
+
+    def __init__(self) -> None:
+        self.words = self.runs = self.shared_runs = 0
+
+    def run(self, addr: int, nbytes: int, shared: bool = False) -> None:
+        if nbytes <= 0:
+            return
+        self.words += (addr + nbytes + 3) // 4 - addr // 4
+        if shared:
+            self.shared_runs += 1
+        else:
+            self.runs += 1
+
+    def many(self, addrs: np.ndarray, nbytes: int) -> None:
+        """Private runs of ``nbytes`` at each of ``addrs``."""
+        if nbytes <= 0 or not len(addrs):
+            return
+        self.words += int(perf.words_touched(addrs, nbytes).sum())
+        self.runs += len(addrs)
+
+    def pixels(self, buf: Buffer, p0: int, p1: int) -> None:
+        """Pixels ``p0..p1`` of an HWC buffer as the kernels move them: one run when the buffer
+        has no padding, a run per (partial) pixel row otherwise."""
+        if p1 <= p0:
+            return
+        c = buf.shape[-1]
+        if not buf.pad:
+            self.run(buf.addr + p0 * c, (p1 - p0) * c)
+            return
+        w = buf.shape[1]
+        p = p0
+        while p < p1:
+            y, x = divmod(p, w)
+            n = min(w - x, p1 - p)
+            self.run(buf.interior_addr + (y * buf.padded_shape[1] + x) * c, n * c)
+            p += n
+
+    def pixel_slices(self, buf: Buffer, c0: int, c1: int, rows: int, cols: int) -> None:
+        """Channels ``c0..c1`` of every pixel of ``rows`` x ``cols`` (one run per pixel)."""
+        pitch = buf.padded_shape[1] * buf.shape[2]
+        y = np.arange(rows, dtype=np.int64)[:, None]
+        x = np.arange(cols, dtype=np.int64)[None, :]
+        self.many((buf.interior_addr + y * pitch + x * buf.shape[2] + c0).reshape(-1), c1 - c0)
 
 
-def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int) -> list[tuple[int, int]]:
-    """``[(cost cycles, TCDM words)]`` of each of ``parts`` cores for a software phase: the
-    split, cost and traffic of the kernels of :mod:`tb.bfm.kernels`."""
+def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
+               ) -> list[tuple[int, _Traffic]]:
+    """``[(cost cycles, traffic)]`` of each of ``parts`` cores for a software phase: the split,
+    cost and loads / stores of the kernels of :mod:`tb.bfm.kernels`."""
     out = []
     for part in range(parts):
+        t = _Traffic()
         if kind == "sw_pointwise":
             src, dst = args["src"], args["dst"]
             cin, cout = src.shape[2], dst.shape[2]
             p0, p1 = chunk(_pixels(src), part, parts)
-            words = _rows_words(src, p0, p1) + _rows_words(dst, p0, p1) + \
-                (_words(args["w_buf"].addr, cout * cin) if p1 > p0 else 0)
-            out.append((cost.matmul((p1 - p0) * cin * cout), words))
+            if p1 > p0:
+                t.pixels(src, p0, p1)
+                t.run(args["w_buf"].addr, cout * cin, shared=True)
+                t.pixels(dst, p0, p1)
+            c = cost.matmul((p1 - p0) * cin * cout)
         elif kind == "sw_conv":
             src, dst, k, s = args["src"], args["dst"], args["k"], args["stride"]
             ho, wo, cout = dst.shape
             cin = src.shape[2]
             r0, r1 = chunk(ho, part, parts)
-            words = 0
             if r1 > r0:
                 pitch = src.padded_shape[1] * cin
-                band = ((r1 - 1) * s + k - r0 * s) * pitch
-                words = (_words(src.addr + r0 * s * pitch, band)
-                         + _words(args["w_buf"].addr, cout * k * k * cin)
-                         + _rows_words(dst, r0 * wo, r1 * wo))
-            out.append((cost.matmul((r1 - r0) * wo * k * k * cin * cout), words))
+                t.run(src.addr + r0 * s * pitch, ((r1 - 1) * s + k - r0 * s) * pitch)
+                t.run(args["w_buf"].addr, cout * k * k * cin, shared=True)
+                t.pixels(dst, r0 * wo, r1 * wo)
+            c = cost.matmul((r1 - r0) * wo * k * k * cin * cout)
         elif kind == "sw_fc":
             src, dst = args["src"], args["dst"]
             cin, cout = src.nbytes, dst.nbytes
             o0, o1 = chunk(cout, part, parts)
-            words = 0 if o1 <= o0 else (_words(src.addr, cin)
-                                        + _words(args["w_buf"].addr + o0 * cin, (o1 - o0) * cin)
-                                        + _words(dst.addr + o0, o1 - o0))
-            out.append((cost.matmul((o1 - o0) * cin), words))
+            if o1 > o0:
+                t.run(src.addr, cin, shared=True)
+                t.run(args["w_buf"].addr + o0 * cin, (o1 - o0) * cin)
+                t.run(dst.addr + o0, o1 - o0)
+            c = cost.matmul((o1 - o0) * cin)
         elif kind == "sw_hwc_to_chw":
             src = args["src"]
-            hp, wp, c = src.padded_shape
+            hp, wp, ch = src.padded_shape
             n = hp * wp
             p0, p1 = chunk(n, part, parts)
-            words = 0 if p1 <= p0 else (_words(src.addr + p0 * c, (p1 - p0) * c)
-                                        + sum(_words(args["dst_addr"] + ch * n + p0, p1 - p0)
-                                              for ch in range(c)))
-            out.append((cost.hwc2chw((p1 - p0) * c), words))
+            if p1 > p0:
+                t.run(src.addr + p0 * ch, (p1 - p0) * ch)
+                t.many(args["dst_addr"] + np.arange(ch, dtype=np.int64) * n + p0, p1 - p0)
+            c = cost.hwc2chw((p1 - p0) * ch)
         elif kind == "sw_depthwise_chw":
-            hp, wp, c = args["padded_shape"]
+            hp, wp, ch = args["padded_shape"]
             dst, k = args["dst"], args.get("k", 3)
             ho, wo, _ = dst.shape
-            c0, c1 = chunk(c, part, parts)
-            words = 0
+            c0, c1 = chunk(ch, part, parts)
             if c1 > c0:
-                words = (_words(args["chw_addr"] + c0 * hp * wp, (c1 - c0) * hp * wp)
-                         + _words(args["w_buf"].addr + c0 * k * k, (c1 - c0) * k * k))
-                pitch = dst.padded_shape[1] * dst.shape[2]
-                words += sum(_words(dst.interior_addr + y * pitch + x * dst.shape[2] + c0, c1 - c0)
-                             for y in range(ho) for x in range(wo))
-            out.append((cost.depthwise(ho * wo * (c1 - c0), k), words))
+                t.run(args["chw_addr"] + c0 * hp * wp, (c1 - c0) * hp * wp)
+                t.run(args["w_buf"].addr + c0 * k * k, (c1 - c0) * k * k)
+                t.pixel_slices(dst, c0, c1, ho, wo)
+            c = cost.depthwise(ho * wo * (c1 - c0), k)
         elif kind == "sw_residual":
             x_buf = args["x_buf"]
             b0, b1 = chunk(_pixels(x_buf), part, parts)
-            words = sum(_rows_words(args[b], b0, b1) for b in ("x_buf", "p_buf", "y_buf"))
-            out.append((cost.residual((b1 - b0) * x_buf.shape[-1]), words))
+            for b in ("x_buf", "p_buf", "y_buf"):
+                t.pixels(args[b], b0, b1)
+            c = cost.residual((b1 - b0) * x_buf.shape[-1])
         elif kind == "sw_add_partials":
             dst, bufs = args["dst"], args["parts"]
             b0, b1 = chunk(_pixels(dst), part, parts)
-            words = _rows_words(dst, b0, b1) + sum(_rows_words(b, b0, b1) for b in bufs)
-            out.append((cost.add_partials((b1 - b0) * dst.shape[-1], len(bufs)), words))
+            for b in bufs:
+                t.pixels(b, b0, b1)
+            t.pixels(dst, b0, b1)
+            c = cost.add_partials((b1 - b0) * dst.shape[-1], len(bufs))
         elif kind == "sw_avgpool":
             src, dst, k = args["src"], args["dst"], args["k"]
-            ho, wo, c = dst.shape
-            c0, c1 = chunk(c, part, parts)
-            words = 0
+            ho, wo, ch = dst.shape
+            c0, c1 = chunk(ch, part, parts)
             if c1 > c0:
                 cs = src.shape[2]
                 for yy in range(ho * k):           # load_strided: the distinct words of the runs
                     base = src.interior_addr + yy * src.padded_shape[1] * cs + c0
-                    starts = base + np.arange(wo * k) * cs
-                    ws = {int(w) for s in starts for w in range(s // 4, (s + c1 - c0 + 3) // 4)}
-                    words += len(ws)
-                pitch = dst.padded_shape[1] * c
-                words += sum(_words(dst.interior_addr + y * pitch + x * c + c0, c1 - c0)
-                             for y in range(ho) for x in range(wo))
-            out.append((cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0)), words))
+                    starts = base + np.arange(wo * k, dtype=np.int64) * cs
+                    first, last = starts // 4, (starts + c1 - c0 - 1) // 4
+                    spans = np.unique(np.concatenate([np.arange(f, e + 1) for f, e in zip(first, last,
+                                                                                          strict=True)]))
+                    t.words += len(spans)
+                    t.runs += 1
+                t.pixel_slices(dst, c0, c1, ho, wo)
+            c = cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0))
         elif kind == "sw_zero_ring":
             runs = _ring_runs(args["buf"])
             r0, r1 = chunk(len(runs), part, parts)
-            nbytes = sum(n for _, n in runs[r0:r1])
-            out.append((cost.zero_fill(nbytes, r1 - r0), sum(_words(a, n) for a, n in runs[r0:r1])))
+            for a, n in runs[r0:r1]:
+                t.run(a, n)
+            c = cost.zero_fill(sum(n for _, n in runs[r0:r1]), r1 - r0)
         else:
             raise ValueError(f"unknown software phase kind {kind!r}")
+        out.append((c, t))
     return out
 
 
@@ -393,18 +495,31 @@ def _ring_runs(buf: Buffer) -> list[tuple[int, int]]:
     return runs
 
 
+#: Cycles a core's run of loads or stores adds to its words (one issued per cycle): the last
+#: response comes one cycle after its grant, and the next run starts after it (tb/bfm/core.py,
+#: tb/bfm/tcdm.py).
+RUN_LATENCY = 2
+
+
 def _sw_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost, cores: int) -> PhaseEstimate:
+    """A software kernel on ``cores`` cores: each core lasts ``max(cost, access time)`` (the BFM
+    pads a kernel to its cost, :meth:`tb.bfm.core.Core.kernel_time`), the phase as long as the
+    slowest core, then the barrier. Access time: one word per cycle, :data:`RUN_LATENCY` per run,
+    and the bank-conflict stalls of the contention approximation (module docstring)."""
     shares = _sw_shares(ph.kind, ph.args, cost, cores)
-    active = sum(1 for _, w in shares if w)
-    wait = (active - 1) / (2 * cfg.banks) if active > 1 else 0.0
-    busy = [max(c, math.ceil(w * (1 + wait))) for c, w in shares]
-    cycles = oh.sw_start + max(busy) + oh.barrier
+    active = sum(1 for _, t in shares if t.words)
+    b = cfg.banks
+    stalls = [math.ceil(t.runs * (active - 1) / b + t.shared_runs * (active - 1) / 2) if active > 1
+              else 0 for _, t in shares]
+    busy = [max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
+            for (c, t), st in zip(shares, stalls, strict=True)]
+    cycles = max(busy) + oh.barrier(cost)
     ev = _base_events(cycles, cfg)
     idle = cfg.n_cores * cycles - sum(busy)
     ev.update(core_active_cycles=sum(busy), core_idle_cycles=idle,
-              tcdm_accesses=sum(w for _, w in shares))
+              tcdm_accesses=sum(t.words for _, t in shares))
     return PhaseEstimate(ph.name, ph.kind, cycles, ev,
-                         core_busy=tuple(busy) + (0,) * (cfg.n_cores - cores))
+                         core_busy=tuple(busy) + (0,) * (cfg.n_cores - cores), stalls=sum(stalls))
 
 
 def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_OVERHEADS,
@@ -419,9 +534,9 @@ def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_
     out = []
     for ph in phases:
         if ph.kind == "ima":
-            out.append(_ima_phase(ph, cfg, overheads))
+            out.append(_ima_phase(ph, cfg, overheads, cost))
         elif ph.kind == "dwa":
-            out.append(_dwa_phase(ph, cfg, overheads))
+            out.append(_dwa_phase(ph, cfg, overheads, cost))
         elif ph.kind.startswith("sw_"):
             out.append(_sw_phase(ph, cfg, overheads, cost, cores))
         else:
@@ -649,22 +764,23 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
 def estimate_workload(workload, cfg, *, overheads: Overheads = RTL_OVERHEADS,
                       cost: SwCost | None = None) -> dict[str, Any]:
     """The estimate of an ``ima-sim run`` workload (:func:`sim_models.workloads.prepare`) on
-    ``cfg``: ``cycles``, ``phases`` (cycles per phase name), ``ima`` (``jobs, streamin, compute,
-    streamout``), ``dwa`` (``jobs, cycles, mac_cycles``; ``{}`` without the DWA) and
-    ``energy_events`` -- the fields of the RTL run's result that ``ima-sim run --json`` builds its
-    report from."""
+    ``cfg``, with the fields of the RTL run's result that ``ima-sim run --json`` builds its report
+    from: ``cycles``, ``phases`` (cycles per phase name), ``ima`` (``jobs, streamin, compute,
+    streamout``), ``dwa`` (``jobs, cycles, mac_cycles, stalled``; ``{}`` without the DWA),
+    ``energy_events``, ``tcdm_stalled`` (the contention approximation's stall cycles), ``mvms``;
+    ``checks`` is empty and ``passed`` None (the model computes no data)."""
     est = estimate_phases(workload.phases, cfg, overheads=overheads, cost=cost)
     ev = _sum_events(est)
     phases: dict[str, int] = {}
     for p in est:
         phases[p.name] = phases.get(p.name, 0) + p.cycles
     ima = dict(jobs=0, streamin=0, compute=0, streamout=0)
-    dwa = dict(jobs=0, cycles=0, mac_cycles=0, stalled=0) if cfg.dwa else {}
+    dwa = dict(cycles=0, mac_cycles=0, stalled=0, jobs=0) if cfg.dwa else {}
     for p in est:
         for k, v in p.ima.items():
             ima[k] += v
         for k, v in p.dwa.items():
             dwa[k] += v
-    return {"cycles": int(ev["cycles"]), "phases": phases, "ima": ima, "dwa": dwa,
-            "energy_events": ev, "tcdm_stalled": None, "phase_estimates": est}
-
+    return {"passed": None, "checks": {}, "cycles": int(ev["cycles"]), "phases": phases, "ima": ima,
+            "dwa": dwa, "energy_events": ev, "tcdm_stalled": int(sum(p.stalls for p in est)),
+            "mvms": int(ev.get("mvm_count", 0))}

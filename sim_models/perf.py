@@ -36,9 +36,9 @@ from .jobconfig import LayerJob, Walk3D
 from .mapping import LayerMapping
 
 __all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf",
-           "words_touched", "walk_run_bases", "job_phase_cycles", "layer_cycles", "mapping_cycles",
-           "overlapped_schedule", "shared_phase_lengths", "occupied_cycles", "layer_cycles_overlapped",
-           "mapping_cycles_overlapped"]
+           "words_touched", "walk_run_bases", "job_bases", "job_phase_cycles", "layer_cycles",
+           "mapping_cycles", "overlapped_schedule", "shared_phase_lengths", "occupied_cycles",
+           "layer_cycles_overlapped", "overlapped_perf", "mapping_cycles_overlapped"]
 
 
 @dataclass(frozen=True)
@@ -119,24 +119,43 @@ def words_touched(addr: npt.ArrayLike, length: int) -> npt.NDArray[np.int64]:
 
 def walk_run_bases(walk: Walk3D) -> npt.NDArray[np.int64]:
     """Start offsets of the ``len1 * len2`` contiguous runs of a Walk3D."""
-    i2, i1 = np.meshgrid(np.arange(walk.len2), np.arange(walk.len1), indexing="ij")
-    return (i2 * walk.stride2 + i1 * walk.stride1).reshape(-1).astype(np.int64)
+    i2 = np.arange(walk.len2, dtype=np.int64)[:, None]
+    i1 = np.arange(walk.len1, dtype=np.int64)[None, :]
+    return (i2 * walk.stride2 + i1 * walk.stride1).reshape(-1)
 
 
 def _walk_cycles(bases, walk, ports):
-    """Chunk cycles of the walk for every job base in ``bases`` (array, one value per job)."""
-    runs = bases[:, None] + walk_run_bases(walk)[None, :]
-    return (-(-words_touched(runs, walk.len0) // ports)).sum(axis=1)
+    """Chunk cycles of the walk for every job base in ``bases`` (array, one value per job).
+
+    A run's words depend on its start address modulo 4 only, and every run of a job is its base
+    plus a fixed offset: the walk's cycles are a function of ``base % 4``, computed once for the
+    four residues and looked up (the same numbers as summing every run of every job)."""
+    runs = np.arange(4, dtype=np.int64)[:, None] + walk_run_bases(walk)[None, :]
+    table = (-(-words_touched(runs, walk.len0) // ports)).sum(axis=1)
+    return table[np.asarray(bases, dtype=np.int64) % 4]
+
+
+def job_bases(layer: LayerJob) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``(src_base, dst_base)`` arrays of every job of ``layer`` in execution order (the first two
+    fields of :meth:`sim_models.jobconfig.LayerJob.jobs`, vectorised)."""
+    l0, l1, _ = layer.loops
+    j = np.arange(layer.num_jobs, dtype=np.int64)
+    j0, j1, j2 = j % l0.count, (j // l0.count) % l1.count, j // (l0.count * l1.count)
+    out = []
+    for base, f in ((layer.src_addr, "src_stride"), (layer.dst_addr, "dst_stride")):
+        s0, s1, s2 = (getattr(lp, f) for lp in layer.loops)
+        out.append(base + j0 * s0 + j1 * s1 + j2 * s2)
+    return out[0], out[1]
 
 
 def job_phase_cycles(layer: LayerJob, params: PerfParams
                      ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Per-job ``(streamin, compute, streamout)`` cycle arrays for a LayerJob (overheads included)."""
     params.validate()
-    jobs = np.array(list(layer.jobs()), dtype=np.int64).reshape(-1, 4)
-    sin = _walk_cycles(jobs[:, 0], layer.src, params.ports) + params.streamin_overhead
-    sout = _walk_cycles(jobs[:, 1], layer.dst, params.ports) + params.streamout_overhead
-    comp = np.full(len(jobs), params.mvm_cycles, dtype=np.int64)
+    src, dst = job_bases(layer)
+    sin = _walk_cycles(src, layer.src, params.ports) + params.streamin_overhead
+    sout = _walk_cycles(dst, layer.dst, params.ports) + params.streamout_overhead
+    comp = np.full(len(src), params.mvm_cycles, dtype=np.int64)
     return sin, comp, sout
 
 
@@ -207,24 +226,29 @@ def shared_phase_lengths(layer: LayerJob, params: PerfParams
 
 def _overlapped(layer, params):
     """``(g, c, s, S_eff, O_eff, end)`` of the overlapped engine (see :func:`overlapped_schedule`)."""
-    sin, comp, sout = job_phase_cycles(layer, params)
+    return _overlapped_arrays(*job_phase_cycles(layer, params), params)
+
+
+def _overlapped_arrays(sin, comp, sout, params):
+    """:func:`_overlapped` from the per-job phase lengths of :func:`job_phase_cycles`."""
     if params.shared_ports:
         return _shared_schedule(sin, comp, sout, params)
     n = len(sin)
-    g = np.zeros(n, dtype=np.int64)
-    c = np.zeros(n, dtype=np.int64)
-    s = np.zeros(n, dtype=np.int64)
+    si, L, so = sin.tolist(), comp.tolist(), sout.tolist()      # Python ints: a faster loop
+    jo = params.job_overhead
+    g, c, s = [0] * n, [0] * n, [0] * n
     for i in range(n):
         if i == 0:
             g[i] = 1
-            c[i] = g[i] + sin[i] - 1
-            s[i] = c[i] + comp[i]
+            c[i] = g[i] + si[i] - 1
+            s[i] = c[i] + L[i]
         else:
             g[i] = c[i - 1]
-            c[i] = max(g[i] + sin[i] - 1, c[i - 1] + comp[i - 1] + params.job_overhead, s[i - 1])
-            s[i] = max(c[i] + comp[i], s[i - 1] + sout[i - 1] - 1)
-    end = int(s[-1] + sout[-1] - 1) if n else 0
-    return g, c, s, sin, sout, end
+            c[i] = max(g[i] + si[i] - 1, c[i - 1] + L[i - 1] + jo, s[i - 1])
+            s[i] = max(c[i] + L[i], s[i - 1] + so[i - 1] - 1)
+    end = s[-1] + so[-1] - 1 if n else 0
+    g_, c_, s_ = (np.array(x, dtype=np.int64) for x in (g, c, s))
+    return g_, c_, s_, sin, sout, end
 
 
 def _shared_schedule(sin, comp, sout, params):
@@ -309,26 +333,47 @@ def _shared_schedule(sin, comp, sout, params):
     prio_snk = False
     resolve()
     t = 0
+    # Grants come in runs between the events that can change who requests (a phase's end, which
+    # may start others in resolve(); a side's first request): one side alone takes one chunk per
+    # cycle, two sides that both request alternate, the side with priority first. Each run is
+    # applied at once -- the same grants, cycle for cycle, as stepping one cycle at a time.
+    inf = float("inf")
     while src is not None or snk is not None:
         want_src = src is not None and src[1] <= t
         want_snk = snk is not None and snk[1] <= t
         if not (want_src or want_snk):
             t = min(x[1] for x in (src, snk) if x is not None)
             continue
-        serve_snk = prio_snk if (want_src and want_snk) else want_snk
-        side = snk if serve_snk else src
-        side[2] -= 1
-        side[1] = t + 1
-        prio_snk = not serve_snk
-        if side[2] == 0:
-            if serve_snk:
-                dout[side[0]] = t + out_tail
+        if want_src and want_snk:
+            first, second = (snk, src) if prio_snk else (src, snk)
+            a, b = first[2], second[2]
+            k = min(2 * a - 1, 2 * b)               # grants until one side is done
+            first[2] -= (k + 1) // 2
+            second[2] -= k // 2
+            last = t + k - 1
+            first[1] = last + 1 if k % 2 else last   # last grant of each side, + 1
+            second[1] = last + 1 if not k % 2 else last
+            served_last_snk = (first is snk) == bool(k % 2)
+            prio_snk = not served_last_snk
+            done = first if first[2] == 0 else second
+        else:
+            side, other = (snk, src) if want_snk else (src, snk)
+            limit = other[1] - t if other is not None else inf   # until the other side requests
+            k = int(min(side[2], limit))
+            side[2] -= k
+            last = t + k - 1
+            side[1] = last + 1
+            prio_snk = side is not snk
+            done = side if side[2] == 0 else None
+        if done is not None:
+            if done is snk:
+                dout[done[0]] = last + out_tail
                 snk = None
             else:
-                din[side[0]] = t + in_tail
+                din[done[0]] = last + in_tail
                 src = None
             resolve()
-        t += 1
+        t = last + 1
     if unknown in dout:               # a hand-over rule never fired: a bug of this model
         raise RuntimeError(f"shared-port schedule stalled at job {dout.index(unknown)} of {n}")
     g_, c_, s_ = (np.array(x, dtype=np.int64) for x in (g, c, s))
@@ -365,8 +410,16 @@ def layer_cycles_overlapped(layer: LayerJob, params: PerfParams, **overrides: in
     """
     if overrides:
         params = PerfParams(**{**params.__dict__, **overrides})
-    _, comp, _ = job_phase_cycles(layer, params)
-    g, c, s, sin, sout, end = _overlapped(layer, params)
+    return overlapped_perf(*job_phase_cycles(layer, params), params)
+
+
+def overlapped_perf(sin: npt.ArrayLike, comp: npt.ArrayLike, sout: npt.ArrayLike,
+                    params: PerfParams) -> LayerPerf:
+    """:func:`layer_cycles_overlapped` of the jobs whose per-job ``(streamin, compute,
+    streamout)`` lengths are given (those of :func:`job_phase_cycles`, or any run of jobs of
+    them, e.g. the first ``m`` jobs of a LayerJob)."""
+    sin, comp, sout = (np.asarray(a, dtype=np.int64) for a in (sin, comp, sout))
+    g, c, s, sin, sout, end = _overlapped_arrays(sin, comp, sout, params)
     total = end + params.layer_overhead
     s_in, s_c, s_out = occupied_cycles(g, sin), occupied_cycles(c, comp), occupied_cycles(s, sout)
     return LayerPerf(len(sin), s_in, s_c, s_out, total - (s_in + s_c + s_out), total)

@@ -35,8 +35,8 @@ from pathlib import Path
 from tb.cli.overrides import add_set_option, parse_sets
 from tb.cli.registry import command, die, int_at_least, output_file
 
-__all__ = ["NetSpec", "prepare", "simulate", "simulate_images", "format_report", "write_csv", "plot_layers",
-           "NET_PRESET", "CSV_FIELDS"]
+__all__ = ["NetSpec", "prepare", "simulate", "add_network_options", "simulate_images", "format_report",
+           "write_csv", "plot_layers", "NET_PRESET", "CSV_FIELDS"]
 
 #: The preset ``ima-sim net`` runs by default: the paper whose network experiment it repeats.
 NET_PRESET = "jetcas2022"
@@ -51,7 +51,24 @@ UNIT_COLOURS = {"ima": "tab:blue", "dwa": "tab:orange", "cores": "tab:gray"}
 @command("net", "run a whole network (MobileNetV2 or an ONNX file) on the RTL cluster, checked "
                 "layer by layer vs the golden graph")
 def _net_args(p):
+    add_network_options(p)
+    p.add_argument("--export-onnx", metavar="FILE",
+                   help="write the network as a float ONNX graph and stop (no simulation)")
+    p.add_argument("--no-sim", action="store_true",
+                   help="compile only: print the program's summary, no build, no simulation")
+    p.add_argument("--monitors", action=argparse.BooleanOptionalAction, default=True,
+                   help="TCDM protocol monitors on the accelerators' ports (default on; "
+                        "--no-monitors runs faster)")
+    p.add_argument("--waves", action="store_true", help="write an FST waveform (slow)")
+
+
+def add_network_options(p):
+    """The options of the network and of the hardware (``ima-sim net`` and ``ima-sim estimate-net``,
+    which reads the same): ``--model`` / ``--onnx``, ``--input-size``, ``--width``, ``--classes``,
+    ``--calib``, ``--preset``, ``--set``, ``--seed``, ``--fc-on``, ``--json``, ``--csv``,
+    ``--plot``. A parser without ``--export-onnx``, ``--no-sim``, ``--waves`` sets them off."""
     from hw.config import PRESETS
+    p.set_defaults(export_onnx=None, no_sim=False, waves=False, monitors=True)
     p.add_argument("--model", default=None,
                    help="a network of the zoo: mobilenetv2 (default unless --onnx)")
     p.add_argument("--onnx", metavar="FILE", default=None,
@@ -73,14 +90,6 @@ def _net_args(p):
     p.add_argument("--json", action="store_true", help="print one JSON object (layers, total)")
     p.add_argument("--csv", metavar="FILE", help="write the per-layer table as CSV")
     p.add_argument("--plot", metavar="FILE", help="write per-layer latency and energy bars (PNG)")
-    p.add_argument("--export-onnx", metavar="FILE",
-                   help="write the network as a float ONNX graph and stop (no simulation)")
-    p.add_argument("--no-sim", action="store_true",
-                   help="compile only: print the program's summary, no build, no simulation")
-    p.add_argument("--monitors", action=argparse.BooleanOptionalAction, default=True,
-                   help="TCDM protocol monitors on the accelerators' ports (default on; "
-                        "--no-monitors runs faster)")
-    p.add_argument("--waves", action="store_true", help="write an FST waveform (slow)")
 
 
 class NetSpec:
@@ -323,7 +332,8 @@ def format_report(res, spec, cfg, preset_name):
     from tb.bench.reference import GAROFALO_NET, cite, value
     layers, t = res["layers"], res["total"]
     clock = t["clock_hz"]
-    lines = [f"ima-sim net: {spec.title}, seed {spec.seed}, preset {preset_name} "
+    lines = [f"ima-sim {'estimate-net' if res.get('estimate') else 'net'}: {spec.title}, seed "
+             f"{spec.seed}, preset {preset_name} "
              f"({clock / 1e6:g} MHz, {cfg.ima.rows}x{cfg.ima.cols} arrays, fc on {spec.fc_on})", "",
              f"  {'layer':<16}{'kind':<10}{'unit':<6}{'MACs':>12}{'cycles':>11}{'ms':>9}"
              f"{'uJ':>10}{'GMAC/s/W':>10}  check"]
@@ -331,7 +341,7 @@ def format_report(res, spec, cfg, preset_name):
         lines.append(f"  {r['name']:<16}{r['kind']:<10}{r['unit']:<6}{r['macs']:>12,}{r['cycles']:>11,}"
                      f"{r['time_ms']:>9.4f}{r['energy_uj']:>10.3f}"
                      f"{_gmacs_per_w(r['macs'], r['energy_uj']):>10.0f}  "
-                     f"{'PASS' if r['passed'] else 'FAIL (%d)' % r['mismatches']}")
+                     f"{_check(r)}")
     lines += ["", "  per unit and kind:"]
     groups = {}
     for r in layers:
@@ -357,6 +367,11 @@ def format_report(res, spec, cfg, preset_name):
         lines.append("  paper (" + cite(GAROFALO_NET["latency_ms"]) + "): "
                      + ", ".join(f"{k} {value(GAROFALO_NET[k]):g} (ours {v:.4g})" for k, v in ours.items())
                      + "; its network is MobileNetV2 224x224, width 1.0")
+    if res.get("estimate"):
+        lines += ["  no checks: the fast model (sim_models/fastmodel.py) computes cycles and energy, "
+                  "no data",
+                  f"  fast model: {t['model_wall_s'] * 1e3:.1f} ms wall", "", "ESTIMATE"]
+        return "\n".join(lines)
     lines += ["  (the cores compute their layers with the golden arithmetic on the bytes they really "
               "loaded through the RTL: those checks prove the data movement)",
               f"  simulation: {t['sim_wall_s']:.1f} s wall ({t['build_wall_s']:.1f} s build), "
@@ -364,6 +379,13 @@ def format_report(res, spec, cfg, preset_name):
               *([f"  error: {res['error']}"] if res.get("error") else []),
               "", "PASS" if t["passed"] else "FAIL"]
     return "\n".join(lines)
+
+
+def _check(r):
+    """A layer's check column: PASS, FAIL (mismatches), or ``-`` for an estimate (no data)."""
+    if r["passed"] is None:
+        return "-"
+    return "PASS" if r["passed"] else "FAIL (%d)" % r["mismatches"]
 
 
 def write_csv(res, path):

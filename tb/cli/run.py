@@ -16,7 +16,8 @@ from dataclasses import asdict
 from tb.cli.overrides import add_set_option, name_option, parse_sets
 from tb.cli.registry import check_outputs, command, die, int_at_least
 
-__all__ = ["simulate", "format_report", "spec_from_args", "config_from_args", "SHAPE_OPTIONS"]
+__all__ = ["simulate", "format_report", "spec_from_args", "config_from_args", "SHAPE_OPTIONS",
+           "add_workload_options", "report_fields"]
 
 #: The shape options each ``--layer`` reads. Another one given on the command line is an error
 #: (it would be silently ignored), unless it equals the value the layer implies (:data:`IMPLIED`).
@@ -40,6 +41,18 @@ SHAPE_HELP = {"h": "input height", "w": "input width", "cin": "input channels",
 # ------------------------------------------------------------------ run
 @command("run", "simulate a layer or the bottleneck on the RTL cluster, checked vs golden")
 def _run_args(p):
+    add_workload_options(p)
+    p.add_argument("--dump", metavar="FILE.npz", help="save inputs, weights, ADC params, outputs")
+    p.add_argument("--waves", action="store_true", help="write an FST waveform (slower)")
+    p.add_argument("--profile", metavar="FILE.pstats",
+                   help="run under cProfile instead: write the statistics, print the top functions")
+
+
+def add_workload_options(p):
+    """The options of the workload and of the hardware it runs on (``ima-sim run`` and ``ima-sim
+    estimate``, which reads the same): ``--layer``, ``--mapping``, the shape, ``--preset``,
+    ``--set``, ``--ports``, ``--overlap``, ``--dwa``, ``--dwa-arrangement``, ``--seed``,
+    ``--program-weights``, ``--json``."""
     from dataclasses import fields
 
     from hw.config import DEFAULT_PRESET, DWA_ARRANGEMENTS, PRESETS
@@ -81,10 +94,6 @@ def _run_args(p):
     p.add_argument("--program-weights", default="backdoor", choices=["backdoor", "registers"],
                    help="program the PCM through SUBMIT_PLOT registers, or directly (default)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--dump", metavar="FILE.npz", help="save inputs, weights, ADC params, outputs")
-    p.add_argument("--waves", action="store_true", help="write an FST waveform (slower)")
-    p.add_argument("--profile", metavar="FILE.pstats",
-                   help="run under cProfile instead: write the statistics, print the top functions")
 
 
 def spec_from_args(a):
@@ -172,8 +181,6 @@ def simulate(spec, cfg, *, waves=False, npz=None, quiet=True):
     returns the result dict (report fields included)."""
     import numpy as np
 
-    from sim_models.area import area_report, gops_per_mm2
-    from sim_models.energy import energy_report, gops, tops_per_w
     from sim_models.workloads import prepare
     from tb.build import runner
     from tb.build.cluster import TOP, build_cluster
@@ -196,6 +203,21 @@ def simulate(spec, cfg, *, waves=False, npz=None, quiet=True):
     outs = res.pop("arrays", {})
     if npz:
         np.savez(npz, **wl.arrays, **outs)
+    res = report_fields(spec, cfg, wl, res)
+    res.update({
+        "build_wall_s": build_s, "sim_wall_s": sim_s,
+        "sim_cycles_per_s": res["cycles"] / res["run_wall_s"] if res["run_wall_s"] else None,
+        "error": error,
+    })
+    return res
+
+
+def report_fields(spec, cfg, wl, res):
+    """Add the report's fields to ``res`` (the cycles, phases, IMA / DWA counters and energy events
+    of a run of workload ``wl`` -- on the RTL or from the fast model) and return it: energy,
+    throughput, area, the DWA model's prediction, the shape and options."""
+    from sim_models.area import area_report, gops_per_mm2
+    from sim_models.energy import energy_report, gops, tops_per_w
     ima = cfg.ima
     cycles = res["cycles"]
     energy = energy_report(res["energy_events"], clock_hz=ima.clock_hz, n_cores=cfg.n_cores)
@@ -222,9 +244,6 @@ def simulate(spec, cfg, *, waves=False, npz=None, quiet=True):
         "cluster_area_mm2": area["cluster_area_mm2"],
         "gops_per_mm2": gops_per_mm2(g, area["pcm_area_mm2"]) if wl.pcm_devices else None,
         "gops_per_mm2_cluster": gops_per_mm2(g, area["total_area_mm2"]),
-        "build_wall_s": build_s, "sim_wall_s": sim_s,
-        "sim_cycles_per_s": cycles / res["run_wall_s"] if res["run_wall_s"] else None,
-        "error": error,
     })
     return res
 
@@ -239,7 +258,9 @@ def format_report(res):
     engine = ", overlapped engine" if res.get("overlap") else ""
     if res.get("dwa_arrangement"):
         engine += f", depth-wise accelerator ({res['dwa_arrangement']} ports)"
-    lines = [f"ima-sim run: {what}, mapping {res['mapping']}, {res['ports']}/{res['ports']} "
+    estimate = bool(res.get("estimate"))
+    lines = [f"ima-sim {'estimate' if estimate else 'run'}: {what}, mapping {res['mapping']}, "
+             f"{res['ports']}/{res['ports']} "
              f"ports{engine}, seed {res['seed']}", "", f"  {'phase':<12}{'cycles':>10}{'share':>9}"]
     total = res["cycles"]
     for name, c in res["phases"].items():
@@ -265,16 +286,26 @@ def format_report(res):
               f"TOPS/W {res['tops_per_w']:.3f}   power {res['power_mw']:.1f} mW",
               f"  PCM devices {res['pcm_devices']:,}   PCM area {res['pcm_area_mm2']:.3f} mm^2   "
               f"GOPS/mm^2 (PCM) {gpm}   GOPS/mm^2 (cluster+PCM) {res['gops_per_mm2_cluster']:.2f}",
-              "  checks vs golden: " + ", ".join(
-                  f"{k} {'PASS' if v['passed'] else 'FAIL (%d bytes)' % v['mismatches']}"
-                  for k, v in res["checks"].items()),
-              *([f"  (the cores compute {', '.join(res['core_phases'])} with the golden arithmetic on the "
-                 "bytes they really loaded through the RTL: those checks prove the data movement)"]
-                if res.get("core_phases") else []),
-              f"  simulation: {res['sim_wall_s']:.1f} s wall ({res['build_wall_s']:.1f} s build), "
-              f"{res['sim_cycles_per_s'] or 0:,.0f} cycles/s",
-              "", "PASS" if res["passed"] else "FAIL"]
+              *_checks_lines(res)]
     return "\n".join(lines)
+
+
+def _checks_lines(res):
+    """The report's last lines: the checks and the simulation's wall time, or, for an estimate
+    (``res["estimate"]``), what the fast model is and its wall time."""
+    if res.get("estimate"):
+        return ["  no checks: the fast model (sim_models/fastmodel.py) computes cycles and energy, "
+                "no data; TCDM stall cycles are its contention approximation",
+                f"  fast model: {res['model_wall_s'] * 1e3:.1f} ms wall", "", "ESTIMATE"]
+    return ["  checks vs golden: " + ", ".join(
+                f"{k} {'PASS' if v['passed'] else 'FAIL (%d bytes)' % v['mismatches']}"
+                for k, v in res["checks"].items()),
+            *([f"  (the cores compute {', '.join(res['core_phases'])} with the golden arithmetic on the "
+               "bytes they really loaded through the RTL: those checks prove the data movement)"]
+              if res.get("core_phases") else []),
+            f"  simulation: {res['sim_wall_s']:.1f} s wall ({res['build_wall_s']:.1f} s build), "
+            f"{res['sim_cycles_per_s'] or 0:,.0f} cycles/s",
+            "", "PASS" if res["passed"] else "FAIL"]
 
 
 @_run_args.runner

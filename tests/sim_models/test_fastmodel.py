@@ -1,0 +1,197 @@
+"""The fast cluster model (sim_models/fastmodel.py) on its own: the layer API, the steady-state
+extrapolation against the exact schedule, the program and workload estimates' bookkeeping, and
+the register counts it takes from the register maps. Its agreement with the RTL is asserted
+where the suite runs the RTL anyway (tests/tb/cli/test_net.py, tests/hw/cluster/)."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from hw.config import preset
+from sim_models import fastmodel as fm
+from sim_models import golden, perf
+from sim_models.compiler import compile_graph
+from sim_models.graph import Layer
+from sim_models.mapping import TcdmAllocator, map_conv
+from sim_models.nets.mobilenetv2 import mobilenetv2_graph
+from sim_models.swcost import chunk, sw_cost
+from tb.build.runner import pick_seed
+
+ADC = (1, 0, 0, 255)
+
+
+def _layer(kind, h=8, w=8, cin=16, cout=24, k=3, stride=1, rng=None):
+    """A graph layer of ``kind`` with zero weights (values never change the schedule)."""
+    pad = k // 2 if kind in ("conv", "depthwise") else 0
+    ho = (h + 2 * pad - (k if kind in ("conv", "depthwise") else 1)) // stride + 1
+    wo = (w + 2 * pad - (k if kind in ("conv", "depthwise") else 1)) // stride + 1
+    if kind == "conv":
+        return Layer("l", kind, ("input",), (h, w, cin), (ho, wo, cout), np.zeros((cout, k, k, cin), np.int8),
+                     ADC, kernel=k, stride=stride, pad=pad)
+    if kind == "pointwise":
+        return Layer("l", kind, ("input",), (h, w, cin), (ho, wo, cout), np.zeros((cout, cin), np.int8),
+                     ADC, stride=stride)
+    if kind == "depthwise":
+        return Layer("l", kind, ("input",), (h, w, cin), (ho, wo, cin), np.zeros((cin, k, k), np.int8),
+                     ADC, kernel=k, stride=stride, pad=pad, w_bits=8)
+    if kind == "fc":
+        return Layer("l", kind, ("input",), (h, w, cin), (1, 1, cout),
+                     np.zeros((cout, h * w * cin), np.int8), ADC, w_bits=8)
+    if kind == "add":
+        return Layer("l", kind, ("input", "other"), (h, w, cin), (h, w, cin))
+    return Layer("l", "avgpool", ("input",), (h, w, cin), (1, 1, cin), adc=ADC, kernel=h)
+
+
+@pytest.mark.parametrize("name", ["aicas2021", "jetcas2022"])
+def test_layer_cost_every_kind_on_every_engine(name):
+    """Every kind on every engine that runs it: a frozen LayerCost whose phases add up to its
+    cycles, MACs from the layer, energy > 0; software gets faster with more cores; the IMA beats
+    eight cores on a 64 -> 64 layer (not on every layer: a 16 -> 24 pointwise is MVM-latency
+    bound)."""
+    cfg = preset(name)
+    engines = {"conv": ("ima", "sw"), "pointwise": ("ima", "sw"), "fc": ("ima", "sw"),
+               "depthwise": ("dwa", "sw"), "add": ("sw",), "avgpool": ("sw",)}
+    for kind, engs in engines.items():
+        layer = _layer(kind)
+        for eng in engs:
+            if eng == "dwa" and not cfg.dwa:
+                continue
+            c = fm.layer_cost(layer, eng, cfg, 8)
+            assert c.cycles == sum(c.phases.values()) > 0 and c.energy_pj > 0
+            assert c.macs == layer.macs and c.engine == eng
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                c.cycles = 0
+            if eng == "sw":
+                one = fm.layer_cost(layer, "sw", cfg, 1)
+                assert one.cores == 1 and one.cycles > c.cycles, (kind, one.cycles, c.cycles)
+        if kind in ("conv", "pointwise"):
+            big = _layer(kind, cin=64, cout=64)
+            assert fm.layer_cost(big, "ima", cfg).cycles < fm.layer_cost(big, "sw", cfg).cycles
+
+
+def test_layer_cost_splits_what_does_not_fit():
+    """Rows beyond an array: row pieces and a software sum; columns beyond: one LayerJob per
+    column tile, each with its configuration."""
+    cfg = preset("jetcas2022")                    # 256 x 256 arrays
+    small = fm.layer_cost(_layer("pointwise", 4, 4, 200, 200), "ima", cfg)
+    assert list(small.phases) == ["l"]
+    tall = fm.layer_cost(_layer("pointwise", 4, 4, 600, 200), "ima", cfg)
+    assert list(tall.phases) == ["l.r0", "l.r1", "l.r2", "l.sum"]
+    wide = fm.layer_cost(_layer("pointwise", 4, 4, 200, 600), "ima", cfg)
+    lm = fm.layer_phases(_layer("pointwise", 4, 4, 200, 600), "ima", cfg)[0].args["layer"]
+    assert [j.width for j in lm.jobs] == [256, 256, 88]
+    assert wide.cycles > small.cycles
+    conv = fm.layer_phases(_layer("conv", 4, 4, 64, 32, k=3), "ima", cfg)   # 576 rows: 3 pieces
+    assert [p.name for p in conv] == ["l.r0", "l.r1", "l.r2", "l.sum"]
+    assert [p.args["layer"].jobs[0].height for p in conv[:3]] == [252, 252, 72]
+
+
+@pytest.mark.parametrize("args,message", [
+    (("pointwise", "gpu"), "engine must be one of"),
+    (("add", "ima"), "cannot run on the IMA"),
+    (("conv", "dwa"), "depth-wise accelerator runs 3x3 depth-wise"),
+])
+def test_layer_cost_refuses(args, message):
+    kind, eng = args
+    with pytest.raises(ValueError, match=message):
+        fm.layer_cost(_layer(kind), eng, preset("jetcas2022"))
+
+
+@pytest.mark.parametrize("cores", [0, 9, 2.0, True])
+def test_layer_cost_names_bad_cores(cores):
+    with pytest.raises(ValueError, match="cores must be an integer in 1..8"):
+        fm.layer_cost(_layer("add"), "sw", preset(), cores)
+
+
+def test_sw_shares_split_the_work_as_the_kernels_do():
+    """The cost of a software phase is the slowest core's: the kernels' own split (swcost.chunk)
+    and cost; here a residual add of 13 pixels on 8 cores (2 pixels on the first five)."""
+    cfg = preset()
+    cost = sw_cost(cfg.sw_cost)
+    phase = fm.layer_phases(_layer("add", 13, 1, 8), "sw", cfg)[0]
+    est = fm.estimate_phases([phase], cfg)[0]
+    assert [chunk(13, i, 8) for i in (0, 4, 5)] == [(0, 2), (8, 10), (10, 11)]
+    assert est.core_busy[0] == cost.residual(16) and est.core_busy[7] == cost.residual(8)
+    assert est.cycles == cost.residual(16) + cost.barrier_cycles + fm.RTL_OVERHEADS.barrier_release
+
+
+def _conv_jobs(rng, n_layers):
+    """LayerJobs of random conv / pointwise layers (alignment varied by a junk buffer)."""
+    jobs = []
+    for _ in range(n_layers):
+        k = int(rng.choice([1, 3]))
+        cin, cout = int(rng.integers(1, 48)), int(rng.integers(1, 96))
+        h, w, s = int(rng.integers(4, 24)), int(rng.integers(4, 24)), int(rng.choice([1, 2]))
+        alloc = TcdmAllocator(1 << 22, align=int(rng.choice([1, 4])))
+        alloc.alloc("junk", (int(rng.integers(0, 7)),))
+        lm = map_conv((h, w, cin), np.zeros((cout, k, k, cin), np.int8), ADC, stride=s, pad=k // 2,
+                      alloc=alloc)
+        jobs += lm.jobs
+    return jobs
+
+
+@pytest.mark.parametrize("name,changes", [
+    ("jetcas2022", {}), ("aicas2021", {"overlap": True}),
+    ("aicas2021", {"overlap": True, "data_interface": "shared", "ports": 1})])
+def test_steady_state_extrapolation_is_exact(name, changes):
+    """The overlapped engine's extrapolated figures equal the whole schedule's, on random layers
+    (separate and shared ports, 1 and 4 ports) and on every LayerJob of the reduced MobileNetV2."""
+    seed = pick_seed()
+    print(f"seed = {seed}")
+    rng = np.random.default_rng(seed)
+    cfg = preset(name).with_(**changes)
+    jobs = _conv_jobs(rng, 12)
+    if name == "jetcas2022":
+        g = mobilenetv2_graph(32, 0.35, 10, seed, 256)
+        prog = compile_graph(g, golden.random_activations(rng, tuple(g.input_shape)), cfg.ima)
+        jobs += [j for ph in prog.phases if ph.kind == "ima" for j in ph.args["layer"].jobs]
+    extrapolated = 0
+    for job in jobs:
+        fast, exact = fm.ima_layer_perf(job, cfg), fm.ima_layer_perf(job, cfg, exact=True)
+        assert fast._tuple() == exact._tuple(), job
+        extrapolated += job.num_jobs >= fm.STEADY_JOBS + 8
+    p = perf.rtl_params(cfg.ima.ports, cfg.ima.mvm_cycles,
+                        shared_ports=cfg.ima.data_interface == "shared")
+    assert fm.ima_layer_perf(jobs[0], cfg, exact=True)._tuple() == \
+        perf.layer_cycles_overlapped(jobs[0], p)._tuple()
+    assert extrapolated > 5
+    print(f"{len(jobs)} LayerJobs, {extrapolated} long enough to extrapolate")
+
+
+def test_program_estimate_bookkeeping():
+    """The reduced MobileNetV2: one record per layer with the fields of ``ima-sim net --json``,
+    the phases adding up to each layer's cycles and the layers to the total; energy of the layers
+    = the total's (the same events, one report each)."""
+    cfg = preset("jetcas2022")
+    g = mobilenetv2_graph(32, 0.35, 10, 0, 256)
+    prog = compile_graph(g, golden.random_activations(np.random.default_rng(0), tuple(g.input_shape)),
+                         cfg.ima)
+    cfg = cfg.with_(arrays=prog.arrays, tcdm_bytes=prog.tcdm_bytes)
+    est = fm.estimate_program(prog, cfg)
+    assert [r["name"] for r in est.layers] == [lay.name for lay in g.layers]
+    for r in est.layers:
+        assert r["cycles"] == sum(r["phases"].values()) > 0
+        assert r["time_ms"] == pytest.approx(r["cycles"] / cfg.ima.clock_hz * 1e3)
+    t = est.total
+    assert t["cycles"] == sum(r["cycles"] for r in est.layers)
+    assert t["energy_uj"] == pytest.approx(sum(r["energy_uj"] for r in est.layers), rel=1e-9)
+    assert t["macs"] == g.macs and t["arrays"] == prog.arrays
+    assert t["events"]["mvm_count"] == sum(lm.num_jobs for ph in prog.phases if ph.kind == "ima"
+                                           for lm in [ph.args["layer"]])
+
+
+def test_register_counts_match_the_register_maps():
+    """The HAL writes every job register of the map (hw.ima.regmap / hw.dwa.regmap)."""
+    from hw.dwa.regmap import JOB_REGISTERS as DWA_REGS
+    from hw.ima.regmap import JOB_REGISTERS as IMA_REGS
+    assert fm.IMA_JOB_REGISTERS == len(IMA_REGS) and IMA_REGS[-1].job_path == "array"
+    assert fm.DWA_JOB_REGISTERS == len(DWA_REGS)
+    oh = fm.RTL_OVERHEADS
+    assert oh.ima_job(1) == oh.ima_job(2) - oh.periph_access     # J_ARRAY skipped on one array
+
+
+@pytest.mark.parametrize("field", ["ima_start", "dwa_start", "periph_access", "barrier_release"])
+def test_overheads_name_a_bad_value(field):
+    with pytest.raises(ValueError, match=f"Overheads.{field}"):
+        dataclasses.replace(fm.RTL_OVERHEADS, **{field: -1})
