@@ -17,6 +17,10 @@ End-to-End Inference of Real-World Deep Neural Networks", IEEE JETCAS 2022, Sec.
 * 3x3 ``depthwise`` on the digital depth-wise accelerator (:func:`map_depthwise_dwa`, one
   :class:`sim_models.dwa.DwJob`; weights in a TCDM buffer).
 * ``add`` (residual), ``avgpool`` and ``fc`` (``fc_unit="cores"``, the default) on the 8 cores.
+* ``maxpool`` and ``concat`` (ResNet, VGG, SqueezeNet) belong to the cores too
+  (:func:`layer_unit`), but the RTL path has no kernel for them yet: :func:`compile_graph`
+  refuses them (ValueError naming the layer); the fast model costs them
+  (:meth:`sim_models.swcost.SwCost.maxpool` / :meth:`~sim_models.swcost.SwCost.concat`).
 
 **Row splits.** A crossbar layer whose ``K*K*C_in`` rows exceed one array carries ``row_splits``
 in the graph (its golden semantics: :mod:`sim_models.graph`). On the IMA the cuts must be exactly
@@ -97,12 +101,15 @@ from sim_models.mapping import (
 from sim_models.placement import Floorplan, WeightMatrix, tile_and_pack
 from sim_models.workloads import HwLimits, Phase
 
-__all__ = ["NetStep", "NetProgram", "compile_graph", "UNITS", "FC_UNITS", "ALIGN", "layer_unit"]
+__all__ = ["NetStep", "NetProgram", "compile_graph", "UNITS", "FC_UNITS", "ALIGN", "layer_unit",
+           "NO_RTL_KERNEL"]
 
 #: Units that run a layer's MACs.
 UNITS = ("ima", "dwa", "cores")
 #: Where a fully connected layer may run.
 FC_UNITS = ("cores", "ima")
+#: Kinds the cores would run but the RTL path has no kernel for (compile_graph refuses them).
+NO_RTL_KERNEL = ("maxpool", "concat")
 #: Alignment of every TCDM buffer, bytes (one 32-bit word: the cores' and streamers' word).
 ALIGN = 4
 
@@ -185,7 +192,7 @@ def layer_unit(layer: Layer, fc_unit: str = "cores") -> str:
             raise ValueError(f"layer {layer.name}: only 3x3 depth-wise layers are supported (the "
                              f"depth-wise accelerator's kernel), not {layer.kernel}x{layer.kernel}")
         return "dwa"
-    if layer.kind in ("add", "avgpool"):
+    if layer.kind in ("add", "avgpool", *NO_RTL_KERNEL):
         return "cores"
     raise ValueError(f"layer {layer.name}: no unit runs a {layer.kind!r} layer")
 
@@ -239,6 +246,9 @@ def _allocate(items: list[_Item], base: int) -> dict[str, int]:
 
 def _check_layer(layer: Layer, unit: str, dtypes: dict[str, str], shapes: dict, rows: int) -> None:
     """Layer-level restrictions of the units (ValueError naming the layer)."""
+    if layer.kind in NO_RTL_KERNEL:
+        raise ValueError(f"layer {layer.name}: the cores have no {layer.kind} kernel on the RTL path "
+                         f"yet; a network with {layer.kind} layers runs on the fast model only")
     src = layer.inputs[0]
     if dtypes[src] != "uint8":
         raise ValueError(f"layer {layer.name}: its input {src!r} is {dtypes[src]}; the "

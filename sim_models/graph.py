@@ -121,8 +121,8 @@ class Layer:
             lim = 7 if self.w_bits == 4 else 127
             w = np.asarray(self.weights)
             if w.shape != self.weight_shape:
-                raise ValueError(f"layer {self.name}: weights of shape {w.shape}, the layer's shapes "
-                                 f"need {self.weight_shape}")
+                raise ValueError(f"layer {self.name}: weights of shape {w.shape} do not fit in_shape "
+                                 f"{self.in_shape} / out_shape {self.out_shape} (need {self.weight_shape})")
             if w.dtype != np.int8 or w.size and (w.min() < -lim - (self.w_bits == 8) or w.max() > lim):
                 raise ValueError(f"layer {self.name}: weights must be int8 in "
                                  f"[{-lim - (self.w_bits == 8)}, {lim}] for w_bits={self.w_bits}")

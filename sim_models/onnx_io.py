@@ -1,18 +1,22 @@
 """ONNX in and out of a :class:`~sim_models.graph.Graph` (pure numpy + ``onnx``).
 
-**Export** (:func:`export_onnx`): the graph as a float32 ONNX model (opset 13, NCHW as ONNX
-wants, batch 1) whose weights are the graph's integer weights as floats -- conv / pointwise /
-depth-wise as ``Conv`` (``group = C`` for depth-wise), fc as ``Flatten`` + ``Gemm`` (``transB``; the
-weight columns reordered from our HWC flattening to ONNX's CHW one), ``add`` as ``Add`` +
-``Relu``, pools as ``GlobalAveragePool`` / ``AveragePool``, and a ``Relu`` after every layer whose
-output is unsigned. The requantisation (``M``, ``S``) has no float counterpart and is not
-exported: :func:`import_onnx` recalibrates it. Fed integer-valued inputs, every ONNX node computes
-the graph's integer accumulators exactly while partial sums stay below 2**24 (float32's integer
-range), which makes onnxruntime an independent reference (tests/sim_models/test_onnx_io.py).
+**Export** (:func:`export_onnx`): the graph as a float32 ONNX model (opset 13, NCHW as ONNX wants,
+batch 1) whose weights are the graph's integer weights as floats -- conv / pointwise / depth-wise
+as ``Conv`` (``group = C`` for depth-wise), fc as ``Flatten`` + ``Gemm`` (``transB``; the weight
+columns reordered from our HWC flattening to ONNX's CHW one), ``add`` as ``Add`` + ``Relu``, pools
+as ``GlobalAveragePool`` / ``AveragePool`` / ``MaxPool``, ``concat`` as ``Concat`` (channels), and
+a ``Relu`` after every weight layer and add whose output is unsigned. A shape-only graph
+(``weights=False``) has nothing to export (ValueError). The requantisation (``M``, ``S``) has no
+float counterpart and is not exported: :func:`import_onnx` recalibrates it. Fed integer-valued
+inputs, every ONNX node computes the graph's integer accumulators exactly while partial sums stay
+below 2**24 (float32's integer range), which makes onnxruntime an independent reference
+(tests/sim_models/test_onnx_io.py).
 
 **Import** (:func:`import_onnx`): a float ONNX graph of ``Conv`` (group 1, or group = channels
 for a 3x3 depth-wise), ``Gemm`` / ``MatMul``, ``Add``, ``Relu`` / ``Clip`` (lower bound 0),
-``GlobalAveragePool`` / ``AveragePool`` (kernel = stride, no padding), ``Flatten`` / ``Reshape``
+``GlobalAveragePool`` / ``AveragePool`` (kernel = stride, no padding), ``MaxPool`` (square,
+symmetric padding up to half the kernel, ``ceil_mode`` only where it gives the floor's shape),
+``Concat`` (channels, of 4-D tensors), ``Flatten`` / ``Reshape``
 (to ``[N, features]`` before a ``Gemm`` / ``MatMul``) with its initializers. Weights are quantised
 by :func:`sim_models.quantise.quantise_weights`: 4 bit for the crossbar layers, 8 bit for the
 depth-wise ones, **one scale per layer** (the IMA's ADC has one multiplier per job, so a
@@ -39,7 +43,7 @@ import numpy.typing as npt
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from sim_models.graph import INPUT, Graph, Layer
+from sim_models.graph import INPUT, NO_ADC_KINDS, Graph, Layer
 from sim_models.quantise import calib_batch, calibrate, output_ranges, quantise_weights
 
 __all__ = ["OnnxImportError", "export_onnx", "import_onnx", "OPSET", "SUPPORTED_OPS"]
@@ -48,7 +52,9 @@ __all__ = ["OnnxImportError", "export_onnx", "import_onnx", "OPSET", "SUPPORTED_
 OPSET = 13
 #: Operators :func:`import_onnx` reads.
 SUPPORTED_OPS = ("Conv", "Gemm", "MatMul", "Add", "Relu", "Clip", "GlobalAveragePool", "AveragePool",
-                 "Flatten", "Reshape", "Constant")
+                 "MaxPool", "Concat", "Flatten", "Reshape", "Constant")
+#: Our kinds whose output needs no ``Relu`` in the export (unsigned by construction).
+_NO_RELU = ("avgpool", "maxpool", "concat")
 
 
 class OnnxImportError(ValueError):
@@ -65,12 +71,15 @@ def _f32(a: np.ndarray, name: str) -> TensorProto:
 def export_onnx(graph: Graph, path: str | os.PathLike | None = None) -> onnx.ModelProto:
     """The float32 ONNX model of ``graph`` (see the module docstring); written to ``path`` unless
     None. The model passes ``onnx.checker`` (full check, shape inference included)."""
+    if graph.shape_only:
+        raise ValueError(f"graph {graph.name}: shape-only (built with weights=False): no weights to "
+                         "export")
     nodes, inits = [], []
     flat: dict[str, bool] = {INPUT: False}            # tensor is 2-D [1, F] in the ONNX graph
     h, w, c = graph.input_shape
     for lay in graph.layers:
         src = lay.inputs[0]
-        out = lay.name if (lay.kind in ("avgpool",) or lay.out_lo < 0) else f"{lay.name}_pre"
+        out = lay.name if (lay.kind in _NO_RELU or lay.out_lo < 0) else f"{lay.name}_pre"
         relu = out != lay.name
         if lay.kind in ("conv", "pointwise", "depthwise"):
             if flat[src]:
@@ -97,6 +106,15 @@ def export_onnx(graph: Graph, path: str | os.PathLike | None = None) -> onnx.Mod
             if flat[lay.inputs[0]] != flat[lay.inputs[1]]:
                 raise ValueError(f"layer {lay.name}: export of an add of a 2-D and a 4-D tensor")
             nodes.append(helper.make_node("Add", list(lay.inputs), [out], name=lay.name))
+        elif lay.kind in ("maxpool", "concat"):
+            if any(flat[t] for t in lay.inputs):
+                raise ValueError(f"layer {lay.name}: export of a {lay.kind} on an fc output")
+            if lay.kind == "concat":
+                nodes.append(helper.make_node("Concat", list(lay.inputs), [out], name=lay.name, axis=1))
+            else:
+                nodes.append(helper.make_node("MaxPool", [src], [out], name=lay.name,
+                                              kernel_shape=[lay.kernel] * 2, strides=[lay.stride] * 2,
+                                              pads=[lay.pad] * 4))
         else:                                                            # avgpool
             if lay.kernel == lay.in_shape[0] == lay.in_shape[1]:
                 nodes.append(helper.make_node("GlobalAveragePool", [src], [out], name=lay.name))
@@ -322,7 +340,7 @@ class _Importer:
             if lo != 0:
                 self.fail(f"Clip with lower bound {lo}: only 0 (a ReLU / ReLU6)")
         x = self.ref(n.input[0])
-        if x.tensor != INPUT and self.by_name[x.tensor]["kind"] not in ("add", "avgpool"):   # else >= 0
+        if x.tensor != INPUT and self.by_name[x.tensor]["kind"] not in ("add", *_NO_RELU):   # else >= 0
             if self.uses.get(n.input[0], 0) != 1:
                 self.fail("its input also feeds other nodes; the ReLU is folded into the ADC of "
                           "the layer before it")
@@ -351,6 +369,44 @@ class _Importer:
         self.add_layer(idx, n.output[0], kind="avgpool", inputs=(x.tensor,), in_shape=x.shape,
                        out_shape=(h // k, w // k, c), kernel=k, linear=False)
 
+    def maxpool(self, idx, n) -> None:
+        a = _attrs(n)
+        x = self.ref(n.input[0])
+        h, w, c = x.shape
+        if x.flat:
+            self.fail("input is a flattened tensor")
+        if len(n.output) > 1 and n.output[1]:
+            self.fail("the Indices output is not supported")
+        ks = list(a.get("kernel_shape", []))
+        strides = list(a.get("strides", [1, 1]))
+        pads = list(a.get("pads", [0, 0, 0, 0]))
+        if len(ks) != 2 or len(set(ks)) != 1 or len(set(strides)) != 1 or len(set(pads)) != 1:
+            self.fail(f"kernel {ks}, strides {strides}, pads {pads}: only square, the same in both "
+                      "directions and on all sides")
+        k, s, p = ks[0], strides[0], pads[0]
+        if any(d != 1 for d in a.get("dilations", [1, 1])) or a.get("storage_order", 0) or \
+                a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
+            self.fail("dilations, storage_order or auto_pad: only the defaults")
+        if p > k // 2 or h + 2 * p < k or w + 2 * p < k:
+            self.fail(f"pads {p} with kernel {k} on {h}x{w}: pads up to kernel // 2, windows inside")
+        ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        if a.get("ceil_mode", 0) and ((h + 2 * p - k) % s or (w + 2 * p - k) % s):
+            self.fail(f"ceil_mode on {h}x{w} with kernel {k} / stride {s}: the last window would "
+                      "hang over the edge (only shapes where ceil and floor agree)")
+        self.add_layer(idx, n.output[0], kind="maxpool", inputs=(x.tensor,), in_shape=x.shape,
+                       out_shape=(ho, wo, c), kernel=k, stride=s, pad=p, linear=False)
+
+    def concat(self, idx, n) -> None:
+        refs = [self.ref(t) for t in n.input]
+        if _attrs(n).get("axis") not in (1, -3) or any(r.flat for r in refs):
+            self.fail(f"axis {_attrs(n).get('axis')}: only the channels (axis 1) of 4-D tensors")
+        if len(refs) < 2 or len({r.shape[:2] for r in refs}) != 1:
+            self.fail(f"operands {[r.shape for r in refs]}: two or more with the same H and W")
+        h, w, _ = refs[0].shape
+        self.add_layer(idx, n.output[0], kind="concat", inputs=tuple(r.tensor for r in refs),
+                       in_shape=refs[0].shape, out_shape=(h, w, sum(r.shape[2] for r in refs)),
+                       linear=False)
+
     def reshape(self, idx, n) -> None:
         x = self.ref(n.input[0])
         h, w, c = x.shape
@@ -375,7 +431,8 @@ class _Importer:
         self.consts[n.output[0]] = numpy_helper.to_array(a["value"])
 
     OPS = {"Conv": conv, "Gemm": dense, "MatMul": dense, "Add": add, "Relu": relu, "Clip": relu,
-           "GlobalAveragePool": pool, "AveragePool": pool, "Flatten": reshape, "Reshape": reshape,
+           "GlobalAveragePool": pool, "AveragePool": pool, "MaxPool": maxpool, "Concat": concat,
+           "Flatten": reshape, "Reshape": reshape,
            "Constant": constant}
 
     def run(self, calib_shape) -> None:
@@ -408,7 +465,7 @@ class _Importer:
                 kw["inputs"] = kw["inputs"][::-1]
         ranges = output_ranges((k["name"], k["kind"], k["inputs"], k["linear"]) for k in self.specs)
         return [Layer(**{k: v for k, v in kw.items() if k != "linear"},
-                      adc=None if kw["kind"] == "add" else (1, 0, *ranges[kw["name"]]))
+                      adc=None if kw["kind"] in NO_ADC_KINDS else (1, 0, *ranges[kw["name"]]))
                 for kw in self.specs]
 
 

@@ -26,6 +26,15 @@ Constants and where they come from:
   input byte one ``p.lbu`` and one ``add`` into a 32-bit accumulator (2 cycles; 8-bit SIMD adds
   would overflow), per output byte the requantisation (``p.mul``, ``add``, ``sra``, ``p.clip``) and
   one ``p.sb``: 5 cycles. ASSUMPTION (derived).
+* Max pool (HWC, ``KxK`` windows): four channels of a pixel are one 32-bit word, so per output
+  word ``K*K`` ``p.lw`` (post-increment / strided pointers) and ``K*K - 1`` ``pv.maxu.b`` (Xpulp's
+  4-lane unsigned byte maximum; no overflow, unlike the average pool's sums) and one ``p.sw``:
+  ``2 K^2`` cycles per 4 output bytes. Windows at a padded border are costed as full ones.
+  ASSUMPTION (derived).
+* Channel concatenation (HWC): per pixel, each operand's channel run is copied word by word
+  (one ``p.lw`` and one ``p.sw`` per 4 bytes, 0.5 cycles/byte) plus 2 cycles per run (pointer
+  jump and loop set-up, as for the padding ring). ASSUMPTION (derived). (A compiler could have
+  the producers write into the concatenated buffer directly, making it free; we cost the copy.)
 * Sum of the int8 partials of a row-split layer (``T`` pieces) and requantisation: per output byte
   ``T`` ``p.lb``, ``T - 1`` ``add``, the 4 requantisation instructions and one ``p.sb``:
   ``2T + 4`` cycles. ASSUMPTION (derived).
@@ -87,6 +96,9 @@ class SwCost:
     partials_fixed_cycles: float = 4.0       # ... (2T - 1) + requant 4 + p.sb = 2T + 4 per byte
     zero_bytes_per_cycle: float = 4.0        # derived: one p.sw per word
     zero_run_cycles: int = 2                 # derived: pointer jump + loop set-up per run
+    maxpool_lanes: int = 4                   # derived: pv.maxu.b, 4 bytes per word
+    copy_cycles_per_byte: float = 0.5        # derived: p.lw + p.sw per 4 bytes
+    copy_run_cycles: int = 2                 # derived: pointer jump + loop set-up per run
     barrier_cycles: int = 11                 # Glaser et al., DATE 2019
     kernel_call_cycles: int = 50             # ASSUMPTION: call, argument set-up, chunk bounds
     #: Depth-wise MACs per cycle per core when a paper measured it; ``None``: the derived inner
@@ -100,8 +112,8 @@ class SwCost:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
                 raise ValueError(f"{f.name} must be a non-negative number, not {v!r}")
-        if self.zero_bytes_per_cycle <= 0:
-            raise ValueError("zero_bytes_per_cycle must be positive")
+        if self.zero_bytes_per_cycle <= 0 or self.maxpool_lanes < 1:
+            raise ValueError("zero_bytes_per_cycle and maxpool_lanes must be positive")
         if self.mac_per_cycle_pw <= 0 or (self.dw_mac_per_cycle is not None and self.dw_mac_per_cycle <= 0):
             raise ValueError("mac_per_cycle_pw and dw_mac_per_cycle must be positive")
 
@@ -130,6 +142,17 @@ class SwCost:
     def avgpool(self, inputs: int, outputs: int) -> int:
         """Average pool: cycles for ``inputs`` bytes summed into ``outputs`` outputs on one core."""
         return (math.ceil(inputs * self.pool_cycles_per_input + outputs * self.pool_cycles_per_output)
+                + self.kernel_call_cycles)
+
+    def maxpool(self, outputs: int, k: int) -> int:
+        """KxK max pool: cycles for ``outputs`` output bytes on one core (``2 K^2`` per word of
+        ``maxpool_lanes`` outputs: K^2 loads, K^2 - 1 SIMD maxima, one store)."""
+        return math.ceil(outputs / self.maxpool_lanes) * 2 * k * k + self.kernel_call_cycles
+
+    def concat(self, nbytes: int, runs: int) -> int:
+        """Channel concatenation: cycles for copying ``nbytes`` in ``runs`` contiguous runs (one
+        per pixel and operand) on one core."""
+        return (math.ceil(nbytes * self.copy_cycles_per_byte) + runs * self.copy_run_cycles
                 + self.kernel_call_cycles)
 
     def add_partials(self, nbytes: int, parts: int) -> int:

@@ -4,7 +4,8 @@
 [--calib N]] [--preset jetcas2022] [--set NAME=VALUE] [--seed S] [--fc-on cores|ima] [--json]
 [--csv FILE] [--plot FILE] [--waves] [--no-sim] [--export-onnx FILE]``
 
-The network comes from the zoo (:data:`sim_models.nets.ZOO`, seeded random 4-bit / 8-bit weights,
+The network comes from the zoo (:data:`sim_models.nets.ZOO`: MobileNetV2 / V1, ResNet-18 / 50,
+VGG-16, SqueezeNet 1.1; seeded random 4-bit / 8-bit weights,
 ADC transfers calibrated on a seeded image) or from a float ONNX file
 (:func:`sim_models.onnx_io.import_onnx`, calibrated on ``--calib`` seeded random images). The
 compiler (:func:`sim_models.compiler.compile_graph`) maps it on the preset's hardware -- conv /
@@ -68,9 +69,12 @@ def add_network_options(p):
     ``--calib``, ``--preset``, ``--set``, ``--seed``, ``--fc-on``, ``--json``, ``--csv``,
     ``--plot``. A parser without ``--export-onnx``, ``--no-sim``, ``--waves`` sets them off."""
     from hw.config import PRESETS
+    from sim_models.nets import ZOO
     p.set_defaults(export_onnx=None, no_sim=False, waves=False, monitors=True)
     p.add_argument("--model", default=None,
-                   help="a network of the zoo: mobilenetv2 (default unless --onnx)")
+                   help=f"a network of the zoo: {', '.join(ZOO)} (default mobilenetv2 unless --onnx; "
+                        "maxpool / concat layers (ResNet, VGG, SqueezeNet) compile only for the "
+                        "fast model, the RTL path has no kernel for them yet)")
     p.add_argument("--onnx", metavar="FILE", default=None,
                    help="a float ONNX graph to quantise and run instead of a zoo model")
     p.add_argument("--input-size", type=int, default=224, help="zoo model: input H = W (default 224)")

@@ -1,7 +1,8 @@
 """``ima-sim place``: Tile&Pack placement of a network's weights on a multi-array IMA.
 
 ``ima-sim place --model mobilenetv2 [--array-rows 256 --array-cols 256] [--arrays N] [--with-fc]
-[--json]`` tiles and packs the network's conv and pointwise weight matrices
+[--json]`` tiles and packs the conv and pointwise weight matrices of a zoo network
+(:data:`sim_models.nets.ZOO`, at 224x224 with 1000 classes, shape-only)
 (:func:`sim_models.placement.tile_and_pack`, Garofalo et al. 2022, Alg. 1) and prints the arrays
 used, the fill of each array, and the paper's figures beside ours (34 arrays for MobileNetV2, the
 last under 84 %); nothing is tuned to them. ``--with-fc`` places the fully connected classifier
@@ -21,16 +22,21 @@ def place_report(model="mobilenetv2", array_rows=256, array_cols=256, arrays=Non
     """Run Tile&Pack on ``model`` and return the report as plain data (what ``--json`` prints).
 
     Raises ``ValueError`` (named parameter, or the layers that do not fit)."""
-    from sim_models.nets import MODELS
+    from sim_models.graph import XBAR_KINDS
+    from sim_models.nets import ZOO
     from sim_models.nets import mobilenetv2 as mnv2  # the module
     from sim_models.placement import tile_and_pack
 
-    if model not in MODELS:
-        raise ValueError(f"--model must be one of {', '.join(MODELS)}, not {model!r}")
-    layers = MODELS[model]()
-    fp = tile_and_pack(mnv2.xbar_matrices(layers, fc=fc), array_rows, array_cols, arrays)
-    w, m = mnv2.weight_counts(layers), mnv2.mac_counts(layers)
-    placed_kinds = [k for k in mnv2.XBAR_KINDS if fc or k != "fc"]
+    if model not in ZOO:
+        raise ValueError(f"--model must be one of {', '.join(ZOO)}, not {model!r}")
+    graph = ZOO[model](weights=False)
+    placed_kinds = [k for k in XBAR_KINDS if fc or k != "fc"]
+    fp = tile_and_pack([(lay.name, *lay.xbar_shape) for lay in graph.layers if lay.kind in placed_kinds],
+                       array_rows, array_cols, arrays)
+    kinds = ("conv", "pointwise", "depthwise", "fc")
+    w = {k: sum(lay.n_params for lay in graph.layers if lay.kind == k) for k in kinds}
+    m = {k: sum(lay.macs for lay in graph.layers if lay.kind == k) for k in kinds}
+    w["total"], m["total"] = graph.n_params, graph.macs
     return {
         "model": model, "array_rows": array_rows, "array_cols": array_cols, "arrays": arrays,
         "placed_kinds": placed_kinds,
@@ -91,8 +97,8 @@ def cmd_place(a):
 
 @command("place", "Tile&Pack a network's weights on multi-array IMA crossbars (arrays used, fill)")
 def _place_args(p):
-    from sim_models.nets import MODELS
-    p.add_argument("--model", choices=tuple(MODELS), default="mobilenetv2")
+    from sim_models.nets import ZOO
+    p.add_argument("--model", choices=tuple(ZOO), default="mobilenetv2")
     p.add_argument("--array-rows", type=int, default=256, help="rows of one crossbar array (default 256)")
     p.add_argument("--array-cols", type=int, default=256, help="columns of one crossbar array (default 256)")
     p.add_argument("--arrays", type=int, default=None,

@@ -228,3 +228,53 @@ def test_reduced_mobilenetv2_end_to_end(fc_unit, hw):
     assert any(ph.kind == "sw_add_partials" for ph in prog.phases)      # conv_last, fc: > 256 rows
     res = check_program(prog)
     assert [r for r in res if not r[1]] == [] and len(res) == 64
+
+
+def test_reduced_mobilenetv1_end_to_end(hw):
+    """MobileNetV1 (no residuals; every kind it has is on the RTL path) at 32x32, width 0.25:
+    compiled, allocation invariant, executed at job level == the golden graph, every layer."""
+    from sim_models.netexec import check_program
+    from sim_models.nets import ZOO
+
+    seed = pick_seed()
+    g = ZOO["mobilenetv1"](resolution=32, width=0.25, classes=10, seed=seed % 1000)
+    x = np.random.default_rng(seed).integers(0, 256, g.input_shape, dtype=np.uint8)
+    prog = compile_graph(g, x, hw(256))
+    check_allocation(prog)
+    assert prog.summary()["units"] == {"ima": 14, "dwa": 13, "cores": 2}
+    res = check_program(prog)
+    assert [r for r in res if not r[1]] == [] and len(res) == 29
+
+
+def test_resnet_stem_7x7_stride_2(hw):
+    """ResNet's stem (7x7, stride 2, pad 3: 147 crossbar rows) is on the RTL path: compiled and
+    executed at job level == the golden graph."""
+    from sim_models.netexec import check_program
+    from sim_models.nets.builder import NetSpec
+
+    seed = pick_seed()
+    net = NetSpec("stem", (32, 32, 3))
+    net.conv("conv1", 16, 7, 2, 3)
+    net.avgpool("avgpool")
+    net.fc("fc", 10, linear=True)
+    g = net.graph(seed=seed % 1000)
+    x = np.random.default_rng(seed).integers(0, 256, g.input_shape, dtype=np.uint8)
+    prog = compile_graph(g, x, hw(256))
+    assert g.layer("conv1").xbar_shape == (147, 16) and prog.summary()["ima_jobs"] == 16 * 16
+    assert all(ok for _, ok, _ in check_program(prog))
+
+
+@pytest.mark.parametrize("name,first", [("resnet18", "maxpool"), ("squeezenet1_1", "pool1"),
+                                        ("vgg16", "pool1")])
+def test_maxpool_and_concat_refused_on_the_rtl_path(name, first, hw):
+    """The cores have no max-pool / concat kernel on the RTL path: the compiler names the first
+    such layer (the fast model costs them); layer_unit still puts them on the cores."""
+    from sim_models.compiler import layer_unit
+    from sim_models.nets import ZOO
+    g = ZOO[name](resolution=32, width=0.125, classes=10)
+    with pytest.raises(ValueError, match=f"layer {first}: the cores have no maxpool kernel on the RTL path"):
+        compile_graph(g, np.zeros(g.input_shape, np.uint8), hw(256))
+    assert {layer_unit(lay) for lay in g.layers if lay.kind in ("maxpool", "concat")} == {"cores"}
+    bare = ZOO[name](resolution=32, width=0.125, classes=10, weights=False)
+    with pytest.raises(ValueError, match="shape-only"):
+        compile_graph(bare, np.zeros(g.input_shape, np.uint8), hw(256))

@@ -304,3 +304,78 @@ def test_unnamed_node_is_named_by_position():
                           opset_imports=[helper.make_opsetid("", 13)])
     with pytest.raises(OnnxImportError, match=r"node #0 \(unnamed\) \(Sigmoid\): unsupported operator"):
         import_onnx(m, calib=np.zeros((4, 4, 2), np.uint8))
+
+
+# --- the other five zoo networks, exported -------------------------------------------------------
+
+def _check_pools_concats_against_ort(model, graph, run):
+    """Every maxpool / concat node of ``model`` alone in onnxruntime on the golden run's input
+    tensors must give the golden output exactly; returns how many were checked."""
+    done = 0
+    for lay in graph.layers:
+        if lay.kind not in ("maxpool", "concat"):
+            continue
+        node = next(n for n in model.graph.node if n.name == lay.name)
+        feeds = {t: run.tensors[t].astype(np.float32).transpose(2, 0, 1)[None] for t in lay.inputs}
+        ins = [helper.make_tensor_value_info(t, TensorProto.FLOAT, list(v.shape)) for t, v in feeds.items()]
+        g = helper.make_graph([node], "one", ins,
+                              [helper.make_tensor_value_info(node.output[0], TensorProto.FLOAT, None)])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+        m.ir_version = 8
+        sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+        y = sess.run(None, feeds)[0]
+        assert np.array_equal(y[0].transpose(1, 2, 0), run.tensors[lay.name].astype(np.float32)), lay.name
+        done += 1
+    return done
+
+
+@pytest.mark.parametrize("name,pools", [("mobilenetv1", 0), ("resnet18", 1), ("resnet50", 1), ("vgg16", 5),
+                                        ("squeezenet1_1", 3 + 8)])
+def test_zoo_export_matches_onnxruntime(name, pools):
+    """A reduced version (32x32, width 0.25, 10 classes) of each new zoo network: every weight
+    layer's accumulators and every max pool's / concatenation's output equal onnxruntime's; the
+    export re-imports to the same graph."""
+    from sim_models.nets import ZOO
+    seed = pick_seed()
+    g = ZOO[name](resolution=32, width=0.25, classes=10, seed=seed % 1000)
+    model = export_onnx(g)
+    x = np.random.default_rng(seed).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    run = run_golden(g, x)
+    layers, values = _check_against_ort(model, g, run)
+    others = _check_pools_concats_against_ort(model, g, run)
+    print(f"seed {seed}: {name} 32x32 w0.25, {layers} weight layers ({values} accumulators) and {others} "
+          "max pools / concats equal onnxruntime")
+    assert layers == sum(lay.weights is not None for lay in g.layers) and others == pools
+    back = import_onnx(model, calib=calibration_input(32, seed % 1000), rows=256, name=g.name)
+    for a, b in zip(g.layers, back.layers, strict=True):
+        assert (a.name, a.kind, a.inputs, a.out_shape, a.kernel, a.stride, a.pad, a.adc, a.row_splits) == \
+            (b.name, b.kind, b.inputs, b.out_shape, b.kernel, b.stride, b.pad, b.adc, b.row_splits), a.name
+
+
+def test_shape_only_graph_does_not_export():
+    from sim_models.nets import ZOO
+    with pytest.raises(ValueError, match="shape-only"):
+        export_onnx(ZOO["vgg16"](resolution=32, weights=False))
+
+
+@pytest.mark.parametrize("attrs,match", [
+    (dict(kernel_shape=[3, 3], strides=[2, 2], pads=[2, 2, 2, 2]), "pads 2 with kernel 3"),
+    (dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1), "ceil_mode on 8x8"),
+    (dict(kernel_shape=[3, 2], strides=[2, 2]), r"kernel \[3, 2\]"),
+])
+def test_maxpool_import_errors(attrs, match):
+    """What a max pool cannot be here (one line naming the node); ceil_mode is accepted where it
+    gives the floor's shape (9x9, 3/2: exact)."""
+    def model(h, **a):
+        nodes = [helper.make_node("MaxPool", ["x"], ["y"], name="mp", **a)]
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, h, h])
+        g = helper.make_graph(nodes, "m", [x],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, None, None])])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+        m.ir_version = 8
+        return m
+    with pytest.raises(OnnxImportError, match=r"node 'mp' \(MaxPool\): " + match):
+        import_onnx(model(8, **attrs), calib=np.zeros((8, 8, 4), np.uint8))
+    g = import_onnx(model(9, kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+                    calib=np.zeros((9, 9, 4), np.uint8))
+    assert g.layers[0].kind == "maxpool" and g.layers[0].out_shape == (4, 4, 4)

@@ -61,3 +61,14 @@ def test_network_kernels_costs():
         assert c.zero_fill(100, 5) == 25 + 2 * 5 + 50 and c.zero_fill(3, 1) == 1 + 2 + 50
     with pytest.raises(ValueError, match="zero_bytes_per_cycle"):
         SwCost(zero_bytes_per_cycle=0.0)
+
+
+def test_maxpool_and_concat_costs_by_hand():
+    """Max pool: per word of 4 outputs 9 p.lw + 8 pv.maxu.b + 1 p.sw = 18 cycles (3x3), 8 (2x2);
+    concatenation: 0.5 cycles per byte + 2 per run; both plus the 50-cycle call."""
+    c = DEFAULT_COST
+    assert c.maxpool(10, 3) == 3 * 18 + 50 and c.maxpool(8, 2) == 2 * 8 + 50 and c.maxpool(0, 3) == 50
+    assert c.concat(100, 8) == 50 + 16 + 50 and c.concat(3, 1) == 2 + 2 + 50
+    assert sw_cost("garofalo2022").maxpool(10, 3) == c.maxpool(10, 3)
+    with pytest.raises(ValueError, match="maxpool_lanes"):
+        SwCost(maxpool_lanes=0)

@@ -54,7 +54,9 @@ def _bad_onnx(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--model", "resnet"], "--model must be one of mobilenetv2, not 'resnet'"),
+    (["--model", "resnet"], "--model must be one of mobilenetv2, mobilenetv1, resnet18, resnet50, vgg16, "
+                            "squeezenet1_1, not 'resnet'"),
+    (["--model", "resnet18", *SMALL], "layer maxpool: the cores have no maxpool kernel on the RTL path"),
     (["--model", "mobilenetv2", "--onnx", "x.onnx"], "--model and --onnx exclude each other"),
     (["--width", "0"], "--width must be > 0"),
     (["--input-size", "0"], "--input-size must be >= 1"),
@@ -103,6 +105,24 @@ def test_export_then_import_no_sim(capsys, tmp_path, no_build):
     tail = zoo.split(": ", 2)[2]                     # after the model's title
     assert tail.split(" IMA jobs")[0] == imported.split(": ", 2)[2].split(" IMA jobs")[0]
     assert "6 arrays" in zoo and "6 arrays" in imported
+
+
+@pytest.mark.parametrize("model", ["mobilenetv1", "resnet18", "squeezenet1_1"])
+def test_zoo_export_onnx(capsys, tmp_path, no_build, model):
+    """Zoo networks export through the CLI (reduced: 32x32, width 0.25, 10 classes), checker-clean,
+    with one ONNX weight tensor per weight layer of the graph (resnet50 and vgg16 through
+    export_onnx in tests/sim_models/test_onnx_io.py, which runs the same full check)."""
+    import onnx
+
+    from sim_models.nets import ZOO
+    path = tmp_path / "m.onnx"
+    assert main(["net", "--model", model, "--input-size", "32", "--width", "0.25", "--classes", "10",
+                 "--export-onnx", str(path)]) == 0
+    assert f"wrote {model} 32x32" in capsys.readouterr().out
+    m = onnx.load(path)
+    onnx.checker.check_model(m, full_check=True)
+    g = ZOO[model](resolution=32, width=0.25, classes=10)
+    assert len(m.graph.initializer) == sum(lay.weight_shape is not None for lay in g.layers)
 
 
 def ima_sim(*args):

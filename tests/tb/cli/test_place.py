@@ -66,7 +66,16 @@ def test_bad_option_one_line_exit_2(capsys, args, message):
     assert cap.out == ""
 
 
-@pytest.mark.parametrize("args", [["--model", "resnet50"], ["--arrays", "many"]])
+def test_other_zoo_networks(capsys):
+    """The other zoo networks place from their shape-only graphs: ResNet-18's 171 arrays are its
+    11,166,912 conv weights / 65,536 cells rounded up (a perfect packing), SqueezeNet's 20."""
+    r = run_json(capsys, "--model", "resnet18")
+    assert r["arrays_used"] == 171 and r["weights"] == 11_678_912 - 512_000 and r["paper"] == {}
+    assert r["weights_by_kind"]["fc"] == 512_000 and r["macs_total"] == 1_814_073_344
+    assert run_json(capsys, "--model", "squeezenet1_1")["arrays_used"] == 20
+
+
+@pytest.mark.parametrize("args", [["--model", "resnet"], ["--arrays", "many"]])
 def test_argparse_refuses(capsys, args):
     with pytest.raises(SystemExit) as e:
         main(["place", *args])
