@@ -58,7 +58,7 @@ import numpy as np
 
 from sim_models import dwa_perf, perf
 from sim_models.dwa import GROUP, KERNEL, DwJob
-from sim_models.energy import EnergyParams, energy_report
+from sim_models.energy import EVENT_KEYS, EnergyParams, energy_report
 from sim_models.graph import Layer
 from sim_models.jobconfig import LayerJob
 from sim_models.mapping import (
@@ -75,7 +75,8 @@ from sim_models.workloads import Phase
 
 __all__ = ["LayerCost", "Overheads", "RTL_OVERHEADS", "PhaseEstimate", "NetEstimate", "ENGINES",
            "IMA_JOB_REGISTERS", "DWA_JOB_REGISTERS", "STEADY_JOBS", "layer_cost", "layer_phases",
-           "estimate_phases", "estimate_program", "estimate_workload", "ima_layer_perf", "static_pj"]
+           "estimate_phases", "estimate_program", "estimate_workload", "ima_layer_perf", "static_pj",
+           "clear_memo", "MEMO_SIZE"]
 
 #: Engines :func:`layer_cost` knows: the IMA's crossbars, the depth-wise accelerator, the cores.
 ENGINES = ("ima", "dwa", "sw")
@@ -224,7 +225,8 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False) -> perf.LayerPerf
     priority alternates). The first ``m``, ``m + Q``, ``m + 2Q`` and ``m + 3Q`` jobs (``m`` at
     least :data:`STEADY_JOBS`, ``m = n mod Q``) are scheduled exactly; if the three increments
     agree in every field, the ``n``-job figures are the ``m``-job ones plus ``(n - m) / Q``
-    increments, else the whole layer is scheduled. tests/sim_models/test_fastmodel.py checks the
+    increments, else the whole layer is scheduled (so is a layer too short for the four short
+    schedules to cost less). tests/sim_models/test_fastmodel.py checks the
     two against each other."""
     p = _ima_params(cfg)
     sin, comp, sout = perf.job_phase_cycles(job, p)
@@ -236,7 +238,7 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False) -> perf.LayerPerf
     if period is not None:
         q = max(period, 2)
         m = STEADY_JOBS + (n - STEADY_JOBS) % q
-        if n >= m + 4 * q:
+        if n >= 2 * (4 * m + 6 * q):          # the four short schedules cost less than this one
             runs = [np.array(perf.overlapped_perf(sin[:k], comp[:k], sout[:k], p)._tuple())
                     for k in (m, m + q, m + 2 * q, m + 3 * q)]
             d = runs[1] - runs[0]
@@ -272,6 +274,49 @@ def _base_events(cycles: int, cfg) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------------- phases
+# ---------------------------------------------------------------------------------------- memo
+#: Results of the engine models by what determines them (a job's shape and its addresses modulo
+#: 4: every run's words depend on its start address modulo 4 only), so a layer shape met again --
+#: in the next block of a network, in the next point of a sweep -- is not recomputed.
+_MEMO: dict[tuple, Any] = {}
+#: Entries kept before the memo starts over (bounds its memory in long sweeps).
+MEMO_SIZE = 100_000
+
+
+def clear_memo() -> None:
+    """Forget every memoised engine result (e.g. to time the model cold)."""
+    _MEMO.clear()
+
+
+def _memo(key: tuple, compute):
+    """``compute()``, memoised under ``key``."""
+    try:
+        return _MEMO[key]
+    except KeyError:
+        if len(_MEMO) >= MEMO_SIZE:
+            _MEMO.clear()
+        value = _MEMO[key] = compute()
+        return value
+
+
+def _walk_key(w) -> tuple:
+    return (w.len0, w.len1, w.stride1 % 4, w.len2, w.stride2 % 4)
+
+
+def _job_key(job: LayerJob) -> tuple:
+    """What a LayerJob's cycles and port words depend on: the walks' shapes, the loops' counts,
+    every address and stride modulo 4."""
+    return (_walk_key(job.src), _walk_key(job.dst), job.src_addr % 4, job.dst_addr % 4,
+            tuple((lp.count, lp.src_stride % 4, lp.dst_stride % 4) for lp in job.loops))
+
+
+def _ima_job(job: LayerJob, cfg) -> tuple[perf.LayerPerf, int]:
+    """``(LayerPerf, port words)`` of one LayerJob on ``cfg``, memoised."""
+    ima = cfg.ima
+    key = ("ima", _job_key(job), ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)
+    return _memo(key, lambda: (ima_layer_perf(job, cfg), _walk_words(job)))
+
+
 def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     lm: LayerMapping = ph.args["layer"]
     busy = 0
@@ -279,7 +324,7 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     mvm = dict(mvm_count=0, mvm_cells=0, dac_conversions=0, adc_conversions=0)
     words = 0
     for job in lm.jobs:
-        p = ima_layer_perf(job, cfg)
+        p, w = _ima_job(job, cfg)
         busy += p.total
         stat["jobs"] += p.jobs
         stat["streamin"] += p.streamin
@@ -290,7 +335,7 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
         mvm["mvm_cells"] += n * job.height * job.width
         mvm["dac_conversions"] += n * job.height
         mvm["adc_conversions"] += n * job.width
-        words += _walk_words(job)
+        words += w
     control = oh.ima_job(cfg.ima.arrays) * len(lm.jobs)
     cycles = busy + control + oh.barrier(cost)
     n_cores = cfg.n_cores
@@ -320,13 +365,16 @@ def _dwa_words(job: DwJob) -> int:
 
 def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     job: DwJob = ph.args["job"]
-    b = dwa_perf.breakdown(job, cfg.dwa_ports)
+    key = ("dwa", job.channels, job.out_h, job.out_w, job.stride, job.in_addr % 4,
+           job.in_row_stride % 4, job.out_addr % 4, job.out_row_stride % 4, job.w_addr % 4,
+           cfg.dwa_ports)
+    b, words = _memo(key, lambda: (dwa_perf.breakdown(job, cfg.dwa_ports), _dwa_words(job)))
     busy = sum(b[k] for k in dwa_perf.PHASE_KEYS)
     control = oh.dwa_job()
     cycles = busy + control + oh.barrier(cost)
     ev = _base_events(cycles, cfg)
     ev.update(core_active_cycles=control, core_idle_cycles=cfg.n_cores * cycles - control,
-              tcdm_accesses=_dwa_words(job), dwa_busy_cycles=busy, dwa_mac_cycles=b["mac_cycles"],
+              tcdm_accesses=words, dwa_busy_cycles=busy, dwa_mac_cycles=b["mac_cycles"],
               dwa_idle_cycles=cycles - busy)
     return PhaseEstimate(ph.name, ph.kind, cycles, ev,
                          dwa=dict(cycles=busy, mac_cycles=b["mac_cycles"], stalled=0, jobs=1),
@@ -495,6 +543,22 @@ def _ring_runs(buf: Buffer) -> list[tuple[int, int]]:
     return runs
 
 
+def _args_key(args: dict[str, Any]) -> tuple:
+    """What a software phase's cost and traffic depend on: its buffers' shapes, padding, dtype and
+    addresses modulo 4, its other addresses modulo 4, its integer parameters (not the ADC)."""
+    def one(name, v):
+        if isinstance(v, Buffer):
+            return (v.shape, v.pad, v.addr % 4, v.dtype)
+        if isinstance(v, (list, tuple)) and v and isinstance(v[0], Buffer):
+            return tuple(one(name, b) for b in v)
+        if name == "adc":
+            return None
+        if name.endswith("addr"):
+            return v % 4
+        return v
+    return tuple((k, one(k, v)) for k, v in sorted(args.items()))
+
+
 #: Cycles a core's run of loads or stores adds to its words (one issued per cycle): the last
 #: response comes one cycle after its grant, and the next run starts after it (tb/bfm/core.py,
 #: tb/bfm/tcdm.py).
@@ -506,7 +570,8 @@ def _sw_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost, cores: int) -> PhaseE
     pads a kernel to its cost, :meth:`tb.bfm.core.Core.kernel_time`), the phase as long as the
     slowest core, then the barrier. Access time: one word per cycle, :data:`RUN_LATENCY` per run,
     and the bank-conflict stalls of the contention approximation (module docstring)."""
-    shares = _sw_shares(ph.kind, ph.args, cost, cores)
+    shares = _memo(("sw", ph.kind, _args_key(ph.args), cost, cores),
+                   lambda: _sw_shares(ph.kind, ph.args, cost, cores))
     active = sum(1 for _, t in shares if t.words)
     b = cfg.banks
     stalls = [math.ceil(t.runs * (active - 1) / b + t.shared_runs * (active - 1) / 2) if active > 1
@@ -542,6 +607,37 @@ def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_
         else:
             raise ValueError(f"phase {ph.name}: unknown kind {ph.kind!r}")
     return out
+
+
+def _energy_coefficients(clock_hz: float, n_cores: int, dwa: bool) -> dict[str, float]:
+    """uJ per unit of each event key (``cycles``: the static energy of one cycle), from
+    :func:`sim_models.energy.energy_report` itself on one-event runs of one cycle: the report is
+    linear in the events, so ``sum(events[k] * coefficient[k])`` is its ``total_uj``. Memoised."""
+    def compute():
+        base_ev: dict[str, float] = {"cycles": 1}
+        if dwa:
+            base_ev.update(dwa_busy_cycles=0, dwa_mac_cycles=0, dwa_idle_cycles=0)
+        base = energy_report(base_ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"]
+        coef = {"cycles": base}
+        # keys whose unit run needs another key (an MVM's window needs the MVM, MAC cycles busy ones)
+        needs = {"mvm_cells": "mvm_count", "dac_conversions": "mvm_count",
+                 "adc_conversions": "mvm_count", "dwa_mac_cycles": "dwa_busy_cycles"}
+        for k in sorted(EVENT_KEYS, key=lambda k: k in needs):
+            if k == "cycles" or (k.startswith("dwa_") and not dwa):
+                continue
+            ev = {**base_ev, k: 1}
+            if k in needs:
+                ev[needs[k]] = 1
+            e = energy_report(ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"] - base
+            coef[k] = e - (coef[needs[k]] if k in needs else 0.0)
+        return coef
+    return _memo(("energy", clock_hz, n_cores, dwa), compute)
+
+
+def _energy_uj(ev: dict[str, float], cfg) -> float:
+    """``energy_report(ev)["total_uj"]`` through the memoised coefficients (fast)."""
+    coef = _energy_coefficients(cfg.ima.clock_hz, cfg.n_cores, bool(cfg.dwa))
+    return sum(v * coef[k] for k, v in ev.items())
 
 
 def _sum_events(items: Sequence[PhaseEstimate]) -> dict[str, float]:
@@ -747,7 +843,7 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
             phases[p.name] = phases.get(p.name, 0) + p.cycles
         layers.append({"name": step.layer, "kind": step.kind, "unit": step.unit, "macs": int(step.macs),
                        "cycles": cyc, "time_ms": cyc / clock * 1e3,
-                       "energy_uj": energy_report(ev, clock_hz=clock, n_cores=cfg.n_cores)["total_uj"],
+                       "energy_uj": _energy_uj(ev, cfg),
                        "phases": phases})
     ev = _sum_events(total_ev)
     cyc = int(ev.get("cycles", 0))

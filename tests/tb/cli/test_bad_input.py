@@ -156,6 +156,15 @@ for _cmd in ("verilog", "lint"):
         (_cmd, "--set"): [["--set", "banks=3"], ["--set", "bogus=1"]],
         (_cmd, "--dwa-arrangement"): [["--dwa-arrangement", "both"]],
     })
+#: ``estimate`` reads the options of ``run``, ``estimate-net`` those of ``net`` (tb/cli/estimate.py),
+#: without the simulation-only ones; the same bad values fail the same way, before any model runs.
+#: (The first row of each: the parsing and validation are the same code as run's / net's.)
+ROWS.update({("estimate", opt): rows[:1] for (cmd, opt), rows in list(ROWS.items())
+             if cmd == "run" and opt not in ("--dump", "--profile")})
+ROWS.update({("estimate-net", opt): rows[:1] for (cmd, opt), rows in list(ROWS.items())
+             if cmd == "net" and opt != "--export-onnx"})
+ROWS[("estimate-net", "--csv")] = [["--csv", _DIR, "--json"]]
+ROWS[("estimate-net", "--plot")] = [["--plot", _OUT + ".txt"]]
 #: ``traffic`` and ``bench-tcdm`` share their geometry (tb/cli/tcdm.py).
 for _cmd in ("traffic", "bench-tcdm"):
     ROWS.update({
@@ -172,6 +181,8 @@ ROWS[("traffic", "--load")] = [["--load", "0"], ["--load", "2"], ["--load", "nan
 FLAGS = {
     "run": {"--overlap", "--dwa", "--json", "--waves"},
     "net": {"--json", "--no-sim", "--monitors", "--waves"},
+    "estimate": {"--overlap", "--dwa", "--json"},
+    "estimate-net": {"--json"},
     "sweep": {"--quick", "--profile", "--no-dwa", "--no-garofalo", "--rerender"},
     "study": {"--in-process"},
     "verilog": set(), "lint": set(), "regs": set(),
@@ -229,7 +240,8 @@ _HEAVY = (("tb.build.runner", "build"), ("tb.build.runner", "run"),
           ("tb.cli.sweep", "run_sweep"), ("tb.cli.sweep", "rerender"),
           ("tb.cli.study", "run_study"), ("tb.cli.dist", "task_pool"),
           ("tb.bench.profile", "profile_run"), ("sim_models.accuracy", "accuracy_table"),
-          ("sim_models.compiler", "compile_graph"))
+          ("sim_models.compiler", "compile_graph"), ("sim_models.fastmodel", "estimate_workload"),
+          ("sim_models.fastmodel", "estimate_program"))
 
 
 @pytest.fixture

@@ -171,3 +171,29 @@ def test_reduced_mobilenetv2_end_to_end(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     print(f"reduced MobileNetV2: {total['cycles']} cycles, {total['sim_cycles_per_s']:.0f} cycles/s, "
           f"run {total['sim_wall_s']:.1f} s, build {total['build_wall_s']:.1f} s")
+    _fast_model_agrees(layers, total, [*SMALL, "--seed", str(seed)])
+
+
+def _fast_model_agrees(layers, total, argv):
+    """The fast model (sim_models/fastmodel.py, ``ima-sim estimate-net``) on the network the RTL
+    just ran: every layer's cycles within 5 % and the total within 2 % of the RTL's (issue 16),
+    every phase of every layer too, and the energy within the same bounds (the model's event
+    counts vs the RTL's counters). Prints the error table and the speed ratio."""
+    from tb.bench.fastmodel import check_bounds, estimate_like, format_rows, layer_rows
+    est = estimate_like("net", argv)
+    rows = layer_rows(layers, est["layers"], total["cycles"], est["total"]["cycles"])
+    print(format_rows(rows, "fast model vs RTL, reduced MobileNetV2"))
+    check_bounds(rows, "cycles per layer")
+    phases = [{"name": f"{r['name']}/{k}", "rtl": v, "model": m["phases"].get(k, 0),
+               "error": (m["phases"].get(k, 0) - v) / v}
+              for r, m in zip(layers, est["layers"], strict=True) for k, v in r["phases"].items()]
+    check_bounds(phases, "cycles per phase")
+    energy = [{"name": r["name"], "rtl": r["energy_uj"], "model": m["energy_uj"],
+               "error": (m["energy_uj"] - r["energy_uj"]) / r["energy_uj"]}
+              for r, m in zip(layers, est["layers"], strict=True)]
+    energy.append({"name": "total", "rtl": total["energy_uj"], "model": est["total"]["energy_uj"],
+                   "error": est["total"]["energy_uj"] / total["energy_uj"] - 1})
+    check_bounds(energy, "energy per layer")
+    wall = est["total"]["model_wall_s"]
+    print(f"fast model: {wall * 1e3:.1f} ms wall, {total['sim_wall_s'] / wall:,.0f}x the RTL run's "
+          f"{total['sim_wall_s']:.1f} s")

@@ -1,0 +1,165 @@
+"""The fast model against the RTL: error tables, the bounds the tests assert, the bench report.
+
+:func:`estimate_like` gives the fast model's result for the command line of an RTL run (``run``
+or ``net`` options), :func:`phase_rows` / :func:`layer_rows` pair the model's cycles with the
+RTL's, :func:`check_bounds` asserts the bounds of issue 16 (each phase / layer within
+:data:`PER_LAYER`, the total within :data:`TOTAL`) and :func:`format_rows` prints a table.
+The tests call these after the RTL runs they do anyway (tests/tb/cli/test_net.py,
+tests/hw/cluster/); ``python -m tb.bench.fastmodel`` (``make bench``) runs the reduced
+MobileNetV2 and the bottleneck at full size on the RTL, reads the full MobileNetV2's per-layer
+CSV of the bench's own ``ima-sim net`` run, and writes the error tables with the speed ratios.
+"""
+
+import argparse
+import csv
+import sys
+import time
+
+__all__ = ["PER_LAYER", "TOTAL", "estimate_like", "phase_rows", "layer_rows", "check_bounds",
+           "format_rows", "main"]
+
+#: Largest relative cycle error of a layer (or an ``ima-sim run`` phase) the tests allow.
+PER_LAYER = 0.05
+#: Largest relative error of a run's / a network's total cycles the tests allow.
+TOTAL = 0.02
+
+
+def estimate_like(command, argv):
+    """The fast model's result for ``ima-sim <command> <argv>`` (``command`` ``"run"`` or ``"net"``):
+    the same parser, the same preparation, :func:`tb.cli.estimate.estimate_run` /
+    ``estimate_net`` instead of the simulation."""
+    from tb.cli.estimate import estimate_net, estimate_run
+    from tb.cli.main import build_parser
+    a = build_parser().parse_args([f"estimate{'' if command == 'run' else '-net'}", *argv])
+    if command == "run":
+        from tb.cli.run import config_from_args, spec_from_args
+        return estimate_run(spec_from_args(a), config_from_args(a))
+    from tb.cli.net import prepare
+    _, _, program, cfg = prepare(a)
+    return estimate_net(program, cfg)
+
+
+def _row(name, rtl, model, **extra):
+    err = (model - rtl) / rtl if rtl else (0.0 if model == rtl else float("inf"))
+    return {"name": name, "rtl": int(rtl), "model": int(model), "error": err, **extra}
+
+
+def phase_rows(rtl, est):
+    """``[{name, rtl, model, error}]``: every phase of an ``ima-sim run`` result, then ``total``."""
+    rows = [_row(k, v, est["phases"].get(k, 0)) for k, v in rtl["phases"].items()]
+    extra = set(est["phases"]) - set(rtl["phases"])
+    if extra:
+        raise AssertionError(f"the model has phases the RTL run has not: {sorted(extra)}")
+    return rows + [_row("total", rtl["cycles"], est["cycles"])]
+
+
+def layer_rows(rtl_layers, est_layers, rtl_total=None, est_total=None):
+    """``[{name, kind, unit, rtl, model, error}]``: every layer of a network (RTL records and
+    the model's, in the same order), then ``total`` when the totals are given."""
+    names = [r["name"] for r in rtl_layers]
+    if names != [r["name"] for r in est_layers]:
+        raise AssertionError("the model's layers are not the RTL run's")
+    rows = [_row(r["name"], r["cycles"], m["cycles"], kind=r.get("kind", ""), unit=r.get("unit", ""))
+            for r, m in zip(rtl_layers, est_layers, strict=True)]
+    if rtl_total is not None:
+        rows.append(_row("total", rtl_total, est_total))
+    return rows
+
+
+def check_bounds(rows, what, per_layer=PER_LAYER, total=TOTAL):
+    """AssertionError naming every row beyond its bound (``total`` rows: ``total``)."""
+    bad = [f"{r['name']}: RTL {r['rtl']}, model {r['model']} ({r['error']:+.2%})" for r in rows
+           if abs(r["error"]) > (total if r["name"] == "total" else per_layer)]
+    assert not bad, f"{what}: the fast model is off the RTL: " + "; ".join(bad)
+
+
+def format_rows(rows, title):
+    """A Markdown table of ``rows`` with the largest error."""
+    worst = max((abs(r["error"]) for r in rows if r["name"] != "total"), default=0.0)
+    lines = [f"### {title}", "", "| layer / phase | kind | unit | RTL cycles | model cycles | error |",
+             "| --- | --- | --- | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r.get('kind', '')} | {r.get('unit', '')} | {r['rtl']:,} | "
+                     f"{r['model']:,} | {r['error']:+.2%} |")
+    lines += ["", f"Largest error of a layer / phase: {worst:.2%}.", ""]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ make bench
+#: The RTL runs of the bench: (title, preset, workload options). Full-size bottleneck (16x16x32,
+#: t = 6) in every mapping of each preset's cluster.
+BOTTLENECKS = [("aicas2021", m, []) for m in ("HYBRID", "SW", "IMA8", "IMA16")] + \
+    [("jetcas2022", m, []) for m in ("HYBRID", "IMADW")]
+REDUCED_NET = ["--input-size", "32", "--width", "0.35", "--classes", "10"]
+
+
+def _net_csv_rows(path):
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    return [{"name": r["name"], "kind": r["kind"], "unit": r["unit"], "cycles": int(r["cycles"])}
+            for r in rows if r["name"] != "total"], int(rows[-1]["cycles"])
+
+
+def _report_wall(path):
+    """The simulation wall time ``ima-sim net``'s text report gives (``simulation: X s wall``)."""
+    import re
+    with open(path) as f:
+        m = re.search(r"simulation: ([\d.]+) s wall", f.read())
+    return float(m.group(1)) if m else None
+
+
+def main(argv=None):
+    """``python -m tb.bench.fastmodel [-o FILE] [--net-csv FILE [--net-report FILE]]``: the error
+    tables and speed ratios (Markdown) on stdout and in ``-o``."""
+    p = argparse.ArgumentParser(prog="python -m tb.bench.fastmodel")
+    p.add_argument("-o", "--output", help="also write the report here")
+    p.add_argument("--net-csv", help="per-layer CSV of the RTL run of the full MobileNetV2 "
+                                     "(ima-sim net --csv, make bench)")
+    p.add_argument("--net-report", help="that run's text report (its simulation wall time)")
+    a = p.parse_args(argv)
+    from tb.cli import net as netcli
+    from tb.cli.main import build_parser
+    from tb.cli.run import config_from_args, simulate, spec_from_args
+    out = ["# The fast model against the RTL (sim_models/fastmodel.py)", ""]
+    speed = []
+    # reduced MobileNetV2, jetcas2022
+    na = build_parser().parse_args(["net", *REDUCED_NET])
+    spec, _, program, cfg = netcli.prepare(na)
+    rtl = netcli.simulate(program, cfg, seed=spec.seed, monitors=False)
+    est = estimate_like("net", REDUCED_NET)
+    rows = layer_rows(rtl["layers"], est["layers"], rtl["total"]["cycles"], est["total"]["cycles"])
+    out.append(format_rows(rows, f"Reduced MobileNetV2 ({' '.join(REDUCED_NET)}), jetcas2022"))
+    speed.append(("reduced MobileNetV2", rtl["total"]["sim_wall_s"], est["total"]["model_wall_s"]))
+    # the bottleneck at full size
+    for preset_name, mapping, extra in BOTTLENECKS:
+        argv_run = ["--preset", preset_name, "--layer", "bottleneck", "--mapping", mapping, *extra]
+        ra = build_parser().parse_args(["run", *argv_run])
+        res = simulate(spec_from_args(ra), config_from_args(ra))
+        e = estimate_like("run", argv_run)
+        out.append(format_rows(phase_rows(res, e), f"Bottleneck 16x16x32 t=6, {mapping}, {preset_name}"))
+        speed.append((f"bottleneck {mapping} {preset_name}", res["sim_wall_s"], e["model_wall_s"]))
+    # the full MobileNetV2 from the bench's own RTL run
+    if a.net_csv:
+        layers, total = _net_csv_rows(a.net_csv)
+        full = ["--model", "mobilenetv2", "--preset", "jetcas2022"]
+        est = estimate_like("net", full)
+        rows = layer_rows(layers, est["layers"], total, est["total"]["cycles"])
+        out.append(format_rows(rows, "MobileNetV2 224x224, width 1.0, jetcas2022 (make bench's RTL run)"))
+        wall = _report_wall(a.net_report) if a.net_report else None
+        if wall:
+            speed.append(("MobileNetV2 224", wall, est["total"]["model_wall_s"]))
+    out += ["### Speed", "", "| run | RTL simulation (s) | fast model (s) | ratio |",
+            "| --- | ---: | ---: | ---: |"]
+    out += [f"| {name} | {r:.1f} | {m:.4f} | {r / m:,.0f}x |" for name, r, m in speed]
+    out += ["", f"(wall times on this machine, {time.strftime('%Y-%m-%d %H:%M')}; the model's excludes "
+            "compiling the network, as the RTL's excludes the build)"]
+    text = "\n".join(out)
+    print(text)
+    if a.output:
+        with open(a.output, "w") as f:
+            f.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
