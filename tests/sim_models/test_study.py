@@ -47,3 +47,18 @@ def test_cost_table_of_a_network():
         study.net_layers("alexnet")
     with pytest.raises(ValueError, match="cost table"):
         study.run_point(study.Point("resnet18", 0, "order", "loose", "static"), t)
+
+
+def test_fc_sum_of_partials_is_per_output():
+    """An fc split over row pieces on the IMA: the cores' sum of partials costs per output byte
+    (fastmodel.layer_phases gives the kernel an HWC (1, 1, C_out) view; a flat (C_out,) buffer
+    made the kernel read C_out pixels of C_out channels -- C_out^2 bytes)."""
+    from hw.config import preset
+    from sim_models.fastmodel import layer_cost
+    from sim_models.swcost import sw_cost
+    cfg = preset("jetcas2022")
+    fc = next(lay for lay in study.net_layers("mobilenetv2") if lay.kind == "fc")
+    assert fc.xbar_shape == (1280, 1000)                       # 5 row pieces of 256
+    want = sw_cost(cfg.sw_cost).add_partials(1000, 5)         # 1000 bytes x (2*5 + 4) + call
+    got = layer_cost(fc, "ima", cfg, 1).phases["fc.sum"]
+    assert want <= got <= want + 100, (got, want)
