@@ -153,18 +153,20 @@ def run_point(pt: Point, table: CostTable) -> dict:
     return row
 
 
-def tile_sweep(layers: Sequence, points: int = 10, granularity: str = "layer",
+def tile_sweep(layers: Sequence, points: int = 6, granularity: str = "layer",
                tile_rows: int = ARRAY_ROWS, tile_cols: int = ARRAY_COLS) -> list[int]:
-    """Tile counts of a sweep: 0, then ``points`` roughly geometric steps up to the tiles that
-    hold every crossbar layer (each a multiple of 8, so tight coupling gives every core the same
-    share); fewer when steps coincide."""
+    """Tile counts of a sweep: 0, ``points`` halvings down from the tiles that hold every crossbar
+    layer (small T, where the first layers go on tiles) and ``points`` even steps up to it (so
+    every coverage range has points, 41 % included); each a multiple of 8, so tight coupling
+    gives every core the same share; fewer when steps coincide."""
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
         raise ValueError(f"points must be a positive integer, not {points!r}")
     full = coverage.tiles_for_full_coverage(layers, granularity, tile_rows, tile_cols)
     top = 8 * math.ceil(full / 8)
     ts = {0, top}
-    for i in range(1, points):
-        ts.add(8 * max(1, round(top * 2.0 ** (2 * (i - points + 1) / 2) / 8)))
+    for i in range(1, points + 1):
+        ts.add(8 * max(1, round(top / 2 ** i / 8)))
+        ts.add(8 * max(1, round(top * i / points / 8)))
     return sorted(ts)
 
 
