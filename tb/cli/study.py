@@ -211,7 +211,8 @@ def _study(a):
             "clock_mhz": cfg.ima.clock_hz / 1e6, "cores": cfg.n_cores, "banks": cfg.banks,
             "overlap": cfg.ima.overlap, "ports": cfg.ima.ports, "images": a.images,
             "chunks_per_core": pts[0].chunks_per_core if pts else 0,
-            "tiles_text": ", ".join(map(str, a.tiles)) if a.tiles else "per network (0, geometric steps)",
+            "tiles_text": (", ".join(map(str, a.tiles)) if a.tiles
+                           else "per network (0, halvings and even steps up to the whole network)"),
             "policies": list(a.policy), "main_policy": main_policy, "granularity": a.granularity,
             "engine": engine, "wall_s": wall, "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
             "commit": _git_commit()}
