@@ -17,7 +17,12 @@ import contextlib
 import logging
 import os
 
-__all__ = ["task_pool", "default_workers", "check_scheduler"]
+__all__ = ["task_pool", "default_workers", "check_scheduler", "probe_scheduler",
+           "SchedulerUnreachable"]
+
+
+class SchedulerUnreachable(ValueError):
+    """No Dask scheduler answers at ``--scheduler ADDRESS`` (the CLI: one line, exit status 2)."""
 
 
 def default_workers() -> int:
@@ -43,6 +48,17 @@ def check_scheduler(address: str) -> str:
     return text
 
 
+def probe_scheduler(address: str, timeout: float = 5.0) -> None:
+    """:class:`SchedulerUnreachable` unless a Dask scheduler answers at ``address`` within
+    ``timeout`` seconds (a connection opened and closed, nothing submitted)."""
+    from distributed import Client
+    try:
+        Client(address, timeout=timeout).close()
+    except OSError as e:
+        raise SchedulerUnreachable(f"--scheduler {address}: no Dask scheduler answers "
+                                   f"({type(e).__name__}: {e})") from None
+
+
 @contextlib.contextmanager
 def task_pool(scheduler: str | None = None, workers: int | None = None, *, setup=None,
               setup_args=(), connect_timeout: float = 20.0):
@@ -56,7 +72,11 @@ def task_pool(scheduler: str | None = None, workers: int | None = None, *, setup
                                silence_logs=logging.CRITICAL)  # no shutdown noise
         client = Client(cluster)
     else:
-        client = Client(scheduler, timeout=connect_timeout)
+        try:
+            client = Client(scheduler, timeout=connect_timeout)
+        except OSError as e:                  # refused, unreachable, timed out
+            raise SchedulerUnreachable(f"--scheduler {scheduler}: no Dask scheduler answers "
+                                       f"({type(e).__name__}: {e})") from None
     try:
         if setup is not None:
             client.run(setup, *setup_args)

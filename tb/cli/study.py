@@ -188,6 +188,12 @@ def _study(a):
     if a.in_process and a.workers is not None:
         die("--workers: --in-process runs no workers; drop --workers")
     check_outputs(a, dirs=(("-o/--output", "output"),))
+    if a.scheduler is not None:
+        from tb.cli.dist import SchedulerUnreachable, probe_scheduler
+        try:
+            probe_scheduler(a.scheduler)            # before anything runs or is written
+        except SchedulerUnreachable as e:
+            die(str(e))
     from tb.bench import study_report
     pts = plan(a.nets, a.tiles, a.coupling, a.balancing, a.policy, a.images, a.granularity)
     engine = ("in-process" if a.in_process else f"dask scheduler {a.scheduler}" if a.scheduler
@@ -198,9 +204,12 @@ def _study(a):
     if a.in_process:
         rows, tables = run_study(pts, a.preset)
     else:
-        from tb.cli.dist import task_pool
-        with task_pool(a.scheduler, a.workers) as ex:
-            rows, tables = run_study(pts, a.preset, ex)
+        from tb.cli.dist import SchedulerUnreachable, task_pool
+        try:
+            with task_pool(a.scheduler, a.workers, connect_timeout=10) as ex:
+                rows, tables = run_study(pts, a.preset, ex)
+        except SchedulerUnreachable as e:
+            die(str(e))
     wall = time.perf_counter() - t0
     os.makedirs(a.output, exist_ok=True)
     study_report.write_csv(os.path.join(a.output, "study.csv"), rows)

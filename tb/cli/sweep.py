@@ -319,9 +319,16 @@ def _sweep(a):
     except ValueError as e:
         die(str(e))
     check_outputs(a, dirs=(("-o/--output", "output"),))
-    out = run_sweep(a.output, ports=ports, quick=a.quick, jobs=a.jobs, seed=a.seed,
-                    profile=a.profile, dwa=a.dwa, preset=a.preset,
-                    garofalo=a.garofalo and not a.quick, scheduler=a.scheduler)
+    from tb.cli.dist import SchedulerUnreachable
+    try:
+        if a.scheduler is not None:
+            from tb.cli.dist import probe_scheduler
+            probe_scheduler(a.scheduler)        # before anything is written
+        out = run_sweep(a.output, ports=ports, quick=a.quick, jobs=a.jobs, seed=a.seed,
+                        profile=a.profile, dwa=a.dwa, preset=a.preset,
+                        garofalo=a.garofalo and not a.quick, scheduler=a.scheduler)
+    except SchedulerUnreachable as e:
+        die(str(e))
     failed = [r for r in out["rows"] if not r["passed"]]
     for r in failed:
         print(f"ima-sim sweep: run failed: {r['workload']} {r['mapping']} {r['ports']}/{r['ports']}"

@@ -24,7 +24,14 @@ def _points():
     return plan(p["nets"], p["tiles"], p["couplings"], p["balancings"], p["policies"], images=2)
 
 
-def test_local_cluster_gives_the_in_process_rows_and_ctrl_c_drops_the_queue():
+def test_dask_cluster_gives_the_in_process_rows_and_ctrl_c_drops_the_queue():
+    """The points on an existing 2-worker cluster reached by its address (``--scheduler``; the
+    LocalCluster path of :func:`tb.cli.dist.task_pool` runs in tests/tb/cli/test_bad_input.py's
+    sweep Ctrl-C test) give this process's rows; Ctrl-C cancels the tasks still queued."""
+    import logging
+
+    from distributed import LocalCluster
+
     from tb.cli.dist import task_pool
     pts = _points()
     assert len(pts) == 12
@@ -36,11 +43,13 @@ def test_local_cluster_gives_the_in_process_rows_and_ctrl_c_drops_the_queue():
         assert (a["coupling"], a["balancing"]) == (b["coupling"], b["balancing"])
         assert b["coverage"] > 0 == a["coverage"] and b["speedup"] > a["speedup"], (a, b)
     futs = []
-    with pytest.raises(KeyboardInterrupt), task_pool(None, 2) as ex:
-        there, _ = run_study(pts, STUDY_PRESET, ex)
-        pids = {ex.submit(os.getpid).result() for _ in range(4)}
-        futs = [ex.submit(time.sleep, 0.5) for _ in range(20)]
-        raise KeyboardInterrupt
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=logging.CRITICAL) as cluster:
+        with pytest.raises(KeyboardInterrupt), task_pool(cluster.scheduler_address) as ex:
+            there, _ = run_study(pts, STUDY_PRESET, ex)
+            pids = {ex.submit(os.getpid).result() for _ in range(4)}
+            futs = [ex.submit(time.sleep, 0.5) for _ in range(20)]
+            raise KeyboardInterrupt
     assert os.getpid() not in pids                      # the points ran in worker processes
     assert there == here                                # same rows, bit for bit
     deadline = time.monotonic() + 10
@@ -66,3 +75,15 @@ def test_outputs(tmp_path, capsys):
                  "5.9x / 5.6x", "## Where and why we differ", "Amdahl bound", "wall time"):
         assert text in md, text
     assert "wrote study.csv" in capsys.readouterr().out
+
+
+def test_ctrl_c_exits_130(monkeypatch, tmp_path, capsys):
+    import tb.cli.study as study_cli
+    from tb.cli.main import EXIT_INTERRUPTED, main
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(study_cli, "run_study", interrupted)
+    assert main(["study", "--in-process", "-o", str(tmp_path / "s")]) == EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err.strip() == "ima-sim study: interrupted"
+    assert not (tmp_path / "s").exists()
