@@ -7,7 +7,8 @@
 #   make verilog  generate Verilog into build/verilog
 #   make bench    slow sweeps, figures and tables (reports/; SWEEPARGS="--quick" for a short one),
 #                 the accuracy study of the digits CNN under PCM non-idealities (docs/accuracy.md)
-#                 and MobileNetV2 end to end on the RTL (reports/net_mobilenetv2.*)
+#                 and MobileNetV2 end to end on the RTL (reports/net_mobilenetv2.*), then the fast
+#                 model against those RTL runs (reports/fastmodel.md: error tables, speed ratios)
 #   make lint     ruff + import contract, then lint the generated Verilog (verilator -Wall,
 #                 iverilog, yosys synth)
 #   make synth    synthesis figures: cells per block, GE, ECP5 Fmax -> reports/synth.md
@@ -57,6 +58,8 @@ verilog: $(STAMP)
 
 # The whole MobileNetV2 (224x224, width 1.0) on the RTL under the jetcas2022 preset (34 arrays,
 # 4 MiB TCDM; docs/networks.md): per-layer table, CSV and the Fig. 12-like plot in reports/.
+# Then the fast model against the RTL (docs/fastmodel.md): the reduced MobileNetV2 and the full-size
+# bottleneck run on the RTL, MobileNetV2 224 read from the run above.
 bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim sweep -o reports $(SWEEPARGS)
 	$(RUN) $(VENV)/bin/ima-sim bench-tcdm
@@ -68,6 +71,8 @@ bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim net --model mobilenetv2 --preset jetcas2022 --no-monitors \
 	  --csv reports/net_mobilenetv2.csv --plot reports/net_mobilenetv2.png > reports/net_mobilenetv2.txt
 	cat reports/net_mobilenetv2.txt
+	$(RUN) $(VPY) -m tb.cli.fastmodel_rtl --net-csv reports/net_mobilenetv2.csv \
+	  --net-report reports/net_mobilenetv2.txt -o reports/fastmodel.md
 
 # Icarus Verilog: installed with apt-get only when running as root under CI; otherwise
 # `ima-sim lint` skips it and says so.

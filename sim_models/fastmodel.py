@@ -17,25 +17,30 @@ of them:
 * **Energy** (:func:`sim_models.energy.energy_report`) on the same event counts the RTL testbench
   collects (cores active / idle, TCDM accesses, IMA phases, MVM windows, DWA busy / MAC cycles).
 
-What is *not* exact, and how it is approximated:
+What the model adds, and where it approximates (docs/fastmodel.md has the measured errors):
 
 * **Control overheads** around an accelerator job (core 0 acquires the accelerator, writes its
   job registers over the peripheral bus, triggers it, sleeps until the end-of-job event, reads
-  ERROR) and around every phase (the hardware barrier, the kernels' start): the constants of
-  :class:`Overheads` count the peripheral-bus accesses of the HAL (``tb/bfm/ima_hal.py``,
-  ``tb/bfm/dwa_hal.py``) and were CALIBRATED on the RTL (see :data:`RTL_OVERHEADS` for the runs).
-  The validation (tests/tb/cli/test_net.py, tests/hw/cluster/) runs other shapes.
+  ERROR) and around every phase (the hardware barrier): :class:`Overheads` counts the
+  peripheral-bus accesses of the HAL (``tb/bfm/ima_hal.py``, ``tb/bfm/dwa_hal.py``), two cycles
+  each, plus one start constant per accelerator CALIBRATED on single-layer RTL runs whose shapes
+  the validation (tests/tb/cli/test_net.py, tests/hw/cluster/) does not use.
 * **TCDM bank contention** of the software kernels: a core's kernel lasts ``max(cost, access
   time)`` (the BFM pads a kernel to its cost; stalls only show when the loads and stores
-  themselves take longer, :meth:`tb.bfm.core.Core.kernel_time`). A core issues one access per
-  cycle; with ``k`` cores issuing at once into ``B`` word-interleaved banks, each access waits
-  for the others that picked its bank in the same cycle: ``(k - 1) / (2 B)`` cycles on average
-  (uniform banks, round-robin arbitration: half of the ``(k-1)/B`` expected competitors are
-  served first). The IMA and the DWA never run together with the cores (the cores sleep at the
-  barrier), so their ports see no contention.
-* **Energy events** the RTL counts but the model estimates: TCDM accesses of the software kernels
-  (the words their working sets touch, as the BFMs issue them), the DWA's (words of its runs), the
-  cores' idle cycles (barrier waits and core 0's sleep on the end-of-job event).
+  themselves take longer, :meth:`tb.bfm.core.Core.kernel_time`). Access time: one word per cycle,
+  :data:`RUN_LATENCY` per contiguous run, and the stalls of bank conflicts, APPROXIMATED: the
+  kernels stream contiguous runs, and lockstep streams over ``B`` word-interleaved banks collide
+  only when two enter the same bank in the same cycle, after which the loser trails by one
+  cycle -- ``(k - 1) / B`` stalls per run for ``k`` active cores; a run every core reads at once
+  (a matmul's weights, an fc's input) staircases them, ``(k - 1) / 2`` on average. The IMA and
+  the DWA never run together with the cores (the cores sleep at the barrier), so their ports see
+  no contention.
+* **Energy events** the RTL counts and the model derives: TCDM accesses (the words of every run
+  of the IMA, the DWA and the kernels, as the BFMs issue them), the cores' active cycles (core 0
+  on the peripheral bus; each core's kernel) and idle cycles (the rest).
+* **Speed**: the overlapped engine's schedule is extrapolated from its steady state on long
+  layers (:func:`ima_layer_perf`, checked exact), and the engines' results are memoised by what
+  determines them (:func:`clear_memo`).
 
 Entry points: :func:`layer_cost` (one graph layer on one engine, independent of TCDM addresses:
 what the tile / coupling study builds on), :func:`estimate_phases` (a list of
@@ -48,6 +53,7 @@ what the tile / coupling study builds on), :func:`estimate_phases` (a list of
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -84,8 +90,8 @@ ENGINES = ("ima", "dwa", "sw")
 
 #: Job registers the HAL writes for one IMA LayerJob (``hw.ima.regmap.JOB_REGISTERS``, J_ARRAY
 #: last; :class:`tb.bfm.ima_hal.ImaHal` skips J_ARRAY on a single-array IMA) and for one DWA job
-#: (``hw.dwa.regmap.JOB_REGISTERS``). ``sim_models`` cannot import ``hw``: tests/tb/env/
-#: test_fastmodel_rtl.py checks these against the register maps.
+#: (``hw.dwa.regmap.JOB_REGISTERS``). ``sim_models`` cannot import ``hw``:
+#: tests/sim_models/test_fastmodel.py checks these against the register maps.
 IMA_JOB_REGISTERS = 36
 DWA_JOB_REGISTERS = 13
 
@@ -117,14 +123,23 @@ class Overheads:
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"Overheads.{name} must be a non-negative integer, not {v!r}")
 
+    def ima_bus(self, arrays: int) -> int:
+        """Core 0's peripheral-bus cycles for one IMA LayerJob on an IMA with ``arrays`` crossbars
+        (the core is active; in the start cycles it sleeps)."""
+        regs = IMA_JOB_REGISTERS - (1 if arrays == 1 else 0)
+        return self.periph_access * (regs + 3)
+
     def ima_job(self, arrays: int) -> int:
         """Control cycles of one IMA LayerJob on an IMA with ``arrays`` crossbars."""
-        regs = IMA_JOB_REGISTERS - (1 if arrays == 1 else 0)
-        return self.periph_access * (regs + 3) + self.ima_start
+        return self.ima_bus(arrays) + self.ima_start
+
+    def dwa_bus(self) -> int:
+        """Core 0's peripheral-bus cycles for one DWA job."""
+        return self.periph_access * (DWA_JOB_REGISTERS + 3)
 
     def dwa_job(self) -> int:
         """Control cycles of one DWA job."""
-        return self.periph_access * (DWA_JOB_REGISTERS + 3) + self.dwa_start
+        return self.dwa_bus() + self.dwa_start
 
     def barrier(self, cost: SwCost) -> int:
         """Cycles from the last core's arrival at a phase's barrier to the phase's end."""
@@ -179,7 +194,7 @@ class PhaseEstimate:
     events: dict[str, float]
     ima: dict[str, int] = field(default_factory=dict)
     dwa: dict[str, int] = field(default_factory=dict)
-    #: busy cycles of each core (software phases; accelerator phases: core 0's control cycles)
+    #: busy cycles of each core (software phases; accelerator phases: core 0's bus accesses)
     core_busy: tuple[int, ...] = ()
     #: TCDM stall cycles of the bank-contention approximation (software phases)
     stalls: int = 0
@@ -203,7 +218,7 @@ def _ima_params(cfg) -> perf.PerfParams:
 
 
 #: Jobs of a LayerJob the overlapped schedule is run on before it may be extrapolated.
-STEADY_JOBS = 8
+STEADY_JOBS = 4
 
 
 def _period(*seqs: np.ndarray) -> int | None:
@@ -238,7 +253,7 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False) -> perf.LayerPerf
     if period is not None:
         q = max(period, 2)
         m = STEADY_JOBS + (n - STEADY_JOBS) % q
-        if n >= 2 * (4 * m + 6 * q):          # the four short schedules cost less than this one
+        if n >= 4 * m + 6 * q + 8:             # the four short schedules cost less than this one
             runs = [np.array(perf.overlapped_perf(sin[:k], comp[:k], sout[:k], p)._tuple())
                     for k in (m, m + q, m + 2 * q, m + 3 * q)]
             d = runs[1] - runs[0]
@@ -337,17 +352,18 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
         mvm["adc_conversions"] += n * job.width
         words += w
     control = oh.ima_job(cfg.ima.arrays) * len(lm.jobs)
+    active = oh.ima_bus(cfg.ima.arrays) * len(lm.jobs)       # core 0 on the bus; else asleep
     cycles = busy + control + oh.barrier(cost)
     n_cores = cfg.n_cores
     ev = _base_events(cycles, cfg)
     phase_busy = (stat["streamin"] + stat["compute"] + stat["streamout"]) if not cfg.ima.overlap \
         else max(stat["streamin"], stat["compute"], stat["streamout"])
-    ev.update(core_active_cycles=control, core_idle_cycles=n_cores * cycles - control,
+    ev.update(core_active_cycles=active, core_idle_cycles=n_cores * cycles - active,
               tcdm_accesses=words, ima_streamin_cycles=stat["streamin"],
               ima_compute_cycles=stat["compute"], ima_streamout_cycles=stat["streamout"],
               ima_idle_cycles=max(cycles - phase_busy, 0), **mvm)
     return PhaseEstimate(ph.name, ph.kind, cycles, ev, ima=stat,
-                         core_busy=(control,) + (0,) * (n_cores - 1))
+                         core_busy=(active,) + (0,) * (n_cores - 1))
 
 
 def _dwa_words(job: DwJob) -> int:
@@ -370,15 +386,15 @@ def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
            cfg.dwa_ports)
     b, words = _memo(key, lambda: (dwa_perf.breakdown(job, cfg.dwa_ports), _dwa_words(job)))
     busy = sum(b[k] for k in dwa_perf.PHASE_KEYS)
-    control = oh.dwa_job()
+    control, active = oh.dwa_job(), oh.dwa_bus()
     cycles = busy + control + oh.barrier(cost)
     ev = _base_events(cycles, cfg)
-    ev.update(core_active_cycles=control, core_idle_cycles=cfg.n_cores * cycles - control,
+    ev.update(core_active_cycles=active, core_idle_cycles=cfg.n_cores * cycles - active,
               tcdm_accesses=words, dwa_busy_cycles=busy, dwa_mac_cycles=b["mac_cycles"],
               dwa_idle_cycles=cycles - busy)
     return PhaseEstimate(ph.name, ph.kind, cycles, ev,
                          dwa=dict(cycles=busy, mac_cycles=b["mac_cycles"], stalled=0, jobs=1),
-                         core_busy=(control,) + (0,) * (cfg.n_cores - 1))
+                         core_busy=(active,) + (0,) * (cfg.n_cores - 1))
 
 
 def _pixels(buf: Buffer) -> int:
@@ -609,29 +625,28 @@ def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_
     return out
 
 
+@functools.lru_cache(maxsize=64)
 def _energy_coefficients(clock_hz: float, n_cores: int, dwa: bool) -> dict[str, float]:
     """uJ per unit of each event key (``cycles``: the static energy of one cycle), from
     :func:`sim_models.energy.energy_report` itself on one-event runs of one cycle: the report is
-    linear in the events, so ``sum(events[k] * coefficient[k])`` is its ``total_uj``. Memoised."""
-    def compute():
-        base_ev: dict[str, float] = {"cycles": 1}
-        if dwa:
-            base_ev.update(dwa_busy_cycles=0, dwa_mac_cycles=0, dwa_idle_cycles=0)
-        base = energy_report(base_ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"]
-        coef = {"cycles": base}
-        # keys whose unit run needs another key (an MVM's window needs the MVM, MAC cycles busy ones)
-        needs = {"mvm_cells": "mvm_count", "dac_conversions": "mvm_count",
-                 "adc_conversions": "mvm_count", "dwa_mac_cycles": "dwa_busy_cycles"}
-        for k in sorted(EVENT_KEYS, key=lambda k: k in needs):
-            if k == "cycles" or (k.startswith("dwa_") and not dwa):
-                continue
-            ev = {**base_ev, k: 1}
-            if k in needs:
-                ev[needs[k]] = 1
-            e = energy_report(ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"] - base
-            coef[k] = e - (coef[needs[k]] if k in needs else 0.0)
-        return coef
-    return _memo(("energy", clock_hz, n_cores, dwa), compute)
+    linear in the events, so ``sum(events[k] * coefficient[k])`` is its ``total_uj``."""
+    base_ev: dict[str, float] = {"cycles": 1}
+    if dwa:
+        base_ev.update(dwa_busy_cycles=0, dwa_mac_cycles=0, dwa_idle_cycles=0)
+    base = energy_report(base_ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"]
+    coef = {"cycles": base}
+    # keys whose unit run needs another key (an MVM's window needs the MVM, MAC cycles busy ones)
+    needs = {"mvm_cells": "mvm_count", "dac_conversions": "mvm_count",
+             "adc_conversions": "mvm_count", "dwa_mac_cycles": "dwa_busy_cycles"}
+    for k in sorted(EVENT_KEYS, key=lambda k: k in needs):
+        if k == "cycles" or (k.startswith("dwa_") and not dwa):
+            continue
+        ev = {**base_ev, k: 1}
+        if k in needs:
+            ev[needs[k]] = 1
+        e = energy_report(ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"] - base
+        coef[k] = e - (coef[needs[k]] if k in needs else 0.0)
+    return coef
 
 
 def _energy_uj(ev: dict[str, float], cfg) -> float:
@@ -817,6 +832,16 @@ def layer_cost(layer: Layer, engine: str, cfg, cores: int = 8, *,
     """
     if isinstance(cores, bool) or not isinstance(cores, int) or not 1 <= cores <= cfg.n_cores:
         raise ValueError(f"cores must be an integer in 1..{cfg.n_cores}, not {cores!r}")
+    key = ("layer", layer.kind, tuple(layer.in_shape), tuple(layer.out_shape), layer.kernel,
+           layer.stride, layer.pad, engine, cfg, cores, overheads, cost)
+    try:
+        hash(key)
+    except TypeError:                   # a duck-typed cfg that is not hashable: no memo
+        return _layer_cost(layer, engine, cfg, cores, overheads, cost)
+    return _memo(key, lambda: _layer_cost(layer, engine, cfg, cores, overheads, cost))
+
+
+def _layer_cost(layer, engine, cfg, cores, overheads, cost) -> LayerCost:
     phases = layer_phases(layer, engine, cfg)
     est = estimate_phases(phases, cfg, overheads=overheads, cost=cost, cores=cores)
     ev = _sum_events(est)

@@ -150,7 +150,7 @@ def test_steady_state_extrapolation_is_exact(name, changes):
     for job in jobs:
         fast, exact = fm.ima_layer_perf(job, cfg), fm.ima_layer_perf(job, cfg, exact=True)
         assert fast._tuple() == exact._tuple(), job
-        extrapolated += job.num_jobs >= 2 * (4 * (fm.STEADY_JOBS + 8) + 6 * 8)
+        extrapolated += job.num_jobs >= 4 * (fm.STEADY_JOBS + 8) + 6 * 8 + 8
     p = perf.rtl_params(cfg.ima.ports, cfg.ima.mvm_cycles,
                         shared_ports=cfg.ima.data_interface == "shared")
     assert fm.ima_layer_perf(jobs[0], cfg, exact=True)._tuple() == \

@@ -22,7 +22,7 @@ def ima_sim(*args):
 def run_json(*args):
     """``ima-sim run --json`` on the RTL, every output checked; then the fast model on the same
     command line (``ima-sim estimate``) must agree: every phase within 5 %, the total within 2 %
-    (issue 16; tb/bench/fastmodel.py)."""
+    (issue 16; tb/cli/fastmodel_rtl.py)."""
     seed = pick_seed()
     p = ima_sim("run", "--json", "--seed", str(seed), *args)
     assert p.returncode == 0, f"ima-sim run {' '.join(args)} failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
@@ -35,9 +35,11 @@ def run_json(*args):
 def fast_model_agrees(res, argv):
     """The fast model's phases and total against the RTL result ``res`` of ``ima-sim run argv``
     (and its energy within the same bounds); prints the table."""
-    from tb.bench.fastmodel import check_bounds, estimate_like, format_rows, phase_rows
+    from tb.cli.fastmodel_rtl import check_bounds, estimate_like, format_rows, phase_rows
     drop = {i + d for i, a in enumerate(argv) if a == "--dump" for d in (0, 1)}   # a simulation option
     est = estimate_like("run", [a for i, a in enumerate(argv) if i not in drop])
+    sim_only = {"build_wall_s", "sim_wall_s", "sim_cycles_per_s", "run_wall_s", "total_wall_s", "error"}
+    assert set(res) - sim_only <= set(est), sorted(set(res) - sim_only - set(est))   # the same report
     rows = phase_rows(res, est)
     print(format_rows(rows, f"fast model vs RTL: ima-sim run {' '.join(argv)}"))
     check_bounds(rows, "cycles per phase")

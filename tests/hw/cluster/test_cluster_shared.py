@@ -36,8 +36,8 @@ def test_bottleneck_small_shared(mapping):
     res = simulate(spec, preset().with_(**SHARED))
     assert res["passed"] and all(c["passed"] for c in res["checks"].values()), res["checks"]
     # the fast model on the same workload and cluster: every phase within 5 %, the total within 2 %
-    from tb.bench.fastmodel import check_bounds, format_rows, phase_rows
     from tb.cli.estimate import estimate_run
+    from tb.cli.fastmodel_rtl import check_bounds, format_rows, phase_rows
     est = estimate_run(spec, preset().with_(**SHARED))
     rows = phase_rows(res, est)
     print(format_rows(rows, f"fast model vs RTL: shared ports, overlapped engine, {mapping}"))

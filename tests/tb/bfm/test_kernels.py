@@ -131,3 +131,11 @@ def test_kernels_on_the_cluster():
     assert cycles["zero_ring"] >= cost.zero_fill(2 * 6, 1)
     assert sum(cycles.values()) <= res["total"]["cycles"]
     assert all(r["energy_uj"] > 0 for r in res["layers"])
+    # the fast model (sim_models/fastmodel.py) on the same kernels: each within 5 %, all within 2 %
+    from sim_models.fastmodel import estimate_phases
+    from tb.cli.fastmodel_rtl import check_bounds, format_rows, layer_rows
+    est = [{"name": s.layer, "cycles": sum(p.cycles for p in estimate_phases(s.phases, cfg))}
+           for s in program.steps]
+    rows = layer_rows(res["layers"], est, sum(cycles.values()), sum(r["cycles"] for r in est))
+    print(format_rows(rows, "fast model vs RTL: the software kernels"))
+    check_bounds(rows, "software kernels")

@@ -179,8 +179,10 @@ def _fast_model_agrees(layers, total, argv):
     just ran: every layer's cycles within 5 % and the total within 2 % of the RTL's (issue 16),
     every phase of every layer too, and the energy within the same bounds (the model's event
     counts vs the RTL's counters). Prints the error table and the speed ratio."""
-    from tb.bench.fastmodel import check_bounds, estimate_like, format_rows, layer_rows
+    from tb.cli.fastmodel_rtl import check_bounds, estimate_like, format_rows, layer_rows
     est = estimate_like("net", argv)
+    assert set(layers[0]) - {"wall_s"} <= set(est["layers"][0])           # the fields of the report
+    assert set(total) - {"build_wall_s", "sim_wall_s", "sim_cycles_per_s"} <= set(est["total"])
     rows = layer_rows(layers, est["layers"], total["cycles"], est["total"]["cycles"])
     print(format_rows(rows, "fast model vs RTL, reduced MobileNetV2"))
     check_bounds(rows, "cycles per layer")

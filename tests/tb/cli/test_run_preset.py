@@ -25,8 +25,15 @@ def run(mapping):
     p = argparse.ArgumentParser()
     _run_args(p)
     a = p.parse_args(["--preset", "jetcas2022", "--mapping", mapping, "--seed", str(pick_seed()), *SHAPE])
-    res = simulate(spec_from_args(a), config_from_args(a))
+    spec, cfg = spec_from_args(a), config_from_args(a)
+    res = simulate(spec, cfg)
     assert res["passed"] and all(c["passed"] for c in res["checks"].values()), res["checks"]
+    # the fast model on the same workload: every phase within 5 %, the total within 2 % (issue 16)
+    from tb.cli.estimate import estimate_run
+    from tb.cli.fastmodel_rtl import check_bounds, format_rows, phase_rows
+    rows = phase_rows(res, estimate_run(spec, cfg))
+    print(format_rows(rows, f"fast model vs RTL: jetcas2022 bottleneck, {mapping}"))
+    check_bounds(rows, "cycles per phase")
     assert res["clock_hz"] == 500e6 and res["overlap"] and res["ports"] == 4
     assert res["cycles"] == sum(res["phases"].values()) > 0
     assert res["energy_uj"] > 0 and res["gops"] == pytest.approx(2 * res["macs"] / res["cycles"] * 0.5)

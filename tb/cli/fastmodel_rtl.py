@@ -5,13 +5,14 @@ or ``net`` options), :func:`phase_rows` / :func:`layer_rows` pair the model's cy
 RTL's, :func:`check_bounds` asserts the bounds of issue 16 (each phase / layer within
 :data:`PER_LAYER`, the total within :data:`TOTAL`) and :func:`format_rows` prints a table.
 The tests call these after the RTL runs they do anyway (tests/tb/cli/test_net.py,
-tests/hw/cluster/); ``python -m tb.bench.fastmodel`` (``make bench``) runs the reduced
+tests/hw/cluster/); ``python -m tb.cli.fastmodel_rtl`` (``make bench``) runs the reduced
 MobileNetV2 and the bottleneck at full size on the RTL, reads the full MobileNetV2's per-layer
 CSV of the bench's own ``ima-sim net`` run, and writes the error tables with the speed ratios.
 """
 
 import argparse
 import csv
+import os
 import sys
 import time
 
@@ -100,6 +101,32 @@ def _net_csv_rows(path):
             for r in rows if r["name"] != "total"], int(rows[-1]["cycles"])
 
 
+def _children_cpu():
+    """CPU seconds of the finished child processes (the simulator runs in one)."""
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _rtl(simulate, *args, **kwargs):
+    """``(result, CPU seconds of the simulator process)`` of one RTL run."""
+    c0 = _children_cpu()
+    res = simulate(*args, **kwargs)
+    return res, _children_cpu() - c0
+
+
+def _model_cpu(estimate, repeats=5):
+    """Median CPU seconds of ``estimate()`` run cold (the model's memo cleared each time)."""
+    from sim_models.fastmodel import clear_memo
+    times = []
+    for _ in range(repeats):
+        clear_memo()
+        t0 = time.process_time()
+        estimate()
+        times.append(time.process_time() - t0)
+    return sorted(times)[len(times) // 2]
+
+
 def _report_wall(path):
     """The simulation wall time ``ima-sim net``'s text report gives (``simulation: X s wall``)."""
     import re
@@ -109,50 +136,66 @@ def _report_wall(path):
 
 
 def main(argv=None):
-    """``python -m tb.bench.fastmodel [-o FILE] [--net-csv FILE [--net-report FILE]]``: the error
+    """``python -m tb.cli.fastmodel_rtl [-o FILE] [--net-csv FILE [--net-report FILE]]``: the error
     tables and speed ratios (Markdown) on stdout and in ``-o``."""
-    p = argparse.ArgumentParser(prog="python -m tb.bench.fastmodel")
+    p = argparse.ArgumentParser(prog="python -m tb.cli.fastmodel_rtl")
     p.add_argument("-o", "--output", help="also write the report here")
     p.add_argument("--net-csv", help="per-layer CSV of the RTL run of the full MobileNetV2 "
                                      "(ima-sim net --csv, make bench)")
     p.add_argument("--net-report", help="that run's text report (its simulation wall time)")
     a = p.parse_args(argv)
+    from sim_models.fastmodel import estimate_program, estimate_workload
+    from sim_models.workloads import prepare as prepare_workload
     from tb.cli import net as netcli
+    from tb.cli.estimate import estimate_net
     from tb.cli.main import build_parser
     from tb.cli.run import config_from_args, simulate, spec_from_args
     out = ["# The fast model against the RTL (sim_models/fastmodel.py)", ""]
-    speed = []
+    speed = []                          # (run, RTL wall s, RTL CPU s or None, model CPU s)
     # reduced MobileNetV2, jetcas2022
     na = build_parser().parse_args(["net", *REDUCED_NET])
     spec, _, program, cfg = netcli.prepare(na)
-    rtl = netcli.simulate(program, cfg, seed=spec.seed, monitors=False)
+    rtl, cpu = _rtl(netcli.simulate, program, cfg, seed=spec.seed, monitors=False)
     est = estimate_like("net", REDUCED_NET)
     rows = layer_rows(rtl["layers"], est["layers"], rtl["total"]["cycles"], est["total"]["cycles"])
     out.append(format_rows(rows, f"Reduced MobileNetV2 ({' '.join(REDUCED_NET)}), jetcas2022"))
-    speed.append(("reduced MobileNetV2", rtl["total"]["sim_wall_s"], est["total"]["model_wall_s"]))
+    speed.append(("reduced MobileNetV2", rtl["total"]["sim_wall_s"], cpu,
+                  _model_cpu(lambda: estimate_program(program, cfg))))
     # the bottleneck at full size
     for preset_name, mapping, extra in BOTTLENECKS:
         argv_run = ["--preset", preset_name, "--layer", "bottleneck", "--mapping", mapping, *extra]
         ra = build_parser().parse_args(["run", *argv_run])
-        res = simulate(spec_from_args(ra), config_from_args(ra))
+        rspec, rcfg = spec_from_args(ra), config_from_args(ra)
+        res, cpu = _rtl(simulate, rspec, rcfg)
         e = estimate_like("run", argv_run)
         out.append(format_rows(phase_rows(res, e), f"Bottleneck 16x16x32 t=6, {mapping}, {preset_name}"))
-        speed.append((f"bottleneck {mapping} {preset_name}", res["sim_wall_s"], e["model_wall_s"]))
+        wl = prepare_workload(rspec, rcfg.ima)
+        speed.append((f"bottleneck {mapping} {preset_name}", res["sim_wall_s"], cpu,
+                      _model_cpu(lambda wl=wl, rcfg=rcfg: estimate_workload(wl, rcfg))))
     # the full MobileNetV2 from the bench's own RTL run
     if a.net_csv:
         layers, total = _net_csv_rows(a.net_csv)
         full = ["--model", "mobilenetv2", "--preset", "jetcas2022"]
-        est = estimate_like("net", full)
+        fa = build_parser().parse_args(["estimate-net", *full])
+        _, _, fprog, fcfg = netcli.prepare(fa)
+        est = estimate_net(fprog, fcfg)
         rows = layer_rows(layers, est["layers"], total, est["total"]["cycles"])
         out.append(format_rows(rows, "MobileNetV2 224x224, width 1.0, jetcas2022 (make bench's RTL run)"))
         wall = _report_wall(a.net_report) if a.net_report else None
         if wall:
-            speed.append(("MobileNetV2 224", wall, est["total"]["model_wall_s"]))
-    out += ["### Speed", "", "| run | RTL simulation (s) | fast model (s) | ratio |",
-            "| --- | ---: | ---: | ---: |"]
-    out += [f"| {name} | {r:.1f} | {m:.4f} | {r / m:,.0f}x |" for name, r, m in speed]
-    out += ["", f"(wall times on this machine, {time.strftime('%Y-%m-%d %H:%M')}; the model's excludes "
-            "compiling the network, as the RTL's excludes the build)"]
+            speed.append(("MobileNetV2 224", wall, None, _model_cpu(lambda: estimate_program(fprog, fcfg))))
+    out += ["### Speed", "",
+            "| run | RTL simulation wall (s) | its CPU (s) | fast model CPU, cold (ms) | ratio |",
+            "| --- | ---: | ---: | ---: | ---: |"]
+    for name, wall, cpu, model in speed:
+        ref = cpu if cpu else wall
+        out.append(f"| {name} | {wall:.1f} | {'-' if cpu is None else f'{cpu:.1f}'} | "
+                   f"{model * 1e3:.1f} | {ref / model:,.0f}x |")
+    out += ["", f"(measured {time.strftime('%Y-%m-%d %H:%M')}, load average "
+            f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())}; ratio = the simulator's CPU time "
+            "(its wall time where the CPU time is not known) over the model's median CPU time of 5 "
+            "cold runs -- its memo cleared; the model's excludes compiling the network, as the "
+            "RTL's excludes the build)"]
     text = "\n".join(out)
     print(text)
     if a.output:
