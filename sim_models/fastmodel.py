@@ -754,6 +754,9 @@ def layer_phases(layer: Layer, engine: str, cfg) -> list[Phase]:
                               src=piece_src, dst=out, tiles=tiles, name=name)
             phases.append(Phase(f"{name}.r{t}" if split else name, "ima", {"layer": lm}))
         if split:
+            if kind == "fc":        # the cores' kernel reads HWC: an fc's output is one pixel
+                partials = [Buffer(b.name, b.addr, (1, 1, cout), b.dtype) for b in partials]
+                dst = Buffer(dst.name, dst.addr, (1, 1, cout), dst.dtype)
             phases.append(Phase(f"{name}.sum", "sw_add_partials", {"parts": partials, "dst": dst,
                                                                    "adc": adc}))
         return phases

@@ -12,6 +12,7 @@ module                 subcommands
 :mod:`tb.cli.estimate` ``estimate``, ``estimate-net`` (the same, from the fast model)
 :mod:`tb.cli.hw`       ``regs``, ``verilog``, ``lint``, ``synth``
 :mod:`tb.cli.sweep`    ``sweep`` (the papers' design-space figures on the RTL)
+:mod:`tb.cli.study`    ``study`` (TPDS 2024: coverage x coupling x balancing x CNNs, fast model)
 :mod:`tb.cli.tcdm`     ``traffic``, ``bench-tcdm`` (TCDM interconnect demo, speed)
 :mod:`tb.cli.place`    ``place`` (Tile&Pack placement of a network on many arrays)
 :mod:`tb.cli.accuracy` ``accuracy`` (a trained network under PCM non-idealities)
@@ -22,14 +23,14 @@ module                 subcommands
 
 import sys
 
-from tb.cli import accuracy, estimate, formal, fuzz, hw, net, place, run, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
+from tb.cli import accuracy, estimate, formal, fuzz, hw, net, place, run, study, sweep, tcdm  # noqa: F401  (imported to register their subcommands)
 from tb.cli.registry import COMMANDS, CliParser
 
 __all__ = ["main", "build_parser"]
 
 #: The order ``ima-sim --help`` lists the subcommands in (the main job first).
-HELP_ORDER = ("run", "net", "estimate", "estimate-net", "regs", "sweep", "verilog", "lint", "synth",
-              "place", "accuracy", "traffic", "bench-tcdm", "fuzz", "formal")
+HELP_ORDER = ("run", "net", "estimate", "estimate-net", "regs", "sweep", "study", "verilog", "lint",
+              "synth", "place", "accuracy", "traffic", "bench-tcdm", "fuzz", "formal")
 
 
 def build_parser():

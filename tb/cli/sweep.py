@@ -2,10 +2,12 @@
 
 Every run goes through :func:`tb.cli.run.simulate` (the RTL cluster, checked bit-exactly against
 the golden model). The Verilator builds (one per port count) are made first, one task per
-configuration, so two workers never build the same one; then the runs go to a process pool
-(``--jobs``, default: all cores). Outputs in ``-o DIR``: ``sweep.csv`` (one row per run),
-``fig3_conv.png``, ``fig5_bottleneck.png``, ``fig6_phases.png``, ``report.md`` (our figures next
-to the paper's, ratios, agreement checks, simulator speed) and ``logs/`` (simulator output).
+configuration, so two workers never build the same one; then the runs go to the workers: tasks
+on dask.distributed (:mod:`tb.cli.dist`), a LocalCluster of ``--jobs`` worker processes (default:
+all cores) or an existing Dask cluster at ``--scheduler ADDRESS``. Outputs in ``-o DIR``:
+``sweep.csv`` (one row per run), ``fig3_conv.png``, ``fig5_bottleneck.png``, ``fig6_phases.png``,
+``report.md`` (our figures next to the paper's, ratios, agreement checks, simulator speed) and
+``logs/`` (simulator output).
 The depth-wise accelerator's series (IMADW, Garofalo et al. 2022) runs on one more build per port
 count (the cluster with the accelerator); ``--no-dwa`` leaves it out. ``--preset NAME`` runs the
 whole sweep under another preset of hw/config.py (runs that do not fit it are left out and
@@ -35,7 +37,11 @@ def _sweep_args(p):
     p.add_argument("--quick", action="store_true",
                    help="small shapes and only the 4/4 build (a few minutes; for tests)")
     p.add_argument("--jobs", type=int_at_least(1), default=os.cpu_count() or 1,
-                   help=f"parallel simulations (default: the machine's cores, {os.cpu_count()})")
+                   help=f"parallel simulations: workers of the local dask cluster (default: the "
+                        f"machine's cores, {os.cpu_count()})")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on an existing Dask cluster (tcp://HOST:PORT; its workers need this "
+                        "project installed) instead of a LocalCluster")
     p.add_argument("--ports", default=None,
                    help="comma-separated port counts (default 1,2,4,8,16; --quick: 4)")
     p.add_argument("--seed", type=int_at_least(0), default=0, help="data seed of every run (default 0)")
@@ -131,17 +137,18 @@ def _profile(run, seed, stats):
 
 # ------------------------------------------------------------------ driver
 @contextlib.contextmanager
-def worker_pool(jobs, logdir, initializer=_worker_init):
-    """A process pool of ``jobs`` workers (``initializer(logdir)`` in each). On an exception --
-    Ctrl-C above all -- the queued runs are dropped instead of run to the end (the running ones
-    get the terminal's SIGINT too), so ``ima-sim sweep`` stops at once."""
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=initializer, initargs=(logdir,))
-    try:
+def worker_pool(jobs, logdir, initializer=_worker_init, scheduler=None):
+    """The runs' executor on dask.distributed (:func:`tb.cli.dist.task_pool`): a LocalCluster of
+    ``jobs`` worker processes (``initializer(logdir)`` in each), or the existing cluster at
+    ``scheduler`` (its workers keep their own output; each builds or finds its Verilator model
+    from the run's configuration -- the build cache key, :func:`tb.build.cluster.build_params` --
+    under the build's lock, so two workers never build the same one at once). On an exception --
+    Ctrl-C above all -- the queued runs are dropped instead of run to the end, so ``ima-sim
+    sweep`` stops at once."""
+    from tb.cli.dist import task_pool
+    with task_pool(scheduler, None if scheduler else jobs,
+                   setup=None if scheduler else initializer, setup_args=(logdir,)) as pool:
         yield pool
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
 
 
 def _progress(done, total, t0, text):
@@ -151,7 +158,7 @@ def _progress(done, total, t0, text):
 
 
 def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, dwa=True,
-              preset=None, garofalo=False, log=print):
+              preset=None, garofalo=False, scheduler=None, log=print):
     """Run the sweep under ``preset`` (default: the default preset), plus the Garofalo block
     with ``garofalo``; write CSV, plots and report into ``outdir``; return the analysis dict."""
     from hw.config import DEFAULT_PRESET
@@ -175,7 +182,7 @@ def run_sweep(outdir, *, ports, quick=False, jobs=1, seed=0, profile=False, dwa=
             + ", ".join(r.label for r in skipped))
     build_s = {}
     results = []
-    with worker_pool(jobs, logdir) as pool:
+    with worker_pool(jobs, logdir, scheduler=scheduler) as pool:
         # 1. one build per configuration (distinct configs may build in parallel)
         futs = [pool.submit(_build, n, c) for n, c in sorted(builds.items())]
         for i, f in enumerate(cf.as_completed(futs), 1):
@@ -278,7 +285,7 @@ def rerender(outdir):
 #: Options of a sweep that ``--rerender`` (no simulation) does not use: giving one is an error.
 SIMULATION_OPTIONS = (("--quick", "quick"), ("--ports", "ports"), ("--seed", "seed"),
                       ("--profile", "profile"), ("--no-dwa", "dwa"), ("--preset", "preset"),
-                      ("--no-garofalo", "garofalo"), ("--jobs", "jobs"))
+                      ("--no-garofalo", "garofalo"), ("--jobs", "jobs"), ("--scheduler", "scheduler"))
 
 
 @_sweep_args.runner
@@ -293,6 +300,14 @@ def _sweep(a):
         check_outputs(a, dirs=(("-o/--output", "output"),))
         return rerender(a.output)
     ports = _parse_ports(a.ports, a.quick)
+    if a.scheduler is not None:
+        from tb.cli.dist import check_scheduler
+        refuse_unused(a, _sweep_args, (("--jobs", "jobs"),),
+                      "--scheduler runs on the cluster's workers")
+        try:
+            check_scheduler(a.scheduler)
+        except ValueError as e:
+            die(str(e))
     from hw.config import preset
     from tb.bench import plan
     try:
@@ -304,9 +319,16 @@ def _sweep(a):
     except ValueError as e:
         die(str(e))
     check_outputs(a, dirs=(("-o/--output", "output"),))
-    out = run_sweep(a.output, ports=ports, quick=a.quick, jobs=a.jobs, seed=a.seed,
-                    profile=a.profile, dwa=a.dwa, preset=a.preset,
-                    garofalo=a.garofalo and not a.quick)
+    from tb.cli.dist import SchedulerUnreachable
+    try:
+        if a.scheduler is not None:
+            from tb.cli.dist import probe_scheduler
+            probe_scheduler(a.scheduler)        # before anything is written
+        out = run_sweep(a.output, ports=ports, quick=a.quick, jobs=a.jobs, seed=a.seed,
+                        profile=a.profile, dwa=a.dwa, preset=a.preset,
+                        garofalo=a.garofalo and not a.quick, scheduler=a.scheduler)
+    except SchedulerUnreachable as e:
+        die(str(e))
     failed = [r for r in out["rows"] if not r["passed"]]
     for r in failed:
         print(f"ima-sim sweep: run failed: {r['workload']} {r['mapping']} {r['ports']}/{r['ports']}"

@@ -1,0 +1,187 @@
+"""The TPDS 2024 study on our cluster: tiles (coverage) x coupling x balancing x CNNs.
+
+One *point* = a network, a tile count T, a placement policy, a coupling and a balancing method:
+:func:`sim_models.coverage.place` decides what is on tiles, :func:`sim_models.balance.schedule`
+runs ``images`` inferences on the cores and the IMA(s) over the fast model's layer costs, and the
+point's speed-up and energy gain are against the **baseline**: every layer in software on all
+the cores, layer after layer, ``images`` times (:func:`sim_models.balance.software_baseline`,
+plus static energy over its cycles). Nothing is fitted: every cost comes from the fast model
+(:func:`sim_models.fastmodel.layer_cost`) and its cited constants.
+
+The work comes in two steps, both pure functions of picklable data (``ima-sim study`` runs them
+in-process or as dask tasks): :func:`cost_table` (a network's per-layer costs under one cluster
+configuration; the slow part: VGG-16's layers take seconds) and :func:`run_point` (one point from
+a table; milliseconds).
+
+Kinds the fast model has no software kernel for (it raises ``ValueError``) get a cost here:
+
+* ``maxpool`` (ResNet, VGG, SqueezeNet): per output byte ``K*K`` window loads and compares at
+  :attr:`sim_models.swcost.SwCost.pool_cycles_per_input` (2 cycles: ``p.lbu`` + ``p.maxu``, the
+  average pool's ``p.lbu`` + ``add``) and one store, split over the cores as the kernels split
+  rows, plus the kernel call and a barrier. ASSUMPTION (derived like the average pool's).
+* ``concat`` (SqueezeNet's fire modules): 0 cycles -- the producers write their outputs straight
+  into their channel slice of the concatenated HWC buffer (an output pixel stride, which the IMA's
+  sink and the kernels' stores have). ASSUMPTION.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+from sim_models import balance, coverage, swcost
+from sim_models.energy import EnergyParams
+from sim_models.fastmodel import layer_cost, static_pj
+from sim_models.graph import Layer
+from sim_models.nets import ZOO
+from sim_models.placement import ARRAY_COLS, ARRAY_ROWS
+
+__all__ = ["Point", "CostTable", "NETS", "net_layers", "cost_table", "run_point", "tile_sweep",
+           "at_coverage", "PAPER_COVERAGE", "PAPER_SPEEDUP", "PAPER_ENERGY_GAIN", "PAPER_CORES"]
+
+#: Klein et al., IEEE TPDS 35(10) 2024, abstract: 41 % coverage, 8 cores, 5.9x speed-up, 5.6x energy.
+PAPER_COVERAGE, PAPER_CORES, PAPER_SPEEDUP, PAPER_ENERGY_GAIN = 0.41, 8, 5.9, 5.6
+
+#: The networks of the study: the zoo's six CNNs (sim_models/nets), shape-only at 224 x 224.
+NETS = tuple(ZOO)
+
+
+@lru_cache(maxsize=None)
+def net_layers(name: str) -> tuple[Layer, ...]:
+    """The layers of network ``name`` (shape-only, 224 x 224, 1000 classes; cached per process)."""
+    if name not in NETS:
+        raise ValueError(f"net must be one of {', '.join(NETS)}, not {name!r}")
+    return tuple(ZOO[name](resolution=224, weights=False).layers)
+
+
+@dataclass(frozen=True)
+class CostTable:
+    """A network's per-layer costs under one configuration: ``sw[name] = (cycles, energy_pj)`` on
+    all ``cores`` cores, ``ima[name]`` on one IMA offloaded by one core (crossbar layers only);
+    ``static_pj_per_cycle`` and ``core_idle_pj`` for the schedule's energy."""
+    net: str
+    preset: str
+    cores: int
+    sw: Mapping[str, tuple[float, float]]
+    ima: Mapping[str, tuple[float, float]]
+    static_pj_per_cycle: float
+    core_idle_pj: float
+
+    def cost(self, layer, engine: str) -> tuple[float, float]:
+        return (self.sw if engine == "sw" else self.ima)[layer.name]
+
+
+def _maxpool_cost(layer: Layer, cfg, cores: int) -> tuple[float, float]:
+    """The module docstring's maxpool estimate: (cycles, dynamic pJ) on ``cores`` cores."""
+    sw = swcost.sw_cost(cfg.sw_cost)
+    h, w, c = layer.out_shape
+    rows = max(swcost.chunk(h, k, cores)[1] - swcost.chunk(h, k, cores)[0] for k in range(cores))
+    per_out = layer.kernel ** 2 * sw.pool_cycles_per_input + 1
+    cyc = math.ceil(rows * w * c * per_out) + sw.kernel_call_cycles + sw.barrier_cycles
+    p = EnergyParams()
+    words = h * w * c * (layer.kernel ** 2 + 1) / 4
+    return float(cyc), float(h * w * c * per_out * p.core_active_pj + words * p.tcdm_access_pj)
+
+
+@lru_cache(maxsize=32)
+def cost_table(net: str, cfg, preset: str = "") -> CostTable:
+    """:class:`CostTable` of ``net`` under ``cfg`` (a :class:`hw.config.ClusterConfig`, duck-typed
+    and hashable; ``preset`` is its name, for the record). Cached per process: the tables are
+    immutable and the same for every point of a network."""
+    cores = cfg.n_cores
+    sw, ima = {}, {}
+    for lay in net_layers(net):
+        if lay.kind == "maxpool":
+            sw[lay.name] = _maxpool_cost(lay, cfg, cores)
+        elif lay.kind == "concat":
+            sw[lay.name] = (0.0, 0.0)
+        else:
+            c = layer_cost(lay, "sw", cfg, cores)
+            sw[lay.name] = (float(c.cycles), float(c.energy_pj))
+        if lay.xbar_shape is not None:
+            c = layer_cost(lay, "ima", cfg, 1)
+            ima[lay.name] = (float(c.cycles), float(c.energy_pj))
+    return CostTable(net, preset, cores, sw, ima, static_pj(1, cfg), EnergyParams().core_idle_pj)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of the study (see the module docstring)."""
+    net: str
+    tiles: int
+    policy: str
+    coupling: str
+    balancing: str
+    images: int = 4
+    granularity: str = "layer"
+    chunks_per_core: int = 2
+
+
+def run_point(pt: Point, table: CostTable) -> dict:
+    """One point from its network's :class:`CostTable`: a CSV row as a dict."""
+    if table.net != pt.net:
+        raise ValueError(f"cost table of {table.net!r} given for a point of {pt.net!r}")
+    layers = net_layers(pt.net)
+    cores = table.cores
+    base_cyc, base_e = balance.software_baseline(layers, table.cost)
+    base_e += table.static_pj_per_cycle * base_cyc
+
+    def saved(u):                   # knapsack value: core-cycles a unit saves (software - IMA)
+        lay = layers[u.index]
+        return u.fraction * (table.sw[lay.name][0] * cores - table.ima[lay.name][0])
+
+    pl = coverage.place(layers, pt.tiles, pt.policy, coupling=pt.coupling, cores=cores,
+                        granularity=pt.granularity, value=saved)
+    work = balance.build_work(layers, pl, table.cost)
+    r = balance.schedule(work, coupling=pt.coupling, balancing=pt.balancing, cores=cores,
+                         images=pt.images, chunks_per_core=pt.chunks_per_core,
+                         core_idle_pj=table.core_idle_pj,
+                         static_pj_per_cycle=table.static_pj_per_cycle)
+    n_ima = cores if pt.coupling == "tight" else 1
+    row = asdict(pt)
+    row.update(preset=table.preset, cores=cores, coverage=pl.coverage, tiles_used=pl.tiles_used,
+               params=pl.all_params, params_on_tiles=pl.params_on_tiles,
+               layers_on_tiles=len({u.layer for u in pl.placed}),
+               cycles=r.cycles, energy_uj=r.energy_pj * 1e-6,
+               baseline_cycles=base_cyc * pt.images, baseline_energy_uj=base_e * pt.images * 1e-6,
+               speedup=base_cyc * pt.images / r.cycles,
+               energy_gain=base_e * pt.images / r.energy_pj,
+               core_util=r.core_busy / (cores * r.cycles), ima_util=r.ima_busy / (n_ima * r.cycles),
+               ima_chunks=r.ima_chunks, sw_chunks=r.sw_chunks, stolen=r.stolen)
+    return row
+
+
+def tile_sweep(layers: Sequence, points: int = 6, granularity: str = "layer",
+               tile_rows: int = ARRAY_ROWS, tile_cols: int = ARRAY_COLS) -> list[int]:
+    """Tile counts of a sweep: 0, ``points`` halvings down from the tiles that hold every crossbar
+    layer (small T, where the first layers go on tiles) and ``points`` even steps up to it (so
+    every coverage range has points, 41 % included); each a multiple of 8, so tight coupling
+    gives every core the same share; fewer when steps coincide."""
+    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+        raise ValueError(f"points must be a positive integer, not {points!r}")
+    full = coverage.tiles_for_full_coverage(layers, granularity, tile_rows, tile_cols)
+    top = 8 * math.ceil(full / 8)
+    ts = {0, top}
+    for i in range(1, points + 1):
+        ts.add(8 * max(1, round(top / 2 ** i / 8)))
+        ts.add(8 * max(1, round(top * i / points / 8)))
+    return sorted(ts)
+
+
+def at_coverage(rows: Sequence[Mapping], target: float = PAPER_COVERAGE, key: str = "speedup"
+                ) -> float | None:
+    """``key`` at coverage ``target`` on one curve (rows of one net / coupling / balancing /
+    policy): linear interpolation between the two points around it (sorted by coverage, the
+    highest value among points of equal coverage); ``None`` when the curve does not reach it."""
+    pts: dict[float, float] = {}
+    for r in rows:
+        c = float(r["coverage"])
+        pts[c] = max(pts.get(c, -math.inf), float(r[key]))
+    cs = sorted(pts)
+    for lo, hi in zip(cs, cs[1:], strict=False):
+        if lo <= target <= hi:
+            f = (target - lo) / (hi - lo)
+            return pts[lo] + f * (pts[hi] - pts[lo])
+    return pts[cs[0]] if cs and cs[0] == target else None

@@ -1,0 +1,66 @@
+"""sim_models/study.py: the tile sweep, the reading at 41 % coverage, a cost table's costs.
+
+The points themselves (placement + schedule) are tested by hand in test_coverage.py and
+test_balance.py, and end to end in tests/tb/cli/test_study.py.
+"""
+
+import pytest
+
+from sim_models import coverage, study
+
+
+def test_tile_sweep_spans_no_tiles_to_the_whole_network():
+    layers = study.net_layers("mobilenetv2")
+    full = coverage.tiles_for_full_coverage(layers)
+    ts = study.tile_sweep(layers, points=4)
+    top = 8 * -(-full // 8)
+    assert ts[0] == 0 and ts[-1] == top and ts == sorted(set(ts))
+    assert all(t % 8 == 0 for t in ts) and len(ts) <= 2 + 2 * 4
+    assert {8 * round(top * i / 4 / 8) for i in (1, 2, 3)} <= set(ts)     # the even steps
+    assert coverage.place(layers, ts[-1], "order").coverage == pytest.approx(
+        sum(u.params for u in coverage.units(layers)) / coverage.total_params(layers))
+    with pytest.raises(ValueError, match="points"):
+        study.tile_sweep(layers, points=0)
+
+
+def test_at_coverage_interpolates_on_the_curve():
+    rows = [dict(coverage=0.0, speedup=1.0), dict(coverage=0.2, speedup=2.0),
+            dict(coverage=0.6, speedup=4.0), dict(coverage=0.6, speedup=3.0)]
+    assert study.at_coverage(rows, 0.41) == pytest.approx(2.0 + 0.21 / 0.4 * 2.0)
+    assert study.at_coverage(rows, 0.2) == pytest.approx(2.0)
+    assert study.at_coverage(rows[:2], 0.41) is None          # the curve stops at 20 %
+
+
+def test_cost_table_of_a_network():
+    from hw.config import preset
+    from sim_models.fastmodel import layer_cost
+    cfg = preset("jetcas2022")                    # 256 x 256 arrays, the study's tile
+    t = study.cost_table("mobilenetv1", cfg, "jetcas2022")
+    layers = study.net_layers("mobilenetv1")
+    assert set(t.sw) == {lay.name for lay in layers}
+    assert set(t.ima) == {lay.name for lay in layers if lay.xbar_shape is not None}
+    first = layers[0]
+    c = layer_cost(first, "sw", cfg, 8)
+    assert t.cost(first, "sw") == (c.cycles, c.energy_pj)
+    assert t.cost(first, "ima") == (layer_cost(first, "ima", cfg, 1).cycles,
+                                    layer_cost(first, "ima", cfg, 1).energy_pj)
+    assert t.static_pj_per_cycle > 0 and t.core_idle_pj > 0
+    with pytest.raises(ValueError, match="net"):
+        study.net_layers("alexnet")
+    with pytest.raises(ValueError, match="cost table"):
+        study.run_point(study.Point("resnet18", 0, "order", "loose", "static"), t)
+
+
+def test_fc_sum_of_partials_is_per_output():
+    """An fc split over row pieces on the IMA: the cores' sum of partials costs per output byte
+    (fastmodel.layer_phases gives the kernel an HWC (1, 1, C_out) view; a flat (C_out,) buffer
+    made the kernel read C_out pixels of C_out channels -- C_out^2 bytes)."""
+    from hw.config import preset
+    from sim_models.fastmodel import layer_cost
+    from sim_models.swcost import sw_cost
+    cfg = preset("jetcas2022")
+    fc = next(lay for lay in study.net_layers("mobilenetv2") if lay.kind == "fc")
+    assert fc.xbar_shape == (1280, 1000)                       # 5 row pieces of 256
+    want = sw_cost(cfg.sw_cost).add_partials(1000, 5)         # 1000 bytes x (2*5 + 4) + call
+    got = layer_cost(fc, "ima", cfg, 1).phases["fc.sum"]
+    assert want <= got <= want + 100, (got, want)
