@@ -801,6 +801,11 @@ def layer_phases(layer: Layer, engine: str, cfg) -> list[Phase]:
         src = alloc.alloc("x", (h, w, cin))
         dst = alloc.alloc("y", tuple(layer.out_shape))
         return [Phase(name, "sw_avgpool", dict(src=src, dst=dst, k=layer.kernel, adc=adc))]
+    if kind == "maxpool":
+        src = alloc.alloc("x", (h, w, cin))
+        dst = alloc.alloc("y", tuple(layer.out_shape))
+        return [Phase(name, "sw_maxpool", dict(src=src, dst=dst, k=layer.kernel, stride=layer.stride,
+                                               pad=layer.pad))]
     raise ValueError(f"layer {name}: no software kernel for a {kind!r} layer")
 
 

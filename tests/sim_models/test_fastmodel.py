@@ -70,6 +70,23 @@ def test_layer_cost_every_kind_on_every_engine(name):
             assert fm.layer_cost(big, "ima", cfg).cycles < fm.layer_cost(big, "sw", cfg).cycles
 
 
+def test_layer_cost_of_a_maxpool_is_the_kernel_on_the_busiest_core():
+    """A shape-only maxpool (ResNet's 3x3 / 2 / pad 1 on 16x16x8) costs the cores' SIMD kernel
+    (:meth:`SwCost.maxpool`) on the busiest core's output rows, plus the barrier: it grows with
+    fewer cores, and a maxpool has no accelerator engine."""
+    cfg = preset("jetcas2022")
+    layer = Layer("mp", "maxpool", ("input",), (16, 16, 8), (8, 8, 8), kernel=3, stride=2, pad=1)
+    cost = sw_cost(cfg.sw_cost)
+    for cores in (1, 3, 8):
+        rows = max(b - a for a, b in (chunk(8, k, cores) for k in range(cores)))
+        got = fm.layer_cost(layer, "sw", cfg, cores)
+        assert got.cycles >= cost.maxpool(rows * 8 * 8, 3), (cores, got)
+        assert got.cycles <= cost.maxpool(rows * 8 * 8, 3) + 200, (cores, got)   # + call, barrier
+    assert fm.layer_cost(layer, "sw", cfg, 1).cycles > fm.layer_cost(layer, "sw", cfg, 8).cycles
+    with pytest.raises(ValueError, match="mp"):
+        fm.layer_cost(layer, "ima", cfg)
+
+
 def test_layer_cost_splits_what_does_not_fit():
     """Rows beyond an array: row pieces and a software sum; columns beyond: one LayerJob per
     column tile, each with its configuration."""
