@@ -14,6 +14,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, Event, RisingEdge, Timer
 
+from hw.verif.engine import ctl_word
 from tb.bfm.periph import PeriphMaster
 from tb.bfm.tcdm import TcdmMaster
 
@@ -21,6 +22,8 @@ __all__ = ["Core", "Barrier", "now", "CLK_PERIOD_NS"]
 
 #: Cluster clock period (250 MHz; tb.env.cluster starts the clock with it).
 CLK_PERIOD_NS = 4
+#: The engine's control word of a load: what TcdmMaster.init_read presents (we 0, be 0xF).
+_READ_CTL = ctl_word(False, 0xF)
 #: Waits up to this many cycles use ClockCycles (one wake-up per cycle); longer ones a Timer.
 _SHORT_WAIT = 4
 
@@ -38,12 +41,17 @@ class Core:
     dut : cocotb top handle (a :class:`hw.cluster.cluster.Cluster`)
     idx : int
     events : tb.bfm.periph.EventLines (shared by all cores)
+    engine : tb.bfm.engine.EngineMaster, optional
+        Run each load / store call as one batch on the core's RTL request engine (the test
+        top's port must be switched to it); default: the per-access driver
+        :class:`~tb.bfm.tcdm.TcdmMaster` (``self.tcdm``), same port timing.
     """
 
-    def __init__(self, dut, idx, events, *, clk=None):
+    def __init__(self, dut, idx, events, *, clk=None, engine=None):
         self.idx = idx
         self.clk = clk if clk is not None else dut.clk
         self.tcdm = TcdmMaster(dut, f"core_tcdm__{idx}", self.clk)
+        self.engine = engine
         self.periph = PeriphMaster(dut, f"core_periph__{idx}", self.clk)
         self.events = events
         self.idle_cycles = 0
@@ -52,6 +60,11 @@ class Core:
     # ------------------------------------------------------------------ memory
     async def load_words(self, word_addrs):
         """Load 32-bit words (byte addresses, word aligned), pipelined; returns a uint32 array."""
+        if self.engine is not None:
+            addr = np.asarray(word_addrs, dtype=np.int64).astype(np.uint32).reshape(-1)
+            self.accesses += len(addr)
+            return await self.engine.run(addr, np.full(len(addr), _READ_CTL, dtype=np.uint32),
+                                         np.zeros(len(addr), dtype=np.uint32), read=True)
         handles = [self.tcdm.init_read(int(a)) for a in word_addrs]
         self.accesses += len(handles)
         out = np.empty(len(handles), dtype=np.uint32)
@@ -93,6 +106,13 @@ class Core:
         buf[addr - start:addr - start + data.size] = data
         en[addr - start:addr - start + data.size] = True
         words = buf.view("<u4")
+        if self.engine is not None:
+            lanes = en.reshape(-1, 4).astype(np.uint32)
+            ctl = 1 | (lanes[:, 0] | lanes[:, 1] << 1 | lanes[:, 2] << 2 | lanes[:, 3] << 3) << 1
+            addr = np.arange(start, end, 4, dtype=np.int64).astype(np.uint32)
+            self.accesses += len(addr)
+            await self.engine.run(addr, ctl.astype(np.uint32), words.astype(np.uint32), read=False)
+            return
         handles = []
         for i, a in enumerate(range(start, end, 4)):
             be = int(en[4 * i]) | int(en[4 * i + 1]) << 1 | int(en[4 * i + 2]) << 2 | int(en[4 * i + 3]) << 3

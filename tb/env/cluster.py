@@ -18,12 +18,21 @@ from tb.bfm import kernels
 from tb.bfm.analog_core import AnalogCoreModel
 from tb.bfm.backdoor import TcdmBackdoor
 from tb.bfm.core import CLK_PERIOD_NS, Barrier, Core, now
+from tb.bfm.engine import EngineMaster
 from tb.bfm.ima_hal import ImaHal
 from tb.bfm.periph import EventLines
 from tb.bfm.sig import reader
 from tb.check.monitor import TcdmPortsMonitor
 
-__all__ = ["ClusterEnv", "check_crossbars"]
+__all__ = ["ClusterEnv", "check_crossbars", "BFM_PATHS", "DEFAULT_BFM"]
+
+#: How the core BFMs drive their TCDM ports: ``"engine"`` -- one batch per load / store call on
+#: the test top's RTL request engines (:mod:`tb.bfm.engine`, one wake-up per batch);
+#: ``"python"`` -- :class:`tb.bfm.tcdm.TcdmMaster`, one coroutine step per access (the reference,
+#: and the path to use when debugging the port in a waveform). Identical cycles either way.
+BFM_PATHS = ("engine", "python")
+#: Default path (measured faster, docs/speed-plan.md).
+DEFAULT_BFM = "engine"
 
 
 def check_crossbars(programmed, given):
@@ -44,12 +53,29 @@ def check_crossbars(programmed, given):
                              f"({int((g.weights != p.weights).sum())} cells differ)")
 
 
+def _has(dut, name):
+    try:
+        dut[name]
+    except (AttributeError, KeyError):
+        return False
+    return True
+
+
 class ClusterEnv:
     """Everything a cluster run needs; ``cfg`` is the :class:`hw.config.ClusterConfig` built."""
 
-    def __init__(self, dut, cfg, *, cost=None, monitors=True):
+    def __init__(self, dut, cfg, *, cost=None, monitors=True, bfm=DEFAULT_BFM):
         # the cores' software costs: the configuration's set (cfg.sw_cost) unless given
         self.dut, self.cfg, self.cost = dut, cfg, cost if cost is not None else sw_cost(cfg.sw_cost)
+        if bfm not in BFM_PATHS:
+            raise ValueError(f"bfm must be one of {BFM_PATHS}, not {bfm!r}")
+        # the test top (tb.build.cluster_top) holds the cluster one level down, beside the engines
+        self.has_engines = _has(dut, "eng_sel")
+        if bfm == "engine" and not self.has_engines:
+            raise ValueError("bfm='engine' needs the cluster test top with request engines "
+                             "(tb.build.cluster.build_cluster)")
+        self.bfm = bfm
+        self.root = dut.cluster if self.has_engines else dut
         self.monitors_on = monitors
         self.monitor = None
         self.clk = dut.clk
@@ -73,6 +99,11 @@ class ClusterEnv:
         for i in range(cfg.n_cores):
             dut[f"core_tcdm__{i}__req"].value = 0
             dut[f"core_periph__{i}__req"].value = 0
+        if self.has_engines:
+            dut.eng_sel.value = (1 << cfg.n_cores) - 1 if self.bfm == "engine" else 0
+            for i in range(cfg.n_cores):
+                for f in ("wr_ptr", "thr", "fill_en"):
+                    dut[f"eng__{i}__{f}"].value = 0
         for k in range(cfg.dma_ports):
             dut[f"dma__{k}__req"].value = 0
         self.analog = AnalogCoreModel(dut, self.xbars if cfg.ima.arrays > 1 else self.xbar,
@@ -82,7 +113,12 @@ class ClusterEnv:
         dut.rst.value = 0
         self.analog.start()
         self.events = EventLines(dut, "evt", cfg.n_cores).start()
-        self.cores = [Core(dut, i, self.events) for i in range(cfg.n_cores)]
+        if self.bfm == "engine":
+            depth = 1 << (len(dut.eng__0__wr_ptr) - 1)
+            self.cores = [Core(dut, i, self.events, engine=EngineMaster(dut, i, depth))
+                          for i in range(cfg.n_cores)]
+        else:
+            self.cores = [Core(dut, i, self.events) for i in range(cfg.n_cores)]
         self.hal = ImaHal(self.cores[0].periph, self.events, self.clk, arrays=cfg.ima.arrays)
         if cfg.dwa:                     # its registers at DWA_BASE on the same peripheral bus
             from hw.cluster.periph import DWA_BASE
@@ -90,14 +126,15 @@ class ClusterEnv:
             self.dwa_events = EventLines(dut, "dwa_evt", cfg.n_cores).start()
             self.dwa_hal = DwaHal(self.cores[0].periph, self.dwa_events, self.clk, base=DWA_BASE)
         self.barrier = Barrier(cfg.n_cores, self.clk, self.cost.barrier_cycles)
-        self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, cfg.banks, cfg.tcdm_bytes)
+        self.backdoor = TcdmBackdoor(self.root.tcdm.tcdm, cfg.banks, cfg.tcdm_bytes)
         if self.monitors_on:            # the IMA's 2N (shared: N) TCDM ports (instance ``ima``)
             names = ([f"tcdm_load__{k}" for k in range(cfg.ima.ports)]
                      + [f"tcdm_store__{k}" for k in range(cfg.ima.store_ports)])
-            self.monitor = TcdmPortsMonitor(dut.ima, names, self.clk, period_ns=CLK_PERIOD_NS)
+            self.monitor = TcdmPortsMonitor(self.root.ima, names, self.clk, period_ns=CLK_PERIOD_NS)
             if cfg.dwa:                 # the DWA's N data ports (instance ``dwa``)
-                self.dwa_monitor = TcdmPortsMonitor(dut.dwa, [f"tcdm__{k}" for k in range(cfg.dwa_ports)],
-                                                    self.clk, period_ns=CLK_PERIOD_NS)
+                self.dwa_monitor = TcdmPortsMonitor(
+                    self.root.dwa, [f"tcdm__{k}" for k in range(cfg.dwa_ports)], self.clk,
+                    period_ns=CLK_PERIOD_NS)
         await RisingEdge(self.clk)
 
     def check_monitors(self):

@@ -1,0 +1,86 @@
+"""The cluster's simulation test top: :class:`hw.cluster.cluster.Cluster` (instance ``cluster``)
+plus one :class:`hw.verif.engine.RequestEngine` per core (instances ``engine<i>``), issue 15.
+
+Every port of the cluster comes out unchanged under its own name (``core_tcdm__<i>__*``,
+``core_periph__<i>__*``, ``evt``, ``ac__*``, ``tcdm_stat__*``, ``ima_stat__*``, ...), so the
+testbench drives the same wires as on a bare ``Cluster``. Added ports:
+
+* ``eng_sel`` (one bit per core): core ``i``'s TCDM port is driven by its engine when bit ``i``
+  is 1, by the ``core_tcdm__<i>__*`` inputs (the per-access Python BFM) when 0. The responses
+  (``gnt``, ``r_valid``, ``r_data``) reach both; the engine sees them only while selected.
+* ``eng__<i>__*``: engine ``i``'s control side (:class:`hw.verif.engine.EngineControlSignature`).
+
+The cluster itself and its Verilog (``ima-sim verilog``) do not change; its internals are one
+level down (``dut.cluster.ima``, ``dut.cluster.tcdm.tcdm.bank0``, ...).
+"""
+
+from amaranth import Module, Mux
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out, connect, flipped
+
+from hw.cluster.cluster import Cluster
+from hw.config import ClusterConfig, preset
+from hw.verif.engine import DEFAULT_DEPTH, EngineControlSignature, RequestEngine
+
+__all__ = ["ClusterTestTop", "ENGINE_PUBLIC"]
+
+#: Verilator patterns (module, var) the engines add to a lean build's public signals: their
+#: memories, filled and read back through the VPI (the control side is top-level ports).
+ENGINE_PUBLIC = (("*", "req_addr"), ("*", "req_ctl"), ("*", "req_wdata"), ("*", "rsp_data"))
+
+_TCDM_REQUEST = ("req", "addr", "we", "be", "wdata")
+_TCDM_RESPONSE = ("gnt", "r_valid", "r_data")
+
+
+class ClusterTestTop(wiring.Component):
+    """``Cluster(cfg, **overrides)`` with a request engine per core.
+
+    Parameters
+    ----------
+    cfg : ClusterConfig, optional
+        Default: the default preset of :mod:`hw.config`.
+    engine_depth : int
+        Ring slots per engine (default :data:`hw.verif.engine.DEFAULT_DEPTH`).
+    **overrides
+        Flat parameter changes, as :class:`~hw.cluster.cluster.Cluster` takes them.
+    """
+
+    def __init__(self, cfg: ClusterConfig = None, *, engine_depth=DEFAULT_DEPTH, **overrides):
+        self._cluster = Cluster(cfg or preset(), **overrides)
+        self.cfg = self._cluster.cfg
+        self.engine_depth = engine_depth
+        n = self.cfg.n_cores
+        members = dict(self._cluster.signature.members)
+        members["eng_sel"] = In(n)
+        members["eng"] = In(EngineControlSignature(engine_depth)).array(n)
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        cl = self._cluster
+        m.submodules.cluster = cl
+        for name, member in cl.signature.members.items():
+            if name != "core_tcdm":
+                _forward(m, member, getattr(self, name), getattr(cl, name))
+        for i in range(self.cfg.n_cores):
+            m.submodules[f"engine{i}"] = eng = RequestEngine(self.engine_depth)
+            connect(m, flipped(self.eng[i]), eng.ctl)
+            tb, port, sel = self.core_tcdm[i], cl.core_tcdm[i], self.eng_sel[i]
+            for f in _TCDM_REQUEST:
+                m.d.comb += getattr(port, f).eq(Mux(sel, getattr(eng.bus, f), getattr(tb, f)))
+            for f in _TCDM_RESPONSE:
+                m.d.comb += getattr(tb, f).eq(getattr(port, f))
+            m.d.comb += [eng.bus.gnt.eq(port.gnt & sel), eng.bus.r_valid.eq(port.r_valid & sel),
+                         eng.bus.r_data.eq(port.r_data)]
+        return m
+
+
+def _forward(m, member, outer, inner):
+    """Wire the top's port ``outer`` to the cluster's same-named port ``inner``."""
+    if isinstance(outer, list):
+        for o, i in zip(outer, inner, strict=True):
+            _forward(m, member, o, i)
+    elif member.is_port:
+        m.d.comb += (outer.eq(inner) if member.flow == Out else inner.eq(outer))
+    else:
+        connect(m, flipped(outer), inner)
