@@ -9,6 +9,9 @@ testbench drives the same wires as on a bare ``Cluster``. Added ports:
   is 1, by the ``core_tcdm__<i>__*`` inputs (the per-access Python BFM) when 0. The responses
   (``gnt``, ``r_valid``, ``r_data``) reach both; the engine sees them only while selected.
 * ``eng__<i>__*``: engine ``i``'s control side (:class:`hw.verif.engine.EngineControlSignature`).
+* ``chk__<j>__{err,granted,stalled,first_cycle}``: a :class:`hw.verif.checker.TcdmChecker` on
+  each accelerator TCDM port of :func:`hw.verif.checker.checked_ports` (the rules the Python
+  monitors check per cycle, evaluated by the simulator; read once at the end of a run).
 
 The cluster itself and its Verilog (``ima-sim verilog``) do not change; its internals are one
 level down (``dut.cluster.ima``, ``dut.cluster.tcdm.tcdm.bank0``, ...).
@@ -20,6 +23,7 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 
 from hw.cluster.cluster import Cluster
 from hw.config import ClusterConfig, preset
+from hw.verif.checker import CheckerSignature, TcdmChecker, checked_ports
 from hw.verif.engine import DEFAULT_DEPTH, EngineControlSignature, RequestEngine
 
 __all__ = ["ClusterTestTop", "ENGINE_PUBLIC"]
@@ -53,12 +57,24 @@ class ClusterTestTop(wiring.Component):
         members = dict(self._cluster.signature.members)
         members["eng_sel"] = In(n)
         members["eng"] = In(EngineControlSignature(engine_depth)).array(n)
+        members["chk"] = Out(CheckerSignature()).array(len(checked_ports(self.cfg)))
         super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
         cl = self._cluster
-        m.submodules.cluster = cl
+        # elaborated here (same module, same Verilog) so the checkers can watch its accelerators
+        inner = cl.elaborate(platform)
+        cl._MustUse__used = True        # what Fragment.get would mark (no UnusedElaboratable)
+        m.submodules.cluster = inner
+        for j, (inst, name) in enumerate(checked_ports(self.cfg)):
+            block = getattr(inner.submodules, inst)
+            kind, k = name.rsplit("__", 1)
+            watched = getattr(block, kind)[int(k)]
+            m.submodules[f"chk{j}"] = chk = TcdmChecker()
+            for f in chk.port.signature.members:
+                m.d.comb += getattr(chk.port, f).eq(getattr(watched, f))
+            connect(m, chk.report, flipped(self.chk[j]))
         for name, member in cl.signature.members.items():
             if name != "core_tcdm":
                 _forward(m, member, getattr(self, name), getattr(cl, name))

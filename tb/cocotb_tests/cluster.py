@@ -1,8 +1,9 @@
 """cocotb entry of a cluster run: execute one :class:`sim_models.workloads.RunSpec` on the RTL cluster.
 
 Parameters (:mod:`tb.env.params`): the cluster configuration built as ``config``; options
-``spec`` (the RunSpec's fields), ``dump`` (return the output buffers as arrays) and ``bfm``
-(how the cores drive their TCDM ports, :data:`tb.env.cluster.BFM_PATHS`). Runs the
+``spec`` (the RunSpec's fields), ``dump`` (return the output buffers as arrays), ``bfm``
+(how the cores drive their TCDM ports, :data:`tb.env.cluster.BFM_PATHS`) and ``monitors``
+(``True``, ``False``, ``"rtl"`` or ``"python"``: :class:`tb.env.cluster.ClusterEnv`). Runs the
 workload, checks every output buffer against the golden model, saves the result (cycles, phases,
 the IMA's and the depth-wise accelerator's counters, energy events; and the outputs) for the
 host, and fails the test if anything differs. ``ima-sim run`` and the cluster
@@ -26,7 +27,7 @@ async def execute(dut):
     cfg = p.cluster_config()
     spec = RunSpec(**p.option("spec", {}))
     wl = prepare(spec, cfg.ima)
-    env = ClusterEnv(dut, cfg, bfm=p.option("bfm", DEFAULT_BFM))
+    env = ClusterEnv(dut, cfg, bfm=p.option("bfm", DEFAULT_BFM), monitors=p.option("monitors", True))
     await env.start()
     wall0 = time.perf_counter()
     env.preload(wl.image, wl.used)

@@ -12,6 +12,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from hw.ima.regmap import REG
+from hw.verif.checker import ERROR_NAMES, checked_ports
 from sim_models.crossbar import Crossbar
 from sim_models.swcost import sw_cost
 from tb.bfm import kernels
@@ -24,7 +25,8 @@ from tb.bfm.periph import EventLines
 from tb.bfm.sig import reader
 from tb.check.monitor import TcdmPortsMonitor
 
-__all__ = ["ClusterEnv", "check_crossbars", "BFM_PATHS", "DEFAULT_BFM"]
+__all__ = ["ClusterEnv", "check_crossbars", "BFM_PATHS", "DEFAULT_BFM", "MONITOR_KINDS",
+           "DEFAULT_MONITORS"]
 
 #: How the core BFMs drive their TCDM ports: ``"engine"`` -- one batch per load / store call on
 #: the test top's RTL request engines (:mod:`tb.bfm.engine`, one wake-up per batch);
@@ -33,6 +35,13 @@ __all__ = ["ClusterEnv", "check_crossbars", "BFM_PATHS", "DEFAULT_BFM"]
 BFM_PATHS = ("engine", "python")
 #: Default path (measured faster, docs/speed-plan.md).
 DEFAULT_BFM = "engine"
+#: Who checks the TCDM protocol on the accelerators' ports during a run: ``"rtl"`` -- the test
+#: top's checkers (hw.verif.checker: sticky error bits and counters, read at the end, nothing per
+#: cycle in Python); ``"python"`` -- tb.check.monitor.TcdmPortsMonitor (per cycle, and the
+#: transaction source if one is wanted).
+MONITOR_KINDS = ("rtl", "python")
+#: What ``monitors=True`` means on the test top (a bare Cluster top has only the Python ones).
+DEFAULT_MONITORS = "rtl"
 
 
 def check_crossbars(programmed, given):
@@ -76,8 +85,22 @@ class ClusterEnv:
                              "(tb.build.cluster.build_cluster)")
         self.bfm = bfm
         self.root = dut.cluster if self.has_engines else dut
-        self.monitors_on = monitors
+        if monitors is True:
+            monitors = DEFAULT_MONITORS if self.has_engines else "python"
+        if monitors not in (False, *MONITOR_KINDS):
+            raise ValueError(f"monitors must be True, False or one of {MONITOR_KINDS}, "
+                             f"not {monitors!r}")
+        if monitors == "rtl" and not self.has_engines:
+            raise ValueError("monitors='rtl' needs the cluster test top with RTL checkers "
+                             "(tb.build.cluster.build_cluster)")
+        self.monitor_kind = monitors or None
+        self.monitors_on = self.monitor_kind is not None
         self.monitor = None
+        if self.monitor_kind == "rtl":
+            self._checked = [f"{inst}.{name}" for inst, name in checked_ports(cfg)]
+            self._chk = [{f: reader(dut[f"chk__{j}__{f}"])
+                          for f in ("err", "granted", "stalled", "first_cycle")}
+                         for j in range(len(self._checked))]
         self.clk = dut.clk
         self.xbars = [Crossbar(cfg.ima.rows, cfg.ima.cols) for _ in range(cfg.ima.arrays)]
         self.xbar = self.xbars[0]       # array 0 (run plans place their layers there)
@@ -127,7 +150,7 @@ class ClusterEnv:
             self.dwa_hal = DwaHal(self.cores[0].periph, self.dwa_events, self.clk, base=DWA_BASE)
         self.barrier = Barrier(cfg.n_cores, self.clk, self.cost.barrier_cycles)
         self.backdoor = TcdmBackdoor(self.root.tcdm.tcdm, cfg.banks, cfg.tcdm_bytes)
-        if self.monitors_on:            # the IMA's 2N (shared: N) TCDM ports (instance ``ima``)
+        if self.monitor_kind == "python":   # the IMA's 2N (shared: N) TCDM ports (instance ``ima``)
             names = ([f"tcdm_load__{k}" for k in range(cfg.ima.ports)]
                      + [f"tcdm_store__{k}" for k in range(cfg.ima.store_ports)])
             self.monitor = TcdmPortsMonitor(self.root.ima, names, self.clk, period_ns=CLK_PERIOD_NS)
@@ -137,32 +160,49 @@ class ClusterEnv:
                     period_ns=CLK_PERIOD_NS)
         await RisingEdge(self.clk)
 
+    def _port_reports(self):
+        """``[(name, errors, granted, stalled)]`` per watched accelerator port, IMA ports first
+        then the DWA's (the order of :func:`hw.verif.checker.checked_ports`), from the
+        Python monitors or the RTL checkers."""
+        if self.monitor_kind == "python":
+            dwa_ports = self.dwa_monitor.ports if self.dwa_monitor else []
+            return [(m.prefix, list(m.errors), m.granted, m.stalled)
+                    for m in [*self.monitor.ports, *dwa_ports]]
+        out = []
+        for j, name in enumerate(self._checked):
+            err, first = self._chk[j]["err"](), self._chk[j]["first_cycle"]()
+            errors = [f"{name}: {text} (first rule break at cycle {first} since reset)"
+                      for bit, text in ERROR_NAMES.items() if err & bit]
+            out.append((name, errors, self._chk[j]["granted"](), self._chk[j]["stalled"]()))
+        return out
+
     def check_monitors(self):
-        """Fail (AssertionError) if a TCDM protocol monitor saw a rule broken, or counted other
-        grants / stall cycles than the RTL's counters of the same master (IMA load port k is
-        master ``n_cores + k``, store port k master ``n_cores + ports + k`` -- with the shared
-        data interface only the N load ports exist; the DWA's port k is
+        """Fail (AssertionError) if a TCDM protocol monitor (Python or RTL) saw a rule broken, or
+        counted other grants / stall cycles than the RTL's counters of the same master (IMA load
+        port k is master ``n_cores + k``, store port k master ``n_cores + ports + k`` -- with the
+        shared data interface only the N load ports exist; the DWA's port k is
         its own master in the ``separate`` arrangement and shares IMA load port k's master in the
         ``shared`` one, where the two monitors' counts add up to that master's)."""
-        if self.monitor is None:
+        if self.monitor_kind is None:
             return
-        dwa_ports = self.dwa_monitor.ports if self.dwa_monitor else []
-        bad = {m.prefix: m.errors for m in [*self.monitor.ports, *dwa_ports] if m.errors}
+        reports = self._port_reports()
+        bad = {name: errors for name, errors, _, _ in reports if errors}
         assert not bad, f"TCDM protocol errors on the accelerators' ports: {bad}"
-        seen = {}                       # master index -> [(monitor, granted, stalled)]
-        for i, m in enumerate(self.monitor.ports):
-            seen.setdefault(self.cfg.n_cores + i, []).append(m)
-        if dwa_ports:
+        n_ima = self.cfg.ima.ports + self.cfg.ima.store_ports
+        seen = {}                       # master index -> [(name, granted, stalled)]
+        for i, rep in enumerate(reports[:n_ima]):
+            seen.setdefault(self.cfg.n_cores + i, []).append(rep)
+        if len(reports) > n_ima:
             ranges = self.cfg.master_ranges()
             owner = ranges["dwa"] if self.cfg.dwa_arrangement == "separate" else ranges["ima_load"]
-            for k, m in zip(owner, dwa_ports, strict=True):
-                seen.setdefault(k, []).append(m)
-        for k, ms in seen.items():
-            mon = (sum(m.granted for m in ms), sum(m.stalled for m in ms))
+            for k, rep in zip(owner, reports[n_ima:], strict=True):
+                seen.setdefault(k, []).append(rep)
+        for k, reps in seen.items():
+            mon = (sum(r[2] for r in reps), sum(r[3] for r in reps))
             rtl = (self.granted[k](), self.stalled[k]())
             assert mon == rtl, (
-                f"{'+'.join(m.prefix for m in ms)}: monitor saw {mon[0]} grants / {mon[1]} stall "
-                f"cycles, the RTL counted {rtl[0]} / {rtl[1]} on master {k}")
+                f"{'+'.join(r[0] for r in reps)}: {self.monitor_kind} monitor saw {mon[0]} grants / "
+                f"{mon[1]} stall cycles, the RTL counted {rtl[0]} / {rtl[1]} on master {k}")
 
     # ------------------------------------------------------------------ data
     def preload(self, image, used):
