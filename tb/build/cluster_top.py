@@ -44,12 +44,21 @@ class ClusterTestTop(wiring.Component):
     cfg : ClusterConfig, optional
         Default: the default preset of :mod:`hw.config`.
     engine_depth : int
-        Ring slots per engine (default :data:`hw.verif.engine.DEFAULT_DEPTH`).
+        Ring slots per engine, a power of two >= 4 (default
+        :data:`hw.verif.engine.DEFAULT_DEPTH`).
+
+    Raises
+    ------
+    ValueError
+        On a bad ``engine_depth`` (or a bad cluster parameter, as ``Cluster`` raises it).
     **overrides
         Flat parameter changes, as :class:`~hw.cluster.cluster.Cluster` takes them.
     """
 
     def __init__(self, cfg: ClusterConfig = None, *, engine_depth=DEFAULT_DEPTH, **overrides):
+        if (not isinstance(engine_depth, int) or isinstance(engine_depth, bool) or engine_depth < 4
+                or engine_depth & (engine_depth - 1)):
+            raise ValueError(f"engine_depth must be a power of two >= 4, not {engine_depth!r}")
         self._cluster = Cluster(cfg or preset(), **overrides)
         self.cfg = self._cluster.cfg
         self.engine_depth = engine_depth
