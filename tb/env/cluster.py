@@ -29,7 +29,7 @@ __all__ = ["ClusterEnv", "check_crossbars", "BFM_PATHS", "DEFAULT_BFM", "MONITOR
            "DEFAULT_MONITORS"]
 
 #: How the core BFMs drive their TCDM ports: ``"engine"`` -- one batch per load / store call on
-#: the test top's RTL request engines (:mod:`tb.bfm.engine`, one wake-up per batch);
+#: the test top's RTL request engines (:mod:`tb.bfm.engine`, three wake-ups per batch);
 #: ``"python"`` -- :class:`tb.bfm.tcdm.TcdmMaster`, one coroutine step per access (the reference,
 #: and the path to use when debugging the port in a waveform). Identical cycles either way.
 BFM_PATHS = ("engine", "python")
