@@ -57,6 +57,7 @@ class EngineMaster:
         mems, self.method = open_memories([inst[n] for n in _MEMS], depth)
         self._addr, self._ctl, self._wdata, self._rsp = mems
         self._sent = 0                  # requests written since reset (modulo 2 * depth)
+        self._thr_now = 0               # what ``thr`` holds (ClusterEnv.start writes 0)
         self.batches = 0
         self.wakeups = 0
 
@@ -96,7 +97,9 @@ class EngineMaster:
             hi = min(n, got + d)
             self._put(base + sent, addr[sent:hi], ctl[sent:hi], wdata[sent:hi])
             sent = hi
-            self._thr.value = 0 if sent == n else d // 2
+            thr = 0 if sent == n else d // 2
+            if thr != self._thr_now:            # one scheduled write less per ordinary batch
+                self._thr.value = self._thr_now = thr
             self._wr.value = (base + sent) & mask
             await self._flag
             await ReadOnly()
