@@ -102,17 +102,20 @@ class Core:
         start = addr & ~3
         end = (addr + data.size + 3) & ~3
         buf = np.zeros(end - start, dtype=np.uint8)
-        en = np.zeros(end - start, dtype=bool)
         buf[addr - start:addr - start + data.size] = data
-        en[addr - start:addr - start + data.size] = True
         words = buf.view("<u4")
         if self.engine is not None:
-            lanes = en.reshape(-1, 4).astype(np.uint32)
-            ctl = 1 | (lanes[:, 0] | lanes[:, 1] << 1 | lanes[:, 2] << 2 | lanes[:, 3] << 3) << 1
-            addr = np.arange(start, end, 4, dtype=np.int64).astype(np.uint32)
-            self.accesses += len(addr)
-            await self.engine.run(addr, ctl.astype(np.uint32), words.astype(np.uint32), read=False)
+            # byte enables: all four lanes but on the first and last word of an unaligned run
+            ctl = np.full(len(words), ctl_word(True, 0xF), dtype=np.uint32)
+            lead, trail = addr - start, end - (addr + data.size)
+            ctl[0] &= ctl_word(True, 0xF << lead)
+            ctl[-1] &= ctl_word(True, 0xF >> trail)
+            self.accesses += len(words)
+            await self.engine.run(np.arange(start, end, 4, dtype=np.uint32), ctl,
+                                  words.astype(np.uint32), read=False)
             return
+        en = np.zeros(end - start, dtype=bool)
+        en[addr - start:addr - start + data.size] = True
         handles = []
         for i, a in enumerate(range(start, end, 4)):
             be = int(en[4 * i]) | int(en[4 * i + 1]) << 1 | int(en[4 * i + 2]) << 2 | int(en[4 * i + 3]) << 3
