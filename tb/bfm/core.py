@@ -18,7 +18,7 @@ from hw.verif.engine import ctl_word
 from tb.bfm.periph import PeriphMaster
 from tb.bfm.tcdm import TcdmMaster
 
-__all__ = ["Core", "Barrier", "now", "CLK_PERIOD_NS"]
+__all__ = ["Core", "Barrier", "now", "wait_cycles", "CLK_PERIOD_NS"]
 
 #: Cluster clock period (250 MHz; tb.env.cluster starts the clock with it).
 CLK_PERIOD_NS = 4
@@ -31,6 +31,22 @@ _SHORT_WAIT = 4
 def now(clk_period_ns=CLK_PERIOD_NS):
     """Current simulation time in cycles."""
     return int(cocotb.utils.get_sim_time("ns") // clk_period_ns)
+
+
+async def wait_cycles(clk, cycles):
+    """Return on the same rising edge of ``clk`` as ``ClockCycles(clk, cycles)`` would, with at
+    most three wake-ups: the first edge, a timer to the middle of the cycle before the last edge
+    (a falling-edge time, never a rising one), then the last edge. Call it at a rising edge's
+    time step (after an edge or in its ReadOnly phase), as every BFM does."""
+    cycles = int(cycles)
+    if cycles <= 0:
+        return
+    if cycles <= _SHORT_WAIT:
+        await ClockCycles(clk, cycles)
+        return
+    await RisingEdge(clk)
+    await Timer((cycles - 1) * CLK_PERIOD_NS - CLK_PERIOD_NS // 2, unit="ns")
+    await RisingEdge(clk)
 
 
 class Core:
@@ -133,15 +149,7 @@ class Core:
         of a software run's Python time): the first edge, a timer to the middle of the cycle
         before the last edge (a falling-edge time, never a rising one), then the last edge.
         """
-        cycles = int(cycles)
-        if cycles <= 0:
-            return
-        if cycles <= _SHORT_WAIT:
-            await ClockCycles(self.clk, cycles)
-            return
-        await RisingEdge(self.clk)
-        await Timer((cycles - 1) * CLK_PERIOD_NS - CLK_PERIOD_NS // 2, unit="ns")
-        await RisingEdge(self.clk)
+        await wait_cycles(self.clk, cycles)
 
     async def kernel_time(self, cost_cycles, start_cycle):
         """Pad a kernel to ``cost_cycles`` from ``start_cycle``: the accesses issued since then
