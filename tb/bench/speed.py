@@ -74,8 +74,12 @@ def measure_limit(cfg, cycles, *, fast, lean=False):
     return res
 
 
-def measure_run(spec, cfg, *, fast, lean=False):
-    """One cluster run of ``spec`` (as ``ima-sim run``); the fields the speed report needs."""
+def measure_run(spec, cfg, *, fast, lean=False, bfm=None):
+    """One cluster run of ``spec`` (as ``ima-sim run``); the fields the speed report needs.
+
+    ``bfm``: ``None`` (the default path of :class:`tb.env.cluster.ClusterEnv`), ``"engine"``
+    (the RTL request engines and RTL protocol checkers) or ``"python"`` (the per-access BFM and
+    the Python protocol monitors: the path before issue 15's engines)."""
     from dataclasses import asdict
 
     from tb.build import runner
@@ -84,13 +88,16 @@ def measure_run(spec, cfg, *, fast, lean=False):
     t0 = time.perf_counter()
     r = build_cluster(cfg, lean=lean)
     t1 = time.perf_counter()
+    options = {"spec": asdict(spec)}
+    if bfm is not None:
+        options.update(bfm=bfm, monitors="rtl" if bfm == "engine" else "python")
     res = runner.run(r, TOP, "tb.cocotb_tests.cluster", seed=spec.seed, config=cfg,
-                     options={"spec": asdict(spec)}, log_level="WARNING")
+                     options=options, log_level="WARNING")
     res["build_wall_s"], res["sim_wall_s"] = t1 - t0, time.perf_counter() - t1
     if not res["passed"]:
         raise AssertionError(f"{spec.layer} {spec.mapping}: outputs differ ({res['checks']})")
     return {k: res[k] for k in ("cycles", "phases", "tcdm_stalled", "run_wall_s", "sim_wall_s",
-                                "build_wall_s", "energy_events")}
+                                "build_wall_s", "energy_events", "tcdm_per_master", "ima")}
 
 
 def _spread(xs):
@@ -105,6 +112,11 @@ def main(argv=None):
     ap.add_argument("--limit-cycles", type=int, default=200_000)
     ap.add_argument("--builds", default="fast,opt",
                     help="comma-separated: fast, opt, fast-lean, opt-lean (default fast,opt)")
+    ap.add_argument("--bfm", default="default",
+                    help="comma-separated core BFM paths: default, engine, python (default: default)")
+    ap.add_argument("--cases", default="hybrid_4,conv_ima_16",
+                    help="comma-separated: hybrid_4, conv_ima_16 (default both)")
+    ap.add_argument("--no-limit", action="store_true", help="skip the bare-model runs")
     ap.add_argument("--json", metavar="FILE", help="write every sample as JSON")
     a = ap.parse_args(argv)
     if a.repeats < 1:
@@ -114,20 +126,32 @@ def main(argv=None):
     if any(b not in ("fast", "opt", "fast-lean", "opt-lean") for b in builds):
         print(f"--builds: fast, opt, fast-lean, opt-lean, not {a.builds!r}", file=sys.stderr)
         return 2
+    bfms = a.bfm.split(",")
+    if any(b not in ("default", "engine", "python") for b in bfms):
+        print(f"--bfm: default, engine, python, not {a.bfm!r}", file=sys.stderr)
+        return 2
     base = preset("aicas2021")
     cases = [("hybrid_4", RunSpec(layer="bottleneck", mapping="HYBRID"), base.with_(ports=4)),
              ("conv_ima_16", RunSpec(layer="conv", mapping="IMA"), base.with_(ports=16))]
+    names = a.cases.split(",")
+    if any(n not in [c[0] for c in cases] for n in names):
+        print(f"--cases: hybrid_4, conv_ima_16, not {a.cases!r}", file=sys.stderr)
+        return 2
+    cases = [c for c in cases if c[0] in names]
     samples = {}
     for rep in range(a.repeats):                # interleaved: each repeat measures every build
         for b in builds:
             fast, lean = b.startswith("fast"), b.endswith("-lean")
             for name, spec, cfg in cases:
-                r = measure_run(spec, cfg, fast=fast, lean=lean)
-                samples.setdefault(f"{b}/{name}", []).append(r)
-                print(f"{b} {name} #{rep}: {r['cycles']} cyc, run {r['run_wall_s']:.2f} s "
-                      f"({r['cycles'] / r['run_wall_s']:,.0f} cyc/s), sim {r['sim_wall_s']:.2f} s",
-                      flush=True)
-            for ports in (4, 16):
+                for path in bfms:
+                    r = measure_run(spec, cfg, fast=fast, lean=lean,
+                                    bfm=None if path == "default" else path)
+                    key = f"{b}/{name}" + ("" if path == "default" else f"/{path}")
+                    samples.setdefault(key, []).append(r)
+                    print(f"{key} #{rep}: {r['cycles']} cyc, run {r['run_wall_s']:.2f} s "
+                          f"({r['cycles'] / r['run_wall_s']:,.0f} cyc/s), sim {r['sim_wall_s']:.2f} s, "
+                          f"load {os.getloadavg()[0]:.1f}", flush=True)
+            for ports in ((4, 16) if not a.no_limit else ()):
                 r = measure_limit(base.with_(ports=ports), a.limit_cycles, fast=fast, lean=lean)
                 samples.setdefault(f"{b}/limit_{ports}", []).append(r)
                 print(f"{b} limit_{ports} #{rep}: {r['cycles']} cyc in {r['run_wall_s']:.2f} s "

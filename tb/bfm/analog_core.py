@@ -23,6 +23,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
+from tb.bfm.core import wait_cycles
 from tb.bfm.sig import reader
 
 __all__ = ["AnalogCoreModel"]
@@ -131,8 +132,7 @@ class AnalogCoreModel:
             self.log_mvms.append((row, col, h, w))
             self.log_arrays.append(k)
             # start was high in cycle c0; done must be high in cycle c0 + latency - 1.
-            for _ in range(self.latency - 1):
-                await RisingEdge(self.clk)
+            await wait_cycles(self.clk, self.latency - 1)    # three wake-ups, not one per cycle
             adc.value = int.from_bytes(out.tobytes(), "little")
             done.value = 1
             await RisingEdge(self.clk)

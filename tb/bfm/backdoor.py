@@ -25,7 +25,7 @@ from cocotb.triggers import NextTimeStep, ReadOnly
 from tb.bfm.sig import four_state
 from tb.bfm.vpi_array import open_array
 
-__all__ = ["TcdmBackdoor", "in_read_only", "writable"]
+__all__ = ["TcdmBackdoor", "in_read_only", "open_memories", "writable"]
 
 
 def in_read_only():
@@ -46,10 +46,11 @@ _NO_DELAY = 3  # cocotb.handle._GPISetAction.NO_DELAY (vpiNoDelay): written at o
 class _GpiBank:
     """Per-word fallback over cocotb's GPI handles."""
 
-    def __init__(self, raw, depth):
+    def __init__(self, raw, depth, width=32):
         self._raw = raw
         self._cache = {}
         self.depth = depth
+        self.mask = (1 << width) - 1
 
     def _h(self, i):
         h = self._cache.get(i)
@@ -58,7 +59,7 @@ class _GpiBank:
         return h
 
     def get(self, index, n):
-        return np.array([self._h(i).get_signal_val_long() & 0xFFFFFFFF
+        return np.array([self._h(i).get_signal_val_long() & self.mask
                          for i in range(index, index + n)], dtype=np.uint32)
 
     def put(self, index, words):
@@ -88,6 +89,37 @@ class _ArrayBank:
             self._a.put(index, np.ascontiguousarray(words))
 
 
+def _probe(arr, gpi):
+    """True if ``vpi_put_value_array``'s index 0 reaches the array's last word (see
+    :class:`_ArrayBank`); the two probed words are restored."""
+    d = gpi.depth
+    saved = gpi.get(0, 1), gpi.get(d - 1, 1)
+    value = 0xA5C3_5A3C & gpi.mask
+    arr.put(0, np.array([value], dtype=np.uint32))
+    at0, atlast = int(gpi.get(0, 1)[0]), int(gpi.get(d - 1, 1)[0])
+    gpi.put(0, saved[0])
+    gpi.put(d - 1, saved[1])
+    if at0 == value and atlast != value:
+        return False
+    if atlast == value:
+        return True
+    raise RuntimeError("vpi_put_value_array probe wrote neither end of the array")
+
+
+def open_memories(handles, depth, *, bulk=True):
+    """Word access to Verilog arrays of the same depth (cocotb handles): ``(accessors, method)`` with
+    one accessor per handle offering ``get(index, n)`` -> uint32 array and ``put(index, words)``;
+    ``method`` is ``"vpi_array"`` (one C call per block, :mod:`tb.bfm.vpi_array`) or
+    ``"gpi_per_word"`` (the fallback). Call after simulation time has advanced (see the module
+    note)."""
+    gpi = [_GpiBank(h._handle, depth, len(h[0])) for h in handles]
+    arrays = [open_array(h._path, depth) for h in handles] if bulk else [None]
+    if all(a is not None for a in arrays) and depth > 1:
+        rev = _probe(arrays[0], gpi[0])
+        return [_ArrayBank(a, depth, rev) for a in arrays], "vpi_array"
+    return gpi, "gpi_per_word"
+
+
 class TcdmBackdoor:
     """Word/byte access to a TCDM's banks.
 
@@ -110,31 +142,8 @@ class TcdmBackdoor:
         self.banks = banks
         self.size_bytes = size_bytes
         self.words_per_bank = depth = size_bytes // (4 * banks)
-        handles = [tcdm[f"bank{b}"] for b in range(banks)]
-        gpi = [_GpiBank(h._handle, depth) for h in handles]
-        arrays = [open_array(h._path, depth) for h in handles] if bulk else [None]
-        if all(a is not None for a in arrays) and depth > 1:
-            rev = self._probe(arrays[0], gpi[0])
-            self._banks = [_ArrayBank(a, depth, rev) for a in arrays]
-            self.method = "vpi_array"
-        else:
-            self._banks = gpi
-            self.method = "gpi_per_word"
-
-    @staticmethod
-    def _probe(arr, gpi):
-        d = gpi.depth
-        saved = gpi.get(0, 1), gpi.get(d - 1, 1)
-        probe = np.array([0xA5C3_5A3C], dtype=np.uint32)
-        arr.put(0, probe)
-        at0, atlast = int(gpi.get(0, 1)[0]), int(gpi.get(d - 1, 1)[0])
-        gpi.put(0, saved[0])
-        gpi.put(d - 1, saved[1])
-        if at0 == 0xA5C35A3C and atlast != 0xA5C35A3C:
-            return False
-        if atlast == 0xA5C35A3C:
-            return True
-        raise RuntimeError("vpi_put_value_array probe wrote neither end of the bank")
+        self._banks, self.method = open_memories([tcdm[f"bank{b}"] for b in range(banks)], depth,
+                                                 bulk=bulk)
 
     # -- words ---------------------------------------------------------------------------------
     def _range(self, addr, nwords):

@@ -14,13 +14,16 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, Event, RisingEdge, Timer
 
+from hw.verif.engine import ctl_word
 from tb.bfm.periph import PeriphMaster
 from tb.bfm.tcdm import TcdmMaster
 
-__all__ = ["Core", "Barrier", "now", "CLK_PERIOD_NS"]
+__all__ = ["Core", "Barrier", "now", "wait_cycles", "CLK_PERIOD_NS"]
 
 #: Cluster clock period (250 MHz; tb.env.cluster starts the clock with it).
 CLK_PERIOD_NS = 4
+#: The engine's control word of a load: what TcdmMaster.init_read presents (we 0, be 0xF).
+_READ_CTL = ctl_word(False, 0xF)
 #: Waits up to this many cycles use ClockCycles (one wake-up per cycle); longer ones a Timer.
 _SHORT_WAIT = 4
 
@@ -28,6 +31,22 @@ _SHORT_WAIT = 4
 def now(clk_period_ns=CLK_PERIOD_NS):
     """Current simulation time in cycles."""
     return int(cocotb.utils.get_sim_time("ns") // clk_period_ns)
+
+
+async def wait_cycles(clk, cycles):
+    """Return on the same rising edge of ``clk`` as ``ClockCycles(clk, cycles)`` would, with at
+    most three wake-ups: the first edge, a timer to the middle of the cycle before the last edge
+    (a falling-edge time, never a rising one), then the last edge. Call it at a rising edge's
+    time step (after an edge or in its ReadOnly phase), as every BFM does."""
+    cycles = int(cycles)
+    if cycles <= 0:
+        return
+    if cycles <= _SHORT_WAIT:
+        await ClockCycles(clk, cycles)
+        return
+    await RisingEdge(clk)
+    await Timer((cycles - 1) * CLK_PERIOD_NS - CLK_PERIOD_NS // 2, unit="ns")
+    await RisingEdge(clk)
 
 
 class Core:
@@ -38,12 +57,17 @@ class Core:
     dut : cocotb top handle (a :class:`hw.cluster.cluster.Cluster`)
     idx : int
     events : tb.bfm.periph.EventLines (shared by all cores)
+    engine : tb.bfm.engine.EngineMaster, optional
+        Run each load / store call as one batch on the core's RTL request engine (the test
+        top's port must be switched to it); default: the per-access driver
+        :class:`~tb.bfm.tcdm.TcdmMaster` (``self.tcdm``), same port timing.
     """
 
-    def __init__(self, dut, idx, events, *, clk=None):
+    def __init__(self, dut, idx, events, *, clk=None, engine=None):
         self.idx = idx
         self.clk = clk if clk is not None else dut.clk
         self.tcdm = TcdmMaster(dut, f"core_tcdm__{idx}", self.clk)
+        self.engine = engine
         self.periph = PeriphMaster(dut, f"core_periph__{idx}", self.clk)
         self.events = events
         self.idle_cycles = 0
@@ -52,6 +76,11 @@ class Core:
     # ------------------------------------------------------------------ memory
     async def load_words(self, word_addrs):
         """Load 32-bit words (byte addresses, word aligned), pipelined; returns a uint32 array."""
+        if self.engine is not None:
+            addr = np.asarray(word_addrs, dtype=np.int64).astype(np.uint32).reshape(-1)
+            self.accesses += len(addr)
+            return await self.engine.run(addr, np.full(len(addr), _READ_CTL, dtype=np.uint32),
+                                         np.zeros(len(addr), dtype=np.uint32), read=True)
         handles = [self.tcdm.init_read(int(a)) for a in word_addrs]
         self.accesses += len(handles)
         out = np.empty(len(handles), dtype=np.uint32)
@@ -89,10 +118,20 @@ class Core:
         start = addr & ~3
         end = (addr + data.size + 3) & ~3
         buf = np.zeros(end - start, dtype=np.uint8)
-        en = np.zeros(end - start, dtype=bool)
         buf[addr - start:addr - start + data.size] = data
-        en[addr - start:addr - start + data.size] = True
         words = buf.view("<u4")
+        if self.engine is not None:
+            # byte enables: all four lanes but on the first and last word of an unaligned run
+            ctl = np.full(len(words), ctl_word(True, 0xF), dtype=np.uint32)
+            lead, trail = addr - start, end - (addr + data.size)
+            ctl[0] &= ctl_word(True, 0xF << lead)
+            ctl[-1] &= ctl_word(True, 0xF >> trail)
+            self.accesses += len(words)
+            await self.engine.run(np.arange(start, end, 4, dtype=np.uint32), ctl,
+                                  words.astype(np.uint32), read=False)
+            return
+        en = np.zeros(end - start, dtype=bool)
+        en[addr - start:addr - start + data.size] = True
         handles = []
         for i, a in enumerate(range(start, end, 4)):
             be = int(en[4 * i]) | int(en[4 * i + 1]) << 1 | int(en[4 * i + 2]) << 2 | int(en[4 * i + 3]) << 3
@@ -110,15 +149,7 @@ class Core:
         of a software run's Python time): the first edge, a timer to the middle of the cycle
         before the last edge (a falling-edge time, never a rising one), then the last edge.
         """
-        cycles = int(cycles)
-        if cycles <= 0:
-            return
-        if cycles <= _SHORT_WAIT:
-            await ClockCycles(self.clk, cycles)
-            return
-        await RisingEdge(self.clk)
-        await Timer((cycles - 1) * CLK_PERIOD_NS - CLK_PERIOD_NS // 2, unit="ns")
-        await RisingEdge(self.clk)
+        await wait_cycles(self.clk, cycles)
 
     async def kernel_time(self, cost_cycles, start_cycle):
         """Pad a kernel to ``cost_cycles`` from ``start_cycle``: the accesses issued since then

@@ -7,9 +7,9 @@ own directory (``..._dwa=True``, plus ``_dwa_arrangement=separate`` for that arr
 arrangement of a cluster without the accelerator changes nothing and is left out of the key.
 """
 
-from hw.cluster.cluster import Cluster
 from hw.config import ClusterConfig
 from tb.build import runner
+from tb.build.cluster_top import ENGINE_PUBLIC, ClusterTestTop
 
 __all__ = ["TOP", "KEY", "LEAN_PUBLIC", "build_params", "build_cluster"]
 
@@ -32,17 +32,18 @@ def build_params(cfg: ClusterConfig):
 #: accelerators' TCDM ports (the protocol monitors: ``ima.tcdm_load__*``/``tcdm_store__*``,
 #: ``dwa.tcdm__*``).
 LEAN_PUBLIC = ((TOP, "*"), ("*", "bank*"), ("*", "tcdm_load__*"), ("*", "tcdm_store__*"),
-               ("*", "tcdm__*"))
+               ("*", "tcdm__*"), *ENGINE_PUBLIC)
 
 
 def build_cluster(cfg: ClusterConfig, *, waves: bool = False, lean: bool = False,
                   simulator: str = "verilator"):
-    """Verilator build of ``Cluster(cfg)`` (reused across runs); returns the cocotb runner.
+    """Verilator build of the cluster's test top (:class:`tb.build.cluster_top.ClusterTestTop`:
+    ``Cluster(cfg)`` plus the cores' request engines), reused across runs; returns the runner.
 
     ``lean``: only :data:`LEAN_PUBLIC` visible to the VPI (a faster model, its own build
     directory; issue 15, docs/speed-plan.md); default: every signal (cocotb's default).
     ``simulator``: ``"icarus"`` for the four-state build (Verilator only for ``lean``)."""
     if not isinstance(lean, bool):
         raise ValueError(f"lean must be a bool, not {lean!r}")
-    return runner.build(TOP, Cluster, build_params(cfg), waves=waves,
+    return runner.build(TOP, ClusterTestTop, build_params(cfg), waves=waves,
                         public=LEAN_PUBLIC if lean else None, simulator=simulator)

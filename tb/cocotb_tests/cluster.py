@@ -1,7 +1,9 @@
 """cocotb entry of a cluster run: execute one :class:`sim_models.workloads.RunSpec` on the RTL cluster.
 
 Parameters (:mod:`tb.env.params`): the cluster configuration built as ``config``; options
-``spec`` (the RunSpec's fields) and ``dump`` (return the output buffers as arrays). Runs the
+``spec`` (the RunSpec's fields), ``dump`` (return the output buffers as arrays), ``bfm``
+(how the cores drive their TCDM ports, :data:`tb.env.cluster.BFM_PATHS`) and ``monitors``
+(``True``, ``False``, ``"rtl"`` or ``"python"``: :class:`tb.env.cluster.ClusterEnv`). Runs the
 workload, checks every output buffer against the golden model, saves the result (cycles, phases,
 the IMA's and the depth-wise accelerator's counters, energy events; and the outputs) for the
 host, and fails the test if anything differs. ``ima-sim run`` and the cluster
@@ -25,7 +27,7 @@ async def execute(dut):
     cfg = p.cluster_config()
     spec = RunSpec(**p.option("spec", {}))
     wl = prepare(spec, cfg.ima)
-    env = ClusterEnv(dut, cfg)
+    env = ClusterEnv(dut, cfg, bfm=p.option("bfm", None), monitors=p.option("monitors", True))
     await env.start()
     wall0 = time.perf_counter()
     env.preload(wl.image, wl.used)
@@ -51,6 +53,8 @@ async def execute(dut):
         "dwa": env.dwa_stats(),                   # {} without the depth-wise accelerator
         "energy_events": env.events_for_energy(cycles),
         "tcdm_stalled": sum(f() for f in env.stalled),
+        "tcdm_per_master": {"granted": [f() for f in env.granted],
+                            "stalled": [f() for f in env.stalled]},
         "run_wall_s": run_wall, "total_wall_s": time.perf_counter() - wall0,
         "mvms": env.analog.mvms,
     }

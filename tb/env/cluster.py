@@ -19,12 +19,14 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from hw.dwa.stats import DWA_STAT_COUNTERS
 from hw.ima.regmap import REG
 from hw.ima.stats import STAT_COUNTERS
+from hw.verif.checker import ERROR_NAMES, checked_ports
 from sim_models.crossbar import Crossbar
 from sim_models.swcost import sw_cost
 from tb.bfm import kernels
 from tb.bfm.analog_core import AnalogCoreModel
 from tb.bfm.backdoor import TcdmBackdoor
 from tb.bfm.core import CLK_PERIOD_NS, Barrier, Core, now
+from tb.bfm.engine import EngineMaster
 from tb.bfm.ima_hal import ImaHal
 from tb.bfm.periph import EventLines
 from tb.bfm.sig import four_state, reader
@@ -36,7 +38,23 @@ from tb.check.monitor import (
     prefixed,
 )
 
-__all__ = ["ClusterEnv", "check_crossbars"]
+__all__ = ["ClusterEnv", "check_crossbars", "BFM_PATHS", "DEFAULT_BFM", "MONITOR_KINDS",
+           "DEFAULT_MONITORS"]
+
+#: How the core BFMs drive their TCDM ports: ``"engine"`` -- one batch per load / store call on
+#: the test top's RTL request engines (:mod:`tb.bfm.engine`, three wake-ups per batch);
+#: ``"python"`` -- :class:`tb.bfm.tcdm.TcdmMaster`, one coroutine step per access (the reference,
+#: and the path to use when debugging the port in a waveform). Identical cycles either way.
+BFM_PATHS = ("engine", "python")
+#: Default path (measured faster, docs/speed-plan.md).
+DEFAULT_BFM = "engine"
+#: Who checks the TCDM protocol on the accelerators' ports during a run: ``"rtl"`` -- the test
+#: top's checkers (hw.verif.checker: sticky error bits and counters, read at the end, nothing per
+#: cycle in Python); ``"python"`` -- tb.check.monitor.TcdmPortsMonitor (per cycle, and the
+#: transaction source if one is wanted).
+MONITOR_KINDS = ("rtl", "python")
+#: What ``monitors=True`` means on the test top (a bare Cluster top has only the Python ones).
+DEFAULT_MONITORS = "rtl"
 
 
 def check_crossbars(programmed, given):
@@ -57,17 +75,51 @@ def check_crossbars(programmed, given):
                              f"({int((g.weights != p.weights).sum())} cells differ)")
 
 
+def _has(dut, name):
+    try:
+        dut[name]
+    except (AttributeError, KeyError):
+        return False
+    return True
+
+
 class ClusterEnv:
     """Everything a cluster run needs; ``cfg`` is the :class:`hw.config.ClusterConfig` built."""
 
-    def __init__(self, dut, cfg, *, cost=None, monitors=True, xz=None):
+    def __init__(self, dut, cfg, *, cost=None, monitors=True, bfm=None, xz=None):
         # the cores' software costs: the configuration's set (cfg.sw_cost) unless given
         self.dut, self.cfg, self.cost = dut, cfg, cost if cost is not None else sw_cost(cfg.sw_cost)
-        self.monitors_on = monitors
-        self.monitor = None
-        #: X/Z checks (default: under a 4-state simulator); with them the monitors' too
+        #: X/Z checks (default: under a 4-state simulator); with them the Python monitors and the
+        #: per-access BFM path (the RTL checkers and the engines' ports are 2-state test logic)
         self.xz_on = four_state() if xz is None else xz
         self.xz_monitor = self.core_monitor = None
+        if bfm is None:
+            bfm = "python" if self.xz_on else DEFAULT_BFM
+        if bfm not in BFM_PATHS:
+            raise ValueError(f"bfm must be one of {BFM_PATHS}, not {bfm!r}")
+        # the test top (tb.build.cluster_top) holds the cluster one level down, beside the engines
+        self.has_engines = _has(dut, "eng_sel")
+        if bfm == "engine" and not self.has_engines:
+            raise ValueError("bfm='engine' needs the cluster test top with request engines "
+                             "(tb.build.cluster.build_cluster)")
+        self.bfm = bfm
+        self.root = dut.cluster if self.has_engines else dut
+        if monitors is True:
+            monitors = DEFAULT_MONITORS if self.has_engines and not self.xz_on else "python"
+        if monitors not in (False, *MONITOR_KINDS):
+            raise ValueError(f"monitors must be True, False or one of {MONITOR_KINDS}, "
+                             f"not {monitors!r}")
+        if monitors == "rtl" and not self.has_engines:
+            raise ValueError("monitors='rtl' needs the cluster test top with RTL checkers "
+                             "(tb.build.cluster.build_cluster)")
+        self.monitor_kind = monitors or None
+        self.monitors_on = self.monitor_kind is not None
+        self.monitor = None
+        if self.monitor_kind == "rtl":
+            self._checked = [f"{inst}.{name}" for inst, name in checked_ports(cfg)]
+            self._chk = [{f: reader(dut[f"chk__{j}__{f}"])
+                          for f in ("err", "granted", "stalled", "first_cycle")}
+                         for j in range(len(self._checked))]
         self.clk = dut.clk
         self.xbars = [Crossbar(cfg.ima.rows, cfg.ima.cols) for _ in range(cfg.ima.arrays)]
         self.xbar = self.xbars[0]       # array 0 (run plans place their layers there)
@@ -89,6 +141,11 @@ class ClusterEnv:
         for i in range(cfg.n_cores):
             dut[f"core_tcdm__{i}__req"].value = 0
             dut[f"core_periph__{i}__req"].value = 0
+        if self.has_engines:
+            dut.eng_sel.value = (1 << cfg.n_cores) - 1 if self.bfm == "engine" else 0
+            for i in range(cfg.n_cores):
+                for f in ("wr_ptr", "thr", "fill_en"):
+                    dut[f"eng__{i}__{f}"].value = 0
         for k in range(cfg.dma_ports):
             dut[f"dma__{k}__req"].value = 0
         self.analog = AnalogCoreModel(dut, self.xbars if cfg.ima.arrays > 1 else self.xbar,
@@ -104,7 +161,12 @@ class ClusterEnv:
                       *(f"dma__{k}" for k in range(cfg.dma_ports))],
                 self.clk, period_ns=CLK_PERIOD_NS, check_xz=True)
         self.events = EventLines(dut, "evt", cfg.n_cores).start()
-        self.cores = [Core(dut, i, self.events) for i in range(cfg.n_cores)]
+        if self.bfm == "engine":
+            depth = 1 << (len(dut.eng__0__wr_ptr) - 1)
+            self.cores = [Core(dut, i, self.events, engine=EngineMaster(dut, i, depth))
+                          for i in range(cfg.n_cores)]
+        else:
+            self.cores = [Core(dut, i, self.events) for i in range(cfg.n_cores)]
         self.hal = ImaHal(self.cores[0].periph, self.events, self.clk, arrays=cfg.ima.arrays)
         if cfg.dwa:                     # its registers at DWA_BASE on the same peripheral bus
             from hw.cluster.periph import DWA_BASE
@@ -112,16 +174,16 @@ class ClusterEnv:
             self.dwa_events = EventLines(dut, "dwa_evt", cfg.n_cores).start()
             self.dwa_hal = DwaHal(self.cores[0].periph, self.dwa_events, self.clk, base=DWA_BASE)
         self.barrier = Barrier(cfg.n_cores, self.clk, self.cost.barrier_cycles)
-        self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, cfg.banks, cfg.tcdm_bytes)
-        if self.monitors_on:            # the IMA's 2N (shared: N) TCDM ports (instance ``ima``)
+        self.backdoor = TcdmBackdoor(self.root.tcdm.tcdm, cfg.banks, cfg.tcdm_bytes)
+        if self.monitor_kind == "python":   # the IMA's 2N (shared: N) TCDM ports (instance ``ima``)
             names = ([f"tcdm_load__{k}" for k in range(cfg.ima.ports)]
                      + [f"tcdm_store__{k}" for k in range(cfg.ima.store_ports)])
-            self.monitor = TcdmPortsMonitor(dut.ima, names, self.clk, period_ns=CLK_PERIOD_NS,
+            self.monitor = TcdmPortsMonitor(self.root.ima, names, self.clk, period_ns=CLK_PERIOD_NS,
                                             check_xz=self.xz_on)
             if cfg.dwa:                 # the DWA's N data ports (instance ``dwa``)
-                self.dwa_monitor = TcdmPortsMonitor(dut.dwa, [f"tcdm__{k}" for k in range(cfg.dwa_ports)],
-                                                    self.clk, period_ns=CLK_PERIOD_NS,
-                                                    check_xz=self.xz_on)
+                self.dwa_monitor = TcdmPortsMonitor(
+                    self.root.dwa, [f"tcdm__{k}" for k in range(cfg.dwa_ports)], self.clk,
+                    period_ns=CLK_PERIOD_NS, check_xz=self.xz_on)
         await RisingEdge(self.clk)
 
     def xz_outputs(self):
@@ -147,33 +209,50 @@ class ClusterEnv:
             errors = mon.errors if mon is not None else []
             assert not errors, f"X/Z or protocol errors: {errors[:4]}"
 
+    def _port_reports(self):
+        """``[(name, errors, granted, stalled)]`` per watched accelerator port, IMA ports first
+        then the DWA's (the order of :func:`hw.verif.checker.checked_ports`), from the
+        Python monitors or the RTL checkers."""
+        if self.monitor_kind == "python":
+            dwa_ports = self.dwa_monitor.ports if self.dwa_monitor else []
+            return [(m.prefix, list(m.errors), m.granted, m.stalled)
+                    for m in [*self.monitor.ports, *dwa_ports]]
+        out = []
+        for j, name in enumerate(self._checked):
+            err, first = self._chk[j]["err"](), self._chk[j]["first_cycle"]()
+            errors = [f"{name}: {text} (first rule break at cycle {first} since reset)"
+                      for bit, text in ERROR_NAMES.items() if err & bit]
+            out.append((name, errors, self._chk[j]["granted"](), self._chk[j]["stalled"]()))
+        return out
+
     def check_monitors(self):
-        """Fail (AssertionError) if a TCDM protocol monitor saw a rule broken, or counted other
-        grants / stall cycles than the RTL's counters of the same master (IMA load port k is
-        master ``n_cores + k``, store port k master ``n_cores + ports + k`` -- with the shared
-        data interface only the N load ports exist; the DWA's port k is
+        """Fail (AssertionError) if a TCDM protocol monitor (Python or RTL) saw a rule broken, or
+        counted other grants / stall cycles than the RTL's counters of the same master (IMA load
+        port k is master ``n_cores + k``, store port k master ``n_cores + ports + k`` -- with the
+        shared data interface only the N load ports exist; the DWA's port k is
         its own master in the ``separate`` arrangement and shares IMA load port k's master in the
         ``shared`` one, where the two monitors' counts add up to that master's)."""
         self.check_xz()
-        if self.monitor is None:
+        if self.monitor_kind is None:
             return
-        dwa_ports = self.dwa_monitor.ports if self.dwa_monitor else []
-        bad = {m.prefix: m.errors for m in [*self.monitor.ports, *dwa_ports] if m.errors}
+        reports = self._port_reports()
+        bad = {name: errors for name, errors, _, _ in reports if errors}
         assert not bad, f"TCDM protocol errors on the accelerators' ports: {bad}"
-        seen = {}                       # master index -> [(monitor, granted, stalled)]
-        for i, m in enumerate(self.monitor.ports):
-            seen.setdefault(self.cfg.n_cores + i, []).append(m)
-        if dwa_ports:
+        n_ima = self.cfg.ima.ports + self.cfg.ima.store_ports
+        seen = {}                       # master index -> [(name, granted, stalled)]
+        for i, rep in enumerate(reports[:n_ima]):
+            seen.setdefault(self.cfg.n_cores + i, []).append(rep)
+        if len(reports) > n_ima:
             ranges = self.cfg.master_ranges()
             owner = ranges["dwa"] if self.cfg.dwa_arrangement == "separate" else ranges["ima_load"]
-            for k, m in zip(owner, dwa_ports, strict=True):
-                seen.setdefault(k, []).append(m)
-        for k, ms in seen.items():
-            mon = (sum(m.granted for m in ms), sum(m.stalled for m in ms))
+            for k, rep in zip(owner, reports[n_ima:], strict=True):
+                seen.setdefault(k, []).append(rep)
+        for k, reps in seen.items():
+            mon = (sum(r[2] for r in reps), sum(r[3] for r in reps))
             rtl = (self.granted[k](), self.stalled[k]())
             assert mon == rtl, (
-                f"{'+'.join(m.prefix for m in ms)}: monitor saw {mon[0]} grants / {mon[1]} stall "
-                f"cycles, the RTL counted {rtl[0]} / {rtl[1]} on master {k}")
+                f"{'+'.join(r[0] for r in reps)}: {self.monitor_kind} monitor saw {mon[0]} grants / "
+                f"{mon[1]} stall cycles, the RTL counted {rtl[0]} / {rtl[1]} on master {k}")
 
     # ------------------------------------------------------------------ data
     def preload(self, image, used):

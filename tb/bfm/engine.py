@@ -1,0 +1,121 @@
+"""Core-side driver of the RTL request engine (:class:`hw.verif.engine.RequestEngine`, issue 15).
+
+:class:`EngineMaster` runs one batch of TCDM accesses of a core (the words of one
+``load_words`` / ``store_bytes`` call) on the core's engine in the cluster's test top
+(:mod:`tb.build.cluster_top`): at the first rising edge after the call it writes the requests into
+the engine's ring memories with one ``vpi_put_value_array`` per memory and moves the engine's
+write pointer (a scheduled write, applied in that edge's ReadWrite phase: the first request is on
+the port in the same cycle as the per-access driver :class:`tb.bfm.tcdm.TcdmMaster` would put
+it there), then sleeps until the engine's ``flag`` rises and reads the responses back in bulk
+in that cycle's ReadOnly phase. A batch costs three scheduler wake-ups instead of about two per
+access; a batch longer than the ring costs three more per half ring, with no gap on the port.
+
+Timing rule shared with :class:`~tb.bfm.tcdm.TcdmMaster` (which the exactness tests check on the
+port, tests/tb/bfm/test_engine.py): a batch submitted at simulation time ``t`` presents its first
+request in the cycle that starts at the first rising edge after ``t``; requests follow one per
+cycle while granted; the call returns in the ReadOnly phase of the cycle of the last response.
+"""
+
+import numpy as np
+from cocotb.triggers import ReadOnly, RisingEdge
+
+from tb.bfm.backdoor import open_memories
+from tb.bfm.sig import port, reader
+from tb.bfm.tcdm import TcdmProtocolError
+
+__all__ = ["EngineMaster"]
+
+_MEMS = ("req_addr", "req_ctl", "req_wdata", "rsp_data")
+
+
+class EngineMaster:
+    """Core ``idx``'s engine: ``await run(addr, ctl, wdata, read=...)`` runs one batch.
+
+    Parameters
+    ----------
+    dut : cocotb handle of a :class:`tb.build.cluster_top.ClusterTestTop`
+    idx : int
+        The core.
+    depth : int
+        The engines' ring depth (as built).
+    clk : handle, optional
+    """
+
+    def __init__(self, dut, idx, depth, clk=None):
+        self.idx = idx
+        self.clk = clk if clk is not None else dut.clk
+        self.depth = depth
+        self._mask = 2 * depth - 1
+        prefix = f"eng__{idx}"
+        self._wr = port(dut, prefix, "wr_ptr")
+        self._thr = port(dut, prefix, "thr")
+        self._flag = RisingEdge(port(dut, prefix, "flag"))
+        self._rsp_ptr = reader(port(dut, prefix, "rsp_ptr"))
+        self._r_valid = reader(port(dut, f"core_tcdm__{idx}", "r_valid"))
+        self._r_data = reader(port(dut, f"core_tcdm__{idx}", "r_data"))
+        inst = dut[f"engine{idx}"]
+        mems, self.method = open_memories([inst[n] for n in _MEMS], depth)
+        self._addr, self._ctl, self._wdata, self._rsp = mems
+        self._sent = 0                  # requests written since reset (modulo 2 * depth)
+        self._thr_now = 0               # what ``thr`` holds (ClusterEnv.start writes 0)
+        self.batches = 0
+        self.wakeups = 0
+
+    def _put(self, first, addr, ctl, wdata):
+        """Requests ``first, first+1, ...`` into their ring slots (two blocks if it wraps)."""
+        d = self.depth
+        s = first % d
+        k = min(len(addr), d - s)
+        for mem, words in ((self._addr, addr), (self._ctl, ctl), (self._wdata, wdata)):
+            mem.put(s, words[:k])
+            if k < len(words):
+                mem.put(0, words[k:])
+
+    def _get(self, first, n, out, at):
+        """Responses ``first .. first+n-1`` from the ring into ``out[at:]``."""
+        d = self.depth
+        s = first % d
+        k = min(n, d - s)
+        out[at:at + k] = self._rsp.get(s, k)
+        if k < n:
+            out[at + k:at + n] = self._rsp.get(0, n - k)
+
+    async def run(self, addr, ctl, wdata, *, read):
+        """Issue the batch (uint32 arrays of equal length: byte address, control word
+        :func:`hw.verif.engine.ctl_word`, write data); returns the response data (uint32 array)
+        if ``read``, else ``None``."""
+        n = len(addr)
+        if n == 0:
+            return np.zeros(0, dtype=np.uint32) if read else None
+        d, mask = self.depth, self._mask
+        out = np.empty(n, dtype=np.uint32) if read else None
+        base = self._sent
+        sent = got = 0
+        self.batches += 1
+        await RisingEdge(self.clk)
+        while True:
+            hi = min(n, got + d)
+            self._put(base + sent, addr[sent:hi], ctl[sent:hi], wdata[sent:hi])
+            sent = hi
+            thr = 0 if sent == n else d // 2
+            if thr != self._thr_now:            # one scheduled write less per ordinary batch
+                self._thr.value = self._thr_now = thr
+            self._wr.value = (base + sent) & mask
+            await self._flag
+            await ReadOnly()
+            self.wakeups += 1
+            done = (self._rsp_ptr() - base - got) & mask     # captured in earlier cycles
+            if read and done:
+                self._get(base + got, done, out, got)
+            got += done
+            if self._r_valid():                              # this cycle's response
+                if read:
+                    out[got] = self._r_data()
+                got += 1
+            if sent == n:
+                break
+            await RisingEdge(self.clk)
+        if got != n:
+            raise TcdmProtocolError(f"core {self.idx} engine: {got} responses for {n} requests")
+        self._sent = (base + n) & mask
+        return out
