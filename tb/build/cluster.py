@@ -7,11 +7,13 @@ own directory (``..._dwa=True``, plus ``_dwa_arrangement=separate`` for that arr
 arrangement of a cluster without the accelerator changes nothing and is left out of the key.
 """
 
+import time
+
 from hw.cluster.cluster import Cluster
 from hw.config import ClusterConfig
 from tb.build import runner
 
-__all__ = ["TOP", "KEY", "LEAN_PUBLIC", "build_params", "build_cluster"]
+__all__ = ["TOP", "KEY", "LEAN_PUBLIC", "build_params", "build_cluster", "simulate"]
 
 TOP = "cluster"
 #: Parameters always named in the build directory; any other one only when it differs from the
@@ -35,12 +37,34 @@ LEAN_PUBLIC = ((TOP, "*"), ("*", "bank*"), ("*", "tcdm_load__*"), ("*", "tcdm_st
                ("*", "tcdm__*"))
 
 
-def build_cluster(cfg: ClusterConfig, *, waves: bool = False, lean: bool = False):
+def build_cluster(cfg: ClusterConfig, *, waves: bool = False, debug: bool = False, opt=None):
     """Verilator build of ``Cluster(cfg)`` (reused across runs); returns the cocotb runner.
 
-    ``lean``: only :data:`LEAN_PUBLIC` visible to the VPI (a faster model, its own build
-    directory; issue 15, docs/speed-plan.md); default: every signal (cocotb's default)."""
-    if not isinstance(lean, bool):
-        raise ValueError(f"lean must be a bool, not {lean!r}")
-    return runner.build(TOP, Cluster, build_params(cfg), waves=waves,
-                        public=LEAN_PUBLIC if lean else None)
+    Lean (only :data:`LEAN_PUBLIC` visible to the VPI: a faster model, issue 15) unless
+    ``debug`` or ``IMA_DEBUG_BUILD`` ask for every signal (:func:`tb.build.runner.build`,
+    :func:`tb.build.runner.debug_build_requested`); ``opt``: the C++ optimisation level
+    (:func:`tb.build.runner.cxx_opt`)."""
+    return runner.build(TOP, Cluster, build_params(cfg), waves=waves, public=LEAN_PUBLIC,
+                        debug=debug, opt=opt)
+
+
+def simulate(cfg: ClusterConfig, test_module, options, *, seed, waves=False, debug=False,
+             quiet=True):
+    """Build the cluster ``cfg`` (cached, :func:`build_cluster`) and run cocotb ``test_module`` on
+    it with ``options`` (what ``ima-sim run``, ``net`` and ``accuracy --rtl`` share).
+
+    Returns ``(result, error, build_s, sim_s)``: a failed cocotb test does not raise, its message
+    is ``error`` and ``result`` what it saved before failing (``None`` if nothing); ``build_s`` /
+    ``sim_s`` the wall times of the build and of the simulator run. ``quiet``: cocotb logs
+    warnings only."""
+    t0 = time.perf_counter()
+    model = build_cluster(cfg, waves=waves, debug=debug)
+    build_s = time.perf_counter() - t0
+    error = None
+    t1 = time.perf_counter()
+    try:
+        res = runner.run(model, TOP, test_module, seed=seed, config=cfg, options=options,
+                         log_level="WARNING" if quiet else None, waves=waves)
+    except runner.SimulationFailed as e:
+        error, res = str(e), e.result
+    return res, error, build_s, time.perf_counter() - t1
