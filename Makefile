@@ -7,7 +7,8 @@
 #   make verilog  generate Verilog into build/verilog
 #   make bench    slow sweeps, figures and tables (reports/; SWEEPARGS="--quick" for a short one),
 #                 the accuracy study of the digits CNN under PCM non-idealities (docs/accuracy.md)
-#                 and MobileNetV2 end to end on the RTL (reports/net_mobilenetv2.*)
+#                 and MobileNetV2 end to end on the RTL (reports/net_mobilenetv2.*), the reference set
+#                 of cluster runs (tb/cli/refset.py) and the simulator's speed (reports/speed.txt)
 #   make lint     ruff + import contract, then lint the generated Verilog (verilator -Wall,
 #                 iverilog, yosys synth)
 #   make synth    synthesis figures: cells per block, GE, ECP5 Fmax -> reports/synth.md
@@ -68,6 +69,9 @@ bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim net --model mobilenetv2 --preset jetcas2022 --no-monitors \
 	  --csv reports/net_mobilenetv2.csv --plot reports/net_mobilenetv2.png > reports/net_mobilenetv2.txt
 	cat reports/net_mobilenetv2.txt
+	$(RUN) $(VPY) -m tb.cli.refset --check
+	$(RUN) $(VPY) -m tb.bench.speed --repeats 1 --json reports/speed.json > reports/speed.txt
+	cat reports/speed.txt
 
 # Icarus Verilog: installed with apt-get only when running as root under CI; otherwise
 # `ima-sim lint` skips it and says so.
