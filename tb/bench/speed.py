@@ -11,11 +11,11 @@ Three figures per Verilator build, measured back to back so their ratios survive
 Each figure is repeated ``repeats`` times; the report gives min / median / max and the wall time
 of each build (cold when this run made it). A build is ``<C++ level>-<visibility>``: the level one
 of :data:`tb.build.runner.CXX_OPT_LEVELS` (``O0`` the regression's, ``Os`` verilated.mk's own, the
-default before issue 15; ``O2`` today's optimised builds), the visibility ``full`` (every signal
+default before issue 15 and today's optimised level), the visibility ``full`` (every signal
 public to the VPI: ``--debug-build``, the default before issue 15) or ``lean`` (today's
 default, :func:`tb.build.cluster.build_cluster`)::
 
-    python -m tb.bench.speed --repeats 3 --builds Os-full,O0-lean,O2-lean   # what make bench runs
+    python -m tb.bench.speed --repeats 3 --builds Os-full,O0-lean,Os-lean   # what make bench runs
 """
 
 import argparse
@@ -36,8 +36,8 @@ __all__ = ["BUILDS", "measure_limit", "measure_run", "main"]
 
 CLK_NS = 4
 #: The builds ``make bench`` compares: the default before issue 15 (verilated.mk's -Os, every
-#: signal public), the regression's (-O0, lean) and today's optimised default.
-BUILDS = ("Os-full", "O0-lean", "O2-lean")
+#: signal public), the regression's (-O0, lean) and today's optimised default (-Os, lean).
+BUILDS = ("Os-full", "O0-lean", "Os-lean")
 #: The measured cases: two ``ima-sim run`` workloads (the bottleneck HYBRID at 4/4, the issue's
 #: software-bound target; a standard conv on the IMA at 16/16, its accelerator-bound one) and the
 #: bare model of each build (:func:`clock_only`).

@@ -87,9 +87,10 @@ CXX_OPT_LEVELS = ("O0", "O1", "O2", "O3", "Os")
 #: today's directory name.
 VERILATOR_CXX_OPT = "Os"
 #: The level of the optimised builds (``make sim``, ``make bench``, ``ima-sim run`` outside the
-#: regression): -O2 measured against verilated.mk's -Os on the lean cluster model, docs/bench.md
-#: ("Simulator speed").
-OPTIMISED_CXX_OPT = "O2"
+#: regression): verilated.mk's -Os. -O2 measured against it on the lean 4/4 cluster (docs/bench.md,
+#: "Simulator speed"): the bare model within the noise to 1.3x faster, the workloads (two thirds
+#: Python) not measurably, the cold build 1.45x longer -- not worth it for ``make sim``'s one run.
+OPTIMISED_CXX_OPT = "Os"
 
 
 def cxx_opt(opt=None):

@@ -75,7 +75,8 @@ class _FakeRunner:
     ("1", "", False, None, "nowaves-O0-lean", True),        # the regression's default
     ("1", "", True, None, "nowaves-O0", False),             # today's -O0 directory, full
     ("1", "1", False, None, "nowaves-O0", False),           # IMA_DEBUG_BUILD=1
-    ("0", "", False, None, f"nowaves-{runner.OPTIMISED_CXX_OPT}-lean", True),   # make sim / bench
+    ("0", "", False, None, "nowaves-lean", True),           # make sim / bench (-Os)
+    ("0", "", False, "O2", "nowaves-O2-lean", True),        # another level: named
     ("0", "", True, "Os", "nowaves", False),                # today's optimised directory, full
 ])
 def test_build_arguments_and_directory(fast, env, debug, opt, suffix, lean, monkeypatch, tmp_path):
