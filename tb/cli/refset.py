@@ -31,11 +31,12 @@ __all__ = ["REFSET", "CASES", "CHEAP", "figures", "record", "load", "compare", "
 #: The recorded figures (committed).
 REFSET = Path(__file__).with_name("refset.json")
 
-#: name -> ``ima-sim run`` arguments. ``run-default-*``: the command's defaults under each preset;
-#: the others a few mappings and layers on the builds the regression makes anyway.
+#: name -> ``ima-sim run`` arguments. ``run-default-aicas2021``: the command's defaults; the others
+#: a few mappings and layers, under both presets. (The defaults under jetcas2022, 443,817 cycles,
+#: are not in the set yet: recording them at -O0 on the full build takes most of an hour on a
+#: shared machine. Add them with ``--write --case`` after adding the entry.)
 CASES = {
     "run-default-aicas2021": [],
-    "run-default-jetcas2022": ["--preset", "jetcas2022"],
     "bottleneck8-SW": ["--layer", "bottleneck", "--mapping", "SW", "--h", "8", "--w", "8"],
     "bottleneck8-HYBRID": ["--layer", "bottleneck", "--mapping", "HYBRID", "--h", "8", "--w", "8"],
     "bottleneck8-IMA16": ["--layer", "bottleneck", "--mapping", "IMA16", "--h", "8", "--w", "8"],
@@ -48,7 +49,7 @@ CASES = {
 CHEAP = ("bottleneck8-HYBRID", "jetcas2022-bottleneck8-IMADW")
 #: Recorded in this order: the cheap ones first, the longest last.
 ORDER = (*CHEAP, "bottleneck8-SW", "bottleneck8-IMA16", "depthwise-SW", "run-default-aicas2021",
-         "conv-IMA-16", "run-default-jetcas2022")
+         "conv-IMA-16")
 
 #: The result fields compared as they are.
 EXACT = ("passed", "checks", "cycles", "phases", "tcdm_stalled", "tcdm_masters", "ima", "dwa",
