@@ -88,8 +88,8 @@ CXX_OPT_LEVELS = ("O0", "O1", "O2", "O3", "Os")
 VERILATOR_CXX_OPT = "Os"
 #: The level of the optimised builds (``make sim``, ``make bench``, ``ima-sim run`` outside the
 #: regression): verilated.mk's -Os. -O2 measured against it on the lean 4/4 cluster (docs/bench.md,
-#: "Simulator speed"): the bare model within the noise to 1.3x faster, the workloads (two thirds
-#: Python) not measurably, the cold build 1.45x longer -- not worth it for ``make sim``'s one run.
+#: "Simulator speed"): the bare model at most 1.06x faster, the HYBRID run no faster (the Python
+#: side dominates), the cold build 1.45x longer -- not worth it.
 OPTIMISED_CXX_OPT = "Os"
 
 
