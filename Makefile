@@ -8,7 +8,9 @@
 #   make bench    slow sweeps, figures and tables (reports/; SWEEPARGS="--quick" for a short one),
 #                 the accuracy study of the digits CNN under PCM non-idealities (docs/accuracy.md)
 #                 and MobileNetV2 end to end on the RTL (reports/net_mobilenetv2.*), then the fast
-#                 model against those RTL runs (reports/fastmodel.md: error tables, speed ratios)
+#                 model against those RTL runs (reports/fastmodel.md: error tables, speed ratios),
+#                 the reference set of cluster runs (tb/cli/refset.py) and the simulator's speed
+#                 (reports/speed.txt)
 #   make lint     ruff + import contract, then lint the generated Verilog (verilator -Wall,
 #                 iverilog, yosys synth)
 #   make synth    synthesis figures: cells per block, GE, ECP5 Fmax -> reports/synth.md
@@ -76,6 +78,9 @@ bench: $(STAMP) synth
 	cat reports/net_mobilenetv2.txt
 	$(RUN) $(VPY) -m tb.cli.fastmodel_rtl --net-csv reports/net_mobilenetv2.csv \
 	  --net-report reports/net_mobilenetv2.txt -o reports/fastmodel.md
+	$(RUN) $(VPY) -m tb.cli.refset --check
+	$(RUN) $(VPY) -m tb.bench.speed --repeats 1 --json reports/speed.json > reports/speed.txt
+	cat reports/speed.txt
 
 # Icarus Verilog, the four-state simulator of tests/tb/check/test_fourstate.py (docs/four-state.md) and
 # one of `make lint`'s tools: Debian's package, installed here when `iverilog` is missing and

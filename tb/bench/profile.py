@@ -63,17 +63,17 @@ def top_functions(stats_path, n=15, sort="tottime"):
     return rows
 
 
-def profile_run(spec, cfg, stats_path, n=15):
+def profile_run(spec, cfg, stats_path, n=15, *, debug=False):
     """Run ``spec`` (a :class:`sim_models.workloads.RunSpec`) on the cluster ``cfg`` (a
     :class:`hw.config.ClusterConfig`) under cProfile; writes the statistics to ``stats_path`` and
     returns a dict with the result, the profiled wall time and the top functions by own and
-    cumulative time."""
+    cumulative time. ``debug``: the full-visibility build (``ima-sim run --debug-build``)."""
     from dataclasses import asdict
 
     from tb.build import runner
     from tb.build.cluster import TOP, build_cluster
 
-    r = build_cluster(cfg)
+    r = build_cluster(cfg, debug=debug)
     t0 = time.perf_counter()
     res = runner.run(r, TOP, "tb.bench.profile", seed=spec.seed, config=cfg,
                      options={"spec": asdict(spec)}, log_level="WARNING")

@@ -8,11 +8,14 @@ Three figures per Verilator build, measured back to back so their ratios survive
 - a workload run (:mod:`tb.cocotb_tests.cluster`, what ``ima-sim run`` runs): its run phase
   (``run_wall_s``, the phases only, not the start-up) gives the cycles/s.
 
-Each figure is repeated ``repeats`` times; the report gives min / median / max. ``fast`` selects
-the -O0 build (``IMA_FAST_BUILD=1``, the regression's) or the optimised one, ``lean`` the lean
-build (:func:`tb.build.cluster.build_cluster`)::
+Each figure is repeated ``repeats`` times; the report gives min / median / max and the wall time
+of each build (cold when this run made it). A build is ``<C++ level>-<visibility>``: the level one
+of :data:`tb.build.runner.CXX_OPT_LEVELS` (``O0`` the regression's, ``Os`` verilated.mk's own, the
+default before issue 15 and today's optimised level), the visibility ``full`` (every signal
+public to the VPI: ``--debug-build``, the default before issue 15) or ``lean`` (today's
+default, :func:`tb.build.cluster.build_cluster`)::
 
-    python -m tb.bench.speed --repeats 3 --builds opt,opt-lean   # HYBRID 4/4, conv IMA 16/16
+    python -m tb.bench.speed --repeats 3 --builds Os-full,O0-lean,Os-lean   # what make bench runs
 """
 
 import argparse
@@ -29,9 +32,16 @@ try:                                   # only inside the simulator
 except ImportError:                    # pragma: no cover
     cocotb = None
 
-__all__ = ["measure_limit", "measure_run", "main"]
+__all__ = ["BUILDS", "measure_limit", "measure_run", "main"]
 
 CLK_NS = 4
+#: The builds ``make bench`` compares: the default before issue 15 (verilated.mk's -Os, every
+#: signal public), the regression's (-O0, lean) and today's optimised default (-Os, lean).
+BUILDS = ("Os-full", "O0-lean", "Os-lean")
+#: The measured cases: two ``ima-sim run`` workloads (the bottleneck HYBRID at 4/4, the issue's
+#: software-bound target; a standard conv on the IMA at 16/16, its accelerator-bound one) and the
+#: bare model of each build (:func:`clock_only`).
+CASES = ("hybrid_4", "conv_ima_16", "limit_4", "limit_16")
 
 if cocotb is not None:
     @cocotb.test()
@@ -57,25 +67,32 @@ if cocotb is not None:
         params.save_result({"cycles": cycles, "run_wall_s": wall})
 
 
-def _set_fast(fast):
-    os.environ["IMA_FAST_BUILD"] = "1" if fast else "0"
+def _build(cfg, build):
+    """The cluster model of ``build`` (``"<level>-<full|lean>"``); returns ``(runner, wall_s)``."""
+    from tb.build.cluster import build_cluster
+    level, vis = build.split("-")
+    os.environ["IMA_FAST_BUILD"] = "0"          # the level is the build's own, -O0 included
+    t0 = time.perf_counter()
+    r = build_cluster(cfg, debug=vis == "full", opt=level)
+    return r, time.perf_counter() - t0
 
 
-def measure_limit(cfg, cycles, *, fast, lean=False):
-    """Run :func:`clock_only` once; returns ``{"cycles", "run_wall_s", "sim_wall_s"}``."""
+def measure_limit(cfg, cycles, *, build):
+    """Run :func:`clock_only` once; returns ``{"cycles", "run_wall_s", "sim_wall_s",
+    "build_wall_s"}``."""
     from tb.build import runner
-    from tb.build.cluster import TOP, build_cluster
-    _set_fast(fast)
-    r = build_cluster(cfg, lean=lean)
+    from tb.build.cluster import TOP
+    r, build_s = _build(cfg, build)
     t0 = time.perf_counter()
     res = runner.run(r, TOP, "tb.bench.speed", seed=0, config=cfg, testcase="clock_only",
                      options={"cycles": cycles}, log_level="WARNING")
-    res["sim_wall_s"] = time.perf_counter() - t0
+    res["sim_wall_s"], res["build_wall_s"] = time.perf_counter() - t0, build_s
     return res
 
 
-def measure_run(spec, cfg, *, fast, lean=False, bfm=None):
-    """One cluster run of ``spec`` (as ``ima-sim run``); the fields the speed report needs.
+def measure_run(spec, cfg, *, build, bfm=None):
+    """One cluster run of ``spec`` (as ``ima-sim run``) on ``build`` (``"<level>-<full|lean>"``);
+    the fields the speed report needs.
 
     ``bfm``: ``None`` (the default path of :class:`tb.env.cluster.ClusterEnv`), ``"engine"``
     (the RTL request engines and RTL protocol checkers) or ``"python"`` (the per-access BFM and
@@ -83,10 +100,9 @@ def measure_run(spec, cfg, *, fast, lean=False, bfm=None):
     from dataclasses import asdict
 
     from tb.build import runner
-    from tb.build.cluster import TOP, build_cluster
-    _set_fast(fast)
+    from tb.build.cluster import TOP
     t0 = time.perf_counter()
-    r = build_cluster(cfg, lean=lean)
+    r, _ = _build(cfg, build)
     t1 = time.perf_counter()
     options = {"spec": asdict(spec)}
     if bfm is not None:
@@ -97,7 +113,7 @@ def measure_run(spec, cfg, *, fast, lean=False, bfm=None):
     if not res["passed"]:
         raise AssertionError(f"{spec.layer} {spec.mapping}: outputs differ ({res['checks']})")
     return {k: res[k] for k in ("cycles", "phases", "tcdm_stalled", "run_wall_s", "sim_wall_s",
-                                "build_wall_s", "energy_events", "tcdm_per_master", "ima")}
+                                "build_wall_s", "energy_events", "tcdm_masters", "ima")}
 
 
 def _spread(xs):
@@ -107,60 +123,64 @@ def _spread(xs):
 def main(argv=None):
     from hw.config import preset
     from sim_models.workloads import RunSpec
+    from tb.build.runner import CXX_OPT_LEVELS
     ap = argparse.ArgumentParser(prog="python -m tb.bench.speed", description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--limit-cycles", type=int, default=200_000)
-    ap.add_argument("--builds", default="fast,opt",
-                    help="comma-separated: fast, opt, fast-lean, opt-lean (default fast,opt)")
+    ap.add_argument("--builds", default=",".join(BUILDS),
+                    help=f"comma-separated <level>-<full|lean>, level one of {', '.join(CXX_OPT_LEVELS)} "
+                         f"(default {','.join(BUILDS)})")
+    ap.add_argument("--cases", default=",".join(CASES),
+                    help=f"comma-separated, of {', '.join(CASES)} (default all)")
     ap.add_argument("--bfm", default="default",
                     help="comma-separated core BFM paths: default, engine, python (default: default)")
-    ap.add_argument("--cases", default="hybrid_4,conv_ima_16",
-                    help="comma-separated: hybrid_4, conv_ima_16 (default both)")
-    ap.add_argument("--no-limit", action="store_true", help="skip the bare-model runs")
     ap.add_argument("--json", metavar="FILE", help="write every sample as JSON")
     a = ap.parse_args(argv)
     if a.repeats < 1:
         print(f"--repeats must be >= 1, not {a.repeats}", file=sys.stderr)
         return 2
     builds = a.builds.split(",")
-    if any(b not in ("fast", "opt", "fast-lean", "opt-lean") for b in builds):
-        print(f"--builds: fast, opt, fast-lean, opt-lean, not {a.builds!r}", file=sys.stderr)
+    bad = [b for b in builds if b.count("-") != 1 or b.split("-")[0] not in CXX_OPT_LEVELS
+           or b.split("-")[1] not in ("full", "lean")]
+    if bad:
+        print(f"--builds: <level>-<full|lean> with level one of {', '.join(CXX_OPT_LEVELS)}, "
+              f"not {bad[0]!r}", file=sys.stderr)
+        return 2
+    cases = a.cases.split(",")
+    if any(c not in CASES for c in cases):
+        print(f"--cases: of {', '.join(CASES)}, not {a.cases!r}", file=sys.stderr)
         return 2
     bfms = a.bfm.split(",")
     if any(b not in ("default", "engine", "python") for b in bfms):
         print(f"--bfm: default, engine, python, not {a.bfm!r}", file=sys.stderr)
         return 2
     base = preset("aicas2021")
-    cases = [("hybrid_4", RunSpec(layer="bottleneck", mapping="HYBRID"), base.with_(ports=4)),
-             ("conv_ima_16", RunSpec(layer="conv", mapping="IMA"), base.with_(ports=16))]
-    names = a.cases.split(",")
-    if any(n not in [c[0] for c in cases] for n in names):
-        print(f"--cases: hybrid_4, conv_ima_16, not {a.cases!r}", file=sys.stderr)
-        return 2
-    cases = [c for c in cases if c[0] in names]
+    runs = [(name, spec, cfg) for name, spec, cfg in
+            (("hybrid_4", RunSpec(layer="bottleneck", mapping="HYBRID"), base.with_(ports=4)),
+             ("conv_ima_16", RunSpec(layer="conv", mapping="IMA"), base.with_(ports=16)))
+            if name in cases]
     samples = {}
     for rep in range(a.repeats):                # interleaved: each repeat measures every build
         for b in builds:
-            fast, lean = b.startswith("fast"), b.endswith("-lean")
-            for name, spec, cfg in cases:
+            for name, spec, cfg in runs:
                 for path in bfms:
-                    r = measure_run(spec, cfg, fast=fast, lean=lean,
-                                    bfm=None if path == "default" else path)
+                    r = measure_run(spec, cfg, build=b, bfm=None if path == "default" else path)
                     key = f"{b}/{name}" + ("" if path == "default" else f"/{path}")
                     samples.setdefault(key, []).append(r)
                     print(f"{key} #{rep}: {r['cycles']} cyc, run {r['run_wall_s']:.2f} s "
                           f"({r['cycles'] / r['run_wall_s']:,.0f} cyc/s), sim {r['sim_wall_s']:.2f} s, "
                           f"load {os.getloadavg()[0]:.1f}", flush=True)
-            for ports in ((4, 16) if not a.no_limit else ()):
-                r = measure_limit(base.with_(ports=ports), a.limit_cycles, fast=fast, lean=lean)
+            for ports in [p for p in (4, 16) if f"limit_{p}" in cases]:
+                r = measure_limit(base.with_(ports=ports), a.limit_cycles, build=b)
                 samples.setdefault(f"{b}/limit_{ports}", []).append(r)
                 print(f"{b} limit_{ports} #{rep}: {r['cycles']} cyc in {r['run_wall_s']:.2f} s "
                       f"({r['cycles'] / r['run_wall_s']:,.0f} cyc/s)", flush=True)
-    print(f"\n{'case':<22} {'cycles':>9} {'cyc/s min':>10} {'median':>10} {'max':>10}")
+    print(f"\n{'case':<22} {'cycles':>9} {'cyc/s min':>10} {'median':>10} {'max':>10} "
+          f"{'build s':>8}  (load average {os.getloadavg()[0]:.1f})")
     for key, rs in samples.items():
         s = _spread([r["cycles"] / r["run_wall_s"] for r in rs])
         print(f"{key:<22} {rs[0]['cycles']:>9} {s['min']:>10,.0f} {s['median']:>10,.0f} "
-              f"{s['max']:>10,.0f}")
+              f"{s['max']:>10,.0f} {rs[0]['build_wall_s']:>8.1f}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(samples, f, indent=1, default=str)

@@ -7,11 +7,13 @@ own directory (``..._dwa=True``, plus ``_dwa_arrangement=separate`` for that arr
 arrangement of a cluster without the accelerator changes nothing and is left out of the key.
 """
 
+import time
+
 from hw.config import ClusterConfig
 from tb.build import runner
 from tb.build.cluster_top import ENGINE_PUBLIC, ClusterTestTop
 
-__all__ = ["TOP", "KEY", "LEAN_PUBLIC", "build_params", "build_cluster"]
+__all__ = ["TOP", "KEY", "LEAN_PUBLIC", "build_params", "build_cluster", "simulate"]
 
 TOP = "cluster"
 #: Parameters always named in the build directory; any other one only when it differs from the
@@ -35,15 +37,38 @@ LEAN_PUBLIC = ((TOP, "*"), ("*", "bank*"), ("*", "tcdm_load__*"), ("*", "tcdm_st
                ("*", "tcdm__*"), *ENGINE_PUBLIC)
 
 
-def build_cluster(cfg: ClusterConfig, *, waves: bool = False, lean: bool = False,
+def build_cluster(cfg: ClusterConfig, *, waves: bool = False, debug: bool = False, opt=None,
                   simulator: str = "verilator"):
-    """Verilator build of the cluster's test top (:class:`tb.build.cluster_top.ClusterTestTop`:
-    ``Cluster(cfg)`` plus the cores' request engines), reused across runs; returns the runner.
+    """Build of the cluster's test top (:class:`tb.build.cluster_top.ClusterTestTop`: ``Cluster(cfg)``
+    plus the cores' request engines and the TCDM checkers), reused across runs; returns the runner.
 
-    ``lean``: only :data:`LEAN_PUBLIC` visible to the VPI (a faster model, its own build
-    directory; issue 15, docs/speed-plan.md); default: every signal (cocotb's default).
-    ``simulator``: ``"icarus"`` for the four-state build (Verilator only for ``lean``)."""
-    if not isinstance(lean, bool):
-        raise ValueError(f"lean must be a bool, not {lean!r}")
+    Lean (only :data:`LEAN_PUBLIC` visible to the VPI: a faster model, issue 15) unless
+    ``debug`` or ``IMA_DEBUG_BUILD`` ask for every signal (:func:`tb.build.runner.build`,
+    :func:`tb.build.runner.debug_build_requested`); ``opt``: the C++ optimisation level
+    (:func:`tb.build.runner.cxx_opt`); ``simulator``: ``"icarus"`` for the four-state build
+    (every signal visible there)."""
     return runner.build(TOP, ClusterTestTop, build_params(cfg), waves=waves,
-                        public=LEAN_PUBLIC if lean else None, simulator=simulator)
+                        public=None if simulator == "icarus" else LEAN_PUBLIC, debug=debug, opt=opt,
+                        simulator=simulator)
+
+
+def simulate(cfg: ClusterConfig, test_module, options, *, seed, waves=False, debug=False,
+             quiet=True):
+    """Build the cluster ``cfg`` (cached, :func:`build_cluster`) and run cocotb ``test_module`` on
+    it with ``options`` (what ``ima-sim run``, ``net`` and ``accuracy --rtl`` share).
+
+    Returns ``(result, error, build_s, sim_s)``: a failed cocotb test does not raise, its message
+    is ``error`` and ``result`` what it saved before failing (``None`` if nothing); ``build_s`` /
+    ``sim_s`` the wall times of the build and of the simulator run. ``quiet``: cocotb logs
+    warnings only."""
+    t0 = time.perf_counter()
+    model = build_cluster(cfg, waves=waves, debug=debug)
+    build_s = time.perf_counter() - t0
+    error = None
+    t1 = time.perf_counter()
+    try:
+        res = runner.run(model, TOP, test_module, seed=seed, config=cfg, options=options,
+                         log_level="WARNING" if quiet else None, waves=waves)
+    except runner.SimulationFailed as e:
+        error, res = str(e), e.result
+    return res, error, build_s, time.perf_counter() - t1

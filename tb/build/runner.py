@@ -30,8 +30,9 @@ from hw.flow.toolenv import project_root, tool_env
 from hw.flow.verilog import convert
 from tb.env import params as tb_params
 
-__all__ = ["PROJECT_ROOT", "SIMULATORS", "ICARUS_TIMESCALE", "build_dir", "build", "run", "pick_seed",
-           "tool_env", "have_icarus", "SimulationFailed"]
+__all__ = ["PROJECT_ROOT", "SIMULATORS", "ICARUS_TIMESCALE", "CXX_OPT_LEVELS", "OPTIMISED_CXX_OPT",
+           "build_dir", "build", "run", "pick_seed", "tool_env", "have_icarus", "cxx_opt",
+           "debug_build_requested", "SimulationFailed"]
 
 PROJECT_ROOT = project_root()
 
@@ -78,6 +79,46 @@ def fast_build_requested():
     model. The two kinds live in different build directories, so neither evicts the other.
     """
     return os.environ.get("IMA_FAST_BUILD", "") not in ("", "0")
+
+
+#: C++ optimisation levels a build may be compiled at (``-CFLAGS -O<level>``, after verilated.mk's
+#: own ``OPT_FAST``, so it wins).
+CXX_OPT_LEVELS = ("O0", "O1", "O2", "O3", "Os")
+#: verilated.mk's own level (``OPT_FAST = -Os``): a build at this level passes no flag and keeps
+#: today's directory name.
+VERILATOR_CXX_OPT = "Os"
+#: The level of the optimised builds (``make sim``, ``make bench``, ``ima-sim run`` outside the
+#: regression): verilated.mk's -Os. -O2 measured against it on the lean 4/4 cluster (docs/bench.md,
+#: "Simulator speed"): the bare model at most 1.06x faster, the HYBRID run no faster (the Python
+#: side dominates), the cold build 1.45x longer -- not worth it.
+OPTIMISED_CXX_OPT = "Os"
+
+
+def cxx_opt(opt=None):
+    """The C++ optimisation level a build is compiled at: ``O0`` whenever the regression asks for
+    fast builds (:func:`fast_build_requested`), else ``opt`` (one of :data:`CXX_OPT_LEVELS`),
+    else :data:`OPTIMISED_CXX_OPT`. Part of the build directory's name (:func:`build`)."""
+    if opt is not None and opt not in CXX_OPT_LEVELS:
+        raise ValueError(f"opt must be one of {', '.join(CXX_OPT_LEVELS)}, not {opt!r}")
+    if fast_build_requested():
+        return "O0"
+    return opt or OPTIMISED_CXX_OPT
+
+
+def debug_build_requested(debug=False):
+    """Whether a build keeps every signal visible to the VPI (the *full* build) instead of only the
+    signals its testbench reaches (the *lean* build): the one place that decides it.
+
+    Full when ``debug`` (``ima-sim run/net --debug-build``: a session that pokes at internal
+    signals from cocotb) or when ``IMA_DEBUG_BUILD=1`` (the same for any test or command, which
+    cannot all take an option). Waveforms do not need it: Verilator's tracer dumps every signal
+    of a lean model too (docs/bench.md, "Simulator speed"). Everything else is lean: the same
+    cycles, stalls, energy events and outputs (tests/tb/bench/test_refset.py), a 1.7-4x faster
+    model and shorter builds (docs/speed-plan.md).
+    """
+    if not isinstance(debug, bool):
+        raise ValueError(f"debug must be a bool, not {debug!r}")
+    return debug or os.environ.get("IMA_DEBUG_BUILD", "") not in ("", "0")
 
 
 def public_config(public):
@@ -137,25 +178,30 @@ def _write_verilog(bdir, top_name, make_top, params):
 
 
 def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_args=(), public=None,
-          simulator="verilator"):
+          debug=False, opt=None, simulator="verilator"):
     """Elaborate ``make_top(**params)``, write Verilog, build it with the simulator; return the
     runner.
 
     ``make_top`` returns a ``wiring.Component``; its ports become the Verilog top's ports.
     A lock file serialises concurrent builds of the same configuration (pytest-xdist workers).
 
-    ``public``: ``None`` (default) keeps cocotb's ``--public-flat-rw``, every signal visible to the
-    VPI. A sequence of ``(module, var)`` patterns (:func:`public_config`) builds a *lean* model
-    instead (its own directory, suffix ``-lean``): ``--no-public-flat-rw`` after cocotb's flag plus
-    a configuration file keeping only those signals public, so Verilator may inline and drop the
-    rest (measured on the cluster: 2.5x the bare model's cycles/s, docs/speed-plan.md). The
-    testbench then sees only what ``public`` names; the top's ports need ``(top, "*")``.
+    ``public``: what the top's testbench reaches through the VPI, a sequence of ``(module, var)``
+    patterns (:func:`public_config`; the top's ports need ``(top, "*")``), or ``None`` for a top
+    whose testbench may reach anything. With a list the build is *lean* unless
+    :func:`debug_build_requested` (``debug``) says otherwise: ``--no-public-flat-rw`` after
+    cocotb's flag plus a configuration file keeping only those signals public, so Verilator may
+    inline and drop the rest (measured on the cluster: 2.5x the bare model's cycles/s,
+    docs/speed-plan.md); its own directory (suffix ``-lean``). Otherwise every signal stays
+    visible (cocotb's ``--public-flat-rw``).
+
+    ``opt``: the C++ optimisation level (:func:`cxx_opt`: -O0 in the regression, else ``opt`` or
+    :data:`OPTIMISED_CXX_OPT`); named in the directory unless it is verilated.mk's own -Os.
 
     ``simulator``: ``"verilator"`` (default) or ``"icarus"`` (:data:`SIMULATORS`): Icarus Verilog
     compiles the same Verilog, with :data:`ICARUS_TIMESCALE`, into its own directory
     (``.../icarus``; ``build_args`` go to ``iverilog``; ``public`` does not apply: every
-    signal is visible). Raises ``ValueError`` naming a bad ``simulator`` or ``public`` with
-    Icarus.
+    signal is visible, pass ``None``). Raises ``ValueError`` naming a bad ``simulator`` or
+    ``public`` with Icarus.
     """
     if simulator not in SIMULATORS:
         raise ValueError(f"simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}")
@@ -165,9 +211,10 @@ def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_ar
         return _build_icarus(top_name, make_top, params, waves=waves, extra_sources=extra_sources,
                              build_args=build_args)
     tool_env()
-    fast = fast_build_requested()
-    vlt = public_config(public) if public is not None else None
-    bdir = build_dir(top_name, params) / (("waves" if waves else "nowaves") + ("-O0" if fast else "")
+    level = cxx_opt(opt)
+    vlt = public_config(public) if public is not None and not debug_build_requested(debug) else None
+    bdir = build_dir(top_name, params) / (("waves" if waves else "nowaves")
+                                          + ("" if level == VERILATOR_CXX_OPT else f"-{level}")
                                           + ("-lean" if vlt is not None else ""))
     bdir.mkdir(parents=True, exist_ok=True)
     with open(bdir / ".lock", "w") as lock:
@@ -187,7 +234,8 @@ def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_ar
             waves=waves,
             build_args=["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O2",
                         "--x-assign", "0", "--x-initial", "0",
-                        *(["-CFLAGS", "-O0"] if fast else []), *build_args],
+                        *([] if level == VERILATOR_CXX_OPT else ["-CFLAGS", f"-{level}"]),
+                        *build_args],
             log_file=bdir / "build.log",
         )
     return runner

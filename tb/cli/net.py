@@ -30,7 +30,6 @@ import argparse
 import csv
 import json
 import os
-import time
 from pathlib import Path
 
 from tb.cli.overrides import add_set_option, parse_sets
@@ -61,6 +60,10 @@ def _net_args(p):
                    help="TCDM protocol monitors on the accelerators' ports (default on; "
                         "--no-monitors runs faster)")
     p.add_argument("--waves", action="store_true", help="write an FST waveform (slow)")
+    p.add_argument("--debug-build", action="store_true",
+                   help="build the model with every signal visible to the VPI (for cocotb sessions that "
+                        "poke at internal signals; slower; default: only the testbench's ports, "
+                        "the same results)")
 
 
 def add_network_options(p):
@@ -70,7 +73,7 @@ def add_network_options(p):
     ``--plot``. A parser without ``--export-onnx``, ``--no-sim``, ``--waves`` sets them off."""
     from hw.config import PRESETS
     from sim_models.nets import ZOO
-    p.set_defaults(export_onnx=None, no_sim=False, waves=False, monitors=True)
+    p.set_defaults(export_onnx=None, no_sim=False, waves=False, monitors=True, debug_build=False)
     p.add_argument("--model", default=None,
                    help=f"a network of the zoo: {', '.join(ZOO)} (default mobilenetv2 unless --onnx; "
                         "ResNet and VGG do not compile for the RTL: their 3x3 convs exceed one "
@@ -123,7 +126,8 @@ class NetSpec:
             raise ValueError(f"--fc-on must be cores or ima, not {a.fc_on!r}")
         if a.export_onnx is not None:
             given = [o for o, v in (("--csv", a.csv), ("--plot", a.plot), ("--no-sim", a.no_sim),
-                                    ("--waves", a.waves), ("--json", a.json)) if v]
+                                    ("--waves", a.waves), ("--debug-build", a.debug_build),
+                                    ("--json", a.json)) if v]
             if given:
                 raise ValueError(f"--export-onnx writes the network and stops: {', '.join(given)} "
                                  "would do nothing")
@@ -251,45 +255,36 @@ class _Plan:
         self.placements, self.steps = program.placements, program.steps
 
 
-def _run_on_rtl(cfg, module, payload, options, *, seed, waves, quiet):
-    """Build the cluster ``cfg`` (cached), pickle ``payload`` for the simulator (its path as the
-    option ``program_key`` of ``options``: ``(key, value)``), run cocotb ``module``; returns
-    ``(result, error, build_s, sim_s)`` (``error``: the failure message, the result kept)."""
+def _run_on_rtl(cfg, module, payload, options, *, seed, waves, quiet, debug=False):
+    """Pickle ``payload`` for the simulator (its path as the option ``program_key`` of
+    ``options``: ``(key, value)``), build the cluster ``cfg`` and run cocotb ``module``
+    (:func:`tb.build.cluster.simulate`); returns ``(result, error, build_s, sim_s)`` (``error``:
+    the failure message, the result kept)."""
     import tempfile
 
-    from tb.build import runner
-    from tb.build.cluster import TOP, build_cluster
+    from tb.build.cluster import simulate as simulate_cluster
     from tb.env.net import save_program
 
-    t0 = time.perf_counter()
-    model = build_cluster(cfg, waves=waves)
-    build_s = time.perf_counter() - t0
-    error = None
     key, obj = payload
     with tempfile.TemporaryDirectory(prefix="ima-net-") as tmp:
         path = os.path.join(tmp, "program.pkl")
         save_program(obj, path)
-        t1 = time.perf_counter()
-        try:
-            res = runner.run(model, TOP, module, seed=seed, config=cfg, options={key: path, **options},
-                             log_level="WARNING" if quiet else None, waves=waves)
-        except runner.SimulationFailed as e:
-            error, res = str(e), e.result
-        sim_s = time.perf_counter() - t1
-    return res, error, build_s, sim_s
+        return simulate_cluster(cfg, module, {key: path, **options}, seed=seed, waves=waves,
+                                debug=debug, quiet=quiet)
 
 
 def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True, quiet=True,
-             profile=None):
+             profile=None, debug=False):
     """Run ``program`` on the RTL cluster ``cfg`` (built with its arrays and TCDM); returns
     ``{"layers", "total", ...}`` with the totals of ``ima-sim net --json`` and the wall times.
     A layer that differs from the golden graph leaves ``passed`` false (it does not raise).
-    ``profile``: a path for cProfile statistics of the simulator's Python side."""
+    ``profile``: a path for cProfile statistics of the simulator's Python side; ``debug``: the
+    full-visibility build (:func:`tb.build.runner.debug_build_requested`)."""
     res, error, build_s, sim_s = _run_on_rtl(
         cfg, "tb.cocotb_tests.net", ("program", _Plan(program)),
         {"progress": progress, "monitors": monitors,
          "profile": str(Path(profile).resolve()) if profile else None},
-        seed=seed, waves=waves, quiet=quiet)
+        seed=seed, waves=waves, quiet=quiet, debug=debug)
     if res is None:
         raise RuntimeError(f"the network simulation produced no result ({error})")
     total = res["total"]
@@ -451,7 +446,8 @@ def _net(a):
     if a.no_sim:
         print(_summary(program, spec))
         return 0
-    res = simulate(program, cfg, seed=spec.seed, waves=a.waves, progress=True, monitors=a.monitors)
+    res = simulate(program, cfg, seed=spec.seed, waves=a.waves, progress=True, monitors=a.monitors,
+                   debug=a.debug_build)
     if a.csv:
         write_csv(res, a.csv)
     if a.plot:

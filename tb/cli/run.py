@@ -10,7 +10,6 @@ the RTL, so the checks of those layers prove the data movement; the report names
 
 import argparse
 import json
-import time
 from dataclasses import asdict
 
 from tb.cli.overrides import add_set_option, name_option, parse_sets
@@ -44,6 +43,10 @@ def _run_args(p):
     add_workload_options(p)
     p.add_argument("--dump", metavar="FILE.npz", help="save inputs, weights, ADC params, outputs")
     p.add_argument("--waves", action="store_true", help="write an FST waveform (slower)")
+    p.add_argument("--debug-build", action="store_true",
+                   help="build the model with every signal visible to the VPI (for cocotb sessions that "
+                        "poke at internal signals; slower; default: only the testbench's ports, "
+                        "the same results)")
     p.add_argument("--profile", metavar="FILE.pstats",
                    help="run under cProfile instead: write the statistics, print the top functions")
 
@@ -176,28 +179,19 @@ def dwa_model(wl, cfg):
             "engine_cycles": sum(engine_cycles(j, cfg.dwa_ports) for j in jobs)}
 
 
-def simulate(spec, cfg, *, waves=False, npz=None, quiet=True):
+def simulate(spec, cfg, *, waves=False, npz=None, quiet=True, debug=False):
     """Run the workload ``spec`` on the RTL cluster ``cfg`` (a :class:`hw.config.ClusterConfig`);
-    returns the result dict (report fields included)."""
+    returns the result dict (report fields included). ``debug``: the full-visibility build
+    (:func:`tb.build.runner.debug_build_requested`)."""
     import numpy as np
 
     from sim_models.workloads import prepare
-    from tb.build import runner
-    from tb.build.cluster import TOP, build_cluster
+    from tb.build.cluster import simulate as simulate_cluster
 
     wl = prepare(spec, cfg.ima)                 # ValueError on a shape that does not fit
-    t0 = time.perf_counter()
-    r = build_cluster(cfg, waves=waves)
-    build_s = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    error = None
-    try:
-        res = runner.run(r, TOP, "tb.cocotb_tests.cluster", seed=spec.seed, config=cfg,
-                         options={"spec": asdict(spec), "dump": bool(npz)},
-                         log_level="WARNING" if quiet else None, waves=waves)
-    except runner.SimulationFailed as e:
-        error, res = str(e), e.result
-    sim_s = time.perf_counter() - t1
+    res, error, build_s, sim_s = simulate_cluster(
+        cfg, "tb.cocotb_tests.cluster", {"spec": asdict(spec), "dump": bool(npz)}, seed=spec.seed,
+        waves=waves, debug=debug, quiet=quiet)
     if res is None:
         raise RuntimeError(f"the simulation produced no result ({error})")
     outs = res.pop("arrays", {})
@@ -325,9 +319,9 @@ def _run(a):
             die(f"--profile runs under cProfile and prints its top functions: {', '.join(given)} "
                 "would do nothing")
         from tb.bench.profile import format_profile, profile_run
-        print(format_profile(profile_run(spec, cfg, a.profile, 20), 20))
+        print(format_profile(profile_run(spec, cfg, a.profile, 20, debug=a.debug_build), 20))
         return 0
-    res = simulate(spec, cfg, waves=a.waves, npz=a.dump)
+    res = simulate(spec, cfg, waves=a.waves, npz=a.dump, debug=a.debug_build)
     if a.json:
         print(json.dumps(res))
     else:

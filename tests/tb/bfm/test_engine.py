@@ -24,7 +24,7 @@ from sim_models.workloads import RunSpec
 from tb.build import runner
 from tb.build.cluster import TOP, build_cluster
 
-EXACT = ("cycles", "phases", "tcdm_stalled", "tcdm_per_master", "energy_events", "ima", "dwa",
+EXACT = ("cycles", "phases", "tcdm_stalled", "tcdm_masters", "energy_events", "ima", "dwa",
          "mvms")
 
 

@@ -67,7 +67,8 @@ ROWS = {
     ("net", "--csv"): [["--csv", _MISSING], ["--csv", _DIR]],
     ("net", "--plot"): [["--plot", _MISSING], ["--plot", _OUT + ".txt"]],
     ("net", "--export-onnx"): [["--export-onnx", _MISSING], ["--export-onnx", _DIR],
-                               ["--export-onnx", _OUT, "--csv", _OUT + ".csv"]],
+                               ["--export-onnx", _OUT, "--csv", _OUT + ".csv"],
+                               ["--export-onnx", _OUT, "--debug-build"]],
 
     ("regs", "--block"): [["--block", "npu"]],
     ("regs", "--format"): [["--format", "rtf"]],
@@ -179,8 +180,8 @@ ROWS[("traffic", "--load")] = [["--load", "0"], ["--load", "2"], ["--load", "nan
 #: Flags that take no value, so nothing about them alone can be invalid (their bad combinations,
 #: if any, have rows above): the on/off switches of each subcommand.
 FLAGS = {
-    "run": {"--overlap", "--dwa", "--json", "--waves"},
-    "net": {"--json", "--no-sim", "--monitors", "--waves"},
+    "run": {"--overlap", "--dwa", "--json", "--waves", "--debug-build"},
+    "net": {"--json", "--no-sim", "--monitors", "--waves", "--debug-build"},
     "estimate": {"--overlap", "--dwa", "--json"},
     "estimate-net": {"--json"},
     "sweep": {"--quick", "--profile", "--no-dwa", "--no-garofalo", "--rerender"},
