@@ -929,4 +929,5 @@ def estimate_workload(workload, cfg, *, overheads: Overheads = RTL_OVERHEADS,
             dwa[k] += v
     return {"passed": None, "checks": {}, "cycles": int(ev["cycles"]), "phases": phases, "ima": ima,
             "dwa": dwa, "energy_events": ev, "tcdm_stalled": int(sum(p.stalls for p in est)),
+            "tcdm_masters": None,       # grants / stalls per master: measured on the RTL, not modelled
             "mvms": int(ev.get("mvm_count", 0))}

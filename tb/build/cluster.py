@@ -34,7 +34,7 @@ def build_params(cfg: ClusterConfig):
 #: accelerators' TCDM ports (the protocol monitors: ``ima.tcdm_load__*``/``tcdm_store__*``,
 #: ``dwa.tcdm__*``).
 LEAN_PUBLIC = ((TOP, "*"), ("*", "bank*"), ("*", "tcdm_load__*"), ("*", "tcdm_store__*"),
-               ("*", "tcdm__*"), *ENGINE_PUBLIC)
+               ("*", "tcdm__*"), ("*", "core_tcdm__*"), *ENGINE_PUBLIC)
 
 
 def build_cluster(cfg: ClusterConfig, *, waves: bool = False, debug: bool = False, opt=None,
