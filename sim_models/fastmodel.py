@@ -75,6 +75,7 @@ from sim_models.mapping import (
     map_conv,
     map_depthwise_dwa,
     map_fc,
+    ring_runs,
 )
 from sim_models.swcost import SwCost, chunk, sw_cost
 from sim_models.workloads import Phase
@@ -552,7 +553,7 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
             t.pixels(dst, b0, b1)
             c = cost.concat((b1 - b0) * dst.shape[-1], (b1 - b0) * len(srcs))
         elif kind == "sw_zero_ring":
-            runs = _ring_runs(args["buf"])
+            runs = ring_runs(args["buf"])
             r0, r1 = chunk(len(runs), part, parts)
             for a, n in runs[r0:r1]:
                 t.run(a, n)
@@ -561,19 +562,6 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
             raise ValueError(f"unknown software phase kind {kind!r}")
         out.append((c, t))
     return out
-
-
-def _ring_runs(buf: Buffer) -> list[tuple[int, int]]:
-    """The padding ring of a padded HWC buffer as contiguous byte runs (``tb.bfm.kernels.ring_runs``)."""
-    hp, wp, c = buf.padded_shape
-    p, h = buf.pad, buf.shape[0]
-    if not p:
-        return []
-    pitch = wp * c
-    runs = [(buf.addr, (p * wp + p) * c)]
-    for y in range(h):
-        runs.append((buf.addr + (p + y) * pitch + (wp - p) * c, 2 * p * c if y < h - 1 else (p + p * wp) * c))
-    return runs
 
 
 def _args_key(args: dict[str, Any]) -> tuple:

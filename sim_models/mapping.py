@@ -41,7 +41,7 @@ import numpy.typing as npt
 from .dwa import KERNEL, DwJob, weights_to_tcdm
 from .jobconfig import JobLoop, LayerJob, Walk3D
 
-__all__ = ["TCDM_BYTES", "Buffer", "TcdmAllocator", "Placement", "LayerMapping", "SwStep",
+__all__ = ["TCDM_BYTES", "Buffer", "ring_runs", "TcdmAllocator", "Placement", "LayerMapping", "SwStep",
            "WeightTarget", "XbarPacker", "target_for", "ColumnTile",
            "BottleneckMapping", "check_disjoint", "map_conv", "map_pointwise",
            "map_fc", "map_depthwise", "depthwise_footprint", "depthwise_devices", "DwaLayer",
@@ -115,6 +115,25 @@ class Buffer:
             p = self.pad
             a = a[p:-p, p:-p, :]
         return a
+
+
+def ring_runs(buf: Buffer) -> list[tuple[int, int]]:
+    """The padding ring of a padded HWC buffer as contiguous byte runs ``[(addr, n), ...]``: the
+    top rows with the first interior row's left pad, then each row's right pad with the next
+    row's left pad, then the last right pad with the bottom rows (``H + 1`` runs; none without
+    padding). The cores' ring-zeroing kernel (``tb.bfm.kernels.sw_zero_ring``) stores these runs
+    and the fast model (``sim_models.fastmodel``) costs them."""
+    hp, wp, c = buf.padded_shape
+    p, h = buf.pad, buf.shape[0]
+    if not p:
+        return []
+    pitch = wp * c
+    runs = [(buf.addr, (p * wp + p) * c)]
+    for y in range(h):
+        right = buf.addr + (p + y) * pitch + (wp - p) * c
+        n = 2 * p * c if y < h - 1 else (p + p * wp) * c
+        runs.append((right, n))
+    return runs
 
 
 class TcdmAllocator:

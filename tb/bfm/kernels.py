@@ -22,6 +22,7 @@ interiors (pixel rows); on unpadded buffers they issue one contiguous access per
 import numpy as np
 
 from sim_models import golden
+from sim_models.mapping import ring_runs
 from sim_models.swcost import DEFAULT_COST, chunk
 from tb.bfm.core import now
 
@@ -250,23 +251,6 @@ async def sw_concat(core, part, parts, srcs, dst, cost=DEFAULT_COST):
         rows = [await _load_span(core, b, b0, b1) for b in srcs]
         await _store_span(core, dst, b0, np.concatenate(rows, axis=1))
     await core.kernel_time(cost.concat((b1 - b0) * dst.shape[-1], (b1 - b0) * len(srcs)), t0)
-
-
-def ring_runs(buf):
-    """The padding ring of a padded HWC buffer as contiguous byte runs ``[(addr, n), ...]``: the
-    top rows with the first interior row's left pad, then each row's right pad with the next
-    row's left pad, then the last right pad with the bottom rows (``H + 1`` runs)."""
-    hp, wp, c = buf.padded_shape
-    p, h = buf.pad, buf.shape[0]
-    if not p:
-        return []
-    pitch = wp * c
-    runs = [(buf.addr, (p * wp + p) * c)]
-    for y in range(h):
-        right = buf.addr + (p + y) * pitch + (wp - p) * c
-        n = 2 * p * c if y < h - 1 else (p + p * wp) * c
-        runs.append((right, n))
-    return runs
 
 
 async def sw_zero_ring(core, part, parts, buf, cost=DEFAULT_COST):
