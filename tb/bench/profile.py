@@ -63,11 +63,12 @@ def top_functions(stats_path, n=15, sort="tottime"):
     return rows
 
 
-def profile_run(spec, cfg, stats_path, n=15, *, debug=False):
+def profile_run(spec, cfg, stats_path, n=15, *, debug=False, bfm=None):
     """Run ``spec`` (a :class:`sim_models.workloads.RunSpec`) on the cluster ``cfg`` (a
     :class:`hw.config.ClusterConfig`) under cProfile; writes the statistics to ``stats_path`` and
     returns a dict with the result, the profiled wall time and the top functions by own and
-    cumulative time. ``debug``: the full-visibility build (``ima-sim run --debug-build``)."""
+    cumulative time. ``debug``: the full-visibility build (``ima-sim run --debug-build``);
+    ``bfm``: the cores' TCDM path (``ima-sim run --bfm``, ``None``: the default)."""
     from dataclasses import asdict
 
     from tb.build import runner
@@ -76,7 +77,8 @@ def profile_run(spec, cfg, stats_path, n=15, *, debug=False):
     r = build_cluster(cfg, debug=debug)
     t0 = time.perf_counter()
     res = runner.run(r, TOP, "tb.bench.profile", seed=spec.seed, config=cfg,
-                     options={"spec": asdict(spec)}, log_level="WARNING")
+                     options={"spec": asdict(spec), **({"bfm": bfm} if bfm is not None else {})},
+                     log_level="WARNING")
     wall = time.perf_counter() - t0
     with open(stats_path, "wb") as f:
         f.write(res.pop("arrays")["pstats"].tobytes())

@@ -181,6 +181,8 @@ def main(argv=None):
         s = _spread([r["cycles"] / r["run_wall_s"] for r in rs])
         print(f"{key:<22} {rs[0]['cycles']:>9} {s['min']:>10,.0f} {s['median']:>10,.0f} "
               f"{s['max']:>10,.0f} {rs[0]['build_wall_s']:>8.1f}")
+    from tb.bench.speed_report import format_targets
+    print("\n" + format_targets(samples, load=os.getloadavg()[0]))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(samples, f, indent=1, default=str)

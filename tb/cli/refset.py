@@ -13,6 +13,7 @@ in ``make test`` (tests/tb/cli/test_refset.py, on builds the suite makes anyway)
     python -m tb.cli.refset --check --cheap    # the make-test subset
     python -m tb.cli.refset --write            # regenerate refset.json on the full build (--debug-build)
     python -m tb.cli.refset --write --case NAME  # (re)record one case, keeping the others
+    python -m tb.cli.refset --check --bfm python # on the per-access path (default: the engines)
 
 Regenerate only after a change meant to alter cycles or outputs, and say so in the commit.
 """
@@ -31,12 +32,11 @@ __all__ = ["REFSET", "CASES", "CHEAP", "figures", "record", "load", "compare", "
 #: The recorded figures (committed).
 REFSET = Path(__file__).with_name("refset.json")
 
-#: name -> ``ima-sim run`` arguments. ``run-default-aicas2021``: the command's defaults; the others
-#: a few mappings and layers, under both presets. (The defaults under jetcas2022, 443,817 cycles,
-#: are not in the set yet: recording them at -O0 on the full build takes most of an hour on a
-#: shared machine. Add them with ``--write --case`` after adding the entry.)
+#: name -> ``ima-sim run`` arguments. ``run-default-<preset>``: the command's defaults under each
+#: preset; the others a few mappings and layers, under both presets.
 CASES = {
     "run-default-aicas2021": [],
+    "run-default-jetcas2022": ["--preset", "jetcas2022"],
     "bottleneck8-SW": ["--layer", "bottleneck", "--mapping", "SW", "--h", "8", "--w", "8"],
     "bottleneck8-HYBRID": ["--layer", "bottleneck", "--mapping", "HYBRID", "--h", "8", "--w", "8"],
     "bottleneck8-IMA16": ["--layer", "bottleneck", "--mapping", "IMA16", "--h", "8", "--w", "8"],
@@ -49,7 +49,7 @@ CASES = {
 CHEAP = ("bottleneck8-HYBRID", "jetcas2022-bottleneck8-IMADW")
 #: Recorded in this order: the cheap ones first, the longest last.
 ORDER = (*CHEAP, "bottleneck8-SW", "bottleneck8-IMA16", "depthwise-SW", "run-default-aicas2021",
-         "conv-IMA-16")
+         "conv-IMA-16", "run-default-jetcas2022")
 
 #: The result fields compared as they are.
 EXACT = ("passed", "checks", "cycles", "phases", "tcdm_stalled", "tcdm_masters", "ima", "dwa",
@@ -84,9 +84,10 @@ def figures(res, arrays):
     return {**{k: res[k] for k in EXACT}, "arrays_sha256": _digest(arrays)}
 
 
-def record(name, *, debug=False):
+def record(name, *, debug=False, bfm=None):
     """Run case ``name`` (:data:`CASES`) on the RTL; returns ``(figures, wall_s)``. ``debug``:
-    the full-visibility build (how :data:`REFSET` was recorded), else the default build."""
+    the full-visibility build (how most of :data:`REFSET` was recorded), else the default build;
+    ``bfm``: the cores' TCDM path (:data:`tb.env.paths.BFM_PATHS`; ``None``: the default)."""
     import numpy as np
 
     from tb.cli.run import simulate
@@ -94,7 +95,7 @@ def record(name, *, debug=False):
     with tempfile.TemporaryDirectory(prefix="ima-refset-") as tmp:
         npz = os.path.join(tmp, "out.npz")
         t0 = time.perf_counter()
-        res = simulate(spec, cfg, npz=npz, debug=debug)
+        res = simulate(spec, cfg, npz=npz, debug=debug, bfm=bfm)
         wall = time.perf_counter() - t0
         with np.load(npz) as d:
             arrays = {k: d[k] for k in d.files}
@@ -126,17 +127,22 @@ def main(argv=None):
                       help="record every case on the full-visibility build into refset.json")
     ap.add_argument("--cheap", action="store_true", help=f"only {', '.join(CHEAP)}")
     ap.add_argument("--case", action="append", choices=list(CASES), help="only this case (repeatable)")
+    from tb.env.paths import BFM_PATHS
+    ap.add_argument("--bfm", choices=BFM_PATHS, default=None,
+                    help="the cores' TCDM path (default: --write 'python', the per-access reference; "
+                         "--check the default path, the engines)")
     a = ap.parse_args(argv)
     names = list(a.case or (CHEAP if a.cheap else ORDER))
     if a.write:
         from tb.build.runner import cxx_opt
+        bfm = a.bfm or "python"
         for name in names:             # merged after each case: a long set survives a stop
-            fig, wall = record(name, debug=True)
+            fig, wall = record(name, debug=True, bfm=bfm)
             out = load() if REFSET.exists() else {"cases": {}}
             out["cases"] = {k: v for k, v in out["cases"].items() if k in CASES}
             out["cases"][name] = {"argv": CASES[name], "figures": fig,
-                                  "recorded_with": "ima-sim run --debug-build (full-visibility "
-                                                   f"build, C++ -{cxx_opt()})"}
+                                  "recorded_with": f"ima-sim run --debug-build --bfm {bfm} "
+                                                   f"(full-visibility build, C++ -{cxx_opt()})"}
             REFSET.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
             print(f"{name}: {fig['cycles']:,} cycles, {wall:.1f} s: written to {REFSET}", flush=True)
         return 0
@@ -147,7 +153,7 @@ def main(argv=None):
             print(f"{name}: not recorded with these arguments: regenerate with --write")
             failed += 1
             continue
-        fig, wall = record(name)
+        fig, wall = record(name, bfm=a.bfm)
         diffs = compare(ref[name]["figures"], fig)
         failed += bool(diffs)
         print(f"{name}: {fig['cycles']:,} cycles, {wall:.1f} s: "

@@ -49,6 +49,12 @@ def _run_args(p):
                         "the same results)")
     p.add_argument("--profile", metavar="FILE.pstats",
                    help="run under cProfile instead: write the statistics, print the top functions")
+    from tb.env.paths import BFM_PATHS, DEFAULT_BFM
+    p.add_argument("--bfm", choices=BFM_PATHS, default=None,
+                   help="how the cores drive their TCDM ports: 'engine' (the test top's RTL request "
+                        "engines, one batch per load / store call) or 'python' (one coroutine step "
+                        "per access: the reference path, clearer in a waveform); the same cycles "
+                        f"and outputs either way (default {DEFAULT_BFM})")
 
 
 def add_workload_options(p):
@@ -179,10 +185,11 @@ def dwa_model(wl, cfg):
             "engine_cycles": sum(engine_cycles(j, cfg.dwa_ports) for j in jobs)}
 
 
-def simulate(spec, cfg, *, waves=False, npz=None, quiet=True, debug=False):
+def simulate(spec, cfg, *, waves=False, npz=None, quiet=True, debug=False, bfm=None):
     """Run the workload ``spec`` on the RTL cluster ``cfg`` (a :class:`hw.config.ClusterConfig`);
     returns the result dict (report fields included). ``debug``: the full-visibility build
-    (:func:`tb.build.runner.debug_build_requested`)."""
+    (:func:`tb.build.runner.debug_build_requested`); ``bfm``: the cores' TCDM path
+    (:data:`tb.env.paths.BFM_PATHS`, ``None``: :class:`~tb.env.cluster.ClusterEnv`'s default)."""
     import numpy as np
 
     from sim_models.workloads import prepare
@@ -190,7 +197,9 @@ def simulate(spec, cfg, *, waves=False, npz=None, quiet=True, debug=False):
 
     wl = prepare(spec, cfg.ima)                 # ValueError on a shape that does not fit
     res, error, build_s, sim_s = simulate_cluster(
-        cfg, "tb.cocotb_tests.cluster", {"spec": asdict(spec), "dump": bool(npz)}, seed=spec.seed,
+        cfg, "tb.cocotb_tests.cluster",
+        {"spec": asdict(spec), "dump": bool(npz), **({"bfm": bfm} if bfm is not None else {})},
+        seed=spec.seed,
         waves=waves, debug=debug, quiet=quiet)
     if res is None:
         raise RuntimeError(f"the simulation produced no result ({error})")
@@ -319,9 +328,10 @@ def _run(a):
             die(f"--profile runs under cProfile and prints its top functions: {', '.join(given)} "
                 "would do nothing")
         from tb.bench.profile import format_profile, profile_run
-        print(format_profile(profile_run(spec, cfg, a.profile, 20, debug=a.debug_build), 20))
+        print(format_profile(profile_run(spec, cfg, a.profile, 20, debug=a.debug_build, bfm=a.bfm),
+                             20))
         return 0
-    res = simulate(spec, cfg, waves=a.waves, npz=a.dump, debug=a.debug_build)
+    res = simulate(spec, cfg, waves=a.waves, npz=a.dump, debug=a.debug_build, bfm=a.bfm)
     if a.json:
         print(json.dumps(res))
     else:

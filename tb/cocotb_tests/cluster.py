@@ -2,7 +2,7 @@
 
 Parameters (:mod:`tb.env.params`): the cluster configuration built as ``config``; options
 ``spec`` (the RunSpec's fields), ``dump`` (return the output buffers as arrays), ``bfm``
-(how the cores drive their TCDM ports, :data:`tb.env.cluster.BFM_PATHS`) and ``monitors``
+(how the cores drive their TCDM ports, :data:`tb.env.paths.BFM_PATHS`) and ``monitors``
 (``True``, ``False``, ``"rtl"`` or ``"python"``: :class:`tb.env.cluster.ClusterEnv`). Runs the
 workload, checks every output buffer against the golden model, saves the result (cycles, phases,
 the IMA's and the depth-wise accelerator's counters, energy events; and the outputs) for the

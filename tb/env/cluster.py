@@ -37,24 +37,12 @@ from tb.check.monitor import (
     TcdmPortsMonitor,
     prefixed,
 )
+from tb.env.paths import BFM_PATHS, DEFAULT_BFM, DEFAULT_MONITORS, MONITOR_KINDS
 
 __all__ = ["ClusterEnv", "check_crossbars", "BFM_PATHS", "DEFAULT_BFM", "MONITOR_KINDS",
            "DEFAULT_MONITORS"]
 
-#: How the core BFMs drive their TCDM ports: ``"engine"`` -- one batch per load / store call on
-#: the test top's RTL request engines (:mod:`tb.bfm.engine`, three wake-ups per batch);
-#: ``"python"`` -- :class:`tb.bfm.tcdm.TcdmMaster`, one coroutine step per access (the reference,
-#: and the path to use when debugging the port in a waveform). Identical cycles either way.
-BFM_PATHS = ("engine", "python")
-#: Default path (measured faster, docs/speed-plan.md).
-DEFAULT_BFM = "engine"
-#: Who checks the TCDM protocol on the accelerators' ports during a run: ``"rtl"`` -- the test
-#: top's checkers (hw.verif.checker: sticky error bits and counters, read at the end, nothing per
-#: cycle in Python); ``"python"`` -- tb.check.monitor.TcdmPortsMonitor (per cycle, and the
-#: transaction source if one is wanted).
-MONITOR_KINDS = ("rtl", "python")
-#: What ``monitors=True`` means on the test top (a bare Cluster top has only the Python ones).
-DEFAULT_MONITORS = "rtl"
+# the paths' names and defaults live in tb.env.paths (light enough for the CLI's parser)
 
 
 def check_crossbars(programmed, given):

@@ -52,6 +52,7 @@ ROWS = {
                         ["--layer", "conv", "--dump", _MISSING]],
     ("run", "--profile"): [["--profile", _MISSING], ["--profile", _OUT, "--dump", _OUT + ".npz"],
                            ["--profile", _OUT, "--json"]],
+    ("run", "--bfm"): [["--bfm", "verilog"], ["--bfm", ""]],
 
     ("net", "--model"): [["--model", "resnet"], ["--model", "mobilenetv2", "--onnx", _FILE]],
     ("net", "--onnx"): [["--onnx", _MISSING], ["--onnx", _FILE], ["--onnx", _DIR]],
@@ -161,7 +162,7 @@ for _cmd in ("verilog", "lint"):
 #: without the simulation-only ones; the same bad values fail the same way, before any model runs.
 #: (The first row of each: the parsing and validation are the same code as run's / net's.)
 ROWS.update({("estimate", opt): rows[:1] for (cmd, opt), rows in list(ROWS.items())
-             if cmd == "run" and opt not in ("--dump", "--profile")})
+             if cmd == "run" and opt not in ("--dump", "--profile", "--bfm")})
 ROWS.update({("estimate-net", opt): rows[:1] for (cmd, opt), rows in list(ROWS.items())
              if cmd == "net" and opt != "--export-onnx"})
 ROWS[("estimate-net", "--csv")] = [["--csv", _DIR, "--json"]]
