@@ -21,10 +21,10 @@ import logging
 
 import cocotb
 import numpy as np
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, Timer
 
-from tb.bfm.core import wait_cycles
-from tb.bfm.sig import reader
+from tb.bfm.core import CLK_PERIOD_NS, wait_cycles
+from tb.bfm.sig import four_state, reader
 
 __all__ = ["AnalogCoreModel"]
 
@@ -108,20 +108,47 @@ class AnalogCoreModel:
 
     # ------------------------------------------------------------------ MVM
     async def _mvm_loop(self):
+        """Four wake-ups per MVM under Verilator (seven before): ``start``'s rising edge, a
+        timer and the clock edge at which ``done`` rises, the next edge (``done`` falls).
+
+        Under Verilator a design signal's value-change callback runs after the model has
+        evaluated the time step, so the window, DAC vector and ADC parameters (the job, loop and
+        DAC-buffer registers) are final at ``start``'s edge without a ReadOnly phase. The loop
+        waits for the next ``start`` from the clock edge at which ``done`` falls, whose callback
+        runs before the model evaluates that edge, so a start in the cycle right after ``done``
+        (the overlapped engine) is still a rising edge it sees: a start pulse lasts one cycle
+        and never coincides with ``done`` (the engine is busy until then)."""
         rd, p = self._rd, self._p
         start, done, adc = p("start"), p("done"), p("adc")
+        rise = RisingEdge(start)
+        clk_rise = RisingEdge(self.clk)
+        period = CLK_PERIOD_NS
+        # an event-driven simulator (Icarus) may call back on start's edge before the other
+        # outputs of that edge are updated: there, read in ReadOnly and wait cycle by cycle
+        settle = four_state()
         start_now = reader(start)
+        dac_h = p("dac")
+        if settle:                      # may hold X / Z: cocotb's LogicArray says so
+            def dac_value():
+                return dac_h.value.to_unsigned()
+        else:                           # 2-state: the GPI's bit string, no LogicArray per MVM
+            dac_bits = dac_h._handle.get_signal_val_binstr
+
+            def dac_value():
+                return int(dac_bits(), 2)
         while True:
-            # A start may come in the cycle right after done (the overlapped engine): its edge
-            # coincides with the clock edge this loop resumes on, so look at the level first.
-            await ReadOnly()
-            if not start_now():
-                await RisingEdge(start)
+            if not settle:
+                await rise
+            else:
+                # a start may come in the cycle right after done: look at the level first
                 await ReadOnly()
+                if not start_now():
+                    await rise
+                    await ReadOnly()
             row, col, h, w = rd["row"](), rd["col"](), rd["height"](), rd["width"]()
             m, s = _s(rd["adc_m"](), 16), rd["adc_s"]()
             lo, hi = _s(rd["adc_lo"](), 10), _s(rd["adc_hi"](), 10)
-            dac = p("dac").value.to_unsigned().to_bytes(self.dac_depth, "little")
+            dac = dac_value().to_bytes(self.dac_depth, "little")
             x = np.frombuffer(dac, dtype=np.uint8)[:h]
             k, xbar = self._array("array")
             y = xbar.mvm(x, row, col, h, w, m=m, s=s, lo=lo, hi=hi)
@@ -131,11 +158,17 @@ class AnalogCoreModel:
             self.mvm_cells += h * w
             self.log_mvms.append((row, col, h, w))
             self.log_arrays.append(k)
-            # start was high in cycle c0; done must be high in cycle c0 + latency - 1.
-            await wait_cycles(self.clk, self.latency - 1)    # three wake-ups, not one per cycle
+            # start rose at the edge opening cycle c0 (this time step, after the edge); done must
+            # be high in cycle c0 + latency - 1: written at the edge opening it, reached with a
+            # timer to the middle of the cycle before (a falling-edge time, never a rising one)
+            if not settle:
+                await Timer((self.latency - 1) * period - period // 2, unit="ns")
+                await clk_rise
+            else:
+                await wait_cycles(self.clk, self.latency - 1)
             adc.value = int.from_bytes(out.tobytes(), "little")
             done.value = 1
-            await RisingEdge(self.clk)
+            await clk_rise
             done.value = 0
 
     # ------------------------------------------------------------------ programming

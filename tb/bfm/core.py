@@ -12,6 +12,7 @@ after ``SwCost.barrier_cycles``.
 
 import cocotb
 import numpy as np
+from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, Event, RisingEdge, Timer
 
 from hw.verif.engine import ctl_word
@@ -35,17 +36,21 @@ def now(clk_period_ns=CLK_PERIOD_NS):
 
 async def wait_cycles(clk, cycles):
     """Return on the same rising edge of ``clk`` as ``ClockCycles(clk, cycles)`` would, with at
-    most three wake-ups: the first edge, a timer to the middle of the cycle before the last edge
-    (a falling-edge time, never a rising one), then the last edge. Call it at a rising edge's
-    time step (after an edge or in its ReadOnly phase), as every BFM does."""
+    most two wake-ups: a timer to the middle of the cycle before the last edge (a falling-edge
+    time, never a rising one), then the last edge. Call it at a rising edge's time step (after
+    an edge or in its ReadOnly phase), as every BFM does: the timer then starts from that edge
+    (``clk`` high at a whole period). Anywhere else (``clk`` low: mid-cycle) it first waits for
+    the next edge, as before (three wake-ups)."""
     cycles = int(cycles)
     if cycles <= 0:
         return
     if cycles <= _SHORT_WAIT:
         await ClockCycles(clk, cycles)
         return
-    await RisingEdge(clk)
-    await Timer((cycles - 1) * CLK_PERIOD_NS - CLK_PERIOD_NS // 2, unit="ns")
+    if not (get_sim_time("ns") % CLK_PERIOD_NS == 0 and clk.value):
+        await RisingEdge(clk)
+        cycles -= 1
+    await Timer(cycles * CLK_PERIOD_NS - CLK_PERIOD_NS // 2, unit="ns")
     await RisingEdge(clk)
 
 
@@ -145,9 +150,8 @@ class Core:
         """Spend ``cycles`` executing (no bus traffic).
 
         Resumes on the same rising edge as ``ClockCycles(clk, cycles)`` would, but a long wait
-        costs three wake-ups instead of one per cycle (the SW kernels' compute padding was most
-        of a software run's Python time): the first edge, a timer to the middle of the cycle
-        before the last edge (a falling-edge time, never a rising one), then the last edge.
+        costs two wake-ups instead of one per cycle (the SW kernels' compute padding was most
+        of a software run's Python time): :func:`wait_cycles`.
         """
         await wait_cycles(self.clk, cycles)
 

@@ -7,17 +7,27 @@ the engine's ring memories with one ``vpi_put_value_array`` per memory and moves
 write pointer (a scheduled write, applied in that edge's ReadWrite phase: the first request is on
 the port in the same cycle as the per-access driver :class:`tb.bfm.tcdm.TcdmMaster` would put
 it there), then sleeps until the engine's ``flag`` rises and reads the responses back in bulk
-in that cycle's ReadOnly phase. A batch costs three scheduler wake-ups instead of about two per
-access; a batch longer than the ring costs three more per half ring, with no gap on the port.
+right there. A batch costs two scheduler wake-ups instead of about two per access; a batch
+longer than the ring costs two more per half ring, with no gap on the port.
+
+Why no ReadOnly phase after the flag: ``flag`` is computed by the model, so its value-change
+callback runs after the model's evaluation of the time step (cocotb's Verilator loop: eval, then
+the value-change callbacks), when everything the batch reads is final for the cycle: the
+response pointer is a register, ``r_valid`` / ``r_data`` come from the banks' registered read
+ports, and nothing another coroutine may still write in this step's ReadWrite phase reaches them
+without a clock edge. Returning there instead of in ReadOnly changes no simulated value; a caller
+that writes a signal after the call still has to await an edge first, as it had to from
+ReadOnly (and the run's wall time has one wake-up less per batch).
 
 Timing rule shared with :class:`~tb.bfm.tcdm.TcdmMaster` (which the exactness tests check on the
 port, tests/tb/bfm/test_engine.py): a batch submitted at simulation time ``t`` presents its first
 request in the cycle that starts at the first rising edge after ``t``; requests follow one per
-cycle while granted; the call returns in the ReadOnly phase of the cycle of the last response.
+cycle while granted; the call returns in the time step of the cycle of the last response, with
+that cycle's values final (``TcdmMaster``: in its ReadOnly phase).
 """
 
 import numpy as np
-from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb.triggers import RisingEdge
 
 from tb.bfm.backdoor import open_memories
 from tb.bfm.sig import port, reader
@@ -101,8 +111,7 @@ class EngineMaster:
             if thr != self._thr_now:            # one scheduled write less per ordinary batch
                 self._thr.value = self._thr_now = thr
             self._wr.value = (base + sent) & mask
-            await self._flag
-            await ReadOnly()
+            await self._flag                # after the model's evaluation: values final
             self.wakeups += 1
             done = (self._rsp_ptr() - base - got) & mask     # captured in earlier cycles
             if read and done:

@@ -101,6 +101,12 @@ class VpiArray:
         self._f = funcs
         self._h = handle
         self.depth = depth
+        # the put's value descriptor and index, made once: the request engines put three blocks
+        # per batch (tb.bfm.engine), so building ctypes objects per call showed in the profile
+        self._put = funcs["put"]
+        self._av = _ArrayValue(_VPI_INT_VAL, 0, None)
+        self._idx = ctypes.c_int32(0)
+        self._av_ref, self._idx_ref = ctypes.byref(self._av), ctypes.byref(self._idx)
 
     def put(self, index, words):
         """Write ``words`` (a C-contiguous numpy uint32 array) at ``index``, ``index+1``, ..."""
@@ -109,8 +115,9 @@ class VpiArray:
             return
         if index < 0 or index + n > self.depth:
             raise IndexError(f"words {index}..{index + n - 1} outside 0..{self.depth - 1}")
-        av = _ArrayValue(_VPI_INT_VAL, 0, words.ctypes.data)
-        self._f["put"](self._h, ctypes.byref(av), ctypes.byref(ctypes.c_int32(index)), n)
+        self._av.value = words.ctypes.data
+        self._idx.value = index
+        self._put(self._h, self._av_ref, self._idx_ref, n)
 
     def get(self, index, n):
         """Read ``n`` words from ``index`` as bytes (little-endian uint32 each)."""
