@@ -90,3 +90,29 @@ def test_bad_preset_is_one_line_exit_2(capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["ima-sim: error: --preset must be one of aicas2021, jetcas2022, not 'nope'"]
     assert not dump.exists()
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_bfm_option_reaches_the_cocotb_run(monkeypatch):
+    """``ima-sim run --bfm python`` hands ``bfm`` to the cluster run's options (what
+    tb.cocotb_tests.cluster gives ClusterEnv); without the option nothing is passed (the
+    environment's default, tb.env.paths.DEFAULT_BFM)."""
+    import tb.build.cluster
+    from tb.cli.main import main
+    seen = []
+
+    def fake(cfg, module, options, **kw):
+        seen.append(options)
+        raise _Stop
+
+    monkeypatch.setattr(tb.build.cluster, "simulate", fake)
+    for argv, want in ((["--bfm", "python"], "python"), (["--bfm", "engine"], "engine"), ([], None)):
+        try:
+            main(["run", "--layer", "fc", "--cin", "8", "--cout", "4", *argv])
+        except _Stop:
+            pass
+        assert seen[-1].get("bfm") == want, argv
+    assert len(seen) == 3
