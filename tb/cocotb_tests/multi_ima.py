@@ -6,7 +6,8 @@ options ``seed`` (the data), ``h``, ``w``, ``cin``, ``cout`` (one pointwise laye
 with its own random input, weights and ADC scaling, mapped by
 :func:`sim_models.mapping.map_pointwise` into its own TCDM buffers), ``registers`` (IMA k >= 1's
 weights go in through its registers, written by core k at its own base address, when true; IMA
-0's always straight into its crossbar model) and ``monitors``.
+0's always straight into its crossbar model), ``bfm`` and ``monitors``
+(:class:`tb.env.cluster.ClusterEnv`).
 
 Steps: core ``k`` alone on IMA ``k`` for every ``k`` (phase ``alone<k>``), then every core at once
 on its own IMA (phase ``together``); before each step the output buffers are overwritten with a
@@ -79,7 +80,7 @@ async def private_imas(dut):
     assert cfg.imas >= 2, f"this test needs a cluster with imas >= 2, not {cfg.imas}"
     rng = np.random.default_rng(p.option("seed"))
     layers, image, used = _layers(cfg, rng, *(p.option(n) for n in ("h", "w", "cin", "cout")))
-    env = ClusterEnv(dut, cfg, monitors=p.option("monitors", True))
+    env = ClusterEnv(dut, cfg, bfm=p.option("bfm"), monitors=p.option("monitors", True))
     await env.start()
     env.preload(image, used)
     for k, (lm, _) in enumerate(layers):
@@ -113,6 +114,8 @@ async def private_imas(dut):
         "expected_mvms": [sum(job.num_jobs for job in lm.jobs) for lm, _ in layers],
         "events": [list(ev.total) for ev in env.ima_events],
         "analog_errors": [a.errors for a in env.analogs],
+        "monitor": env.monitor_kind,
+        "tcdm_masters": {"granted": [f() for f in env.granted], "stalled": [f() for f in env.stalled]},
     }
     params.save_result(result)
     assert not any(checks.values()), f"outputs differ from the golden model: {checks}"

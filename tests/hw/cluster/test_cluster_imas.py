@@ -144,13 +144,22 @@ def test_two_cores_on_their_own_imas_at_once():
     """Core k runs a pointwise layer on IMA k (k = 0, 1): alone, then both at once. Every output
     equals numpy's; each IMA ran exactly its own layer's MVMs and signalled its own core only;
     the concurrent step takes fewer cycles than the two alone together and the two busy spans
-    overlap. IMA 1's weights go in through its registers at ima_base(1), written by core 1."""
+    overlap. IMA 1's weights go in through its registers at ima_base(1), written by core 1.
+    Run twice: on the RTL request engines with the RTL checkers, and on the per-access BFM with
+    the Python monitors (every IMA's ports, grants and stalls checked against the interconnect's
+    counters by ClusterEnv.check_monitors): the same cycles, spans and per-master counts."""
     seed = runner.pick_seed()
     cfg = preset().with_(imas=2, n_cores=2, **SMALL)
     opts = dict(seed=seed, h=3, w=4, cin=32, cout=16, registers=True)
-    res = runner.run(build_cluster(cfg), TOP, "tb.cocotb_tests.multi_ima", seed=seed, config=cfg,
-                     options=opts, log_level="WARNING")
+    model = build_cluster(cfg)
+    runs = [runner.run(model, TOP, "tb.cocotb_tests.multi_ima", seed=seed, config=cfg,
+                       options={**opts, "bfm": bfm, "monitors": mon}, log_level="WARNING")
+            for bfm, mon in (("engine", "rtl"), ("python", "python"))]
+    res = runs[0]
     print(f"seed {seed}: cycles {res['cycles']} spans {res['spans']}")
+    assert [r["monitor"] for r in runs] == ["rtl", "python"]
+    for key in ("cycles", "spans", "tcdm_masters", "jobs", "mvms", "events"):
+        assert runs[1][key] == res[key], key
     assert res["checks"] and not any(res["checks"].values()), res["checks"]
     assert set(res["checks"]) == {"alone0.y0", "alone1.y1", "together.y0", "together.y1"}
     mvms = res["expected_mvms"]
@@ -159,6 +168,10 @@ def test_two_cores_on_their_own_imas_at_once():
     assert res["jobs"] == [2 * m for m in mvms]
     assert res["events"] == [[2, 0], [0, 2]]             # one per LayerJob, on its owner's line
     assert res["analog_errors"] == [[], []]
+    granted = res["tcdm_masters"]["granted"]
+    for k in range(2):                                   # each IMA's traffic on its own masters
+        own = cfg.ima_masters(k)
+        assert all(granted[m] > 0 for m in [*own["load"], *own["store"]]), (k, granted)
     c = res["cycles"]
     assert c["together"] < c["alone0"] + c["alone1"]
     assert c["together"] >= max(c["alone0"], c["alone1"])
