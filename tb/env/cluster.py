@@ -6,6 +6,13 @@ Around a :class:`hw.cluster.cluster.Cluster` top. :meth:`ClusterEnv.run_phases` 
 layer to the IMA -- or, with ``cfg.dwa``, a depth-wise layer to the DWA -- while the others sleep at
 the barrier) and times each phase in cycles.
 
+With ``cfg.imas`` = K > 1 (one private IMA per core, :mod:`hw.cluster.cluster`) every IMA has its
+analog core model on its own crossbars (``analogs[k]``, ``ima_xbars[k]``), its driver
+(``hals[k]``: core ``k``'s peripheral port, IMA ``k``'s registers and event lines), its counters
+(``ima_stats[k]``) and its TCDM ports watched; a phase ``Phase(name, "ima", {"layers": {k:
+layer}})`` runs core ``k``'s layer on IMA ``k`` for every ``k`` given, all at once. Index 0 is
+the one IMA of a one-IMA cluster (``analog``, ``hal``, ``xbars``, ``ima_stat``, ``events``).
+
 Under a 4-state simulator (Icarus, :func:`tb.bfm.sig.four_state`) the monitors check X/Z too,
 a further monitor watches the cores' and the DMA's TCDM ports (``core_monitor``) and an
 :class:`~tb.check.monitor.OutputXzMonitor` the events, the peripheral responses, the statistics
@@ -240,8 +247,10 @@ class ClusterEnv:
             n, ports = self.cfg.ima.ports, [mon.ports for mon in self.ima_monitors]
             ima_ports = ([p for mon in ports for p in mon[:n]]      # checked_ports order: the
                          + [p for mon in ports for p in mon[n:]])   # loads, then the stores
-            return [(m.prefix, list(m.errors), m.granted, m.stalled)
-                    for m in [*ima_ports, *dwa_ports]]
+            # several IMAs: their ports are told apart by the instance (ima.tcdm_load__0, ...)
+            where = [f"{inst}." if self.cfg.imas > 1 else "" for inst, _ in checked_ports(self.cfg)]
+            return [(w + m.prefix, list(m.errors), m.granted, m.stalled)
+                    for w, m in zip(where, [*ima_ports, *dwa_ports], strict=True)]
         out = []
         for j, name in enumerate(self._checked):
             err, first = self._chk[j]["err"](), self._chk[j]["first_cycle"]()

@@ -178,3 +178,13 @@ def test_two_cores_on_their_own_imas_at_once():
     (a0, a1), (b0, b1) = res["spans"][0][0], res["spans"][1][0]
     assert len(res["spans"][0]) == len(res["spans"][1]) == 1
     assert max(a0, b0) < min(a1, b1), "the two IMAs were never busy in the same cycle"
+
+
+def test_bad_bases_and_null_target_are_refused():
+    from hw.cluster.periph import PeriphNull
+    with pytest.raises(ValueError, match="k must be an integer in 0..15, not 16"):
+        ima_base(16)
+    with pytest.raises(ValueError, match="imas must be an integer in 1..16, not 0"):
+        dwa_base(0)
+    with pytest.raises(ValueError, match="signature must be a PeriphSignature"):
+        PeriphNull(IREG)
