@@ -158,7 +158,7 @@ def test_two_cores_on_their_own_imas_at_once():
     res = runs[0]
     print(f"seed {seed}: cycles {res['cycles']} spans {res['spans']}")
     assert [r["monitor"] for r in runs] == ["rtl", "python"]
-    for key in ("cycles", "spans", "tcdm_masters", "jobs", "mvms", "events"):
+    for key in ("cycles", "spans", "tcdm_masters", "jobs", "mvms", "events", "offload_cycles"):
         assert runs[1][key] == res[key], key
     assert res["checks"] and not any(res["checks"].values()), res["checks"]
     assert set(res["checks"]) == {"alone0.y0", "alone1.y1", "together.y0", "together.y1"}
@@ -172,7 +172,12 @@ def test_two_cores_on_their_own_imas_at_once():
     for k in range(2):                                   # each IMA's traffic on its own masters
         own = cfg.ima_masters(k)
         assert all(granted[m] > 0 for m in [*own["load"], *own["store"]]), (k, granted)
-    c = res["cycles"]
+    c, off = res["cycles"], res["offload_cycles"]
+    assert set(off) == set(c) and [set(off[f"alone{k}"]) for k in (0, 1)] == [{"0"}, {"1"}]
+    for step, per_core in off.items():          # each core's own end, then the barrier
+        assert 0 < max(per_core.values()) < c[step], (step, per_core)
+    for k in "01":                              # sharing the TCDM banks can only add stalls
+        assert off["together"][k] >= off[f"alone{k}"][k]
     assert c["together"] < c["alone0"] + c["alone1"]
     assert c["together"] >= max(c["alone0"], c["alone1"])
     (a0, a1), (b0, b1) = res["spans"][0][0], res["spans"][1][0]
