@@ -214,8 +214,13 @@ class NetEstimate:
 
 # ---------------------------------------------------------------------------------------- helpers
 def _ima_params(cfg) -> perf.PerfParams:
-    return perf.rtl_params(cfg.ima.ports, cfg.ima.mvm_cycles,
-                           shared_ports=cfg.ima.data_interface == "shared")
+    ima = cfg.ima
+    return _perf_params(ima.ports, ima.mvm_cycles, ima.data_interface == "shared")
+
+
+@functools.lru_cache(maxsize=64)
+def _perf_params(ports: int, mvm_cycles: int, shared: bool) -> perf.PerfParams:
+    return perf.rtl_params(ports, mvm_cycles, shared_ports=shared)
 
 
 #: Jobs of a LayerJob the overlapped schedule is run on before it may be extrapolated.
@@ -230,10 +235,77 @@ def _period(*seqs: np.ndarray) -> int | None:
     return None
 
 
-def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False) -> perf.LayerPerf:
+def _residue_period(job: LayerJob) -> int:
+    """A period ``R`` (in jobs) of the sequence of every job's source and sink base addresses
+    modulo 4, which is all a job's phase lengths and port words depend on (``job.num_jobs`` when
+    no shorter one is found).
+
+    Job ``j`` is the loop counters ``j0 = j mod c0``, ``j1 = (j // c0) mod c1``, ``j2 = j // (c0
+    c1)``, and its base is ``addr + j0 s0 + j1 s1 + j2 s2``; modulo 4 a term ``jk sk`` depends on
+    ``jk`` modulo ``dk = 4 / gcd(sk, 4)`` only. So the residues repeat every ``d0`` jobs (if
+    ``d0`` divides ``c0``, else every ``c0``) when ``d1 = d2 = 1``; every ``c0 d1`` (``c0 c1`` if
+    ``d1`` does not divide ``c1``) when ``d2 = 1``; every ``c0 c1 d2`` otherwise."""
+    c0, c1, _ = (lp.count for lp in job.loops)
+    r = 1
+    for f in ("src_stride", "dst_stride"):
+        d0, d1, d2 = (4 // math.gcd(getattr(lp, f), 4) for lp in job.loops)
+        if d2 > 1:
+            rk = c0 * c1 * d2
+        elif d1 > 1:
+            rk = c0 * (d1 if c1 % d1 == 0 else c1)
+        else:
+            rk = d0 if c0 % d0 == 0 else c0
+        r = math.lcm(r, rk)
+    return min(r, job.num_jobs)
+
+
+def _walk_tables(walk, ports: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(chunk cycles, words)`` of all runs of ``walk`` from a base of residue 0..3 (the tables
+    :func:`sim_models.perf.job_phase_cycles` and :func:`_walk_words` look every job up in)."""
+    runs = np.arange(4, dtype=np.int64)[:, None] + perf.walk_run_bases(walk)[None, :]
+    words = perf.words_touched(runs, walk.len0)
+    return (-(-words // ports)).sum(axis=1), words.sum(axis=1)
+
+
+def _job_pattern(job: LayerJob, p: perf.PerfParams):
+    """``(sin, sout, words)`` of the first ``R`` jobs of ``job`` (:func:`_residue_period`): the
+    STREAMIN / STREAMOUT lengths of :func:`sim_models.perf.job_phase_cycles` and the port words
+    of :func:`_walk_words`, job by job, which repeat every ``R`` jobs."""
+    r = _residue_period(job)
+    j = np.arange(r, dtype=np.int64)
+    l0, l1, _ = job.loops
+    j0, j1, j2 = j % l0.count, (j // l0.count) % l1.count, j // (l0.count * l1.count)
+    out = []
+    for walk, addr, f, ovh in ((job.src, job.src_addr, "src_stride", p.streamin_overhead),
+                               (job.dst, job.dst_addr, "dst_stride", p.streamout_overhead)):
+        s0, s1, s2 = (getattr(lp, f) for lp in job.loops)
+        res = (addr + j0 * s0 + j1 * s1 + j2 * s2) % 4
+        cyc, words = _walk_tables(walk, p.ports)
+        out.append((cyc[res] + ovh, words[res]))
+    (sin, w_in), (sout, w_out) = out
+    return sin, sout, w_in + w_out
+
+
+def _tiled_sum(pattern: np.ndarray, n: int) -> int:
+    """The sum of the first ``n`` terms of the sequence that repeats ``pattern``."""
+    r = len(pattern)
+    return (n // r) * int(pattern.sum()) + int(pattern[:n % r].sum()) if r else 0
+
+
+def _tile(pattern: np.ndarray, n: int) -> np.ndarray:
+    """The first ``n`` terms of the sequence that repeats ``pattern``."""
+    return pattern[:n] if n <= len(pattern) else np.resize(pattern, n)
+
+
+def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False) -> perf.LayerPerf:
     """The IMA's cycles of one ``LayerJob`` on ``cfg`` (sequential or overlapped engine, separate
     or shared ports): :func:`sim_models.perf.job_phase_cycles` with the RTL's structural
     overheads, summed (sequential engine) or scheduled by :func:`sim_models.perf.overlapped_perf`.
+
+    Speed-up of the per-job lengths (unless ``walk``): they depend on each job's addresses modulo
+    4 only, which repeat every ``R`` jobs (:func:`_residue_period`), so the first ``R`` are
+    computed and the sums and prefixes below are taken from them; ``walk`` computes every job's
+    with :func:`sim_models.perf.job_phase_cycles` (the reference, the same numbers).
 
     Speed-up of the overlapped engine (unless ``exact``): when the per-job phase lengths repeat
     with a period ``P`` (a layer whose runs keep their word alignment: almost all), the schedule
@@ -244,23 +316,42 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False) -> perf.LayerPerf
     increments, else the whole layer is scheduled (so is a layer too short for the four short
     schedules to cost less). tests/sim_models/test_fastmodel.py checks the
     two against each other."""
+    return _ima_job_perf(job, cfg, exact=exact, walk=walk)[0]
+
+
+def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
+                  ) -> tuple[perf.LayerPerf, int]:
+    """``(LayerPerf, port words)`` of ``job`` (:func:`ima_layer_perf`, :func:`_walk_words`)."""
     p = _ima_params(cfg)
-    sin, comp, sout = perf.job_phase_cycles(job, p)
-    n = len(sin)
+    n = job.num_jobs
+    if walk:
+        sin, comp, sout = perf.job_phase_cycles(job, p)
+        words = _walk_words(job)
+    else:
+        p.validate()
+        sin, sout, w = _job_pattern(job, p)
+        words = _tiled_sum(w, n)
+    mvm = p.mvm_cycles
     if not cfg.ima.overlap:
-        s_in, s_c, s_out = int(sin.sum()), int(comp.sum()), int(sout.sum())
-        return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out)
-    period = None if exact else _period(sin, sout)
+        s_in, s_c, s_out = _tiled_sum(sin, n), n * mvm, _tiled_sum(sout, n)
+        return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out), words
+    # the P-periodicity of the whole sequences: their differences at lag P repeat every R jobs
+    period = None if exact else _period(_tile(sin, min(n, len(sin) + 8)),
+                                        _tile(sout, min(n, len(sout) + 8)))
     if period is not None:
         q = max(period, 2)
         m = STEADY_JOBS + (n - STEADY_JOBS) % q
         if n >= 4 * m + 6 * q + 8:             # the four short schedules cost less than this one
-            runs = [np.array(perf.overlapped_perf(sin[:k], comp[:k], sout[:k], p)._tuple())
+            k_max = m + 3 * q
+            sin_k, sout_k = _tile(sin, k_max), _tile(sout, k_max)
+            comp_k = np.full(k_max, mvm, dtype=np.int64)
+            runs = [np.array(perf.overlapped_perf(sin_k[:k], comp_k[:k], sout_k[:k], p)._tuple())
                     for k in (m, m + q, m + 2 * q, m + 3 * q)]
             d = runs[1] - runs[0]
             if np.array_equal(runs[2] - runs[1], d) and np.array_equal(runs[3] - runs[2], d):
-                return perf.LayerPerf(*(int(v) for v in runs[0] + (n - m) // q * d))
-    return perf.overlapped_perf(sin, comp, sout, p)
+                return perf.LayerPerf(*(int(v) for v in runs[0] + (n - m) // q * d)), words
+    sin, sout = _tile(sin, n), _tile(sout, n)
+    return perf.overlapped_perf(sin, np.full(n, mvm, dtype=np.int64), sout, p), words
 
 
 def _walk_words(job: LayerJob) -> int:
@@ -330,7 +421,7 @@ def _ima_job(job: LayerJob, cfg) -> tuple[perf.LayerPerf, int]:
     """``(LayerPerf, port words)`` of one LayerJob on ``cfg``, memoised."""
     ima = cfg.ima
     key = ("ima", _job_key(job), ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)
-    return _memo(key, lambda: (ima_layer_perf(job, cfg), _walk_words(job)))
+    return _memo(key, lambda: _ima_job_perf(job, cfg))
 
 
 def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
