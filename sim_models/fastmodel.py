@@ -519,7 +519,7 @@ class _Traffic:
 
     def pixels(self, buf: Buffer, p0: int, p1: int) -> None:
         """Pixels ``p0..p1`` of an HWC buffer as the kernels move them: one run when the buffer
-        has no padding, a run per (partial) pixel row otherwise."""
+        has no padding, a run per (partial) pixel row otherwise (all rows at once)."""
         if p1 <= p0:
             return
         c = buf.shape[-1]
@@ -527,12 +527,14 @@ class _Traffic:
             self.run(buf.addr + p0 * c, (p1 - p0) * c)
             return
         w = buf.shape[1]
-        p = p0
-        while p < p1:
-            y, x = divmod(p, w)
-            n = min(w - x, p1 - p)
-            self.run(buf.interior_addr + (y * buf.padded_shape[1] + x) * c, n * c)
-            p += n
+        y0, x0 = divmod(p0, w)
+        y1, x1 = divmod(p1 - 1, w)              # the last pixel's row and column
+        y = np.arange(y0, y1 + 1, dtype=np.int64)
+        xs = np.where(y == y0, x0, 0)
+        n = (np.where(y == y1, x1 + 1, w) - xs) * c
+        addr = buf.interior_addr + (y * buf.padded_shape[1] + xs) * c
+        self.words += int(((addr + n + 3) // 4 - addr // 4).sum())
+        self.runs += len(y)
 
     def pixel_slices(self, buf: Buffer, c0: int, c1: int, rows: int, cols: int) -> None:
         """Channels ``c0..c1`` of every pixel of ``rows`` x ``cols`` (one run per pixel)."""
@@ -616,14 +618,16 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
             c0, c1 = chunk(ch, part, parts)
             if c1 > c0:
                 cs = src.shape[2]
-                for yy in range(ho * k):           # load_strided: the distinct words of the runs
-                    base = src.interior_addr + yy * src.padded_shape[1] * cs + c0
-                    starts = base + np.arange(wo * k, dtype=np.int64) * cs
-                    first, last = starts // 4, (starts + c1 - c0 - 1) // 4
-                    spans = np.unique(np.concatenate([np.arange(f, e + 1) for f, e in zip(first, last,
-                                                                                          strict=True)]))
-                    t.words += len(spans)
-                    t.runs += 1
+                # load_strided: the distinct words of each input row's runs, a run per row. The
+                # runs of a row have one length and ascending starts, so each can overlap only
+                # the one before it: the union is their words less those overlaps.
+                pitch = src.padded_shape[1] * cs
+                starts = (src.interior_addr + c0 + np.arange(ho * k, dtype=np.int64)[:, None] * pitch
+                          + np.arange(wo * k, dtype=np.int64)[None, :] * cs)
+                first, last = starts // 4, (starts + c1 - c0 - 1) // 4
+                over = np.maximum(0, last[:, :-1] - first[:, 1:] + 1)
+                t.words += int((last - first + 1).sum() - over.sum())
+                t.runs += ho * k
                 t.pixel_slices(dst, c0, c1, ho, wo)
             c = cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0))
         elif kind == "sw_maxpool":             # output rows split; a core loads the rows its windows cover
@@ -644,11 +648,14 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
             t.pixels(dst, b0, b1)
             c = cost.concat((b1 - b0) * dst.shape[-1], (b1 - b0) * len(srcs))
         elif kind == "sw_zero_ring":
-            runs = ring_runs(args["buf"])
-            r0, r1 = chunk(len(runs), part, parts)
-            for a, n in runs[r0:r1]:
-                t.run(a, n)
-            c = cost.zero_fill(sum(n for _, n in runs[r0:r1]), r1 - r0)
+            if part == 0:
+                ring = np.array(ring_runs(args["buf"]), dtype=np.int64).reshape(-1, 2)
+                a, n = ring[:, 0], ring[:, 1]
+                ring_words = np.where(n > 0, (a + n + 3) // 4 - a // 4, 0)
+            r0, r1 = chunk(len(ring), part, parts)
+            t.words += int(ring_words[r0:r1].sum())
+            t.runs += int(np.count_nonzero(n[r0:r1] > 0))
+            c = cost.zero_fill(int(n[r0:r1].sum()), r1 - r0)
         else:
             raise ValueError(f"unknown software phase kind {kind!r}")
         out.append((c, t))
