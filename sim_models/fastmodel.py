@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -758,10 +758,11 @@ def _energy_uj(ev: dict[str, float], cfg) -> float:
     return sum(v * coef[k] for k, v in ev.items())
 
 
-def _sum_events(items: Sequence[PhaseEstimate]) -> dict[str, float]:
+def _sum_events(items: Iterable[dict[str, float]]) -> dict[str, float]:
+    """The key-wise sum of event dicts (keys in order of first appearance)."""
     ev: dict[str, float] = {}
-    for p in items:
-        for k, v in p.events.items():
+    for e in items:
+        for k, v in e.items():
             ev[k] = ev.get(k, 0) + v
     return ev
 
@@ -952,7 +953,7 @@ def layer_cost(layer: Layer, engine: str, cfg, cores: int = 8, *,
 def _layer_cost(layer, engine, cfg, cores, overheads, cost) -> LayerCost:
     phases = layer_phases(layer, engine, cfg)
     est = estimate_phases(phases, cfg, overheads=overheads, cost=cost, cores=cores)
-    ev = _sum_events(est)
+    ev = _sum_events(p.events for p in est)
     cyc = int(sum(p.cycles for p in est))
     return LayerCost(cycles=cyc, energy_pj=_dynamic_pj(ev, EnergyParams()), macs=int(layer.macs),
                      engine=engine, cores=cores if engine == "sw" else 1,
@@ -967,12 +968,13 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     --json`` (no ``passed``: nothing is checked), each layer's energy from its own events, the
     total's from the whole run's."""
     clock = cfg.ima.clock_hz
-    layers, steps, total_ev = [], [], []
+    cost = sw_cost(cfg.sw_cost) if cost is None else cost
+    layers, steps, layer_ev = [], [], []
     for step in program.steps:
         est = estimate_phases(step.phases, cfg, overheads=overheads, cost=cost)
         steps.append(est)
-        total_ev += est
-        ev = _sum_events(est)
+        ev = _sum_events(p.events for p in est)
+        layer_ev.append(ev)
         cyc = int(ev["cycles"])
         phases: dict[str, int] = {}
         for p in est:
@@ -981,7 +983,7 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
                        "cycles": cyc, "time_ms": cyc / clock * 1e3,
                        "energy_uj": _energy_uj(ev, cfg),
                        "phases": phases})
-    ev = _sum_events(total_ev)
+    ev = _sum_events(layer_ev)          # integer counts: the same sums as over every phase
     cyc = int(ev.get("cycles", 0))
     rep = energy_report(ev, clock_hz=clock, n_cores=cfg.n_cores) if cyc else {"total_uj": 0.0,
                                                                                "breakdown_uj": {}}
@@ -1002,7 +1004,7 @@ def estimate_workload(workload, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     ``energy_events``, ``tcdm_stalled`` (the contention approximation's stall cycles), ``mvms``;
     ``checks`` is empty and ``passed`` None (the model computes no data)."""
     est = estimate_phases(workload.phases, cfg, overheads=overheads, cost=cost)
-    ev = _sum_events(est)
+    ev = _sum_events(p.events for p in est)
     phases: dict[str, int] = {}
     for p in est:
         phases[p.name] = phases.get(p.name, 0) + p.cycles
