@@ -259,12 +259,19 @@ def _residue_period(job: LayerJob) -> int:
     return min(r, job.num_jobs)
 
 
-def _walk_tables(walk, ports: int) -> tuple[np.ndarray, np.ndarray]:
+def _walk_tables(walk, ports: int) -> tuple[list[int], list[int]]:
     """``(chunk cycles, words)`` of all runs of ``walk`` from a base of residue 0..3 (the tables
-    :func:`sim_models.perf.job_phase_cycles` and :func:`_walk_words` look every job up in)."""
-    runs = np.arange(4, dtype=np.int64)[:, None] + perf.walk_run_bases(walk)[None, :]
-    words = perf.words_touched(runs, walk.len0)
-    return (-(-words // ports)).sum(axis=1), words.sum(axis=1)
+    :func:`sim_models.perf.job_phase_cycles` and :func:`_walk_words` look every job up in),
+    memoised by what they depend on (:func:`_walk_key`)."""
+    def tables():
+        runs = np.arange(4, dtype=np.int64)[:, None] + perf.walk_run_bases(walk)[None, :]
+        words = perf.words_touched(runs, walk.len0)
+        return (-(-words // ports)).sum(axis=1).tolist(), words.sum(axis=1).tolist()
+    return _memo(("walk", _walk_key(walk), ports), tables)
+
+
+#: Residue periods up to this many jobs are expanded in Python, longer ones with numpy.
+_SHORT_PERIOD = 64
 
 
 def _job_pattern(job: LayerJob, p: perf.PerfParams):
@@ -272,29 +279,37 @@ def _job_pattern(job: LayerJob, p: perf.PerfParams):
     STREAMIN / STREAMOUT lengths of :func:`sim_models.perf.job_phase_cycles` and the port words
     of :func:`_walk_words`, job by job, which repeat every ``R`` jobs."""
     r = _residue_period(job)
-    j = np.arange(r, dtype=np.int64)
-    l0, l1, _ = job.loops
-    j0, j1, j2 = j % l0.count, (j // l0.count) % l1.count, j // (l0.count * l1.count)
+    c0, c1 = job.loops[0].count, job.loops[1].count
     out = []
     for walk, addr, f, ovh in ((job.src, job.src_addr, "src_stride", p.streamin_overhead),
                                (job.dst, job.dst_addr, "dst_stride", p.streamout_overhead)):
         s0, s1, s2 = (getattr(lp, f) for lp in job.loops)
-        res = (addr + j0 * s0 + j1 * s1 + j2 * s2) % 4
         cyc, words = _walk_tables(walk, p.ports)
-        out.append((cyc[res] + ovh, words[res]))
+        if r <= _SHORT_PERIOD:
+            res = [(addr + j % c0 * s0 + j // c0 % c1 * s1 + j // (c0 * c1) * s2) % 4 for j in range(r)]
+            out.append(([cyc[x] + ovh for x in res], [words[x] for x in res]))
+        else:
+            j = np.arange(r, dtype=np.int64)
+            res = (addr + j % c0 * s0 + j // c0 % c1 * s1 + j // (c0 * c1) * s2) % 4
+            out.append((np.array(cyc)[res] + ovh, np.array(words)[res]))
     (sin, w_in), (sout, w_out) = out
-    return sin, sout, w_in + w_out
+    return tuple(np.asarray(a, dtype=np.int64) for a in (sin, sout)) + \
+        (np.asarray(w_in, dtype=np.int64) + np.asarray(w_out, dtype=np.int64),)
 
 
 def _tiled_sum(pattern: np.ndarray, n: int) -> int:
     """The sum of the first ``n`` terms of the sequence that repeats ``pattern``."""
     r = len(pattern)
+    if r == 1:
+        return n * int(pattern[0])
     return (n // r) * int(pattern.sum()) + int(pattern[:n % r].sum()) if r else 0
 
 
 def _tile(pattern: np.ndarray, n: int) -> np.ndarray:
     """The first ``n`` terms of the sequence that repeats ``pattern``."""
-    return pattern[:n] if n <= len(pattern) else np.resize(pattern, n)
+    if n <= len(pattern):
+        return pattern[:n]
+    return np.full(n, pattern[0], dtype=np.int64) if len(pattern) == 1 else np.resize(pattern, n)
 
 
 def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False) -> perf.LayerPerf:
