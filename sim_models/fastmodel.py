@@ -534,22 +534,21 @@ class _Traffic:
 
     def pixels(self, buf: Buffer, p0: int, p1: int) -> None:
         """Pixels ``p0..p1`` of an HWC buffer as the kernels move them: one run when the buffer
-        has no padding, a run per (partial) pixel row otherwise (all rows at once)."""
+        has no padding, a run per (partial) pixel row otherwise."""
         if p1 <= p0:
             return
         c = buf.shape[-1]
         if not buf.pad:
             self.run(buf.addr + p0 * c, (p1 - p0) * c)
             return
-        w = buf.shape[1]
+        w, pw, base = buf.shape[1], buf.padded_shape[1], buf.interior_addr
         y0, x0 = divmod(p0, w)
         y1, x1 = divmod(p1 - 1, w)              # the last pixel's row and column
-        y = np.arange(y0, y1 + 1, dtype=np.int64)
-        xs = np.where(y == y0, x0, 0)
-        n = (np.where(y == y1, x1 + 1, w) - xs) * c
-        addr = buf.interior_addr + (y * buf.padded_shape[1] + xs) * c
-        self.words += int(((addr + n + 3) // 4 - addr // 4).sum())
-        self.runs += len(y)
+        for y in range(y0, y1 + 1):
+            xs = x0 if y == y0 else 0
+            a = base + (y * pw + xs) * c
+            self.words += (a + ((x1 + 1 if y == y1 else w) - xs) * c + 3) // 4 - a // 4
+        self.runs += y1 - y0 + 1
 
     def pixel_slices(self, buf: Buffer, c0: int, c1: int, rows: int, cols: int) -> None:
         """Channels ``c0..c1`` of every pixel of ``rows`` x ``cols`` (one run per pixel)."""
