@@ -64,7 +64,7 @@ verilog: $(STAMP)
 # 4 MiB TCDM; docs/networks.md): per-layer table, CSV and the Fig. 12-like plot in reports/.
 # Then the fast model against the RTL (docs/fastmodel.md): the reduced MobileNetV2 and the full-size
 # bottleneck run on the RTL, MobileNetV2 224 read from the run above; and the fast model's speed
-# ratio to the RTL measured in one run (tb/bench/fastmodel.py: CPU times, the reduced MobileNetV2).
+# ratio to the RTL measured in one run (tb/cli/fastmodel_speed.py: CPU times, the reduced MobileNetV2).
 bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim sweep -o reports $(SWEEPARGS)
 	$(RUN) $(VENV)/bin/ima-sim bench-tcdm
@@ -79,8 +79,8 @@ bench: $(STAMP) synth
 	cat reports/net_mobilenetv2.txt
 	$(RUN) $(VPY) -m tb.cli.fastmodel_rtl --net-csv reports/net_mobilenetv2.csv \
 	  --net-report reports/net_mobilenetv2.txt -o reports/fastmodel.md
-	$(RUN) $(VPY) -m tb.bench.fastmodel --json reports/fastmodel_speed.json > reports/fastmodel_speed.txt
-	cat reports/fastmodel_speed.txt
+	$(RUN) $(VPY) -m tb.cli.fastmodel_speed -o reports/fastmodel_speed.md --json reports/fastmodel_speed.json
+	cat reports/fastmodel_speed.md
 	$(RUN) $(VPY) -m tb.cli.refset --check
 	$(RUN) $(VPY) -m tb.bench.speed --repeats 1 --json reports/speed.json > reports/speed.txt
 	cat reports/speed.txt

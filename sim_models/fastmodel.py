@@ -38,9 +38,13 @@ What the model adds, and where it approximates (docs/fastmodel.md has the measur
 * **Energy events** the RTL counts and the model derives: TCDM accesses (the words of every run
   of the IMA, the DWA and the kernels, as the BFMs issue them), the cores' active cycles (core 0
   on the peripheral bus; each core's kernel) and idle cycles (the rest).
-* **Speed**: the overlapped engine's schedule is extrapolated from its steady state on long
-  layers (:func:`ima_layer_perf`, checked exact), and the engines' results are memoised by what
-  determines them (:func:`clear_memo`).
+* **Speed**: an IMA LayerJob's per-job lengths and words come from one period of its jobs'
+  address residues (:func:`_residue_period`, a closed form of the job loops) instead of a walk of
+  every job; the overlapped engine's schedule is extrapolated from its steady state on long
+  layers (:func:`ima_layer_perf`, checked exact); the software kernels' traffic is counted a row
+  at a time; and the engines' results are memoised by what determines them
+  (:func:`clear_memo`). ``ima_layer_perf(..., walk=True)`` keeps the walk of every job as the
+  reference the tests compare with.
 
 Entry points: :func:`layer_cost` (one graph layer on one engine, independent of TCDM addresses:
 what the tile / coupling study builds on), :func:`estimate_phases` (a list of

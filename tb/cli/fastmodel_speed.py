@@ -10,9 +10,9 @@ ratio of the simulator's CPU time to the model's, cold and warm, next to both cy
 model is exact on these networks: docs/fastmodel.md) and the load average, since a shared
 machine stretches wall times::
 
-    python -m tb.bench.fastmodel                 # the reduced MobileNetV2 (make bench)
-    python -m tb.bench.fastmodel --full          # also MobileNetV2 224 on the RTL (many minutes)
-    python -m tb.bench.fastmodel --json reports/fastmodel_speed.json
+    python -m tb.cli.fastmodel_speed                 # the reduced MobileNetV2 (make bench)
+    python -m tb.cli.fastmodel_speed --full          # also MobileNetV2 224 on the RTL (many minutes)
+    python -m tb.cli.fastmodel_speed -o reports/fastmodel_speed.md --json reports/fastmodel_speed.json
 """
 
 import argparse
@@ -103,10 +103,11 @@ def format_table(rows):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m tb.bench.fastmodel", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tb.cli.fastmodel_speed", description=__doc__.split("\n")[0])
     p.add_argument("--repeats", type=int, default=21, help="model runs per figure (median), >= 1")
     p.add_argument("--full", action="store_true",
                    help="also MobileNetV2 224 on the RTL (tens of CPU minutes)")
+    p.add_argument("-o", "--output", help="also write the table here (the simulator logs to stdout)")
     p.add_argument("--json", help="also write the rows here")
     a = p.parse_args(argv)
     if a.repeats < 1:
@@ -115,6 +116,9 @@ def main(argv=None):
     rows = [measure(n, NETWORKS[n], a.repeats) for n in names]
     text = format_table(rows)
     print(text)
+    if a.output:
+        with open(a.output, "w") as f:
+            f.write(text + "\n")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)
