@@ -509,7 +509,7 @@ def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
 
 
 def _pixels(buf: Buffer) -> int:
-    return int(np.prod(buf.shape[:-1])) if len(buf.shape) > 1 else int(buf.shape[0])
+    return math.prod(buf.shape[:-1]) if len(buf.shape) > 1 else int(buf.shape[0])
 
 
 class _Traffic:
@@ -557,6 +557,12 @@ class _Traffic:
     def pixel_slices(self, buf: Buffer, c0: int, c1: int, rows: int, cols: int) -> None:
         """Channels ``c0..c1`` of every pixel of ``rows`` x ``cols`` (one run per pixel)."""
         pitch = buf.padded_shape[1] * buf.shape[2]
+        if rows * cols <= 64:                  # a few runs: in Python
+            base, n = buf.interior_addr + c0, c1 - c0
+            for yy in range(rows):
+                for xx in range(cols):
+                    self.run(base + yy * pitch + xx * buf.shape[2], n)
+            return
         y = np.arange(rows, dtype=np.int64)[:, None]
         x = np.arange(cols, dtype=np.int64)[None, :]
         self.many((buf.interior_addr + y * pitch + x * buf.shape[2] + c0).reshape(-1), c1 - c0)
@@ -591,7 +597,7 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
             c = cost.matmul((r1 - r0) * wo * k * k * cin * cout)
         elif kind == "sw_fc":
             src, dst = args["src"], args["dst"]
-            cin, cout = src.nbytes, dst.nbytes
+            cin, cout = math.prod(src.padded_shape), math.prod(dst.padded_shape)    # nbytes
             o0, o1 = chunk(cout, part, parts)
             if o1 > o0:
                 t.run(src.addr, cin, shared=True)
@@ -667,13 +673,11 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
             c = cost.concat((b1 - b0) * dst.shape[-1], (b1 - b0) * len(srcs))
         elif kind == "sw_zero_ring":
             if part == 0:
-                ring = np.array(ring_runs(args["buf"]), dtype=np.int64).reshape(-1, 2)
-                a, n = ring[:, 0], ring[:, 1]
-                ring_words = np.where(n > 0, (a + n + 3) // 4 - a // 4, 0)
+                ring = ring_runs(args["buf"])
             r0, r1 = chunk(len(ring), part, parts)
-            t.words += int(ring_words[r0:r1].sum())
-            t.runs += int(np.count_nonzero(n[r0:r1] > 0))
-            c = cost.zero_fill(int(n[r0:r1].sum()), r1 - r0)
+            for a, n in ring[r0:r1]:
+                t.run(a, n)
+            c = cost.zero_fill(sum(n for _, n in ring[r0:r1]), r1 - r0)
         else:
             raise ValueError(f"unknown software phase kind {kind!r}")
         out.append((c, t))
