@@ -269,7 +269,8 @@ def test_vectorised_software_traffic_equals_the_walk():
             words, runs = (a + c1 - c0 + 3) // 4 - a // 4, 1
             for yy in range(k):
                 base = src.interior_addr + yy * src.padded_shape[1] * ch + c0
-                words += len({a // 4 for x in range(k) for a in range(base + x * ch, base + x * ch + c1 - c0)})
+                words += len({b // 4 for x in range(k)
+                              for b in range(base + x * ch, base + x * ch + c1 - c0)})
                 runs += 1
             assert (t.words, t.runs) == (words, runs), (src, part, parts)
 
