@@ -355,8 +355,12 @@ def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
         s_in, s_c, s_out = _tiled_sum(sin, n), n * mvm, _tiled_sum(sout, n)
         return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out), words
     # the P-periodicity of the whole sequences: their differences at lag P repeat every R jobs
-    period = None if exact else _period(_tile(sin, min(n, len(sin) + 8)),
-                                        _tile(sout, min(n, len(sout) + 8)))
+    if exact:
+        period = None
+    elif len(sin) == 1:                         # constant lengths (R = 1): 1-periodic
+        period = 1
+    else:
+        period = _period(_tile(sin, min(n, len(sin) + 8)), _tile(sout, min(n, len(sout) + 8)))
     if period is not None:
         q = max(period, 2)
         m = STEADY_JOBS + (n - STEADY_JOBS) % q
