@@ -142,6 +142,10 @@ class ScheduleResult:
     sw_chunks: int
     stolen: int
     per_core: list[float] = field(default_factory=list)
+    #: ``(image, layer name) -> (start, finish)`` of every instance: its first chunk's dispatch,
+    #: its last chunk's end (under ``static`` the instances run one after another, so
+    #: ``finish - start`` is the layer's cycles, comparable with one layer of an RTL run)
+    spans: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -215,8 +219,8 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
             queues = []
             for p_i, p in enumerate(lw.portions):
                 if balancing == "static":
-                    if p.engine == "ima" and coupling == "tight":
-                        ch = [_Chunk(n, p.owner) for n in _split(lw.units, cores) if n]
+                    if p.engine == "ima":                # whole, to its owner (loose: core 0)
+                        ch = [_Chunk(lw.units, p.owner if coupling == "tight" else 0)]
                     else:
                         ch = [_Chunk(n, k) for k, n in enumerate(_split(lw.units, cores)) if n]
                 elif balancing == "layer":
@@ -250,6 +254,14 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
         if engine == "ima":
             return s * lw.ima_cycles, s * lw.ima_energy_pj
         return s * lw.sw_core_cycles, s * lw.sw_energy_pj
+
+    def duration(lw, p, units, engine):
+        """Cycles a chunk keeps its core: its cost, but a static software chunk lasts its
+        portion's ``cores``-core run (the kernels' own split, slowest core and barrier included:
+        ``sw_core_cycles / cores``), whatever its share of the units."""
+        if balancing == "static" and engine == "sw":
+            return p.share * lw.sw_core_cycles / cores
+        return chunk_cost(lw, p, units, engine)[0]
 
     def dispatched(n, end):
         inst = insts[n]
@@ -315,7 +327,8 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
         n, q, tail, engine = got
         ch = q.chunks.pop() if tail else q.chunks.popleft()
         lw, p = insts[n].work, q.portion
-        t, e = chunk_cost(lw, p, ch.units, engine)
+        c, e = chunk_cost(lw, p, ch.units, engine)
+        t = duration(lw, p, ch.units, engine)
         if engine == "ima":
             bank = p.owner if coupling == "tight" else 0
             start = max(now, ima_free[bank])
@@ -327,11 +340,14 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
             end = now + t
             res.sw_chunks += 1
             res.stolen += int(p.engine == "ima")
-        dur = t                 # an IMA chunk: the core sleeps on the job (inside its cost)
+        dur = c                 # an IMA chunk: the core sleeps on the job (inside its cost)
         res.core_busy += dur
         res.per_core[k] += dur
         res.energy_pj += e
         core_free[k] = end
+        key = (insts[n].key[0], lw.name)
+        s0, f0 = res.spans.get(key, (now, end))
+        res.spans[key] = (min(s0, now), max(f0, end))
         heapq.heappush(ends, end)
         for c in range(cores):                       # a new event may wake a waiting core
             if parked[c] and core_free[c] > end:

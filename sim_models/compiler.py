@@ -83,6 +83,7 @@ Garofalo et al. assume all activations in L1 (Sec. VI).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -256,6 +257,10 @@ def _check_layer(layer: Layer, unit: str, dtypes: dict[str, str], shapes: dict, 
     if layer.kind == "add" and shapes[layer.inputs[1]] != tuple(layer.in_shape):
         raise ValueError(f"layer {layer.name}: adds {src!r} {shapes[src]} and {layer.inputs[1]!r} "
                          f"{shapes[layer.inputs[1]]}; the shapes must match")
+    if unit == "cores" and layer.kind in ("conv", "pointwise") and layer.row_splits:
+        raise ValueError(f"layer {layer.name}: on the cores a {layer.kind} layer runs whole; its "
+                         f"row_splits {tuple(layer.row_splits)} (partials clipped to 8 bits) have no "
+                         f"software kernel: build the graph without row splits (rows=None)")
     if unit != "ima":
         return
     if layer.w_bits != 4:
@@ -274,7 +279,8 @@ def _check_layer(layer: Layer, unit: str, dtypes: dict[str, str], shapes: dict, 
 
 
 def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | None = None,
-                  fc_unit: str = "cores", tcdm_bytes: int | None = None) -> NetProgram:
+                  fc_unit: str = "cores", tcdm_bytes: int | None = None,
+                  sw_layers: Collection[str] = ()) -> NetProgram:
     """Compile ``graph`` with input ``x`` for the hardware ``hw`` (see the module docstring).
 
     Parameters
@@ -291,6 +297,10 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         Where fully connected layers run.
     tcdm_bytes : int, optional
         TCDM size of the program; None -> the smallest power of two >= the peak.
+    sw_layers : collection of str
+        Layers forced onto the cores whatever their kind (partial coverage: the layers a
+        placement of :func:`sim_models.coverage.place` leaves off the tiles); see "Software
+        layers" in the module docstring. Empty (the default): every layer on its unit.
 
     Raises
     ------
@@ -302,6 +312,12 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         raise ValueError(f"fc_unit must be one of {FC_UNITS}, not {fc_unit!r}")
     arrays = _positive("arrays", arrays)
     tcdm_bytes = _positive("tcdm_bytes", tcdm_bytes)
+    if isinstance(sw_layers, str):
+        raise ValueError(f"sw_layers must be a collection of layer names, not the string {sw_layers!r}")
+    sw_layers = frozenset(sw_layers)
+    unknown = sorted(sw_layers - {lay.name for lay in graph.layers})
+    if unknown:
+        raise ValueError(f"sw_layers: no layer named {', '.join(map(repr, unknown))} in the graph")
     rows, cols = int(hw.rows), int(hw.cols)
     gold = run_golden(graph, x)
     n = len(graph.layers)
@@ -312,7 +328,7 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
     units: dict[str, str] = {}
     producer: dict[str, int] = {INPUT: -1}
     for i, layer in enumerate(graph.layers):
-        units[layer.name] = layer_unit(layer, fc_unit)
+        units[layer.name] = "cores" if layer.name in sw_layers else layer_unit(layer, fc_unit)
         _check_layer(layer, units[layer.name], dtypes, shapes, rows)
         shapes[layer.name] = tuple(layer.out_shape)
         dtypes[layer.name] = np.dtype(golden.out_dtype(layer.out_lo)).name
@@ -332,6 +348,13 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         if layer.kind == "fc" and units[layer.name] == "cores" and pads[layer.name]:
             raise ValueError(f"layer {layer.name}: the cores' fc kernel writes a flat output, but a "
                              f"KxK layer reads {layer.name!r} padded")
+        want = layer.pad if layer.kind in ("conv", "depthwise") else 0
+        if (units[layer.name] == "cores" and layer.kind in ("conv", "depthwise")
+                or layer.kind == "pointwise" and units[layer.name] == "cores" and layer.stride > 1) \
+                and pads[layer.inputs[0]] != want:
+            raise ValueError(f"layer {layer.name}: the cores' {layer.kind} kernel reads its input "
+                             f"{layer.inputs[0]!r} with padding {want}, but the buffer is padded by "
+                             f"{pads[layer.inputs[0]]} for another consumer")
 
     # ---------------------------------------------------------------- Tile&Pack
     xbar_layers = [lay for lay in graph.layers if units[lay.name] == "ima"]
@@ -354,6 +377,12 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
                   for t in range(len(pieces))]
         if unit == "dwa":
             weights.append((f"{layer.name}.w", np.transpose(layer.weights, (1, 2, 0))))
+        elif unit == "cores" and layer.kind in ("conv", "pointwise", "depthwise"):
+            weights.append((f"{layer.name}.w", layer.weights))    # the kernels' layouts (graph.py)
+            if layer.kind == "depthwise":                         # the CHW copy of the input
+                src = layer.inputs[0]
+                hp, wp = (s + 2 * pads[src] for s in shapes[src][:2])
+                items.append(_Item(f"{layer.name}.chw", (hp, wp, shapes[src][2]), "uint8", 0, i, i))
         elif unit == "cores" and layer.kind == "fc":
             w = layer.weights.reshape(layer.weights.shape[0], -1)
             if pieces:
@@ -434,6 +463,20 @@ def _layer_phases(layer: Layer, unit: str, buffers: dict[str, Buffer], floorplan
                                          pad=layer.pad, src=src, dst=dst, w_buf=buffers[f"{name}.w"],
                                          name=name, alloc=TcdmAllocator(tcdm_bytes))
         phases.append(("dwa", "dwa", {"job": dl.validate(tcdm_bytes).job}))
+    elif layer.kind == "pointwise" and layer.stride == 1:              # 1x1 on the cores
+        phases.append(("sw", "sw_pointwise", {"src": src, "w_buf": buffers[f"{name}.w"], "dst": dst,
+                                              "adc": tuple(layer.adc)}))
+    elif layer.kind in ("conv", "pointwise"):                           # KxK / strided 1x1
+        k = layer.kernel if layer.kind == "conv" else 1
+        phases.append(("sw", "sw_conv", {"src": src, "w_buf": buffers[f"{name}.w"], "dst": dst,
+                                         "adc": tuple(layer.adc), "k": k, "stride": layer.stride}))
+    elif layer.kind == "depthwise":                                     # HWC -> CHW, then CHW kernel
+        chw = buffers[f"{name}.chw"]
+        phases.append(("hwc2chw", "sw_hwc_to_chw", {"src": src, "dst_addr": chw.addr}))
+        phases.append(("sw", "sw_depthwise_chw", {"chw_addr": chw.addr, "padded_shape": src.padded_shape,
+                                                  "w_buf": buffers[f"{name}.w"], "dst": dst,
+                                                  "adc": tuple(layer.adc), "k": layer.kernel,
+                                                  "stride": layer.stride}))
     elif layer.kind == "add":
         phases.append(("sw", "sw_residual", {"x_buf": src, "p_buf": buffers[layer.inputs[1]], "y_buf": dst}))
     elif layer.kind == "avgpool":
