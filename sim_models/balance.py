@@ -22,9 +22,14 @@ HWPE serialises the jobs (first come, first served): a core waits for its job, q
 
 **Balancing.**
 
-``"static"``    every portion split into ``cores`` equal shares of its work units (core k the
-                k-th, so 7 rows on 8 cores leave one idle); the IMA portion under tight coupling
-                goes whole to its owner. A barrier after every instance; images one after another.
+``"static"``    every software portion split into ``cores`` equal shares of its work units (core
+                k the k-th, so 7 rows on 8 cores leave one idle), the portion lasting the layer's
+                all-core run in the fast model (``LayerWork.sw_cycles``: the kernels' own split,
+                which is this one or by pixels / channels); an IMA portion goes whole to its
+                owner (loose: core 0) -- what the RTL's HAL does (core 0 offloads every job of a
+                layer): split over the cores it would pay one job's control per chunk for
+                nothing, the IMA serialising them anyway. A barrier after every instance;
+                images one after another. (Checked on the RTL: tb/bench/coupling.py.)
 ``"layer"``     every portion of a layer to one core, the same for all images: an IMA portion
                 under tight coupling to its owner, the rest by longest-processing-time-first onto
                 the least loaded core (loads counted over the whole network). Instances of later
@@ -92,6 +97,10 @@ class LayerWork:
     ima_cycles: float | None
     ima_energy_pj: float | None
     portions: tuple[Portion, ...]
+    #: wall cycles of the whole layer in software on all the cores (the fast model's run: the
+    #: kernels' own split, their slowest core, the barrier), what a static portion lasts;
+    #: ``None``: the largest core's share of ``sw_core_cycles``
+    sw_cycles: float | None = None
 
 
 def build_work(layers: Sequence, placement: Placement, cost: Callable) -> list[LayerWork]:
@@ -117,7 +126,8 @@ def build_work(layers: Sequence, placement: Placement, cost: Callable) -> list[L
         out.append(LayerWork(lay.name, i, tuple(idx[t] for t in lay.inputs if t != INPUT),
                              work_units(lay), float(sw_cyc) * cores, float(sw_e),
                              None if ima[0] is None else float(ima[0]),
-                             None if ima[1] is None else float(ima[1]), tuple(portions)))
+                             None if ima[1] is None else float(ima[1]), tuple(portions),
+                             float(sw_cyc)))
     return out
 
 
@@ -257,10 +267,10 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
 
     def duration(lw, p, units, engine):
         """Cycles a chunk keeps its core: its cost, but a static software chunk lasts its
-        portion's ``cores``-core run (the kernels' own split, slowest core and barrier included:
-        ``sw_core_cycles / cores``), whatever its share of the units."""
-        if balancing == "static" and engine == "sw":
-            return p.share * lw.sw_core_cycles / cores
+        portion's share of the layer's all-core run when it is known (``sw_cycles``: the
+        kernels' own split, slowest core and barrier included), whatever its units."""
+        if balancing == "static" and engine == "sw" and lw.sw_cycles is not None:
+            return p.share * lw.sw_cycles
         return chunk_cost(lw, p, units, engine)[0]
 
     def dispatched(n, end):
