@@ -78,6 +78,7 @@ bench: $(STAMP) synth
 	cat reports/net_mobilenetv2.txt
 	$(RUN) $(VPY) -m tb.cli.fastmodel_rtl --net-csv reports/net_mobilenetv2.csv \
 	  --net-report reports/net_mobilenetv2.txt -o reports/fastmodel.md
+	$(RUN) $(VPY) -m tb.bench.coupling -o reports/coupling.md
 	$(RUN) $(VPY) -m tb.cli.refset --check
 	$(RUN) $(VPY) -m tb.bench.speed --repeats 1 --json reports/speed.json > reports/speed.txt
 	cat reports/speed.txt
