@@ -91,7 +91,8 @@ async def run_program(env, program, *, progress=False):
         cycles = now() - t0
         wall = time.perf_counter() - wall0
         events = env.events_for_energy(cycles, since=snap)
-        energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores)["total_uj"]
+        energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores,
+                               imas=cfg.imas)["total_uj"]
         rec = layer_record(step, cycles, energy, clock, read_buffer(env, step.out))
         rec["phases"], rec["wall_s"] = phases, wall
         layers.append(rec)
@@ -101,7 +102,7 @@ async def run_program(env, program, *, progress=False):
                   file=sys.stderr, flush=True)
     cycles = now() - t_start
     events = env.events_for_energy(cycles, since=start)
-    energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores)
+    energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores, imas=cfg.imas)
     total = {"cycles": cycles, "energy_uj": energy["total_uj"],
              "passed": all(r["passed"] for r in layers), "events": events,
              "energy_breakdown_uj": energy["breakdown_uj"]}
