@@ -83,8 +83,8 @@ Garofalo et al. assume all activations in L1 (Sec. VI).
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -161,6 +161,8 @@ class NetProgram:
     buffers: dict[str, Buffer] = field(default_factory=dict)
     lifetimes: dict[str, tuple[int, int]] = field(default_factory=dict)
     resident: int = 0
+    #: IMAs the program uses (``ima_of``); ``arrays`` is per IMA, a placement's ``array`` global
+    imas: int = 1
 
     @property
     def phases(self) -> list[Phase]:
@@ -280,7 +282,8 @@ def _check_layer(layer: Layer, unit: str, dtypes: dict[str, str], shapes: dict, 
 
 def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | None = None,
                   fc_unit: str = "cores", tcdm_bytes: int | None = None,
-                  sw_layers: Collection[str] = ()) -> NetProgram:
+                  sw_layers: Collection[str] = (), ima_of: Mapping[str, int] | None = None
+                  ) -> NetProgram:
     """Compile ``graph`` with input ``x`` for the hardware ``hw`` (see the module docstring).
 
     Parameters
@@ -301,6 +304,13 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         Layers forced onto the cores whatever their kind (partial coverage: the layers a
         placement of :func:`sim_models.coverage.place` leaves off the tiles); see "Software
         layers" in the module docstring. Empty (the default): every layer on its unit.
+    ima_of : mapping of str to int, optional
+        Private IMAs (tight coupling, ``ClusterConfig.imas`` > 1): the IMA ``k`` of each IMA
+        layer (the owning core's; absent: 0). Each IMA gets its own Tile&Pack on ``arrays``
+        crossbars; a placement's ``array`` is then ``k * program.arrays + `` its array on IMA
+        ``k`` (the LayerJobs keep the local index, their ``J_ARRAY``), and an IMA phase's args
+        also name the IMA: ``{"layer": lm, "layers": {k: lm}}`` (what the cluster testbench runs
+        on IMA ``k`` from core ``k``). None (the default): one IMA, today's program.
 
     Raises
     ------
@@ -318,6 +328,10 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
     unknown = sorted(sw_layers - {lay.name for lay in graph.layers})
     if unknown:
         raise ValueError(f"sw_layers: no layer named {', '.join(map(repr, unknown))} in the graph")
+    ima_of = None if ima_of is None else dict(ima_of)
+    for k in (ima_of or {}).values():
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"ima_of: IMA indices are integers >= 0, not {k!r}")
     rows, cols = int(hw.rows), int(hw.cols)
     gold = run_golden(graph, x)
     n = len(graph.layers)
@@ -356,16 +370,27 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
                              f"{layer.inputs[0]!r} with padding {want}, but the buffer is padded by "
                              f"{pads[layer.inputs[0]]} for another consumer")
 
-    # ---------------------------------------------------------------- Tile&Pack
+    # ---------------------------------------------------------------- Tile&Pack (per IMA)
     xbar_layers = [lay for lay in graph.layers if units[lay.name] == "ima"]
-    floorplan = None
-    if xbar_layers:
+    if ima_of is not None:
+        bad = sorted(set(ima_of) - {lay.name for lay in xbar_layers})
+        if bad:
+            raise ValueError(f"ima_of: {', '.join(map(repr, bad))} not on the IMA (no such layer, "
+                             f"or a layer that runs elsewhere)")
+    owner = {lay.name: int((ima_of or {}).get(lay.name, 0)) for lay in xbar_layers}
+    n_imas = max(owner.values(), default=0) + 1 if ima_of is not None else 1
+    floorplans: dict[int, Floorplan] = {}
+    for k in range(n_imas):
+        group = [lay for lay in xbar_layers if owner[lay.name] == k]
+        if not group:
+            continue
         try:
-            floorplan = tile_and_pack([WeightMatrix(lay.name, *lay.xbar_shape) for lay in xbar_layers],
-                                      rows, cols, arrays)
+            floorplans[k] = tile_and_pack([WeightMatrix(lay.name, *lay.xbar_shape) for lay in group],
+                                          rows, cols, arrays)
         except ValueError as e:
-            raise ValueError(f"arrays: {e}") from e
-    n_arrays = max(1, floorplan.arrays_used) if floorplan else 1
+            raise ValueError(f"arrays: {e}{f' (IMA {k})' if n_imas > 1 else ''}") from e
+    floorplan = floorplans.get(0)
+    n_arrays = max([1] + [fp.arrays_used for fp in floorplans.values()])
 
     # ---------------------------------------------------------------- buffers
     weights: list[tuple[str, np.ndarray]] = []        # resident (name, int8 bytes)
@@ -415,15 +440,23 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         name, unit = layer.name, units[layer.name]
         dst = buffers[name]
         phases = [("zero_ring", "sw_zero_ring", {"buf": dst})] if dst.pad and not fresh[name] else []
+        k = owner.get(name, 0)
+        mine: list[Placement] = []
         try:
-            phases += _layer_phases(layer, unit, buffers, floorplan, hw, tcdm_bytes, n_arrays, placements)
+            phases += _layer_phases(layer, unit, buffers, floorplans.get(k), hw, tcdm_bytes, n_arrays,
+                                    mine)
         except ValueError as e:
             raise ValueError(e if str(e).startswith(f"layer {name}") else f"layer {name}: {e}") from e
+        if ima_of is not None:               # private IMAs: name the IMA, its arrays globally
+            phases = [(part, kind, {**args, "layers": {k: args["layer"]}} if kind == "ima" else args)
+                      for part, kind, args in phases]
+            mine = [replace(p, array=k * n_arrays + p.array) for p in mine]
+        placements += mine
         named = [Phase(name if len(phases) == 1 else f"{name}.{part}", kind, args)
                  for part, kind, args in phases]
         steps.append(NetStep(name, layer.kind, unit, named, dst, gold.tensors[name], layer.macs,
-                             floorplan.arrays_of(name) if unit == "ima" else ()))
-    check_disjoint(placements, rows, cols, n_arrays)
+                             floorplans[k].arrays_of(name) if unit == "ima" else ()))
+    check_disjoint(placements, rows, cols, n_arrays * n_imas)
 
     # ---------------------------------------------------------------- initial image
     image = np.zeros(tcdm_bytes, dtype=np.uint8)
@@ -434,7 +467,7 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         image[b.addr:b.addr + b.nbytes] = np.ascontiguousarray(w, dtype=np.int8).reshape(-1).view(np.uint8)
         used = max(used, b.addr + b.nbytes)
     return NetProgram(graph, gold.tensors[INPUT], gold, image, used, tcdm_bytes, steps, placements,
-                      floorplan, n_arrays, rows, cols, peak, buffers, lifetimes, top)
+                      floorplan, n_arrays, rows, cols, peak, buffers, lifetimes, top, n_imas)
 
 
 def _overlap(a: Buffer, b: Buffer) -> bool:

@@ -157,11 +157,12 @@ def program_crossbars(program: NetProgram, xbars: Sequence[Any] | None = None,
                       **xbar_kwargs: Any) -> list[Any]:
     """Program every placement of ``program`` into ``xbars`` (one per array), or into new
     ``Crossbar(program.rows, program.cols, **xbar_kwargs)``; returns the list."""
+    n = program.arrays * getattr(program, "imas", 1)     # private IMAs: arrays of IMA k at k * arrays
     if xbars is None:
-        xbars = [Crossbar(program.rows, program.cols, **xbar_kwargs) for _ in range(program.arrays)]
+        xbars = [Crossbar(program.rows, program.cols, **xbar_kwargs) for _ in range(n)]
     xbars = list(xbars)
-    if len(xbars) < program.arrays:
-        raise ValueError(f"xbars: the program needs {program.arrays} crossbars, {len(xbars)} given")
+    if len(xbars) < n:
+        raise ValueError(f"xbars: the program needs {n} crossbars, {len(xbars)} given")
     for p in program.placements:
         target_for(xbars, p.array).program(p.row, p.col, p.weights)
     return xbars
@@ -187,8 +188,13 @@ def execute_program(program: NetProgram, xbars: Sequence[Any] | None = None, *,
     if image.shape != program.image.shape or image.dtype != np.uint8:
         raise ValueError(f"image must be a np.uint8 array of {program.image.size} bytes")
     out = {}
+    per = program.arrays
     for step in program.steps:
         for ph in step.phases:
+            if ph.kind == "ima" and "layers" in ph.args:        # private IMA k: its own crossbars
+                for k, lm in ph.args["layers"].items():
+                    execute(image, xbars[k * per:(k + 1) * per], lm.jobs)
+                continue
             run_phase(ph, image, xbars)
         out[step.layer] = step.out.read(image)
     return out

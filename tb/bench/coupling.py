@@ -12,6 +12,14 @@ study's costs (:func:`sim_models.study.costs_of`) on the same placement: per lay
 its instance, in total the makespan. The bounds are issue 16 item 1's
 (:data:`tb.cli.fastmodel_rtl.PER_LAYER`, :data:`~tb.cli.fastmodel_rtl.TOTAL`).
 
+**Tight** coupling (helper multi-ima's ``ClusterConfig.imas``): ``cores`` cores with one private
+one-array IMA each; the placement's bins are the cores (:func:`sim_models.coverage.bins`), a
+placed layer is Tile&Packed on its owner's IMA and offloaded by its owner
+(``compile_graph(..., ima_of=...)``); static balancing, so one IMA works at a time and a layer
+costs what it costs under loose coupling -- the point checks the private IMAs' wiring, offload
+and ownership, not a gain (work stealing or layer pipelining would overlap them; not on the RTL
+yet).
+
 The network is the reduced MobileNetV2 of the tests (32 x 32, width 0.35, 10 classes) built
 without row splits (``rows=None``: a layer that is not placed runs whole on the cores, whose
 kernels have no partial sums), on the ``jetcas2022`` preset's cluster (one 256 x 256 array, the
@@ -40,19 +48,33 @@ PRESET = "jetcas2022"
 
 @dataclass(frozen=True)
 class RtlPoint:
-    """One point: ``tiles`` 256 x 256 tiles, ``coupling``, ``balancing``, placement ``policy``."""
+    """One point: ``tiles`` 256 x 256 tiles, ``coupling``, ``balancing``, placement ``policy``,
+    on ``cores`` cores (tight coupling: as many private IMAs)."""
     tiles: int
     coupling: str = "loose"
     balancing: str = "static"
     policy: str = "macs_per_weight"
+    cores: int = 8
 
     @property
     def name(self) -> str:
-        return f"T={self.tiles} {self.coupling}/{self.balancing}"
+        return f"T={self.tiles} {self.coupling}/{self.balancing}, {self.cores} cores"
+
+    def config(self):
+        """The cluster: :data:`PRESET` on ``cores`` cores; tight coupling: one IMA per core."""
+        from hw.config import preset
+        cfg = preset(PRESET)
+        if self.cores != cfg.n_cores:
+            cfg = cfg.with_(n_cores=self.cores)
+        return cfg.with_(imas=self.cores) if self.coupling == "tight" else cfg
 
 
-#: The points of the bench report (the test runs the first two).
-POINTS = (RtlPoint(4), RtlPoint(16), RtlPoint(0), RtlPoint(8))
+#: The loose points (8 cores, the preset's default build: the test runs the first two).
+LOOSE = (RtlPoint(4), RtlPoint(16), RtlPoint(0), RtlPoint(8))
+#: The tight points (2 cores, each with its private one-array IMA; a build of its own).
+TIGHT = (RtlPoint(4, "tight", cores=2), RtlPoint(8, "tight", cores=2))
+#: Every point of the bench report.
+POINTS = LOOSE + TIGHT
 
 
 def reduced_net(seed: int):
@@ -68,14 +90,19 @@ def prepare(point: RtlPoint, graph, x, cfg):
     tiles and the program that runs the rest on the cores (on ``cfg``'s arrays and TCDM)."""
     from sim_models import coverage
     from sim_models.compiler import compile_graph
-    if point.coupling != "loose" or point.balancing != "static":
-        raise ValueError(f"point {point.name}: the RTL runs loose coupling with static balancing "
-                         "(one IMA, the phases of a layer in turn)")
+    if point.balancing != "static":
+        raise ValueError(f"point {point.name}: the RTL runs static balancing (the phases of a "
+                         "layer in turn, a barrier after each)")
+    tight = point.coupling == "tight"
+    if tight and cfg.imas != cfg.n_cores:
+        raise ValueError(f"point {point.name}: tight coupling needs one IMA per core, the cluster "
+                         f"has {cfg.imas} for {cfg.n_cores} cores")
     pl = coverage.place(graph.layers, point.tiles, point.policy, coupling=point.coupling,
                         cores=cfg.n_cores, granularity="layer")
     sw = {lay.name for lay in graph.layers} - {u.layer for u in pl.placed}
+    ima_of = {u.layer: pl.assigned[u.key] for u in pl.placed} if tight else None
     program = compile_graph(graph, x, cfg.ima, arrays=cfg.ima.arrays, tcdm_bytes=cfg.tcdm_bytes,
-                            sw_layers=sw)
+                            sw_layers=sw, ima_of=ima_of)
     return pl, program
 
 
@@ -100,9 +127,8 @@ def compare(rtl_layers, rtl_total, model_layers, model_total):
 def run_point(point: RtlPoint, seed: int, cfg=None):
     """Run ``point`` on the RTL and the model; returns ``{point, coverage, layers_on_tiles, rows,
     rtl, model, passed, sim_wall_s, build_wall_s}``."""
-    from hw.config import preset
     from tb.cli.net import simulate
-    cfg = preset(PRESET) if cfg is None else cfg
+    cfg = point.config() if cfg is None else cfg
     graph, x = reduced_net(seed)
     pl, program = prepare(point, graph, x, cfg)
     res = simulate(program, cfg, seed=seed)
