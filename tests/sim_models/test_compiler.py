@@ -205,6 +205,9 @@ def _layer(**kw):
     # software layers (sw_layers): names, row pieces, padding the kernel cannot read
     ([_layer()], dict(sw_layers={"l", "nope"}), "sw_layers: no layer named 'nope'"),
     ([_layer()], dict(sw_layers="l"), "sw_layers must be a collection of layer names"),
+    ([_layer()], dict(ima_of={"l": -1}), "ima_of: IMA indices are integers >= 0, not -1"),
+    ([_layer()], dict(ima_of={"l": 0, "x": 1}), "ima_of: 'x' not on the IMA"),
+    ([_layer()], dict(ima_of={"l": 1}, sw_layers=["l"]), "ima_of: 'l' not on the IMA"),
     ([_layer(weights=np.ones((8, 40), np.int8), in_shape=(4, 4, 40), row_splits=(32,),
              partial_adc=(1, 0, -128, 127))], dict(rows=32, shape=(4, 4, 40), sw_layers=["l"]),
      r"layer l: on the cores a pointwise layer runs whole; its row_splits \(32,\)"),
@@ -282,6 +285,39 @@ def test_software_layers_run_bit_exact(hw):
     assert prog.summary()["units"] == {"ima": 0, "dwa": 0, "cores": len(g.layers)}
     assert any(ph.kind == "sw_conv" for ph in prog.phases)
     assert all(r[1] for r in check_program(prog)), seed
+
+
+def test_private_imas(hw):
+    """``ima_of`` (tight coupling): each IMA's layers Tile&Packed on its own crossbars (here
+    two IMAs of one array each, which one array could not hold together), placements numbered
+    ``k * arrays + a``, the LayerJobs on their local array, every IMA phase naming its IMA; the
+    job-level run on the per-IMA crossbars equals the golden graph."""
+    from sim_models.netexec import check_program
+    from sim_models.nets.mobilenetv2 import mobilenetv2_graph
+
+    seed = pick_seed()
+    g = mobilenetv2_graph(32, 0.35, 10, seed % 1000, rows=None)
+    x = np.random.default_rng(seed).integers(0, 256, g.input_shape, dtype=np.uint8)
+    on = [lay.name for lay in g.layers[:48] if lay.kind in ("conv", "pointwise")]
+    ima_of = {n: i % 2 for i, n in enumerate(on)}
+    sw = {lay.name for lay in g.layers} - set(on)
+    with pytest.raises(ValueError, match="arrays: Tile&Pack"):      # one array holds not all
+        compile_graph(g, x, hw(256), arrays=1, sw_layers=sw)
+    prog = compile_graph(g, x, hw(256), arrays=1, sw_layers=sw, ima_of=ima_of)
+    check_allocation(prog)
+    assert prog.imas == 2 and prog.arrays == 1
+    for p in prog.placements:
+        assert p.array == ima_of[p.name.split("[")[0]], p.name
+    for s in prog.steps:
+        for ph in s.phases:
+            if ph.kind == "ima":
+                assert ph.args["layers"] == {ima_of[s.layer]: ph.args["layer"]}
+                assert all(j.array == 0 for j in ph.args["layer"].jobs)
+    res = check_program(prog)
+    assert [r for r in res if not r[1]] == [] and len(res) == len(g.layers), seed
+    # without ima_of: today's program (no IMA named in the phases, imas 1)
+    one = compile_graph(g, x, hw(256), sw_layers=sw)
+    assert one.imas == 1 and all("layers" not in ph.args for ph in one.phases)
 
 
 def test_reduced_mobilenetv1_end_to_end(hw):
