@@ -67,7 +67,7 @@ verilog: $(STAMP)
 bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim sweep -o reports $(SWEEPARGS)
 	$(RUN) $(VENV)/bin/ima-sim bench-tcdm
-	$(RUN) IMA_SLOW=1 $(VPY) -m pytest -q -m slow tests/tb/bfm/test_engine.py
+	$(RUN) IMA_SLOW=1 $(VPY) -m pytest -q -m slow tests/tb/bfm/test_engine.py tests/tb/bench/test_coupling.py
 	mkdir -p reports
 	$(RUN) $(VENV)/bin/ima-sim accuracy --plot reports/accuracy.png > reports/accuracy.txt
 	cat reports/accuracy.txt

@@ -2,7 +2,12 @@
 points of the reduced MobileNetV2 under loose coupling and static balancing run on the RTL cluster
 (``jetcas2022``'s default build), every layer bit-exact, and the scheduler of the study
 (:func:`sim_models.balance.schedule` over :func:`sim_models.study.costs_of`) on the same placement
-within issue 16's bounds: each layer within 5 %, the total within 2 %. Prints the error table."""
+within issue 16's bounds: each layer within 5 %, the total within 2 %. Prints the error table.
+
+The two tightly coupled points (2 cores, each with its private IMA) need a cluster build of their
+own (minutes): they run with ``IMA_SLOW=1`` (``make bench``)."""
+
+import os
 
 import pytest
 
@@ -27,12 +32,28 @@ def test_points_are_what_the_rtl_runs():
     layers, total = coupling.model_spans(coupling.RtlPoint(8), graph, pl, cfg)
     assert set(layers) == {lay.name for lay in graph.layers}
     assert total == pytest.approx(sum(layers.values()))          # static: one layer after another
-    with pytest.raises(ValueError, match="loose coupling with static balancing"):
+    with pytest.raises(ValueError, match="the RTL runs static balancing"):
         coupling.prepare(coupling.RtlPoint(8, balancing="steal"), graph, x, cfg)
+    with pytest.raises(ValueError, match="tight coupling needs one IMA per core"):
+        coupling.prepare(coupling.RtlPoint(8, "tight"), graph, x, cfg)
+    # tight: the placed layers spread over the cores' private IMAs, each offloaded by its owner
+    pt = coupling.TIGHT[1]
+    tcfg = pt.config()
+    assert (tcfg.n_cores, tcfg.imas) == (2, 2)
+    pl, prog = coupling.prepare(pt, graph, x, tcfg)
+    owners = {s.layer: k for s in prog.steps for ph in s.phases if ph.kind == "ima"
+              for k in ph.args["layers"]}
+    assert owners == {u.layer: pl.assigned[u.key] for u in pl.placed} and set(owners.values()) == {0, 1}
 
 
-@pytest.mark.parametrize("point", coupling.POINTS[:2], ids=lambda p: f"T{p.tiles}")
-def test_loose_static_point_on_the_rtl(point):
+_SLOW = pytest.mark.skipif(not os.environ.get("IMA_SLOW"), reason="a cluster build of its own: IMA_SLOW=1")
+
+
+_TIGHT = [pytest.param(p, marks=[pytest.mark.slow, _SLOW]) for p in coupling.TIGHT]
+
+
+@pytest.mark.parametrize("point", [*coupling.LOOSE[:2], *_TIGHT], ids=lambda p: f"{p.coupling}-T{p.tiles}")
+def test_static_point_on_the_rtl(point):
     seed = pick_seed()
     r = coupling.run_point(point, seed)
     assert r["passed"] and not r["failed"], f"seed {seed}: layers off the golden graph: {r['failed']}"
