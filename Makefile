@@ -67,7 +67,7 @@ verilog: $(STAMP)
 bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim sweep -o reports $(SWEEPARGS)
 	$(RUN) $(VENV)/bin/ima-sim bench-tcdm
-	$(RUN) IMA_SLOW=1 $(VPY) -m pytest -q -m slow tests/tb/bfm/test_engine.py tests/tb/bench/test_coupling.py
+	$(RUN) IMA_SLOW=1 $(VPY) -m pytest -q -m slow tests/tb/bfm/test_engine.py tests/tb/cli/test_coupling_rtl.py
 	mkdir -p reports
 	$(RUN) $(VENV)/bin/ima-sim accuracy --plot reports/accuracy.png > reports/accuracy.txt
 	cat reports/accuracy.txt
@@ -78,7 +78,7 @@ bench: $(STAMP) synth
 	cat reports/net_mobilenetv2.txt
 	$(RUN) $(VPY) -m tb.cli.fastmodel_rtl --net-csv reports/net_mobilenetv2.csv \
 	  --net-report reports/net_mobilenetv2.txt -o reports/fastmodel.md
-	$(RUN) $(VPY) -m tb.bench.coupling -o reports/coupling.md
+	$(RUN) $(VPY) -m tb.cli.coupling_rtl -o reports/coupling.md
 	$(RUN) $(VPY) -m tb.cli.refset --check
 	$(RUN) $(VPY) -m tb.bench.speed --repeats 1 --json reports/speed.json > reports/speed.txt
 	cat reports/speed.txt

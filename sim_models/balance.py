@@ -29,7 +29,7 @@ HWPE serialises the jobs (first come, first served): a core waits for its job, q
                 owner (loose: core 0) -- what the RTL's HAL does (core 0 offloads every job of a
                 layer): split over the cores it would pay one job's control per chunk for
                 nothing, the IMA serialising them anyway. A barrier after every instance;
-                images one after another. (Checked on the RTL: tb/bench/coupling.py.)
+                images one after another. (Checked on the RTL: tb/cli/coupling_rtl.py.)
 ``"layer"``     every portion of a layer to one core, the same for all images: an IMA portion
                 under tight coupling to its owner, the rest by longest-processing-time-first onto
                 the least loaded core (loads counted over the whole network). Instances of later

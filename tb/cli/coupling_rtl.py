@@ -28,8 +28,8 @@ greedy by MACs per weight; the tile counts keep the placed layers within one arr
 Tile&Pack (the study counts a tile per layer, Tile&Pack packs several small layers into one
 array: the IMA's cycles do not depend on which array holds a layer).
 
-``python -m tb.bench.coupling -o reports/coupling.md`` (``make bench``) runs every point of
-:data:`POINTS` on the RTL and writes the error table; tests/tb/bench/test_coupling.py runs two.
+``python -m tb.cli.coupling_rtl -o reports/coupling.md`` (``make bench``) runs every point of
+:data:`POINTS` on the RTL and writes the error table; tests/tb/cli/test_coupling_rtl.py runs two.
 """
 
 import argparse
@@ -157,7 +157,7 @@ def format_table(results) -> str:
 
 def main(argv=None) -> int:
     import os
-    p = argparse.ArgumentParser(prog="python -m tb.bench.coupling", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m tb.cli.coupling_rtl", description=__doc__.splitlines()[0])
     p.add_argument("-o", "--output", default="reports/coupling.md")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args(argv)

@@ -1,4 +1,4 @@
-"""Coupling / balancing points on the RTL (tb/bench/coupling.py, issue 16 item 4): two coverage
+"""Coupling / balancing points on the RTL (tb/cli/coupling_rtl.py, issue 16 item 4): two coverage
 points of the reduced MobileNetV2 under loose coupling and static balancing run on the RTL cluster
 (``jetcas2022``'s default build), every layer bit-exact, and the scheduler of the study
 (:func:`sim_models.balance.schedule` over :func:`sim_models.study.costs_of`) on the same placement
@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from tb.bench import coupling
+from tb.cli import coupling_rtl as coupling
 from tb.build.runner import pick_seed
 from tb.cli.fastmodel_rtl import check_bounds, format_rows
 
