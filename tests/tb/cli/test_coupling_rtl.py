@@ -11,8 +11,8 @@ import os
 
 import pytest
 
-from tb.cli import coupling_rtl as coupling
 from tb.build.runner import pick_seed
+from tb.cli import coupling_rtl as coupling
 from tb.cli.fastmodel_rtl import check_bounds, format_rows
 
 
