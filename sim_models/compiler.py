@@ -39,6 +39,19 @@ a kernel row's ``(kx, c)`` run, which the streamer's 3-D source walk cannot expr
 (ValueError). An ``fc`` on the cores honours its ``row_splits`` the same way (one ``sw_fc`` per
 piece into an int8 partial buffer, then ``sw_add_partials``), so it matches the golden model.
 
+**Software layers** (``sw_layers``: partial coverage, :mod:`sim_models.coverage`): a conv,
+pointwise or depth-wise layer named there runs on the 8 cores instead of its accelerator, with the
+kernels of :mod:`tb.bfm.kernels` -- ``sw_pointwise`` (1x1, stride 1), ``sw_conv`` (KxK, or a strided
+1x1), ``sw_hwc_to_chw`` + ``sw_depthwise_chw`` (depth-wise, PULP-NN's CHW kernel; the CHW copy of
+the padded input is a scratch buffer ``<layer>.chw`` live inside the step) -- and its weights
+resident in the kernels' layouts (``[C_out, K, K, C_in]``, ``[C_out, C_in]``, ``[C, K, K]``) like a
+core fc's. The kernels read their input padded exactly by the layer's ``pad`` (ValueError when
+another consumer pads the buffer more) and run a layer whole: a conv / pointwise layer with
+``row_splits`` (partials clipped to 8 bits, the IMA's semantics) is refused -- build the graph
+without row splits (``rows=None``). An fc already runs on the cores unless ``fc_unit="ima"``.
+
+**Private IMAs** (``ima_of``: tight coupling, one IMA per core): see :func:`compile_graph`.
+
 **Phases** (``Phase(name, kind, args)``; every phase ends with a barrier; the argument names are
 those of the kernels in :mod:`tb.bfm.kernels`):
 
@@ -55,6 +68,10 @@ those of the kernels in :mod:`tb.bfm.kernels`):
 ``sw_concat``       ``{srcs, dst}``: the ``srcs`` (HWC, same H and W) concatenated along the
                     channels into ``dst``
 ``sw_zero_ring``    ``{buf}``: zero the padding ring of the padded ``buf``
+``sw_pointwise``    ``{src, w_buf, dst, adc}`` (a software 1x1 layer)
+``sw_conv``         ``{src, w_buf, dst, adc, k, stride}`` (a software KxK / strided 1x1 layer)
+``sw_hwc_to_chw``   ``{src, dst_addr}``; then ``sw_depthwise_chw`` ``{chw_addr, padded_shape,
+                    w_buf, dst, adc, k, stride}`` (a software depth-wise layer)
 ==================  ===================================================================
 
 A phase is named after its layer, or ``<layer>.<part>`` when the layer has several
