@@ -6,7 +6,8 @@ options ``seed`` (the data), ``h``, ``w``, ``cin``, ``cout`` (one pointwise laye
 with its own random input, weights and ADC scaling, mapped by
 :func:`sim_models.mapping.map_pointwise` into its own TCDM buffers), ``registers`` (IMA k >= 1's
 weights go in through its registers, written by core k at its own base address, when true; IMA
-0's always straight into its crossbar model) and ``monitors``.
+0's always straight into its crossbar model), ``bfm`` and ``monitors``
+(:class:`tb.env.cluster.ClusterEnv`).
 
 Steps: core ``k`` alone on IMA ``k`` for every ``k`` (phase ``alone<k>``), then every core at once
 on its own IMA (phase ``together``); before each step the output buffers are overwritten with a
@@ -15,7 +16,8 @@ compared with the numpy golden model (:func:`sim_models.golden.pointwise_acc` +
 :func:`~sim_models.golden.requant`). A watcher records the busy spans (first cycle, last cycle
 + 1) of every IMA's ``busy`` in the ``together`` step. Saved result: ``cycles`` per step,
 ``spans`` (per IMA, ``together`` only), ``checks`` (name -> mismatching bytes), ``jobs`` and
-``mvms`` per IMA, ``events`` (end-of-job events per IMA per core line) and ``expected_mvms``.
+``mvms`` per IMA, ``events`` (end-of-job events per IMA per core line), ``expected_mvms``,
+``offload_cycles`` (per step, per core: :attr:`tb.env.cluster.ClusterEnv.offload_cycles`).
 """
 
 import cocotb
@@ -79,7 +81,7 @@ async def private_imas(dut):
     assert cfg.imas >= 2, f"this test needs a cluster with imas >= 2, not {cfg.imas}"
     rng = np.random.default_rng(p.option("seed"))
     layers, image, used = _layers(cfg, rng, *(p.option(n) for n in ("h", "w", "cin", "cout")))
-    env = ClusterEnv(dut, cfg, monitors=p.option("monitors", True))
+    env = ClusterEnv(dut, cfg, bfm=p.option("bfm"), monitors=p.option("monitors", True))
     await env.start()
     env.preload(image, used)
     for k, (lm, _) in enumerate(layers):
@@ -87,7 +89,7 @@ async def private_imas(dut):
         await env.program_weights(placements, bool(p.option("registers")) and k > 0, ima=k)
     await RisingEdge(env.clk)
     steps = [(f"alone{k}", [k]) for k in range(cfg.imas)] + [("together", list(range(cfg.imas)))]
-    cycles, checks = {}, {}
+    cycles, checks, offload = {}, {}, {}
     spans = [[] for _ in range(cfg.imas)]
     for name, owners in steps:
         for lm, _ in layers:                      # outputs of an earlier step out of the way
@@ -95,9 +97,11 @@ async def private_imas(dut):
         watchers = (await _busy_spans(dut, [f"{ima_name('ima_stat', k)}__busy" for k in owners],
                                       spans)) if name == "together" else []
         t0 = now()
-        timing = await env.run_phases([Phase(name, "ima", {"layers": {k: layers[k][0]
-                                                                      for k in owners}})])
+        # the last IMA's layer as a one-entry list (the phase takes a layer or a list per core)
+        plan = {k: [layers[k][0]] if k == cfg.imas - 1 else layers[k][0] for k in owners}
+        timing = await env.run_phases([Phase(name, "ima", {"layers": plan})])
         cycles[name] = now() - t0
+        offload[name] = dict(env.offload_cycles)
         assert timing[name] == cycles[name]
         for t in watchers:
             t.cancel()
@@ -107,12 +111,14 @@ async def private_imas(dut):
             checks[f"{name}.y{k}"] = int(np.count_nonzero(lm.dst.read(dump) != ref))
     env.check_monitors()
     result = {
-        "cycles": cycles, "spans": spans, "checks": checks,
+        "cycles": cycles, "spans": spans, "checks": checks, "offload_cycles": offload,
         "jobs": [stat["jobs"]() for stat in env.ima_stats],
         "mvms": [a.mvms for a in env.analogs],
         "expected_mvms": [sum(job.num_jobs for job in lm.jobs) for lm, _ in layers],
         "events": [list(ev.total) for ev in env.ima_events],
         "analog_errors": [a.errors for a in env.analogs],
+        "monitor": env.monitor_kind,
+        "tcdm_masters": {"granted": [f() for f in env.granted], "stalled": [f() for f in env.stalled]},
     }
     params.save_result(result)
     assert not any(checks.values()), f"outputs differ from the golden model: {checks}"

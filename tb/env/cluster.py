@@ -6,6 +6,14 @@ Around a :class:`hw.cluster.cluster.Cluster` top. :meth:`ClusterEnv.run_phases` 
 layer to the IMA -- or, with ``cfg.dwa``, a depth-wise layer to the DWA -- while the others sleep at
 the barrier) and times each phase in cycles.
 
+With ``cfg.imas`` = K > 1 (one private IMA per core, :mod:`hw.cluster.cluster`) every IMA has its
+analog core model on its own crossbars (``analogs[k]``, ``ima_xbars[k]``), its driver
+(``hals[k]``: core ``k``'s peripheral port, IMA ``k``'s registers and event lines), its counters
+(``ima_stats[k]``) and its TCDM ports watched; a phase ``Phase(name, "ima", {"layers": {k:
+layer}})`` runs core ``k``'s layer (or list of layers, in order) on IMA ``k`` for every ``k``
+given, all at once (``offload_cycles[k]``: when core ``k`` finished). Index 0 is
+the one IMA of a one-IMA cluster (``analog``, ``hal``, ``xbars``, ``ima_stat``, ``events``).
+
 Under a 4-state simulator (Icarus, :func:`tb.bfm.sig.four_state`) the monitors check X/Z too,
 a further monitor watches the cores' and the DMA's TCDM ports (``core_monitor``) and an
 :class:`~tb.check.monitor.OutputXzMonitor` the events, the peripheral responses, the statistics
@@ -117,6 +125,7 @@ class ClusterEnv:
         self.monitors_on = self.monitor_kind is not None
         self.monitor = None
         self.ima_monitors = []          # the Python monitors of every IMA's ports (``monitor``: IMA 0)
+        self.offload_cycles = {}        # core -> its cycles in the last "layers" phase
         if self.monitor_kind == "rtl":
             self._checked = [f"{inst}.{name}" for inst, name in checked_ports(cfg)]
             self._chk = [{f: reader(dut[f"chk__{j}__{f}"])
@@ -240,8 +249,10 @@ class ClusterEnv:
             n, ports = self.cfg.ima.ports, [mon.ports for mon in self.ima_monitors]
             ima_ports = ([p for mon in ports for p in mon[:n]]      # checked_ports order: the
                          + [p for mon in ports for p in mon[n:]])   # loads, then the stores
-            return [(m.prefix, list(m.errors), m.granted, m.stalled)
-                    for m in [*ima_ports, *dwa_ports]]
+            # several IMAs: their ports are told apart by the instance (ima.tcdm_load__0, ...)
+            where = [f"{inst}." if self.cfg.imas > 1 else "" for inst, _ in checked_ports(self.cfg)]
+            return [(w + m.prefix, list(m.errors), m.granted, m.stalled)
+                    for w, m in zip(where, [*ima_ports, *dwa_ports], strict=True)]
         out = []
         for j, name in enumerate(self._checked):
             err, first = self._chk[j]["err"](), self._chk[j]["first_cycle"]()
@@ -334,11 +345,16 @@ class ClusterEnv:
             if err:
                 raise AssertionError(f"IMA {q} reported ERROR {err:#x} on layer {layer.name}")
 
-    async def _offload_private(self, core, layers):
-        """Every core ``k`` of ``layers`` (``{k: layer}``) runs its layer on its private IMA ``k``,
-        all at once; the other cores sleep at the barrier."""
+    async def _offload_private(self, core, layers, t0):
+        """Every core ``k`` of ``layers`` (``{k: layer or [layers]}``) runs its layer(s), in
+        order, on its private IMA ``k``, all cores at once; the others sleep at the barrier.
+        ``offload_cycles[k]``: the cycles from the phase's start ``t0`` to core ``k``'s last
+        end-of-job event (its ERROR read included), before the barrier."""
         if core.idx in layers:
-            await self._run_on_ima(core, layers[core.idx])
+            mine = layers[core.idx]
+            for layer in (mine if isinstance(mine, (list, tuple)) else [mine]):
+                await self._run_on_ima(core, layer)
+            self.offload_cycles[core.idx] = now() - t0
         await self.barrier.wait(core)
 
     def _start_private_imas(self):
@@ -386,7 +402,8 @@ class ClusterEnv:
                 if bad:
                     raise ValueError(f"layers of phase {ph.name!r} name IMA(s) {bad}; the cluster "
                                      f"has {self.cfg.imas} (imas)")
-                tasks = [cocotb.start_soon(self._offload_private(c, layers)) for c in self.cores]
+                self.offload_cycles = {}
+                tasks = [cocotb.start_soon(self._offload_private(c, layers, t0)) for c in self.cores]
             elif ph.kind == "ima":
                 tasks = [cocotb.start_soon(self._offload(c, ph.args["layer"])) for c in self.cores]
             elif ph.kind == "dwa":

@@ -144,13 +144,22 @@ def test_two_cores_on_their_own_imas_at_once():
     """Core k runs a pointwise layer on IMA k (k = 0, 1): alone, then both at once. Every output
     equals numpy's; each IMA ran exactly its own layer's MVMs and signalled its own core only;
     the concurrent step takes fewer cycles than the two alone together and the two busy spans
-    overlap. IMA 1's weights go in through its registers at ima_base(1), written by core 1."""
+    overlap. IMA 1's weights go in through its registers at ima_base(1), written by core 1.
+    Run twice: on the RTL request engines with the RTL checkers, and on the per-access BFM with
+    the Python monitors (every IMA's ports, grants and stalls checked against the interconnect's
+    counters by ClusterEnv.check_monitors): the same cycles, spans and per-master counts."""
     seed = runner.pick_seed()
     cfg = preset().with_(imas=2, n_cores=2, **SMALL)
     opts = dict(seed=seed, h=3, w=4, cin=32, cout=16, registers=True)
-    res = runner.run(build_cluster(cfg), TOP, "tb.cocotb_tests.multi_ima", seed=seed, config=cfg,
-                     options=opts, log_level="WARNING")
+    model = build_cluster(cfg)
+    runs = [runner.run(model, TOP, "tb.cocotb_tests.multi_ima", seed=seed, config=cfg,
+                       options={**opts, "bfm": bfm, "monitors": mon}, log_level="WARNING")
+            for bfm, mon in (("engine", "rtl"), ("python", "python"))]
+    res = runs[0]
     print(f"seed {seed}: cycles {res['cycles']} spans {res['spans']}")
+    assert [r["monitor"] for r in runs] == ["rtl", "python"]
+    for key in ("cycles", "spans", "tcdm_masters", "jobs", "mvms", "events", "offload_cycles"):
+        assert runs[1][key] == res[key], key
     assert res["checks"] and not any(res["checks"].values()), res["checks"]
     assert set(res["checks"]) == {"alone0.y0", "alone1.y1", "together.y0", "together.y1"}
     mvms = res["expected_mvms"]
@@ -159,9 +168,28 @@ def test_two_cores_on_their_own_imas_at_once():
     assert res["jobs"] == [2 * m for m in mvms]
     assert res["events"] == [[2, 0], [0, 2]]             # one per LayerJob, on its owner's line
     assert res["analog_errors"] == [[], []]
-    c = res["cycles"]
+    granted = res["tcdm_masters"]["granted"]
+    for k in range(2):                                   # each IMA's traffic on its own masters
+        own = cfg.ima_masters(k)
+        assert all(granted[m] > 0 for m in [*own["load"], *own["store"]]), (k, granted)
+    c, off = res["cycles"], res["offload_cycles"]
+    assert set(off) == set(c) and [set(off[f"alone{k}"]) for k in (0, 1)] == [{"0"}, {"1"}]
+    for step, per_core in off.items():          # each core's own end, then the barrier
+        assert 0 < max(per_core.values()) < c[step], (step, per_core)
+    for k in "01":                              # sharing the TCDM banks can only add stalls
+        assert off["together"][k] >= off[f"alone{k}"][k]
     assert c["together"] < c["alone0"] + c["alone1"]
     assert c["together"] >= max(c["alone0"], c["alone1"])
     (a0, a1), (b0, b1) = res["spans"][0][0], res["spans"][1][0]
     assert len(res["spans"][0]) == len(res["spans"][1]) == 1
     assert max(a0, b0) < min(a1, b1), "the two IMAs were never busy in the same cycle"
+
+
+def test_bad_bases_and_null_target_are_refused():
+    from hw.cluster.periph import PeriphNull
+    with pytest.raises(ValueError, match="k must be an integer in 0..15, not 16"):
+        ima_base(16)
+    with pytest.raises(ValueError, match="imas must be an integer in 1..16, not 0"):
+        dwa_base(0)
+    with pytest.raises(ValueError, match="signature must be a PeriphSignature"):
+        PeriphNull(IREG)
