@@ -68,7 +68,7 @@ verilog: $(STAMP)
 bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim sweep -o reports $(SWEEPARGS)
 	$(RUN) $(VENV)/bin/ima-sim bench-tcdm
-	$(RUN) IMA_SLOW=1 $(VPY) -m pytest -q -m slow tests/tb/bfm/test_engine.py
+	$(RUN) IMA_SLOW=1 $(VPY) -m pytest -q -m slow tests/tb/bfm/test_engine.py tests/tb/cli/test_coupling_rtl.py
 	mkdir -p reports
 	$(RUN) $(VENV)/bin/ima-sim accuracy --plot reports/accuracy.png > reports/accuracy.txt
 	cat reports/accuracy.txt
@@ -81,6 +81,8 @@ bench: $(STAMP) synth
 	  --net-report reports/net_mobilenetv2.txt -o reports/fastmodel.md
 	$(RUN) $(VPY) -m tb.cli.fastmodel_speed -o reports/fastmodel_speed.md --json reports/fastmodel_speed.json
 	cat reports/fastmodel_speed.md
+	$(RUN) $(VPY) -m tb.cli.coupling_rtl -o reports/coupling.md
+	cat reports/coupling.md
 	$(RUN) $(VPY) -m tb.cli.refset --check
 	$(RUN) $(VPY) -m tb.bench.speed --repeats 1 --json reports/speed.json > reports/speed.txt
 	cat reports/speed.txt
