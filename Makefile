@@ -80,9 +80,7 @@ bench: $(STAMP) synth
 	$(RUN) $(VPY) -m tb.cli.fastmodel_rtl --net-csv reports/net_mobilenetv2.csv \
 	  --net-report reports/net_mobilenetv2.txt -o reports/fastmodel.md
 	$(RUN) $(VPY) -m tb.cli.fastmodel_speed -o reports/fastmodel_speed.md --json reports/fastmodel_speed.json
-	cat reports/fastmodel_speed.md
 	$(RUN) $(VPY) -m tb.cli.coupling_rtl -o reports/coupling.md
-	cat reports/coupling.md
 	$(RUN) $(VPY) -m tb.cli.refset --check
 	$(RUN) $(VPY) -m tb.bench.speed --repeats 1 --json reports/speed.json > reports/speed.txt
 	cat reports/speed.txt
