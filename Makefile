@@ -63,11 +63,12 @@ verilog: $(STAMP)
 # The whole MobileNetV2 (224x224, width 1.0) on the RTL under the jetcas2022 preset (34 arrays,
 # 4 MiB TCDM; docs/networks.md): per-layer table, CSV and the Fig. 12-like plot in reports/.
 # Then the fast model against the RTL (docs/fastmodel.md): the reduced MobileNetV2 and the full-size
-# bottleneck run on the RTL, MobileNetV2 224 read from the run above.
+# bottleneck run on the RTL, MobileNetV2 224 read from the run above; and the fast model's speed
+# ratio to the RTL measured in one run (tb/cli/fastmodel_speed.py: CPU times, the reduced MobileNetV2).
 bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim sweep -o reports $(SWEEPARGS)
 	$(RUN) $(VENV)/bin/ima-sim bench-tcdm
-	$(RUN) IMA_SLOW=1 $(VPY) -m pytest -q -m slow tests/tb/bfm/test_engine.py
+	$(RUN) IMA_SLOW=1 $(VPY) -m pytest -q -m slow tests/tb/bfm/test_engine.py tests/tb/cli/test_coupling_rtl.py
 	mkdir -p reports
 	$(RUN) $(VENV)/bin/ima-sim accuracy --plot reports/accuracy.png > reports/accuracy.txt
 	cat reports/accuracy.txt
@@ -78,6 +79,8 @@ bench: $(STAMP) synth
 	cat reports/net_mobilenetv2.txt
 	$(RUN) $(VPY) -m tb.cli.fastmodel_rtl --net-csv reports/net_mobilenetv2.csv \
 	  --net-report reports/net_mobilenetv2.txt -o reports/fastmodel.md
+	$(RUN) $(VPY) -m tb.cli.fastmodel_speed -o reports/fastmodel_speed.md --json reports/fastmodel_speed.json
+	$(RUN) $(VPY) -m tb.cli.coupling_rtl -o reports/coupling.md
 	$(RUN) $(VPY) -m tb.cli.refset --check
 	$(RUN) $(VPY) -m tb.bench.speed --repeats 1 --json reports/speed.json > reports/speed.txt
 	cat reports/speed.txt

@@ -40,6 +40,7 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "banks": 16,                # Sec. III: TCDM "composed of 16 parallel 32-bit banks"
         "tcdm_bytes": 512 * 1024,   # Sec. IV-3: "fit the on-cluster TCDM (512 kB)"
         "dma_ports": 1,             # ours: one DMA / testbench master on the TCDM
+        "imas": 1,                  # Sec. III: one IMA, shared by the cores through the TCDM
         # -- IMA
         "ports": 4,                 # Sec. IV-3, Fig. 6 and Sec. V: "4/4 port configurations"
         "rows": 2048,               # ours; Sec. IV-1: "the PCM array is properly sized to fit
@@ -66,6 +67,7 @@ PRESET_DATA: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "banks": 32,                # Sec. III-B: TCDM "32 banks", word-interleaved
         "tcdm_bytes": 512 * 1024,   # Sec. III-B: 512 kB TCDM
         "dma_ports": 1,             # ours: one DMA / testbench master on the TCDM
+        "imas": 1,                  # Sec. III-B / Fig. 2: one IMA on the cluster's TCDM
         # -- IMA
         "ports": 4,                 # Sec. V-A/V-C: 128-bit data interface = 4 x 32-bit ports
         "data_interface": "shared",  # Sec. III-B / Fig. 2: source and sink share the 4 ports
@@ -227,6 +229,15 @@ class ClusterConfig:
         ``"shared"``: the DWA's N data ports are multiplexed onto the IMA's N load ports (one
         accelerator owns them at a time, as in Garofalo et al. 2022, Sec. III-B), no extra TCDM
         masters. ``"separate"``: the DWA has N TCDM master ports of its own.
+    imas : int
+        IMA instances (1..``n_cores``), each ``Ima(ima)`` with its own ``ima.arrays`` crossbars,
+        TCDM master ports, peripheral region, analog core port, statistics and event lines.
+        1 (default): the one IMA all cores share (the loosely coupled cluster, unchanged).
+        ``K > 1``: the tightly coupled cluster of the TPDS 2024 study (papers/tpds2024-notes.md,
+        "Our definitions"): IMA ``k`` is core ``k``'s private accelerator -- by convention of the
+        driver (only core ``k`` acquires IMA ``k``), not enforced by hardware; see
+        :mod:`hw.cluster.cluster`. With the DWA in the ``shared`` arrangement its ports share
+        IMA 0's load ports.
     sw_cost : str
         The cores' software cost model, a name in :data:`sim_models.swcost.SW_COSTS` (the
         cycles the core BFMs charge per kernel; no RTL depends on it). A preset names the set
@@ -240,6 +251,7 @@ class ClusterConfig:
     dwa: bool = _D["dwa"]
     dwa_arrangement: str = _D["dwa_arrangement"]
     sw_cost: str = _D["sw_cost"]
+    imas: int = _D["imas"]
 
     def __post_init__(self) -> None:
         self.validate()
@@ -262,6 +274,7 @@ class ClusterConfig:
                              f"not {self.dwa_arrangement!r}")
         if self.sw_cost not in SW_COSTS:
             raise ValueError(f"sw_cost must be one of {', '.join(SW_COSTS)}, not {self.sw_cost!r}")
+        _check_int("imas", self.imas, 1, self.n_cores)
         return self
 
     @property
@@ -272,16 +285,26 @@ class ClusterConfig:
     def master_ranges(self) -> dict[str, range]:
         """TCDM master indices by owner, in order: ``cores``, ``ima_load``, ``ima_store``,
         ``dwa`` (its own ports: only with ``dwa_arrangement == "separate"``; shared, it uses
-        ``ima_load``), ``dma`` (DMA / testbench ports)."""
-        n = self.ima.ports
+        ``ima_load``), ``dma`` (DMA / testbench ports). With ``imas`` = K IMAs, ``ima_load``
+        holds K*N ports and ``ima_store`` K*S (S = ``ima.store_ports``), instance by instance:
+        IMA ``k``'s load port ``j`` is ``ima_load[k*N + j]``, its store port ``j``
+        ``ima_store[k*S + j]`` (:meth:`ima_masters`)."""
+        n, k = self.ima.ports, self.imas
         own = self.dwa_ports if self.dwa_arrangement == "separate" else 0
-        sizes = {"cores": self.n_cores, "ima_load": n, "ima_store": self.ima.store_ports, "dwa": own,
-                 "dma": self.dma_ports}
+        sizes = {"cores": self.n_cores, "ima_load": k * n, "ima_store": k * self.ima.store_ports,
+                 "dwa": own, "dma": self.dma_ports}
         out, base = {}, 0
         for name, size in sizes.items():
             out[name] = range(base, base + size)
             base += size
         return out
+
+    def ima_masters(self, k: int) -> dict[str, range]:
+        """TCDM master indices of IMA ``k`` (0..imas-1): ``{"load": ..., "store": ...}``."""
+        _check_int("k", k, 0, self.imas - 1)
+        rng, n, s = self.master_ranges(), self.ima.ports, self.ima.store_ports
+        return {"load": rng["ima_load"][k * n:(k + 1) * n],
+                "store": rng["ima_store"][k * s:(k + 1) * s]}
 
     @property
     def masters(self) -> int:

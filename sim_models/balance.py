@@ -22,9 +22,14 @@ HWPE serialises the jobs (first come, first served): a core waits for its job, q
 
 **Balancing.**
 
-``"static"``    every portion split into ``cores`` equal shares of its work units (core k the
-                k-th, so 7 rows on 8 cores leave one idle); the IMA portion under tight coupling
-                goes whole to its owner. A barrier after every instance; images one after another.
+``"static"``    every software portion split into ``cores`` equal shares of its work units (core
+                k the k-th, so 7 rows on 8 cores leave one idle), the portion lasting the layer's
+                all-core run in the fast model (``LayerWork.sw_cycles``: the kernels' own split,
+                which is this one or by pixels / channels); an IMA portion goes whole to its
+                owner (loose: core 0) -- what the RTL's HAL does (core 0 offloads every job of a
+                layer): split over the cores it would pay one job's control per chunk for
+                nothing, the IMA serialising them anyway. A barrier after every instance;
+                images one after another. (Checked on the RTL: tb/cli/coupling_rtl.py.)
 ``"layer"``     every portion of a layer to one core, the same for all images: an IMA portion
                 under tight coupling to its owner, the rest by longest-processing-time-first onto
                 the least loaded core (loads counted over the whole network). Instances of later
@@ -92,6 +97,10 @@ class LayerWork:
     ima_cycles: float | None
     ima_energy_pj: float | None
     portions: tuple[Portion, ...]
+    #: wall cycles of the whole layer in software on all the cores (the fast model's run: the
+    #: kernels' own split, their slowest core, the barrier), what a static portion lasts;
+    #: ``None``: the largest core's share of ``sw_core_cycles``
+    sw_cycles: float | None = None
 
 
 def build_work(layers: Sequence, placement: Placement, cost: Callable) -> list[LayerWork]:
@@ -117,7 +126,8 @@ def build_work(layers: Sequence, placement: Placement, cost: Callable) -> list[L
         out.append(LayerWork(lay.name, i, tuple(idx[t] for t in lay.inputs if t != INPUT),
                              work_units(lay), float(sw_cyc) * cores, float(sw_e),
                              None if ima[0] is None else float(ima[0]),
-                             None if ima[1] is None else float(ima[1]), tuple(portions)))
+                             None if ima[1] is None else float(ima[1]), tuple(portions),
+                             float(sw_cyc)))
     return out
 
 
@@ -142,6 +152,10 @@ class ScheduleResult:
     sw_chunks: int
     stolen: int
     per_core: list[float] = field(default_factory=list)
+    #: ``(image, layer name) -> (start, finish)`` of every instance: its first chunk's dispatch,
+    #: its last chunk's end (under ``static`` the instances run one after another, so
+    #: ``finish - start`` is the layer's cycles, comparable with one layer of an RTL run)
+    spans: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -215,8 +229,8 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
             queues = []
             for p_i, p in enumerate(lw.portions):
                 if balancing == "static":
-                    if p.engine == "ima" and coupling == "tight":
-                        ch = [_Chunk(n, p.owner) for n in _split(lw.units, cores) if n]
+                    if p.engine == "ima":                # whole, to its owner (loose: core 0)
+                        ch = [_Chunk(lw.units, p.owner if coupling == "tight" else 0)]
                     else:
                         ch = [_Chunk(n, k) for k, n in enumerate(_split(lw.units, cores)) if n]
                 elif balancing == "layer":
@@ -250,6 +264,14 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
         if engine == "ima":
             return s * lw.ima_cycles, s * lw.ima_energy_pj
         return s * lw.sw_core_cycles, s * lw.sw_energy_pj
+
+    def duration(lw, p, units, engine):
+        """Cycles a chunk keeps its core: its cost, but a static software chunk lasts its
+        portion's share of the layer's all-core run when it is known (``sw_cycles``: the
+        kernels' own split, slowest core and barrier included), whatever its units."""
+        if balancing == "static" and engine == "sw" and lw.sw_cycles is not None:
+            return p.share * lw.sw_cycles
+        return chunk_cost(lw, p, units, engine)[0]
 
     def dispatched(n, end):
         inst = insts[n]
@@ -315,7 +337,8 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
         n, q, tail, engine = got
         ch = q.chunks.pop() if tail else q.chunks.popleft()
         lw, p = insts[n].work, q.portion
-        t, e = chunk_cost(lw, p, ch.units, engine)
+        c, e = chunk_cost(lw, p, ch.units, engine)
+        t = duration(lw, p, ch.units, engine)
         if engine == "ima":
             bank = p.owner if coupling == "tight" else 0
             start = max(now, ima_free[bank])
@@ -327,11 +350,14 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
             end = now + t
             res.sw_chunks += 1
             res.stolen += int(p.engine == "ima")
-        dur = t                 # an IMA chunk: the core sleeps on the job (inside its cost)
+        dur = c                 # an IMA chunk: the core sleeps on the job (inside its cost)
         res.core_busy += dur
         res.per_core[k] += dur
         res.energy_pj += e
         core_free[k] = end
+        key = (insts[n].key[0], lw.name)
+        s0, f0 = res.spans.get(key, (now, end))
+        res.spans[key] = (min(s0, now), max(f0, end))
         heapq.heappush(ends, end)
         for c in range(cores):                       # a new event may wake a waiting core
             if parked[c] and core_free[c] > end:

@@ -39,6 +39,19 @@ a kernel row's ``(kx, c)`` run, which the streamer's 3-D source walk cannot expr
 (ValueError). An ``fc`` on the cores honours its ``row_splits`` the same way (one ``sw_fc`` per
 piece into an int8 partial buffer, then ``sw_add_partials``), so it matches the golden model.
 
+**Software layers** (``sw_layers``: partial coverage, :mod:`sim_models.coverage`): a conv,
+pointwise or depth-wise layer named there runs on the 8 cores instead of its accelerator, with the
+kernels of :mod:`tb.bfm.kernels` -- ``sw_pointwise`` (1x1, stride 1), ``sw_conv`` (KxK, or a strided
+1x1), ``sw_hwc_to_chw`` + ``sw_depthwise_chw`` (depth-wise, PULP-NN's CHW kernel; the CHW copy of
+the padded input is a scratch buffer ``<layer>.chw`` live inside the step) -- and its weights
+resident in the kernels' layouts (``[C_out, K, K, C_in]``, ``[C_out, C_in]``, ``[C, K, K]``) like a
+core fc's. The kernels read their input padded exactly by the layer's ``pad`` (ValueError when
+another consumer pads the buffer more) and run a layer whole: a conv / pointwise layer with
+``row_splits`` (partials clipped to 8 bits, the IMA's semantics) is refused -- build the graph
+without row splits (``rows=None``). An fc already runs on the cores unless ``fc_unit="ima"``.
+
+**Private IMAs** (``ima_of``: tight coupling, one IMA per core): see :func:`compile_graph`.
+
 **Phases** (``Phase(name, kind, args)``; every phase ends with a barrier; the argument names are
 those of the kernels in :mod:`tb.bfm.kernels`):
 
@@ -55,6 +68,10 @@ those of the kernels in :mod:`tb.bfm.kernels`):
 ``sw_concat``       ``{srcs, dst}``: the ``srcs`` (HWC, same H and W) concatenated along the
                     channels into ``dst``
 ``sw_zero_ring``    ``{buf}``: zero the padding ring of the padded ``buf``
+``sw_pointwise``    ``{src, w_buf, dst, adc}`` (a software 1x1 layer)
+``sw_conv``         ``{src, w_buf, dst, adc, k, stride}`` (a software KxK / strided 1x1 layer)
+``sw_hwc_to_chw``   ``{src, dst_addr}``; then ``sw_depthwise_chw`` ``{chw_addr, padded_shape,
+                    w_buf, dst, adc, k, stride}`` (a software depth-wise layer)
 ==================  ===================================================================
 
 A phase is named after its layer, or ``<layer>.<part>`` when the layer has several
@@ -83,7 +100,8 @@ Garofalo et al. assume all activations in L1 (Sec. VI).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -160,6 +178,8 @@ class NetProgram:
     buffers: dict[str, Buffer] = field(default_factory=dict)
     lifetimes: dict[str, tuple[int, int]] = field(default_factory=dict)
     resident: int = 0
+    #: IMAs the program uses (``ima_of``); ``arrays`` is per IMA, a placement's ``array`` global
+    imas: int = 1
 
     @property
     def phases(self) -> list[Phase]:
@@ -256,6 +276,10 @@ def _check_layer(layer: Layer, unit: str, dtypes: dict[str, str], shapes: dict, 
     if layer.kind == "add" and shapes[layer.inputs[1]] != tuple(layer.in_shape):
         raise ValueError(f"layer {layer.name}: adds {src!r} {shapes[src]} and {layer.inputs[1]!r} "
                          f"{shapes[layer.inputs[1]]}; the shapes must match")
+    if unit == "cores" and layer.kind in ("conv", "pointwise") and layer.row_splits:
+        raise ValueError(f"layer {layer.name}: on the cores a {layer.kind} layer runs whole; its "
+                         f"row_splits {tuple(layer.row_splits)} (partials clipped to 8 bits) have no "
+                         f"software kernel: build the graph without row splits (rows=None)")
     if unit != "ima":
         return
     if layer.w_bits != 4:
@@ -274,7 +298,9 @@ def _check_layer(layer: Layer, unit: str, dtypes: dict[str, str], shapes: dict, 
 
 
 def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | None = None,
-                  fc_unit: str = "cores", tcdm_bytes: int | None = None) -> NetProgram:
+                  fc_unit: str = "cores", tcdm_bytes: int | None = None,
+                  sw_layers: Collection[str] = (), ima_of: Mapping[str, int] | None = None
+                  ) -> NetProgram:
     """Compile ``graph`` with input ``x`` for the hardware ``hw`` (see the module docstring).
 
     Parameters
@@ -291,6 +317,17 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         Where fully connected layers run.
     tcdm_bytes : int, optional
         TCDM size of the program; None -> the smallest power of two >= the peak.
+    sw_layers : collection of str
+        Layers forced onto the cores whatever their kind (partial coverage: the layers a
+        placement of :func:`sim_models.coverage.place` leaves off the tiles); see "Software
+        layers" in the module docstring. Empty (the default): every layer on its unit.
+    ima_of : mapping of str to int, optional
+        Private IMAs (tight coupling, ``ClusterConfig.imas`` > 1): the IMA ``k`` of each IMA
+        layer (the owning core's; absent: 0). Each IMA gets its own Tile&Pack on ``arrays``
+        crossbars; a placement's ``array`` is then ``k * program.arrays + `` its array on IMA
+        ``k`` (the LayerJobs keep the local index, their ``J_ARRAY``), and an IMA phase's args
+        also name the IMA: ``{"layer": lm, "layers": {k: lm}}`` (what the cluster testbench runs
+        on IMA ``k`` from core ``k``). None (the default): one IMA, today's program.
 
     Raises
     ------
@@ -302,6 +339,16 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         raise ValueError(f"fc_unit must be one of {FC_UNITS}, not {fc_unit!r}")
     arrays = _positive("arrays", arrays)
     tcdm_bytes = _positive("tcdm_bytes", tcdm_bytes)
+    if isinstance(sw_layers, str):
+        raise ValueError(f"sw_layers must be a collection of layer names, not the string {sw_layers!r}")
+    sw_layers = frozenset(sw_layers)
+    unknown = sorted(sw_layers - {lay.name for lay in graph.layers})
+    if unknown:
+        raise ValueError(f"sw_layers: no layer named {', '.join(map(repr, unknown))} in the graph")
+    ima_of = None if ima_of is None else dict(ima_of)
+    for k in (ima_of or {}).values():
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"ima_of: IMA indices are integers >= 0, not {k!r}")
     rows, cols = int(hw.rows), int(hw.cols)
     gold = run_golden(graph, x)
     n = len(graph.layers)
@@ -312,7 +359,7 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
     units: dict[str, str] = {}
     producer: dict[str, int] = {INPUT: -1}
     for i, layer in enumerate(graph.layers):
-        units[layer.name] = layer_unit(layer, fc_unit)
+        units[layer.name] = "cores" if layer.name in sw_layers else layer_unit(layer, fc_unit)
         _check_layer(layer, units[layer.name], dtypes, shapes, rows)
         shapes[layer.name] = tuple(layer.out_shape)
         dtypes[layer.name] = np.dtype(golden.out_dtype(layer.out_lo)).name
@@ -332,17 +379,35 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         if layer.kind == "fc" and units[layer.name] == "cores" and pads[layer.name]:
             raise ValueError(f"layer {layer.name}: the cores' fc kernel writes a flat output, but a "
                              f"KxK layer reads {layer.name!r} padded")
+        want = layer.pad if layer.kind in ("conv", "depthwise") else 0
+        if (units[layer.name] == "cores" and layer.kind in ("conv", "depthwise")
+                or layer.kind == "pointwise" and units[layer.name] == "cores" and layer.stride > 1) \
+                and pads[layer.inputs[0]] != want:
+            raise ValueError(f"layer {layer.name}: the cores' {layer.kind} kernel reads its input "
+                             f"{layer.inputs[0]!r} with padding {want}, but the buffer is padded by "
+                             f"{pads[layer.inputs[0]]} for another consumer")
 
-    # ---------------------------------------------------------------- Tile&Pack
+    # ---------------------------------------------------------------- Tile&Pack (per IMA)
     xbar_layers = [lay for lay in graph.layers if units[lay.name] == "ima"]
-    floorplan = None
-    if xbar_layers:
+    if ima_of is not None:
+        bad = sorted(set(ima_of) - {lay.name for lay in xbar_layers})
+        if bad:
+            raise ValueError(f"ima_of: {', '.join(map(repr, bad))} not on the IMA (no such layer, "
+                             f"or a layer that runs elsewhere)")
+    owner = {lay.name: int((ima_of or {}).get(lay.name, 0)) for lay in xbar_layers}
+    n_imas = max(owner.values(), default=0) + 1 if ima_of is not None else 1
+    floorplans: dict[int, Floorplan] = {}
+    for k in range(n_imas):
+        group = [lay for lay in xbar_layers if owner[lay.name] == k]
+        if not group:
+            continue
         try:
-            floorplan = tile_and_pack([WeightMatrix(lay.name, *lay.xbar_shape) for lay in xbar_layers],
-                                      rows, cols, arrays)
+            floorplans[k] = tile_and_pack([WeightMatrix(lay.name, *lay.xbar_shape) for lay in group],
+                                          rows, cols, arrays)
         except ValueError as e:
-            raise ValueError(f"arrays: {e}") from e
-    n_arrays = max(1, floorplan.arrays_used) if floorplan else 1
+            raise ValueError(f"arrays: {e}{f' (IMA {k})' if n_imas > 1 else ''}") from e
+    floorplan = floorplans.get(0)
+    n_arrays = max([1] + [fp.arrays_used for fp in floorplans.values()])
 
     # ---------------------------------------------------------------- buffers
     weights: list[tuple[str, np.ndarray]] = []        # resident (name, int8 bytes)
@@ -354,6 +419,12 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
                   for t in range(len(pieces))]
         if unit == "dwa":
             weights.append((f"{layer.name}.w", np.transpose(layer.weights, (1, 2, 0))))
+        elif unit == "cores" and layer.kind in ("conv", "pointwise", "depthwise"):
+            weights.append((f"{layer.name}.w", layer.weights))    # the kernels' layouts (graph.py)
+            if layer.kind == "depthwise":                         # the CHW copy of the input
+                src = layer.inputs[0]
+                hp, wp = (s + 2 * pads[src] for s in shapes[src][:2])
+                items.append(_Item(f"{layer.name}.chw", (hp, wp, shapes[src][2]), "uint8", 0, i, i))
         elif unit == "cores" and layer.kind == "fc":
             w = layer.weights.reshape(layer.weights.shape[0], -1)
             if pieces:
@@ -386,15 +457,23 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         name, unit = layer.name, units[layer.name]
         dst = buffers[name]
         phases = [("zero_ring", "sw_zero_ring", {"buf": dst})] if dst.pad and not fresh[name] else []
+        k = owner.get(name, 0)
+        mine: list[Placement] = []
         try:
-            phases += _layer_phases(layer, unit, buffers, floorplan, hw, tcdm_bytes, n_arrays, placements)
+            phases += _layer_phases(layer, unit, buffers, floorplans.get(k), hw, tcdm_bytes, n_arrays,
+                                    mine)
         except ValueError as e:
             raise ValueError(e if str(e).startswith(f"layer {name}") else f"layer {name}: {e}") from e
+        if ima_of is not None:               # private IMAs: name the IMA, its arrays globally
+            phases = [(part, kind, {**args, "layers": {k: args["layer"]}} if kind == "ima" else args)
+                      for part, kind, args in phases]
+            mine = [replace(p, array=k * n_arrays + p.array) for p in mine]
+        placements += mine
         named = [Phase(name if len(phases) == 1 else f"{name}.{part}", kind, args)
                  for part, kind, args in phases]
         steps.append(NetStep(name, layer.kind, unit, named, dst, gold.tensors[name], layer.macs,
-                             floorplan.arrays_of(name) if unit == "ima" else ()))
-    check_disjoint(placements, rows, cols, n_arrays)
+                             floorplans[k].arrays_of(name) if unit == "ima" else ()))
+    check_disjoint(placements, rows, cols, n_arrays * n_imas)
 
     # ---------------------------------------------------------------- initial image
     image = np.zeros(tcdm_bytes, dtype=np.uint8)
@@ -405,7 +484,7 @@ def compile_graph(graph: Graph, x: np.ndarray, hw: HwLimits, *, arrays: int | No
         image[b.addr:b.addr + b.nbytes] = np.ascontiguousarray(w, dtype=np.int8).reshape(-1).view(np.uint8)
         used = max(used, b.addr + b.nbytes)
     return NetProgram(graph, gold.tensors[INPUT], gold, image, used, tcdm_bytes, steps, placements,
-                      floorplan, n_arrays, rows, cols, peak, buffers, lifetimes, top)
+                      floorplan, n_arrays, rows, cols, peak, buffers, lifetimes, top, n_imas)
 
 
 def _overlap(a: Buffer, b: Buffer) -> bool:
@@ -434,6 +513,20 @@ def _layer_phases(layer: Layer, unit: str, buffers: dict[str, Buffer], floorplan
                                          pad=layer.pad, src=src, dst=dst, w_buf=buffers[f"{name}.w"],
                                          name=name, alloc=TcdmAllocator(tcdm_bytes))
         phases.append(("dwa", "dwa", {"job": dl.validate(tcdm_bytes).job}))
+    elif layer.kind == "pointwise" and layer.stride == 1:              # 1x1 on the cores
+        phases.append(("sw", "sw_pointwise", {"src": src, "w_buf": buffers[f"{name}.w"], "dst": dst,
+                                              "adc": tuple(layer.adc)}))
+    elif layer.kind in ("conv", "pointwise"):                           # KxK / strided 1x1
+        k = layer.kernel if layer.kind == "conv" else 1
+        phases.append(("sw", "sw_conv", {"src": src, "w_buf": buffers[f"{name}.w"], "dst": dst,
+                                         "adc": tuple(layer.adc), "k": k, "stride": layer.stride}))
+    elif layer.kind == "depthwise":                                     # HWC -> CHW, then CHW kernel
+        chw = buffers[f"{name}.chw"]
+        phases.append(("hwc2chw", "sw_hwc_to_chw", {"src": src, "dst_addr": chw.addr}))
+        phases.append(("sw", "sw_depthwise_chw", {"chw_addr": chw.addr, "padded_shape": src.padded_shape,
+                                                  "w_buf": buffers[f"{name}.w"], "dst": dst,
+                                                  "adc": tuple(layer.adc), "k": layer.kernel,
+                                                  "stride": layer.stride}))
     elif layer.kind == "add":
         phases.append(("sw", "sw_residual", {"x_buf": src, "p_buf": buffers[layer.inputs[1]], "y_buf": dst}))
     elif layer.kind == "avgpool":

@@ -21,7 +21,8 @@ key                         meaning
 ``ima_streamin_cycles``     IMA cycles in STREAMIN
 ``ima_compute_cycles``      IMA cycles in COMPUTE (waiting on the analog MVM)
 ``ima_streamout_cycles``    IMA cycles in STREAMOUT
-``ima_idle_cycles``         IMA cycles with no job (clock-gated); phase sum <= cycles
+``ima_idle_cycles``         IMA cycles with no job (clock-gated); phase sum <= cycles (with
+                            ``imas`` = K IMAs: each key sums the K IMAs', bound K * cycles)
 ``mvm_count``               analog MVMs (one per job)
 ``mvm_cells``               sum over MVMs of rows * cols of the activated window (in weights,
                             i.e. differential device pairs)
@@ -217,7 +218,7 @@ def _check_count(key, v):
     return f
 
 
-def _normalise_events(events, n_cores):
+def _normalise_events(events, n_cores, imas=1):
     if not isinstance(events, dict):
         raise ValueError(f"events must be a dict, not {type(events).__name__}")
     for k in events:
@@ -234,9 +235,10 @@ def _normalise_events(events, n_cores):
     # runs the three at once. Either way the idle cycles plus the busiest phase fit in the run.
     busiest = max(ev[k] for k in ("ima_streamin_cycles", "ima_compute_cycles",
                                   "ima_streamout_cycles"))
-    if busiest + ev["ima_idle_cycles"] > cyc:
+    if busiest + ev["ima_idle_cycles"] > imas * cyc:
+        limit = f"'cycles' ({cyc:g})" if imas == 1 else f"imas * 'cycles' ({imas} * {cyc:g})"
         raise ValueError(f"event 'ima_idle_cycles' ({ev['ima_idle_cycles']:g}) + the busiest "
-                         f"'ima_*_cycles' phase ({busiest:g}) exceed 'cycles' ({cyc:g})")
+                         f"'ima_*_cycles' phase ({busiest:g}) exceed {limit}")
     if ev["dwa_mac_cycles"] > ev["dwa_busy_cycles"]:
         raise ValueError(f"event 'dwa_mac_cycles' ({ev['dwa_mac_cycles']:g}) exceeds "
                          f"'dwa_busy_cycles' ({ev['dwa_busy_cycles']:g})")
@@ -250,9 +252,13 @@ def _normalise_events(events, n_cores):
 
 
 def energy_report(events: dict[str, float], params: EnergyParams = EnergyParams(), *, clock_hz: float,
-                  n_cores: int) -> dict[str, Any]:
-    """Energy breakdown of one run at ``clock_hz`` on ``n_cores`` cores (both from the caller's
-    hardware configuration, :class:`hw.config.ClusterConfig`).
+                  n_cores: int, imas: int = 1) -> dict[str, Any]:
+    """Energy breakdown of one run at ``clock_hz`` on ``n_cores`` cores with ``imas`` IMAs (all
+    from the caller's hardware configuration, :class:`hw.config.ClusterConfig`).
+
+    With ``imas`` = K > 1 (one private IMA per core) the ``ima_*`` events add up the K IMAs
+    (each IMA's idle cycles count: up to K * ``cycles``) and ``ima_analog_static`` is K times
+    one IMA's (every IMA has its own analog core); ``imas`` = 1 is the one-IMA cluster.
 
     Returns ``{"breakdown_uj": {component: uJ}, "dynamic_uj", "static_uj", "total_uj",
     "time_us", "avg_power_mw", "cycles", "clock_hz"}``. Components: ``cores_active``,
@@ -266,7 +272,9 @@ def energy_report(events: dict[str, float], params: EnergyParams = EnergyParams(
     if isinstance(clock_hz, bool) or not isinstance(clock_hz, (int, float)) or not clock_hz > 0 \
             or not math.isfinite(clock_hz):
         raise ValueError(f"clock_hz must be a finite number > 0, not {clock_hz!r}")
-    ev = _normalise_events(events, n_cores)
+    if isinstance(imas, bool) or not isinstance(imas, int) or imas < 1:
+        raise ValueError(f"imas must be an integer >= 1, not {imas!r}")
+    ev = _normalise_events(events, n_cores, imas)
     breakdown = {}
     has_dwa = any(k.startswith("dwa_") for k in events)
     for name, key, field in _DYNAMIC:
@@ -279,6 +287,8 @@ def energy_report(events: dict[str, float], params: EnergyParams = EnergyParams(
     for name, field in (("tcdm_leakage", "tcdm_leakage_mw"), ("logic_leakage", "logic_leakage_mw"),
                         ("ima_analog_static", "ima_analog_static_mw")):
         breakdown[name] = getattr(params, field) * 1e-3 * time_s * 1e6      # mW * s -> uJ
+        if name == "ima_analog_static":
+            breakdown[name] *= imas                 # one analog core per IMA (x 1 is exact)
         static += breakdown[name]
     total = dynamic + static
     return {

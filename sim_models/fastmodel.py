@@ -38,9 +38,13 @@ What the model adds, and where it approximates (docs/fastmodel.md has the measur
 * **Energy events** the RTL counts and the model derives: TCDM accesses (the words of every run
   of the IMA, the DWA and the kernels, as the BFMs issue them), the cores' active cycles (core 0
   on the peripheral bus; each core's kernel) and idle cycles (the rest).
-* **Speed**: the overlapped engine's schedule is extrapolated from its steady state on long
-  layers (:func:`ima_layer_perf`, checked exact), and the engines' results are memoised by what
-  determines them (:func:`clear_memo`).
+* **Speed**: an IMA LayerJob's per-job lengths and words come from one period of its jobs'
+  address residues (:func:`_residue_period`, a closed form of the job loops) instead of a walk of
+  every job; the overlapped engine's schedule is extrapolated from its steady state on long
+  layers (:func:`ima_layer_perf`, checked exact); the software kernels' traffic is counted a row
+  at a time; and the engines' results are memoised by what determines them
+  (:func:`clear_memo`). ``ima_layer_perf(..., walk=True)`` keeps the walk of every job as the
+  reference the tests compare with.
 
 Entry points: :func:`layer_cost` (one graph layer on one engine, independent of TCDM addresses:
 what the tile / coupling study builds on), :func:`estimate_phases` (a list of
@@ -55,7 +59,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -214,8 +218,13 @@ class NetEstimate:
 
 # ---------------------------------------------------------------------------------------- helpers
 def _ima_params(cfg) -> perf.PerfParams:
-    return perf.rtl_params(cfg.ima.ports, cfg.ima.mvm_cycles,
-                           shared_ports=cfg.ima.data_interface == "shared")
+    ima = cfg.ima
+    return _perf_params(ima.ports, ima.mvm_cycles, ima.data_interface == "shared")
+
+
+@functools.lru_cache(maxsize=64)
+def _perf_params(ports: int, mvm_cycles: int, shared: bool) -> perf.PerfParams:
+    return perf.rtl_params(ports, mvm_cycles, shared_ports=shared)
 
 
 #: Jobs of a LayerJob the overlapped schedule is run on before it may be extrapolated.
@@ -230,10 +239,92 @@ def _period(*seqs: np.ndarray) -> int | None:
     return None
 
 
-def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False) -> perf.LayerPerf:
+def _residue_period(job: LayerJob) -> int:
+    """A period ``R`` (in jobs) of the sequence of every job's source and sink base addresses
+    modulo 4, which is all a job's phase lengths and port words depend on (``job.num_jobs`` when
+    no shorter one is found).
+
+    Job ``j`` is the loop counters ``j0 = j mod c0``, ``j1 = (j // c0) mod c1``, ``j2 = j // (c0
+    c1)``, and its base is ``addr + j0 s0 + j1 s1 + j2 s2``; modulo 4 a term ``jk sk`` depends on
+    ``jk`` modulo ``dk = 4 / gcd(sk, 4)`` only. So the residues repeat every ``d0`` jobs (if
+    ``d0`` divides ``c0``, else every ``c0``) when ``d1 = d2 = 1``; every ``c0 d1`` (``c0 c1`` if
+    ``d1`` does not divide ``c1``) when ``d2 = 1``; every ``c0 c1 d2`` otherwise."""
+    c0, c1, _ = (lp.count for lp in job.loops)
+    r = 1
+    for f in ("src_stride", "dst_stride"):
+        d0, d1, d2 = (4 // math.gcd(getattr(lp, f), 4) for lp in job.loops)
+        if d2 > 1:
+            rk = c0 * c1 * d2
+        elif d1 > 1:
+            rk = c0 * (d1 if c1 % d1 == 0 else c1)
+        else:
+            rk = d0 if c0 % d0 == 0 else c0
+        r = math.lcm(r, rk)
+    return min(r, job.num_jobs)
+
+
+def _walk_tables(walk, ports: int) -> tuple[list[int], list[int]]:
+    """``(chunk cycles, words)`` of all runs of ``walk`` from a base of residue 0..3 (the tables
+    :func:`sim_models.perf.job_phase_cycles` and :func:`_walk_words` look every job up in),
+    memoised by what they depend on (:func:`_walk_key`)."""
+    def tables():
+        runs = np.arange(4, dtype=np.int64)[:, None] + perf.walk_run_bases(walk)[None, :]
+        words = perf.words_touched(runs, walk.len0)
+        return (-(-words // ports)).sum(axis=1).tolist(), words.sum(axis=1).tolist()
+    return _memo(("walk", _walk_key(walk), ports), tables)
+
+
+#: Residue periods up to this many jobs are expanded in Python, longer ones with numpy.
+_SHORT_PERIOD = 64
+
+
+def _job_pattern(job: LayerJob, p: perf.PerfParams):
+    """``(sin, sout, words)`` of the first ``R`` jobs of ``job`` (:func:`_residue_period`): the
+    STREAMIN / STREAMOUT lengths of :func:`sim_models.perf.job_phase_cycles` and the port words
+    of :func:`_walk_words`, job by job, which repeat every ``R`` jobs."""
+    r = _residue_period(job)
+    c0, c1 = job.loops[0].count, job.loops[1].count
+    out = []
+    for walk, addr, f, ovh in ((job.src, job.src_addr, "src_stride", p.streamin_overhead),
+                               (job.dst, job.dst_addr, "dst_stride", p.streamout_overhead)):
+        s0, s1, s2 = (getattr(lp, f) for lp in job.loops)
+        cyc, words = _walk_tables(walk, p.ports)
+        if r <= _SHORT_PERIOD:
+            res = [(addr + j % c0 * s0 + j // c0 % c1 * s1 + j // (c0 * c1) * s2) % 4 for j in range(r)]
+            out.append(([cyc[x] + ovh for x in res], [words[x] for x in res]))
+        else:
+            j = np.arange(r, dtype=np.int64)
+            res = (addr + j % c0 * s0 + j // c0 % c1 * s1 + j // (c0 * c1) * s2) % 4
+            out.append((np.array(cyc)[res] + ovh, np.array(words)[res]))
+    (sin, w_in), (sout, w_out) = out
+    return tuple(np.asarray(a, dtype=np.int64) for a in (sin, sout)) + \
+        (np.asarray(w_in, dtype=np.int64) + np.asarray(w_out, dtype=np.int64),)
+
+
+def _tiled_sum(pattern: np.ndarray, n: int) -> int:
+    """The sum of the first ``n`` terms of the sequence that repeats ``pattern``."""
+    r = len(pattern)
+    if r == 1:
+        return n * int(pattern[0])
+    return (n // r) * int(pattern.sum()) + int(pattern[:n % r].sum()) if r else 0
+
+
+def _tile(pattern: np.ndarray, n: int) -> np.ndarray:
+    """The first ``n`` terms of the sequence that repeats ``pattern``."""
+    if n <= len(pattern):
+        return pattern[:n]
+    return np.full(n, pattern[0], dtype=np.int64) if len(pattern) == 1 else np.resize(pattern, n)
+
+
+def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False) -> perf.LayerPerf:
     """The IMA's cycles of one ``LayerJob`` on ``cfg`` (sequential or overlapped engine, separate
     or shared ports): :func:`sim_models.perf.job_phase_cycles` with the RTL's structural
     overheads, summed (sequential engine) or scheduled by :func:`sim_models.perf.overlapped_perf`.
+
+    Speed-up of the per-job lengths (unless ``walk``): they depend on each job's addresses modulo
+    4 only, which repeat every ``R`` jobs (:func:`_residue_period`), so the first ``R`` are
+    computed and the sums and prefixes below are taken from them; ``walk`` computes every job's
+    with :func:`sim_models.perf.job_phase_cycles` (the reference, the same numbers).
 
     Speed-up of the overlapped engine (unless ``exact``): when the per-job phase lengths repeat
     with a period ``P`` (a layer whose runs keep their word alignment: almost all), the schedule
@@ -244,23 +335,46 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False) -> perf.LayerPerf
     increments, else the whole layer is scheduled (so is a layer too short for the four short
     schedules to cost less). tests/sim_models/test_fastmodel.py checks the
     two against each other."""
+    return _ima_job_perf(job, cfg, exact=exact, walk=walk)[0]
+
+
+def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
+                  ) -> tuple[perf.LayerPerf, int]:
+    """``(LayerPerf, port words)`` of ``job`` (:func:`ima_layer_perf`, :func:`_walk_words`)."""
     p = _ima_params(cfg)
-    sin, comp, sout = perf.job_phase_cycles(job, p)
-    n = len(sin)
+    n = job.num_jobs
+    if walk:
+        sin, comp, sout = perf.job_phase_cycles(job, p)
+        words = _walk_words(job)
+    else:
+        p.validate()
+        sin, sout, w = _job_pattern(job, p)
+        words = _tiled_sum(w, n)
+    mvm = p.mvm_cycles
     if not cfg.ima.overlap:
-        s_in, s_c, s_out = int(sin.sum()), int(comp.sum()), int(sout.sum())
-        return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out)
-    period = None if exact else _period(sin, sout)
+        s_in, s_c, s_out = _tiled_sum(sin, n), n * mvm, _tiled_sum(sout, n)
+        return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out), words
+    # the P-periodicity of the whole sequences: their differences at lag P repeat every R jobs
+    if exact:
+        period = None
+    elif len(sin) == 1:                         # constant lengths (R = 1): 1-periodic
+        period = 1
+    else:
+        period = _period(_tile(sin, min(n, len(sin) + 8)), _tile(sout, min(n, len(sout) + 8)))
     if period is not None:
         q = max(period, 2)
         m = STEADY_JOBS + (n - STEADY_JOBS) % q
         if n >= 4 * m + 6 * q + 8:             # the four short schedules cost less than this one
-            runs = [np.array(perf.overlapped_perf(sin[:k], comp[:k], sout[:k], p)._tuple())
+            k_max = m + 3 * q
+            sin_k, sout_k = _tile(sin, k_max), _tile(sout, k_max)
+            comp_k = np.full(k_max, mvm, dtype=np.int64)
+            runs = [np.array(perf.overlapped_perf(sin_k[:k], comp_k[:k], sout_k[:k], p)._tuple())
                     for k in (m, m + q, m + 2 * q, m + 3 * q)]
             d = runs[1] - runs[0]
             if np.array_equal(runs[2] - runs[1], d) and np.array_equal(runs[3] - runs[2], d):
-                return perf.LayerPerf(*(int(v) for v in runs[0] + (n - m) // q * d))
-    return perf.overlapped_perf(sin, comp, sout, p)
+                return perf.LayerPerf(*(int(v) for v in runs[0] + (n - m) // q * d)), words
+    sin, sout = _tile(sin, n), _tile(sout, n)
+    return perf.overlapped_perf(sin, np.full(n, mvm, dtype=np.int64), sout, p), words
 
 
 def _walk_words(job: LayerJob) -> int:
@@ -330,7 +444,7 @@ def _ima_job(job: LayerJob, cfg) -> tuple[perf.LayerPerf, int]:
     """``(LayerPerf, port words)`` of one LayerJob on ``cfg``, memoised."""
     ima = cfg.ima
     key = ("ima", _job_key(job), ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)
-    return _memo(key, lambda: (ima_layer_perf(job, cfg), _walk_words(job)))
+    return _memo(key, lambda: _ima_job_perf(job, cfg))
 
 
 def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
@@ -399,7 +513,7 @@ def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
 
 
 def _pixels(buf: Buffer) -> int:
-    return int(np.prod(buf.shape[:-1])) if len(buf.shape) > 1 else int(buf.shape[0])
+    return math.prod(buf.shape[:-1]) if len(buf.shape) > 1 else int(buf.shape[0])
 
 
 class _Traffic:
@@ -435,17 +549,24 @@ class _Traffic:
         if not buf.pad:
             self.run(buf.addr + p0 * c, (p1 - p0) * c)
             return
-        w = buf.shape[1]
-        p = p0
-        while p < p1:
-            y, x = divmod(p, w)
-            n = min(w - x, p1 - p)
-            self.run(buf.interior_addr + (y * buf.padded_shape[1] + x) * c, n * c)
-            p += n
+        w, pw, base = buf.shape[1], buf.padded_shape[1], buf.interior_addr
+        y0, x0 = divmod(p0, w)
+        y1, x1 = divmod(p1 - 1, w)              # the last pixel's row and column
+        for y in range(y0, y1 + 1):
+            xs = x0 if y == y0 else 0
+            a = base + (y * pw + xs) * c
+            self.words += (a + ((x1 + 1 if y == y1 else w) - xs) * c + 3) // 4 - a // 4
+        self.runs += y1 - y0 + 1
 
     def pixel_slices(self, buf: Buffer, c0: int, c1: int, rows: int, cols: int) -> None:
         """Channels ``c0..c1`` of every pixel of ``rows`` x ``cols`` (one run per pixel)."""
         pitch = buf.padded_shape[1] * buf.shape[2]
+        if rows * cols <= 64:                  # a few runs: in Python
+            base, n = buf.interior_addr + c0, c1 - c0
+            for yy in range(rows):
+                for xx in range(cols):
+                    self.run(base + yy * pitch + xx * buf.shape[2], n)
+            return
         y = np.arange(rows, dtype=np.int64)[:, None]
         x = np.arange(cols, dtype=np.int64)[None, :]
         self.many((buf.interior_addr + y * pitch + x * buf.shape[2] + c0).reshape(-1), c1 - c0)
@@ -480,7 +601,7 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
             c = cost.matmul((r1 - r0) * wo * k * k * cin * cout)
         elif kind == "sw_fc":
             src, dst = args["src"], args["dst"]
-            cin, cout = src.nbytes, dst.nbytes
+            cin, cout = math.prod(src.padded_shape), math.prod(dst.padded_shape)    # nbytes
             o0, o1 = chunk(cout, part, parts)
             if o1 > o0:
                 t.run(src.addr, cin, shared=True)
@@ -525,14 +646,16 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
             c0, c1 = chunk(ch, part, parts)
             if c1 > c0:
                 cs = src.shape[2]
-                for yy in range(ho * k):           # load_strided: the distinct words of the runs
-                    base = src.interior_addr + yy * src.padded_shape[1] * cs + c0
-                    starts = base + np.arange(wo * k, dtype=np.int64) * cs
-                    first, last = starts // 4, (starts + c1 - c0 - 1) // 4
-                    spans = np.unique(np.concatenate([np.arange(f, e + 1) for f, e in zip(first, last,
-                                                                                          strict=True)]))
-                    t.words += len(spans)
-                    t.runs += 1
+                # load_strided: the distinct words of each input row's runs, a run per row. The
+                # runs of a row have one length and ascending starts, so each can overlap only
+                # the one before it: the union is their words less those overlaps.
+                pitch = src.padded_shape[1] * cs
+                starts = (src.interior_addr + c0 + np.arange(ho * k, dtype=np.int64)[:, None] * pitch
+                          + np.arange(wo * k, dtype=np.int64)[None, :] * cs)
+                first, last = starts // 4, (starts + c1 - c0 - 1) // 4
+                over = np.maximum(0, last[:, :-1] - first[:, 1:] + 1)
+                t.words += int((last - first + 1).sum() - over.sum())
+                t.runs += ho * k
                 t.pixel_slices(dst, c0, c1, ho, wo)
             c = cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0))
         elif kind == "sw_maxpool":             # output rows split; a core loads the rows its windows cover
@@ -553,11 +676,12 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
             t.pixels(dst, b0, b1)
             c = cost.concat((b1 - b0) * dst.shape[-1], (b1 - b0) * len(srcs))
         elif kind == "sw_zero_ring":
-            runs = ring_runs(args["buf"])
-            r0, r1 = chunk(len(runs), part, parts)
-            for a, n in runs[r0:r1]:
+            if part == 0:
+                ring = ring_runs(args["buf"])
+            r0, r1 = chunk(len(ring), part, parts)
+            for a, n in ring[r0:r1]:
                 t.run(a, n)
-            c = cost.zero_fill(sum(n for _, n in runs[r0:r1]), r1 - r0)
+            c = cost.zero_fill(sum(n for _, n in ring[r0:r1]), r1 - r0)
         else:
             raise ValueError(f"unknown software phase kind {kind!r}")
         out.append((c, t))
@@ -660,10 +784,11 @@ def _energy_uj(ev: dict[str, float], cfg) -> float:
     return sum(v * coef[k] for k, v in ev.items())
 
 
-def _sum_events(items: Sequence[PhaseEstimate]) -> dict[str, float]:
+def _sum_events(items: Iterable[dict[str, float]]) -> dict[str, float]:
+    """The key-wise sum of event dicts (keys in order of first appearance)."""
     ev: dict[str, float] = {}
-    for p in items:
-        for k, v in p.events.items():
+    for e in items:
+        for k, v in e.items():
             ev[k] = ev.get(k, 0) + v
     return ev
 
@@ -854,7 +979,7 @@ def layer_cost(layer: Layer, engine: str, cfg, cores: int = 8, *,
 def _layer_cost(layer, engine, cfg, cores, overheads, cost) -> LayerCost:
     phases = layer_phases(layer, engine, cfg)
     est = estimate_phases(phases, cfg, overheads=overheads, cost=cost, cores=cores)
-    ev = _sum_events(est)
+    ev = _sum_events(p.events for p in est)
     cyc = int(sum(p.cycles for p in est))
     return LayerCost(cycles=cyc, energy_pj=_dynamic_pj(ev, EnergyParams()), macs=int(layer.macs),
                      engine=engine, cores=cores if engine == "sw" else 1,
@@ -869,12 +994,13 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     --json`` (no ``passed``: nothing is checked), each layer's energy from its own events, the
     total's from the whole run's."""
     clock = cfg.ima.clock_hz
-    layers, steps, total_ev = [], [], []
+    cost = sw_cost(cfg.sw_cost) if cost is None else cost
+    layers, steps, layer_ev = [], [], []
     for step in program.steps:
         est = estimate_phases(step.phases, cfg, overheads=overheads, cost=cost)
         steps.append(est)
-        total_ev += est
-        ev = _sum_events(est)
+        ev = _sum_events(p.events for p in est)
+        layer_ev.append(ev)
         cyc = int(ev["cycles"])
         phases: dict[str, int] = {}
         for p in est:
@@ -883,7 +1009,7 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
                        "cycles": cyc, "time_ms": cyc / clock * 1e3,
                        "energy_uj": _energy_uj(ev, cfg),
                        "phases": phases})
-    ev = _sum_events(total_ev)
+    ev = _sum_events(layer_ev)          # integer counts: the same sums as over every phase
     cyc = int(ev.get("cycles", 0))
     rep = energy_report(ev, clock_hz=clock, n_cores=cfg.n_cores) if cyc else {"total_uj": 0.0,
                                                                                "breakdown_uj": {}}
@@ -904,7 +1030,7 @@ def estimate_workload(workload, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     ``energy_events``, ``tcdm_stalled`` (the contention approximation's stall cycles), ``mvms``;
     ``checks`` is empty and ``passed`` None (the model computes no data)."""
     est = estimate_phases(workload.phases, cfg, overheads=overheads, cost=cost)
-    ev = _sum_events(est)
+    ev = _sum_events(p.events for p in est)
     phases: dict[str, int] = {}
     for p in est:
         phases[p.name] = phases.get(p.name, 0) + p.cycles

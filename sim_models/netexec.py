@@ -88,6 +88,41 @@ def sw_add_partials(image, parts, dst, adc):
     _requant_into(dst, image, total, adc)
 
 
+def _weights(w_buf, image, shape):
+    return image[w_buf.addr:w_buf.addr + w_buf.nbytes].view(np.int8).reshape(shape).astype(np.int64)
+
+
+def sw_pointwise(image, src, w_buf, dst, adc):
+    """1x1 convolution, stride 1: ``dst[p] = requant(W @ src[p])``, ``W`` ``[C_out, C_in]``."""
+    x = src.read(image).astype(np.int64)
+    w = _weights(w_buf, image, (dst.shape[2], x.shape[2]))
+    _requant_into(dst, image, x @ w.T, adc)
+
+
+def sw_conv(image, src, w_buf, dst, adc, k, stride):
+    """KxK convolution of the padded ``src`` (its ring is the padding), ``W`` ``[C_out, K, K,
+    C_in]``."""
+    cin = src.shape[2]
+    x = _view(src, image)
+    w = _weights(w_buf, image, (dst.shape[2], k, k, cin))
+    acc = golden.conv2d_acc(x, w, stride)[:dst.shape[0], :dst.shape[1]]
+    _requant_into(dst, image, acc, adc)
+
+
+def sw_hwc_to_chw(image, src, dst_addr):
+    """The padded HWC buffer ``src`` (ring included) as CHW planes at ``dst_addr``."""
+    x = _view(src, image)
+    image[dst_addr:dst_addr + x.size] = np.ascontiguousarray(x.transpose(2, 0, 1)).reshape(-1)
+
+
+def sw_depthwise_chw(image, chw_addr, padded_shape, w_buf, dst, adc, k=3, stride=1):
+    """KxK depth-wise on the CHW planes at ``chw_addr``, ``W`` ``[C, K, K]``; HWC output."""
+    hp, wp, c = padded_shape
+    planes = image[chw_addr:chw_addr + c * hp * wp].reshape(c, hp, wp).transpose(1, 2, 0)
+    acc = golden.depthwise_acc(planes, _weights(w_buf, image, (c, k, k)), stride)
+    _requant_into(dst, image, acc[:dst.shape[0], :dst.shape[1]], adc)
+
+
 def sw_zero_ring(image, buf):
     """Zero the padding ring of ``buf`` (its interior untouched)."""
     p = buf.pad
@@ -101,7 +136,9 @@ def sw_zero_ring(image, buf):
 SW_KERNELS: dict[str, Callable[..., None]] = {
     "sw_residual": sw_residual, "sw_fc": sw_fc, "sw_avgpool": sw_avgpool,
     "sw_maxpool": sw_maxpool, "sw_concat": sw_concat,
-    "sw_add_partials": sw_add_partials, "sw_zero_ring": sw_zero_ring}
+    "sw_add_partials": sw_add_partials, "sw_zero_ring": sw_zero_ring,
+    "sw_pointwise": sw_pointwise, "sw_conv": sw_conv, "sw_hwc_to_chw": sw_hwc_to_chw,
+    "sw_depthwise_chw": sw_depthwise_chw}
 
 
 def run_phase(phase: Phase, image: npt.NDArray[np.uint8], xbars: Sequence[Crossbar]) -> None:
@@ -120,11 +157,12 @@ def program_crossbars(program: NetProgram, xbars: Sequence[Any] | None = None,
                       **xbar_kwargs: Any) -> list[Any]:
     """Program every placement of ``program`` into ``xbars`` (one per array), or into new
     ``Crossbar(program.rows, program.cols, **xbar_kwargs)``; returns the list."""
+    n = program.arrays * getattr(program, "imas", 1)     # private IMAs: arrays of IMA k at k * arrays
     if xbars is None:
-        xbars = [Crossbar(program.rows, program.cols, **xbar_kwargs) for _ in range(program.arrays)]
+        xbars = [Crossbar(program.rows, program.cols, **xbar_kwargs) for _ in range(n)]
     xbars = list(xbars)
-    if len(xbars) < program.arrays:
-        raise ValueError(f"xbars: the program needs {program.arrays} crossbars, {len(xbars)} given")
+    if len(xbars) < n:
+        raise ValueError(f"xbars: the program needs {n} crossbars, {len(xbars)} given")
     for p in program.placements:
         target_for(xbars, p.array).program(p.row, p.col, p.weights)
     return xbars
@@ -150,8 +188,13 @@ def execute_program(program: NetProgram, xbars: Sequence[Any] | None = None, *,
     if image.shape != program.image.shape or image.dtype != np.uint8:
         raise ValueError(f"image must be a np.uint8 array of {program.image.size} bytes")
     out = {}
+    per = program.arrays
     for step in program.steps:
         for ph in step.phases:
+            if ph.kind == "ima" and "layers" in ph.args:        # private IMA k: its own crossbars
+                for k, lm in ph.args["layers"].items():
+                    execute(image, xbars[k * per:(k + 1) * per], lm.jobs)
+                continue
             run_phase(ph, image, xbars)
         out[step.layer] = step.out.read(image)
     return out

@@ -14,7 +14,12 @@ reach two targets in the same cycle and a stalling target never holds up the oth
 
 The cluster's map (:mod:`hw.cluster.cluster`): the IMA at 0 and, with ``cfg.dwa``, the DWA at
 :data:`DWA_BASE` (the cores' control address gets one more bit). Without the DWA the cluster
-instantiates the one-target :class:`PeriphInterconnect` exactly as before.
+instantiates the one-target :class:`PeriphInterconnect` exactly as before. With ``cfg.imas`` =
+K > 1 IMAs: IMA ``k`` at :func:`ima_base` ``(k)`` = ``k << REGION_BITS``, the DWA after the last
+IMA (:func:`dwa_base` ``(K)``), and the regions left up to the next power of two answered by a
+:class:`PeriphNull` (reads 0, writes ignored), so a stray access never hangs a core.
+
+:class:`PeriphNull` -- a target that grants every request and answers one cycle later with 0.
 """
 
 from amaranth import Module, Mux, Signal
@@ -26,7 +31,8 @@ from hw.cluster.interconnect import RoundRobinArbiter
 from hw.ima.regmap import IMA_MAP
 from hw.signatures import PeriphSignature
 
-__all__ = ["PeriphInterconnect", "PeriphDecoder", "core_signature", "DWA_BASE", "REGION_BITS"]
+__all__ = ["PeriphInterconnect", "PeriphDecoder", "PeriphNull", "core_signature", "DWA_BASE",
+           "REGION_BITS", "ima_base", "dwa_base"]
 
 #: Byte-address bits of one peripheral region of the cluster: the IMA's window (256 bytes).
 REGION_BITS = IMA_MAP.addr_width
@@ -34,6 +40,22 @@ REGION_BITS = IMA_MAP.addr_width
 #: IMA's region is 0). The DWA's map (:data:`hw.dwa.regmap.DWA_MAP`, 128 bytes) repeats in the
 #: upper half of its 256-byte region: the decoder passes the DWA only its own address bits.
 DWA_BASE = 1 << REGION_BITS
+
+
+def ima_base(k):
+    """Bus address of IMA ``k``'s register 0 on the cores' peripheral bus (``k`` < ``cfg.imas``):
+    region ``k``; IMA 0 at 0 as in the one-IMA cluster."""
+    if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < 16:
+        raise ValueError(f"k must be an integer in 0..15, not {k!r}")
+    return k << REGION_BITS
+
+
+def dwa_base(imas=1):
+    """Bus address of the DWA's register 0 in a cluster of ``imas`` IMAs: the region after the
+    last IMA (:data:`DWA_BASE` with one IMA)."""
+    if not isinstance(imas, int) or isinstance(imas, bool) or not 1 <= imas <= 16:
+        raise ValueError(f"imas must be an integer in 1..16, not {imas!r}")
+    return imas << REGION_BITS
 
 
 def _check_n_cores(n_cores):
@@ -88,6 +110,34 @@ class PeriphInterconnect(wiring.Component):
             m.d.comb += [self.cores[i].gnt.eq(arb.grant[i] & t.gnt),
                          self.cores[i].r_valid.eq(last[i] & t.r_valid),
                          self.cores[i].r_data.eq(t.r_data)]
+        return m
+
+
+class PeriphNull(wiring.Component):
+    """A peripheral target with nothing behind it: grants every request in its cycle and answers
+    with ``r_valid`` and ``r_data`` = 0 one cycle later (writes are ignored). It fills the unused
+    regions of a :class:`PeriphDecoder` whose target count is rounded up to a power of two.
+
+    Parameters
+    ----------
+    signature : PeriphSignature
+        The control-port signature it stands behind.
+
+    Interface attributes
+    --------------------
+    target : In(signature)
+    """
+
+    def __init__(self, signature):
+        if not isinstance(signature, PeriphSignature):
+            raise ValueError(f"signature must be a PeriphSignature, not {signature!r}")
+        super().__init__({"target": In(signature)})
+
+    def elaborate(self, platform):
+        m = Module()
+        t = self.target
+        m.d.comb += [t.gnt.eq(t.req), t.r_data.eq(0)]
+        m.d.sync += t.r_valid.eq(t.req)
         return m
 
 

@@ -42,7 +42,7 @@ from pathlib import Path
 from amaranth.back import rtlil, verilog
 
 from hw.cluster.cluster import Cluster
-from hw.cluster.periph import DWA_BASE
+from hw.cluster.periph import dwa_base
 from hw.cluster.subsystem import TcdmSubsystem
 from hw.cluster.tcdm import check_tcdm_params
 from hw.config import ClusterConfig, preset
@@ -184,7 +184,8 @@ def generate(out_dir, config: ClusterConfig = None, *, analog="blackbox", latenc
                else "its own TCDM masters")
         emit("cluster_dwa.v", "cluster_dwa", Cluster(dcfg),
              note=f"cluster top with the depth-wise accelerator ({arr}: {how}; {dcfg.masters} "
-                  f"TCDM masters; DWA registers at 0x{DWA_BASE:X} on the cores' peripheral bus)")
+                  f"TCDM masters; DWA registers at 0x{dwa_base(dcfg.imas):X} on the cores' "
+                  "peripheral bus)")
     manifest = {
         "version": MANIFEST_VERSION,
         "generator": "ima-sim verilog (hw/flow/verilog.py)",
@@ -195,9 +196,9 @@ def generate(out_dir, config: ClusterConfig = None, *, analog="blackbox", latenc
                        "twin_latency": (latency or cfg.mvm_cycles) if analog == "twin" else None,
                        "clock_hz": cfg.clock_hz, "mvm_cycles": cfg.mvm_cycles,
                        "dwa_ports": dcfg.dwa_ports, "dwa_arrangement": dcfg.dwa_arrangement,
-                       "dwa_base": DWA_BASE, "cluster_dwa_tcdm_masters": dcfg.masters,
+                       "dwa_base": dwa_base(dcfg.imas), "cluster_dwa_tcdm_masters": dcfg.masters,
                        "arrays": cfg.arrays, "overlap": cfg.overlap,
-                       "data_interface": cfg.data_interface},
+                       "data_interface": cfg.data_interface, "imas": ccfg.imas},
         "clock": "clk (rising edge)", "reset": "rst (synchronous, active high)",
         "analog_module": ANALOG_MODULE if analog == "blackbox" else None,
         # One black-box macro per crossbar (macro k = array k), in ima_with_analog.v.

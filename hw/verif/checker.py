@@ -21,6 +21,7 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.cluster.cluster import ima_name
 from hw.signatures import TcdmSignature
 
 __all__ = ["TcdmChecker", "checked_ports", "CheckerSignature", "ERR_GNT_WITHOUT_REQ", "ERR_UNEXPECTED_RVALID",
@@ -95,11 +96,15 @@ class TcdmChecker(wiring.Component):
 def checked_ports(cfg):
     """The accelerator ports of cluster ``cfg`` (a :class:`hw.config.ClusterConfig`) that the
     RTL checkers of its test top (tb/build/cluster_top.py) watch, in ``chk`` order, as
-    ``(instance, port)``: the IMA's load ports, its store ports (none with the shared data
+    ``(instance, port)``: the IMAs' load ports, their store ports (none with the shared data
     interface), the DWA's ports (with ``cfg.dwa``) -- the ports the Python monitors of
-    :class:`tb.env.cluster.ClusterEnv` watch."""
-    ports = [("ima", f"tcdm_load__{k}") for k in range(cfg.ima.ports)]
-    ports += [("ima", f"tcdm_store__{k}") for k in range(cfg.ima.store_ports)]
+    :class:`tb.env.cluster.ClusterEnv` watch. With ``cfg.imas`` = K > 1 the IMA ports follow
+    the TCDM master order (:meth:`hw.config.ClusterConfig.master_ranges`): every IMA's loads
+    (instances ``ima``, ``ima1``, ...), then every IMA's stores; so IMA port ``i`` of the list
+    is TCDM master ``cfg.n_cores + i``."""
+    insts = [ima_name("ima", q) for q in range(cfg.imas)]
+    ports = [(inst, f"tcdm_load__{k}") for inst in insts for k in range(cfg.ima.ports)]
+    ports += [(inst, f"tcdm_store__{k}") for inst in insts for k in range(cfg.ima.store_ports)]
     if cfg.dwa:
         ports += [("dwa", f"tcdm__{k}") for k in range(cfg.dwa_ports)]
     return ports

@@ -40,10 +40,13 @@ class ImaHal(HwpeHal):
         J_ARRAY only while it may hold something other than its reset value 0 (a layer naming
         another array -- which the IMA rejects with ERROR.ARRAY -- and the layer after it), so
         a valid layer costs the bus writes it always did.
+    base : int
+        Bus address of the IMA's register 0: 0 for the one IMA of a cluster, IMA ``k``'s
+        region :func:`hw.cluster.periph.ima_base` ``(k)`` in a cluster of ``imas`` > 1.
     """
 
-    def __init__(self, periph, events, clk, *, arrays=1):
-        super().__init__(periph, events, clk, REG)
+    def __init__(self, periph, events, clk, *, arrays=1, base=0):
+        super().__init__(periph, events, clk, REG, base=base)
         self.arrays = arrays
         self._j_array_dirty = False     # J_ARRAY may be non-zero (single-array IMA only)
 
@@ -52,7 +55,7 @@ class ImaHal(HwpeHal):
         for offset, value in encode_layer(layer):
             if offset == REG.J_ARRAY and skip:
                 continue
-            await self.periph.write(offset, value, core)
+            await self.periph.write(self.base + offset, value, core)
         self._j_array_dirty = layer.array != 0
 
     async def run_layer(self, core, layer, timeout_cycles=None):
@@ -66,18 +69,18 @@ class ImaHal(HwpeHal):
         """Program a 2D weight window of crossbar ``array`` through P_START_X/Y (P_START_Y.array),
         P_WIDTH, P_HEIGHT and SUBMIT_PLOT."""
         w = np.asarray(weights)
-        await self.periph.write(REG.P_WIDTH, w.shape[1], core)
-        await self.periph.write(REG.P_HEIGHT, w.shape[0], core)
-        await self.periph.write(REG.P_START_X, col, core)
-        await self.periph.write(REG.P_START_Y, P_START_Y.pack(row=row, array=array), core)
+        await self.periph.write(self.addr("P_WIDTH"), w.shape[1], core)
+        await self.periph.write(self.addr("P_HEIGHT"), w.shape[0], core)
+        await self.periph.write(self.addr("P_START_X"), col, core)
+        await self.periph.write(self.addr("P_START_Y"), P_START_Y.pack(row=row, array=array), core)
         for word in pack_weight_rows(w):
-            await self.periph.write(REG.SUBMIT_PLOT, word, core)
-        while await self.periph.read(REG.STATUS, core) & STATUS_PROG_PENDING:
+            await self.periph.write(self.addr("SUBMIT_PLOT"), word, core)
+        while await self.periph.read(self.addr("STATUS"), core) & STATUS_PROG_PENDING:
             pass
 
     async def read_conductance(self, core, row, col, array=0):
         """(G+, G-) of the device pair at (row, col) of crossbar ``array``, in nS."""
-        await self.periph.write(REG.PR_ADDR_X, col, core)
-        await self.periph.write(REG.PR_ADDR_Y, PR_ADDR_Y.pack(row=row, array=array), core)
-        v = PR_VAL.unpack(await self.periph.read(REG.PR_VAL, core))
+        await self.periph.write(self.addr("PR_ADDR_X"), col, core)
+        await self.periph.write(self.addr("PR_ADDR_Y"), PR_ADDR_Y.pack(row=row, array=array), core)
+        v = PR_VAL.unpack(await self.periph.read(self.addr("PR_VAL"), core))
         return v["g_pos"], v["g_neg"]

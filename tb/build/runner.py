@@ -21,6 +21,9 @@ import json
 import os
 import random
 import shutil
+import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from cocotb_tools.check_results import get_results
@@ -302,6 +305,35 @@ class SimulationFailed(AssertionError):
         self.result = result
 
 
+
+_STDOUT_LOCK = threading.Lock()
+_stdout_redirect = {"depth": 0, "saved": None}
+
+
+@contextmanager
+def _simulator_stdout_to_stderr():
+    """Send what the simulator process prints (cocotb's GPI start-up lines, Verilator's
+    ``$finish`` line) to our standard error: the simulator inherits file descriptor 1, and a
+    command's standard output is its report (``ima-sim run --json | jq`` must see JSON only).
+    Reference-counted under a lock, so simulations started from several threads (a Dask worker
+    with more than one thread) restore the descriptor once, after the last."""
+    with _STDOUT_LOCK:
+        if _stdout_redirect["depth"] == 0:
+            sys.stdout.flush()
+            _stdout_redirect["saved"] = os.dup(1)
+            os.dup2(2, 1)
+        _stdout_redirect["depth"] += 1
+    try:
+        yield
+    finally:
+        with _STDOUT_LOCK:
+            _stdout_redirect["depth"] -= 1
+            if _stdout_redirect["depth"] == 0:
+                sys.stderr.flush()
+                os.dup2(_stdout_redirect["saved"], 1)
+                os.close(_stdout_redirect["saved"])
+
+
 def run(runner, top_name, test_module, *, seed, testcase=None, config=None, options=None,
         log_level=None, waves=False, test_dir=None):
     """Run cocotb ``test_module`` (dotted name) on a built model; return the test's result.
@@ -332,16 +364,10 @@ def run(runner, top_name, test_module, *, seed, testcase=None, config=None, opti
     env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])
     results_xml = tdir / "results.xml"
     try:
-        runner.test(
-            hdl_toplevel=top_name,
-            test_module=test_module,
-            testcase=testcase,
-            seed=seed,
-            extra_env=env,
-            waves=waves,
-            test_dir=tdir,
-            results_xml=str(results_xml),
-        )
+        with _simulator_stdout_to_stderr():
+            runner.test(hdl_toplevel=top_name, test_module=test_module, testcase=testcase,
+                        seed=seed, extra_env=env, waves=waves, test_dir=tdir,
+                        results_xml=str(results_xml))
         # Outside pytest runner.test() does not raise on a failed cocotb test: check ourselves.
         n_tests, n_failed = get_results(results_xml)
         result = tb_params.read_result(tdir)

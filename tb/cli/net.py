@@ -253,6 +253,7 @@ class _Plan:
     def __init__(self, program):
         self.image, self.used = program.image, program.used
         self.placements, self.steps = program.placements, program.steps
+        self.arrays, self.imas = program.arrays, program.imas
 
 
 def _run_on_rtl(cfg, module, payload, options, *, seed, waves, quiet, debug=False):

@@ -214,7 +214,8 @@ def report_fields(spec, cfg, wl, res):
     from sim_models.energy import energy_report, gops, tops_per_w
     ima = cfg.ima
     cycles = res["cycles"]
-    energy = energy_report(res["energy_events"], clock_hz=ima.clock_hz, n_cores=cfg.n_cores)
+    energy = energy_report(res["energy_events"], clock_hz=ima.clock_hz, n_cores=cfg.n_cores,
+                           imas=cfg.imas)
     area = area_report(wl.pcm_devices, ima.ports, n_cores=cfg.n_cores, tcdm_bytes=cfg.tcdm_bytes,
                        n_banks=cfg.banks, dwa_arrangement=cfg.dwa_arrangement if cfg.dwa else None)
     g = gops(wl.macs, cycles, ima.clock_hz)

@@ -31,7 +31,8 @@ from cocotb.triggers import RisingEdge
 from sim_models.energy import energy_report
 from tb.bfm.core import now
 
-__all__ = ["run_program", "run_images", "save_program", "load_program", "layer_record"]
+__all__ = ["run_program", "run_images", "save_program", "load_program", "layer_record",
+           "program_crossbars"]
 
 
 def save_program(program, path):
@@ -64,6 +65,22 @@ def layer_record(step, cycles, energy_uj, clock_hz, got):
             "mismatches": int(np.count_nonzero(got != expected)) if same_shape else int(expected.size)}
 
 
+async def program_crossbars(env, program):
+    """Program every crossbar window of ``program`` (backdoor): on IMA 0, or -- a program of
+    private IMAs (``program.imas`` > 1, :func:`sim_models.compiler.compile_graph`'s ``ima_of``)
+    -- window ``array`` on IMA ``array // program.arrays``, its array ``array % program.arrays``."""
+    imas = getattr(program, "imas", 1)
+    if imas == 1:
+        await env.program_weights([(p.row, p.col, p.weights, p.array) for p in program.placements],
+                                  via_registers=False)
+        return
+    per = program.arrays
+    for k in range(imas):
+        await env.program_weights([(p.row, p.col, p.weights, p.array % per)
+                                   for p in program.placements if p.array // per == k],
+                                  via_registers=False, ima=k)
+
+
 async def run_program(env, program, *, progress=False):
     """Run ``program`` on ``env`` (started); returns ``(layers, total)``.
 
@@ -75,8 +92,7 @@ async def run_program(env, program, *, progress=False):
     cfg = env.cfg
     clock = cfg.ima.clock_hz
     env.preload(program.image, program.used)
-    await env.program_weights([(p.row, p.col, p.weights, p.array) for p in program.placements],
-                              via_registers=False)
+    await program_crossbars(env, program)
     await RisingEdge(env.clk)                 # leave a ReadOnly phase before writing
     env.dut.tcdm_stat__clear.value = 1
     await RisingEdge(env.clk)
@@ -91,7 +107,8 @@ async def run_program(env, program, *, progress=False):
         cycles = now() - t0
         wall = time.perf_counter() - wall0
         events = env.events_for_energy(cycles, since=snap)
-        energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores)["total_uj"]
+        energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores,
+                               imas=cfg.imas)["total_uj"]
         rec = layer_record(step, cycles, energy, clock, read_buffer(env, step.out))
         rec["phases"], rec["wall_s"] = phases, wall
         layers.append(rec)
@@ -101,7 +118,7 @@ async def run_program(env, program, *, progress=False):
                   file=sys.stderr, flush=True)
     cycles = now() - t_start
     events = env.events_for_energy(cycles, since=start)
-    energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores)
+    energy = energy_report(events, clock_hz=clock, n_cores=cfg.n_cores, imas=cfg.imas)
     total = {"cycles": cycles, "energy_uj": energy["total_uj"],
              "passed": all(r["passed"] for r in layers), "events": events,
              "energy_breakdown_uj": energy["breakdown_uj"]}

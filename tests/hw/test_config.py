@@ -84,7 +84,7 @@ def test_jetcas2022_is_garofalos_cluster():
                         "n_cores": 8, "tcdm_bytes": 512 * 1024, "clock_hz": 500e6, "mvm_ns": 130.0,
                         "overlap": True, "data_interface": "shared", "arrays": 1, "banks": 32,
                         "dma_ports": 1, "dwa": True,
-                        "dwa_arrangement": "shared", "sw_cost": "garofalo2022"}
+                        "dwa_arrangement": "shared", "sw_cost": "garofalo2022", "imas": 1}
     assert c.ima.mvm_cycles == 65 and c.dwa_ports == 4 and c.ima.store_ports == 0
     # the build key names every parameter that differs from the default preset
     assert c.build_params() == {"rows": 256, "cols": 256, "dac_depth": 256, "clock_hz": 500e6,

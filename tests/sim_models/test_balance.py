@@ -5,6 +5,8 @@ hand): ``sw_core_cycles`` is what one core alone would take for the whole layer,
 what one IMA takes; a chunk of share ``s`` costs ``s`` times that.
 """
 
+import dataclasses
+
 import pytest
 
 from sim_models import balance, coverage
@@ -40,6 +42,18 @@ def test_static_split_of_a_software_layer():
     assert r.energy_pj == pytest.approx(1000.0 + 100 * IDLE + 2.0 * 100)
 
 
+def test_static_software_portion_lasts_the_all_core_run():
+    """With the layer's all-core wall time known (``sw_cycles``, as build_work gives it), a static
+    software portion lasts exactly that (the fast model's run: the kernels' own split), not the
+    largest core's share of ``sw_core_cycles``: 7 rows whose 8-core run is 100 cycles
+    (``sw_core_cycles`` = 8 x 100) last 100, where 800 / 7 per row would give 114.3."""
+    lw = LayerWork("L", 0, (), 7, 800.0, 1000.0, None, None, (Portion("sw", 1.0),), 100.0)
+    r = _run([lw, LayerWork("M", 1, (0,), 8, 400.0, 0.0, None, None, (Portion("sw", 1.0),), 50.0)])
+    assert r.cycles == 150.0 and r.core_busy == pytest.approx(1200.0)
+    assert r.spans == {(0, "L"): (0.0, 100.0), (0, "M"): (100.0, 150.0)}
+    assert _run([dataclasses.replace(lw, sw_cycles=None)]).cycles == pytest.approx(800 / 7)
+
+
 def test_static_barrier_puts_images_one_after_another():
     work = [_sw("L0", 0, 8, 800.0), _sw("L1", 1, 8, 400.0, inputs=(0,))]
     assert _run(work, images=3).cycles == 3 * (100 + 50)
@@ -62,13 +76,14 @@ def test_steal_cuts_layers_in_chunks():
 
 @pytest.mark.parametrize("coupling", ["tight", "loose"])
 def test_static_offload(coupling):
-    # the whole layer on tiles: 80 IMA cycles whoever offloads (the owner alone under tight
-    # coupling, all 8 cores in turn on the one IMA under loose coupling)
+    # the whole layer on tiles: 80 IMA cycles in one chunk, offloaded by the owner under tight
+    # coupling, by core 0 under loose coupling (the RTL's HAL: core 0 offloads a layer's jobs)
     r = _run([_ima("L", 0, 8, 1600.0, 80.0, owner=3, energy=(0.0, 40.0))], coupling=coupling)
     assert r.cycles == pytest.approx(80.0)
-    assert r.ima_chunks == 8 and r.ima_busy == pytest.approx(80.0)
-    if coupling == "tight":
-        assert r.per_core[3] == pytest.approx(80.0) and sum(r.per_core) == pytest.approx(80.0)
+    assert r.ima_chunks == 1 and r.ima_busy == pytest.approx(80.0)
+    k = 3 if coupling == "tight" else 0
+    assert r.per_core[k] == pytest.approx(80.0) and sum(r.per_core) == pytest.approx(80.0)
+    assert r.spans == {(0, "L"): (0.0, 80.0)}
     # the IMA's energy plus 8 * 80 - 80 idle core-cycles
     assert r.energy_pj == pytest.approx(40.0 + (640 - 80) * IDLE)
 
@@ -114,6 +129,7 @@ def test_build_work_portions_from_the_placement():
     work = balance.build_work(net, pl, lambda lay, e: (100.0, 10.0) if e == "sw" else (30.0, 3.0))
     p = work[0]
     assert p.units == 4 and p.sw_core_cycles == 800.0 and p.ima_cycles == 30.0
+    assert p.sw_cycles == 100.0
     assert [(x.engine, round(x.share, 4), x.owner) for x in p.portions] == [
         ("ima", round(256 / 300, 4), 0), ("sw", round(44 / 300, 4), None)]
     assert work[1].inputs == (0,) and work[1].portions == (Portion("sw", 1.0),)

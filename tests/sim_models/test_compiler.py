@@ -54,6 +54,11 @@ def _phase_io(ph):
         return [_range(p) for p in a["parts"]], [_range(a["dst"])]
     if ph.kind == "sw_concat":
         return [_range(p) for p in a["srcs"]], [_range(a["dst"])]
+    if ph.kind == "sw_hwc_to_chw":
+        return [_range(a["src"])], [(a["dst_addr"], a["dst_addr"] + a["src"].nbytes)]
+    if ph.kind == "sw_depthwise_chw":
+        chw = (a["chw_addr"], a["chw_addr"] + int(np.prod(a["padded_shape"])))
+        return [chw, _range(a["w_buf"])], [_range(a["dst"])]
     srcs = [_range(a["src"])] + ([_range(a["w_buf"])] if "w_buf" in a else [])
     return srcs, [_range(a["dst"])]
 
@@ -197,6 +202,20 @@ def _layer(**kw):
       ], {}, "not an earlier tensor"),
     ([_layer(kind="depthwise", weights=np.ones((8, 3, 3), np.int8), kernel=3, stride=3, w_bits=8,
              out_shape=(1, 1, 8))], {}, "layer l: stride must be 1 or 2"),
+    # software layers (sw_layers): names, row pieces, padding the kernel cannot read
+    ([_layer()], dict(sw_layers={"l", "nope"}), "sw_layers: no layer named 'nope'"),
+    ([_layer()], dict(sw_layers="l"), "sw_layers must be a collection of layer names"),
+    ([_layer()], dict(ima_of={"l": -1}), "ima_of: IMA indices are integers >= 0, not -1"),
+    ([_layer()], dict(ima_of={"l": 0, "x": 1}), "ima_of: 'x' not on the IMA"),
+    ([_layer()], dict(ima_of={"l": 1}, sw_layers=["l"]), "ima_of: 'l' not on the IMA"),
+    ([_layer(weights=np.ones((8, 40), np.int8), in_shape=(4, 4, 40), row_splits=(32,),
+             partial_adc=(1, 0, -128, 127))], dict(rows=32, shape=(4, 4, 40), sw_layers=["l"]),
+     r"layer l: on the cores a pointwise layer runs whole; its row_splits \(32,\)"),
+    ([_layer(kind="conv", weights=np.ones((8, 1, 1, 8), np.int8), kernel=1, pad=0),
+      _layer(name="d", kind="depthwise", weights=np.ones((8, 3, 3), np.int8), kernel=3, pad=1,
+             w_bits=8)], dict(sw_layers=["l"]),
+     "layer l: the cores' conv kernel reads its input 'input' with padding 0, but the buffer is "
+     "padded by 1"),
 ])
 def test_errors_name_the_problem(layers, kw, msg, hw):
     rows = kw.pop("rows", 32)
@@ -230,6 +249,75 @@ def test_reduced_mobilenetv2_end_to_end(fc_unit, hw):
     assert any(ph.kind == "sw_add_partials" for ph in prog.phases)      # conv_last, fc: > 256 rows
     res = check_program(prog)
     assert [r for r in res if not r[1]] == [] and len(res) == 64
+
+
+def test_software_layers_run_bit_exact(hw):
+    """``sw_layers``: a random set of the reduced MobileNetV2's crossbar and depth-wise layers
+    forced onto the cores (built without row splits: a layer on the cores runs whole) -- the
+    forced layers get the cores' kernels (the depth-wise through HWC->CHW), their weights
+    resident, the allocation stays valid, and the job-level run equals the golden graph."""
+    from sim_models.netexec import check_program
+    from sim_models.nets.mobilenetv2 import mobilenetv2_graph
+
+    seed = pick_seed()
+    rng = np.random.default_rng(seed)
+    g = mobilenetv2_graph(32, 0.35, 10, seed % 1000, rows=None)
+    x = rng.integers(0, 256, g.input_shape, dtype=np.uint8)
+    xbar = [lay.name for lay in g.layers if lay.kind in ("conv", "pointwise")]
+    big = {lay.name for lay in g.layers if lay.xbar_shape and lay.xbar_shape[0] > 256}
+    sw = set(rng.choice(xbar, 20, replace=False)) | big | {lay.name for lay in g.layers
+                                                           if lay.kind == "depthwise"}
+    prog = compile_graph(g, x, hw(256), sw_layers=sw)
+    check_allocation(prog)
+    units = {s.layer: s.unit for s in prog.steps}
+    assert all(units[n] == "cores" for n in sw), seed
+    assert {n for n, u in units.items() if u == "ima"} == set(xbar) - sw, seed
+    kinds = {ph.kind for s in prog.steps if s.layer in sw for ph in s.phases}
+    assert {"sw_pointwise", "sw_hwc_to_chw", "sw_depthwise_chw"} <= kinds, (seed, kinds)
+    for name in sw:                                 # the weights resident, in the kernels' layout
+        w = g.layer(name).weights
+        b = prog.buffers[f"{name}.w"]
+        assert np.array_equal(prog.image[b.addr:b.addr + b.nbytes].view(np.int8), w.reshape(-1)), name
+    res = check_program(prog)
+    assert [r for r in res if not r[1]] == [] and len(res) == len(g.layers), seed
+    # everything on the cores (the study's baseline) runs too, a strided 3x3 conv among them
+    prog = compile_graph(g, x, hw(256), sw_layers={lay.name for lay in g.layers})
+    assert prog.summary()["units"] == {"ima": 0, "dwa": 0, "cores": len(g.layers)}
+    assert any(ph.kind == "sw_conv" for ph in prog.phases)
+    assert all(r[1] for r in check_program(prog)), seed
+
+
+def test_private_imas(hw):
+    """``ima_of`` (tight coupling): each IMA's layers Tile&Packed on its own crossbars (here
+    two IMAs of one array each, which one array could not hold together), placements numbered
+    ``k * arrays + a``, the LayerJobs on their local array, every IMA phase naming its IMA; the
+    job-level run on the per-IMA crossbars equals the golden graph."""
+    from sim_models.netexec import check_program
+    from sim_models.nets.mobilenetv2 import mobilenetv2_graph
+
+    seed = pick_seed()
+    g = mobilenetv2_graph(32, 0.35, 10, seed % 1000, rows=None)
+    x = np.random.default_rng(seed).integers(0, 256, g.input_shape, dtype=np.uint8)
+    on = [lay.name for lay in g.layers[:48] if lay.kind in ("conv", "pointwise")]
+    ima_of = {n: i % 2 for i, n in enumerate(on)}
+    sw = {lay.name for lay in g.layers} - set(on)
+    with pytest.raises(ValueError, match="arrays: Tile&Pack"):      # one array holds not all
+        compile_graph(g, x, hw(256), arrays=1, sw_layers=sw)
+    prog = compile_graph(g, x, hw(256), arrays=1, sw_layers=sw, ima_of=ima_of)
+    check_allocation(prog)
+    assert prog.imas == 2 and prog.arrays == 1
+    for p in prog.placements:
+        assert p.array == ima_of[p.name.split("[")[0]], p.name
+    for s in prog.steps:
+        for ph in s.phases:
+            if ph.kind == "ima":
+                assert ph.args["layers"] == {ima_of[s.layer]: ph.args["layer"]}
+                assert all(j.array == 0 for j in ph.args["layer"].jobs)
+    res = check_program(prog)
+    assert [r for r in res if not r[1]] == [] and len(res) == len(g.layers), seed
+    # without ima_of: today's program (no IMA named in the phases, imas 1)
+    one = compile_graph(g, x, hw(256), sw_layers=sw)
+    assert one.imas == 1 and all("layers" not in ph.args for ph in one.phases)
 
 
 def test_reduced_mobilenetv1_end_to_end(hw):

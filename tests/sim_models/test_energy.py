@@ -1,6 +1,7 @@
 """Tests of sim_models.energy: arithmetic, monotonicity, validation, Hermes consistency."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -317,3 +318,23 @@ def test_dwa_default_mac_energy_derivation():
 def test_dwa_event_consistency(ev, message):
     with pytest.raises(ValueError, match=message):
         energy_report(ev, clock_hz=1e9, n_cores=8)
+
+
+def test_k_private_imas():
+    """``imas`` = K (one IMA per core, ClusterConfig.imas): the IMA events add up K IMAs, so their
+    idle cycles may reach K * cycles; the analog static power is K times one IMA's; every other
+    term is unchanged; imas = 1 is the default's report exactly."""
+    ev = {"cycles": 10, "ima_streamin_cycles": 6, "ima_idle_cycles": 14}
+    with pytest.raises(ValueError, match=re.escape("exceed 'cycles' (10)")):
+        energy_report(ev, **REF)
+    with pytest.raises(ValueError, match=re.escape("exceed imas * 'cycles' (2 * 10)")):
+        energy_report({**ev, "ima_idle_cycles": 15}, **REF, imas=2)
+    one = energy_report(full_events(), UNIT, **REF)
+    assert energy_report(full_events(), UNIT, **REF, imas=1) == one
+    two = energy_report(full_events(), UNIT, **REF, imas=2)["breakdown_uj"]
+    for name, uj in one["breakdown_uj"].items():
+        assert two[name] == (2 * uj if name == "ima_analog_static" else uj), name
+    assert energy_report(ev, **REF, imas=2)["breakdown_uj"]["ima_idle"] > 0
+    for bad in (0, True, 1.0):
+        with pytest.raises(ValueError, match="imas must be an integer >= 1"):
+            energy_report(full_events(), **REF, imas=bad)

@@ -4,6 +4,7 @@ the register counts it takes from the register maps. Its agreement with the RTL 
 where the suite runs the RTL anyway (tests/tb/cli/test_net.py, tests/hw/cluster/)."""
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -179,6 +180,99 @@ def test_steady_state_extrapolation_is_exact(name, changes):
         perf.layer_cycles_overlapped(jobs[0], p)._tuple()
     assert extrapolated > 5
     print(f"{len(jobs)} LayerJobs, {extrapolated} long enough to extrapolate")
+
+
+@pytest.mark.parametrize("name,changes", [
+    ("jetcas2022", {}), ("aicas2021", {}), ("aicas2021", {"overlap": True})])
+def test_residue_period_path_equals_the_walk_of_every_job(name, changes):
+    """The IMA's per-job lengths and port words taken from one period of the jobs' address
+    residues (the default) equal the reference that walks every job
+    (``perf.job_phase_cycles``, ``_walk_words``), on conv layers of random alignment and on
+    LayerJobs whose loops get random counts and strides (odd, even, multiples of 4: every case
+    of ``_residue_period``), exact and extrapolated schedules alike."""
+    from sim_models.jobconfig import JobLoop
+    seed = pick_seed()
+    print(f"seed = {seed}")
+    rng = np.random.default_rng(seed)
+    cfg = preset(name).with_(**changes)
+    jobs = _conv_jobs(rng, 6)
+    for job in _conv_jobs(rng, 10):
+        loops = tuple(JobLoop(int(rng.integers(1, 12)), int(rng.integers(0, 70)), int(rng.integers(0, 70)))
+                      for _ in range(3))
+        jobs.append(dataclasses.replace(job, loops=loops, src_addr=int(rng.integers(0, 64)),
+                                        dst_addr=int(rng.integers(0, 64))))
+    for s0, s1, s2 in itertools.product((1, 2, 4), repeat=3):    # every case, every seed
+        for c0, c1 in ((2, 3), (3, 2), (4, 6)):
+            loops = (JobLoop(c0, s0, 4 - s0), JobLoop(c1, s1, s1), JobLoop(5, s2, 4))
+            jobs.append(dataclasses.replace(jobs[0], loops=loops))
+    periods = set()
+    for job in jobs:
+        periods.add(fm._residue_period(job))
+        for exact in (False, True):
+            fast = fm._ima_job_perf(job, cfg, exact=exact)
+            ref = fm._ima_job_perf(job, cfg, exact=exact, walk=True)
+            assert (fast[0]._tuple(), fast[1]) == (ref[0]._tuple(), ref[1]), job
+        assert fm._ima_job_perf(job, cfg, walk=True)[1] == fm._walk_words(job)
+    assert len(periods) > 5, periods          # short and long periods were exercised
+    print(f"{len(jobs)} LayerJobs, residue periods {sorted(periods)}")
+
+
+def _pixels_walk(buf, p0, p1):
+    """Reference of ``_Traffic.pixels``: a run per (partial) row of a padded buffer, pixel by
+    pixel."""
+    c, w = buf.shape[-1], buf.shape[1]
+    rows = {}
+    for p in range(p0, p1):
+        y, x = divmod(p, w)
+        a = buf.interior_addr + (y * buf.padded_shape[1] + x) * c
+        lo, hi = rows.get(y, (a, a))
+        rows[y] = (min(lo, a), max(hi, a + c))
+    return sum((hi + 3) // 4 - lo // 4 for lo, hi in rows.values()), len(rows)
+
+
+def test_vectorised_software_traffic_equals_the_walk():
+    """The software kernels' traffic computed a row (or a whole buffer) at a time equals the
+    straightforward walk: padded pixel ranges run by run, avgpool's strided rows as the set of
+    distinct words, the zero ring run by run."""
+    from sim_models.mapping import Buffer, ring_runs
+    seed = pick_seed()
+    print(f"seed = {seed}")
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        h, w, c = (int(rng.integers(1, 9)) for _ in range(3))
+        pad = int(rng.integers(0, 3))
+        buf = Buffer("b", int(rng.integers(0, 64)), (h, w, c), pad=pad)
+        p0 = int(rng.integers(0, h * w))
+        p1 = int(rng.integers(p0, h * w + 1))
+        t = fm._Traffic()
+        t.pixels(buf, p0, p1)
+        if pad and p1 > p0:
+            assert (t.words, t.runs) == _pixels_walk(buf, p0, p1), (buf, p0, p1)
+        ring = ring_runs(buf)
+        words = sum((a + n + 3) // 4 - a // 4 for a, n in ring if n > 0)
+        phase = fm.Phase("z", "sw_zero_ring", {"buf": buf})
+        shares = fm._sw_shares("sw_zero_ring", phase.args, sw_cost("pulpnn"), 3)
+        assert sum(s.words for _, s in shares) == words
+        assert sum(s.runs for _, s in shares) == sum(1 for _, n in ring if n > 0)
+    for _ in range(50):                       # avgpool: load_strided's distinct words, row by row
+        k, ch = int(rng.integers(1, 8)), int(rng.integers(1, 40))
+        src = Buffer("x", int(rng.integers(0, 64)), (k, k, ch), pad=int(rng.integers(0, 2)))
+        dst = Buffer("y", 1 << 20, (1, 1, ch))
+        parts = int(rng.integers(1, 9))
+        shares = fm._sw_shares("sw_avgpool", {"src": src, "dst": dst, "k": k, "adc": ADC},
+                               sw_cost("pulpnn"), parts)
+        for part, (_, t) in enumerate(shares):
+            c0, c1 = chunk(ch, part, parts)
+            if c1 <= c0:
+                continue
+            a = dst.addr + c0                   # the output: one run of the part's channels
+            words, runs = (a + c1 - c0 + 3) // 4 - a // 4, 1
+            for yy in range(k):
+                base = src.interior_addr + yy * src.padded_shape[1] * ch + c0
+                words += len({b // 4 for x in range(k)
+                              for b in range(base + x * ch, base + x * ch + c1 - c0)})
+                runs += 1
+            assert (t.words, t.runs) == (words, runs), (src, part, parts)
 
 
 def test_program_estimate_bookkeeping():

@@ -39,11 +39,17 @@ def test_cost_table_of_a_network():
     layers = study.net_layers("mobilenetv1")
     assert set(t.sw) == {lay.name for lay in layers}
     assert set(t.ima) == {lay.name for lay in layers if lay.xbar_shape is not None}
-    first = layers[0]
+    first, last = layers[0], layers[-1]
+    # the first conv's output is read padded by a 3x3 depth-wise layer: its ring zeroing is in
+    ring = study.ring_cost(first, 1, cfg)
+    assert study.ring_pads(layers)[first.name] == 1 and last.name not in study.ring_pads(layers)
+    assert 100 < ring[0] < 5000 and ring[1] > 0
     c = layer_cost(first, "sw", cfg, 8)
-    assert t.cost(first, "sw") == (c.cycles, c.energy_pj)
-    assert t.cost(first, "ima") == (layer_cost(first, "ima", cfg, 1).cycles,
-                                    layer_cost(first, "ima", cfg, 1).energy_pj)
+    assert t.cost(first, "sw") == (c.cycles + ring[0], c.energy_pj + ring[1])
+    assert t.cost(first, "ima") == (layer_cost(first, "ima", cfg, 1).cycles + ring[0],
+                                    layer_cost(first, "ima", cfg, 1).energy_pj + ring[1])
+    c = layer_cost(last, "sw", cfg, 8)
+    assert t.cost(last, "sw") == (c.cycles, c.energy_pj)
     assert t.static_pj_per_cycle > 0 and t.core_idle_pj > 0
     with pytest.raises(ValueError, match="net"):
         study.net_layers("alexnet")

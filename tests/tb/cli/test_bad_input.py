@@ -46,7 +46,7 @@ ROWS = {
     ("run", "--dwa"): [(["--mapping", "IMADW", "--no-dwa"], "--no-dwa")],
     ("run", "--dwa-arrangement"): [["--dwa-arrangement", "both"]],
     ("run", "--set"): [["--set", "bogus=1"], ["--set", "banks=3"], ["--set", "banks"],
-                       ["--set", "overlap=maybe"]],
+                       ["--set", "overlap=maybe"], ["--set", "imas=9"], ["--set", "imas=0"]],
     ("run", "--program-weights"): [["--program-weights", "jtag"]],
     ("run", "--dump"): [["--dump", _MISSING], ["--dump", _DIR], ["--dump", ""],
                         ["--layer", "conv", "--dump", _MISSING]],

@@ -137,7 +137,7 @@ def test_reduced_mobilenetv2_end_to_end(tmp_path):
     p = ima_sim("net", *SMALL, "--seed", str(seed), "--json", "--csv", str(csv_path),
                 "--plot", str(png))
     assert p.returncode == 0, f"ima-sim net failed (seed {seed}):\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
-    res = json.loads(p.stdout.strip().splitlines()[-1])
+    res = json.loads(p.stdout)          # stdout is the report alone
     layers, total = res["layers"], res["total"]
     # every layer of the graph, in execution order, each bit-exact
     from sim_models.nets.mobilenetv2 import mobilenetv2_graph
