@@ -38,9 +38,13 @@ def build_params(cfg: ClusterConfig):
 #: cluster's boundary (``tb.cocotb_tests.engine_trace``). Before issue 15's third step the
 #: accelerator patterns matched every module (``("*", "tcdm__*")``, writable), which put the
 #: IMA streamers' wide realignment logic on every ``eval()`` (docs/speed-plan.md, "Step 3").
+#: The IMA instances' module names as patterns (``hw.cluster.cluster.ima_name``: ``ima``, ``ima1``,
+#: ... ``ima99``) -- never ``ima*``, which would match the IMA's own submodules (``ima.engine``, ...).
+_IMA_INSTANCES = ("ima", "ima?", "ima??")
 LEAN_PUBLIC = ((TOP, "*"),
                (f"{TOP}.cluster.tcdm.tcdm", "bank?"), (f"{TOP}.cluster.tcdm.tcdm", "bank??"),
-               (f"{TOP}.cluster.ima", "tcdm_load__*", "rd"), (f"{TOP}.cluster.ima", "tcdm_store__*", "rd"),
+               *((f"{TOP}.cluster.{ima}", f"{kind}__*", "rd") for ima in _IMA_INSTANCES
+                 for kind in ("tcdm_load", "tcdm_store")),
                (f"{TOP}.cluster.dwa", "tcdm__*", "rd"), (f"{TOP}.cluster", "core_tcdm__*", "rd"),
                *ENGINE_PUBLIC)
 

@@ -37,6 +37,21 @@ def test_cluster_monitor_ports_are_read_only_and_tied_to_their_module():
             assert item[2:] == ("rd",) and item[0] != "*", item
 
 
+@pytest.mark.parametrize("imas, dwa", [(1, False), (3, False), (1, True)])
+def test_every_monitored_port_is_public(imas, dwa):
+    """Each (instance, port) the Python monitors watch (hw.verif.checker.checked_ports) is matched
+    by a pattern of its own module, multi-IMA clusters included."""
+    from fnmatch import fnmatchcase
+
+    from hw.verif.checker import checked_ports
+    cfg = preset("aicas2021").with_(imas=imas, dwa=dwa)
+    for inst, port in checked_ports(cfg):
+        assert any(fnmatchcase(f"cluster.cluster.{inst}", p[0]) and fnmatchcase(f"{port}__req", p[1])
+                   for p in LEAN_PUBLIC), (inst, port)
+    assert not any(fnmatchcase("cluster.cluster.ima.engine", p[0]) and "tcdm" in p[1]
+                   for p in LEAN_PUBLIC)
+
+
 @pytest.mark.parametrize("bad", [["bank*"], [("*",)], [("*", "")], [("*", 'a"b')], [("*", 3)],
                                  [("*", "x", "wr")], [("*", "x", "rd", "rw")]])
 def test_public_config_rejects_bad_entries(bad):
