@@ -29,12 +29,24 @@ def build_params(cfg: ClusterConfig):
     return params
 
 
-#: What the cluster testbench (tb.env.cluster) reaches through the VPI, for a lean build: the top's
-#: ports (every BFM, the statistics), the TCDM banks (backdoor preload / readback) and the
-#: accelerators' TCDM ports (the protocol monitors: ``ima.tcdm_load__*``/``tcdm_store__*``,
-#: ``dwa.tcdm__*``).
-LEAN_PUBLIC = ((TOP, "*"), ("*", "bank*"), ("*", "tcdm_load__*"), ("*", "tcdm_store__*"),
-               ("*", "tcdm__*"), ("*", "core_tcdm__*"), *ENGINE_PUBLIC)
+#: What the cluster testbench (tb.env.cluster) reaches through the VPI, for a lean build, each
+#: pattern tied to the one module the testbench reaches it in: the test top's ports (every BFM, the
+#: statistics, the checkers' reports), the TCDM banks (backdoor preload / readback) and the
+#: engines' memories (:data:`tb.build.cluster_top.ENGINE_PUBLIC`), all writable; read only: the
+#: accelerators' TCDM ports (the Python protocol monitors, ``monitors="python"``:
+#: ``ima.tcdm_load__*`` / ``tcdm_store__*``, ``dwa.tcdm__*``) and the cores' ports at the
+#: cluster's boundary (``tb.cocotb_tests.engine_trace``). Before issue 15's third step the
+#: accelerator patterns matched every module (``("*", "tcdm__*")``, writable), which put the
+#: IMA streamers' wide realignment logic on every ``eval()`` (docs/speed-plan.md, "Step 3").
+#: The IMA instances' module names as patterns (``hw.cluster.cluster.ima_name``: ``ima``, ``ima1``,
+#: ... ``ima99``) -- never ``ima*``, which would match the IMA's own submodules (``ima.engine``, ...).
+_IMA_INSTANCES = ("ima", "ima?", "ima??")
+LEAN_PUBLIC = ((TOP, "*"),
+               (f"{TOP}.cluster.tcdm.tcdm", "bank?"), (f"{TOP}.cluster.tcdm.tcdm", "bank??"),
+               *((f"{TOP}.cluster.{ima}", f"{kind}__*", "rd") for ima in _IMA_INSTANCES
+                 for kind in ("tcdm_load", "tcdm_store")),
+               (f"{TOP}.cluster.dwa", "tcdm__*", "rd"), (f"{TOP}.cluster", "core_tcdm__*", "rd"),
+               *ENGINE_PUBLIC)
 
 
 def build_cluster(cfg: ClusterConfig, *, waves: bool = False, debug: bool = False, opt=None,

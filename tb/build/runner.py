@@ -34,6 +34,7 @@ from hw.flow.verilog import convert
 from tb.env import params as tb_params
 
 __all__ = ["PROJECT_ROOT", "SIMULATORS", "ICARUS_TIMESCALE", "CXX_OPT_LEVELS", "OPTIMISED_CXX_OPT",
+           "PUBLIC_ACCESS", "public_config",
            "build_dir", "build", "run", "pick_seed", "tool_env", "have_icarus", "cxx_opt",
            "debug_build_requested", "SimulationFailed"]
 
@@ -124,16 +125,28 @@ def debug_build_requested(debug=False):
     return debug or os.environ.get("IMA_DEBUG_BUILD", "") not in ("", "0")
 
 
+#: How a lean build's public signal may be reached through the VPI: ``"rw"`` (read and write:
+#: Verilator's ``public_flat_rw``) or ``"rd"`` (read only: ``public_flat_rd``). A writable signal
+#: is one the VPI may change at any time, so Verilator evaluates the logic that reads it in its
+#: input region -- on every ``eval()``, both clock edges -- and cannot optimise through it; a
+#: read-only one costs nothing of the kind (docs/speed-plan.md, "Step 3").
+PUBLIC_ACCESS = ("rw", "rd")
+
+
 def public_config(public):
     """The Verilator configuration text that keeps only ``public`` visible to the VPI: a sequence
-    of ``(module, var)`` name patterns (Verilator's ``*``/``?`` wildcards)."""
+    of ``(module, var)`` name patterns (Verilator's ``*``/``?`` wildcards; readable and writable)
+    or ``(module, var, access)`` with ``access`` one of :data:`PUBLIC_ACCESS`."""
     lines = ["`verilator_config"]
     for item in public:
-        if (not isinstance(item, tuple) or len(item) != 2
-                or not all(isinstance(x, str) and x and '"' not in x for x in item)):
-            raise ValueError(f"public: each entry must be a (module, var) pair of patterns, "
-                             f"not {item!r}")
-        lines.append(f'public_flat_rw -module "{item[0]}" -var "{item[1]}"')
+        if (not isinstance(item, tuple) or len(item) not in (2, 3)
+                or not all(isinstance(x, str) and x and '"' not in x for x in item[:2])
+                or (len(item) == 3 and item[2] not in PUBLIC_ACCESS)):
+            raise ValueError(f"public: each entry must be a (module, var) pair of patterns or a "
+                             f"(module, var, access) triple with access one of "
+                             f"{', '.join(PUBLIC_ACCESS)}, not {item!r}")
+        access = item[2] if len(item) == 3 else "rw"
+        lines.append(f'public_flat_{access} -module "{item[0]}" -var "{item[1]}"')
     return "\n".join(lines) + "\n"
 
 

@@ -21,7 +21,6 @@ and the analog core's strobes and payloads from the cycle after reset (``xz_moni
 """
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from hw.cluster.cluster import ima_name
@@ -34,6 +33,7 @@ from sim_models.swcost import sw_cost
 from tb.bfm import kernels
 from tb.bfm.analog_core import AnalogCoreModel
 from tb.bfm.backdoor import TcdmBackdoor
+from tb.bfm.clock import start_clock
 from tb.bfm.core import CLK_PERIOD_NS, Barrier, Core, now
 from tb.bfm.engine import EngineMaster
 from tb.bfm.ima_hal import ImaHal
@@ -140,7 +140,7 @@ class ClusterEnv:
 
     async def start(self):
         dut, cfg = self.dut, self.cfg
-        Clock(self.clk, 4, unit="ns").start()
+        start_clock(self.clk, CLK_PERIOD_NS)
         dut.rst.value = 1
         dut.tcdm_stat__clear.value = 0
         for i in range(cfg.n_cores):

@@ -21,7 +21,39 @@ def test_public_config_text():
     assert len(lines) == 1 + len(LEAN_PUBLIC)
 
 
-@pytest.mark.parametrize("bad", [["bank*"], [("*",)], [("*", "")], [("*", 'a"b')], [("*", 3)]])
+def test_public_config_read_only_entries():
+    text = runner.public_config([("m", "a"), ("m", "b", "rw"), ("m.x", "c*", "rd")])
+    assert text.splitlines()[1:] == ['public_flat_rw -module "m" -var "a"',
+                                     'public_flat_rw -module "m" -var "b"',
+                                     'public_flat_rd -module "m.x" -var "c*"']
+
+
+def test_cluster_monitor_ports_are_read_only_and_tied_to_their_module():
+    """Only what the VPI writes is writable (a writable signal puts its readers on every eval);
+    the accelerators' ports are public in the IMA / DWA module only, not in every module that
+    forwards them (the streamers' ``tcdm__*``)."""
+    for item in LEAN_PUBLIC:
+        if any(v in item[1] for v in ("tcdm_load", "tcdm_store", "tcdm__", "core_tcdm")):
+            assert item[2:] == ("rd",) and item[0] != "*", item
+
+
+@pytest.mark.parametrize("imas, dwa", [(1, False), (3, False), (1, True)])
+def test_every_monitored_port_is_public(imas, dwa):
+    """Each (instance, port) the Python monitors watch (hw.verif.checker.checked_ports) is matched
+    by a pattern of its own module, multi-IMA clusters included."""
+    from fnmatch import fnmatchcase
+
+    from hw.verif.checker import checked_ports
+    cfg = preset("aicas2021").with_(imas=imas, dwa=dwa)
+    for inst, port in checked_ports(cfg):
+        assert any(fnmatchcase(f"cluster.cluster.{inst}", p[0]) and fnmatchcase(f"{port}__req", p[1])
+                   for p in LEAN_PUBLIC), (inst, port)
+    assert not any(fnmatchcase("cluster.cluster.ima.engine", p[0]) and "tcdm" in p[1]
+                   for p in LEAN_PUBLIC)
+
+
+@pytest.mark.parametrize("bad", [["bank*"], [("*",)], [("*", "")], [("*", 'a"b')], [("*", 3)],
+                                 [("*", "x", "wr")], [("*", "x", "rd", "rw")]])
 def test_public_config_rejects_bad_entries(bad):
     with pytest.raises(ValueError, match="public"):
         runner.public_config(bad)
