@@ -38,7 +38,8 @@ from .mapping import LayerMapping
 __all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf",
            "words_touched", "walk_run_bases", "job_bases", "job_phase_cycles", "layer_cycles",
            "mapping_cycles", "overlapped_schedule", "shared_phase_lengths", "occupied_cycles",
-           "layer_cycles_overlapped", "overlapped_perf", "mapping_cycles_overlapped"]
+           "layer_cycles_overlapped", "overlapped_perf", "overlapped_perf_reference",
+           "mapping_cycles_overlapped"]
 
 
 @dataclass(frozen=True)
@@ -267,21 +268,34 @@ def _shared_schedule(sin, comp, sout, params):
     ``s_i = max(c_i + L, dout_{i-1})``, ``g_{i+1} = c_i``.
     """
     n = len(sin)
+    if n == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z, z, z, 0
+    g, c, s, din, dout = _shared_lists(np.asarray(sin).tolist(), np.asarray(comp).tolist(),
+                                       np.asarray(sout).tolist(), params)
+    g_, c_, s_ = (np.array(x, dtype=np.int64) for x in (g, c, s))
+    s_eff = np.array(din, dtype=np.int64) - g_ + 1
+    o_eff = np.array(dout, dtype=np.int64) - s_ + 1
+    return g_, c_, s_, s_eff, o_eff, int(dout[-1])
+
+
+def _shared_lists(sin: list[int], L: list[int], sout: list[int], params: PerfParams
+                  ) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+    """The event-stepped model of :func:`_shared_schedule` on Python int lists (at least one
+    job): ``(g, c, s, din, dout)``, the three start cycles and the STREAMIN / STREAMOUT done
+    cycles of every job."""
+    n = len(sin)
     in_tail = params.streamin_overhead - FIRST_REQUEST
     out_tail = params.streamout_overhead - FIRST_REQUEST
     if in_tail < 0 or out_tail < 0:
         raise ValueError("shared_ports needs streamin_overhead and streamout_overhead >= "
                          f"{FIRST_REQUEST}, not {params.streamin_overhead}, {params.streamout_overhead}")
-    cin = (np.asarray(sin) - params.streamin_overhead).tolist()
-    cout = (np.asarray(sout) - params.streamout_overhead).tolist()
-    L = np.asarray(comp).tolist()
+    cin = [x - params.streamin_overhead for x in sin]
+    cout = [x - params.streamout_overhead for x in sout]
     jo = params.job_overhead
     unknown = -1
     g, c, s = [unknown] * n, [unknown] * n, [unknown] * n
     din, dout = [unknown] * n, [unknown] * n
-    if n == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z, z, z, z, 0
 
     # side state: [job, next request cycle, chunks left] or None (no phase in progress)
     src = snk = None
@@ -376,10 +390,7 @@ def _shared_schedule(sin, comp, sout, params):
         t = last + 1
     if unknown in dout:               # a hand-over rule never fired: a bug of this model
         raise RuntimeError(f"shared-port schedule stalled at job {dout.index(unknown)} of {n}")
-    g_, c_, s_ = (np.array(x, dtype=np.int64) for x in (g, c, s))
-    s_eff = np.array(din, dtype=np.int64) - g_ + 1
-    o_eff = np.array(dout, dtype=np.int64) - s_ + 1
-    return g_, c_, s_, s_eff, o_eff, int(dout[-1])
+    return g, c, s, din, dout
 
 
 def occupied_cycles(starts: npt.ArrayLike, lengths: npt.ArrayLike) -> int:
@@ -418,11 +429,72 @@ def overlapped_perf(sin: npt.ArrayLike, comp: npt.ArrayLike, sout: npt.ArrayLike
     """:func:`layer_cycles_overlapped` of the jobs whose per-job ``(streamin, compute,
     streamout)`` lengths are given (those of :func:`job_phase_cycles`, or any run of jobs of
     them, e.g. the first ``m`` jobs of a LayerJob)."""
+    si, L, so = (np.asarray(a, dtype=np.int64).tolist() for a in (sin, comp, sout))
+    if len(L) != len(si) or len(so) != len(si):
+        raise ValueError(f"sin, comp, sout must have one length, not {len(si)}, {len(L)}, {len(so)}")
+    return LayerPerf(*_overlapped_totals(si, L, so, params))
+
+
+def overlapped_perf_reference(sin: npt.ArrayLike, comp: npt.ArrayLike, sout: npt.ArrayLike,
+                              params: PerfParams) -> LayerPerf:
+    """:func:`overlapped_perf` the long way, kept as its reference: the whole schedule as
+    arrays (:func:`overlapped_schedule`'s) and :func:`occupied_cycles` of its phase intervals.
+    tests/sim_models/test_perf.py checks that the two agree in every field on random jobs."""
     sin, comp, sout = (np.asarray(a, dtype=np.int64) for a in (sin, comp, sout))
     g, c, s, sin, sout, end = _overlapped_arrays(sin, comp, sout, params)
     total = end + params.layer_overhead
     s_in, s_c, s_out = occupied_cycles(g, sin), occupied_cycles(c, comp), occupied_cycles(s, sout)
     return LayerPerf(len(sin), s_in, s_c, s_out, total - (s_in + s_c + s_out), total)
+
+
+def _overlapped_totals(si: list[int], L: list[int], so: list[int], params: PerfParams
+                       ) -> tuple[int, int, int, int, int, int]:
+    """The fields of :func:`overlapped_perf` from Python int lists, in one pass with no arrays
+    (the fixed cost of numpy calls dominates these short schedules): the recurrence of
+    :func:`overlapped_schedule` (or :func:`_shared_lists`) with the occupied cycles of
+    :func:`occupied_cycles` summed on the way (a phase's length less the cycle it shares
+    with the previous job's phase on the same unit, if any; never for COMPUTE, which starts at
+    least ``job_overhead`` cycles after the previous one's last)."""
+    n = len(si)
+    if n == 0:
+        return 0, 0, 0, 0, params.layer_overhead, params.layer_overhead
+    occ_c = sum(L)            # c_i >= c_{i-1} + L_{i-1} + job_overhead: no COMPUTE shares a cycle
+    if params.shared_ports:
+        g, c, s, din, dout = _shared_lists(si, L, so, params)
+        occ_in = din[0] - g[0] + 1
+        occ_out = dout[0] - s[0] + 1
+        for i in range(1, n):
+            gi, si_ = g[i], s[i]
+            occ_in += din[i] - gi + 1 - max(0, din[i - 1] - gi + 1)
+            occ_out += dout[i] - si_ + 1 - max(0, dout[i - 1] - si_ + 1)
+        end = dout[-1]
+    else:
+        jo = params.job_overhead
+        occ_in, occ_out = sum(si), sum(so)
+        gp = 1                                   # job i - 1's g, c, s, phase lengths
+        cp = si[0]                               # g_0 + S_0 - 1
+        sp = cp + L[0]
+        sip, lp, sop = si[0], L[0], so[0]
+        for i in range(1, n):
+            gi = cp
+            a, b = gi + si[i] - 1, cp + lp + jo
+            ci = a if a > b else b
+            if sp > ci:
+                ci = sp
+            li = L[i]
+            a, b = ci + li, sp + sop - 1
+            s_i = a if a > b else b
+            # shared cycles: previous end (start + length - 1) at or after this start
+            d = gp + sip - gi
+            if d > 0:
+                occ_in -= d
+            d = sp + sop - s_i
+            if d > 0:
+                occ_out -= d
+            gp, cp, sp, sip, lp, sop = gi, ci, s_i, si[i], li, so[i]
+        end = sp + sop - 1
+    total = end + params.layer_overhead
+    return n, occ_in, occ_c, occ_out, total - (occ_in + occ_c + occ_out), total
 
 
 def mapping_cycles_overlapped(mapping: LayerMapping, params: PerfParams, **overrides: int) -> LayerPerf:
