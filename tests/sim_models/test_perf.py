@@ -252,3 +252,29 @@ def test_overlapped_perf_equals_its_reference(shared):
         ref = perf.overlapped_perf_reference(sin, comp, sout, p)
         assert fast == ref, (trial, n, sin.tolist(), comp.tolist(), sout.tolist(), p)
         assert all(type(v) is int for v in fast._tuple())
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_overlapped_prefix_perfs_equal_the_short_schedules(shared):
+    """``overlapped_prefix_perfs`` (one schedule, forked at each ``k`` with shared ports) against
+    ``overlapped_perf_reference`` of each prefix scheduled on its own, every field, on random
+    jobs and random increasing ``ks`` (the last one all jobs or fewer); bad ``ks`` raise."""
+    from tb.build.runner import pick_seed
+    rng = np.random.default_rng(pick_seed())
+    for trial in range(150):
+        n = int(rng.integers(1, 40))
+        si_o, so_o = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+        p = perf.PerfParams(ports=4, mvm_cycles=8, streamin_overhead=si_o, streamout_overhead=so_o,
+                            job_overhead=int(rng.integers(0, 4)), layer_overhead=int(rng.integers(0, 20)),
+                            shared_ports=shared)
+        top = int(rng.choice([3, 20, 200]))
+        sin, sout = si_o + rng.integers(0, top, n), so_o + rng.integers(0, top, n)
+        comp = np.full(n, int(rng.integers(1, 80))) if trial % 2 else rng.integers(1, 80, n)
+        ks = sorted(int(k) for k in rng.choice(np.arange(1, n + 1), int(rng.integers(1, min(n, 5) + 1)),
+                                               replace=False))
+        got = perf.overlapped_prefix_perfs(sin, comp, sout, p, ks)
+        ref = [perf.overlapped_perf_reference(sin[:k], comp[:k], sout[:k], p) for k in ks]
+        assert got == ref, (trial, ks, sin.tolist(), comp.tolist(), sout.tolist(), p)
+    for bad in ([], [0], [n + 1], [2, 2], [3, 1]):
+        with pytest.raises(ValueError, match="ks"):
+            perf.overlapped_prefix_perfs(sin, comp, sout, p, bad)
