@@ -429,10 +429,17 @@ def overlapped_perf(sin: npt.ArrayLike, comp: npt.ArrayLike, sout: npt.ArrayLike
     """:func:`layer_cycles_overlapped` of the jobs whose per-job ``(streamin, compute,
     streamout)`` lengths are given (those of :func:`job_phase_cycles`, or any run of jobs of
     them, e.g. the first ``m`` jobs of a LayerJob)."""
+    si, L, so = _int_lists(sin, comp, sout)
+    return LayerPerf(*_overlapped_totals(si, L, so, params)[0])
+
+
+def _int_lists(sin, comp, sout) -> tuple[list[int], list[int], list[int]]:
+    """The per-job phase lengths as Python int lists (a faster loop than over numpy scalars);
+    ``ValueError`` unless they have one length."""
     si, L, so = (np.asarray(a, dtype=np.int64).tolist() for a in (sin, comp, sout))
     if len(L) != len(si) or len(so) != len(si):
         raise ValueError(f"sin, comp, sout must have one length, not {len(si)}, {len(L)}, {len(so)}")
-    return LayerPerf(*_overlapped_totals(si, L, so, params)[0])
+    return si, L, so
 
 
 def overlapped_perf_reference(sin: npt.ArrayLike, comp: npt.ArrayLike, sout: npt.ArrayLike,
@@ -455,9 +462,7 @@ def overlapped_prefix_perfs(sin: npt.ArrayLike, comp: npt.ArrayLike, sout: npt.A
     schedule is a prefix of the longer one (the recurrence looks back only); with shared ports
     it is until job ``k``'s STREAMIN would start, which then contends with the last STREAMOUTs:
     there the ``k``-job schedule forks off and runs on without job ``k``."""
-    si, L, so = (np.asarray(a, dtype=np.int64).tolist() for a in (sin, comp, sout))
-    if len(L) != len(si) or len(so) != len(si):
-        raise ValueError(f"sin, comp, sout must have one length, not {len(si)}, {len(L)}, {len(so)}")
+    si, L, so = _int_lists(sin, comp, sout)
     ks = [int(k) for k in ks]
     if not ks or any(not 1 <= k <= len(si) for k in ks) \
             or any(a >= b for a, b in zip(ks[:-1], ks[1:], strict=True)):

@@ -278,3 +278,6 @@ def test_overlapped_prefix_perfs_equal_the_short_schedules(shared):
     for bad in ([], [0], [n + 1], [2, 2], [3, 1]):
         with pytest.raises(ValueError, match="ks"):
             perf.overlapped_prefix_perfs(sin, comp, sout, p, bad)
+    for f in (perf.overlapped_perf, lambda *a: perf.overlapped_prefix_perfs(*a, [1])):
+        with pytest.raises(ValueError, match="sin, comp, sout"):
+            f(sin, comp[:-1], sout, p)
