@@ -37,7 +37,7 @@ import numpy as np
 
 from sim_models.dwa import GROUP, KERNEL, LANES, DwJob
 
-__all__ = ["engine_cycles", "breakdown", "mac_per_cycle", "run_chunks", "PHASE_KEYS"]
+__all__ = ["engine_cycles", "breakdown", "breakdown_reference", "mac_per_cycle", "run_chunks", "PHASE_KEYS"]
 
 #: The keys of :func:`breakdown` that partition the job's cycles.
 PHASE_KEYS = ("weights", "preload", "inner", "final", "done")
@@ -69,7 +69,40 @@ def _port_part(loads, store, mc, stride2):
 def breakdown(job: DwJob, ports: int) -> dict[str, int]:
     """Cycles per phase kind: ``weights`` (W), ``preload`` (P), ``inner`` (I), ``final`` (F)
     and ``done`` (their sum is :func:`engine_cycles`), and ``mac_cycles`` (cycles the MAC array
-    works, part of ``inner``)."""
+    works, part of ``inner``).
+
+    Every run's cost depends on its address modulo 4 (:func:`run_chunks`), which is periodic
+    with period 4 in the output column ``ox`` and row ``oy`` (the addresses are affine in them):
+    the pixel phases are costed at one representative of each class (``ox mod 4``; ``oy = 0``,
+    ``oy = H - 1``, the rows between by ``oy mod 4``) and weighted by the class sizes, a few
+    dozen pixels instead of ``W * H``. :func:`breakdown_reference` costs every pixel (the same
+    numbers: tests/sim_models/test_dwa_perf.py)."""
+    return _breakdown(job, ports, reduced=True)
+
+
+def breakdown_reference(job: DwJob, ports: int) -> dict[str, int]:
+    """:func:`breakdown` with every output pixel costed (its reference)."""
+    return _breakdown(job, ports, reduced=False)
+
+
+def _classes(size: int, reduced: bool, ends: bool):
+    """``(representatives, weights)`` of ``0..size-1``: all with weight 1 unless ``reduced``;
+    else one per class of ``i mod 4``, with ``0`` and ``size - 1`` classes of their own when
+    ``ends``."""
+    if not reduced:
+        return np.arange(size, dtype=np.int64), np.ones(size, dtype=np.int64)
+    if not ends:
+        rep = np.arange(min(size, 4), dtype=np.int64)
+        return rep, (size - 1 - rep) // 4 + 1
+    if size <= 2:
+        return np.arange(size, dtype=np.int64), np.ones(size, dtype=np.int64)
+    mid = np.arange(1, min(size - 2, 4) + 1, dtype=np.int64)      # 1..size-2 by class
+    rep = np.concatenate(([0], mid, [size - 1]))
+    return rep, np.concatenate(([1], (size - 2 - mid) // 4 + 1, [1]))
+
+
+def _breakdown(job: DwJob, ports: int, *, reduced: bool) -> dict[str, int]:
+    """:func:`breakdown` (``reduced``: on the address classes) or :func:`breakdown_reference`."""
     _check_ports(ports)
     job.validate()
     n = ports
@@ -77,8 +110,11 @@ def breakdown(job: DwJob, ports: int) -> dict[str, int]:
     s2 = s == 2
     irs, ors = job.in_row_stride, job.out_row_stride
     out = dict(weights=0, preload=0, inner=0, final=0, done=DONE_CYCLES, mac_cycles=0)
-    oy = np.arange(H, dtype=np.int64)
-    ox = np.arange(W, dtype=np.int64)[:, None]          # arrays over [ox, oy] (or [ox, 1])
+    oy, wy = _classes(H, reduced, ends=True)
+    ox, wx = _classes(W, reduced, ends=False)
+    ox = ox[:, None]                                     # arrays over [ox, oy] (or [ox, 1])
+    wxy = wx[:, None] * wy[None, :]
+    wx_but_last = np.where(ox[:, 0] == (W - 1) % 4 if reduced else ox[:, 0] == W - 1, wx - 1, wx)
     kx3 = np.arange(KERNEL, dtype=np.int64) * C          # pixel offsets of the 3 runs of a row
     prev_store = 0                                       # chunks of the pending pixel (0: none)
     # A group's runs are group 0's moved by GROUP * g bytes, a multiple of 4 (aligned words):
@@ -96,17 +132,22 @@ def breakdown(job: DwJob, ports: int) -> dict[str, int]:
             base = job.in_addr + ox * s * C + r * irs
             return run_chunks(base[..., None] + kx3, cg, n).sum(axis=-1)
 
-        st = run_chunks(job.out_addr + ox * C + oy * ors, cg, n)               # [ox, oy]
+        def store_at(x, y):
+            return run_chunks(job.out_addr + x * C + y * ors, cg, n)
+
         # P: rows 0..2, then the previous column's last pixel (none for column 0: W stored it).
         pre = row(0) + row(1) + row(2)                                          # [ox, 1]
-        # I: rows s*oy + 3 (and s*oy + 4 for stride 2) except for the column's last pixel.
+        # I: rows s*oy + 3 (and s*oy + 4 for stride 2) except for the column's last pixel;
+        # the store of the previous pixel (none for the column's first).
         last = oy == H - 1
         la = np.where(last, 0, row(s * oy + 3))
         lb = np.where(last, 0, row(s * oy + 4)) if s2 else np.zeros_like(la)
-        store = np.concatenate((np.zeros((W, 1), np.int64), st[:, :-1]), axis=1)
+        store = np.where(oy == 0, 0, store_at(ox, oy - 1))
         e = _port_part((la, lb), store, mc, s2)
-        return (int(run_chunks(taps, cg, n).sum()), int(pre.sum()) + int(st[:-1, -1].sum()) + 1,
-                int(np.maximum(mc, e).sum()), int(st[-1, -1]))
+        col_last = store_at(ox[:, 0], H - 1)                                    # [ox]
+        return (int(run_chunks(taps, cg, n).sum()),
+                int(pre[:, 0] @ wx) + int(col_last @ wx_but_last) + 1,
+                int((np.maximum(mc, e) * wxy).sum()), int(store_at(W - 1, H - 1)))
 
     for g in range(job.groups):
         cg = min(GROUP, C - GROUP * g)

@@ -330,7 +330,8 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = Fals
     with a period ``P`` (a layer whose runs keep their word alignment: almost all), the schedule
     settles into a steady state that repeats every ``Q = max(P, 2)`` jobs (2: the shared ports'
     priority alternates). The first ``m``, ``m + Q``, ``m + 2Q`` and ``m + 3Q`` jobs (``m`` at
-    least :data:`STEADY_JOBS`, ``m = n mod Q``) are scheduled exactly; if the three increments
+    least :data:`STEADY_JOBS`, ``m = n mod Q``) are scheduled exactly (in one run:
+    :func:`sim_models.perf.overlapped_prefix_perfs`); if the three increments
     agree in every field, the ``n``-job figures are the ``m``-job ones plus ``(n - m) / Q``
     increments, else the whole layer is scheduled (so is a layer too short for the four short
     schedules to cost less). tests/sim_models/test_fastmodel.py checks the
@@ -364,12 +365,12 @@ def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
     if period is not None:
         q = max(period, 2)
         m = STEADY_JOBS + (n - STEADY_JOBS) % q
-        if n >= 4 * m + 6 * q + 8:             # the four short schedules cost less than this one
+        if n >= 4 * m + 6 * q + 8:             # the four short schedules had fewer jobs than this one
             k_max = m + 3 * q
             sin_k, sout_k = _tile(sin, k_max), _tile(sout, k_max)
             comp_k = np.full(k_max, mvm, dtype=np.int64)
-            runs = [np.array(perf.overlapped_perf(sin_k[:k], comp_k[:k], sout_k[:k], p)._tuple())
-                    for k in (m, m + q, m + 2 * q, m + 3 * q)]
+            runs = [np.array(r._tuple()) for r in perf.overlapped_prefix_perfs(
+                sin_k, comp_k, sout_k, p, [m, m + q, m + 2 * q, m + 3 * q])]
             d = runs[1] - runs[0]
             if np.array_equal(runs[2] - runs[1], d) and np.array_equal(runs[3] - runs[2], d):
                 return perf.LayerPerf(*(int(v) for v in runs[0] + (n - m) // q * d)), words

@@ -38,7 +38,8 @@ from .mapping import LayerMapping
 __all__ = ["rtl_params", "RTL_STREAMIN_OVERHEAD", "RTL_STREAMOUT_OVERHEAD", "PerfParams", "LayerPerf",
            "words_touched", "walk_run_bases", "job_bases", "job_phase_cycles", "layer_cycles",
            "mapping_cycles", "overlapped_schedule", "shared_phase_lengths", "occupied_cycles",
-           "layer_cycles_overlapped", "overlapped_perf", "mapping_cycles_overlapped"]
+           "layer_cycles_overlapped", "overlapped_perf", "overlapped_perf_reference",
+           "overlapped_prefix_perfs", "mapping_cycles_overlapped"]
 
 
 @dataclass(frozen=True)
@@ -267,21 +268,34 @@ def _shared_schedule(sin, comp, sout, params):
     ``s_i = max(c_i + L, dout_{i-1})``, ``g_{i+1} = c_i``.
     """
     n = len(sin)
+    if n == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z, z, z, 0
+    g, c, s, din, dout = _shared_lists(np.asarray(sin).tolist(), np.asarray(comp).tolist(),
+                                       np.asarray(sout).tolist(), params)
+    g_, c_, s_ = (np.array(x, dtype=np.int64) for x in (g, c, s))
+    s_eff = np.array(din, dtype=np.int64) - g_ + 1
+    o_eff = np.array(dout, dtype=np.int64) - s_ + 1
+    return g_, c_, s_, s_eff, o_eff, int(dout[-1])
+
+
+def _shared_lists(sin: list[int], L: list[int], sout: list[int], params: PerfParams
+                  ) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+    """The event-stepped model of :func:`_shared_schedule` on Python int lists (at least one
+    job): ``(g, c, s, din, dout)``, the three start cycles and the STREAMIN / STREAMOUT done
+    cycles of every job."""
+    n = len(sin)
     in_tail = params.streamin_overhead - FIRST_REQUEST
     out_tail = params.streamout_overhead - FIRST_REQUEST
     if in_tail < 0 or out_tail < 0:
         raise ValueError("shared_ports needs streamin_overhead and streamout_overhead >= "
                          f"{FIRST_REQUEST}, not {params.streamin_overhead}, {params.streamout_overhead}")
-    cin = (np.asarray(sin) - params.streamin_overhead).tolist()
-    cout = (np.asarray(sout) - params.streamout_overhead).tolist()
-    L = np.asarray(comp).tolist()
+    cin = [x - params.streamin_overhead for x in sin]
+    cout = [x - params.streamout_overhead for x in sout]
     jo = params.job_overhead
     unknown = -1
     g, c, s = [unknown] * n, [unknown] * n, [unknown] * n
     din, dout = [unknown] * n, [unknown] * n
-    if n == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z, z, z, z, 0
 
     # side state: [job, next request cycle, chunks left] or None (no phase in progress)
     src = snk = None
@@ -376,10 +390,7 @@ def _shared_schedule(sin, comp, sout, params):
         t = last + 1
     if unknown in dout:               # a hand-over rule never fired: a bug of this model
         raise RuntimeError(f"shared-port schedule stalled at job {dout.index(unknown)} of {n}")
-    g_, c_, s_ = (np.array(x, dtype=np.int64) for x in (g, c, s))
-    s_eff = np.array(din, dtype=np.int64) - g_ + 1
-    o_eff = np.array(dout, dtype=np.int64) - s_ + 1
-    return g_, c_, s_, s_eff, o_eff, int(dout[-1])
+    return g, c, s, din, dout
 
 
 def occupied_cycles(starts: npt.ArrayLike, lengths: npt.ArrayLike) -> int:
@@ -418,11 +429,222 @@ def overlapped_perf(sin: npt.ArrayLike, comp: npt.ArrayLike, sout: npt.ArrayLike
     """:func:`layer_cycles_overlapped` of the jobs whose per-job ``(streamin, compute,
     streamout)`` lengths are given (those of :func:`job_phase_cycles`, or any run of jobs of
     them, e.g. the first ``m`` jobs of a LayerJob)."""
+    si, L, so = _int_lists(sin, comp, sout)
+    return LayerPerf(*_overlapped_totals(si, L, so, params)[0])
+
+
+def _int_lists(sin, comp, sout) -> tuple[list[int], list[int], list[int]]:
+    """The per-job phase lengths as Python int lists (a faster loop than over numpy scalars);
+    ``ValueError`` unless they have one length."""
+    si, L, so = (np.asarray(a, dtype=np.int64).tolist() for a in (sin, comp, sout))
+    if len(L) != len(si) or len(so) != len(si):
+        raise ValueError(f"sin, comp, sout must have one length, not {len(si)}, {len(L)}, {len(so)}")
+    return si, L, so
+
+
+def overlapped_perf_reference(sin: npt.ArrayLike, comp: npt.ArrayLike, sout: npt.ArrayLike,
+                              params: PerfParams) -> LayerPerf:
+    """:func:`overlapped_perf` the long way, kept as its reference: the whole schedule as
+    arrays (:func:`overlapped_schedule`'s) and :func:`occupied_cycles` of its phase intervals.
+    tests/sim_models/test_perf.py checks that the two agree in every field on random jobs."""
     sin, comp, sout = (np.asarray(a, dtype=np.int64) for a in (sin, comp, sout))
     g, c, s, sin, sout, end = _overlapped_arrays(sin, comp, sout, params)
     total = end + params.layer_overhead
     s_in, s_c, s_out = occupied_cycles(g, sin), occupied_cycles(c, comp), occupied_cycles(s, sout)
     return LayerPerf(len(sin), s_in, s_c, s_out, total - (s_in + s_c + s_out), total)
+
+
+def overlapped_prefix_perfs(sin: npt.ArrayLike, comp: npt.ArrayLike, sout: npt.ArrayLike,
+                            params: PerfParams, ks: list[int]) -> list[LayerPerf]:
+    """``[overlapped_perf(sin[:k], comp[:k], sout[:k], params) for k in ks]`` from one schedule
+    (``ks`` increasing, each in ``1..len(sin)``): what the steady-state extrapolation of
+    :func:`sim_models.fastmodel.ima_layer_perf` needs. With separate ports the first ``k`` jobs'
+    schedule is a prefix of the longer one (the recurrence looks back only); with shared ports
+    it is until job ``k``'s STREAMIN would start, which then contends with the last STREAMOUTs:
+    there the ``k``-job schedule forks off and runs on without job ``k``."""
+    si, L, so = _int_lists(sin, comp, sout)
+    ks = [int(k) for k in ks]
+    if not ks or any(not 1 <= k <= len(si) for k in ks) \
+            or any(a >= b for a, b in zip(ks[:-1], ks[1:], strict=True)):
+        raise ValueError(f"ks must increase within 1..{len(si)}, not {ks}")
+    return [LayerPerf(*x) for x in _overlapped_totals(si, L, so, params, ks)]
+
+
+def _overlapped_totals(si: list[int], L: list[int], so: list[int], params: PerfParams,
+                       ks: list[int] | None = None) -> list[tuple[int, int, int, int, int, int]]:
+    """The fields of :func:`overlapped_perf` of the first ``k`` jobs for each ``k`` in ``ks``
+    (default: all jobs) from Python int lists, with no arrays (the fixed cost of numpy calls
+    dominates these short schedules): the recurrence of :func:`overlapped_schedule` (or
+    :func:`_shared_forks`) with the occupied cycles of :func:`occupied_cycles` summed on the way
+    (a phase's length less the cycle it shares with the previous job's phase on the same unit,
+    if any; never for COMPUTE, which starts at least ``job_overhead`` cycles after the previous
+    one's last)."""
+    n = len(si)
+    lo = params.layer_overhead
+    if n == 0:
+        return [(0, 0, 0, 0, lo, lo)]
+    ks = [n] if ks is None else ks
+    out = []
+    if params.shared_ports:
+        for k, (g, _, s, din, dout) in zip(ks, _shared_forks(si, L, so, params, ks), strict=True):
+            occ_in = din[0] - g[0] + 1
+            occ_out = dout[0] - s[0] + 1
+            for i in range(1, k):
+                gi, s_i = g[i], s[i]
+                d = din[i - 1] - gi + 1
+                occ_in += din[i] - gi + 1 - (d if d > 0 else 0)
+                d = dout[i - 1] - s_i + 1
+                occ_out += dout[i] - s_i + 1 - (d if d > 0 else 0)
+            occ_c = sum(L[:k])
+            total = dout[k - 1] + lo
+            out.append((k, occ_in, occ_c, occ_out, total - (occ_in + occ_c + occ_out), total))
+        return out
+    jo = params.job_overhead
+    want = set(ks)
+    occ_in, occ_c, occ_out = si[0], L[0], so[0]
+    gp = 1                                   # job i - 1's g, c, s, phase lengths
+    cp = si[0]                               # g_0 + S_0 - 1
+    sp = cp + L[0]
+    sip, lp, sop = si[0], L[0], so[0]
+    for i in range(1, n + 1):
+        if i in want:                        # the first i jobs: job i - 1 is the last
+            total = sp + sop - 1 + lo
+            out.append((i, occ_in, occ_c, occ_out, total - (occ_in + occ_c + occ_out), total))
+        if i == n or i > ks[-1]:
+            break
+        gi = cp
+        a, b = gi + si[i] - 1, cp + lp + jo
+        ci = a if a > b else b
+        if sp > ci:
+            ci = sp
+        li = L[i]
+        a, b = ci + li, sp + sop - 1
+        s_i = a if a > b else b
+        sip_, sop_ = si[i], so[i]
+        # shared cycles: previous end (start + length - 1) at or after this start
+        d = gp + sip - gi
+        occ_in += sip_ - (d if d > 0 else 0)
+        d = sp + sop - s_i
+        occ_out += sop_ - (d if d > 0 else 0)
+        occ_c += li
+        gp, cp, sp, sip, lp, sop = gi, ci, s_i, sip_, li, sop_
+    return out
+
+
+def _shared_forks(sin: list[int], L: list[int], sout: list[int], params: PerfParams, ks: list[int]
+                  ) -> list[tuple[list[int], list[int], list[int], list[int], list[int]]]:
+    """``(g, c, s, din, dout)`` of :func:`_shared_lists` for the first ``k`` jobs, for each ``k``
+    in ``ks`` (increasing, ``1..len(sin)``), from one run: the ``len(sin)``-job schedule is run
+    until job ``k``'s STREAMIN would start (the first event that depends on job ``k``), a copy
+    of its state runs on with ``k`` jobs, the original goes on to the next ``k``. The same
+    event-stepped model as :func:`_shared_lists` (its reference) with its state in locals."""
+    in_tail = params.streamin_overhead - FIRST_REQUEST
+    out_tail = params.streamout_overhead - FIRST_REQUEST
+    if in_tail < 0 or out_tail < 0:
+        raise ValueError("shared_ports needs streamin_overhead and streamout_overhead >= "
+                         f"{FIRST_REQUEST}, not {params.streamin_overhead}, {params.streamout_overhead}")
+    n_all = len(sin)
+    consts = ([x - params.streamin_overhead for x in sin], [x - params.streamout_overhead for x in sout],
+              sin, sout, L, params.job_overhead, in_tail, out_tail)
+    u = -1
+    sched = ([u] * n_all, [u] * n_all, [u] * n_all, [u] * n_all, [u] * n_all)
+    state = (None, None, 0, 0, 0, False, 0)
+    out = []
+    for k in ks:
+        if k < n_all:
+            _, state = _shared_run(sched, state, n_all, k, consts)       # up to job k's STREAMIN
+            fork = tuple(x[:] for x in sched)
+            src, snk = state[:2]
+            _shared_run(fork, (src and src[:], snk and snk[:]) + state[2:], k, None, consts)
+        else:
+            fork = sched
+            _shared_run(fork, state, k, None, consts)
+        if u in fork[4][:k]:          # a hand-over rule never fired: a bug of this model
+            raise RuntimeError(f"shared-port schedule stalled at job {fork[4].index(u)} of {k}")
+        out.append(tuple(x[:k] for x in fork))
+    return out
+
+
+def _shared_run(sched, state, n, stop, consts):
+    """Run the shared-port model of :func:`_shared_forks` on ``n`` jobs from ``state`` (``src,
+    snk, next_src, next_snk, next_c, prio_snk, t``; a side is ``[job, next request cycle,
+    chunks left]`` or None), filling ``sched`` = ``(g, c, s, din, dout)`` in place, until job
+    ``stop``'s STREAMIN would start (then ``(False, state)``) or to the end (``(True, state)``).
+    Resolution and grant runs as in :func:`_shared_lists`."""
+    g, c, s, din, dout = sched
+    cin, cout, sin, sout, L, jo, in_tail, out_tail = consts
+    src, snk, nsrc, nsnk, nc, prio_snk, t = state
+    u = -1
+    while True:
+        progress = True                # fix every start time whose inputs are known
+        while progress:
+            progress = False
+            i = nc
+            if i < n and din[i] != u and (i == 0 or s[i - 1] != u):
+                c[i] = din[i] if i == 0 else max(din[i], c[i - 1] + L[i - 1] + jo, s[i - 1])
+                nc = i + 1
+                progress = True
+            i = nsrc
+            if src is None and i < n and (i == 0 or c[i - 1] != u):
+                if i == stop:
+                    return False, (src, snk, nsrc, nsnk, nc, prio_snk, t)
+                t0 = 1 if i == 0 else c[i - 1]
+                g[i] = t0
+                nsrc = i + 1
+                if cin[i] <= 0:
+                    din[i] = t0 + sin[i] - 1
+                else:
+                    src = [i, t0 + FIRST_REQUEST, cin[i]]
+                progress = True
+            i = nsnk
+            if snk is None and i < n and c[i] != u and (i == 0 or dout[i - 1] != u):
+                t0 = c[i] + L[i] if i == 0 else max(c[i] + L[i], dout[i - 1])
+                s[i] = t0
+                nsnk = i + 1
+                if cout[i] <= 0:
+                    dout[i] = t0 + sout[i] - 1
+                else:
+                    snk = [i, t0 + FIRST_REQUEST, cout[i]]
+                progress = True
+        if src is None and snk is None:
+            return True, (src, snk, nsrc, nsnk, nc, prio_snk, t)
+        while True:                    # grant runs until a phase ends
+            want_src = src is not None and src[1] <= t
+            want_snk = snk is not None and snk[1] <= t
+            if not (want_src or want_snk):
+                t = src[1] if snk is None else snk[1] if src is None else min(src[1], snk[1])
+                continue
+            if want_src and want_snk:
+                first, second = (snk, src) if prio_snk else (src, snk)
+                a, b = first[2], second[2]
+                k = min(2 * a - 1, 2 * b)
+                odd = k % 2
+                first[2] -= (k + 1) // 2
+                second[2] -= k // 2
+                last = t + k - 1
+                first[1] = last + 1 if odd else last
+                second[1] = last if odd else last + 1
+                prio_snk = (first is snk) != bool(odd)
+                done = first if first[2] == 0 else second
+            else:
+                side, other = (snk, src) if want_snk else (src, snk)
+                k = side[2]
+                if other is not None and other[1] - t < k:
+                    k = other[1] - t
+                side[2] -= k
+                last = t + k - 1
+                side[1] = last + 1
+                prio_snk = side is not snk
+                done = side if side[2] == 0 else None
+            t = last + 1
+            if done is not None:
+                if done is snk:
+                    dout[done[0]] = last + out_tail
+                    snk = None
+                else:
+                    din[done[0]] = last + in_tail
+                    src = None
+                break
 
 
 def mapping_cycles_overlapped(mapping: LayerMapping, params: PerfParams, **overrides: int) -> LayerPerf:

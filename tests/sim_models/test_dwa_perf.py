@@ -119,3 +119,21 @@ def test_bad_ports(ports):
 def test_bad_job():
     with pytest.raises(ValueError, match="stride"):
         engine_cycles(DwJob(0, 48, 0, 16, 0, 16, 2, 2, stride=3), 4)
+
+
+def test_breakdown_equals_its_reference():
+    """``breakdown`` (pixels costed by address class mod 4) against ``breakdown_reference``
+    (every pixel): every field, on random jobs large and small (1..30 rows and columns, so
+    every class size, the one-row and one-column cases), both strides, unaligned addresses and
+    row strides, 1..40 channels (partial groups), 1..16 ports."""
+    from sim_models.dwa_perf import breakdown_reference
+    from tb.build.runner import pick_seed
+    rng = random.Random(pick_seed())
+    for _ in range(60):
+        c, h, w, s = rng.randint(1, 40), rng.randint(1, 30), rng.randint(1, 30), rng.choice([1, 2])
+        job = dense(c, h, w, s, shift=rng.randint(0, 3))
+        job = DwJob(**{**job.as_dict(), "in_row_stride": job.in_row_stride + rng.randint(0, 7),
+                       "out_row_stride": job.out_row_stride + rng.randint(0, 7),
+                       "out_addr": job.out_addr + rng.randint(0, 3)})
+        n = rng.choice([1, 2, 3, 4, 8, 16])
+        assert breakdown(job, n) == breakdown_reference(job, n), (job, n)

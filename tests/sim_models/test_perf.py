@@ -226,3 +226,58 @@ def test_vectorised_jobs_equal_the_job_generator():
                        for off in perf.walk_run_bases(walk).tolist())
         assert sin.tolist() == [plain(j[0], job.src) for j in jobs]
         assert sout.tolist() == [plain(j[1], job.dst) for j in jobs]
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_overlapped_perf_equals_its_reference(shared):
+    """``overlapped_perf`` (one pass over Python ints) against ``overlapped_perf_reference``
+    (the whole schedule as arrays, ``occupied_cycles`` of its intervals): every field, on random
+    per-job phase lengths (short and long, constant and varying, jobs that hide in the overlap
+    and jobs that stall it) and random overheads, separate and shared ports; no jobs and one."""
+    from tb.build.runner import pick_seed
+    rng = np.random.default_rng(pick_seed())
+    for trial in range(300):
+        n = int(rng.choice([0, 1, 2, 3, int(rng.integers(4, 60))]))
+        jo, lo = int(rng.integers(0, 4)), int(rng.integers(0, 20))
+        si_o, so_o = int(rng.integers(2, 6)), int(rng.integers(2, 6))   # >= FIRST_REQUEST
+        p = perf.PerfParams(ports=4, mvm_cycles=8, streamin_overhead=si_o, streamout_overhead=so_o,
+                            job_overhead=jo, layer_overhead=lo, shared_ports=shared)
+        top = int(rng.choice([3, 20, 200]))
+        sin = si_o + rng.integers(0 if trial % 3 else 1, top, n)
+        sout = so_o + rng.integers(0 if trial % 3 else 1, top, n)
+        if trial % 4 == 0:                      # constant lengths, as in most layers
+            sin, sout = np.full(n, sin[:1].sum() or si_o + 1), np.full(n, sout[:1].sum() or so_o + 1)
+        comp = np.full(n, int(rng.integers(1, 80))) if trial % 2 else rng.integers(1, 80, n)
+        fast = perf.overlapped_perf(sin, comp, sout, p)
+        ref = perf.overlapped_perf_reference(sin, comp, sout, p)
+        assert fast == ref, (trial, n, sin.tolist(), comp.tolist(), sout.tolist(), p)
+        assert all(type(v) is int for v in fast._tuple())
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_overlapped_prefix_perfs_equal_the_short_schedules(shared):
+    """``overlapped_prefix_perfs`` (one schedule, forked at each ``k`` with shared ports) against
+    ``overlapped_perf_reference`` of each prefix scheduled on its own, every field, on random
+    jobs and random increasing ``ks`` (the last one all jobs or fewer); bad ``ks`` raise."""
+    from tb.build.runner import pick_seed
+    rng = np.random.default_rng(pick_seed())
+    for trial in range(150):
+        n = int(rng.integers(1, 40))
+        si_o, so_o = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+        p = perf.PerfParams(ports=4, mvm_cycles=8, streamin_overhead=si_o, streamout_overhead=so_o,
+                            job_overhead=int(rng.integers(0, 4)), layer_overhead=int(rng.integers(0, 20)),
+                            shared_ports=shared)
+        top = int(rng.choice([3, 20, 200]))
+        sin, sout = si_o + rng.integers(0, top, n), so_o + rng.integers(0, top, n)
+        comp = np.full(n, int(rng.integers(1, 80))) if trial % 2 else rng.integers(1, 80, n)
+        ks = sorted(int(k) for k in rng.choice(np.arange(1, n + 1), int(rng.integers(1, min(n, 5) + 1)),
+                                               replace=False))
+        got = perf.overlapped_prefix_perfs(sin, comp, sout, p, ks)
+        ref = [perf.overlapped_perf_reference(sin[:k], comp[:k], sout[:k], p) for k in ks]
+        assert got == ref, (trial, ks, sin.tolist(), comp.tolist(), sout.tolist(), p)
+    for bad in ([], [0], [n + 1], [2, 2], [3, 1]):
+        with pytest.raises(ValueError, match="ks"):
+            perf.overlapped_prefix_perfs(sin, comp, sout, p, bad)
+    for f in (perf.overlapped_perf, lambda *a: perf.overlapped_prefix_perfs(*a, [1])):
+        with pytest.raises(ValueError, match="sin, comp, sout"):
+            f(sin, comp[:-1], sout, p)
