@@ -335,7 +335,10 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = Fals
     agree in every field, the ``n``-job figures are the ``m``-job ones plus ``(n - m) / Q``
     increments, else the whole layer is scheduled (so is a layer too short for the four short
     schedules to cost less). tests/sim_models/test_fastmodel.py checks the
-    two against each other."""
+    two against each other. Never with shared ports: there three agreeing increments did not
+    prove a steady state (random layers of seeds 212, 255 and 308 of that test: a later
+    STREAMOUT overlap changed the occupancy, once the total by 120 of 9,359 cycles), so such a
+    layer is always scheduled whole."""
     return _ima_job_perf(job, cfg, exact=exact, walk=walk)[0]
 
 
@@ -356,7 +359,7 @@ def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
         s_in, s_c, s_out = _tiled_sum(sin, n), n * mvm, _tiled_sum(sout, n)
         return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out), words
     # the P-periodicity of the whole sequences: their differences at lag P repeat every R jobs
-    if exact:
+    if exact or p.shared_ports:                 # shared ports: the increment check is unsound
         period = None
     elif len(sin) == 1:                         # constant lengths (R = 1): 1-periodic
         period = 1

@@ -139,7 +139,7 @@ def _program(rng, tcdm_bytes):
             c0 += x.shape[2]
         step(name, "sw_concat", dict(srcs=srcs, dst=dst), dst, want)
     return SimpleNamespace(image=image, used=alloc.used, placements=[], steps=steps, arrays=1,
-                           tcdm_bytes=tcdm_bytes)
+                           imas=1, tcdm_bytes=tcdm_bytes)
 
 
 def test_kernels_on_the_cluster():
