@@ -48,32 +48,9 @@ def test_ports_with_dwa(arrangement):
     assert dut.core_periph[0].addr.shape().width == IMA_MAP.addr_width + 1
 
 
-def _as_int32(v):
-    return v - (1 << 32) if v >> 31 else v
-
-
-async def _access(ctx, dut, core, addr, *, wdata=None):
-    """One peripheral access by ``core`` (read when ``wdata`` is None); returns the read data."""
-    port = dut.core_periph[core]
-    ctx.set(port.req, 1)
-    ctx.set(port.addr, addr)
-    ctx.set(port.we, wdata is not None)
-    ctx.set(port.be, 0xF)
-    ctx.set(port.wdata, wdata or 0)
-    for _ in range(20):
-        granted = ctx.get(port.gnt)
-        await ctx.tick()
-        if granted:
-            break
-    else:
-        raise AssertionError(f"core {core}: no grant for address 0x{addr:03X}")
-    ctx.set(port.req, 0)
-    assert ctx.get(port.r_valid), f"core {core}: no r_valid after 0x{addr:03X}"
-    return ctx.get(port.r_data)
-
 
 @pytest.mark.parametrize("arrangement", ARRANGEMENTS)
-def test_peripheral_map(arrangement):
+def test_peripheral_map(arrangement, periph_access):
     cfg = preset().with_(dwa=True, dwa_arrangement=arrangement, **SMALL)
     dut = Cluster(cfg)
     sim = Simulator(dut)
@@ -81,22 +58,22 @@ def test_peripheral_map(arrangement):
 
     async def tb(ctx):
         await ctx.tick()
-        info = await _access(ctx, dut, 0, DWA_BASE + DREG.INFO)
+        info = await periph_access(ctx, dut, 0, DWA_BASE + DREG.INFO)
         assert INFO.unpack(info) == {"ports": cfg.ima.ports, "cores": cfg.n_cores, "group": 16}
         # the two ACQUIRE locks are independent, each held by the core that read it
-        assert _as_int32(await _access(ctx, dut, 5, IREG.ACQUIRE)) >= 0
-        assert _as_int32(await _access(ctx, dut, 2, DWA_BASE + DREG.ACQUIRE)) >= 0
-        assert _as_int32(await _access(ctx, dut, 5, DWA_BASE + DREG.ACQUIRE)) == -2
-        assert _as_int32(await _access(ctx, dut, 2, IREG.ACQUIRE)) == -2
+        assert await periph_access(ctx, dut, 5, IREG.ACQUIRE, signed=True) >= 0
+        assert await periph_access(ctx, dut, 2, DWA_BASE + DREG.ACQUIRE, signed=True) >= 0
+        assert await periph_access(ctx, dut, 5, DWA_BASE + DREG.ACQUIRE, signed=True) == -2
+        assert await periph_access(ctx, dut, 2, IREG.ACQUIRE, signed=True) == -2
         # the lock holder writes a job register of the DWA and reads it back; the IMA's register
         # at the same offset is untouched
-        ima_before = await _access(ctx, dut, 5, DREG.DW_CHANNELS)
-        await _access(ctx, dut, 2, DWA_BASE + DREG.DW_CHANNELS, wdata=37)
-        assert await _access(ctx, dut, 2, DWA_BASE + DREG.DW_CHANNELS) == 37
-        assert await _access(ctx, dut, 5, DREG.DW_CHANNELS) == ima_before != 37
+        ima_before = await periph_access(ctx, dut, 5, DREG.DW_CHANNELS)
+        await periph_access(ctx, dut, 2, DWA_BASE + DREG.DW_CHANNELS, wdata=37)
+        assert await periph_access(ctx, dut, 2, DWA_BASE + DREG.DW_CHANNELS) == 37
+        assert await periph_access(ctx, dut, 5, DREG.DW_CHANNELS) == ima_before != 37
         # the DWA's 128-byte map repeats in the upper half of its 256-byte region
         alias = DWA_BASE + (1 << DWA_MAP.addr_width) + DREG.DW_CHANNELS
-        assert await _access(ctx, dut, 2, alias) == 37
+        assert await periph_access(ctx, dut, 2, alias) == 37
         assert ctx.get(dut.dwa_evt) == 0 and ctx.get(dut.evt) == 0
         assert ctx.get(dut.dwa_stat.busy) == 0
 
@@ -124,7 +101,7 @@ async def _tcdm(ctx, port, addr, *, wdata=None):
 
 @pytest.mark.parametrize("imas", [1, 2])
 @pytest.mark.parametrize("arrangement", ARRANGEMENTS)
-def test_a_job_through_the_cluster(arrangement, imas):
+def test_a_job_through_the_cluster(arrangement, imas, periph_access):
     """A small job (5 channels: a partial group, misaligned buffers) programmed by core 3 at
     DWA_BASE (with two private IMAs, ``imas=2``: at ``dwa_base(2)``, after them): output
     bit-exact against ``sim_models.dwa.execute`` on the TCDM image (every other byte unchanged),
@@ -152,13 +129,13 @@ def test_a_job_through_the_cluster(arrangement, imas):
         words = image.view("<u4")
         for i, w in enumerate(words):
             await _tcdm(ctx, dma, 4 * i, wdata=int(w))
-        assert _as_int32(await _access(ctx, dut, core, base + DREG.ACQUIRE)) >= 0
+        assert await periph_access(ctx, dut, core, base + DREG.ACQUIRE, signed=True) >= 0
         for offset, value in encode_job(job):
-            await _access(ctx, dut, core, base + offset, wdata=value)
+            await periph_access(ctx, dut, core, base + offset, wdata=value)
         ctx.set(dut.tcdm_stat.clear, 1)
         await ctx.tick()
         ctx.set(dut.tcdm_stat.clear, 0)
-        await _access(ctx, dut, core, base + DREG.TRIGGER, wdata=0)
+        await periph_access(ctx, dut, core, base + DREG.TRIGGER, wdata=0)
         for _ in range(engine_cycles(job, n) + 50):
             if ctx.get(dut.dwa_evt):
                 break
@@ -167,7 +144,7 @@ def test_a_job_through_the_cluster(arrangement, imas):
             raise AssertionError("no DWA event")
         assert ctx.get(dut.dwa_evt) == 1 << core and ctx.get(dut.evt) == 0
         assert imas == 1 or ctx.get(dut.evt1) == 0
-        assert await _access(ctx, dut, core, base + DREG.ERROR) == 0
+        assert await periph_access(ctx, dut, core, base + DREG.ERROR) == 0
         assert ctx.get(dut.dwa_stat.jobs) == 1
         assert ctx.get(dut.dwa_stat.cycles) == engine_cycles(job, n)
         granted = [ctx.get(dut.tcdm_stat.granted[m]) for m in range(cfg.masters)]

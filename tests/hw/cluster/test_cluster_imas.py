@@ -80,32 +80,9 @@ def test_ports_of_k_imas():
     assert list(periph_targets(cfg.with_(dwa=True))) == ["ima", "ima1", "ima2", "dwa"]
 
 
-def _as_int32(v):
-    return v - (1 << 32) if v >> 31 else v
-
-
-async def _access(ctx, dut, core, addr, *, wdata=None):
-    """One peripheral access by ``core`` (read when ``wdata`` is None); returns the read data."""
-    port = dut.core_periph[core]
-    ctx.set(port.req, 1)
-    ctx.set(port.addr, addr)
-    ctx.set(port.we, wdata is not None)
-    ctx.set(port.be, 0xF)
-    ctx.set(port.wdata, wdata or 0)
-    for _ in range(20):
-        granted = ctx.get(port.gnt)
-        await ctx.tick()
-        if granted:
-            break
-    else:
-        raise AssertionError(f"core {core}: no grant for address 0x{addr:03X}")
-    ctx.set(port.req, 0)
-    assert ctx.get(port.r_valid), f"core {core}: no r_valid after 0x{addr:03X}"
-    return ctx.get(port.r_data)
-
 
 @pytest.mark.parametrize("dwa", [False, True])
-def test_peripheral_map_of_k_imas(dwa):
+def test_peripheral_map_of_k_imas(dwa, periph_access):
     """IMA k at ima_base(k), each with its own ACQUIRE lock and job registers; the DWA after the
     last IMA; an unmapped region answers 0 (and never hangs the core)."""
     cfg = preset().with_(imas=3, n_cores=4, dwa=dwa, **SMALL)
@@ -116,23 +93,23 @@ def test_peripheral_map_of_k_imas(dwa):
     async def tb(ctx):
         await ctx.tick()
         for k in range(3):          # core k takes its own IMA's lock; others are refused
-            assert _as_int32(await _access(ctx, dut, k, ima_base(k) + IREG.ACQUIRE)) >= 0
+            assert await periph_access(ctx, dut, k, ima_base(k) + IREG.ACQUIRE, signed=True) >= 0
         for k in range(3):
             other = (k + 1) % 3
-            assert _as_int32(await _access(ctx, dut, other, ima_base(k) + IREG.ACQUIRE)) == -2
+            assert await periph_access(ctx, dut, other, ima_base(k) + IREG.ACQUIRE, signed=True) == -2
         # a job register written on IMA 1 is IMA 1's alone
-        before = [await _access(ctx, dut, k, ima_base(k) + IREG.J_ARRAY) for k in (0, 2)]
-        await _access(ctx, dut, 1, ima_base(1) + IREG.J_ARRAY, wdata=5)
-        assert await _access(ctx, dut, 1, ima_base(1) + IREG.J_ARRAY) == 5
-        assert [await _access(ctx, dut, k, ima_base(k) + IREG.J_ARRAY) for k in (0, 2)] == before
+        before = [await periph_access(ctx, dut, k, ima_base(k) + IREG.J_ARRAY) for k in (0, 2)]
+        await periph_access(ctx, dut, 1, ima_base(1) + IREG.J_ARRAY, wdata=5)
+        assert await periph_access(ctx, dut, 1, ima_base(1) + IREG.J_ARRAY) == 5
+        assert [await periph_access(ctx, dut, k, ima_base(k) + IREG.J_ARRAY) for k in (0, 2)] == before
         last = dwa_base(3)
         if dwa:
-            info = await _access(ctx, dut, 3, last + DREG.INFO)
+            info = await periph_access(ctx, dut, 3, last + DREG.INFO)
             assert INFO.unpack(info)["cores"] == cfg.n_cores
-            assert _as_int32(await _access(ctx, dut, 3, last + DREG.ACQUIRE)) >= 0
+            assert await periph_access(ctx, dut, 3, last + DREG.ACQUIRE, signed=True) >= 0
         else:                       # the padding region: reads 0, writes vanish
-            await _access(ctx, dut, 3, last, wdata=0x1234)
-            assert await _access(ctx, dut, 3, last) == 0
+            await periph_access(ctx, dut, 3, last, wdata=0x1234)
+            assert await periph_access(ctx, dut, 3, last) == 0
         for k in range(3):
             assert ctx.get(getattr(dut, ima_name("evt", k))) == 0
 
