@@ -232,29 +232,16 @@ def build(top_name, make_top, params, *, waves=False, extra_sources=(), build_ar
     bdir = build_dir(top_name, params) / (("waves" if waves else "nowaves")
                                           + ("" if level == VERILATOR_CXX_OPT else f"-{level}")
                                           + ("-lean" if vlt is not None else ""))
-    bdir.mkdir(parents=True, exist_ok=True)
-    with open(bdir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        vfile = _write_verilog(bdir, top_name, make_top, params)
-        if vlt is not None:
-            vlt_file = bdir / "public.vlt"
-            if not vlt_file.exists() or vlt_file.read_text() != vlt:
-                vlt_file.write_text(vlt)
-            build_args = ["--no-public-flat-rw", str(vlt_file), *build_args]
-        runner = get_runner("verilator")
-        runner.build(
-            sources=[vfile, *extra_sources],
-            hdl_toplevel=top_name,
-            build_dir=bdir,
-            always=False,
-            waves=waves,
-            build_args=["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O2",
-                        "--x-assign", "0", "--x-initial", "0",
-                        *([] if level == VERILATOR_CXX_OPT else ["-CFLAGS", f"-{level}"]),
-                        *build_args],
-            log_file=bdir / "build.log",
-        )
-    return runner
+    config_files = {}
+    if vlt is not None:
+        config_files["public.vlt"] = vlt
+        build_args = ["--no-public-flat-rw", str(bdir / "public.vlt"), *build_args]
+    return _locked_build("verilator", bdir, top_name, make_top, params, waves=waves,
+                         extra_sources=extra_sources, config_files=config_files,
+                         build_args=["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O2",
+                                     "--x-assign", "0", "--x-initial", "0",
+                                     *([] if level == VERILATOR_CXX_OPT else ["-CFLAGS", f"-{level}"]),
+                                     *build_args])
 
 
 def have_icarus():
@@ -270,21 +257,29 @@ def _build_icarus(top_name, make_top, params, *, waves, extra_sources, build_arg
                            "(apt-get install iverilog)")
     tool_env()
     bdir = build_dir(top_name, params) / ("icarus-waves" if waves else "icarus")
+    return _locked_build("icarus", bdir, top_name, make_top, params, waves=waves,
+                         extra_sources=extra_sources, build_args=build_args,
+                         timescale=ICARUS_TIMESCALE)
+
+
+def _locked_build(simulator, bdir, top_name, make_top, params, *, waves, extra_sources, build_args,
+                  config_files=None, **runner_options):
+    """The build sequence both simulators share: ``bdir``, the lock that serialises concurrent
+    builds of one configuration (pytest-xdist workers), the Verilog, each of ``config_files``
+    (name -> text, rewritten only when it changed, so an unchanged build stays up to date), then
+    cocotb's ``runner.build`` (which rebuilds only what is out of date); returns the runner."""
     bdir.mkdir(parents=True, exist_ok=True)
     with open(bdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         vfile = _write_verilog(bdir, top_name, make_top, params)
-        runner = get_runner("icarus")
-        runner.build(
-            sources=[vfile, *extra_sources],
-            hdl_toplevel=top_name,
-            build_dir=bdir,
-            always=False,
-            waves=waves,
-            timescale=ICARUS_TIMESCALE,
-            build_args=list(build_args),
-            log_file=bdir / "build.log",
-        )
+        for name, text in (config_files or {}).items():
+            path = bdir / name
+            if not path.exists() or path.read_text() != text:
+                path.write_text(text)
+        runner = get_runner(simulator)
+        runner.build(sources=[vfile, *extra_sources], hdl_toplevel=top_name, build_dir=bdir,
+                     always=False, waves=waves, build_args=list(build_args),
+                     log_file=bdir / "build.log", **runner_options)
     return runner
 
 
