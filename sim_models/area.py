@@ -145,7 +145,7 @@ def dwa_kge(ports: int, arrangement: str = "shared", params: AreaParams = AreaPa
 
 def cluster_area_breakdown_mm2(ports: int, *, n_cores: int, tcdm_bytes: int, n_banks: int,
                                array_rows: int = 256, array_cols: int = 256,
-                               dwa_arrangement: str | None = None,
+                               dwa_arrangement: str | None = None, imas: int = 1,
                                params: AreaParams = AreaParams()) -> dict[str, float]:
     """Digital cluster area by block (mm^2): cores, tcdm, interconnect, cluster_other, ima_digital
     and, with ``dwa_arrangement`` (``"shared"`` or ``"separate"``; ``None`` = no depth-wise
@@ -155,9 +155,11 @@ def cluster_area_breakdown_mm2(ports: int, *, n_cores: int, tcdm_bytes: int, n_b
     configuration (:class:`hw.config.ClusterConfig`); ``array_rows`` / ``array_cols`` size the
     IMA buffers of the estimate (ASSUMPTION: a 256 x 256 array, the Hermes core's).
 
-    The interconnect has ``n_cores + 2 * ports`` masters (each IMA port pair is one load and one
-    store master; ``+ ports`` for a ``separate`` DWA) on ``n_banks`` banks; the IMA buffers hold
-    one DAC word per row and one ADC word per column of the array.
+    The interconnect has ``n_cores + 2 * ports * imas`` masters (each IMA port pair is one load
+    and one store master; ``+ ports`` for a ``separate`` DWA) on ``n_banks`` banks; the IMA
+    buffers hold one DAC word per row and one ADC word per column of the array. ``imas``
+    (``ClusterConfig.imas``, one private IMA per core) counts ``ima_digital`` that many times; the
+    PCM area is the caller's devices (:func:`area_report`), on whichever IMA they are.
     """
     params.validate()
     if dwa_arrangement not in (None, "shared", "separate"):
@@ -169,7 +171,8 @@ def cluster_area_breakdown_mm2(ports: int, *, n_cores: int, tcdm_bytes: int, n_b
     n_banks = _nonneg_int("n_banks", n_banks, 1)
     array_rows = _nonneg_int("array_rows", array_rows, 0)
     array_cols = _nonneg_int("array_cols", array_cols, 0)
-    masters = n_cores + 2 * ports + (ports if dwa_arrangement == "separate" else 0)
+    imas = _nonneg_int("imas", imas, 1)
+    masters = n_cores + 2 * ports * imas + (ports if dwa_arrangement == "separate" else 0)
     buffer_bits = array_rows * DAC_BITS + array_cols * ADC_BITS
     ima_kge = (params.ima_ctrl_kge + params.ima_streamer_kge_per_port * ports
                + params.ima_buffer_ge_per_bit * buffer_bits / 1e3)
@@ -178,7 +181,7 @@ def cluster_area_breakdown_mm2(ports: int, *, n_cores: int, tcdm_bytes: int, n_b
         "tcdm": tcdm_bytes * 8 * params.sram_um2_per_bit * 1e-6,
         "interconnect": _logic_mm2(masters * n_banks * params.xbar_kge_per_crosspoint, params),
         "cluster_other": _logic_mm2(params.cluster_other_kge, params),
-        "ima_digital": _logic_mm2(ima_kge, params),
+        "ima_digital": _logic_mm2(imas * ima_kge, params),
     }
     if dwa_arrangement is not None:
         out["dwa_digital"] = _logic_mm2(dwa_kge(ports, dwa_arrangement, params), params)
@@ -187,15 +190,15 @@ def cluster_area_breakdown_mm2(ports: int, *, n_cores: int, tcdm_bytes: int, n_b
 
 def area_report(pcm_devices: int, ports: int, *, n_cores: int, tcdm_bytes: int, n_banks: int,
                 array_rows: int = 256, array_cols: int = 256, dwa_arrangement: str | None = None,
-                params: AreaParams = AreaParams()) -> dict[str, Any]:
-    """Area summary: ``pcm_area_mm2``, ``cluster_area_mm2`` (digital, incl. IMA logic and the
-    depth-wise accelerator when ``dwa_arrangement`` is given), ``total_area_mm2`` and
-    ``breakdown_mm2`` (per block, plus ``pcm``)."""
+                imas: int = 1, params: AreaParams = AreaParams()) -> dict[str, Any]:
+    """Area summary: ``pcm_area_mm2``, ``cluster_area_mm2`` (digital, incl. the logic of the
+    ``imas`` IMAs and the depth-wise accelerator when ``dwa_arrangement`` is given),
+    ``total_area_mm2`` and ``breakdown_mm2`` (per block, plus ``pcm``)."""
     pcm = pcm_area_mm2(pcm_devices, params)
     br = cluster_area_breakdown_mm2(ports, n_cores=n_cores, tcdm_bytes=tcdm_bytes,
                                     n_banks=n_banks, array_rows=array_rows,
                                     array_cols=array_cols, dwa_arrangement=dwa_arrangement,
-                                    params=params)
+                                    imas=imas, params=params)
     cluster = sum(br.values())
     br = dict(br, pcm=pcm)
     return {

@@ -47,8 +47,11 @@ Ties: the core with the lowest index acts first; everything is ordered, nothing 
 **Energy**: the sum of the chunks' energies (their share of the layer costs' dynamic
 ``energy_pj``), plus the cores' idle (clock-gated) cycles outside any chunk at
 :attr:`sim_models.energy.EnergyParams.core_idle_pj`, plus static power over the makespan
-(``static_pj_per_cycle``, the fast model's :func:`sim_models.fastmodel.static_pj`). An idle IMA's
-clock-gated cycles are not counted (0.1 pJ/cycle, :data:`sim_models.energy.IMA_IDLE_PJ_PER_CYCLE`).
+(``static_pj_per_cycle``, the fast model's :func:`sim_models.fastmodel.static_pj` of the
+coupling's cluster: one analog core per IMA, ``cores`` of them under tight coupling). An idle
+IMA's clock-gated cycles are not counted under either coupling (0.1 pJ/cycle,
+:data:`sim_models.energy.IMA_IDLE_PJ_PER_CYCLE`; ``energy_report`` counts them, per IMA: docs/
+study.md, "Energy of the idle IMAs").
 """
 
 from __future__ import annotations
@@ -359,9 +362,9 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
         s0, f0 = res.spans.get(key, (now, end))
         res.spans[key] = (min(s0, now), max(f0, end))
         heapq.heappush(ends, end)
-        for c in range(cores):                       # a new event may wake a waiting core
-            if parked[c] and core_free[c] > end:
-                core_free[c] = end
+        for j in range(cores):                       # a new event may wake a waiting core
+            if parked[j] and core_free[j] > end:
+                core_free[j] = end
         dispatched(n, end)
         remaining -= 1
     res.cycles = max((inst.finish for inst in insts), default=0.0)

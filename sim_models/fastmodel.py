@@ -74,7 +74,6 @@ from sim_models.jobconfig import LayerJob
 from sim_models.mapping import (
     Buffer,
     ColumnTile,
-    LayerMapping,
     TcdmAllocator,
     map_conv,
     map_depthwise_dwa,
@@ -87,6 +86,7 @@ from sim_models.workloads import Phase
 __all__ = ["LayerCost", "Overheads", "RTL_OVERHEADS", "PhaseEstimate", "NetEstimate", "ENGINES",
            "IMA_JOB_REGISTERS", "DWA_JOB_REGISTERS", "STEADY_JOBS", "layer_cost", "layer_phases",
            "estimate_phases", "estimate_program", "estimate_workload", "ima_layer_perf", "static_pj",
+           "dynamic_pj",
            "clear_memo", "MEMO_SIZE"]
 
 #: Engines :func:`layer_cost` knows: the IMA's crossbars, the depth-wise accelerator, the cores.
@@ -199,6 +199,9 @@ class PhaseEstimate:
     events: dict[str, float]
     ima: dict[str, int] = field(default_factory=dict)
     dwa: dict[str, int] = field(default_factory=dict)
+    #: each working IMA's statistics and MVMs (``{k: {jobs, streamin, compute, streamout,
+    #: mvms}}``; ``ima`` is their sum): IMA 0 alone, or the private IMAs of the phase
+    ima_each: dict[int, dict[str, int]] = field(default_factory=dict)
     #: busy cycles of each core (software phases; accelerator phases: core 0's bus accesses)
     core_busy: tuple[int, ...] = ()
     #: TCDM stall cycles of the bank-contention approximation (software phases)
@@ -397,9 +400,15 @@ def _words(addr: int, nbytes: int) -> int:
     return 0 if nbytes <= 0 else (addr + nbytes + 3) // 4 - addr // 4
 
 
+def _imas(cfg) -> int:
+    """IMAs of the cluster ``cfg`` (``ClusterConfig.imas``; 1 for a duck-typed ``cfg`` without it)."""
+    return getattr(cfg, "imas", 1)
+
+
 def _base_events(cycles: int, cfg) -> dict[str, float]:
-    """Events of a phase of ``cycles`` in which nothing but its own unit works."""
-    ev: dict[str, float] = {"cycles": cycles, "ima_idle_cycles": cycles}
+    """Events of a phase of ``cycles`` in which nothing but its own unit works (every IMA of the
+    cluster idle, as the RTL counts them: ``energy_report(imas=)``)."""
+    ev: dict[str, float] = {"cycles": cycles, "ima_idle_cycles": cycles * _imas(cfg)}
     if cfg.dwa:
         ev["dwa_busy_cycles"] = 0
         ev["dwa_mac_cycles"] = 0
@@ -452,37 +461,61 @@ def _ima_job(job: LayerJob, cfg) -> tuple[perf.LayerPerf, int]:
 
 
 def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
-    lm: LayerMapping = ph.args["layer"]
-    busy = 0
+    """An IMA phase: core 0 offloads ``args["layer"]``'s LayerJobs to IMA 0, or -- private IMAs
+    (``args["layers"]``: ``{k: layer or [layers]}``, :func:`sim_models.compiler.compile_graph`'s
+    ``ima_of``) -- core ``k`` its layers to IMA ``k``, every ``k`` at once: the phase lasts as long
+    as the longest (the IMAs' ports contending on the TCDM banks are not modelled: the compiler's
+    phases name one IMA each, the exact case)."""
+    imas = _imas(cfg)
+    if "layers" in ph.args:
+        owned = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in ph.args["layers"].items()}
+        bad = [k for k in owned if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < imas]
+        if bad:
+            raise ValueError(f"phase {ph.name}: layers name IMA(s) {bad}; the cluster has {imas} (imas)")
+    else:
+        owned = {0: [ph.args["layer"]]}
     stat = dict(jobs=0, streamin=0, compute=0, streamout=0)
     mvm = dict(mvm_count=0, mvm_cells=0, dac_conversions=0, adc_conversions=0)
     words = 0
-    for job in lm.jobs:
-        p, w = _ima_job(job, cfg)
-        busy += p.total
-        stat["jobs"] += p.jobs
-        stat["streamin"] += p.streamin
-        stat["compute"] += p.compute
-        stat["streamout"] += p.streamout
-        n = job.num_jobs
-        mvm["mvm_count"] += n
-        mvm["mvm_cells"] += n * job.height * job.width
-        mvm["dac_conversions"] += n * job.height
-        mvm["adc_conversions"] += n * job.width
-        words += w
-    control = oh.ima_job(cfg.ima.arrays) * len(lm.jobs)
-    active = oh.ima_bus(cfg.ima.arrays) * len(lm.jobs)       # core 0 on the bus; else asleep
-    cycles = busy + control + oh.barrier(cost)
+    spans, bus, phase_busy, each = {}, {}, {}, {}
+    for k, lms in owned.items():
+        busy = jobs = 0
+        own = dict(streamin=0, compute=0, streamout=0)
+        each[k] = dict(jobs=0, mvms=0)
+        for lm in lms:
+            for job in lm.jobs:
+                p, w = _ima_job(job, cfg)
+                busy += p.total
+                each[k]["jobs"] += p.jobs
+                each[k]["mvms"] += job.num_jobs
+                own["streamin"] += p.streamin
+                own["compute"] += p.compute
+                own["streamout"] += p.streamout
+                n = job.num_jobs
+                mvm["mvm_count"] += n
+                mvm["mvm_cells"] += n * job.height * job.width
+                mvm["dac_conversions"] += n * job.height
+                mvm["adc_conversions"] += n * job.width
+                words += w
+            jobs += len(lm.jobs)
+        stat["jobs"] += each[k]["jobs"]
+        for key, v in own.items():
+            stat[key] += v
+        each[k].update(own)
+        spans[k] = busy + oh.ima_job(cfg.ima.arrays) * jobs
+        bus[k] = oh.ima_bus(cfg.ima.arrays) * jobs         # core k on the bus; else asleep
+        phase_busy[k] = sum(own.values()) if not cfg.ima.overlap else max(own.values())
+    cycles = max(spans.values()) + oh.barrier(cost)
     n_cores = cfg.n_cores
+    active = sum(bus.values())
     ev = _base_events(cycles, cfg)
-    phase_busy = (stat["streamin"] + stat["compute"] + stat["streamout"]) if not cfg.ima.overlap \
-        else max(stat["streamin"], stat["compute"], stat["streamout"])
     ev.update(core_active_cycles=active, core_idle_cycles=n_cores * cycles - active,
               tcdm_accesses=words, ima_streamin_cycles=stat["streamin"],
               ima_compute_cycles=stat["compute"], ima_streamout_cycles=stat["streamout"],
-              ima_idle_cycles=max(cycles - phase_busy, 0), **mvm)
-    return PhaseEstimate(ph.name, ph.kind, cycles, ev, ima=stat,
-                         core_busy=(active,) + (0,) * (n_cores - 1))
+              # every IMA's idle cycles (the RTL's energy events add up the IMAs)
+              ima_idle_cycles=sum(max(cycles - phase_busy.get(k, 0), 0) for k in range(imas)), **mvm)
+    return PhaseEstimate(ph.name, ph.kind, cycles, ev, ima=stat, ima_each=each,
+                         core_busy=tuple(bus.get(k, 0) for k in range(n_cores)))
 
 
 def _dwa_words(job: DwJob) -> int:
@@ -759,14 +792,15 @@ def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_
 
 
 @functools.lru_cache(maxsize=64)
-def _energy_coefficients(clock_hz: float, n_cores: int, dwa: bool) -> dict[str, float]:
-    """uJ per unit of each event key (``cycles``: the static energy of one cycle), from
-    :func:`sim_models.energy.energy_report` itself on one-event runs of one cycle: the report is
-    linear in the events, so ``sum(events[k] * coefficient[k])`` is its ``total_uj``."""
+def _energy_coefficients(clock_hz: float, n_cores: int, dwa: bool, imas: int = 1) -> dict[str, float]:
+    """uJ per unit of each event key (``cycles``: the static energy of one cycle, ``imas``
+    analog cores included), from :func:`sim_models.energy.energy_report` itself on one-event runs
+    of one cycle: the report is linear in the events, so ``sum(events[k] * coefficient[k])`` is
+    its ``total_uj``."""
     base_ev: dict[str, float] = {"cycles": 1}
     if dwa:
         base_ev.update(dwa_busy_cycles=0, dwa_mac_cycles=0, dwa_idle_cycles=0)
-    base = energy_report(base_ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"]
+    base = energy_report(base_ev, clock_hz=clock_hz, n_cores=n_cores, imas=imas)["total_uj"]
     coef = {"cycles": base}
     # keys whose unit run needs another key (an MVM's window needs the MVM, MAC cycles busy ones)
     needs = {"mvm_cells": "mvm_count", "dac_conversions": "mvm_count",
@@ -777,14 +811,14 @@ def _energy_coefficients(clock_hz: float, n_cores: int, dwa: bool) -> dict[str, 
         ev = {**base_ev, k: 1}
         if k in needs:
             ev[needs[k]] = 1
-        e = energy_report(ev, clock_hz=clock_hz, n_cores=n_cores)["total_uj"] - base
+        e = energy_report(ev, clock_hz=clock_hz, n_cores=n_cores, imas=imas)["total_uj"] - base
         coef[k] = e - (coef[needs[k]] if k in needs else 0.0)
     return coef
 
 
 def _energy_uj(ev: dict[str, float], cfg) -> float:
     """``energy_report(ev)["total_uj"]`` through the memoised coefficients (fast)."""
-    coef = _energy_coefficients(cfg.ima.clock_hz, cfg.n_cores, bool(cfg.dwa))
+    coef = _energy_coefficients(cfg.ima.clock_hz, cfg.n_cores, bool(cfg.dwa), _imas(cfg))
     return sum(v * coef[k] for k, v in ev.items())
 
 
@@ -926,24 +960,34 @@ def layer_phases(layer: Layer, engine: str, cfg) -> list[Phase]:
     raise ValueError(f"layer {name}: no software kernel for a {kind!r} layer")
 
 
-def _dynamic_pj(ev: dict[str, float], params: EnergyParams) -> float:
-    """Dynamic energy (pJ) of the busy units of ``ev`` (idle cores, idle accelerators and static
-    power left out: see :class:`LayerCost`)."""
+def dynamic_pj(ev: dict[str, float], params: EnergyParams | None = None) -> float:
+    """Dynamic energy (pJ) of the busy units of the events ``ev`` (keys of
+    :data:`sim_models.energy.EVENT_KEYS`): idle cores, idle accelerators and static power left
+    out, as in :class:`LayerCost` (the caller's schedule accounts for them; :func:`static_pj`).
+    ``params``: default :class:`sim_models.energy.EnergyParams`."""
+    params = EnergyParams() if params is None else params
     busy = {k: v for k, v in ev.items() if not k.endswith("idle_cycles")}
     busy.update(core_idle_cycles=0, ima_idle_cycles=0)
     if "dwa_idle_cycles" in ev:
         busy["dwa_idle_cycles"] = 0
-    rep = energy_report(busy, params, clock_hz=1.0, n_cores=10**9)
+    # no bound on the units (any number of cores and IMAs); the static parts are dropped below
+    rep = energy_report(busy, params, clock_hz=1.0, n_cores=10**9, imas=10**9)
     return sum(v for k, v in rep["breakdown_uj"].items()
                if k not in ("tcdm_leakage", "logic_leakage", "ima_analog_static")) * 1e6
 
 
-def static_pj(cycles: int, cfg, params: EnergyParams | None = None) -> float:
-    """Static energy (pJ) of the cluster over ``cycles`` at ``cfg.ima.clock_hz`` (leakage; what
-    :class:`LayerCost` leaves to the caller's schedule)."""
+def static_pj(cycles: int, cfg, params: EnergyParams | None = None, *, imas: int | None = None) -> float:
+    """Static energy (pJ) of the cluster over ``cycles`` at ``cfg.ima.clock_hz`` (leakage and the
+    analog cores' standing power, one per IMA: ``imas``, default ``cfg.imas``, as
+    :func:`sim_models.energy.energy_report` counts them); what :class:`LayerCost` leaves to the
+    caller's schedule."""
     params = EnergyParams() if params is None else params
+    imas = _imas(cfg) if imas is None else imas
+    if isinstance(imas, bool) or not isinstance(imas, int) or imas < 1:
+        raise ValueError(f"imas must be an integer >= 1, not {imas!r}")
     t = cycles / cfg.ima.clock_hz
-    return (params.tcdm_leakage_mw + params.logic_leakage_mw + params.ima_analog_static_mw) * 1e-3 * t * 1e12
+    return (params.tcdm_leakage_mw + params.logic_leakage_mw + imas * params.ima_analog_static_mw
+            ) * 1e-3 * t * 1e12
 
 
 def layer_cost(layer: Layer, engine: str, cfg, cores: int = 8, *,
@@ -985,7 +1029,7 @@ def _layer_cost(layer, engine, cfg, cores, overheads, cost) -> LayerCost:
     est = estimate_phases(phases, cfg, overheads=overheads, cost=cost, cores=cores)
     ev = _sum_events(p.events for p in est)
     cyc = int(sum(p.cycles for p in est))
-    return LayerCost(cycles=cyc, energy_pj=_dynamic_pj(ev, EnergyParams()), macs=int(layer.macs),
+    return LayerCost(cycles=cyc, energy_pj=dynamic_pj(ev), macs=int(layer.macs),
                      engine=engine, cores=cores if engine == "sw" else 1,
                      phases=MappingProxyType({p.name: p.cycles for p in est}))
 
@@ -1015,8 +1059,8 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
                        "phases": phases})
     ev = _sum_events(layer_ev)          # integer counts: the same sums as over every phase
     cyc = int(ev.get("cycles", 0))
-    rep = energy_report(ev, clock_hz=clock, n_cores=cfg.n_cores) if cyc else {"total_uj": 0.0,
-                                                                               "breakdown_uj": {}}
+    rep = (energy_report(ev, clock_hz=clock, n_cores=cfg.n_cores, imas=_imas(cfg)) if cyc
+           else {"total_uj": 0.0, "breakdown_uj": {}})
     lat = cyc / clock * 1e3
     total = {"cycles": cyc, "latency_ms": lat, "energy_uj": rep["total_uj"],
              "inf_per_s": 1e3 / lat if lat else 0.0, "arrays": program.arrays,
@@ -1032,7 +1076,9 @@ def estimate_workload(workload, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     from: ``cycles``, ``phases`` (cycles per phase name), ``ima`` (``jobs, streamin, compute,
     streamout``), ``dwa`` (``jobs, cycles, mac_cycles, stalled``; ``{}`` without the DWA),
     ``energy_events``, ``tcdm_stalled`` (the contention approximation's stall cycles), ``mvms``;
-    ``checks`` is empty and ``passed`` None (the model computes no data)."""
+    ``checks`` is empty and ``passed`` None (the model computes no data). With ``cfg.imas`` = K
+    > 1 also ``ima_each`` and ``mvms_each`` (IMA k's counters and MVMs, k = 0..K-1; ``ima`` and
+    ``mvms`` are their sums), as the RTL run reports them."""
     est = estimate_phases(workload.phases, cfg, overheads=overheads, cost=cost)
     ev = _sum_events(p.events for p in est)
     phases: dict[str, int] = {}
@@ -1045,7 +1091,16 @@ def estimate_workload(workload, cfg, *, overheads: Overheads = RTL_OVERHEADS,
             ima[k] += v
         for k, v in p.dwa.items():
             dwa[k] += v
-    return {"passed": None, "checks": {}, "cycles": int(ev["cycles"]), "phases": phases, "ima": ima,
-            "dwa": dwa, "energy_events": ev, "tcdm_stalled": int(sum(p.stalls for p in est)),
-            "tcdm_masters": None,       # grants / stalls per master: measured on the RTL, not modelled
-            "mvms": int(ev.get("mvm_count", 0))}
+    res = {"passed": None, "checks": {}, "cycles": int(ev["cycles"]), "phases": phases, "ima": ima,
+           "dwa": dwa, "energy_events": ev, "tcdm_stalled": int(sum(p.stalls for p in est)),
+           "tcdm_masters": None,       # grants / stalls per master: measured on the RTL, not modelled
+           "mvms": int(ev.get("mvm_count", 0))}
+    if _imas(cfg) > 1:
+        each = [dict(streamin=0, compute=0, streamout=0, jobs=0, mvms=0) for _ in range(_imas(cfg))]
+        for p in est:
+            for k, d in p.ima_each.items():
+                for key, v in d.items():
+                    each[k][key] += v
+        mvms = [d.pop("mvms") for d in each]
+        res.update(ima_each=each, mvms_each=mvms)
+    return res

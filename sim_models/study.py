@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from sim_models import balance, coverage
 from sim_models.energy import EnergyParams
-from sim_models.fastmodel import _dynamic_pj, estimate_phases, layer_cost, static_pj
+from sim_models.fastmodel import dynamic_pj, estimate_phases, layer_cost, static_pj
 from sim_models.graph import Layer
 from sim_models.mapping import Buffer
 from sim_models.nets import ZOO
@@ -60,7 +60,10 @@ def net_layers(name: str) -> tuple[Layer, ...]:
 class CostTable:
     """A network's per-layer costs under one configuration: ``sw[name] = (cycles, energy_pj)`` on
     all ``cores`` cores, ``ima[name]`` on one IMA offloaded by one core (crossbar layers only);
-    ``static_pj_per_cycle`` and ``core_idle_pj`` for the schedule's energy."""
+    ``static_pj_per_cycle`` (the cluster with one IMA: loose coupling and the baseline),
+    ``tight_static_pj_per_cycle`` (one IMA per core, tight coupling: ``cores`` analog cores, as
+    :func:`sim_models.energy.energy_report` counts them with ``imas``; ``None``: the one-IMA
+    figure) and ``core_idle_pj`` for the schedule's energy."""
     net: str
     preset: str
     cores: int
@@ -68,6 +71,13 @@ class CostTable:
     ima: Mapping[str, tuple[float, float]]
     static_pj_per_cycle: float
     core_idle_pj: float
+    tight_static_pj_per_cycle: float | None = None
+
+    def static_of(self, coupling: str) -> float:
+        """Static energy per cycle (pJ) of the cluster of ``coupling`` (its IMAs' analog cores)."""
+        if coupling == "tight" and self.tight_static_pj_per_cycle is not None:
+            return self.tight_static_pj_per_cycle
+        return self.static_pj_per_cycle
 
     def cost(self, layer, engine: str) -> tuple[float, float]:
         return (self.sw if engine == "sw" else self.ima)[layer.name]
@@ -89,7 +99,7 @@ def ring_cost(layer, pad: int, cfg) -> tuple[float, float]:
     all the cores (the compiler's ``sw_zero_ring`` phase, costed by the fast model)."""
     buf = Buffer(layer.name, 0, tuple(layer.out_shape), "uint8", pad)
     c = estimate_phases([Phase(f"{layer.name}.zero_ring", "sw_zero_ring", {"buf": buf})], cfg)[0]
-    return float(c.cycles), _dynamic_pj(c.events, EnergyParams())
+    return float(c.cycles), dynamic_pj(c.events)
 
 
 def layer_costs(layers: Sequence, cfg) -> tuple[dict, dict]:
@@ -128,7 +138,8 @@ def cost_table(net: str, cfg, preset: str = "") -> CostTable:
 def costs_of(layers: Sequence, cfg, net: str = "", preset: str = "") -> CostTable:
     """:class:`CostTable` of any ``layers`` (e.g. a reduced network run on the RTL) under ``cfg``."""
     sw, ima = layer_costs(layers, cfg)
-    return CostTable(net, preset, cfg.n_cores, sw, ima, static_pj(1, cfg), EnergyParams().core_idle_pj)
+    return CostTable(net, preset, cfg.n_cores, sw, ima, static_pj(1, cfg, imas=1),
+                     EnergyParams().core_idle_pj, static_pj(1, cfg, imas=cfg.n_cores))
 
 
 @dataclass(frozen=True)
@@ -163,7 +174,7 @@ def run_point(pt: Point, table: CostTable) -> dict:
     r = balance.schedule(work, coupling=pt.coupling, balancing=pt.balancing, cores=cores,
                          images=pt.images, chunks_per_core=pt.chunks_per_core,
                          core_idle_pj=table.core_idle_pj,
-                         static_pj_per_cycle=table.static_pj_per_cycle)
+                         static_pj_per_cycle=table.static_of(pt.coupling))
     n_ima = cores if pt.coupling == "tight" else 1
     row = asdict(pt)
     row.update(preset=table.preset, cores=cores, coverage=pl.coverage, tiles_used=pl.tiles_used,

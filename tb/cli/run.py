@@ -226,7 +226,8 @@ def report_fields(spec, cfg, wl, res):
     energy = energy_report(res["energy_events"], clock_hz=ima.clock_hz, n_cores=cfg.n_cores,
                            imas=cfg.imas)
     area = area_report(wl.pcm_devices, ima.ports, n_cores=cfg.n_cores, tcdm_bytes=cfg.tcdm_bytes,
-                       n_banks=cfg.banks, dwa_arrangement=cfg.dwa_arrangement if cfg.dwa else None)
+                       n_banks=cfg.banks, dwa_arrangement=cfg.dwa_arrangement if cfg.dwa else None,
+                       imas=cfg.imas)
     g = gops(wl.macs, cycles, ima.clock_hz)
     model = dwa_model(wl, cfg)
     dwa = res.get("dwa") or {}
@@ -249,6 +250,8 @@ def report_fields(spec, cfg, wl, res):
         "gops_per_mm2": gops_per_mm2(g, area["pcm_area_mm2"]) if wl.pcm_devices else None,
         "gops_per_mm2_cluster": gops_per_mm2(g, area["total_area_mm2"]),
     })
+    if cfg.imas > 1:                    # one private IMA per core (a one-IMA report stays as it was)
+        res["imas"] = cfg.imas
     return res
 
 
@@ -260,6 +263,8 @@ def format_report(res):
                  f"{s['cin'] if res['layer'] == 'depthwise' else s['cout']} k={s['k']} "
                  f"stride={s['stride']} pad={s['pad']}")
     engine = ", overlapped engine" if res.get("overlap") else ""
+    if res.get("imas", 1) > 1:
+        engine += f", {res['imas']} IMAs"
     if res.get("dwa_arrangement"):
         engine += f", depth-wise accelerator ({res['dwa_arrangement']} ports)"
     estimate = bool(res.get("estimate"))
@@ -276,6 +281,10 @@ def format_report(res):
         lines.append(f"  IMA: {ima['jobs']} jobs; streamin {ima['streamin']}, compute "
                      f"{ima['compute']}, streamout {ima['streamout']} cycles; TCDM stall "
                      f"cycles {res['tcdm_stalled']}")
+    for k, each in enumerate(res.get("ima_each") or ()):      # cfg.imas > 1: the IMAs one by one
+        lines.append(f"    IMA {k}: {each['jobs']} jobs; streamin {each['streamin']}, compute "
+                     f"{each['compute']}, streamout {each['streamout']} cycles; "
+                     f"{res['mvms_each'][k]} MVMs")
     dwa, model = res.get("dwa") or {}, res.get("dwa_model")
     if dwa.get("jobs"):
         pred = (f" (model engine_cycles {model['engine_cycles']:,}: "

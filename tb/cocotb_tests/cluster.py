@@ -5,9 +5,9 @@ Parameters (:mod:`tb.env.params`): the cluster configuration built as ``config``
 (how the cores drive their TCDM ports, :data:`tb.env.paths.BFM_PATHS`) and ``monitors``
 (``True``, ``False``, ``"rtl"`` or ``"python"``: :class:`tb.env.cluster.ClusterEnv`). Runs the
 workload, checks every output buffer against the golden model, saves the result (cycles, phases,
-the IMA's and the depth-wise accelerator's counters, energy events; and the outputs) for the
-host, and fails the test if anything differs. ``ima-sim run`` and the cluster
-tests call it through tb.build.runner.
+the IMAs' (:meth:`~tb.env.cluster.ClusterEnv.ima_counters`) and the depth-wise accelerator's
+counters, energy events; and the outputs) for the host, and fails the test if anything differs.
+``ima-sim run`` and the cluster tests call it through tb.build.runner.
 """
 
 import time
@@ -45,11 +45,12 @@ async def execute(dut):
     image = np.frombuffer(env.dump(wl.used), dtype=np.uint8)
     checks = wl.check(image)
     passed = all(ok for _, ok, _ in checks)
+    counters = env.ima_counters()                 # cfg.imas > 1: sums, and each IMA's at the end
     result = {
         "passed": passed,
         "checks": {name: {"passed": ok, "mismatches": n} for name, ok, n in checks},
         "cycles": cycles, "phases": phases,
-        "ima": {k: f() for k, f in env.ima_stat.items()},
+        "ima": counters.pop("ima"),
         "dwa": env.dwa_stats(),                   # {} without the depth-wise accelerator
         "energy_events": env.events_for_energy(cycles),
         "tcdm_stalled": sum(f() for f in env.stalled),
@@ -57,7 +58,7 @@ async def execute(dut):
         "tcdm_masters": {"granted": [f() for f in env.granted], "stalled": [f() for f in env.stalled]},
         "run_wall_s": run_wall, "total_wall_s": time.perf_counter() - wall0,
         "run_cpu_s": run_cpu,                     # the simulator process's CPU time (model + Python)
-        "mvms": env.analog.mvms,
+        "mvms": counters.pop("mvms"), **counters,
     }
     if env.xz_monitor is not None:                # 4-state simulator: what the X/Z checks covered
         result["xz"] = {"outputs": env.xz_monitor.watched, "cycles": env.xz_monitor.cycle,

@@ -31,9 +31,11 @@ async def execute(dut):
     run_wall = time.perf_counter() - wall0
     env.check_monitors()                          # a TCDM protocol error fails the run
     total["run_wall_s"] = run_wall
-    total["ima"] = {k: f() for k, f in env.ima_stat.items()}
+    counters = env.ima_counters()                 # cfg.imas > 1: sums, and each IMA's at the end
+    total["ima"] = counters.pop("ima")
     total["dwa"] = env.dwa_stats()
-    total["mvms"] = env.analog.mvms
+    total["mvms"] = counters.pop("mvms")
+    total.update(counters)
     dut._log.info("network: %d layers, %d cycles, passed=%s", len(layers), total["cycles"],
                   total["passed"])
     return {"layers": layers, "total": total}

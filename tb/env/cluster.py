@@ -419,6 +419,18 @@ class ClusterEnv:
                 "ima_each": each,
                 "mvm_logs": [len(a.log_mvms) for a in self.analogs]}
 
+    def ima_counters(self):
+        """The IMAs' counters since reset for a run's result: ``ima`` (the statistics) and ``mvms``
+        (the analog core's MVMs) -- with ``cfg.imas`` = K > 1 their sums over the K IMAs, and each
+        IMA's in ``ima_each`` and ``mvms_each`` (index k: IMA k); with one IMA only ``ima`` and
+        ``mvms``, as before."""
+        each = [{k: f() for k, f in stat.items()} for stat in self.ima_stats]
+        out = {"ima": {k: sum(d[k] for d in each) for k in each[0]},
+               "mvms": sum(a.mvms for a in self.analogs)}
+        if len(each) > 1:
+            out.update(ima_each=each, mvms_each=[a.mvms for a in self.analogs])
+        return out
+
     def events_for_energy(self, cycles, since=None):
         """The event counts of :func:`sim_models.energy.energy_report` for the last run of
         ``cycles`` cycles: everything since reset (the TCDM grants since their last clear), or,
