@@ -43,6 +43,30 @@ def test_cluster_breakdown_by_hand():
     assert b["ima_digital"] == pytest.approx(25 * 2e-3)
 
 
+def test_k_imas_by_hand():
+    """imas = K (one private IMA per core): K IMAs' logic and 2 * ports * K IMA masters on the
+    interconnect; cores, TCDM and the rest as one IMA's cluster; the PCM area is the devices given
+    (the analog cores' area in this model, on whichever IMA they are)."""
+    p = AreaParams(ge_um2=1.0, logic_utilisation=0.5, core_kge=10.0, cluster_other_kge=20.0,
+                   sram_um2_per_bit=0.5, xbar_kge_per_crosspoint=0.1, ima_ctrl_kge=5.0,
+                   ima_streamer_kge_per_port=2.0, ima_buffer_ge_per_bit=10.0)
+    kw = dict(ports=4, n_cores=8, tcdm_bytes=1024, n_banks=16, array_rows=100, array_cols=50,
+              params=p)
+    b = cluster_area_breakdown_mm2(**kw, imas=3)
+    assert b["ima_digital"] == pytest.approx(3 * 25 * 2e-3)          # 3 x 25 kGE
+    assert b["interconnect"] == pytest.approx((8 + 3 * 8) * 16 * 0.1 * 2e-3)
+    one = cluster_area_breakdown_mm2(**kw)
+    assert one == cluster_area_breakdown_mm2(**kw, imas=1)
+    assert {k: b[k] for k in ("cores", "tcdm", "cluster_other")} == \
+        {k: one[k] for k in ("cores", "tcdm", "cluster_other")}
+    r = area_report(1000, 4, **REF, imas=2)
+    base = area_report(1000, 4, **REF)
+    assert r["pcm_area_mm2"] == base["pcm_area_mm2"]
+    extra = r["cluster_area_mm2"] - base["cluster_area_mm2"]
+    br = base["breakdown_mm2"]
+    assert extra == pytest.approx(br["ima_digital"] + br["interconnect"] * 8 / (8 + 8))
+
+
 def test_area_report_sums():
     r = area_report(pcm_devices=24576, ports=4, **REF)
     assert r["pcm_area_mm2"] == pytest.approx(pcm_area_mm2(24576))
@@ -80,6 +104,8 @@ def test_gops_per_mm2_by_hand():
     (dict(pcm_devices=10, ports=True), "ports"),
     (dict(pcm_devices=10, ports=4, n_banks=0), "n_banks"),
     (dict(pcm_devices=10, ports=4, array_rows=-1), "array_rows"),
+    (dict(pcm_devices=10, ports=4, imas=0), "imas"),
+    (dict(pcm_devices=10, ports=4, imas=1.5), "imas"),
 ])
 def test_validation_names_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):

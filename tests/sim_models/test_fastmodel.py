@@ -311,3 +311,89 @@ def test_register_counts_match_the_register_maps():
 def test_overheads_name_a_bad_value(field):
     with pytest.raises(ValueError, match=f"Overheads.{field}"):
         dataclasses.replace(fm.RTL_OVERHEADS, **{field: -1})
+
+
+# ------------------------------------------------------------------ private IMAs (ClusterConfig.imas)
+def test_k_imas_add_the_idle_imas_and_nothing_else():
+    """A run workload on a cluster of K IMAs (core 0 offloads to IMA 0, as on the RTL): the same
+    cycles, phases and counters as on one IMA; the events differ by the K - 1 idle IMAs' cycles
+    over the whole run, the energy by those cycles at EnergyParams.ima_idle_pj plus K - 1 more
+    analog cores' static power (by hand, with a non-zero static power); IMA 0's counters are the
+    total, the others' zero."""
+    from sim_models.energy import EnergyParams, energy_report
+    from sim_models.workloads import RunSpec, prepare
+    cfg1 = preset().with_(n_cores=4)
+    cfg3 = cfg1.with_(imas=3)
+    wl = prepare(RunSpec(layer="bottleneck", mapping="HYBRID", h=4, w=4), cfg1.ima)
+    one, three = fm.estimate_workload(wl, cfg1), fm.estimate_workload(wl, cfg3)
+    for key in ("cycles", "phases", "ima", "dwa", "tcdm_stalled", "mvms"):
+        assert one[key] == three[key], key
+    assert "ima_each" not in one and "mvms_each" not in one
+    assert three["ima_each"][0] == {k: one["ima"][k] for k in ("streamin", "compute", "streamout", "jobs")}
+    assert three["ima_each"][1:] == [dict.fromkeys(("streamin", "compute", "streamout", "jobs"), 0)] * 2
+    assert three["mvms_each"] == [one["mvms"], 0, 0] and one["mvms"] > 0
+    e1, e3, cycles = one["energy_events"], three["energy_events"], one["cycles"]
+    assert {k: v for k, v in e3.items() if k != "ima_idle_cycles"} == \
+        {k: v for k, v in e1.items() if k != "ima_idle_cycles"}
+    assert e3["ima_idle_cycles"] == e1["ima_idle_cycles"] + 2 * cycles
+    params = EnergyParams(ima_analog_static_mw=0.5)
+    r1 = energy_report(e1, params, clock_hz=cfg1.ima.clock_hz, n_cores=4)
+    r3 = energy_report(e3, params, clock_hz=cfg1.ima.clock_hz, n_cores=4, imas=3)
+    t_s = cycles / cfg1.ima.clock_hz
+    assert r3["total_uj"] - r1["total_uj"] == pytest.approx(
+        2 * cycles * params.ima_idle_pj * 1e-6 + 2 * 0.5e-3 * t_s * 1e6, rel=1e-9)
+    assert fm.static_pj(cycles, cfg3, params) - fm.static_pj(cycles, cfg1, params) == pytest.approx(
+        2 * 0.5e-3 * t_s * 1e12, rel=1e-9)
+    assert fm.static_pj(cycles, cfg1, params, imas=3) == fm.static_pj(cycles, cfg3, params)
+    with pytest.raises(ValueError, match="imas must be an integer >= 1, not 0"):
+        fm.static_pj(cycles, cfg1, imas=0)
+
+
+def test_private_ima_phases():
+    """A phase naming its IMA (``{"layers": {k: lm}}``, compile_graph's ``ima_of``) costs what
+    core 0's offload to IMA 0 costs, with core k on the bus and IMA 0 idle; two IMAs at once
+    last as long as the longer (plus the barrier) and count both IMAs' work; an IMA the cluster
+    does not have is a ValueError naming ``imas``."""
+    from sim_models.workloads import Phase
+    cfg = preset().with_(imas=2)
+    (a,) = fm.layer_phases(_layer("pointwise", h=4, w=4, cin=16, cout=24), "ima", cfg)
+    (b,) = fm.layer_phases(_layer("conv", h=6, w=6, cin=8, cout=16), "ima", cfg)
+    lm, lm2 = a.args["layer"], b.args["layer"]
+    (ref,) = fm.estimate_phases([Phase("x", "ima", {"layer": lm})], cfg)
+    (own,) = fm.estimate_phases([Phase("x", "ima", {"layer": lm, "layers": {1: lm}})], cfg)
+    assert own.cycles == ref.cycles and own.ima == ref.ima
+    assert own.core_busy == (0, ref.core_busy[0]) + (0,) * (cfg.n_cores - 2)
+    assert own.ima_each.keys() == {1} and ref.ima_each.keys() == {0}
+    busy = sum(ref.ima[k] for k in ("streamin", "compute", "streamout"))
+    assert ref.events["ima_idle_cycles"] == (ref.cycles - busy) + ref.cycles
+    assert own.events == ref.events
+    (other,) = fm.estimate_phases([Phase("y", "ima", {"layer": lm2})], cfg)
+    (both,) = fm.estimate_phases([Phase("z", "ima", {"layer": lm, "layers": {0: lm, 1: [lm2]}})], cfg)
+    barrier = fm.RTL_OVERHEADS.barrier(sw_cost(cfg.sw_cost))
+    assert both.cycles == max(ref.cycles, other.cycles) > min(ref.cycles, other.cycles)
+    assert both.cycles - barrier == max(ref.cycles - barrier, other.cycles - barrier)
+    for k in ("jobs", "streamin", "compute", "streamout"):
+        assert both.ima[k] == ref.ima[k] + other.ima[k]
+    assert both.events["mvm_count"] == ref.events["mvm_count"] + other.events["mvm_count"]
+    busy2 = sum(other.ima[k] for k in ("streamin", "compute", "streamout"))
+    assert both.events["ima_idle_cycles"] == (both.cycles - busy) + (both.cycles - busy2)
+    assert both.core_busy[:2] == (ref.core_busy[0], other.core_busy[0])
+    with pytest.raises(ValueError, match=r"layers name IMA\(s\) \[2\]; the cluster has 2 \(imas\)"):
+        fm.estimate_phases([Phase("w", "ima", {"layer": lm, "layers": {2: lm}})], cfg)
+
+
+def test_dynamic_pj_is_the_busy_units_energy():
+    """fastmodel.dynamic_pj (the study's and layer_cost's one home): the busy units' energy by
+    hand -- idle cores, idle IMAs and static power left out -- also for the events of several
+    IMAs at work at once (their phase cycles above the run's)."""
+    from sim_models.energy import EnergyParams
+    p = EnergyParams()
+    ev = {"cycles": 10, "core_active_cycles": 7, "core_idle_cycles": 3, "tcdm_accesses": 5,
+          "ima_streamin_cycles": 15, "ima_compute_cycles": 4, "ima_streamout_cycles": 2,
+          "ima_idle_cycles": 9, "mvm_count": 1, "mvm_cells": 6, "dac_conversions": 3,
+          "adc_conversions": 2}
+    want = (7 * p.core_active_pj + 5 * p.tcdm_access_pj + 15 * p.ima_streamin_pj
+            + 4 * p.ima_compute_pj + 2 * p.ima_streamout_pj + 6 * p.mvm_cell_pj
+            + 3 * p.dac_conversion_pj + 2 * p.adc_conversion_pj + p.mvm_fixed_pj)
+    assert fm.dynamic_pj(ev) == pytest.approx(want, rel=1e-12)
+    assert fm.dynamic_pj(ev, p) == fm.dynamic_pj(ev)

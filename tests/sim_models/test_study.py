@@ -51,6 +51,10 @@ def test_cost_table_of_a_network():
     c = layer_cost(last, "sw", cfg, 8)
     assert t.cost(last, "sw") == (c.cycles, c.energy_pj)
     assert t.static_pj_per_cycle > 0 and t.core_idle_pj > 0
+    # tight coupling's cluster: one analog core per core (fastmodel.static_pj's imas)
+    from sim_models.fastmodel import static_pj
+    assert t.static_pj_per_cycle == static_pj(1, cfg) == t.static_of("loose")
+    assert t.tight_static_pj_per_cycle == static_pj(1, cfg, imas=8) == t.static_of("tight")
     with pytest.raises(ValueError, match="net"):
         study.net_layers("alexnet")
     with pytest.raises(ValueError, match="cost table"):
@@ -70,3 +74,21 @@ def test_fc_sum_of_partials_is_per_output():
     want = sw_cost(cfg.sw_cost).add_partials(1000, 5)         # 1000 bytes x (2*5 + 4) + call
     got = layer_cost(fc, "ima", cfg, 1).phases["fc.sum"]
     assert want <= got <= want + 100, (got, want)
+
+
+def test_tight_points_pay_the_static_power_of_their_imas():
+    """run_point under tight coupling charges the table's tight cluster static power (one analog
+    core per core) over the makespan, loose coupling and the baseline the one-IMA cluster's: a
+    table whose tight figure is X pJ/cycle higher makes a tight point's energy X * cycles higher
+    and leaves a loose point and every cycle count alone."""
+    import dataclasses
+
+    from hw.config import preset
+    cfg = preset("jetcas2022")
+    t = study.cost_table("mobilenetv1", cfg, "jetcas2022")
+    hot = dataclasses.replace(t, tight_static_pj_per_cycle=t.static_pj_per_cycle + 3.0)
+    for coupling, extra in (("tight", 3.0), ("loose", 0.0)):
+        pt = study.Point("mobilenetv1", 16, "order", coupling, "static", images=1)
+        a, b = study.run_point(pt, t), study.run_point(pt, hot)
+        assert b["cycles"] == a["cycles"] and b["baseline_energy_uj"] == a["baseline_energy_uj"]
+        assert b["energy_uj"] - a["energy_uj"] == pytest.approx(extra * a["cycles"] * 1e-6, rel=1e-9)

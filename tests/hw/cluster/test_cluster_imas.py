@@ -6,6 +6,7 @@ own IMAs alone and at once: every output bit-exact against numpy, the concurrent
 than the two alone and the two IMAs' busy spans overlapping.
 """
 
+import json
 import re
 
 import pytest
@@ -170,3 +171,42 @@ def test_bad_bases_and_null_target_are_refused():
         dwa_base(0)
     with pytest.raises(ValueError, match="signature must be a PeriphSignature"):
         PeriphNull(IREG)
+
+
+#: ``ima-sim run`` / ``estimate`` options of the cluster of test_two_cores_on_their_own_imas_at_once
+#: (its build, reused): 2 cores, 2 IMAs, SMALL.
+SMALL_SETS = ["--set", "imas=2", "--set", "n_cores=2", "--ports", str(SMALL["ports"]),
+              *(a for k, v in SMALL.items() if k != "ports" for a in ("--set", f"{k}={v}"))]
+
+
+def test_estimate_equals_the_rtl_run_with_two_imas(capsys):
+    """``ima-sim estimate --set imas=2`` and ``ima-sim run --set imas=2`` of the same pointwise
+    layer (core 0 offloads it to IMA 0; IMA 1 idles the whole run): the same cycles, phases,
+    counters of each IMA, energy events and every energy, throughput and area field of the JSON.
+    The RTL's outputs are checked against the golden model by the run; the per-IMA counters
+    against the layer's own count of MVMs (one per output pixel, IMA 1 none); the energy of
+    IMA 1's idle cycles against EnergyParams (the area of K IMAs: tests/sim_models/test_area.py)."""
+    from sim_models.energy import EnergyParams
+    from tb.cli.main import main
+    seed = runner.pick_seed()
+    argv = ["--layer", "pointwise", "--mapping", "IMA", "--h", "3", "--w", "4", "--cin", "32",
+            "--cout", "16", "--seed", str(seed % 1000), *SMALL_SETS, "--json"]
+    print(f"seed {seed}: ima-sim run/estimate {' '.join(argv)}")
+    assert main(["run", *argv]) == 0
+    rtl = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["estimate", *argv]) == 0
+    est = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rtl["passed"] and est["estimate"] and rtl["imas"] == est["imas"] == 2
+    assert rtl["mvms_each"] == est["mvms_each"] == [12, 0] and rtl["mvms"] == 12
+    assert rtl["ima_each"] == est["ima_each"] and rtl["ima_each"][1] == dict.fromkeys(
+        ("streamin", "compute", "streamout", "jobs"), 0)
+    assert rtl["ima"] == est["ima"] == rtl["ima_each"][0]
+    for key in ("cycles", "phases", "energy_events", "energy_uj", "energy_breakdown_uj", "power_mw",
+                "tops_per_w", "gops", "pcm_devices", "pcm_area_mm2", "cluster_area_mm2",
+                "gops_per_mm2", "gops_per_mm2_cluster"):
+        assert rtl[key] == est[key], key
+    ev, cycles = rtl["energy_events"], rtl["cycles"]
+    busy0 = ev["ima_streamin_cycles"] + ev["ima_compute_cycles"] + ev["ima_streamout_cycles"]
+    assert ev["ima_idle_cycles"] == (cycles - busy0) + cycles            # IMA 1 idle throughout
+    assert rtl["energy_breakdown_uj"]["ima_idle"] == pytest.approx(
+        ev["ima_idle_cycles"] * EnergyParams().ima_idle_pj * 1e-6)
