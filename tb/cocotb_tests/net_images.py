@@ -35,5 +35,5 @@ async def run_network_images(dut):
     env.check_monitors()
     dut._log.info("network on %d image(s) x %d crossbar set(s): %d cycles in %.1f s",
                   cycles.shape[1], cycles.shape[0], int(cycles.sum()), run_wall)
-    params.save_result({"run_wall_s": run_wall, "mvms": env.analog.mvms},
+    params.save_result({"run_wall_s": run_wall, "mvms": env.ima_counters()["mvms"]},
                        {"cycles": cycles, **{f"out:{k}": v for k, v in outputs.items()}})

@@ -134,7 +134,13 @@ async def run_images(env, program, input_buf, inputs, xbar_sets):
     The crossbars of the cluster are programmed once from ``program.placements`` (as
     :func:`run_program` does); each set must hold those weights (:func:`tb.env.cluster.
     check_crossbars`). Before each input the TCDM gets ``program.image`` with the input stored
-    in ``input_buf`` (the executor's start state: nothing left over from the previous image)."""
+    in ``input_buf`` (the executor's start state: nothing left over from the previous image).
+    A program of private IMAs (``program.imas`` > 1) is a ValueError: the crossbar sets are IMA
+    0's (:meth:`~tb.env.cluster.ClusterEnv.use_crossbars`)."""
+    imas = getattr(program, "imas", 1)
+    if imas > 1:
+        raise ValueError(f"run_images runs a program on IMA 0's crossbar sets; this one uses "
+                         f"{imas} private IMAs (imas): compile it without ima_of")
     inputs = np.asarray(inputs, dtype=np.uint8)
     await env.program_weights([(p.row, p.col, p.weights, p.array) for p in program.placements],
                               via_registers=False)

@@ -2,12 +2,14 @@
 shape never passes) and the program's round trip to the simulator process. The runner itself
 runs in tests/tb/bfm/test_kernels.py and tests/tb/cli/test_net.py."""
 
+import asyncio
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from sim_models.mapping import Buffer
-from tb.env.net import layer_record, load_program, save_program
+from tb.env.net import layer_record, load_program, run_images, save_program
 
 
 def _step(expected):
@@ -33,3 +35,10 @@ def test_program_round_trip(tmp_path):
     save_program(prog, tmp_path / "p.pkl")
     back = load_program(tmp_path / "p.pkl")
     assert np.array_equal(back.image, prog.image) and back.steps[0].out == prog.steps[0].out
+
+
+def test_run_images_refuses_private_imas():
+    """A program of private IMAs (compile_graph's ima_of) cannot run on IMA 0's crossbar sets:
+    a ValueError naming imas before anything touches the simulator (env None here)."""
+    with pytest.raises(ValueError, match=r"uses 2 private IMAs \(imas\)"):
+        asyncio.run(run_images(None, SimpleNamespace(imas=2), None, np.zeros((1, 2, 2, 3)), [[]]))
