@@ -48,10 +48,10 @@ Ties: the core with the lowest index acts first; everything is ordered, nothing 
 ``energy_pj``), plus the cores' idle (clock-gated) cycles outside any chunk at
 :attr:`sim_models.energy.EnergyParams.core_idle_pj`, plus static power over the makespan
 (``static_pj_per_cycle``, the fast model's :func:`sim_models.fastmodel.static_pj` of the
-coupling's cluster: one analog core per IMA, ``cores`` of them under tight coupling). An idle
-IMA's clock-gated cycles are not counted under either coupling (0.1 pJ/cycle,
-:data:`sim_models.energy.IMA_IDLE_PJ_PER_CYCLE`; ``energy_report`` counts them, per IMA: docs/
-study.md, "Energy of the idle IMAs").
+point's cluster: one analog core per IMA), plus every IMA's idle (clock-gated) cycles -- ``imas``
+IMAs over the makespan less their busy cycles -- at ``ima_idle_pj``
+(:attr:`sim_models.energy.EnergyParams.ima_idle_pj` in the study): what
+:func:`sim_models.energy.energy_report` counts with ``imas`` IMAs on the RTL.
 """
 
 from __future__ import annotations
@@ -213,8 +213,11 @@ def _lpt(work: Sequence[LayerWork], coupling: str, cores: int) -> dict[tuple[int
 
 def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores: int = 8,
              images: int = 1, chunks_per_core: int = 2, core_idle_pj: float | None = None,
-             static_pj_per_cycle: float = 0.0) -> ScheduleResult:
-    """Run ``images`` inferences of ``work`` on ``cores`` cores (see the module docstring)."""
+             static_pj_per_cycle: float = 0.0, ima_idle_pj: float = 0.0,
+             imas: int | None = None) -> ScheduleResult:
+    """Run ``images`` inferences of ``work`` on ``cores`` cores (see the module docstring).
+    ``imas``: the IMAs whose idle cycles cost ``ima_idle_pj`` each (default: ``cores`` under
+    tight coupling, 1 under loose)."""
     if coupling not in COUPLINGS:
         raise ValueError(f"coupling must be one of {', '.join(COUPLINGS)}, not {coupling!r}")
     if balancing not in BALANCINGS:
@@ -222,6 +225,11 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
     for name, v in (("cores", cores), ("images", images), ("chunks_per_core", chunks_per_core)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be a positive integer, not {v!r}")
+    n_ima = cores if coupling == "tight" else 1
+    imas = n_ima if imas is None else imas
+    if isinstance(imas, bool) or not isinstance(imas, int) or not 0 <= imas <= n_ima:
+        raise ValueError(f"imas must be an integer in 0..{n_ima} ({coupling} coupling on {cores} "
+                         f"cores), not {imas!r}")
     idle_pj = EnergyParams().core_idle_pj if core_idle_pj is None else core_idle_pj
     pin = _lpt(work, coupling, cores) if balancing == "layer" else {}
 
@@ -256,7 +264,6 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
     # instances whose inputs are all dispatched, by (ready time known), kept in key order
     open_: list[int] = [n for n, inst in enumerate(insts) if inst.waiting_on == 0]
     core_free = [0.0] * cores
-    n_ima = cores if coupling == "tight" else 1
     ima_free = [0.0] * n_ima
     ends: list[float] = []                           # heap of chunk end times (events)
     res = ScheduleResult(0.0, 0.0, 0.0, 0.0, 0, 0, 0, [0.0] * cores)
@@ -370,5 +377,6 @@ def schedule(work: Sequence[LayerWork], *, coupling: str, balancing: str, cores:
     res.cycles = max((inst.finish for inst in insts), default=0.0)
     res.energy_pj += max(0.0, cores * res.cycles - res.core_busy) * idle_pj
     res.energy_pj += static_pj_per_cycle * res.cycles
+    res.energy_pj += ima_idle_pj * max(0.0, imas * res.cycles - res.ima_busy)
     return res
 

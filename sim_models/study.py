@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 
 from sim_models import balance, coverage
@@ -60,10 +60,10 @@ def net_layers(name: str) -> tuple[Layer, ...]:
 class CostTable:
     """A network's per-layer costs under one configuration: ``sw[name] = (cycles, energy_pj)`` on
     all ``cores`` cores, ``ima[name]`` on one IMA offloaded by one core (crossbar layers only);
-    ``static_pj_per_cycle`` (the cluster with one IMA: loose coupling and the baseline),
-    ``tight_static_pj_per_cycle`` (one IMA per core, tight coupling: ``cores`` analog cores, as
-    :func:`sim_models.energy.energy_report` counts them with ``imas``; ``None``: the one-IMA
-    figure) and ``core_idle_pj`` for the schedule's energy."""
+    for the schedule's energy: ``static_pj_per_cycle`` (the cluster with one IMA, the baseline's),
+    ``core_idle_pj``, ``ima_idle_pj`` (an idle IMA's cycle) and ``ima_static_pj_per_cycle`` (one
+    IMA's analog core: :meth:`static_of` a cluster of several IMAs, as
+    :func:`sim_models.energy.energy_report` counts them with ``imas``)."""
     net: str
     preset: str
     cores: int
@@ -71,13 +71,12 @@ class CostTable:
     ima: Mapping[str, tuple[float, float]]
     static_pj_per_cycle: float
     core_idle_pj: float
-    tight_static_pj_per_cycle: float | None = None
+    ima_idle_pj: float = 0.0
+    ima_static_pj_per_cycle: float = 0.0
 
-    def static_of(self, coupling: str) -> float:
-        """Static energy per cycle (pJ) of the cluster of ``coupling`` (its IMAs' analog cores)."""
-        if coupling == "tight" and self.tight_static_pj_per_cycle is not None:
-            return self.tight_static_pj_per_cycle
-        return self.static_pj_per_cycle
+    def static_of(self, imas: int) -> float:
+        """Static energy per cycle (pJ) of the cluster with ``imas`` IMAs (their analog cores)."""
+        return self.static_pj_per_cycle + (imas - 1) * self.ima_static_pj_per_cycle
 
     def cost(self, layer, engine: str) -> tuple[float, float]:
         return (self.sw if engine == "sw" else self.ima)[layer.name]
@@ -138,8 +137,10 @@ def cost_table(net: str, cfg, preset: str = "") -> CostTable:
 def costs_of(layers: Sequence, cfg, net: str = "", preset: str = "") -> CostTable:
     """:class:`CostTable` of any ``layers`` (e.g. a reduced network run on the RTL) under ``cfg``."""
     sw, ima = layer_costs(layers, cfg)
-    return CostTable(net, preset, cfg.n_cores, sw, ima, static_pj(1, cfg, imas=1),
-                     EnergyParams().core_idle_pj, static_pj(1, cfg, imas=cfg.n_cores))
+    p = EnergyParams()
+    analog = replace(p, tcdm_leakage_mw=0.0, logic_leakage_mw=0.0)     # one IMA's analog core
+    return CostTable(net, preset, cfg.n_cores, sw, ima, static_pj(1, cfg, imas=1), p.core_idle_pj,
+                     p.ima_idle_pj, static_pj(1, cfg, analog, imas=1))
 
 
 @dataclass(frozen=True)
@@ -171,10 +172,12 @@ def run_point(pt: Point, table: CostTable) -> dict:
     pl = coverage.place(layers, pt.tiles, pt.policy, coupling=pt.coupling, cores=cores,
                         granularity=pt.granularity, value=saved)
     work = balance.build_work(layers, pl, table.cost)
+    imas = sum(1 for c in pl.capacity if c)     # the IMAs of the point: the bins that have tiles
     r = balance.schedule(work, coupling=pt.coupling, balancing=pt.balancing, cores=cores,
                          images=pt.images, chunks_per_core=pt.chunks_per_core,
                          core_idle_pj=table.core_idle_pj,
-                         static_pj_per_cycle=table.static_of(pt.coupling))
+                         static_pj_per_cycle=table.static_of(max(imas, 1)),
+                         ima_idle_pj=table.ima_idle_pj, imas=imas)
     n_ima = cores if pt.coupling == "tight" else 1
     row = asdict(pt)
     row.update(preset=table.preset, cores=cores, coverage=pl.coverage, tiles_used=pl.tiles_used,

@@ -144,3 +144,27 @@ def test_bad_parameters_name_themselves(kw, needle):
     args.update(kw)
     with pytest.raises(ValueError, match=needle):
         balance.schedule([_sw("L", 0, 8, 800.0)], **args)
+
+
+def test_idle_imas_cost_their_cycles():
+    """``ima_idle_pj`` charges every IMA's cycles outside its chunks over the makespan, as
+    energy_report counts K IMAs: one IMA layer of 200 cycles then a software layer of 100 (8 rows
+    on 8 cores). Loose: 1 IMA idle for 100 cycles; tight: 8 IMAs, IMA 3 busy 200 of 300 cycles,
+    the other 7 idle throughout; ``imas=4`` (only 4 cores have tiles) 4 x 300 - 200. Dynamic energy
+    and cycles are unchanged; ``imas`` outside 0..the coupling's IMAs is named."""
+    def work(owner):
+        return [_ima("A", 0, 8, 800.0, 200.0, owner, energy=(0.0, 50.0)),
+                _sw("B", 1, 8, 800.0, inputs=(0,))]
+    base = _run(work(0))
+    assert base.cycles == 300.0 and base.ima_busy == 200.0
+    r = _run(work(0), ima_idle_pj=0.1)
+    assert r.cycles == base.cycles and r.energy_pj == pytest.approx(base.energy_pj + 0.1 * 100)
+    t0 = _run(work(3), coupling="tight")
+    assert t0.cycles == 300.0
+    t = _run(work(3), coupling="tight", ima_idle_pj=0.1)
+    assert t.energy_pj == pytest.approx(t0.energy_pj + 0.1 * (8 * 300 - 200))
+    t4 = _run(work(3), coupling="tight", ima_idle_pj=0.1, imas=4)
+    assert t4.energy_pj == pytest.approx(t0.energy_pj + 0.1 * (4 * 300 - 200))
+    for coupling, bad in (("loose", 2), ("tight", 9), ("loose", -1)):
+        with pytest.raises(ValueError, match="imas must be an integer in 0.."):
+            _run(work(0), coupling=coupling, imas=bad)

@@ -51,10 +51,12 @@ def test_cost_table_of_a_network():
     c = layer_cost(last, "sw", cfg, 8)
     assert t.cost(last, "sw") == (c.cycles, c.energy_pj)
     assert t.static_pj_per_cycle > 0 and t.core_idle_pj > 0
-    # tight coupling's cluster: one analog core per core (fastmodel.static_pj's imas)
+    # a cluster of K IMAs: K analog cores (fastmodel.static_pj's imas), K idle IMAs
+    from sim_models.energy import EnergyParams
     from sim_models.fastmodel import static_pj
-    assert t.static_pj_per_cycle == static_pj(1, cfg) == t.static_of("loose")
-    assert t.tight_static_pj_per_cycle == static_pj(1, cfg, imas=8) == t.static_of("tight")
+    assert t.static_pj_per_cycle == static_pj(1, cfg) == t.static_of(1)
+    assert t.static_of(8) == pytest.approx(static_pj(1, cfg, imas=8), rel=1e-12)
+    assert t.ima_idle_pj == EnergyParams().ima_idle_pj > 0
     with pytest.raises(ValueError, match="net"):
         study.net_layers("alexnet")
     with pytest.raises(ValueError, match="cost table"):
@@ -76,19 +78,28 @@ def test_fc_sum_of_partials_is_per_output():
     assert want <= got <= want + 100, (got, want)
 
 
-def test_tight_points_pay_the_static_power_of_their_imas():
-    """run_point under tight coupling charges the table's tight cluster static power (one analog
-    core per core) over the makespan, loose coupling and the baseline the one-IMA cluster's: a
-    table whose tight figure is X pJ/cycle higher makes a tight point's energy X * cycles higher
-    and leaves a loose point and every cycle count alone."""
+def test_points_pay_their_imas_idle_cycles_and_static_power():
+    """run_point charges each IMA of the point (a bin with tiles: 1 loose, 8 tight at T = 16, 4
+    tight at T = 4 on 8 cores) its idle cycles at the table's ``ima_idle_pj`` and its analog
+    core's static power, as energy_report(imas=K) does on the RTL: against a table without them,
+    the energy grows by ``ima_idle_pj * (K * cycles - IMA busy cycles)`` plus ``(K - 1) x`` one
+    analog core's static energy (by hand from the row's ``ima_util``), nothing else changes."""
     import dataclasses
 
     from hw.config import preset
     cfg = preset("jetcas2022")
     t = study.cost_table("mobilenetv1", cfg, "jetcas2022")
-    hot = dataclasses.replace(t, tight_static_pj_per_cycle=t.static_pj_per_cycle + 3.0)
-    for coupling, extra in (("tight", 3.0), ("loose", 0.0)):
-        pt = study.Point("mobilenetv1", 16, "order", coupling, "static", images=1)
-        a, b = study.run_point(pt, t), study.run_point(pt, hot)
-        assert b["cycles"] == a["cycles"] and b["baseline_energy_uj"] == a["baseline_energy_uj"]
-        assert b["energy_uj"] - a["energy_uj"] == pytest.approx(extra * a["cycles"] * 1e-6, rel=1e-9)
+    bare = dataclasses.replace(t, ima_idle_pj=0.0)
+    hot = dataclasses.replace(t, ima_static_pj_per_cycle=3.0)
+    for coupling, tiles, imas in (("tight", 16, 8), ("tight", 4, 4), ("loose", 16, 1)):
+        pt = study.Point("mobilenetv1", tiles, "order", coupling, "static", images=1)
+        a, b, c = study.run_point(pt, bare), study.run_point(pt, t), study.run_point(pt, hot)
+        assert a["cycles"] == b["cycles"] == c["cycles"]
+        assert a["baseline_energy_uj"] == b["baseline_energy_uj"] == c["baseline_energy_uj"]
+        n_ima = 8 if coupling == "tight" else 1
+        busy = b["ima_util"] * n_ima * b["cycles"]
+        assert 0 < busy < imas * b["cycles"]
+        assert b["energy_uj"] - a["energy_uj"] == pytest.approx(
+            t.ima_idle_pj * (imas * b["cycles"] - busy) * 1e-6, rel=1e-6)
+        assert c["energy_uj"] - b["energy_uj"] == pytest.approx(
+            (imas - 1) * 3.0 * b["cycles"] * 1e-6, rel=1e-6, abs=1e-12)
