@@ -52,7 +52,8 @@ what the tile / coupling study builds on), :func:`estimate_phases` (a list of
 ``ima-sim net --json``) and :func:`estimate_workload` (an ``ima-sim run`` workload, the fields of
 ``ima-sim run --json``). The hardware ``cfg`` is duck-typed on :class:`hw.config.ClusterConfig`
 (``ima.ports``, ``ima.mvm_cycles``, ``ima.overlap``, ``ima.data_interface``, ``ima.clock_hz``,
-``ima.rows``, ``ima.cols``, ``n_cores``, ``banks``, ``dwa``, ``dwa_ports``, ``sw_cost``).
+``ima.rows``, ``ima.cols``, ``n_cores``, ``banks``, ``dwa``, ``dwa_ports``, ``sw_cost``; ``imas``
+if it has it, else 1: private IMAs, :func:`_ima_phase`, whose idle cycles the energy counts).
 """
 
 from __future__ import annotations
