@@ -126,7 +126,12 @@ def compare(rtl_layers, rtl_total, model_layers, model_total):
 
 def run_point(point: RtlPoint, seed: int, cfg=None):
     """Run ``point`` on the RTL and the model; returns ``{point, coverage, layers_on_tiles, rows,
-    rtl, model, passed, sim_wall_s, build_wall_s}``."""
+    rtl, model, passed, sim_wall_s, build_wall_s}`` and ``estimate``: the fast model's estimate of
+    the same program (:func:`tb.cli.estimate.estimate_net`, the private IMAs' phases of a tight
+    point included) against the RTL -- ``rows`` per layer, ``rtl_energy_uj``, ``energy_uj``
+    (both with the cluster's ``imas``)."""
+    from tb.cli.estimate import estimate_net
+    from tb.cli.fastmodel_rtl import layer_rows
     from tb.cli.net import simulate
     cfg = point.config() if cfg is None else cfg
     graph, x = reduced_net(seed)
@@ -134,8 +139,13 @@ def run_point(point: RtlPoint, seed: int, cfg=None):
     res = simulate(program, cfg, seed=seed)
     m_layers, m_total = model_spans(point, graph, pl, cfg)
     rows = compare(res["layers"], res["total"]["cycles"], m_layers, m_total)
+    est = estimate_net(program, cfg)
+    estimate = {"rows": layer_rows(res["layers"], est["layers"], res["total"]["cycles"],
+                                   est["total"]["cycles"]),
+                "rtl_energy_uj": res["total"]["energy_uj"], "energy_uj": est["total"]["energy_uj"]}
     return {"point": point, "coverage": pl.coverage, "layers_on_tiles": len(pl.placed), "rows": rows,
             "rtl": res["total"]["cycles"], "model": m_total, "passed": res["total"]["passed"],
+            "estimate": estimate,
             "failed": [r["name"] for r in res["layers"] if not r["passed"]],
             "sim_wall_s": res["total"]["sim_wall_s"], "build_wall_s": res["total"]["build_wall_s"]}
 

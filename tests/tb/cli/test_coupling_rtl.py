@@ -2,7 +2,9 @@
 points of the reduced MobileNetV2 under loose coupling and static balancing run on the RTL cluster
 (``jetcas2022``'s default build), every layer bit-exact, and the scheduler of the study
 (:func:`sim_models.balance.schedule` over :func:`sim_models.study.costs_of`) on the same placement
-within issue 16's bounds: each layer within 5 %, the total within 2 %. Prints the error table.
+within issue 16's bounds: each layer within 5 %, the total within 2 %; the fast model's estimate
+of the same program (``ima-sim estimate-net``: cycles per layer in the same bounds, energy within
+2 %) too. Prints the error tables.
 
 The two tightly coupled points (2 cores, each with its private IMA) need a cluster build of their
 own (minutes): they run with ``IMA_SLOW=1`` (``make bench``)."""
@@ -60,3 +62,9 @@ def test_static_point_on_the_rtl(point):
     print(format_rows(r["rows"], f"balance.schedule vs RTL, {point.name} (seed {seed})"))
     print(f"sim {r['sim_wall_s']:.1f} s, build {r['build_wall_s']:.1f} s")
     check_bounds(r["rows"], f"{point.name} (seed {seed})")
+    # the fast model on the same program (a tight point: its private IMAs' phases, imas = 2)
+    est = r["estimate"]
+    print(format_rows(est["rows"], f"estimate-net vs RTL, {point.name} (seed {seed})"))
+    print(f"energy: RTL {est['rtl_energy_uj']:.6f} uJ, estimate {est['energy_uj']:.6f} uJ")
+    check_bounds(est["rows"], f"estimate-net, {point.name} (seed {seed})")
+    assert est["energy_uj"] == pytest.approx(est["rtl_energy_uj"], rel=0.02)
