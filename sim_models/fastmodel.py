@@ -486,13 +486,13 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
         for lm in lms:
             for job in lm.jobs:
                 p, w = _ima_job(job, cfg)
+                n = job.num_jobs
                 busy += p.total
                 each[k]["jobs"] += p.jobs
-                each[k]["mvms"] += job.num_jobs
+                each[k]["mvms"] += n
                 own["streamin"] += p.streamin
                 own["compute"] += p.compute
                 own["streamout"] += p.streamout
-                n = job.num_jobs
                 mvm["mvm_count"] += n
                 mvm["mvm_cells"] += n * job.height * job.width
                 mvm["dac_conversions"] += n * job.height
