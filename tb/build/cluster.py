@@ -11,8 +11,7 @@ import time
 
 from hw.config import ClusterConfig
 from tb.build import runner
-from tb.build.cluster_top import ENGINE_PUBLIC, ClusterTestTop
-from tb.build.reset import input_port_names
+from tb.build.cluster_top import ENGINE_PUBLIC, ClusterTestTop, input_ports
 
 __all__ = ["TOP", "KEY", "LEAN_PUBLIC", "lean_public", "build_params", "build_cluster", "simulate"]
 
@@ -56,7 +55,7 @@ LEAN_PUBLIC = ((TOP, "*", "rd"),
 def lean_public(cfg: ClusterConfig):
     """The public set of the lean build of ``cfg``: :data:`LEAN_PUBLIC` plus each input port of
     its test top (what the testbench writes), writable."""
-    return (*LEAN_PUBLIC, *((TOP, name) for name in input_port_names(ClusterTestTop(cfg))))
+    return (*LEAN_PUBLIC, *((TOP, name) for name in input_ports(cfg)))
 
 
 def build_cluster(cfg: ClusterConfig, *, waves: bool = False, debug: bool = False, opt=None,

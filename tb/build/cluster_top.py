@@ -31,9 +31,9 @@ from hw.cluster.cluster import Cluster
 from hw.config import ClusterConfig, preset
 from hw.verif.checker import CheckerSignature, TcdmChecker, checked_ports
 from hw.verif.engine import DEFAULT_DEPTH, EngineControlSignature, RequestEngine
-from tb.build.reset import registered_reset
+from tb.build.reset import input_port_names, registered_reset
 
-__all__ = ["ClusterTestTop", "ENGINE_PUBLIC"]
+__all__ = ["ClusterTestTop", "ENGINE_PUBLIC", "input_ports"]
 
 #: Verilator patterns (module, var) the engines add to a lean build's public signals: their
 #: memories, filled and read back through the VPI (the control side is top-level ports).
@@ -106,6 +106,15 @@ class ClusterTestTop(wiring.Component):
             m.d.comb += [eng.bus.gnt.eq(port.gnt & sel), eng.bus.r_valid.eq(port.r_valid & sel),
                          eng.bus.r_data.eq(port.r_data)]
         return m
+
+
+def input_ports(cfg: ClusterConfig, *, engine_depth=DEFAULT_DEPTH):
+    """The Verilog names of the input ports of ``ClusterTestTop(cfg, engine_depth=...)``
+    (:func:`tb.build.reset.input_port_names`), from its signature alone: the top is not
+    elaborated (and marked used, so Amaranth does not warn about it)."""
+    top = ClusterTestTop(cfg, engine_depth=engine_depth)
+    top._MustUse__used = top._cluster._MustUse__used = True
+    return input_port_names(top)
 
 
 def _forward(m, member, outer, inner):
