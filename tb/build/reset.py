@@ -2,11 +2,13 @@
 
 Amaranth's Verilog computes every flop's next state in an ``always @*`` block that ends
 ``if (rst) next = init;``, so with the ``sync`` domain's reset taken straight from the top-level
-``rst`` input, *every* next-state function depends on a top-level input. Verilator 5 evaluates
-all logic downstream of a top-level input in its input-combinational ("ico") region, and runs
-that region on the first iteration of every ``eval()`` whether an input changed or not: cocotb's
-clock calls ``eval()`` on both edges, so nearly the whole design's combinational logic was
-computed twice per cycle on top of the rising edge's own (nba) copy.
+``rst`` input, every next-state function depends on a top-level input. Verilator 5 evaluates
+logic downstream of a top-level input in its input-combinational ("ico") region, which it runs
+on the first iteration of every ``eval()`` whether an input changed or not (cocotb's clock calls
+``eval()`` on both edges). Verilator inlines most next-state functions into their flops' own
+code (the rising edge's nba region), so the reset kept only part of them in ico: measured on the
+16/16 cluster, 365 of 27,444 lines of the region's C++ (docs/speed-plan.md, "Step 3c", with
+what the rest of the region hangs on).
 
 :func:`registered_reset` defines the domain in the test top instead: its clock is the top's
 ``clk`` input and its reset a flop (reset-less itself) that samples the top's ``rst`` input.
