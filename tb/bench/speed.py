@@ -110,14 +110,15 @@ def _raw_binary(bdir, level):
 
 def measure_raw(cfg, cycles, *, build):
     """The model of ``build`` clocked from C++ for ``cycles`` cycles (:data:`RAW_MAIN`); returns
-    ``{"cycles", "run_cpu_s", "run_wall_s", "build_wall_s"}``."""
+    ``{"cycles", "run_cpu_s", "run_wall_s", "fall_share", "build_wall_s"}``, ``fall_share`` the
+    share of the clocked loop's wall time spent in the falling edges' ``eval()``."""
     from tb.build.runner import cxx_opt
     r, build_s = _build(cfg, build)
     exe = _raw_binary(Path(r.build_dir), cxx_opt(build.split("-")[0]))
     out = json.loads(subprocess.run([str(exe), str(int(cycles))], check=True, capture_output=True,
                                     text=True).stdout)
     return {"cycles": out["cycles"], "run_cpu_s": out["cpu_s"], "run_wall_s": out["wall_s"],
-            "build_wall_s": build_s}
+            "fall_share": out["fall_wall_s"] / out["wall_s"], "build_wall_s": build_s}
 
 
 def measure_limit(cfg, cycles, *, build, clock_impl=None):
@@ -162,7 +163,9 @@ def measure_run(spec, cfg, *, build, bfm=None):
 def _line(key, rep, r):
     print(f"{key} #{rep}: {r['cycles']} cyc, run {r['run_cpu_s']:.2f} s CPU "
           f"({r['cycles'] / r['run_cpu_s']:,.0f} cyc/s), {r['run_wall_s']:.2f} s wall "
-          f"({r['cycles'] / r['run_wall_s']:,.0f} cyc/s), load {os.getloadavg()[0]:.1f}", flush=True)
+          f"({r['cycles'] / r['run_wall_s']:,.0f} cyc/s), load {os.getloadavg()[0]:.1f}"
+          + (f", falling edges {r['fall_share']:.0%} of the loop" if "fall_share" in r else ""),
+          flush=True)
 
 
 def _spread(xs):

@@ -11,9 +11,9 @@ import time
 
 from hw.config import ClusterConfig
 from tb.build import runner
-from tb.build.cluster_top import ENGINE_PUBLIC, ClusterTestTop
+from tb.build.cluster_top import ENGINE_PUBLIC, ClusterTestTop, input_ports
 
-__all__ = ["TOP", "KEY", "LEAN_PUBLIC", "build_params", "build_cluster", "simulate"]
+__all__ = ["TOP", "KEY", "LEAN_PUBLIC", "lean_public", "build_params", "build_cluster", "simulate"]
 
 TOP = "cluster"
 #: Parameters always named in the build directory; any other one only when it differs from the
@@ -30,9 +30,12 @@ def build_params(cfg: ClusterConfig):
 
 
 #: What the cluster testbench (tb.env.cluster) reaches through the VPI, for a lean build, each
-#: pattern tied to the one module the testbench reaches it in: the test top's ports (every BFM, the
-#: statistics, the checkers' reports), the TCDM banks (backdoor preload / readback) and the
-#: engines' memories (:data:`tb.build.cluster_top.ENGINE_PUBLIC`), all writable; read only: the
+#: pattern tied to the one module the testbench reaches it in: the TCDM banks (backdoor preload /
+#: readback) and the engines' memories (:data:`tb.build.cluster_top.ENGINE_PUBLIC`), writable;
+#: the test top's signals (its ports: every BFM, the statistics, the checkers' reports), read
+#: only -- :func:`lean_public` adds its *input* ports as writable, one by one: a writable internal
+#: signal of the top, its registered reset above all (:mod:`tb.build.reset`), would put every
+#: reader back in the input region (docs/speed-plan.md, "Step 3c"); read only: the
 #: accelerators' TCDM ports (the Python protocol monitors, ``monitors="python"``:
 #: ``ima.tcdm_load__*`` / ``tcdm_store__*``, ``dwa.tcdm__*``) and the cores' ports at the
 #: cluster's boundary (``tb.cocotb_tests.engine_trace``). Before issue 15's third step the
@@ -41,7 +44,7 @@ def build_params(cfg: ClusterConfig):
 #: The IMA instances' module names as patterns (``hw.cluster.cluster.ima_name``: ``ima``, ``ima1``,
 #: ... ``ima99``) -- never ``ima*``, which would match the IMA's own submodules (``ima.engine``, ...).
 _IMA_INSTANCES = ("ima", "ima?", "ima??")
-LEAN_PUBLIC = ((TOP, "*"),
+LEAN_PUBLIC = ((TOP, "*", "rd"),
                (f"{TOP}.cluster.tcdm.tcdm", "bank?"), (f"{TOP}.cluster.tcdm.tcdm", "bank??"),
                *((f"{TOP}.cluster.{ima}", f"{kind}__*", "rd") for ima in _IMA_INSTANCES
                  for kind in ("tcdm_load", "tcdm_store")),
@@ -49,18 +52,24 @@ LEAN_PUBLIC = ((TOP, "*"),
                *ENGINE_PUBLIC)
 
 
+def lean_public(cfg: ClusterConfig):
+    """The public set of the lean build of ``cfg``: :data:`LEAN_PUBLIC` plus each input port of
+    its test top (what the testbench writes), writable."""
+    return (*LEAN_PUBLIC, *((TOP, name) for name in input_ports(cfg)))
+
+
 def build_cluster(cfg: ClusterConfig, *, waves: bool = False, debug: bool = False, opt=None,
                   simulator: str = "verilator"):
     """Build of the cluster's test top (:class:`tb.build.cluster_top.ClusterTestTop`: ``Cluster(cfg)``
     plus the cores' request engines and the TCDM checkers), reused across runs; returns the runner.
 
-    Lean (only :data:`LEAN_PUBLIC` visible to the VPI: a faster model, issue 15) unless
+    Lean (only :func:`lean_public` visible to the VPI: a faster model, issue 15) unless
     ``debug`` or ``IMA_DEBUG_BUILD`` ask for every signal (:func:`tb.build.runner.build`,
     :func:`tb.build.runner.debug_build_requested`); ``opt``: the C++ optimisation level
     (:func:`tb.build.runner.cxx_opt`); ``simulator``: ``"icarus"`` for the four-state build
     (every signal visible there)."""
     return runner.build(TOP, ClusterTestTop, build_params(cfg), waves=waves,
-                        public=None if simulator == "icarus" else LEAN_PUBLIC, debug=debug, opt=opt,
+                        public=None if simulator == "icarus" else lean_public(cfg), debug=debug, opt=opt,
                         simulator=simulator)
 
 

@@ -13,6 +13,12 @@ testbench drives the same wires as on a bare ``Cluster``. Added ports:
   each accelerator TCDM port of :func:`hw.verif.checker.checked_ports` (the rules the Python
   monitors check per cycle, evaluated by the simulator; read once at the end of a run).
 
+* ``clk`` and ``rst``: the same names as a bare ``Cluster``'s implicit ``sync`` ports, but the
+  domain is defined here (:func:`tb.build.reset.registered_reset`): the design's reset is a flop
+  that samples ``rst``, so no next-state logic depends on a top-level input and Verilator keeps
+  it out of the input-combinational region it evaluates on every ``eval()`` (docs/speed-plan.md,
+  "Step 3c"). The design leaves reset one cycle after ``rst`` falls.
+
 The cluster itself and its Verilog (``ima-sim verilog``) do not change; its internals are one
 level down (``dut.cluster.ima``, ``dut.cluster.tcdm.tcdm.bank0``, ...).
 """
@@ -25,8 +31,9 @@ from hw.cluster.cluster import Cluster
 from hw.config import ClusterConfig, preset
 from hw.verif.checker import CheckerSignature, TcdmChecker, checked_ports
 from hw.verif.engine import DEFAULT_DEPTH, EngineControlSignature, RequestEngine
+from tb.build.reset import input_port_names, registered_reset
 
-__all__ = ["ClusterTestTop", "ENGINE_PUBLIC"]
+__all__ = ["ClusterTestTop", "ENGINE_PUBLIC", "input_ports"]
 
 #: Verilator patterns (module, var) the engines add to a lean build's public signals: their
 #: memories, filled and read back through the VPI (the control side is top-level ports).
@@ -63,7 +70,7 @@ class ClusterTestTop(wiring.Component):
         self.cfg = self._cluster.cfg
         self.engine_depth = engine_depth
         n = self.cfg.n_cores
-        members = dict(self._cluster.signature.members)
+        members = {"clk": In(1), "rst": In(1), **self._cluster.signature.members}
         members["eng_sel"] = In(n)
         members["eng"] = In(EngineControlSignature(engine_depth)).array(n)
         members["chk"] = Out(CheckerSignature()).array(len(checked_ports(self.cfg)))
@@ -71,6 +78,7 @@ class ClusterTestTop(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        registered_reset(m, self.clk, self.rst)
         cl = self._cluster
         # elaborated here (same module, same Verilog) so the checkers can watch its accelerators
         inner = cl.elaborate(platform)
@@ -98,6 +106,15 @@ class ClusterTestTop(wiring.Component):
             m.d.comb += [eng.bus.gnt.eq(port.gnt & sel), eng.bus.r_valid.eq(port.r_valid & sel),
                          eng.bus.r_data.eq(port.r_data)]
         return m
+
+
+def input_ports(cfg: ClusterConfig, *, engine_depth=DEFAULT_DEPTH):
+    """The Verilog names of the input ports of ``ClusterTestTop(cfg, engine_depth=...)``
+    (:func:`tb.build.reset.input_port_names`), from its signature alone: the top is not
+    elaborated (and marked used, so Amaranth does not warn about it)."""
+    top = ClusterTestTop(cfg, engine_depth=engine_depth)
+    top._MustUse__used = top._cluster._MustUse__used = True
+    return input_port_names(top)
 
 
 def _forward(m, member, outer, inner):

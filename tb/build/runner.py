@@ -54,9 +54,15 @@ def build_dir(top_name, params):
     return PROJECT_ROOT / "sim_build" / top_name / _config_key(params)
 
 
+#: RTL helpers of the test tops outside ``hw/`` (the fingerprint follows them too): the
+#: registered reset of :mod:`tb.build.reset`.
+TOP_HELPERS = (PROJECT_ROOT / "tb" / "build" / "reset.py",)
+
+
 def _fingerprint(top_name, make_top, params):
     """Hash of everything the Verilog depends on: the RTL sources (``hw/**.py``), the file that
-    defines ``make_top`` (a test top may live outside ``hw/``), the top's name and parameters.
+    defines ``make_top`` (a test top may live outside ``hw/``) and :data:`TOP_HELPERS`, the top's
+    name and parameters.
 
     Elaborating and converting a large top costs tens of seconds; with an unchanged fingerprint
     the Verilog on disk is reused and Verilator's make finds nothing to do.
@@ -64,7 +70,7 @@ def _fingerprint(top_name, make_top, params):
     h = hashlib.sha1()
     h.update(f"{top_name}|{getattr(make_top, '__module__', '')}.{getattr(make_top, '__qualname__', make_top)}"
              f"|{json.dumps(params, sort_keys=True, default=str)}".encode())
-    sources = set((PROJECT_ROOT / "hw").rglob("*.py"))
+    sources = set((PROJECT_ROOT / "hw").rglob("*.py")) | set(TOP_HELPERS)
     top_file = inspect.getsourcefile(make_top)
     if top_file:
         sources.add(Path(top_file).resolve())

@@ -26,3 +26,4 @@ def test_raw_case_clocks_the_cocotb_build(monkeypatch):
     r = speed.measure_raw(preset("aicas2021").with_(ports=4), 1500, build="O0-lean")
     assert r["cycles"] == 1500
     assert 0 < r["run_cpu_s"] and 0 < r["run_wall_s"]
+    assert 0 < r["fall_share"] < 1

@@ -1,10 +1,12 @@
 """The cluster's simulation test top (tb/build/cluster_top.py): every port of the cluster under
-its own name and shape, plus the engines' control ports, the select bits and one checker report
-per watched accelerator port; a bad engine depth is refused by name. (Its behaviour: the
+its own name and shape, plus the engines' control ports, the select bits, one checker report
+per watched accelerator port and its own ``clk`` / ``rst`` (the registered reset,
+tests/tb/build/test_reset.py); a bad engine depth is refused by name. (Its behaviour: the
 exactness tests of tests/tb/bfm/test_engine.py; its blocks: tests/hw/verif/.)"""
 
 import pytest
 from amaranth import Shape
+from amaranth.lib.wiring import In
 
 from hw.cluster.cluster import Cluster
 from hw.config import preset
@@ -19,7 +21,8 @@ def test_ports_are_the_clusters_plus_engines_and_checkers(flat):
     members = dict(top.signature.members)
     for name, member in plain.signature.members.items():
         assert members.pop(name) == member, name
-    assert set(members) == {"eng_sel", "eng", "chk"}
+    assert set(members) == {"clk", "rst", "eng_sel", "eng", "chk"}
+    assert members["clk"] == members["rst"] == In(1)
     assert Shape.cast(members["eng_sel"].shape).width == cfg.n_cores
     assert members["eng"].dimensions == (cfg.n_cores,)
     assert members["chk"].dimensions == (len(checked_ports(cfg)),)

@@ -17,7 +17,7 @@ def test_public_config_text():
     text = runner.public_config(LEAN_PUBLIC)
     lines = text.splitlines()
     assert lines[0] == "`verilator_config"
-    assert lines[1] == 'public_flat_rw -module "cluster" -var "*"'
+    assert lines[1] == 'public_flat_rd -module "cluster" -var "*"'
     assert len(lines) == 1 + len(LEAN_PUBLIC)
 
 

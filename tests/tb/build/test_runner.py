@@ -51,3 +51,17 @@ def test_sibling_verilog_reused_only_for_the_same_fingerprint(tmp_path):
     assert runner._sibling_verilog(mine, "top", "abc") == "module top; endmodule\n"
     assert runner._sibling_verilog(mine, "top", "abd") is None
     assert runner._sibling_verilog(other, "top", "abc") is None        # never itself
+
+
+def test_fingerprint_follows_the_top_helpers(tmp_path, monkeypatch):
+    """A test top's RTL helper outside ``hw/`` (the registered reset, tb/build/reset.py) is
+    hashed too: an edit of it regenerates the Verilog."""
+    src = tmp_path / "my_top.py"
+    src.write_text("def make_top(**params):\n    return None\n")
+    assert runner.PROJECT_ROOT / "tb" / "build" / "reset.py" in runner.TOP_HELPERS
+    helper = tmp_path / "helper.py"
+    helper.write_text("# version 1\n")
+    monkeypatch.setattr(runner, "TOP_HELPERS", (helper,))
+    first = runner._fingerprint("t", _load(src), {})
+    helper.write_text("# version 2\n")
+    assert runner._fingerprint("t", _load(src), {}) != first
