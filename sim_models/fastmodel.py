@@ -40,8 +40,8 @@ What the model adds, and where it approximates (docs/fastmodel.md has the measur
   on the peripheral bus; each core's kernel) and idle cycles (the rest).
 * **Speed**: an IMA LayerJob's per-job lengths and words come from one period of its jobs'
   address residues (:func:`_residue_period`, a closed form of the job loops) instead of a walk of
-  every job; the overlapped engine's schedule is extrapolated from its steady state on long
-  layers (:func:`ima_layer_perf`, checked exact); the software kernels' traffic is counted a row
+  every job; the overlapped engine's schedule skips the whole periods of a proved steady state
+  (:func:`ima_layer_perf`, exact); the software kernels' traffic is counted a row
   at a time; and the engines' results are memoised by what determines them
   (:func:`clear_memo`). ``ima_layer_perf(..., walk=True)`` keeps the walk of every job as the
   reference the tests compare with.
@@ -227,16 +227,9 @@ def _perf_params(ports: int, mvm_cycles: int, shared: bool) -> perf.PerfParams:
     return perf.rtl_params(ports, mvm_cycles, shared_ports=shared)
 
 
-#: Jobs of a LayerJob the overlapped schedule is run on before it may be extrapolated.
-STEADY_JOBS = 4
-
-
-def _period(*seqs: np.ndarray) -> int | None:
-    """The smallest ``P`` in 1, 2, 4, 8 with every sequence ``P``-periodic, else None."""
-    for p in (1, 2, 4, 8):
-        if all(len(a) <= p or np.array_equal(a[p:], a[:-p]) for a in seqs):
-            return p
-    return None
+#: Least number of jobs between two steady-state checkpoints of the overlapped engine's schedule
+#: (:func:`sim_models.perf.overlapped_perf_periodic`, shared ports).
+STEADY_JOBS = perf.CHECKPOINT_JOBS
 
 
 def _residue_period(job: LayerJob) -> int:
@@ -326,19 +319,16 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = Fals
     computed and the sums and prefixes below are taken from them; ``walk`` computes every job's
     with :func:`sim_models.perf.job_phase_cycles` (the reference, the same numbers).
 
-    Speed-up of the overlapped engine (unless ``exact``): when the per-job phase lengths repeat
-    with a period ``P`` (a layer whose runs keep their word alignment: almost all), the schedule
-    settles into a steady state that repeats every ``Q = max(P, 2)`` jobs (2: the shared ports'
-    priority alternates). The first ``m``, ``m + Q``, ``m + 2Q`` and ``m + 3Q`` jobs (``m`` at
-    least :data:`STEADY_JOBS`, ``m = n mod Q``) are scheduled exactly (in one run:
-    :func:`sim_models.perf.overlapped_prefix_perfs`); if the three increments
-    agree in every field, the ``n``-job figures are the ``m``-job ones plus ``(n - m) / Q``
-    increments, else the whole layer is scheduled (so is a layer too short for the four short
-    schedules to cost less). tests/sim_models/test_fastmodel.py checks the
-    two against each other. Never with shared ports: there three agreeing increments did not
-    prove a steady state (random layers of seeds 212, 255 and 308 of that test: a later
-    STREAMOUT overlap changed the occupancy, once the total by 120 of 9,359 cycles), so such a
-    layer is always scheduled whole."""
+    Speed-up of the overlapped engine (unless ``exact`` or ``walk``): the per-job lengths repeat
+    every ``R`` jobs, and :func:`sim_models.perf.overlapped_perf_periodic` schedules them until
+    the schedule's state (relative to its time) recurs at a checkpoint -- which proves that every
+    further period repeats it -- and skips the whole periods (separate and shared ports; with
+    shared ports from two schedules that end one period apart, forked off one run, because the
+    layer's end changes the last jobs' contention). Exact in every field, not a heuristic:
+    tests/sim_models/test_fastmodel.py and tests/sim_models/test_perf.py compare it with the
+    whole schedule (``exact=True``). (The increments of four short schedules, which this
+    replaces, were a heuristic: with shared ports seeds 212, 255 and 308 of that test found
+    layers whose three increments agreed before the schedule had settled.)"""
     return _ima_job_perf(job, cfg, exact=exact, walk=walk)[0]
 
 
@@ -358,27 +348,10 @@ def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
     if not cfg.ima.overlap:
         s_in, s_c, s_out = _tiled_sum(sin, n), n * mvm, _tiled_sum(sout, n)
         return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out), words
-    # the P-periodicity of the whole sequences: their differences at lag P repeat every R jobs
-    if exact or p.shared_ports:                 # shared ports: the increment check is unsound
-        period = None
-    elif len(sin) == 1:                         # constant lengths (R = 1): 1-periodic
-        period = 1
-    else:
-        period = _period(_tile(sin, min(n, len(sin) + 8)), _tile(sout, min(n, len(sout) + 8)))
-    if period is not None:
-        q = max(period, 2)
-        m = STEADY_JOBS + (n - STEADY_JOBS) % q
-        if n >= 4 * m + 6 * q + 8:             # the four short schedules had fewer jobs than this one
-            k_max = m + 3 * q
-            sin_k, sout_k = _tile(sin, k_max), _tile(sout, k_max)
-            comp_k = np.full(k_max, mvm, dtype=np.int64)
-            runs = [np.array(r._tuple()) for r in perf.overlapped_prefix_perfs(
-                sin_k, comp_k, sout_k, p, [m, m + q, m + 2 * q, m + 3 * q])]
-            d = runs[1] - runs[0]
-            if np.array_equal(runs[2] - runs[1], d) and np.array_equal(runs[3] - runs[2], d):
-                return perf.LayerPerf(*(int(v) for v in runs[0] + (n - m) // q * d)), words
-    sin, sout = _tile(sin, n), _tile(sout, n)
-    return perf.overlapped_perf(sin, np.full(n, mvm, dtype=np.int64), sout, p), words
+    if exact or walk:                           # the reference: the whole schedule
+        sin, sout = _tile(sin, n), _tile(sout, n)
+        return perf.overlapped_perf(sin, np.full(n, mvm, dtype=np.int64), sout, p), words
+    return perf.overlapped_perf_periodic(sin.tolist(), mvm, sout.tolist(), n, p), words
 
 
 def _walk_words(job: LayerJob) -> int:
