@@ -224,7 +224,7 @@ def _ima_params(cfg) -> perf.PerfParams:
 
 @functools.lru_cache(maxsize=64)
 def _perf_params(ports: int, mvm_cycles: int, shared: bool) -> perf.PerfParams:
-    return perf.rtl_params(ports, mvm_cycles, shared_ports=shared)
+    return perf.rtl_params(ports, mvm_cycles, shared_ports=shared).validate()
 
 
 #: Least number of jobs between two steady-state checkpoints of the overlapped engine's schedule
@@ -259,11 +259,22 @@ def _residue_period(job: LayerJob) -> int:
 def _walk_tables(walk, ports: int) -> tuple[list[int], list[int]]:
     """``(chunk cycles, words)`` of all runs of ``walk`` from a base of residue 0..3 (the tables
     :func:`sim_models.perf.job_phase_cycles` and :func:`_walk_words` look every job up in),
-    memoised by what they depend on (:func:`_walk_key`)."""
+    memoised by what they depend on (:func:`_walk_key`).
+
+    A run of ``len0`` bytes from an address of residue ``q`` touches ``(q + len0 + 3) // 4``
+    words, and the runs' offsets modulo 4 depend on their loop counters modulo 4 only, so the
+    runs are counted by offset residue (16 pairs of counter classes) instead of listed."""
     def tables():
-        runs = np.arange(4, dtype=np.int64)[:, None] + perf.walk_run_bases(walk)[None, :]
-        words = perf.words_touched(runs, walk.len0)
-        return (-(-words // ports)).sum(axis=1).tolist(), words.sum(axis=1).tolist()
+        w = [(q + walk.len0 + 3) // 4 for q in range(4)]
+        c = [-(-x // ports) for x in w]
+        n1 = [(walk.len1 - 1 - a) // 4 + 1 if a < walk.len1 else 0 for a in range(4)]
+        n2 = [(walk.len2 - 1 - b) // 4 + 1 if b < walk.len2 else 0 for b in range(4)]
+        cnt = [0, 0, 0, 0]
+        for a in range(4):
+            for b in range(4):
+                cnt[(a * walk.stride1 + b * walk.stride2) % 4] += n1[a] * n2[b]
+        return ([sum(cnt[q] * c[(r + q) % 4] for q in range(4)) for r in range(4)],
+                [sum(cnt[q] * w[(r + q) % 4] for q in range(4)) for r in range(4)])
     return _memo(("walk", _walk_key(walk), ports), tables)
 
 
@@ -271,7 +282,7 @@ def _walk_tables(walk, ports: int) -> tuple[list[int], list[int]]:
 _SHORT_PERIOD = 64
 
 
-def _job_pattern(job: LayerJob, p: perf.PerfParams):
+def _job_pattern(job: LayerJob, p: perf.PerfParams) -> tuple[list[int], list[int], list[int]]:
     """``(sin, sout, words)`` of the first ``R`` jobs of ``job`` (:func:`_residue_period`): the
     STREAMIN / STREAMOUT lengths of :func:`sim_models.perf.job_phase_cycles` and the port words
     of :func:`_walk_words`, job by job, which repeat every ``R`` jobs."""
@@ -282,28 +293,32 @@ def _job_pattern(job: LayerJob, p: perf.PerfParams):
                                (job.dst, job.dst_addr, "dst_stride", p.streamout_overhead)):
         s0, s1, s2 = (getattr(lp, f) for lp in job.loops)
         cyc, words = _walk_tables(walk, p.ports)
-        if r <= _SHORT_PERIOD:
+        if r == 1:
+            x = addr % 4
+            out.append(([cyc[x] + ovh], [words[x]]))
+        elif r <= _SHORT_PERIOD:
             res = [(addr + j % c0 * s0 + j // c0 % c1 * s1 + j // (c0 * c1) * s2) % 4 for j in range(r)]
             out.append(([cyc[x] + ovh for x in res], [words[x] for x in res]))
         else:
             j = np.arange(r, dtype=np.int64)
             res = (addr + j % c0 * s0 + j // c0 % c1 * s1 + j // (c0 * c1) * s2) % 4
-            out.append((np.array(cyc)[res] + ovh, np.array(words)[res]))
+            out.append(((np.array(cyc)[res] + ovh).tolist(), np.array(words)[res].tolist()))
     (sin, w_in), (sout, w_out) = out
-    return tuple(np.asarray(a, dtype=np.int64) for a in (sin, sout)) + \
-        (np.asarray(w_in, dtype=np.int64) + np.asarray(w_out, dtype=np.int64),)
+    return sin, sout, [a + b for a, b in zip(w_in, w_out, strict=True)]
 
 
-def _tiled_sum(pattern: np.ndarray, n: int) -> int:
-    """The sum of the first ``n`` terms of the sequence that repeats ``pattern``."""
+def _tiled_sum(pattern, n: int) -> int:
+    """The sum of the first ``n`` terms of the sequence that repeats ``pattern`` (a list or an
+    array)."""
     r = len(pattern)
     if r == 1:
         return n * int(pattern[0])
-    return (n // r) * int(pattern.sum()) + int(pattern[:n % r].sum()) if r else 0
+    return (n // r) * int(sum(pattern)) + int(sum(pattern[:n % r])) if r else 0
 
 
-def _tile(pattern: np.ndarray, n: int) -> np.ndarray:
-    """The first ``n`` terms of the sequence that repeats ``pattern``."""
+def _tile(pattern, n: int) -> np.ndarray:
+    """The first ``n`` terms of the sequence that repeats ``pattern``, as an array."""
+    pattern = np.asarray(pattern, dtype=np.int64)
     if n <= len(pattern):
         return pattern[:n]
     return np.full(n, pattern[0], dtype=np.int64) if len(pattern) == 1 else np.resize(pattern, n)
@@ -341,7 +356,6 @@ def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
         sin, comp, sout = perf.job_phase_cycles(job, p)
         words = _walk_words(job)
     else:
-        p.validate()
         sin, sout, w = _job_pattern(job, p)
         words = _tiled_sum(w, n)
     mvm = p.mvm_cycles
@@ -351,7 +365,7 @@ def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
     if exact or walk:                           # the reference: the whole schedule
         sin, sout = _tile(sin, n), _tile(sout, n)
         return perf.overlapped_perf(sin, np.full(n, mvm, dtype=np.int64), sout, p), words
-    return perf.overlapped_perf_periodic(sin.tolist(), mvm, sout.tolist(), n, p), words
+    return perf.overlapped_perf_periodic(sin, mvm, sout, n, p), words
 
 
 def _walk_words(job: LayerJob) -> int:
