@@ -776,11 +776,15 @@ def _energy_uj(ev: dict[str, float], cfg) -> float:
 
 
 def _sum_events(items: Iterable[dict[str, float]]) -> dict[str, float]:
-    """The key-wise sum of event dicts (keys in order of first appearance)."""
+    """The key-wise sum of event dicts (keys in order of first appearance; the counts are
+    non-negative integers, so the first dict's values are taken as they are)."""
     ev: dict[str, float] = {}
     for e in items:
+        if not ev:
+            ev.update(e)
+            continue
         for k, v in e.items():
-            ev[k] = ev.get(k, 0) + v
+            ev[k] = ev[k] + v if k in ev else v
     return ev
 
 

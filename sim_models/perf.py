@@ -702,6 +702,7 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs):
         have = len(lists[0])
         if m <= have:
             return
+        m = min(n, max(m, 2 * have + 16))        # in chunks: a checkpoint needs one more job
         idx = range(have, m)
         sin, sout = [si[i % len(si)] for i in idx], [so[i % len(so)] for i in idx]
         lists[0].extend([x - params.streamin_overhead for x in sin])
