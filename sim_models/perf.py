@@ -716,17 +716,22 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs):
     every = step * -(-CHECKPOINT_JOBS // step)      # checkpoints: a multiple of the period
     state = (None, None, 0, 0, 0, False, 0)
     seen: dict[tuple, int] = {}
-    k = every
     found = None
-    while k <= check_jobs and k + 2 * every < n:
-        grow(k + 1)
-        _, state = _shared_run(sched, state, n, k, consts)
-        sig = _shared_signature(sched, state, k)
+
+    def checkpoint(k, here):
+        nonlocal found
+        sig = _shared_signature(sched, here, k)
         if sig in seen:
             found = (seen[sig], k)
-            break
+            return True
         seen[sig] = k
-        k += every
+        return False
+
+    last = min(check_jobs, n - 2 * every - 1)       # the last checkpoint (two periods left)
+    while found is None and state[2] <= last:        # in runs as long as the lists grown so far
+        grow(state[2] + 2)
+        stop = min(len(lists[0]) - 1, last + 1)
+        _, state = _shared_run(sched, state, n, stop, consts, (every, last, checkpoint))
     lo = params.layer_overhead
     if found is not None:
         k1, k2 = found
@@ -787,12 +792,15 @@ def _shared_forks(sin: list[int], L: list[int], sout: list[int], params: PerfPar
     return out
 
 
-def _shared_run(sched, state, n, stop, consts):
+def _shared_run(sched, state, n, stop, consts, check=None):
     """Run the shared-port model of :func:`_shared_forks` on ``n`` jobs from ``state`` (``src,
     snk, next_src, next_snk, next_c, prio_snk, t``; a side is ``[job, next request cycle,
     chunks left]`` or None), filling ``sched`` = ``(g, c, s, din, dout)`` in place, until job
     ``stop``'s STREAMIN would start (then ``(False, state)``) or to the end (``(True, state)``).
-    Resolution and grant runs as in :func:`_shared_lists`."""
+    ``check = (every, last, fn)``: also where job ``i``'s STREAMIN would start for every ``i`` in
+    ``1..last`` that ``every`` divides, ``fn(i, state)`` is called, and the run stops there
+    (``(False, state)``) if it returns true. Resolution and grant runs as in
+    :func:`_shared_lists`."""
     g, c, s, din, dout = sched
     cin, cout, sin, sout, L, jo, in_tail, out_tail = consts
     src, snk, nsrc, nsnk, nc, prio_snk, t = state
@@ -810,6 +818,10 @@ def _shared_run(sched, state, n, stop, consts):
             if src is None and i < n and (i == 0 or c[i - 1] != u):
                 if i == stop:
                     return False, (src, snk, nsrc, nsnk, nc, prio_snk, t)
+                if check is not None and i % check[0] == 0 and 0 < i <= check[1]:
+                    here = (src, snk, nsrc, nsnk, nc, prio_snk, t)
+                    if check[2](i, here):
+                        return False, here
                 t0 = 1 if i == 0 else c[i - 1]
                 g[i] = t0
                 nsrc = i + 1
