@@ -407,6 +407,7 @@ MEMO_SIZE = 100_000
 def clear_memo() -> None:
     """Forget every memoised engine result (e.g. to time the model cold)."""
     _MEMO.clear()
+    _IMA_KEY[:] = [None, None]
 
 
 def _memo(key: tuple, compute):
@@ -434,8 +435,14 @@ def _job_key(job: LayerJob) -> tuple:
 def _ima_job(job: LayerJob, cfg) -> tuple[perf.LayerPerf, int]:
     """``(LayerPerf, port words)`` of one LayerJob on ``cfg``, memoised."""
     ima = cfg.ima
-    key = ("ima", _job_key(job), ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)
-    return _memo(key, lambda: _ima_job_perf(job, cfg))
+    if _IMA_KEY[0] is not ima:         # the IMA's part of the key, once per configuration object
+        _IMA_KEY[:] = [ima, (ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)]
+    return _memo(("ima", _job_key(job), _IMA_KEY[1]), lambda: _ima_job_perf(job, cfg))
+
+
+#: ``[ImaConfig, its key]`` of the last :func:`_ima_job` (``ImaConfig.mvm_cycles`` is computed
+#: on every access; the configuration is frozen, so the key of the same object stays valid).
+_IMA_KEY: list = [None, None]
 
 
 def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
