@@ -64,7 +64,8 @@ verilog: $(STAMP)
 # 4 MiB TCDM; docs/networks.md): per-layer table, CSV and the Fig. 12-like plot in reports/.
 # Then the fast model against the RTL (docs/fastmodel.md): the reduced MobileNetV2 and the full-size
 # bottleneck run on the RTL, MobileNetV2 224 read from the run above; and the fast model's speed
-# ratio to the RTL measured in one run (tb/cli/fastmodel_speed.py: CPU times, the reduced MobileNetV2).
+# ratio to the RTL (tb/cli/fastmodel_speed.py: CPU times, the reduced MobileNetV2, whose RTL run
+# fastmodel_rtl made and passes on in reports/fastmodel_rtl.json).
 bench: $(STAMP) synth
 	$(RUN) $(VENV)/bin/ima-sim sweep -o reports $(SWEEPARGS)
 	$(RUN) $(VENV)/bin/ima-sim bench-tcdm
@@ -78,8 +79,9 @@ bench: $(STAMP) synth
 	  --csv reports/net_mobilenetv2.csv --plot reports/net_mobilenetv2.png > reports/net_mobilenetv2.txt
 	cat reports/net_mobilenetv2.txt
 	$(RUN) $(VPY) -m tb.cli.fastmodel_rtl --net-csv reports/net_mobilenetv2.csv \
-	  --net-report reports/net_mobilenetv2.txt -o reports/fastmodel.md
-	$(RUN) $(VPY) -m tb.cli.fastmodel_speed -o reports/fastmodel_speed.md --json reports/fastmodel_speed.json
+	  --net-report reports/net_mobilenetv2.txt -o reports/fastmodel.md --rtl-json reports/fastmodel_rtl.json
+	$(RUN) $(VPY) -m tb.cli.fastmodel_speed --rtl-json reports/fastmodel_rtl.json \
+	  -o reports/fastmodel_speed.md --json reports/fastmodel_speed.json
 	$(RUN) $(VPY) -m tb.cli.coupling_rtl -o reports/coupling.md
 	$(RUN) $(VPY) -m tb.cli.refset --check
 	$(RUN) $(VPY) -m tb.bench.speed --repeats 1 --json reports/speed.json > reports/speed.txt

@@ -75,46 +75,92 @@ def breakdown(job: DwJob, ports: int) -> dict[str, int]:
     with period 4 in the output column ``ox`` and row ``oy`` (the addresses are affine in them):
     the pixel phases are costed at one representative of each class (``ox mod 4``; ``oy = 0``,
     ``oy = H - 1``, the rows between by ``oy mod 4``) and weighted by the class sizes, a few
-    dozen pixels instead of ``W * H``. :func:`breakdown_reference` costs every pixel (the same
-    numbers: tests/sim_models/test_dwa_perf.py)."""
-    return _breakdown(job, ports, reduced=True)
-
-
-def breakdown_reference(job: DwJob, ports: int) -> dict[str, int]:
-    """:func:`breakdown` with every output pixel costed (its reference)."""
-    return _breakdown(job, ports, reduced=False)
-
-
-def _classes(size: int, reduced: bool, ends: bool):
-    """``(representatives, weights)`` of ``0..size-1``: all with weight 1 unless ``reduced``;
-    else one per class of ``i mod 4``, with ``0`` and ``size - 1`` classes of their own when
-    ``ends``."""
-    if not reduced:
-        return np.arange(size, dtype=np.int64), np.ones(size, dtype=np.int64)
-    if not ends:
-        rep = np.arange(min(size, 4), dtype=np.int64)
-        return rep, (size - 1 - rep) // 4 + 1
-    if size <= 2:
-        return np.arange(size, dtype=np.int64), np.ones(size, dtype=np.int64)
-    mid = np.arange(1, min(size - 2, 4) + 1, dtype=np.int64)      # 1..size-2 by class
-    rep = np.concatenate(([0], mid, [size - 1]))
-    return rep, np.concatenate(([1], (size - 2 - mid) // 4 + 1, [1]))
-
-
-def _breakdown(job: DwJob, ports: int, *, reduced: bool) -> dict[str, int]:
-    """:func:`breakdown` (``reduced``: on the address classes) or :func:`breakdown_reference`."""
+    dozen pixels instead of ``W * H``, in plain Python with the chunks of a run looked up by its
+    address modulo 4 (numpy's fixed cost per call dominates arrays this small).
+    :func:`breakdown_reference` costs every pixel (the same numbers:
+    tests/sim_models/test_dwa_perf.py)."""
     _check_ports(ports)
     job.validate()
     n = ports
     C, H, W, s = job.channels, job.out_h, job.out_w, job.stride
     s2 = s == 2
     irs, ors = job.in_row_stride, job.out_row_stride
+    oy, wy = _class_lists(H, ends=True)
+    ox, wx = _class_lists(W, ends=False)
+    x_last = (W - 1) % 4
+    per_cg: dict[int, tuple[int, int, int, int]] = {}
+
+    def group(cg):
+        """``(weight chunks, preload, inner, last store)`` of a group of ``cg`` channels (the
+        phases of :func:`breakdown_reference`, one representative pixel per class)."""
+        mc = -(-cg // LANES)
+        ch = [-(-((a + cg + 3) // 4) // n) for a in range(4)]            # chunks by address % 4
+        row3 = [ch[b % 4] + ch[(b + C) % 4] + ch[(b + 2 * C) % 4] for b in range(4)]   # a row's 3 runs
+        taps = sum(ch[(job.w_addr + t * C) % 4] for t in range(KERNEL * KERNEL))
+        pre = inner = 0
+        for x, w_x in zip(ox, wx, strict=True):
+            col = job.in_addr + x * s * C
+            out = job.out_addr + x * C
+            pre += (row3[col % 4] + row3[(col + irs) % 4] + row3[(col + 2 * irs) % 4]) * w_x
+            pre += ch[(out + (H - 1) * ors) % 4] * (w_x - 1 if x == x_last else w_x)
+            for y, w_y in zip(oy, wy, strict=True):
+                if y == H - 1:
+                    la = lb = 0
+                else:
+                    la = row3[(col + (s * y + 3) * irs) % 4]
+                    lb = row3[(col + (s * y + 4) * irs) % 4] if s2 else 0
+                st = ch[(out + (y - 1) * ors) % 4] if y else 0
+                if la + lb:
+                    e = (max(la, mc - 1) + lb if s2 else la + lb) + (st if st else 1)
+                else:
+                    e = 1 + st if st else 0
+                inner += (mc if mc > e else e) * w_x * w_y
+        last = ch[(job.out_addr + (W - 1) * C + (H - 1) * ors) % 4]
+        return taps, pre + 1, inner, last
+
     out = dict(weights=0, preload=0, inner=0, final=0, done=DONE_CYCLES, mac_cycles=0)
-    oy, wy = _classes(H, reduced, ends=True)
-    ox, wx = _classes(W, reduced, ends=False)
-    ox = ox[:, None]                                     # arrays over [ox, oy] (or [ox, 1])
-    wxy = wx[:, None] * wy[None, :]
-    wx_but_last = np.where(ox[:, 0] == (W - 1) % 4 if reduced else ox[:, 0] == W - 1, wx - 1, wx)
+    prev_store = 0                                       # chunks of the pending pixel (0: none)
+    for g in range(job.groups):                          # group g: group 0's runs + 16 g bytes
+        cg = min(GROUP, C - GROUP * g)
+        if cg not in per_cg:
+            per_cg[cg] = group(cg)
+        w_chunks, pre, inner, last_store = per_cg[cg]
+        out["weights"] += w_chunks + (prev_store or 1)
+        out["preload"] += pre
+        out["inner"] += inner
+        out["mac_cycles"] += -(-cg // LANES) * H * W
+        prev_store = last_store
+    out["final"] = 1 + prev_store
+    return out
+
+
+def _class_lists(size: int, ends: bool) -> tuple[list[int], list[int]]:
+    """``(representatives, weights)`` of ``0..size-1`` by class of ``i mod 4`` (``0`` and
+    ``size - 1`` classes of their own when ``ends``)."""
+    if not ends:
+        rep = list(range(min(size, 4)))
+        return rep, [(size - 1 - r) // 4 + 1 for r in rep]
+    if size <= 2:
+        return list(range(size)), [1] * size
+    mid = list(range(1, min(size - 2, 4) + 1))
+    return [0, *mid, size - 1], [1, *((size - 2 - m) // 4 + 1 for m in mid), 1]
+
+
+def breakdown_reference(job: DwJob, ports: int) -> dict[str, int]:
+    """:func:`breakdown` with every output pixel costed, as arrays (its reference)."""
+    _check_ports(ports)
+    job.validate()
+
+
+    n = ports
+    C, H, W, s = job.channels, job.out_h, job.out_w, job.stride
+    s2 = s == 2
+    irs, ors = job.in_row_stride, job.out_row_stride
+    out = dict(weights=0, preload=0, inner=0, final=0, done=DONE_CYCLES, mac_cycles=0)
+    oy = np.arange(H, dtype=np.int64)
+    ox = np.arange(W, dtype=np.int64)[:, None]           # arrays over [ox, oy] (or [ox, 1])
+    wx, wxy = np.ones(W, dtype=np.int64), np.ones((W, H), dtype=np.int64)
+    wx_but_last = np.where(ox[:, 0] == W - 1, 0, 1)
     kx3 = np.arange(KERNEL, dtype=np.int64) * C          # pixel offsets of the 3 runs of a row
     prev_store = 0                                       # chunks of the pending pixel (0: none)
     # A group's runs are group 0's moved by GROUP * g bytes, a multiple of 4 (aligned words):

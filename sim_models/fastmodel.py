@@ -40,8 +40,8 @@ What the model adds, and where it approximates (docs/fastmodel.md has the measur
   on the peripheral bus; each core's kernel) and idle cycles (the rest).
 * **Speed**: an IMA LayerJob's per-job lengths and words come from one period of its jobs'
   address residues (:func:`_residue_period`, a closed form of the job loops) instead of a walk of
-  every job; the overlapped engine's schedule is extrapolated from its steady state on long
-  layers (:func:`ima_layer_perf`, checked exact); the software kernels' traffic is counted a row
+  every job; the overlapped engine's schedule skips the whole periods of a proved steady state
+  (:func:`ima_layer_perf`, exact); the software kernels' traffic is counted a row
   at a time; and the engines' results are memoised by what determines them
   (:func:`clear_memo`). ``ima_layer_perf(..., walk=True)`` keeps the walk of every job as the
   reference the tests compare with.
@@ -228,19 +228,12 @@ def _ima_params(cfg) -> perf.PerfParams:
 
 @functools.lru_cache(maxsize=64)
 def _perf_params(ports: int, mvm_cycles: int, shared: bool) -> perf.PerfParams:
-    return perf.rtl_params(ports, mvm_cycles, shared_ports=shared)
+    return perf.rtl_params(ports, mvm_cycles, shared_ports=shared).validate()
 
 
-#: Jobs of a LayerJob the overlapped schedule is run on before it may be extrapolated.
-STEADY_JOBS = 4
-
-
-def _period(*seqs: np.ndarray) -> int | None:
-    """The smallest ``P`` in 1, 2, 4, 8 with every sequence ``P``-periodic, else None."""
-    for p in (1, 2, 4, 8):
-        if all(len(a) <= p or np.array_equal(a[p:], a[:-p]) for a in seqs):
-            return p
-    return None
+#: Least number of jobs between two steady-state checkpoints of the overlapped engine's schedule
+#: (:func:`sim_models.perf.overlapped_perf_periodic`, shared ports).
+STEADY_JOBS = perf.CHECKPOINT_JOBS
 
 
 def _residue_period(job: LayerJob) -> int:
@@ -270,11 +263,22 @@ def _residue_period(job: LayerJob) -> int:
 def _walk_tables(walk, ports: int) -> tuple[list[int], list[int]]:
     """``(chunk cycles, words)`` of all runs of ``walk`` from a base of residue 0..3 (the tables
     :func:`sim_models.perf.job_phase_cycles` and :func:`_walk_words` look every job up in),
-    memoised by what they depend on (:func:`_walk_key`)."""
+    memoised by what they depend on (:func:`_walk_key`).
+
+    A run of ``len0`` bytes from an address of residue ``q`` touches ``(q + len0 + 3) // 4``
+    words, and the runs' offsets modulo 4 depend on their loop counters modulo 4 only, so the
+    runs are counted by offset residue (16 pairs of counter classes) instead of listed."""
     def tables():
-        runs = np.arange(4, dtype=np.int64)[:, None] + perf.walk_run_bases(walk)[None, :]
-        words = perf.words_touched(runs, walk.len0)
-        return (-(-words // ports)).sum(axis=1).tolist(), words.sum(axis=1).tolist()
+        w = [(q + walk.len0 + 3) // 4 for q in range(4)]
+        c = [-(-x // ports) for x in w]
+        n1 = [(walk.len1 - 1 - a) // 4 + 1 if a < walk.len1 else 0 for a in range(4)]
+        n2 = [(walk.len2 - 1 - b) // 4 + 1 if b < walk.len2 else 0 for b in range(4)]
+        cnt = [0, 0, 0, 0]
+        for a in range(4):
+            for b in range(4):
+                cnt[(a * walk.stride1 + b * walk.stride2) % 4] += n1[a] * n2[b]
+        return ([sum(cnt[q] * c[(r + q) % 4] for q in range(4)) for r in range(4)],
+                [sum(cnt[q] * w[(r + q) % 4] for q in range(4)) for r in range(4)])
     return _memo(("walk", _walk_key(walk), ports), tables)
 
 
@@ -282,7 +286,7 @@ def _walk_tables(walk, ports: int) -> tuple[list[int], list[int]]:
 _SHORT_PERIOD = 64
 
 
-def _job_pattern(job: LayerJob, p: perf.PerfParams):
+def _job_pattern(job: LayerJob, p: perf.PerfParams) -> tuple[list[int], list[int], list[int]]:
     """``(sin, sout, words)`` of the first ``R`` jobs of ``job`` (:func:`_residue_period`): the
     STREAMIN / STREAMOUT lengths of :func:`sim_models.perf.job_phase_cycles` and the port words
     of :func:`_walk_words`, job by job, which repeat every ``R`` jobs."""
@@ -293,28 +297,32 @@ def _job_pattern(job: LayerJob, p: perf.PerfParams):
                                (job.dst, job.dst_addr, "dst_stride", p.streamout_overhead)):
         s0, s1, s2 = (getattr(lp, f) for lp in job.loops)
         cyc, words = _walk_tables(walk, p.ports)
-        if r <= _SHORT_PERIOD:
+        if r == 1:
+            x = addr % 4
+            out.append(([cyc[x] + ovh], [words[x]]))
+        elif r <= _SHORT_PERIOD:
             res = [(addr + j % c0 * s0 + j // c0 % c1 * s1 + j // (c0 * c1) * s2) % 4 for j in range(r)]
             out.append(([cyc[x] + ovh for x in res], [words[x] for x in res]))
         else:
             j = np.arange(r, dtype=np.int64)
             res = (addr + j % c0 * s0 + j // c0 % c1 * s1 + j // (c0 * c1) * s2) % 4
-            out.append((np.array(cyc)[res] + ovh, np.array(words)[res]))
+            out.append(((np.array(cyc)[res] + ovh).tolist(), np.array(words)[res].tolist()))
     (sin, w_in), (sout, w_out) = out
-    return tuple(np.asarray(a, dtype=np.int64) for a in (sin, sout)) + \
-        (np.asarray(w_in, dtype=np.int64) + np.asarray(w_out, dtype=np.int64),)
+    return sin, sout, [a + b for a, b in zip(w_in, w_out, strict=True)]
 
 
-def _tiled_sum(pattern: np.ndarray, n: int) -> int:
-    """The sum of the first ``n`` terms of the sequence that repeats ``pattern``."""
+def _tiled_sum(pattern, n: int) -> int:
+    """The sum of the first ``n`` terms of the sequence that repeats ``pattern`` (a list or an
+    array)."""
     r = len(pattern)
     if r == 1:
         return n * int(pattern[0])
-    return (n // r) * int(pattern.sum()) + int(pattern[:n % r].sum()) if r else 0
+    return (n // r) * int(sum(pattern)) + int(sum(pattern[:n % r])) if r else 0
 
 
-def _tile(pattern: np.ndarray, n: int) -> np.ndarray:
-    """The first ``n`` terms of the sequence that repeats ``pattern``."""
+def _tile(pattern, n: int) -> np.ndarray:
+    """The first ``n`` terms of the sequence that repeats ``pattern``, as an array."""
+    pattern = np.asarray(pattern, dtype=np.int64)
     if n <= len(pattern):
         return pattern[:n]
     return np.full(n, pattern[0], dtype=np.int64) if len(pattern) == 1 else np.resize(pattern, n)
@@ -330,19 +338,16 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = Fals
     computed and the sums and prefixes below are taken from them; ``walk`` computes every job's
     with :func:`sim_models.perf.job_phase_cycles` (the reference, the same numbers).
 
-    Speed-up of the overlapped engine (unless ``exact``): when the per-job phase lengths repeat
-    with a period ``P`` (a layer whose runs keep their word alignment: almost all), the schedule
-    settles into a steady state that repeats every ``Q = max(P, 2)`` jobs (2: the shared ports'
-    priority alternates). The first ``m``, ``m + Q``, ``m + 2Q`` and ``m + 3Q`` jobs (``m`` at
-    least :data:`STEADY_JOBS`, ``m = n mod Q``) are scheduled exactly (in one run:
-    :func:`sim_models.perf.overlapped_prefix_perfs`); if the three increments
-    agree in every field, the ``n``-job figures are the ``m``-job ones plus ``(n - m) / Q``
-    increments, else the whole layer is scheduled (so is a layer too short for the four short
-    schedules to cost less). tests/sim_models/test_fastmodel.py checks the
-    two against each other. Never with shared ports: there three agreeing increments did not
-    prove a steady state (random layers of seeds 212, 255 and 308 of that test: a later
-    STREAMOUT overlap changed the occupancy, once the total by 120 of 9,359 cycles), so such a
-    layer is always scheduled whole."""
+    Speed-up of the overlapped engine (unless ``exact`` or ``walk``): the per-job lengths repeat
+    every ``R`` jobs, and :func:`sim_models.perf.overlapped_perf_periodic` schedules them until
+    the schedule's state (relative to its time) recurs at a checkpoint -- which proves that every
+    further period repeats it -- and skips the whole periods (separate and shared ports; with
+    shared ports from two schedules that end one period apart, forked off one run, because the
+    layer's end changes the last jobs' contention). Exact in every field, not a heuristic:
+    tests/sim_models/test_fastmodel.py and tests/sim_models/test_perf.py compare it with the
+    whole schedule (``exact=True``). (The increments of four short schedules, which this
+    replaces, were a heuristic: with shared ports seeds 212, 255 and 308 of that test found
+    layers whose three increments agreed before the schedule had settled.)"""
     return _ima_job_perf(job, cfg, exact=exact, walk=walk)[0]
 
 
@@ -355,34 +360,16 @@ def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
         sin, comp, sout = perf.job_phase_cycles(job, p)
         words = _walk_words(job)
     else:
-        p.validate()
         sin, sout, w = _job_pattern(job, p)
         words = _tiled_sum(w, n)
     mvm = p.mvm_cycles
     if not cfg.ima.overlap:
         s_in, s_c, s_out = _tiled_sum(sin, n), n * mvm, _tiled_sum(sout, n)
         return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out), words
-    # the P-periodicity of the whole sequences: their differences at lag P repeat every R jobs
-    if exact or p.shared_ports:                 # shared ports: the increment check is unsound
-        period = None
-    elif len(sin) == 1:                         # constant lengths (R = 1): 1-periodic
-        period = 1
-    else:
-        period = _period(_tile(sin, min(n, len(sin) + 8)), _tile(sout, min(n, len(sout) + 8)))
-    if period is not None:
-        q = max(period, 2)
-        m = STEADY_JOBS + (n - STEADY_JOBS) % q
-        if n >= 4 * m + 6 * q + 8:             # the four short schedules had fewer jobs than this one
-            k_max = m + 3 * q
-            sin_k, sout_k = _tile(sin, k_max), _tile(sout, k_max)
-            comp_k = np.full(k_max, mvm, dtype=np.int64)
-            runs = [np.array(r._tuple()) for r in perf.overlapped_prefix_perfs(
-                sin_k, comp_k, sout_k, p, [m, m + q, m + 2 * q, m + 3 * q])]
-            d = runs[1] - runs[0]
-            if np.array_equal(runs[2] - runs[1], d) and np.array_equal(runs[3] - runs[2], d):
-                return perf.LayerPerf(*(int(v) for v in runs[0] + (n - m) // q * d)), words
-    sin, sout = _tile(sin, n), _tile(sout, n)
-    return perf.overlapped_perf(sin, np.full(n, mvm, dtype=np.int64), sout, p), words
+    if exact or walk:                           # the reference: the whole schedule
+        sin, sout = _tile(sin, n), _tile(sout, n)
+        return perf.overlapped_perf(sin, np.full(n, mvm, dtype=np.int64), sout, p), words
+    return perf.overlapped_perf_periodic(sin, mvm, sout, n, p), words
 
 
 def _walk_words(job: LayerJob) -> int:
@@ -430,6 +417,7 @@ MEMO_SIZE = 100_000
 def clear_memo() -> None:
     """Forget every memoised engine result (e.g. to time the model cold)."""
     _MEMO.clear()
+    _IMA_KEY[:] = [None, None]
 
 
 def _memo(key: tuple, compute):
@@ -457,8 +445,14 @@ def _job_key(job: LayerJob) -> tuple:
 def _ima_job(job: LayerJob, cfg) -> tuple[perf.LayerPerf, int]:
     """``(LayerPerf, port words)`` of one LayerJob on ``cfg``, memoised."""
     ima = cfg.ima
-    key = ("ima", _job_key(job), ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)
-    return _memo(key, lambda: _ima_job_perf(job, cfg))
+    if _IMA_KEY[0] is not ima:         # the IMA's part of the key, once per configuration object
+        _IMA_KEY[:] = [ima, (ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)]
+    return _memo(("ima", _job_key(job), _IMA_KEY[1]), lambda: _ima_job_perf(job, cfg))
+
+
+#: ``[ImaConfig, its key]`` of the last :func:`_ima_job` (``ImaConfig.mvm_cycles`` is computed
+#: on every access; the configuration is frozen, so the key of the same object stays valid).
+_IMA_KEY: list = [None, None]
 
 
 def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
@@ -824,11 +818,15 @@ def _energy_uj(ev: dict[str, float], cfg) -> float:
 
 
 def _sum_events(items: Iterable[dict[str, float]]) -> dict[str, float]:
-    """The key-wise sum of event dicts (keys in order of first appearance)."""
+    """The key-wise sum of event dicts (keys in order of first appearance; the counts are
+    non-negative integers, so the first dict's values are taken as they are)."""
     ev: dict[str, float] = {}
     for e in items:
+        if not ev:
+            ev.update(e)
+            continue
         for k, v in e.items():
-            ev[k] = ev.get(k, 0) + v
+            ev[k] = ev[k] + v if k in ev else v
     return ev
 
 

@@ -12,6 +12,7 @@ CSV of the bench's own ``ima-sim net`` run, and writes the error tables with the
 
 import argparse
 import csv
+import json
 import os
 import sys
 import time
@@ -143,6 +144,9 @@ def main(argv=None):
     p.add_argument("--net-csv", help="per-layer CSV of the RTL run of the full MobileNetV2 "
                                      "(ima-sim net --csv, make bench)")
     p.add_argument("--net-report", help="that run's text report (its simulation wall time)")
+    p.add_argument("--rtl-json", help="also write the reduced MobileNetV2's RTL figures here (cycles, "
+                                      "CPU and wall seconds), for python -m tb.cli.fastmodel_speed "
+                                      "--rtl-json: make bench runs that network on the RTL once")
     a = p.parse_args(argv)
     from sim_models.fastmodel import estimate_program, estimate_workload
     from sim_models.workloads import prepare as prepare_workload
@@ -161,6 +165,14 @@ def main(argv=None):
     out.append(format_rows(rows, f"Reduced MobileNetV2 ({' '.join(REDUCED_NET)}), jetcas2022"))
     speed.append(("reduced MobileNetV2", rtl["total"]["sim_wall_s"], cpu,
                   _model_cpu(lambda: estimate_program(program, cfg))))
+    if a.rtl_json:
+        from tb.cli.fastmodel_speed import NETWORKS, REDUCED
+        assert NETWORKS[REDUCED] == REDUCED_NET, "the speed bench's reduced network is this one"
+        with open(a.rtl_json, "w") as f:
+            json.dump([{"network": REDUCED, "rtl_cycles": rtl["total"]["cycles"], "rtl_cpu_s": cpu,
+                        "rtl_wall_s": rtl["total"]["sim_wall_s"],
+                        "rtl_source": f"python -m tb.cli.fastmodel_rtl, {time.strftime('%Y-%m-%d %H:%M')}"}],
+                      f, indent=1)
     # the bottleneck at full size
     for preset_name, mapping, extra in BOTTLENECKS:
         argv_run = ["--preset", preset_name, "--layer", "bottleneck", "--mapping", mapping, *extra]

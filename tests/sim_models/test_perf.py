@@ -281,3 +281,42 @@ def test_overlapped_prefix_perfs_equal_the_short_schedules(shared):
     for f in (perf.overlapped_perf, lambda *a: perf.overlapped_prefix_perfs(*a, [1])):
         with pytest.raises(ValueError, match="sin, comp, sout"):
             f(sin, comp[:-1], sout, p)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_overlapped_perf_periodic_equals_the_whole_schedule(shared):
+    """``overlapped_perf_periodic`` (periods of a proved steady state skipped) against
+    ``overlapped_perf`` of the whole repeated sequence, every field, on random periods (1 to 16
+    jobs: constant and varying lengths), layers of 1 to 600 jobs, random overheads; the skip is
+    taken in most long layers (and never where it would not be exact: every result is checked).
+    Bad periods raise."""
+    from tb.build.runner import pick_seed
+    rng = np.random.default_rng(pick_seed())
+    run = perf._shared_periodic if shared else perf._separate_periodic
+    skipped = long = 0
+    for trial in range(400):
+        r = int(rng.choice([1, 1, 2, 3, 4, 6, 8, 12, 16]))
+        n = int(rng.integers(1, 600)) if trial % 4 else int(rng.integers(1, 20))
+        si_o, so_o = int(rng.integers(2, 6)), int(rng.integers(2, 6))          # >= FIRST_REQUEST
+        p = perf.PerfParams(ports=4, mvm_cycles=8, streamin_overhead=si_o, streamout_overhead=so_o,
+                            job_overhead=int(rng.integers(0, 4)), layer_overhead=int(rng.integers(0, 20)),
+                            shared_ports=shared)
+        top = int(rng.choice([3, 20, 80, 200]))
+        sin = (si_o + rng.integers(0, top, r)).tolist()
+        sout = (so_o + rng.integers(0, top, r)).tolist()
+        comp = int(rng.integers(1, 120))
+        got = perf.overlapped_perf_periodic(sin, comp, sout, n, p)
+        tiled_in, tiled_out = (sin * (n // r + 1))[:n], (sout * (n // r + 1))[:n]
+        ref = perf.overlapped_perf(tiled_in, [comp] * n, tiled_out, p)
+        assert got == ref, (trial, n, sin, comp, sout, p)
+        assert all(type(v) is int for v in got._tuple())
+        if n > 2 * r + 8:
+            fields, k = run(sin, comp, sout, n, p, perf._min_period(sin, sout), 1024)
+            assert fields == ref._tuple()
+            long += n >= 300
+            skipped += n >= 300 and k > n // 2
+    assert skipped > long // 2, (skipped, long)
+    print(f"{skipped} of {long} layers of >= 300 jobs skipped more than half their jobs")
+    for bad in (([], []), ([3], [3, 4])):
+        with pytest.raises(ValueError, match="sin and sout"):
+            perf.overlapped_perf_periodic(*bad[:1], 8, bad[1], 10, p)
