@@ -16,13 +16,12 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, Event, RisingEdge, Timer
 
 from hw.verif.engine import ctl_word
+from tb.bfm.clock import CLK_PERIOD_NS
 from tb.bfm.periph import PeriphMaster
 from tb.bfm.tcdm import TcdmMaster
 
 __all__ = ["Core", "Barrier", "now", "wait_cycles", "CLK_PERIOD_NS"]
 
-#: Cluster clock period (250 MHz; tb.env.cluster starts the clock with it).
-CLK_PERIOD_NS = 4
 #: The engine's control word of a load: what TcdmMaster.init_read presents (we 0, be 0xF).
 _READ_CTL = ctl_word(False, 0xF)
 #: Waits up to this many cycles use ClockCycles (one wake-up per cycle); longer ones a Timer.

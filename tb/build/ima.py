@@ -1,3 +1,6 @@
+# amaranth: UnusedElaboratable=no
+# (the lean build's patterns read a test top's ports from an instance built here and never
+# elaborated: tb.build.tops.port_patterns)
 """Build the IMA test tops (:class:`tb.build.tops.ImaTestTop`, or :func:`ImaTwinTestTop` with
 the digital twin as analog core) for cocotb, one Verilator model per configuration.
 
@@ -7,9 +10,9 @@ Used by tests/hw/ima/ and ``tb/bench/overlap.py``; the cocotb side is :mod:`tb.c
 
 from hw.config import ClusterConfig
 from tb.build import runner
-from tb.build.tops import ImaTestTop, ImaTwinTestTop
+from tb.build.tops import ImaTestTop, ImaTwinTestTop, port_patterns
 
-__all__ = ["TOP", "TWIN_TOP", "KEY", "LEAN_PUBLIC", "build_ima_tb"]
+__all__ = ["TOP", "TWIN_TOP", "KEY", "lean_public", "build_ima_tb"]
 
 TOP = "ima_tb"
 TWIN_TOP = "ima_twin_tb"
@@ -18,11 +21,20 @@ TWIN_TOP = "ima_twin_tb"
 KEY = ("ports", "rows", "cols", "dac_depth", "adc_depth", "tcdm_bytes", "banks")
 
 
-#: What the IMA's testbench (tb.env.ima, tb.cocotb_tests.ima / twin / regfuzz) reaches through the
-#: VPI, for a lean build, besides the top's ports (``(top, "*")``, added per top): the TCDM banks
-#: (backdoor), the IMA's TCDM ports (protocol monitors) and the twin's weight memory (programmed
-#: and read through the VPI).
-LEAN_PUBLIC = (("*", "bank*"), ("*", "tcdm_load__*"), ("*", "tcdm_store__*"), ("*", "weights"))
+def lean_public(top, params):
+    """What the IMA's testbench (tb.env.ima, tb.cocotb_tests.ima / twin / regfuzz) reaches through
+    the VPI in the top ``top`` (:data:`TOP` or :data:`TWIN_TOP`) built from ``params``, for a lean
+    build, each pattern tied to the one module it is reached in: the top's ports
+    (:func:`tb.build.tops.port_patterns`), the TCDM banks (backdoor) and, in the twin's top, the
+    twin's weight memory (programmed and read through the VPI), all writable; read only: the IMA's
+    TCDM ports (the protocol monitors). Before, the patterns matched every module and were
+    writable (``("*", "tcdm_load__*")``: the IMA's engine and streamers too, whose logic then ran
+    on every ``eval()``)."""
+    analog = "twin" if top == TWIN_TOP else "python"
+    return (*port_patterns(top, ImaTestTop(analog=analog, **params)),
+            (f"{top}.tcdm.tcdm", "bank?"), (f"{top}.tcdm.tcdm", "bank??"),
+            (f"{top}.ima", "tcdm_load__*", "rd"), (f"{top}.ima", "tcdm_store__*", "rd"),
+            *([(f"{top}.twin", "weights")] if top == TWIN_TOP else []))
 
 
 def build_ima_tb(cfg: ClusterConfig, *, twin: bool = False, cores: bool = False, debug: bool = False,
@@ -34,5 +46,5 @@ def build_ima_tb(cfg: ClusterConfig, *, twin: bool = False, cores: bool = False,
     Returns ``(runner, top name)``."""
     top, make_top = (TWIN_TOP, ImaTwinTestTop) if twin else (TOP, ImaTestTop)
     params = cfg.build_params(KEY) | ({"cores": True} if cores else {})
-    public = None if simulator == "icarus" else ((top, "*"), *LEAN_PUBLIC)
+    public = None if simulator == "icarus" else lean_public(top, params)
     return runner.build(top, make_top, params, public=public, debug=debug, simulator=simulator), top

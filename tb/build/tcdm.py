@@ -1,3 +1,6 @@
+# amaranth: UnusedElaboratable=no
+# (the lean build's patterns read a test top's ports from an instance built here and never
+# elaborated: tb.build.tops.port_patterns)
 """Build the TCDM subsystem top (:class:`hw.cluster.subsystem.TcdmSubsystem`) for cocotb.
 
 Used by ``tests/hw/cluster/test_interconnect.py`` and the ``ima-sim traffic`` / ``bench-tcdm``
@@ -10,13 +13,21 @@ from hw.cluster.subsystem import TcdmSubsystem
 from hw.cluster.tcdm import check_tcdm_params
 from hw.config import ClusterConfig
 from tb.build import runner
+from tb.build.tops import port_patterns
 
-__all__ = ["TOP", "LEAN_PUBLIC", "build_tcdm", "geometry"]
+__all__ = ["TOP", "lean_public", "build_tcdm", "geometry"]
 
 TOP = "tcdm"
-#: What the TCDM's testbench (tb.env.tcdm) reaches through the VPI, for a lean build: the top's
-#: ports (masters, statistics) and the banks (backdoor).
-LEAN_PUBLIC = ((TOP, "*"), ("*", "bank*"))
+
+
+def lean_public(params):
+    """What the TCDM's testbench (tb.env.tcdm) reaches through the VPI in the top built from
+    ``params``, for a lean build: the top's ports (masters, statistics:
+    :func:`tb.build.tops.port_patterns`) and the banks (backdoor) in their own module. Before:
+    ``(TOP, "*")`` and ``("*", "bank*")``, which also made the top's and the interconnect's wires
+    towards the banks (``banks__*``) writable."""
+    return (*port_patterns(TOP, TcdmSubsystem(**params)),
+            (f"{TOP}.tcdm", "bank?"), (f"{TOP}.tcdm", "bank??"))
 
 
 _cache = {}
@@ -37,6 +48,6 @@ def build_tcdm(*, masters: int, banks: int, size_bytes: int, waves: bool = False
     if key not in _cache:
         check_masters(masters)  # validate before touching the build tree
         check_tcdm_params(banks, size_bytes)
-        _cache[key] = runner.build(TOP, TcdmSubsystem, params, waves=waves, public=LEAN_PUBLIC,
+        _cache[key] = runner.build(TOP, TcdmSubsystem, params, waves=waves, public=lean_public(params),
                                    debug=debug)
     return _cache[key]

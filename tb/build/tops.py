@@ -30,7 +30,21 @@ from hw.ima.top import Ima
 from hw.ima.twin import DigitalTwin
 from hw.signatures import TcdmSignature, TcdmStatsSignature
 
-__all__ = ["ImaTestTop", "ImaTwinTestTop", "DwaTestTop", "TB_PORTS"]
+__all__ = ["ImaTestTop", "ImaTwinTestTop", "DwaTestTop", "TB_PORTS", "port_patterns"]
+
+
+def port_patterns(top_name, top):
+    """The lean build's patterns (:func:`tb.build.runner.public_config`) naming the ports of
+    ``top`` (a ``wiring.Component`` built as module ``top_name``) and nothing else of that module:
+    ``clk``, ``rst``, each plain port of its signature by name, every other member (an interface,
+    an array) as ``<member>__*``. ``(top_name, "*")`` also made the module's internal wires public and
+    writable (an accelerator's ports, the TCDM's master and bank wires), which put all logic
+    reading them on every ``eval()`` of the model (docs/speed-plan.md, "Step 3a")."""
+    patterns = [(top_name, "clk"), (top_name, "rst")]
+    for name, member in top.signature.members.items():
+        plain = member.is_port and not member.dimensions
+        patterns.append((top_name, name if plain else f"{name}__*"))
+    return tuple(patterns)
 
 
 def _control_members(regmap, n_cores, cores):

@@ -28,17 +28,17 @@ reports what it saw.
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, Event, First, ReadOnly, RisingEdge, Timer, ValueChange
 
 from tb.bfm.backdoor import TcdmBackdoor
+from tb.bfm.clock import CLK_PERIOD_NS, start_clock
 from tb.bfm.sig import reader
 from tb.bfm.task import BackgroundTask
 from tb.check.regfuzz import LONG_CYCLES, Stats, make_target
 from tb.env import params
 
-PERIOD_NS = 4
+PERIOD_NS = CLK_PERIOD_NS
 _NO_DELAY = 3  # cocotb.handle._GPISetAction.NO_DELAY (vpiNoDelay)
 
 
@@ -156,7 +156,7 @@ class Fuzzer:
 
     async def start(self):
         dut = self.dut
-        Clock(dut.clk, PERIOD_NS, unit="ns").start()
+        start_clock(dut.clk, PERIOD_NS)
         dut.rst.value = 1
         dut.tcdm_stat__clear.value = 0
         for k in range(2):

@@ -8,11 +8,11 @@ the TCDM's banks and size) arrives from the host through :mod:`tb.env.params`.
 """
 
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from hw.dwa.regmap import REG
 from tb.bfm.backdoor import TcdmBackdoor
+from tb.bfm.clock import start_clock
 from tb.bfm.dwa_hal import DwaHal
 from tb.bfm.periph import EventLines, PeriphMaster
 from tb.bfm.sig import reader
@@ -86,7 +86,7 @@ class DwaEnv:
 
     async def start(self):
         dut = self.dut
-        Clock(self.clk, 4, unit="ns").start()
+        start_clock(self.clk)
         dut.rst.value = 1
         dut.tcdm_stat__clear.value = 0
         dut.ctrl__req.value = 0

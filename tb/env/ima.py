@@ -11,13 +11,13 @@ The configuration built (a :class:`hw.config.ClusterConfig`: the IMA, the TCDM's
 arrives from the host through :mod:`tb.env.params`.
 """
 
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from hw.ima.stats import STAT_COUNTERS
 from sim_models.crossbar import Crossbar
 from tb.bfm.analog_core import AnalogCoreModel
 from tb.bfm.backdoor import TcdmBackdoor
+from tb.bfm.clock import start_clock
 from tb.bfm.ima_hal import ImaHal
 from tb.bfm.periph import EventLines, PeriphMaster
 from tb.bfm.sig import four_state, reader
@@ -69,7 +69,7 @@ class ImaEnv:
 
     async def start(self):
         dut = self.dut
-        Clock(self.clk, 4, unit="ns").start()
+        start_clock(self.clk)
         dut.rst.value = 1
         dut.tcdm_stat__clear.value = 0
         dut.ctrl__req.value = 0

@@ -6,10 +6,10 @@ testbenches, which can pass ``masters=[...]`` to drive only some ports with BFMs
 """
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from tb.bfm.backdoor import TcdmBackdoor
+from tb.bfm.clock import CLK_PERIOD_NS, start_clock
 from tb.bfm.sig import reader
 from tb.bfm.tcdm import TcdmMaster
 from tb.check.monitor import TcdmProtocolMonitor
@@ -60,7 +60,7 @@ class TcdmEnv:
 
     def __init__(self, dut, masters, banks, size_bytes, *, port_fmt="masters__{i}",
                  tcdm_path="tcdm", bfm_ports=None, monitors=True, scoreboard=True,
-                 check_xz=False, period_ns=4):
+                 check_xz=False, period_ns=CLK_PERIOD_NS):
         self.dut = dut
         self.n_masters, self.n_banks, self.size_bytes = masters, banks, size_bytes
         self.period_ns = period_ns
@@ -79,7 +79,7 @@ class TcdmEnv:
 
     async def start(self):
         """Start the clock, reset for 2 cycles, then create BFMs and monitors."""
-        Clock(self.clk, self.period_ns, unit="ns").start()
+        start_clock(self.clk, self.period_ns)
         self.dut.rst.value = 1
         self.dut.stat__clear.value = 0
         for i in range(self.n_masters):

@@ -138,3 +138,40 @@ def test_a_top_without_a_public_list_is_always_full(monkeypatch, tmp_path):
     runner.build("tiny", _Tiny, {})
     assert "--no-public-flat-rw" not in fake.calls[0]["build_args"]
     assert fake.calls[0]["build_dir"].name == "nowaves-O0"
+
+
+
+def _block_publics():
+    """The lean public sets of the block test tops: (name, top module, patterns)."""
+    from tb.build import dwa, ima, tcdm
+    cfg = preset()
+    ima_params, dwa_params = cfg.build_params(ima.KEY), cfg.build_params(dwa.KEY)
+    return [("ima", ima.TOP, ima.lean_public(ima.TOP, ima_params)),
+            ("twin-cores", ima.TWIN_TOP,
+             ima.lean_public(ima.TWIN_TOP, ima_params | {"cores": True})),
+            ("dwa", dwa.TOP, dwa.lean_public(dwa_params)),
+            ("dwa-cores", dwa.TOP, dwa.lean_public(dwa_params | {"cores": True})),
+            ("tcdm", tcdm.TOP, tcdm.lean_public(tcdm.geometry(cfg)))]
+
+
+@pytest.mark.parametrize("name, top, public", _block_publics(), ids=[b[0] for b in _block_publics()])
+def test_block_tops_name_their_ports_and_tie_patterns_to_modules(name, top, public):
+    """The block test tops' lean builds (tb.build.ima / dwa / tcdm): the top's ports by name, never
+    ``(top, "*")`` (that made its internal wires writable: the accelerator's and the banks') nor a
+    pattern for every module; the accelerators' TCDM ports read only, in the accelerator's module;
+    the twin's weights only in the twin's top."""
+    from fnmatch import fnmatchcase
+    assert runner.public_config(public)                    # well-formed
+    assert all(item[0] != "*" and item[1] != "*" for item in public), public
+    port = "masters__*" if name == "tcdm" else "tb__*"
+    assert {(top, "clk"), (top, "rst"), (top, port)} <= set(public)
+    for item in public:
+        if item[0] == top or "bank" in item[1] or item[1] == "weights":
+            assert item[2:] == (), item
+        else:
+            assert item[0] in (f"{top}.ima", f"{top}.dwa") and "tcdm" in item[1], item
+            assert item[2:] == ("rd",), item
+    assert [item[0] for item in public if "bank" in item[1]] == [f"{top}.tcdm" if name == "tcdm"
+                                                                 else f"{top}.tcdm.tcdm"] * 2
+    assert any(fnmatchcase("cores__3__req", item[1]) for item in public) == name.endswith("-cores")
+    assert any(item[1] == "weights" for item in public) == name.startswith("twin")
