@@ -88,7 +88,6 @@ def breakdown(job: DwJob, ports: int) -> dict[str, int]:
     oy, wy = _class_lists(H, ends=True)
     ox, wx = _class_lists(W, ends=False)
     x_last = (W - 1) % 4
-    per_cg: dict[int, tuple[int, int, int, int]] = {}
 
     def group(cg):
         """``(weight chunks, preload, inner, last store)`` of a group of ``cg`` channels (the
@@ -118,20 +117,7 @@ def breakdown(job: DwJob, ports: int) -> dict[str, int]:
         last = ch[(job.out_addr + (W - 1) * C + (H - 1) * ors) % 4]
         return taps, pre + 1, inner, last
 
-    out = dict(weights=0, preload=0, inner=0, final=0, done=DONE_CYCLES, mac_cycles=0)
-    prev_store = 0                                       # chunks of the pending pixel (0: none)
-    for g in range(job.groups):                          # group g: group 0's runs + 16 g bytes
-        cg = min(GROUP, C - GROUP * g)
-        if cg not in per_cg:
-            per_cg[cg] = group(cg)
-        w_chunks, pre, inner, last_store = per_cg[cg]
-        out["weights"] += w_chunks + (prev_store or 1)
-        out["preload"] += pre
-        out["inner"] += inner
-        out["mac_cycles"] += -(-cg // LANES) * H * W
-        prev_store = last_store
-    out["final"] = 1 + prev_store
-    return out
+    return _sum_groups(job, group)
 
 
 def _class_lists(size: int, ends: bool) -> tuple[list[int], list[int]]:
@@ -156,17 +142,11 @@ def breakdown_reference(job: DwJob, ports: int) -> dict[str, int]:
     C, H, W, s = job.channels, job.out_h, job.out_w, job.stride
     s2 = s == 2
     irs, ors = job.in_row_stride, job.out_row_stride
-    out = dict(weights=0, preload=0, inner=0, final=0, done=DONE_CYCLES, mac_cycles=0)
     oy = np.arange(H, dtype=np.int64)
     ox = np.arange(W, dtype=np.int64)[:, None]           # arrays over [ox, oy] (or [ox, 1])
     wx, wxy = np.ones(W, dtype=np.int64), np.ones((W, H), dtype=np.int64)
     wx_but_last = np.where(ox[:, 0] == W - 1, 0, 1)
     kx3 = np.arange(KERNEL, dtype=np.int64) * C          # pixel offsets of the 3 runs of a row
-    prev_store = 0                                       # chunks of the pending pixel (0: none)
-    # A group's runs are group 0's moved by GROUP * g bytes, a multiple of 4 (aligned words):
-    # their chunks depend on the group's channel count only, so each distinct count is costed
-    # once (the full groups and the remainder).
-    per_cg: dict[int, tuple[int, int, int, int]] = {}
 
     def group(cg):
         """``(weight chunks, preload, inner, last store)`` of a group of ``cg`` channels."""
@@ -195,6 +175,19 @@ def breakdown_reference(job: DwJob, ports: int) -> dict[str, int]:
                 int(pre[:, 0] @ wx) + int(col_last @ wx_but_last) + 1,
                 int((np.maximum(mc, e) * wxy).sum()), int(store_at(W - 1, H - 1)))
 
+    return _sum_groups(job, group)
+
+
+def _sum_groups(job: DwJob, group) -> dict[str, int]:
+    """The phase totals of ``job`` from ``group(cg)`` -> ``(weight chunks, preload, inner, last
+    store chunks)`` of a channel group of ``cg`` channels (shared by :func:`breakdown` and
+    :func:`breakdown_reference`). A group's runs are group 0's moved by ``GROUP * g`` bytes, a
+    multiple of 4 (aligned words): their chunks depend on the group's channel count only, so each
+    distinct count is costed once (the full groups and the remainder)."""
+    C, H, W = job.channels, job.out_h, job.out_w
+    per_cg: dict[int, tuple[int, int, int, int]] = {}
+    out = dict(weights=0, preload=0, inner=0, final=0, done=DONE_CYCLES, mac_cycles=0)
+    prev_store = 0                                       # chunks of the pending pixel (0: none)
     for g in range(job.groups):
         cg = min(GROUP, C - GROUP * g)
         if cg not in per_cg:

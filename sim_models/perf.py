@@ -487,19 +487,8 @@ def _overlapped_totals(si: list[int], L: list[int], so: list[int], params: PerfP
     ks = [n] if ks is None else ks
     out = []
     if params.shared_ports:
-        for k, (g, _, s, din, dout) in zip(ks, _shared_forks(si, L, so, params, ks), strict=True):
-            occ_in = din[0] - g[0] + 1
-            occ_out = dout[0] - s[0] + 1
-            for i in range(1, k):
-                gi, s_i = g[i], s[i]
-                d = din[i - 1] - gi + 1
-                occ_in += din[i] - gi + 1 - (d if d > 0 else 0)
-                d = dout[i - 1] - s_i + 1
-                occ_out += dout[i] - s_i + 1 - (d if d > 0 else 0)
-            occ_c = sum(L[:k])
-            total = dout[k - 1] + lo
-            out.append((k, occ_in, occ_c, occ_out, total - (occ_in + occ_c + occ_out), total))
-        return out
+        return [_shared_totals(sched, L, k, lo)
+                for k, sched in zip(ks, _shared_forks(si, L, so, params, ks), strict=True)]
     jo = params.job_overhead
     want = set(ks)
     occ_in, occ_c, occ_out = si[0], L[0], so[0]
