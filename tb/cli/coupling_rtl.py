@@ -129,7 +129,8 @@ def run_point(point: RtlPoint, seed: int, cfg=None):
     rtl, model, passed, sim_wall_s, build_wall_s}`` and ``estimate``: the fast model's estimate of
     the same program (:func:`tb.cli.estimate.estimate_net`, the private IMAs' phases of a tight
     point included) against the RTL -- ``rows`` per layer, ``rtl_energy_uj``, ``energy_uj``
-    (both with the cluster's ``imas``)."""
+    (both with the cluster's ``imas``) and the whole run's energy events, ``rtl_events`` and
+    ``events`` (:func:`sim_models.energy.energy_report`'s keys)."""
     from tb.cli.estimate import estimate_net
     from tb.cli.fastmodel_rtl import layer_rows
     from tb.cli.net import simulate
@@ -142,7 +143,8 @@ def run_point(point: RtlPoint, seed: int, cfg=None):
     est = estimate_net(program, cfg)
     estimate = {"rows": layer_rows(res["layers"], est["layers"], res["total"]["cycles"],
                                    est["total"]["cycles"]),
-                "rtl_energy_uj": res["total"]["energy_uj"], "energy_uj": est["total"]["energy_uj"]}
+                "rtl_energy_uj": res["total"]["energy_uj"], "energy_uj": est["total"]["energy_uj"],
+                "rtl_events": res["total"]["events"], "events": est["total"]["events"]}
     return {"point": point, "coverage": pl.coverage, "layers_on_tiles": len(pl.placed), "rows": rows,
             "rtl": res["total"]["cycles"], "model": m_total, "passed": res["total"]["passed"],
             "estimate": estimate,
