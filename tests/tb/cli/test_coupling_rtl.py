@@ -72,10 +72,11 @@ def test_static_point_on_the_rtl(point):
     # is the bank-contention stalls of the cores off a software phase's critical path
     # (docs/fastmodel.md "Bank contention": 273 of 1.79 M active cycles on T=4, seed 1)
     rtl_ev, ev = est["rtl_events"], est["events"]
-    print("events (RTL, model):", {k: (rtl_ev.get(k, 0), ev.get(k, 0)) for k in sorted(set(rtl_ev) | set(ev))})
+    keys = sorted(set(rtl_ev) | set(ev))
+    print("events (RTL, model):", {k: (rtl_ev.get(k, 0), ev.get(k, 0)) for k in keys})
     split = ("core_active_cycles", "core_idle_cycles")
-    assert {k: rtl_ev.get(k, 0) for k in set(rtl_ev) | set(ev) if k not in split} == \
-        {k: ev.get(k, 0) for k in set(rtl_ev) | set(ev) if k not in split}
+    assert {k: ev.get(k, 0) for k in keys if k not in split} == {k: rtl_ev.get(k, 0) for k in keys
+                                                                 if k not in split}
     assert ev["core_active_cycles"] + ev["core_idle_cycles"] == \
         rtl_ev["core_active_cycles"] + rtl_ev["core_idle_cycles"]
     assert ev["core_active_cycles"] == pytest.approx(rtl_ev["core_active_cycles"], rel=1e-3)
