@@ -136,8 +136,6 @@ def breakdown_reference(job: DwJob, ports: int) -> dict[str, int]:
     """:func:`breakdown` with every output pixel costed, as arrays (its reference)."""
     _check_ports(ports)
     job.validate()
-
-
     n = ports
     C, H, W, s = job.channels, job.out_h, job.out_w, job.stride
     s2 = s == 2

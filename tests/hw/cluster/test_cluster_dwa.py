@@ -81,27 +81,9 @@ def test_peripheral_map(arrangement, periph_access):
     sim.run()
 
 
-async def _tcdm(ctx, port, addr, *, wdata=None):
-    """One word access on a TCDM master port of the testbench (the DMA port)."""
-    ctx.set(port.req, 1)
-    ctx.set(port.addr, addr)
-    ctx.set(port.we, wdata is not None)
-    ctx.set(port.be, 0xF)
-    ctx.set(port.wdata, wdata or 0)
-    for _ in range(20):
-        granted = ctx.get(port.gnt)
-        await ctx.tick()
-        if granted:
-            break
-    else:
-        raise AssertionError(f"DMA port: no grant at 0x{addr:03X}")
-    ctx.set(port.req, 0)
-    return ctx.get(port.r_data)
-
-
 @pytest.mark.parametrize("imas", [1, 2])
 @pytest.mark.parametrize("arrangement", ARRANGEMENTS)
-def test_a_job_through_the_cluster(arrangement, imas, periph_access):
+def test_a_job_through_the_cluster(arrangement, imas, periph_access, tcdm_access):
     """A small job (5 channels: a partial group, misaligned buffers) programmed by core 3 at
     DWA_BASE (with two private IMAs, ``imas=2``: at ``dwa_base(2)``, after them): output
     bit-exact against ``sim_models.dwa.execute`` on the TCDM image (every other byte unchanged),
@@ -128,7 +110,7 @@ def test_a_job_through_the_cluster(arrangement, imas, periph_access):
         dma = dut.dma[0]
         words = image.view("<u4")
         for i, w in enumerate(words):
-            await _tcdm(ctx, dma, 4 * i, wdata=int(w))
+            await tcdm_access(ctx, dma, 4 * i, wdata=int(w))
         assert await periph_access(ctx, dut, core, base + DREG.ACQUIRE, signed=True) >= 0
         for offset, value in encode_job(job):
             await periph_access(ctx, dut, core, base + offset, wdata=value)
@@ -152,7 +134,7 @@ def test_a_job_through_the_cluster(arrangement, imas, periph_access):
         assert all(granted[m] > 0 for m in dwa_masters), granted
         others = [m for m in range(cfg.masters) if m not in dwa_masters]
         assert all(granted[m] == 0 for m in others), granted
-        got = np.array([await _tcdm(ctx, dma, 4 * i) for i in range(span // 4)], "<u4")
+        got = np.array([await tcdm_access(ctx, dma, 4 * i) for i in range(span // 4)], "<u4")
         got = got.view(np.uint8)
         bad = np.flatnonzero(got != expect)
         assert bad.size == 0, f"{bad.size} bytes differ, first at 0x{bad[0]:03X}"
