@@ -3,8 +3,8 @@ seeded traffic of the eight core BFMs on the cluster test top through the per-ac
 (``bfm="python"``) or the RTL request engines (``bfm="engine"``), with core 0's TCDM port
 recorded every cycle at the cluster's boundary.
 
-Traffic (options ``seed``, ``batches``; ``engine_registered``: :class:`tb.env.cluster.ClusterEnv`'s): every core runs ``batches`` calls, each a load of
-random words of a shared read-only region (the TCDM image, preloaded from the seed), a store
+Traffic (options ``seed``, ``batches``; ``engine_registered``: :class:`tb.env.cluster.ClusterEnv`'s):
+every core runs ``batches`` calls, each a load of random words of a shared read-only region (the TCDM image, preloaded from the seed), a store
 of random bytes (unaligned edges: partial byte enables) into the core's own region, a
 compute gap of 0..6 cycles, or a move to another phase of a time step from which the next call
 is made (``fall``: the next edge, then a timer to mid-cycle -- a falling edge's time step, as
