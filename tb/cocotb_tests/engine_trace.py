@@ -4,15 +4,15 @@ seeded traffic of the eight core BFMs on the cluster test top through the per-ac
 recorded every cycle at the cluster's boundary.
 
 Traffic (options ``seed``, ``batches``; ``engine_registered``: :class:`tb.env.cluster.ClusterEnv`'s):
-every core runs ``batches`` calls, each a load of random words of a shared read-only region (the TCDM image, preloaded from the seed), a store
-of random bytes (unaligned edges: partial byte enables) into the core's own region, a
-compute gap of 0..6 cycles, or a move to another phase of a time step from which the next call
-is made (``fall``: the next edge, then a timer to mid-cycle -- a falling edge's time step, as
-after a timer wait; ``ro``: the next edge's ReadOnly phase); lengths are mostly short, and each
-core makes one call longer than the engines' ring (``long`` words) so the refill path is
-exercised. All cores hit the same banks, so grants stall. The other calls start where the
-previous one returned: at an engine's ``flag`` (a load or store), at a rising edge's clock
-callback (a compute gap), or there again (a gap of 0).
+every core runs ``batches`` calls, each a load of random words of a shared read-only region (the
+TCDM image, preloaded from the seed), a store of random bytes (unaligned edges: partial byte
+enables) into the core's own region, a compute gap of 0..6 cycles, or a move to another phase
+of a time step from which the next call is made (``fall``: the next edge, then a timer to
+mid-cycle -- a falling edge's time step, as after a timer wait; ``ro``: the next edge's ReadOnly
+phase); lengths are mostly short, and each core makes one call longer than the engines' ring
+(``long`` words) so the refill path is exercised. All cores hit the same banks, so grants stall.
+The other calls start where the previous one returned: at an engine's ``flag`` (a load or
+store), at a rising edge's clock callback (a compute gap), or there again (a gap of 0).
 
 Saved result: ``trace`` (core 0: per cycle ``[req, gnt, addr, we, be, wdata]`` at the cluster
 port, from the first request on), ``done`` (per core, the cycle each call returned), ``loads``
