@@ -1,6 +1,6 @@
 """IMA streamer sink: the ADC buffer written to the TCDM by a 3D strided walk on N ports (STREAMOUT)."""
 
-from amaranth.hdl import Array, Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -113,21 +113,12 @@ class Sink(wiring.Component):
         # ADC words with one zero word on each side: padded word j+1 holds stream bytes 4j..4j+3.
         padded = Signal(32 * (1 << IB))
         m.d.comb += padded.eq(Cat(Const(0, 32), self.adc, Const(0, 32 * W - 8 * D)))
-        # Each lane reads the word pair (idx, idx + 1) of ``padded`` through one case over the
-        # 2**IB pairs (``Array``: a ``case`` in the Verilog) rather than two variable shifts of the
-        # whole buffer (``word_select``: ``padded >> idx*32``), the same function (a word past the
-        # end reads 0, as the shift gives) that Verilator evaluated as two 2,080-bit shifts per lane
-        # and edge: 16 % of the bare 16/16 model's time (docs/speed-plan.md, step 3f).
-        words = [padded.word_select(j, 32) for j in range(1 << IB)]
-        pairs = Array(Cat(words[j], words[j + 1] if j + 1 < len(words) else Const(0, 32))
-                      for j in range(1 << IB))
         for k, port in enumerate(self.tcdm):
             lane = gen.chunk.payload.lanes[k]
             idx = Signal(IB, name=f"idx_{k}")
             m.d.comb += idx.eq((lane.pos >> 2) + 1)
-            pair = Signal(64, name=f"pair_{k}")
-            m.d.comb += pair.eq(pairs[idx])
-            lo, hi = pair[:32], pair[32:]
+            lo = padded.word_select(idx, 32)
+            hi = padded.word_select(idx + 1, 32)
             bm = Cat(*(lane.mask[j].replicate(8) for j in range(4)))
             m.d.comb += port.wdata.eq((Cat(lo, hi) >> (lane.pos[0:2] * 8))[0:32] & bm)
 
