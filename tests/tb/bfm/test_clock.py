@@ -7,8 +7,8 @@ import pytest
 from tb.bfm import clock
 
 
-def test_default_is_the_gpi_clock():
-    assert clock.CLOCK_IMPL == "gpi"
+def test_default_is_the_main_clock():
+    assert clock.CLOCK_IMPL == "main"
     assert clock.CLOCK_IMPL in clock.CLOCK_IMPLS
 
 
