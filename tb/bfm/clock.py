@@ -116,7 +116,7 @@ def main_clock_stats():
         return None
     out = (ctypes.c_uint64 * 3)()
     f["stats"](ctypes.byref(out))
-    return dict(zip(("edges", "evals", "skipped"), out))
+    return dict(zip(("edges", "evals", "skipped"), out, strict=True))
 
 
 _START_ERRORS = {1: "already running", 2: "bad period", 3: "the model has no 1-bit input clk",
