@@ -18,11 +18,22 @@ is refilled by the testbench at ``thr = depth // 2`` without a gap in the reques
 When idle the port holds the fields of the last granted request (what the per-access BFM leaves
 on its wires), so both paths give identical port traces, not only identical grants.
 
+Two ways to take ``wr_ptr`` (the control input ``wr_reg``, set once before the first batch):
+
+* ``wr_reg = 0`` (the reset value): combinationally, as the test tops had it first: a pointer
+  written in a cycle's time step shows its requests in that same cycle, so the testbench has to
+  wake at the rising edge that starts the batch's first cycle (two wake-ups per batch);
+* ``wr_reg = 1``: through a register loaded at every rising edge: the testbench writes the batch
+  and its pointer in *any* time step between two rising edges (right at the previous batch's
+  ``flag``, or after a compute gap) and the first request is on the port in the cycle that
+  starts at the next rising edge -- the cycle it would be with ``wr_reg = 0`` and a write at that
+  edge. One wake-up per batch (the ``flag``); docs/speed-plan.md, "Step 3g".
+
 Nothing here is part of the cluster: it exists only in the cluster's simulation test top
 (:mod:`tb.build.cluster_top`).
 """
 
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -56,6 +67,7 @@ class EngineControlSignature(wiring.Signature):
     Members
     -------
     wr_ptr : Out(P)        requests written so far (modulo ``2 * depth``; ``P = log2(depth) + 1``)
+    wr_reg : Out(1)        1: ``wr_ptr`` is taken at the next rising edge (registered), 0: at once
     thr : Out(P)           ``flag`` threshold on the accesses outstanding after this cycle
     fill_en, fill_idx, fill_addr, fill_ctl, fill_wdata : Out
         a write port into the request memories (the testbench fills them through the VPI
@@ -70,7 +82,7 @@ class EngineControlSignature(wiring.Signature):
         self._depth = _check_depth(depth)
         w = exact_log2(depth)
         super().__init__({
-            "wr_ptr": Out(w + 1), "thr": Out(w + 1),
+            "wr_ptr": Out(w + 1), "wr_reg": Out(1), "thr": Out(w + 1),
             "fill_en": Out(1), "fill_idx": Out(w), "fill_addr": Out(32), "fill_ctl": Out(5),
             "fill_wdata": Out(32),
             "peek_idx": Out(w), "peek_data": In(32),
@@ -132,11 +144,16 @@ class RequestEngine(wiring.Component):
         m.d.comb += [rwp.addr.eq(rsp[:w]), rwp.data.eq(bus.r_data), rwp.en.eq(bus.r_valid),
                      peek.addr.eq(ctl.peek_idx), ctl.peek_data.eq(peek.data)]
 
+        # the write pointer in force: the input itself, or its copy from the last rising edge
+        wr_q = Signal(w + 1)
+        wr = Signal(w + 1)
+        m.d.sync += wr_q.eq(ctl.wr_ptr)
+        m.d.comb += wr.eq(Mux(ctl.wr_reg, wr_q, ctl.wr_ptr))
         # the last granted request's fields, held on the port while idle
         held_addr, held_ctl, held_wdata = Signal(32), Signal(5), Signal(32)
         req = Signal()
         cur_ctl = Signal(5)
-        m.d.comb += req.eq(rd != ctl.wr_ptr)
+        m.d.comb += req.eq(rd != wr)
         with m.If(req):
             m.d.comb += [bus.addr.eq(fields["req_addr"]), cur_ctl.eq(fields["req_ctl"]),
                          bus.wdata.eq(fields["req_wdata"])]
@@ -149,7 +166,7 @@ class RequestEngine(wiring.Component):
         with m.If(bus.r_valid):
             m.d.sync += rsp.eq(rsp + 1)
         outstanding = Signal(w + 1)
-        m.d.comb += [outstanding.eq(ctl.wr_ptr - rsp - bus.r_valid),
+        m.d.comb += [outstanding.eq(wr - rsp - bus.r_valid),
                      ctl.flag.eq(outstanding <= ctl.thr),
                      ctl.rd_ptr.eq(rd), ctl.rsp_ptr.eq(rsp)]
         return m

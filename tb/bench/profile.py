@@ -34,7 +34,10 @@ if cocotb is not None:
     async def profile_workload(dut):
         from tb.cocotb_tests import cluster as cocotb_cluster
         from tb.env import params
-        pr = cProfile.Profile()
+        # option ``cpu_timer``: time functions in CPU time of the process (time.process_time)
+        # instead of wall time -- the comparable figure on a shared machine
+        cpu = params.load().option("cpu_timer", False)
+        pr = cProfile.Profile(time.process_time) if cpu else cProfile.Profile()
         pr.enable()
         try:
             result, arrays = await cocotb_cluster.execute(dut)

@@ -84,9 +84,9 @@ class _ArrayBank:
 
     def put(self, index, words):
         if self._rev:
-            self._a.put(self.depth - index - len(words), np.ascontiguousarray(words[::-1]))
+            self._a.put(self.depth - index - len(words), words, reverse=True)
         else:
-            self._a.put(index, np.ascontiguousarray(words))
+            self._a.put(index, words)
 
 
 def _probe(arr, gpi):

@@ -24,6 +24,20 @@ __all__ = ["Core", "Barrier", "now", "wait_cycles", "CLK_PERIOD_NS"]
 
 #: The engine's control word of a load: what TcdmMaster.init_read presents (we 0, be 0xF).
 _READ_CTL = ctl_word(False, 0xF)
+#: ... and of a store of a whole word (we 1, be 0xF).
+_WRITE_CTL = ctl_word(True, 0xF)
+_const_cache = {}
+
+
+def _const(value, n):
+    """A read-only uint32 array of ``n`` copies of ``value`` (a view of a cached one: the engine
+    path's per-call control and write-data blocks of loads, without an allocation per call)."""
+    arr = _const_cache.get(value)
+    if arr is None or len(arr) < n:
+        arr = np.full(max(n, 1024), value, dtype=np.uint32)
+        arr.flags.writeable = False
+        _const_cache[value] = arr
+    return arr[:n]
 #: Waits up to this many cycles use ClockCycles (one wake-up per cycle); longer ones a Timer.
 _SHORT_WAIT = 4
 
@@ -81,10 +95,13 @@ class Core:
     async def load_words(self, word_addrs):
         """Load 32-bit words (byte addresses, word aligned), pipelined; returns a uint32 array."""
         if self.engine is not None:
-            addr = np.asarray(word_addrs, dtype=np.int64).astype(np.uint32).reshape(-1)
-            self.accesses += len(addr)
-            return await self.engine.run(addr, np.full(len(addr), _READ_CTL, dtype=np.uint32),
-                                         np.zeros(len(addr), dtype=np.uint32), read=True)
+            if isinstance(word_addrs, range) and word_addrs.start >= 0 and word_addrs.stop >= 0:
+                addr = np.arange(word_addrs.start, word_addrs.stop, word_addrs.step, dtype=np.uint32)
+            else:
+                addr = np.asarray(word_addrs, dtype=np.int64).astype(np.uint32).reshape(-1)
+            n = len(addr)
+            self.accesses += n
+            return await self.engine.run(addr, _const(_READ_CTL, n), _const(0, n), read=True)
         handles = [self.tcdm.init_read(int(a)) for a in word_addrs]
         self.accesses += len(handles)
         out = np.empty(len(handles), dtype=np.uint32)
@@ -121,19 +138,27 @@ class Core:
             return
         start = addr & ~3
         end = (addr + data.size + 3) & ~3
+        if self.engine is not None:
+            # the words, zero-padded at unaligned ends, and the byte enables: all four lanes but
+            # on the first and last word of an unaligned run (a few small numpy calls per call:
+            # the HWC->CHW and depth-wise kernels store one channel or pixel per call)
+            lead, trail = addr - start, end - (addr + data.size)
+            raw = data.tobytes()
+            if lead or trail:
+                raw = bytes(lead) + raw + bytes(trail)
+            words = np.frombuffer(raw, dtype="<u4").astype(np.uint32)
+            n = len(words)
+            ctl = _const(_WRITE_CTL, n)
+            if lead or trail:
+                ctl = ctl.copy()
+                ctl[0] &= ctl_word(True, 0xF << lead)
+                ctl[-1] &= ctl_word(True, 0xF >> trail)
+            self.accesses += n
+            await self.engine.run(np.arange(start, end, 4, dtype=np.uint32), ctl, words, read=False)
+            return
         buf = np.zeros(end - start, dtype=np.uint8)
         buf[addr - start:addr - start + data.size] = data
         words = buf.view("<u4")
-        if self.engine is not None:
-            # byte enables: all four lanes but on the first and last word of an unaligned run
-            ctl = np.full(len(words), ctl_word(True, 0xF), dtype=np.uint32)
-            lead, trail = addr - start, end - (addr + data.size)
-            ctl[0] &= ctl_word(True, 0xF << lead)
-            ctl[-1] &= ctl_word(True, 0xF >> trail)
-            self.accesses += len(words)
-            await self.engine.run(np.arange(start, end, 4, dtype=np.uint32), ctl,
-                                  words.astype(np.uint32), read=False)
-            return
         en = np.zeros(end - start, dtype=bool)
         en[addr - start:addr - start + data.size] = True
         handles = []

@@ -2,7 +2,8 @@
 
 Parameters (:mod:`tb.env.params`): the cluster configuration built as ``config``; options
 ``spec`` (the RunSpec's fields), ``dump`` (return the output buffers as arrays), ``bfm``
-(how the cores drive their TCDM ports, :data:`tb.env.paths.BFM_PATHS`) and ``monitors``
+(how the cores drive their TCDM ports, :data:`tb.env.paths.BFM_PATHS`; ``engine_registered``:
+the engines' registered write pointer, default :data:`tb.bfm.engine.DEFAULT_REGISTERED`) and ``monitors``
 (``True``, ``False``, ``"rtl"`` or ``"python"``: :class:`tb.env.cluster.ClusterEnv`). Runs the
 workload, checks every output buffer against the golden model, saves the result (cycles, phases,
 the IMAs' (:meth:`~tb.env.cluster.ClusterEnv.ima_counters`) and the depth-wise accelerator's
@@ -28,7 +29,8 @@ async def execute(dut):
     cfg = p.cluster_config()
     spec = RunSpec(**p.option("spec", {}))
     wl = prepare(spec, cfg.ima)
-    env = ClusterEnv(dut, cfg, bfm=p.option("bfm", None), monitors=p.option("monitors", True))
+    env = ClusterEnv(dut, cfg, bfm=p.option("bfm", None), monitors=p.option("monitors", True),
+                     engine_registered=p.option("engine_registered", None))
     await env.start()
     wall0 = time.perf_counter()
     env.preload(wl.image, wl.used)

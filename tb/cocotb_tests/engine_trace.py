@@ -3,18 +3,23 @@ seeded traffic of the eight core BFMs on the cluster test top through the per-ac
 (``bfm="python"``) or the RTL request engines (``bfm="engine"``), with core 0's TCDM port
 recorded every cycle at the cluster's boundary.
 
-Traffic (options ``seed``, ``batches``): every core runs ``batches`` calls, each a load of
-random words of a shared read-only region (the TCDM image, preloaded from the seed), a store
-of random bytes (unaligned edges: partial byte enables) into the core's own region, or a
-compute gap of 0..6 cycles; lengths are mostly short, and each core makes one call longer than
-the engines' ring (``long`` words) so the refill path is exercised. All cores hit the same
-banks, so grants stall.
+Traffic (options ``seed``, ``batches``; ``engine_registered``: :class:`tb.env.cluster.ClusterEnv`'s):
+every core runs ``batches`` calls, each a load of random words of a shared read-only region (the
+TCDM image, preloaded from the seed), a store of random bytes (unaligned edges: partial byte
+enables) into the core's own region, a compute gap of 0..6 cycles, or a move to another phase
+of a time step from which the next call is made (``fall``: the next edge, then a timer to
+mid-cycle -- a falling edge's time step, as after a timer wait; ``ro``: the next edge's ReadOnly
+phase); lengths are mostly short, and each core makes one call longer than the engines' ring
+(``long`` words) so the refill path is exercised. All cores hit the same banks, so grants stall.
+The other calls start where the previous one returned: at an engine's ``flag`` (a load or
+store), at a rising edge's clock callback (a compute gap), or there again (a gap of 0).
 
 Saved result: ``trace`` (core 0: per cycle ``[req, gnt, addr, we, be, wdata]`` at the cluster
 port, from the first request on), ``done`` (per core, the cycle each call returned), ``loads``
 (per core, the words every load returned), ``granted`` / ``stalled`` per TCDM master, the dump
 of every core's store region, and the expected values (the image for the loads, the stores
-replayed on numpy for the regions).
+replayed on numpy for the regions); on the engine path the batches run and the resumptions of
+:meth:`tb.bfm.engine.EngineMaster.run` over all cores, and the number of ``ro`` calls.
 """
 
 import hashlib
@@ -22,9 +27,9 @@ import random
 
 import cocotb
 import numpy as np
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
-from tb.bfm.core import now
+from tb.bfm.core import CLK_PERIOD_NS, now
 from tb.bfm.sig import reader
 from tb.env import params
 from tb.env.cluster import ClusterEnv
@@ -41,7 +46,7 @@ def _plan(rng, core, batches, long):
         if b == core % batches:        # the long call: a load on even cores, a store on odd
             kind, n = ("load" if core % 2 == 0 else "store"), long
         else:
-            kind, n = rng.choice(("load", "load", "store", "compute")), rng.randrange(1, 48)
+            kind, n = rng.choice(("load", "load", "store", "compute", "fall", "ro")), rng.randrange(1, 48)
         if kind == "load":
             start = rng.randrange(SHARED_WORDS - n)
             words = [4 * (start + i) for i in range(n)]
@@ -52,8 +57,10 @@ def _plan(rng, core, batches, long):
             nbytes = 4 * n - rng.randrange(4)
             off = rng.randrange(REGION_BYTES - nbytes)
             calls.append(("store", base + off, bytes(rng.randrange(256) for _ in range(nbytes))))
-        else:
+        elif kind == "compute":
             calls.append(("compute", rng.randrange(0, 7)))
+        else:
+            calls.append((kind,))
     return calls
 
 
@@ -63,7 +70,8 @@ async def port_trace(dut):
     cfg = p.cluster_config()
     seed, batches = int(p.option("seed", 1)), int(p.option("batches", 6))
     long = int(p.option("long", 1500))          # < SHARED_WORDS and < REGION_BYTES / 4
-    env = ClusterEnv(dut, cfg, bfm=p.option("bfm", "python"), monitors=False)
+    env = ClusterEnv(dut, cfg, bfm=p.option("bfm", "python"), monitors=False,
+                     engine_registered=p.option("engine_registered", None))
     await env.start()
     rng = np.random.default_rng(seed)
     image = rng.integers(0, 256, size=SHARED_WORDS * 4 + cfg.n_cores * REGION_BYTES, dtype=np.uint8)
@@ -88,8 +96,14 @@ async def port_trace(dut):
                 loads[core.idx].append([int(v) for v in await core.load_words(call[1])])
             elif call[0] == "store":
                 await core.store_bytes(call[1], np.frombuffer(call[2], dtype=np.uint8))
-            else:
+            elif call[0] == "compute":
                 await core.compute(call[1])
+            elif call[0] == "fall":
+                await RisingEdge(env.clk)
+                await Timer(CLK_PERIOD_NS // 2, unit="ns")
+            else:
+                await RisingEdge(env.clk)
+                await ReadOnly()
             done[core.idx].append(now())
 
     for plan in plans:                 # stores replayed on numpy: each core owns its region
@@ -114,4 +128,8 @@ async def port_trace(dut):
         "granted": [f() for f in env.granted], "stalled": [f() for f in env.stalled],
         "stores_ok": bool(np.array_equal(dump, expect)),
         "dump_sha": hashlib.sha1(dump.tobytes()).hexdigest(),
+        # the engine path's batches and resumptions of EngineMaster.run, over every core
+        "batches": sum(c.engine.batches for c in env.cores if c.engine is not None),
+        "wakeups": sum(c.engine.wakeups for c in env.cores if c.engine is not None),
+        "ro_calls": sum(call[0] == "ro" for plan in plans for call in plan),
     })

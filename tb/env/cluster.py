@@ -83,7 +83,8 @@ def _has(dut, name):
 class ClusterEnv:
     """Everything a cluster run needs; ``cfg`` is the :class:`hw.config.ClusterConfig` built."""
 
-    def __init__(self, dut, cfg, *, cost=None, monitors=True, bfm=None, xz=None):
+    def __init__(self, dut, cfg, *, cost=None, monitors=True, bfm=None, xz=None,
+                 engine_registered=None):
         # the cores' software costs: the configuration's set (cfg.sw_cost) unless given
         self.dut, self.cfg, self.cost = dut, cfg, cost if cost is not None else sw_cost(cfg.sw_cost)
         #: X/Z checks (default: under a 4-state simulator); with them the Python monitors and the
@@ -100,6 +101,9 @@ class ClusterEnv:
             raise ValueError("bfm='engine' needs the cluster test top with request engines "
                              "(tb.build.cluster.build_cluster)")
         self.bfm = bfm
+        #: the engines' write pointer registered (``wr_reg``, one wake-up per batch) or not:
+        #: :class:`tb.bfm.engine.EngineMaster`'s ``registered`` (None: its default)
+        self.engine_registered = engine_registered
         self.root = dut.cluster if self.has_engines else dut
         if monitors is True:
             monitors = DEFAULT_MONITORS if self.has_engines and not self.xz_on else "python"
@@ -149,7 +153,7 @@ class ClusterEnv:
         if self.has_engines:
             dut.eng_sel.value = (1 << cfg.n_cores) - 1 if self.bfm == "engine" else 0
             for i in range(cfg.n_cores):
-                for f in ("wr_ptr", "thr", "fill_en"):
+                for f in ("wr_ptr", "wr_reg", "thr", "fill_en"):
                     dut[f"eng__{i}__{f}"].value = 0
         for k in range(cfg.dma_ports):
             dut[f"dma__{k}__req"].value = 0
@@ -172,8 +176,11 @@ class ClusterEnv:
         self.events = EventLines(dut, "evt", cfg.n_cores).start()
         if self.bfm == "engine":
             depth = 1 << (len(dut.eng__0__wr_ptr) - 1)
-            self.cores = [Core(dut, i, self.events, engine=EngineMaster(dut, i, depth))
+            self.cores = [Core(dut, i, self.events,
+                               engine=EngineMaster(dut, i, depth, registered=self.engine_registered))
                           for i in range(cfg.n_cores)]
+            for i, core in enumerate(self.cores):     # at rest since reset: taken at once
+                dut[f"eng__{i}__wr_reg"].value = int(core.engine.registered)
         else:
             self.cores = [Core(dut, i, self.events) for i in range(cfg.n_cores)]
         self.hal = ImaHal(self.cores[0].periph, self.events, self.clk, arrays=cfg.ima.arrays)

@@ -5,7 +5,7 @@ line's parser to import (:mod:`tb.env.cluster`, which uses them, pulls in cocotb
 __all__ = ["BFM_PATHS", "DEFAULT_BFM", "MONITOR_KINDS", "DEFAULT_MONITORS"]
 
 #: How the core BFMs drive their TCDM ports: ``"engine"`` -- one batch per load / store call on
-#: the test top's RTL request engines (:mod:`tb.bfm.engine`, three wake-ups per batch);
+#: the test top's RTL request engines (:mod:`tb.bfm.engine`, one wake-up per batch);
 #: ``"python"`` -- :class:`tb.bfm.tcdm.TcdmMaster`, one coroutine step per access (the reference,
 #: and the path to use when debugging the port in a waveform). Identical cycles either way.
 BFM_PATHS = ("engine", "python")

@@ -28,25 +28,40 @@ EXACT = ("cycles", "phases", "tcdm_stalled", "tcdm_masters", "energy_events", "i
          "mvms")
 
 
-def _trace(bfm, seed):
+def _trace(bfm, seed, registered=None):
     cfg = preset().with_(ports=4)
     return runner.run(build_cluster(cfg), TOP, "tb.cocotb_tests.engine_trace", seed=seed,
-                      config=cfg, options={"bfm": bfm, "seed": seed, "batches": 5, "long": 1500},
+                      config=cfg, options={"bfm": bfm, "seed": seed, "batches": 5, "long": 1500,
+                                           "engine_registered": registered},
                       log_level="WARNING")
 
 
 def test_port_trace_is_identical_on_both_paths():
+    """The engine path twice: with the engines' write pointer taken at the next edge (one
+    wake-up per batch, the default) and at once (two); calls are made at an engine's flag, at a
+    rising edge's clock callback, after a timer to mid-cycle and from a ReadOnly phase
+    (tb.cocotb_tests.engine_trace)."""
     seed = runner.pick_seed() % 100_000
-    ref, eng = _trace("python", seed), _trace("engine", seed)
-    for res in (ref, eng):
-        assert res["stores_ok"]
-        assert res["loads"] == res["want_loads"]
-        assert sum(res["stalled"][:8]) > 0, "no bank conflict: the check would be too weak"
-        assert len(res["trace"]) > 1500
-    assert eng["trace"] == ref["trace"]
-    assert eng["done"] == ref["done"]
-    assert (eng["granted"], eng["stalled"]) == (ref["granted"], ref["stalled"])
-    assert eng["dump_sha"] == ref["dump_sha"]
+    ref = _trace("python", seed)
+    for registered in (True, False):
+        eng = _trace("engine", seed, registered)
+        for res in (ref, eng):
+            assert res["stores_ok"]
+            assert res["loads"] == res["want_loads"]
+            assert sum(res["stalled"][:8]) > 0, "no bank conflict: the check would be too weak"
+            assert len(res["trace"]) > 1500
+        assert eng["trace"] == ref["trace"], registered
+        assert eng["done"] == ref["done"], registered
+        assert (eng["granted"], eng["stalled"]) == (ref["granted"], ref["stalled"]), registered
+        assert eng["dump_sha"] == ref["dump_sha"], registered
+        # resumptions of EngineMaster.run: one per batch, one per ring refill (a long call per
+        # core), at most one per ReadOnly start; without the registered pointer twice that
+        refills = 8
+        if registered:
+            assert eng["batches"] + refills <= eng["wakeups"], eng["wakeups"]
+            assert eng["wakeups"] <= eng["batches"] + refills + eng["ro_calls"], eng["wakeups"]
+        else:
+            assert eng["wakeups"] == 2 * (eng["batches"] + refills), eng["wakeups"]
 
 
 def _run_both(spec, cfg):
