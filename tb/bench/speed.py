@@ -18,8 +18,10 @@ build (cold when this run made it). A build is ``<C++ level>-<visibility>``: the
 :data:`tb.build.runner.CXX_OPT_LEVELS` (``O0`` the regression's, ``Os`` verilated.mk's own, the
 optimised level), the visibility ``full`` (every signal public to the VPI: ``--debug-build``,
 the default before issue 15) or ``lean`` (today's default, :func:`tb.build.cluster.build_cluster`).
-``--clock`` picks cocotb's clock for the ``limit`` cases (:mod:`tb.bfm.clock`: ``gpi``, the
-default of every run since issue 15's third step, or ``py``, the one before)::
+``--clock`` picks the clock for the ``limit`` cases (:mod:`tb.bfm.clock`: ``main``, the
+Verilator main's clock with lazy falling edges, the default since issue 15's step 3e;
+``main-eager``, the same evaluating every edge; cocotb's ``gpi``, the default before; ``py``, the
+one before that); ``IMA_CLOCK=<impl>`` sets it for the workload runs too::
 
     python -m tb.bench.speed --repeats 3 --builds Os-full,O0-lean,Os-lean   # what make bench runs
 """
@@ -188,8 +190,8 @@ def main(argv=None):
     ap.add_argument("--bfm", default="default",
                     help="comma-separated core BFM paths: default, engine, python (default: default)")
     ap.add_argument("--clock", default="default",
-                    help="comma-separated cocotb clocks for the limit cases: default, gpi, py "
-                         "(default: default, tb.bfm.clock.CLOCK_IMPL)")
+                    help="comma-separated clocks for the limit cases: default, main, main-eager, "
+                         "gpi, py (default: default, tb.bfm.clock.CLOCK_IMPL)")
     ap.add_argument("--json", metavar="FILE", help="write every sample as JSON")
     a = ap.parse_args(argv)
     if a.repeats < 1:

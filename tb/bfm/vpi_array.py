@@ -8,6 +8,9 @@ table (``.symtab``; Verilator executables are not stripped) and called through :
 array not ``public_flat_rw``), and callers fall back to per-word GPI access.
 
 Writes are immediate (they bypass the scheduler): use them between clock edges, never in ReadOnly.
+Verilator's ``vpi_put_value_array`` does not mark the model as changed (``evalNeeded``), so each
+put also tells the project's Verilator main (:func:`tb.bfm.clock.main_exports`) that the next
+time step must be evaluated even if it is a falling edge it would otherwise skip.
 Note that Verilator runs the design's ``initial`` blocks (Amaranth zero-initialises memories in
 one) at the first evaluation, so a write before simulation time has advanced is lost.
 """
@@ -17,6 +20,8 @@ import os
 import struct
 
 import numpy as np
+
+from tb.bfm.clock import main_exports
 
 __all__ = ["VpiArray", "open_array"]
 
@@ -86,7 +91,9 @@ def _load():
         addrs = _static_symbols(["vpi_put_value_array", "vpi_get_value_array"])
         proto = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(_ArrayValue),
                                  ctypes.POINTER(ctypes.c_int32), ctypes.c_uint32)
+        main = main_exports()
         _funcs = {
+            "eval_needed": main["eval_needed"] if main else None,
             "by_name": by_name,
             "put": proto(addrs["vpi_put_value_array"]),
             "get": proto(addrs["vpi_get_value_array"]),
@@ -112,6 +119,7 @@ class VpiArray:
         self._av = _ArrayValue(_VPI_INT_VAL, 0, self._stage.ctypes.data)
         self._idx = ctypes.c_int32(0)
         self._av_ref, self._idx_ref = ctypes.byref(self._av), ctypes.byref(self._idx)
+        self._eval_needed = funcs["eval_needed"]
 
     def put(self, index, words, *, reverse=False):
         """Write ``words`` (a numpy uint32 array; ``reverse``: in reverse order) at ``index``,
@@ -124,6 +132,8 @@ class VpiArray:
         self._stage[:n] = words[::-1] if reverse else words
         self._idx.value = index
         self._put(self._h, self._av_ref, self._idx_ref, n)
+        if self._eval_needed is not None:
+            self._eval_needed()
 
     def get(self, index, n):
         """Read ``n`` words from ``index`` as bytes (little-endian uint32 each)."""

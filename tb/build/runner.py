@@ -26,14 +26,16 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+import cocotb_tools.config
 from cocotb_tools.check_results import get_results
+from cocotb_tools.runner import Verilator as _CocotbVerilator
 from cocotb_tools.runner import get_runner
 
 from hw.flow.toolenv import project_root, tool_env
 from hw.flow.verilog import convert
 from tb.env import params as tb_params
 
-__all__ = ["PROJECT_ROOT", "SIMULATORS", "ICARUS_TIMESCALE", "CXX_OPT_LEVELS", "OPTIMISED_CXX_OPT",
+__all__ = ["PROJECT_ROOT", "SIMULATORS", "VERILATOR_MAIN", "MAIN_EXPORTS", "ProjectVerilator", "ICARUS_TIMESCALE", "CXX_OPT_LEVELS", "OPTIMISED_CXX_OPT",
            "PUBLIC_ACCESS", "public_config",
            "build_dir", "build", "run", "pick_seed", "tool_env", "have_icarus", "cxx_opt",
            "debug_build_requested", "SimulationFailed"]
@@ -58,11 +60,51 @@ def build_dir(top_name, params):
 #: registered reset of :mod:`tb.build.reset`.
 TOP_HELPERS = (PROJECT_ROOT / "tb" / "build" / "reset.py",)
 
+#: The project's Verilator main, used instead of cocotb's for every Verilator build
+#: (:class:`ProjectVerilator`): cocotb's loop plus a clock it owns and lazy falling edges
+#: (docs/speed-plan.md, "Step 3e"; tb/bfm/clock.py starts it).
+VERILATOR_MAIN = PROJECT_ROOT / "tb" / "build" / "verilator_main.cpp"
+#: Writes the model-specific header the main includes, between Verilator and the C++ compile.
+MODEL_HEADER_SCRIPT = PROJECT_ROOT / "tb" / "build" / "lazy_fall.py"
+#: The functions the main exports to Python (``ctypes.CDLL(None)``; tb/bfm/clock.py).
+MAIN_EXPORTS = ("ima_clock_start", "ima_clock_stop", "ima_clock_eval_needed", "ima_clock_why",
+                "ima_clock_stats")
+#: Build files outside ``hw/`` a model depends on: hashed into the fingerprint too, so a change
+#: of either rebuilds cached models.
+BUILD_HELPERS = (VERILATOR_MAIN, MODEL_HEADER_SCRIPT)
+
+
+class ProjectVerilator(_CocotbVerilator):
+    """cocotb's Verilator runner with :data:`VERILATOR_MAIN` in place of cocotb's
+    ``verilator.cpp`` (appended unconditionally by its ``_build_command``), the main's
+    :data:`MAIN_EXPORTS` exported to the dynamic symbol table, and ``tb/build/lazy_fall.py`` run
+    on the generated code before the C++ compile (it writes the header ``ima_model.h``)."""
+
+    def _build_command(self):
+        cmds = super()._build_command()
+        verilate, rest = list(cmds[0]), cmds[1:]
+        cocotb_main = str(cocotb_tools.config.share_dir / "lib" / "verilator" / "verilator.cpp")
+        if cocotb_main not in verilate:
+            raise RuntimeError(f"cocotb's Verilator build command no longer names {cocotb_main}: "
+                               f"tb/build/runner.py ProjectVerilator needs updating")
+        i = verilate.index(cocotb_main)
+        exports = " ".join(f"-Wl,--export-dynamic-symbol={name}" for name in MAIN_EXPORTS)
+        verilate[i:i + 1] = ["-LDFLAGS", exports, str(VERILATOR_MAIN)]
+        return [verilate, [sys.executable, str(MODEL_HEADER_SCRIPT), str(self.build_dir)], *rest]
+
+
+def _runner(simulator):
+    """cocotb's runner for ``simulator``, the Verilator one replaced by :class:`ProjectVerilator`."""
+    runner = get_runner(simulator)
+    if type(runner) is _CocotbVerilator:
+        runner = ProjectVerilator()
+    return runner
+
 
 def _fingerprint(top_name, make_top, params):
     """Hash of everything the Verilog depends on: the RTL sources (``hw/**.py``), the file that
     defines ``make_top`` (a test top may live outside ``hw/``) and :data:`TOP_HELPERS`, the top's
-    name and parameters.
+    name and parameters; and :data:`BUILD_HELPERS` (the main and its header's generator).
 
     Elaborating and converting a large top costs tens of seconds; with an unchanged fingerprint
     the Verilog on disk is reused and Verilator's make finds nothing to do.
@@ -70,7 +112,7 @@ def _fingerprint(top_name, make_top, params):
     h = hashlib.sha1()
     h.update(f"{top_name}|{getattr(make_top, '__module__', '')}.{getattr(make_top, '__qualname__', make_top)}"
              f"|{json.dumps(params, sort_keys=True, default=str)}".encode())
-    sources = set((PROJECT_ROOT / "hw").rglob("*.py")) | set(TOP_HELPERS)
+    sources = set((PROJECT_ROOT / "hw").rglob("*.py")) | set(TOP_HELPERS) | set(BUILD_HELPERS)
     top_file = inspect.getsourcefile(make_top)
     if top_file:
         sources.add(Path(top_file).resolve())
@@ -282,7 +324,7 @@ def _locked_build(simulator, bdir, top_name, make_top, params, *, waves, extra_s
             path = bdir / name
             if not path.exists() or path.read_text() != text:
                 path.write_text(text)
-        runner = get_runner(simulator)
+        runner = _runner(simulator)
         runner.build(sources=[vfile, *extra_sources], hdl_toplevel=top_name, build_dir=bdir,
                      always=False, waves=waves, build_args=list(build_args),
                      log_file=bdir / "build.log", **runner_options)

@@ -17,6 +17,7 @@ import cocotb
 import numpy as np
 
 from sim_models.workloads import RunSpec, prepare
+from tb.bfm.clock import main_clock_stats
 from tb.bfm.core import now
 from tb.env import params
 from tb.env.cluster import ClusterEnv
@@ -67,8 +68,8 @@ async def execute(dut):
                         "tcdm_ports": len(env.core_monitor.ports)
                         + (len(env.monitor.ports) if env.monitor else 0)}
     arrays = {name: buf.read(image) for name, buf, _ in wl.checks} if p.option("dump") else {}
-    dut._log.info("%s %s N=%d: %d cycles %s checks=%s dwa=%s", spec.layer, spec.mapping,
-                  cfg.ima.ports, cycles, phases, result["checks"], result["dwa"])
+    dut._log.info("%s %s N=%d: %d cycles %s checks=%s dwa=%s clock=%s", spec.layer, spec.mapping,
+                  cfg.ima.ports, cycles, phases, result["checks"], result["dwa"], main_clock_stats())
     return result, arrays
 
 
