@@ -177,7 +177,7 @@ def _spread(xs):
 def main(argv=None):
     from hw.config import preset
     from sim_models.workloads import RunSpec
-    from tb.bfm.clock import CLOCK_IMPLS
+    from tb.bfm.clock import CLOCK_IMPL, CLOCK_IMPLS
     from tb.build.runner import CXX_OPT_LEVELS
     ap = argparse.ArgumentParser(prog="python -m tb.bench.speed", description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -252,7 +252,7 @@ def main(argv=None):
         print(f"{key:<28} {rs[0]['cycles']:>9} {s['min']:>14,.0f} {s['median']:>9,.0f} "
               f"{s['max']:>9,.0f} {w:>11,.0f} {rs[0]['build_wall_s']:>8.1f}")
     from tb.bench.speed_report import format_targets
-    print("\n" + format_targets(samples, load=os.getloadavg()[0]))
+    print("\n" + format_targets(samples, load=os.getloadavg()[0], clock=CLOCK_IMPL))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(samples, f, indent=1, default=str)

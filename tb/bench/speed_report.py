@@ -28,12 +28,21 @@ def _rate(runs):
     return statistics.median(r["cycles"] / r["run_cpu_s"] for r in runs)
 
 
-def target_rows(samples, *, old=OLD_PATH):
+def _limit_runs(samples, build, case, clock):
+    """The bare model's runs the workload ``case`` of ``build`` is compared with: those measured
+    with the default clock (``<build>/<limit>``), else those measured with the clock the workload
+    runs on, named (``<build>/<limit>/<clock>``, as ``--clock`` keys them); ``None`` if neither."""
+    limit = f"{build}/{LIMIT_OF[case]}"
+    return samples.get(limit) or (samples.get(f"{limit}/{clock}") if clock else None)
+
+
+def target_rows(samples, *, old=OLD_PATH, clock=None):
     """One dict per measured workload key of ``samples`` (see the module doc): ``key``, ``case``,
     ``build``, ``path`` (``None``: the environment's default), ``cycles``, ``cycles_per_s``
     (median), ``limit_per_s`` / ``vs_limit`` (``None`` when the build's bare model was not
-    measured), ``old_per_s`` / ``vs_old`` (``None`` when ``old`` = ``(build, path)`` was not), and
-    ``target``, ``goal``, ``met`` (cycles/s >= target), ``goal_met``."""
+    measured with the default clock nor with ``clock``, the workloads' own), ``old_per_s`` /
+    ``vs_old`` (``None`` when ``old`` = ``(build, path)`` was not), and ``target``, ``goal``,
+    ``met`` (cycles/s >= target), ``goal_met``."""
     rows = []
     for key, runs in samples.items():
         parts = key.split("/")
@@ -42,7 +51,7 @@ def target_rows(samples, *, old=OLD_PATH):
         build, case = parts[0], parts[1]
         path = parts[2] if len(parts) > 2 else None
         rate = _rate(runs)
-        limit = samples.get(f"{build}/{LIMIT_OF[case]}")
+        limit = _limit_runs(samples, build, case, clock)
         limit_rate = _rate(limit) if limit else None
         old_runs = samples.get(f"{old[0]}/{case}/{old[1]}")
         old_rate = _rate(old_runs) if old_runs else None
@@ -62,10 +71,11 @@ def _x(v, fmt):
     return "n/a" if v is None else format(v, fmt)
 
 
-def format_targets(samples, *, old=OLD_PATH, load=None):
-    """The targets table of :func:`target_rows` as text (``load``: the load average to state)."""
-    rows = target_rows(samples, old=old)
-    head = ("issue 15 targets (wall-clock cycles/s over the run phase, medians"
+def format_targets(samples, *, old=OLD_PATH, load=None, clock=None):
+    """The targets table of :func:`target_rows` as text (``load``: the load average to state;
+    ``clock``: the workloads' clock, see :func:`target_rows`)."""
+    rows = target_rows(samples, old=old, clock=clock)
+    head = ("issue 15 targets (cycles per CPU second of the simulator over the run phase, medians"
             + (f"; load average {load:.1f}" if load is not None else "") + ")")
     if not rows:
         return head + "\n  no workload measured"

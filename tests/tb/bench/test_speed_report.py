@@ -42,3 +42,14 @@ def test_format_names_every_workload_and_says_met_or_not():
     no_old = speed_report.format_targets({"Os-lean/conv_ima_16": _runs(5_000)})
     assert "--bfm python" in no_old
     assert "no workload measured" in speed_report.format_targets({"Os-lean/limit_4": _runs(1)})
+
+
+def test_the_bare_model_measured_with_a_named_clock_is_used_for_the_workloads_on_that_clock():
+    samples = {"Os-lean/hybrid_4": _runs(90_000), "Os-lean/limit_4/gpi": _runs(60_000),
+               "Os-lean/limit_4/main": _runs(120_000)}
+    row, = speed_report.target_rows(samples, clock="main")
+    assert row["limit_per_s"] == 120_000 and row["vs_limit"] == 0.75
+    row, = speed_report.target_rows(samples)                  # no clock named: not guessed
+    assert row["limit_per_s"] is None
+    text = speed_report.format_targets(samples, clock="main")
+    assert "CPU second" in text.splitlines()[0] and "0.75" in text
