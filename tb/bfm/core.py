@@ -26,20 +26,23 @@ __all__ = ["Core", "Barrier", "now", "wait_cycles", "CLK_PERIOD_NS"]
 _READ_CTL = ctl_word(False, 0xF)
 #: ... and of a store of a whole word (we 1, be 0xF).
 _WRITE_CTL = ctl_word(True, 0xF)
+#: Waits up to this many cycles use ClockCycles (one wake-up per cycle); longer ones a Timer.
+_SHORT_WAIT = 4
+
+#: read-only constant blocks by value (:func:`_const`)
 _const_cache = {}
 
 
 def _const(value, n):
     """A read-only uint32 array of ``n`` copies of ``value`` (a view of a cached one: the engine
-    path's per-call control and write-data blocks of loads, without an allocation per call)."""
+    path's per-call control and write-data blocks of loads and whole-word stores, without an
+    allocation per call)."""
     arr = _const_cache.get(value)
     if arr is None or len(arr) < n:
         arr = np.full(max(n, 1024), value, dtype=np.uint32)
         arr.flags.writeable = False
         _const_cache[value] = arr
     return arr[:n]
-#: Waits up to this many cycles use ClockCycles (one wake-up per cycle); longer ones a Timer.
-_SHORT_WAIT = 4
 
 
 def now(clk_period_ns=CLK_PERIOD_NS):

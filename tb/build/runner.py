@@ -35,7 +35,8 @@ from hw.flow.toolenv import project_root, tool_env
 from hw.flow.verilog import convert
 from tb.env import params as tb_params
 
-__all__ = ["PROJECT_ROOT", "SIMULATORS", "VERILATOR_MAIN", "MAIN_EXPORTS", "ProjectVerilator", "ICARUS_TIMESCALE", "CXX_OPT_LEVELS", "OPTIMISED_CXX_OPT",
+__all__ = ["PROJECT_ROOT", "SIMULATORS", "VERILATOR_MAIN", "MAIN_EXPORTS", "ProjectVerilator",
+           "ICARUS_TIMESCALE", "CXX_OPT_LEVELS", "OPTIMISED_CXX_OPT",
            "PUBLIC_ACCESS", "public_config",
            "build_dir", "build", "run", "pick_seed", "tool_env", "have_icarus", "cxx_opt",
            "debug_build_requested", "SimulationFailed"]
