@@ -200,8 +200,8 @@ def main(argv=None):
             speed.append(("MobileNetV2 224", wall, full_cpu,
                           _model_cpu(lambda: estimate_program(fprog, fcfg))))
         if full_cpu:
-            rtl_rows.append({"network": FULL, "rtl_cycles": total, "rtl_cpu_s": full_cpu,
-                             "rtl_wall_s": wall, "rtl_source": f"make bench's ima-sim net run ({a.net_report})"})
+            rtl_rows.append({"network": FULL, "rtl_cycles": total, "rtl_cpu_s": full_cpu, "rtl_wall_s": wall,
+                             "rtl_source": f"make bench's ima-sim net run ({a.net_report})"})
     if a.rtl_json:
         with open(a.rtl_json, "w") as f:
             json.dump(rtl_rows, f, indent=1)
