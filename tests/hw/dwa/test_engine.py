@@ -60,13 +60,18 @@ def output_bytes(job):
             for oy in range(job.out_h) for i in range(job.out_w * job.channels)}
 
 
-async def run(ctx, dut, tcdm, job, *, max_cycles=200000):
-    """Pulse start; clock until done. Returns the start->done distance in cycles."""
+async def start(ctx, dut, tcdm, job):
+    """The job on ``dut.job``, ``start`` high for one cycle (the TCDM served in it)."""
     set_job(ctx, dut, job)
     ctx.set(dut.start, 1)
     await tcdm.cycle(ctx)
     await ctx.tick()
     ctx.set(dut.start, 0)
+
+
+async def run(ctx, dut, tcdm, job, *, max_cycles=200000):
+    """Pulse start; clock until done. Returns the start->done distance in cycles."""
+    await start(ctx, dut, tcdm, job)
     for n in range(1, max_cycles):
         assert ctx.get(dut.busy)
         if ctx.get(dut.done):
@@ -169,11 +174,7 @@ def test_abort(seed, ports):
     print(f"abort in cycle {cut} of {total}")
 
     async def tb(ctx):
-        set_job(ctx, dut, job)
-        ctx.set(dut.start, 1)
-        await tcdm.cycle(ctx)
-        await ctx.tick()
-        ctx.set(dut.start, 0)
+        await start(ctx, dut, tcdm, job)
         for _ in range(1, cut):
             assert not ctx.get(dut.done)
             await tcdm.cycle(ctx)
