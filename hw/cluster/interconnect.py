@@ -33,7 +33,8 @@ from hw.cluster.tcdm import BankSignature, check_tcdm_params
 from hw.config import preset
 from hw.signatures import TcdmSignature, TcdmStatsSignature
 
-__all__ = ["round_robin", "onehot_to_index", "RoundRobinArbiter", "LogInterconnect", "check_masters"]
+__all__ = ["round_robin", "onehot_to_index", "RoundRobinArbiter", "LogInterconnect", "check_masters",
+           "TcdmGeometry"]
 
 #: Default geometry (banks, size) of the default preset, :mod:`hw.config`.
 _DEFAULT = preset()
@@ -52,6 +53,23 @@ def _or_tree(terms):
 def check_masters(masters):
     if not isinstance(masters, int) or isinstance(masters, bool) or masters <= 0:
         raise ValueError(f"masters must be a positive integer, not {masters!r}")
+
+
+class TcdmGeometry:
+    """Mixin of the blocks with ``masters`` ports onto a ``banks``-bank, ``size_bytes`` TCDM
+    (:class:`LogInterconnect`, :class:`~hw.cluster.subsystem.TcdmSubsystem`): one home for the
+    checks of that geometry and the attributes kept from it."""
+
+    def _set_geometry(self, masters, banks, size_bytes):
+        """Check the geometry (:class:`ValueError` naming a bad ``masters``, ``banks`` or
+        ``size_bytes``) and keep it: ``n_masters``, ``n_banks``, ``size_bytes`` and the derived
+        ``bank_bits``, ``words_per_bank``, ``word_bits``
+        (:func:`~hw.cluster.tcdm.check_tcdm_params`)."""
+        check_masters(masters)
+        self.bank_bits, self.words_per_bank, self.word_bits = check_tcdm_params(banks, size_bytes)
+        self.n_masters = masters
+        self.n_banks = banks
+        self.size_bytes = size_bytes
 
 
 def round_robin(m, requests, *, name="rr"):
@@ -118,7 +136,7 @@ class RoundRobinArbiter(wiring.Component):
         return m
 
 
-class LogInterconnect(wiring.Component):
+class LogInterconnect(TcdmGeometry, wiring.Component):
     """Fully connected crossbar from ``masters`` TCDM masters to ``banks`` SRAM banks.
 
     Parameters
@@ -143,11 +161,7 @@ class LogInterconnect(wiring.Component):
     """
 
     def __init__(self, *, masters, banks=_DEFAULT.banks, size_bytes=_DEFAULT.tcdm_bytes):
-        check_masters(masters)
-        self.bank_bits, self.words_per_bank, self.word_bits = check_tcdm_params(banks, size_bytes)
-        self.n_masters = masters
-        self.n_banks = banks
-        self.size_bytes = size_bytes
+        self._set_geometry(masters, banks, size_bytes)
         super().__init__({
             "masters": In(TcdmSignature()).array(masters),
             "banks": Out(BankSignature(self.word_bits)).array(banks),

@@ -16,8 +16,8 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out, connect, flipped
 
-from hw.cluster.interconnect import LogInterconnect, check_masters
-from hw.cluster.tcdm import Tcdm, check_tcdm_params
+from hw.cluster.interconnect import LogInterconnect, TcdmGeometry
+from hw.cluster.tcdm import Tcdm
 from hw.config import preset
 from hw.signatures import TcdmSignature, TcdmStatsSignature
 
@@ -27,7 +27,7 @@ __all__ = ["TcdmSubsystem"]
 _DEFAULT = preset()
 
 
-class TcdmSubsystem(wiring.Component):
+class TcdmSubsystem(TcdmGeometry, wiring.Component):
     """``masters`` TCDM master ports onto a ``banks``-bank, ``size_bytes`` TCDM.
 
     Parameters
@@ -53,11 +53,7 @@ class TcdmSubsystem(wiring.Component):
     """
 
     def __init__(self, *, masters, banks=_DEFAULT.banks, size_bytes=_DEFAULT.tcdm_bytes):
-        check_masters(masters)
-        self.bank_bits, self.words_per_bank, self.word_bits = check_tcdm_params(banks, size_bytes)
-        self.n_masters = masters
-        self.n_banks = banks
-        self.size_bytes = size_bytes
+        self._set_geometry(masters, banks, size_bytes)
         super().__init__({
             "masters": In(TcdmSignature()).array(masters),
             "stat": Out(TcdmStatsSignature(masters)),

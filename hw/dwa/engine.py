@@ -77,14 +77,15 @@ buffers only (never in memory).
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
 from hw.dwa.jobregs import DwJobLayout
 from hw.dwa.mac import ACC_BITS, LANES, TAPS, MacArray, Requant
 from hw.dwa.stats import DwaStatsSignature
-from hw.hwpe.streamer.addressgen import check_ports, issue_chunks
+from hw.hwpe.streamer.addressgen import issue_chunks
 from hw.hwpe.streamer.layouts import chunk_layout
+from hw.hwpe.streamer.ports import Ported
 from hw.signatures import TcdmSignature
 from sim_models.dwa import GROUP  # channels per pass: one home (sim_models.dwa)
 
@@ -97,13 +98,14 @@ _IDLE, _W, _P, _I, _F, _DONE = (PHASES[k] for k in ("IDLE", "W", "P", "I", "F", 
 _WIN0 = TAPS
 
 
-class DwaEngine(wiring.Component):
+class DwaEngine(Ported):
     """The DWA datapath and its sequencer (see the module docstring for the schedule).
 
     Parameters
     ----------
     ports : int
-        32-bit TCDM data ports N (4 = the paper's 128-bit interface), 1..16.
+        32-bit TCDM data ports N (4 = the paper's 128-bit interface), 1..16 (else
+        :class:`ValueError`, from :class:`~hw.hwpe.streamer.ports.Ported`).
 
     Interface attributes
     --------------------
@@ -121,33 +123,25 @@ class DwaEngine(wiring.Component):
         The data interface, loads and stores (never both in one cycle).
     stat : Out(DwaStatsSignature())
         ``busy``, and since reset: busy cycles, MAC cycles, stalled cycles, jobs.
-
-    Raises
-    ------
-    ValueError
-        If ``ports`` is not an integer in 1..16.
     """
 
     def __init__(self, ports=4):
-        check_ports(ports)
-        self._ports = ports
-        super().__init__({
+        super().__init__(ports)
+
+    def _members(self):
+        return {
             "job": In(DwJobLayout),
             "start": In(1),
             "abort": In(1),
             "done": Out(1),
             "busy": Out(1),
-            "tcdm": Out(TcdmSignature()).array(ports),
+            "tcdm": Out(TcdmSignature()).array(self.ports),
             "stat": Out(DwaStatsSignature()),
-        })
-
-    @property
-    def ports(self):
-        return self._ports
+        }
 
     def elaborate(self, platform):
         m = Module()
-        N = self._ports
+        N = self.ports
         j = self.job
 
         C = j.channels[0:16]

@@ -33,6 +33,22 @@ def _check_lanes(lanes):
         raise ValueError(f"lanes must be an integer in 1..16, not {lanes!r}")
 
 
+class _Lanes(wiring.Component):
+    """Base of :class:`MacArray` and :class:`Requant`: a combinational block on ``lanes``
+    channels. ``lanes`` is checked (an integer in 1..16, else :class:`ValueError`) before a member
+    is built from it and kept as the read-only :attr:`lanes`; a subclass gives its members by
+    ``_members()`` (a dict of ``In``/``Out`` built from ``self.lanes``)."""
+
+    def __init__(self, lanes=LANES):
+        _check_lanes(lanes)
+        self._lanes = lanes
+        super().__init__(self._members())
+
+    @property
+    def lanes(self):
+        return self._lanes
+
+
 def _tree(values):
     """Balanced adder tree (depth ceil(log2(len))), widths grown by Amaranth's rules."""
     values = list(values)
@@ -42,13 +58,13 @@ def _tree(values):
     return values[0]
 
 
-class MacArray(wiring.Component):
+class MacArray(_Lanes):
     """``acc[c] = sum_t x[t][c] * w[t][c]`` for ``lanes`` channels at once (combinational).
 
     Parameters
     ----------
     lanes : int
-        Channels per cycle (4 in the DWA: 36 multipliers), 1..16.
+        Channels per cycle (4 in the DWA: 36 multipliers), 1..16 (else :class:`ValueError`).
 
     Interface attributes
     --------------------
@@ -58,35 +74,25 @@ class MacArray(wiring.Component):
         Weights ``w[t][c]``.
     acc : Out(ArrayLayout(signed(20), lanes))
         The 9-tap sums.
-
-    Raises
-    ------
-    ValueError
-        If ``lanes`` is not an integer in 1..16.
     """
 
-    def __init__(self, lanes=LANES):
-        _check_lanes(lanes)
-        self._lanes = lanes
-        super().__init__({
+    def _members(self):
+        lanes = self.lanes
+        return {
             "x": In(data.ArrayLayout(data.ArrayLayout(unsigned(8), lanes), TAPS)),
             "w": In(data.ArrayLayout(data.ArrayLayout(signed(8), lanes), TAPS)),
             "acc": Out(data.ArrayLayout(signed(ACC_BITS), lanes)),
-        })
-
-    @property
-    def lanes(self):
-        return self._lanes
+        }
 
     def elaborate(self, platform):
         m = Module()
-        for c in range(self._lanes):
+        for c in range(self.lanes):
             prods = [self.x[t][c] * self.w[t][c] for t in range(TAPS)]   # signed 17 bits
             m.d.comb += self.acc[c].eq(_tree(prods))
         return m
 
 
-class Requant(wiring.Component):
+class Requant(_Lanes):
     """The ADC transfer on ``lanes`` accumulators (combinational).
 
     ``y[c] = clamp((acc[c]*m + (2**(s-1) if s else 0)) >> s, lo, hi) & 0xFF``.
@@ -94,7 +100,7 @@ class Requant(wiring.Component):
     Parameters
     ----------
     lanes : int
-        Accumulators converted per cycle, 1..16.
+        Accumulators converted per cycle, 1..16 (else :class:`ValueError`).
 
     Interface attributes
     --------------------
@@ -107,33 +113,23 @@ class Requant(wiring.Component):
         ADC_LOW / ADC_HIGH (-128..255).
     y : Out(ArrayLayout(unsigned(8), lanes))
         Low bytes of the clamped results.
-
-    Raises
-    ------
-    ValueError
-        If ``lanes`` is not an integer in 1..16.
     """
 
-    def __init__(self, lanes=LANES):
-        _check_lanes(lanes)
-        self._lanes = lanes
-        super().__init__({
+    def _members(self):
+        lanes = self.lanes
+        return {
             "acc": In(data.ArrayLayout(signed(ACC_BITS), lanes)),
             "m": In(signed(16)),
             "s": In(5),
             "lo": In(signed(10)),
             "hi": In(signed(10)),
             "y": Out(data.ArrayLayout(unsigned(8), lanes)),
-        })
-
-    @property
-    def lanes(self):
-        return self._lanes
+        }
 
     def elaborate(self, platform):
         m = Module()
         rnd = (Const(1, 32) << self.s)[0:32] >> 1       # 2**(s-1), 0 for s == 0
-        for c in range(self._lanes):
+        for c in range(self.lanes):
             prod = self.acc[c] * self.m                  # signed 36 bits
             v = (prod + rnd) >> self.s                   # arithmetic shift (signed)
             clamped = Mux(v < self.lo, self.lo, Mux(v > self.hi, self.hi, v))

@@ -15,7 +15,7 @@ the engine's ``done`` cycle ``d`` raises the core's event at ``d+1``. So TRIGGER
 configuration never starts the engine: its event comes at ``t+1+CHECK_STEPS+2``.
 """
 
-from amaranth import Cat, Module
+from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out, connect, flipped
 
@@ -25,6 +25,7 @@ from hw.dwa.controller import DwaController
 from hw.dwa.engine import DwaEngine
 from hw.dwa.regmap import CHECK_CAUSES, DWA_MAP
 from hw.dwa.stats import DwaStatsSignature
+from hw.hwpe.ctrl import job_handshake
 from hw.signatures import TcdmSignature
 
 __all__ = ["Dwa", "TRIGGER_TO_START", "DONE_TO_EVENT", "CONTROL_OVERHEAD"]
@@ -95,10 +96,6 @@ class Dwa(wiring.Component):
         connect(m, flipped(self.stat), eng.stat)
         m.d.comb += [
             self.evt.eq(ctl.evt),
-            chk.job.eq(ctl.job), eng.job.eq(ctl.job),
-            chk.start.eq(ctl.chk_start), ctl.chk_done.eq(chk.done),
-            ctl.chk_err.eq(Cat(*(getattr(chk, f"err_{c}") for c in CHECK_CAUSES))),
-            eng.start.eq(ctl.eng_start), eng.abort.eq(ctl.eng_abort),
-            ctl.eng_busy.eq(eng.busy), ctl.eng_done.eq(eng.done),
+            *job_handshake(ctl, chk, eng, causes=CHECK_CAUSES, eng_busy=eng.busy),
         ]
         return m

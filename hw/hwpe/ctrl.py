@@ -26,14 +26,14 @@ Rules:
 
 from types import SimpleNamespace
 
-from amaranth import Const, Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.hwpe.regs import WORD_BITS, Access, Field, Register
 from hw.signatures import PERIPH_ID_WIDTH
 
-__all__ = ["HwpeCtrl", "hwpe_registers", "JOB_ID_BITS"]
+__all__ = ["HwpeCtrl", "hwpe_registers", "job_handshake", "JOB_ID_BITS"]
 
 JOB_ID_BITS = 16
 ACQUIRE_BUSY = -1
@@ -82,6 +82,24 @@ def hwpe_registers(*, status=(), error=()):
         Register("ERROR", 0x18, tuple(error), "Error causes of the last job (sticky; write ones "
                  "to clear; cleared by a successful TRIGGER and by SOFT_CLEAR).", group="hwpe",
                  prefix="ERR"),
+    ]
+
+
+def job_handshake(ctl, chk, eng, *, causes, eng_busy):
+    """The statements that wire an accelerator's controller ``ctl`` to its configuration checker
+    ``chk`` and its engine ``eng`` (the IMA's and the DWA's tops): the job registers to both,
+    the checker's start / done / causes (``chk.err_<cause>`` for each of ``causes``, in the order
+    of the controller's ERROR fields) and the engine's start / abort / busy / done.
+
+    ``eng_busy`` is the engine's busy signal (it is not named alike in every engine). Returns the
+    list for ``m.d.comb``, so a top keeps its other combinational statements around it.
+    """
+    return [
+        chk.job.eq(ctl.job), eng.job.eq(ctl.job),
+        chk.start.eq(ctl.chk_start), ctl.chk_done.eq(chk.done),
+        ctl.chk_err.eq(Cat(*(getattr(chk, f"err_{c}") for c in causes))),
+        eng.start.eq(ctl.eng_start), eng.abort.eq(ctl.eng_abort),
+        ctl.eng_busy.eq(eng_busy), ctl.eng_done.eq(eng.done),
     ]
 
 

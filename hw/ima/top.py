@@ -14,11 +14,12 @@ Ports (Verilog names come out as ``ctrl__req``, ``tcdm_load__0__req``, ``ac__sta
   for reports (``stat__busy``, ``stat__streamin`` ...).
 """
 
-from amaranth import Cat, Module
+from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out, connect, flipped
 
 from hw.config import ImaConfig
+from hw.hwpe.ctrl import job_handshake
 from hw.ima.analog import AnalogCoreSignature
 from hw.ima.controller import Controller
 from hw.ima.engine import Engine
@@ -70,11 +71,7 @@ class Ima(wiring.Component):
                 connect(m, flipped(self.tcdm_store[k]), eng.tcdm_store[k])
         m.d.comb += [
             self.evt.eq(ctl.evt),
-            chk.job.eq(ctl.job), eng.job.eq(ctl.job),
-            chk.start.eq(ctl.chk_start), ctl.chk_done.eq(chk.done),
-            ctl.chk_err.eq(Cat(*(getattr(chk, f"err_{c}") for c in CHECK_CAUSES))),
-            eng.start.eq(ctl.eng_start), eng.abort.eq(ctl.eng_abort),
-            ctl.eng_busy.eq(eng.stat.busy), ctl.eng_done.eq(eng.done),
+            *job_handshake(ctl, chk, eng, causes=CHECK_CAUSES, eng_busy=eng.stat.busy),
         ]
         connect(m, flipped(self.stat), eng.stat)
         # The analog-core boundary: MVM channel from the engine, programming from the controller.

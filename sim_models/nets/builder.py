@@ -35,7 +35,8 @@ from sim_models import golden
 from sim_models.graph import INPUT, NO_ADC_KINDS, PARTIAL_RANGE, Graph, Layer
 from sim_models.quantise import calibrate, output_ranges, split_rows
 
-__all__ = ["NetSpec", "calibration_input", "make_divisible", "scaled", "check_args"]
+__all__ = ["NetSpec", "LayerShape", "calibration_input", "make_divisible", "scaled", "check_args",
+           "out_size"]
 
 
 def make_divisible(v: float, divisor: int = 8) -> int:
@@ -71,21 +72,32 @@ def calibration_input(resolution: int = 224, seed: int = 0) -> np.ndarray:
     return golden.random_activations(np.random.default_rng([seed, 1]), (resolution, resolution, 3))
 
 
-def _out(h: int, k: int, stride: int, pad: int) -> int:
+def out_size(h: int, k: int, stride: int, pad: int) -> int:
+    """Output height (or width) of a ``k``-kernel window sliding by ``stride`` over ``h`` rows
+    padded by ``pad`` on each side."""
     return (h + 2 * pad - k) // stride + 1
 
 
-@dataclass
-class _Spec:
+@dataclass(frozen=True)
+class LayerShape:
+    """A layer's name, kind, shapes (H, W, C) in and out, kernel, stride, padding and block index
+    (0 outside blocks): the record :class:`NetSpec` keeps per layer and the base of
+    :class:`sim_models.nets.mobilenetv2.NetLayer`."""
     name: str
     kind: str
-    inputs: tuple[str, ...]
     in_shape: tuple[int, int, int]
     out_shape: tuple[int, int, int]
     kernel: int = 1
     stride: int = 1
     pad: int = 0
     block: int = 0
+
+
+@dataclass(frozen=True)
+class _Spec(LayerShape):
+    """A :class:`NetSpec` layer: its shape, the layers it reads (``inputs``) and whether a ReLU
+    follows it (``linear=False``)."""
+    inputs: tuple[str, ...] = ()
     linear: bool = False
 
 
@@ -106,7 +118,7 @@ class NetSpec:
         if name in self.shapes:
             raise ValueError(f"layer {name}: name used twice")
         srcs = tuple(srcs)
-        self.specs.append(_Spec(name, kind, srcs, self.shapes[srcs[0]], tuple(out_shape), **kw))
+        self.specs.append(_Spec(name, kind, self.shapes[srcs[0]], tuple(out_shape), inputs=srcs, **kw))
         self.shapes[name] = tuple(out_shape)
         self.last = name
         return name
@@ -119,13 +131,13 @@ class NetSpec:
         h, w, _ = self.shape(src)
         kind = "pointwise" if k == 1 and pad == 0 else "conv"
         return self._add(name, kind, (src or self.last,),
-                         (_out(h, k, stride, pad), _out(w, k, stride, pad), cout),
+                         (out_size(h, k, stride, pad), out_size(w, k, stride, pad), cout),
                          kernel=k, stride=stride, pad=pad, linear=linear, block=block)
 
     def depthwise(self, name, k=3, stride=1, pad=1, src=None, *, block=0) -> str:
         h, w, c = self.shape(src)
         return self._add(name, "depthwise", (src or self.last,),
-                         (_out(h, k, stride, pad), _out(w, k, stride, pad), c),
+                         (out_size(h, k, stride, pad), out_size(w, k, stride, pad), c),
                          kernel=k, stride=stride, pad=pad, block=block)
 
     def fc(self, name, cout, src=None, *, linear=False) -> str:
@@ -144,7 +156,7 @@ class NetSpec:
     def maxpool(self, name, k, stride, pad=0, src=None) -> str:
         h, w, c = self.shape(src)
         return self._add(name, "maxpool", (src or self.last,),
-                         (_out(h, k, stride, pad), _out(w, k, stride, pad), c),
+                         (out_size(h, k, stride, pad), out_size(w, k, stride, pad), c),
                          kernel=k, stride=stride, pad=pad)
 
     def concat(self, name, srcs, *, block=0) -> str:

@@ -37,7 +37,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim_models.graph import Graph
-from sim_models.nets.builder import NetSpec, calibration_input, check_args, make_divisible
+from sim_models.nets.builder import (
+    LayerShape,
+    NetSpec,
+    calibration_input,
+    check_args,
+    make_divisible,
+    out_size,
+)
 
 __all__ = ["NetLayer", "mobilenetv2", "mobilenetv2_graph", "calibration_input", "make_divisible",
            "KINDS", "XBAR_KINDS", "TABLE2", "weight_counts",
@@ -58,20 +65,13 @@ FIRST_CHANNELS, LAST_CHANNELS = 32, 1280
 
 
 @dataclass(frozen=True)
-class NetLayer:
-    """One layer: shapes (H, W, C) in and out, kernel, stride, padding, and where it sits.
+class NetLayer(LayerShape):
+    """One layer: shapes (H, W, C) in and out, kernel, stride, padding, and where it sits
+    (:class:`~sim_models.nets.builder.LayerShape`).
 
     ``block`` is the bottleneck index 1..17 (0 outside the bottlenecks); ``residual`` marks the
     projection whose output the cores add to the block's input (stride 1, C_in == C_out).
     """
-    name: str
-    kind: str
-    in_shape: tuple[int, int, int]
-    out_shape: tuple[int, int, int]
-    kernel: int = 1
-    stride: int = 1
-    pad: int = 0
-    block: int = 0
     residual: bool = False
 
     def __post_init__(self):
@@ -107,10 +107,6 @@ class NetLayer:
         return self.weights // self.out_shape[2], self.out_shape[2]
 
 
-def _out(h: int, k: int, stride: int, pad: int) -> int:
-    return (h + 2 * pad - k) // stride + 1
-
-
 def mobilenetv2(resolution: int = 224, classes: int = 1000, width: float = 1.0) -> tuple[NetLayer, ...]:
     """The layers of MobileNetV2 in execution order (Sandler et al. 2018, Table 2). Names:
     ``conv1``, ``b<i>_expand`` / ``b<i>_dw`` / ``b<i>_project`` for the bottlenecks i = 1..17,
@@ -122,7 +118,7 @@ def mobilenetv2(resolution: int = 224, classes: int = 1000, width: float = 1.0) 
     multipliers below one; torchvision: ``1280 * max(1.0, width_mult)``). Width 1.0 is Table 2."""
     check_args(resolution, classes, width)
     layers: list[NetLayer] = []
-    h = _out(resolution, 3, 2, 1)
+    h = out_size(resolution, 3, 2, 1)
     first = make_divisible(FIRST_CHANNELS * width)
     layers.append(NetLayer("conv1", "conv", (resolution, resolution, 3), (h, h, first),
                            kernel=3, stride=2, pad=1))
@@ -135,7 +131,7 @@ def mobilenetv2(resolution: int = 224, classes: int = 1000, width: float = 1.0) 
             x = (h, h, c)
             if t != 1:
                 layers.append(NetLayer(f"b{block}_expand", "pointwise", x, (h, h, t * c), block=block))
-            ho = _out(h, 3, stride, 1)
+            ho = out_size(h, 3, stride, 1)
             layers.append(NetLayer(f"b{block}_dw", "depthwise", (h, h, t * c), (ho, ho, t * c),
                                    kernel=3, stride=stride, pad=1, block=block))
             layers.append(NetLayer(f"b{block}_project", "pointwise", (ho, ho, t * c), (ho, ho, c_out),

@@ -332,12 +332,14 @@ def _locked_build(simulator, bdir, top_name, make_top, params, *, waves, extra_s
     return runner
 
 
-def pick_seed(seed=None):
-    """The seed of a randomised test: the argument, else $IMA_SEED, else a fresh random one."""
+def pick_seed(seed=None, *, env="IMA_SEED"):
+    """The seed of a randomised test: the argument, else the environment variable ``env``
+    (``$IMA_SEED``; the DWA's unit tests use ``$DWA_SEED``), else a fresh random one; printed
+    with the variable that replays it."""
     if seed is None:
-        seed = os.environ.get("IMA_SEED")
+        seed = os.environ.get(env)
     seed = int(seed) if seed is not None else random.randrange(1 << 31)
-    print(f"seed = {seed}  (replay with IMA_SEED={seed})")
+    print(f"seed = {seed}  (replay with {env}={seed})")
     return seed
 
 

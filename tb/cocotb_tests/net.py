@@ -15,17 +15,12 @@ import time
 import cocotb
 
 from tb.env import params
-from tb.env.cluster import ClusterEnv
-from tb.env.net import load_program, run_program
+from tb.env.net import run_program, start_cluster
 
 
 async def execute(dut):
     """Run the program of this run's parameters; returns the result dict."""
-    p = params.load()
-    cfg = p.cluster_config()
-    program = load_program(p.option("program"))
-    env = ClusterEnv(dut, cfg, monitors=p.option("monitors", True))
-    await env.start()
+    p, program, env = await start_cluster(dut, "program")
     wall0 = time.perf_counter()
     layers, total = await run_program(env, program, progress=p.option("progress", False))
     run_wall = time.perf_counter() - wall0

@@ -17,17 +17,12 @@ import time
 import cocotb
 
 from tb.env import params
-from tb.env.cluster import ClusterEnv
-from tb.env.net import load_program, run_images
+from tb.env.net import run_images, start_cluster
 
 
 @cocotb.test()
 async def run_network_images(dut):
-    p = params.load()
-    cfg = p.cluster_config()
-    bundle = load_program(p.option("bundle"))
-    env = ClusterEnv(dut, cfg, monitors=p.option("monitors", True))
-    await env.start()
+    _, bundle, env = await start_cluster(dut, "bundle")
     wall0 = time.perf_counter()
     outputs, cycles = await run_images(env, bundle["program"], bundle["input_buf"],
                                        bundle["inputs"], bundle["xbar_sets"])

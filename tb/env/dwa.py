@@ -8,19 +8,14 @@ the TCDM's banks and size) arrives from the host through :mod:`tb.env.params`.
 """
 
 import numpy as np
-from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+from cocotb.triggers import ReadOnly, RisingEdge
 
 from hw.dwa.regmap import REG
-from tb.bfm.backdoor import TcdmBackdoor
-from tb.bfm.clock import start_clock
 from tb.bfm.dwa_hal import DwaHal
-from tb.bfm.periph import EventLines, PeriphMaster
 from tb.bfm.sig import reader
 from tb.bfm.task import BackgroundTask
-from tb.bfm.tcdm import TcdmMaster
-from tb.check.monitor import TcdmProtocolMonitor
 from tb.env import params
-from tb.env.tcdm import start_competing_reads
+from tb.env.block import BlockEnv
 
 __all__ = ["DwaEnv", "JobTimer"]
 
@@ -63,7 +58,7 @@ class JobTimer(BackgroundTask):
                                      if req() and gnt()]
 
 
-class DwaEnv:
+class DwaEnv(BlockEnv):
     """Everything a DWA test needs, started by :meth:`start`.
 
     ``cfg`` (default: the run's) is the configuration of the :class:`DwaTestTop` built;
@@ -71,41 +66,19 @@ class DwaEnv:
     """
 
     def __init__(self, dut, cfg=None, *, monitors=True):
-        self.dut = dut
-        self.cfg = cfg or params.load().cluster_config()
+        cfg = cfg or params.load().cluster_config()
+        super().__init__(dut, cfg, monitors=monitors, n_block=cfg.ima.ports)
         self.ports, self.tcdm_bytes, self.n_cores = (self.cfg.ima.ports, self.cfg.tcdm_bytes,
                                                      self.cfg.n_cores)
-        self.clk = dut.clk
-        self.monitors_on = monitors
-        self.monitors = []
-        n = self.ports
-        self.dwa_ports = [f"tcdm__{k}" for k in range(n)]
+        self.dwa_ports = [f"tcdm__{k}" for k in range(self.ports)]
         self.stat = {name: reader(dut[f"stat__{name}"]) for name in STAT}
-        self.granted = [reader(dut[f"tcdm_stat__granted__{k}"]) for k in range(n + 2)]
-        self.stalled = [reader(dut[f"tcdm_stat__stalled__{k}"]) for k in range(n + 2)]
 
     async def start(self):
-        dut = self.dut
-        start_clock(self.clk)
-        dut.rst.value = 1
-        dut.tcdm_stat__clear.value = 0
-        dut.ctrl__req.value = 0
-        for k in range(2):
-            dut[f"tb__{k}__req"].value = 0
-        await ClockCycles(self.clk, 3)
-        dut.rst.value = 0
-        self.periph = PeriphMaster(dut, "ctrl")
-        self.events = EventLines(dut, "evt", self.n_cores).start()
-        self.hal = DwaHal(self.periph, self.events, self.clk)
-        self.timer = JobTimer(dut, self.clk, self.ports).start()
-        self.tb = TcdmMaster(dut, "tb__0", self.clk)
-        self.competitor = TcdmMaster(dut, "tb__1", self.clk)
-        self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, self.cfg.banks, self.tcdm_bytes)
-        if self.monitors_on:
-            for prefix in self.dwa_ports:
-                self.monitors.append(TcdmProtocolMonitor(dut.dwa, prefix, self.clk))
-            for k in range(2):
-                self.monitors.append(TcdmProtocolMonitor(dut, f"tb__{k}", self.clk))
+        self._hold_reset()
+        await self._release_reset()
+        self._attach_control(DwaHal, self.n_cores)
+        self.timer = JobTimer(self.dut, self.clk, self.ports).start()
+        self._attach_tcdm("dwa", self.dwa_ports, self.tcdm_bytes)
         await RisingEdge(self.clk)
 
     def counters(self):
@@ -120,18 +93,9 @@ class DwaEnv:
         """The whole TCDM as uint8."""
         return np.frombuffer(self.backdoor.dump(0, self.tcdm_bytes), dtype=np.uint8).copy()
 
-    def check_monitors(self):
-        for mon in self.monitors:
-            err = getattr(mon, "errors", None)
-            assert not err, f"protocol errors on {mon}: {err}"
-
     def dwa_granted(self):
         """TCDM accesses granted to the DWA's ports so far."""
         return sum(self.granted[k]() for k in range(self.ports))
 
     def dwa_stalled(self):
         return sum(self.stalled[k]() for k in range(self.ports))
-
-    def start_competitor(self, rng, lo, hi, *, density=1.0):
-        """Random reads from ``tb__1`` over words in [lo, hi): bank conflicts for the DWA's ports."""
-        return start_competing_reads(self.competitor, self.clk, rng, lo, hi, density=density)

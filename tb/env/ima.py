@@ -11,31 +11,26 @@ The configuration built (a :class:`hw.config.ClusterConfig`: the IMA, the TCDM's
 arrives from the host through :mod:`tb.env.params`.
 """
 
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import RisingEdge
 
 from hw.ima.stats import STAT_COUNTERS
 from sim_models.crossbar import Crossbar
 from tb.bfm.analog_core import AnalogCoreModel
-from tb.bfm.backdoor import TcdmBackdoor
-from tb.bfm.clock import start_clock
 from tb.bfm.ima_hal import ImaHal
-from tb.bfm.periph import EventLines, PeriphMaster
 from tb.bfm.sig import four_state, reader
-from tb.bfm.tcdm import TcdmMaster
 from tb.check.monitor import (
     ANALOG_QUALIFIED,
     PERIPH_QUALIFIED,
     OutputXzMonitor,
-    TcdmProtocolMonitor,
     prefixed,
 )
 from tb.env import params
-from tb.env.tcdm import start_competing_reads
+from tb.env.block import BlockEnv
 
 __all__ = ["ImaEnv"]
 
 
-class ImaEnv:
+class ImaEnv(BlockEnv):
     """Everything an IMA test needs, started by :meth:`start`.
 
     ``cfg`` (default: the run's, :meth:`tb.env.params.RunParams.cluster_config`) is the
@@ -44,16 +39,13 @@ class ImaEnv:
     """
 
     def __init__(self, dut, cfg=None, *, monitors=True, xz=None):
-        self.dut = dut
-        self.cfg = cfg or params.load().cluster_config()
+        cfg = cfg or params.load().cluster_config()
+        super().__init__(dut, cfg, monitors=monitors, n_block=cfg.ima.ports + cfg.ima.store_ports)
         self.p = self.cfg.ima
-        self.clk = dut.clk
         #: One crossbar per array (``xbar`` is array 0: the single-array tests use it).
         self.xbars = [Crossbar(self.p.rows, self.p.cols) for _ in range(self.p.arrays)]
         self.xbar = self.xbars[0]
         self.mvm_cycles = self.p.mvm_cycles
-        self.monitors_on = monitors
-        self.monitors = []
         #: X/Z checks of the outputs (:meth:`xz_outputs`): default under a 4-state simulator
         self.xz_on = four_state() if xz is None else xz
         self.xz_monitor = None
@@ -64,36 +56,19 @@ class ImaEnv:
         self.n_ima = n + ns
         self.stat = {name: reader(dut[f"stat__{name}"])
                      for name in ("streamin", "compute", "streamout", "jobs")}
-        self.granted = [reader(dut[f"tcdm_stat__granted__{k}"]) for k in range(self.n_ima + 2)]
-        self.stalled = [reader(dut[f"tcdm_stat__stalled__{k}"]) for k in range(self.n_ima + 2)]
 
     async def start(self):
         dut = self.dut
-        start_clock(self.clk)
-        dut.rst.value = 1
-        dut.tcdm_stat__clear.value = 0
-        dut.ctrl__req.value = 0
-        for k in range(2):
-            dut[f"tb__{k}__req"].value = 0
+        self._hold_reset()
         self.analog = AnalogCoreModel(dut, self.xbars if self.p.arrays > 1 else self.xbar,
                                       dac_depth=self.p.dac_depth,
                                       adc_depth=self.p.adc_depth, latency=self.mvm_cycles)
-        await ClockCycles(self.clk, 3)
-        dut.rst.value = 0
+        await self._release_reset()
         self.analog.start()
         if self.xz_on:
             self.xz_monitor = OutputXzMonitor(dut, *self.xz_outputs())
-        self.periph = PeriphMaster(dut, "ctrl")
-        self.events = EventLines(dut, "evt", self.p.n_cores).start()
-        self.hal = ImaHal(self.periph, self.events, self.clk, arrays=self.p.arrays)
-        self.tb = TcdmMaster(dut, "tb__0", self.clk)
-        self.competitor = TcdmMaster(dut, "tb__1", self.clk)
-        self.backdoor = TcdmBackdoor(dut.tcdm.tcdm, self.cfg.banks, self.p.tcdm_bytes)
-        if self.monitors_on:
-            for prefix in self.ima_ports:
-                self.monitors.append(TcdmProtocolMonitor(dut.ima, prefix, self.clk))
-            for k in range(2):
-                self.monitors.append(TcdmProtocolMonitor(dut, f"tb__{k}", self.clk))
+        self._attach_control(ImaHal, self.p.n_cores, arrays=self.p.arrays)
+        self._attach_tcdm("ima", self.ima_ports, self.p.tcdm_bytes)
         await RisingEdge(self.clk)
 
     def xz_outputs(self):
@@ -117,11 +92,5 @@ class ImaEnv:
     def dump(self, n):
         return self.backdoor.dump(0, n)
 
-    def check_monitors(self):
-        for mon in [*self.monitors, *([self.xz_monitor] if self.xz_monitor else [])]:
-            err = getattr(mon, "errors", None)
-            assert not err, f"protocol errors on {mon}: {err}"
-
-    def start_competitor(self, rng, lo, hi, *, density=1.0):
-        """Random reads from ``tb__1`` over words in [lo, hi): bank conflicts for the IMA's ports."""
-        return start_competing_reads(self.competitor, self.clk, rng, lo, hi, density=density)
+    def _checked(self):
+        return [*self.monitors, *([self.xz_monitor] if self.xz_monitor else [])]

@@ -30,9 +30,11 @@ from cocotb.triggers import RisingEdge
 
 from sim_models.energy import energy_report
 from tb.bfm.core import now
+from tb.env import params
+from tb.env.cluster import ClusterEnv
 
 __all__ = ["run_program", "run_images", "save_program", "load_program", "layer_record",
-           "program_crossbars"]
+           "program_crossbars", "start_cluster"]
 
 
 def save_program(program, path):
@@ -46,6 +48,19 @@ def load_program(path):
     """Simulator side: the program :func:`save_program` wrote."""
     with open(path, "rb") as f:
         return pickle.load(f)
+
+
+async def start_cluster(dut, option):
+    """Simulator side, the opening of a network run (:mod:`tb.cocotb_tests.net`,
+    :mod:`~tb.cocotb_tests.net_images`): this run's parameters (:func:`tb.env.params.load`), the
+    pickle their option ``option`` names (:func:`load_program`) and a started
+    :class:`~tb.env.cluster.ClusterEnv` of their cluster configuration, with the TCDM protocol
+    monitors of option ``monitors`` (default on). Returns ``(params, loaded, env)``."""
+    p = params.load()
+    loaded = load_program(p.option(option))
+    env = ClusterEnv(dut, p.cluster_config(), monitors=p.option("monitors", True))
+    await env.start()
+    return p, loaded, env
 
 
 def read_buffer(env, buf):

@@ -2,21 +2,18 @@
 an independent scalar re-derivation of the schedule for random jobs (the RTL's cycle-exactness is
 tests/hw/dwa/test_engine.py). Seed: ``$DWA_SEED`` or random, printed."""
 
-import os
 import random
 
 import pytest
 
 from sim_models.dwa import DwJob
 from sim_models.dwa_perf import PHASE_KEYS, breakdown, engine_cycles, mac_per_cycle
+from tb.build.runner import pick_seed
 
 
 @pytest.fixture
 def seed():
-    s = os.environ.get("DWA_SEED")
-    s = int(s) if s is not None else random.randrange(1 << 31)
-    print(f"seed = {s}  (replay with DWA_SEED={s})")
-    return s
+    return pick_seed(env="DWA_SEED")
 
 
 def dense(c, h, w, stride=1, *, shift=0):
@@ -127,7 +124,6 @@ def test_breakdown_equals_its_reference():
     every class size, the one-row and one-column cases), both strides, unaligned addresses and
     row strides, 1..40 channels (partial groups), 1..16 ports."""
     from sim_models.dwa_perf import breakdown_reference
-    from tb.build.runner import pick_seed
     rng = random.Random(pick_seed())
     for _ in range(60):
         c, h, w, s = rng.randint(1, 40), rng.randint(1, 30), rng.randint(1, 30), rng.choice([1, 2])

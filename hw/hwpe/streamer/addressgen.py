@@ -8,25 +8,16 @@ cross runs, so a run of ``w`` words costs ``ceil(w/ports)`` chunks.
 """
 
 from amaranth.hdl import Const, Mux, Signal, signed
-from amaranth.lib import stream, wiring
+from amaranth.lib import stream
 from amaranth.lib.wiring import In, Out
 
 from .layouts import Walk3DLayout, chunk_layout
+from .ports import Ported
 
-__all__ = ["AddressGen", "check_ports", "check_depth"]
-
-
-def check_ports(ports):
-    if not isinstance(ports, int) or isinstance(ports, bool) or not 1 <= ports <= 16:
-        raise ValueError(f"ports must be an integer in 1..16, not {ports!r}")
+__all__ = ["AddressGen", "issue_chunks"]
 
 
-def check_depth(depth):
-    if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= 65535:
-        raise ValueError(f"depth must be a positive integer (bytes, at most 65535), not {depth!r}")
-
-
-class AddressGen(wiring.Component):
+class AddressGen(Ported):
     """Walks a 3D byte walk as a stream of word chunks.
 
     A chunk carries, for each lane ``k < n_words`` (``n_words <= ports``), the word address
@@ -44,7 +35,8 @@ class AddressGen(wiring.Component):
     Parameters
     ----------
     ports : int
-        Words per chunk (the number of TCDM ports), 1..16.
+        Words per chunk (the number of TCDM ports), 1..16 (else :class:`ValueError`, from
+        :class:`~hw.hwpe.streamer.ports.Ported`).
 
     Interface attributes
     --------------------
@@ -58,32 +50,21 @@ class AddressGen(wiring.Component):
         The chunks; ``payload.last`` marks the final one.
     busy : Out(1)
         Chunks remain to be emitted or accepted.
-
-    Raises
-    ------
-    ValueError
-        If ``ports`` is not an integer in 1..16.
     """
 
-    def __init__(self, ports):
-        check_ports(ports)
-        self._ports = ports
-        super().__init__({
+    def _members(self):
+        return {
             "cfg": In(Walk3DLayout),
             "start": In(1),
             "abort": In(1),
-            "chunk": Out(stream.Signature(chunk_layout(ports))),
+            "chunk": Out(stream.Signature(chunk_layout(self.ports))),
             "busy": Out(1),
-        })
-
-    @property
-    def ports(self):
-        return self._ports
+        }
 
     def elaborate(self, platform):
         from amaranth.hdl import Module
         m = Module()
-        N = self._ports
+        N = self.ports
 
         cfg_r = Signal(Walk3DLayout)
         go = Signal()
@@ -196,37 +177,6 @@ class AddressGen(wiring.Component):
         with m.If(self.abort):
             m.d.sync += [have.eq(0), more.eq(0), out_valid.eq(0)]
         return m
-
-
-def start_walk(m, block):
-    """The address generator of a Source/Sink ``block``, started by its ``start`` unless aborted.
-
-    Returns ``(gen, go, clear)``: the generator, the accepted start, and the cycle condition that
-    forgets a job's partial state (a new start or an abort).
-    """
-    m.submodules.gen = gen = AddressGen(len(block.tcdm))
-    go = Signal()
-    m.d.comb += [
-        go.eq(block.start & ~block.abort),
-        gen.cfg.eq(block.cfg),
-        gen.start.eq(block.start),
-        gen.abort.eq(block.abort),
-    ]
-    return gen, go, go | block.abort
-
-
-def count_job_stats(m, block, req, go):
-    """``block.busy_cycles`` / ``block.stall_cycles`` of the current job (reset at its start)."""
-    stall = Const(0, 1)
-    for r, port in zip(req, block.tcdm, strict=True):
-        stall = stall | (r & ~port.gnt)
-    with m.If(go):
-        m.d.sync += [block.busy_cycles.eq(0), block.stall_cycles.eq(0)]
-    with m.Else():
-        with m.If(block.busy):
-            m.d.sync += block.busy_cycles.eq(block.busy_cycles + 1)
-        with m.If(stall):
-            m.d.sync += block.stall_cycles.eq(block.stall_cycles + 1)
 
 
 def issue_chunks(m, chunk, tcdm, abort, clear, *, we):

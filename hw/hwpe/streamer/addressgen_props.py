@@ -36,8 +36,9 @@ from amaranth.lib.wiring import In
 
 from hw.props import reset_in_cycle_0
 
-from .addressgen import AddressGen, check_ports
+from .addressgen import AddressGen
 from .layouts import Walk3DLayout
+from .ports import check_ports
 
 __all__ = ["AddressGenProps", "PROPS", "LIMITS"]
 

@@ -42,11 +42,10 @@ realignment relies on; the shared-interface cost is the bandwidth the two sides 
 """
 
 from amaranth.hdl import Const, Module, Mux, Signal
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ...signatures import TcdmSignature
-from .addressgen import check_ports
+from .ports import Ported
 
 __all__ = ["SharedPort"]
 
@@ -60,13 +59,14 @@ def _any(signals):
     return out
 
 
-class SharedPort(wiring.Component):
+class SharedPort(Ported):
     """The Source's (``src``) and the Sink's (``snk``) N TCDM ports onto one group ``out``.
 
     Parameters
     ----------
     ports : int
-        N, ports per group (1..16).
+        N, ports per group (1..16; else :class:`ValueError`, from
+        :class:`~hw.hwpe.streamer.ports.Ported`).
 
     Interface attributes
     --------------------
@@ -78,26 +78,15 @@ class SharedPort(wiring.Component):
         The shared TCDM master ports.
     owner_snk : Out(1)
         The Sink owns the ports this cycle (for statistics and tests).
-
-    Raises
-    ------
-    ValueError
-        If ``ports`` is not an integer in 1..16.
     """
 
-    def __init__(self, ports):
-        check_ports(ports)
-        self._ports = ports
-        super().__init__({
-            "src": In(TcdmSignature()).array(ports),
-            "snk": In(TcdmSignature()).array(ports),
-            "out": Out(TcdmSignature()).array(ports),
+    def _members(self):
+        return {
+            "src": In(TcdmSignature()).array(self.ports),
+            "snk": In(TcdmSignature()).array(self.ports),
+            "out": Out(TcdmSignature()).array(self.ports),
             "owner_snk": Out(1),
-        })
-
-    @property
-    def ports(self):
-        return self._ports
+        }
 
     def elaborate(self, platform):
         m = Module()

@@ -1,24 +1,16 @@
 """IMA streamer sink: the ADC buffer written to the TCDM by a 3D strided walk on N ports (STREAMOUT)."""
 
 from amaranth.hdl import Cat, Const, Module, Signal
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import In
 from amaranth.utils import ceil_log2
 
-from ...signatures import TcdmSignature
-from .addressgen import (
-    check_depth,
-    check_ports,
-    count_job_stats,
-    issue_chunks,
-    start_walk,
-)
-from .layouts import Walk3DLayout
+from .addressgen import issue_chunks
+from .walkport import WalkPort
 
 __all__ = ["Sink"]
 
 
-class Sink(wiring.Component):
+class Sink(WalkPort):
     """Writes stream bytes of a ``depth``-byte ADC buffer to the TCDM along a 3D byte walk.
 
     Stream byte ``i`` (``adc[8*i : 8*i+8]``) goes to the ``i``-th address of the walk (order of
@@ -39,75 +31,28 @@ class Sink(wiring.Component):
     ``start`` while busy restarts; ``abort`` drops all requests in its own cycle and idles (no
     ``done``). Bytes at stream positions ``>= depth`` are undefined (keep jobs within ``depth``).
 
-    Parameters
-    ----------
-    ports : int
-        Number of TCDM write ports ``N``, 1..16.
-    depth : int
-        ADC buffer size in bytes ``D``, 1..65535.
+    Parameters, checks and the interface but for the buffer: :class:`~hw.hwpe.streamer.walkport.WalkPort`
+    (``ports`` write ports, ``we = 1``; ``depth`` the ADC buffer's bytes; ``done`` the cycle after
+    the last write was granted).
 
     Interface attributes
     --------------------
-    cfg : In(Walk3DLayout)
-        The walk; sampled in the ``start`` cycle.
-    start : In(1)
-        Pulse: latch ``cfg`` and begin.
-    abort : In(1)
-        Soft clear: idle at once, no new requests. Wins over ``start``.
-    busy : Out(1)
-        A job is in progress.
-    done : Out(1)
-        One-cycle pulse, the cycle after the last write was granted.
-    tcdm : Out(TcdmSignature()).array(ports)
-        Write ports (``we = 1``).
     adc : In(8 * depth)
         The ADC buffer, held stable for the whole job.
-    busy_cycles : Out(32)
-        Cycles with ``busy`` high in the last/current job.
-    stall_cycles : Out(32)
-        Cycles of the last/current job with a port in ``req & ~gnt``.
-
-    Raises
-    ------
-    ValueError
-        If ``ports`` is not in 1..16 or ``depth`` is not a positive integer <= 65535.
     """
 
     #: Cycles from the ``start`` cycle to the ``done`` cycle beyond the number of chunks.
     OVERHEAD = 2
 
-    def __init__(self, ports=1, depth=256):
-        check_ports(ports)
-        check_depth(depth)
-        self._ports = ports
-        self._depth = depth
-        super().__init__({
-            "cfg": In(Walk3DLayout),
-            "start": In(1),
-            "abort": In(1),
-            "busy": Out(1),
-            "done": Out(1),
-            "tcdm": Out(TcdmSignature()).array(ports),
-            "adc": In(8 * depth),
-            "busy_cycles": Out(32),
-            "stall_cycles": Out(32),
-        })
-
-    @property
-    def ports(self):
-        return self._ports
-
-    @property
-    def depth(self):
-        return self._depth
+    BUFFER = ("adc", In)
 
     def elaborate(self, platform):
         m = Module()
-        D = self._depth
+        D = self.depth
         W = (D + 3) // 4
         IB = ceil_log2(W + 2)
 
-        gen, go, clear = start_walk(m, self)
+        gen, go, clear = self._start_walk(m)
         req, _ = issue_chunks(m, gen.chunk, self.tcdm, self.abort, clear, we=1)
 
         # ADC words with one zero word on each side: padded word j+1 holds stream bytes 4j..4j+3.
@@ -136,5 +81,5 @@ class Sink(wiring.Component):
         with m.If(self.abort):
             m.d.sync += [self.busy.eq(0), self.done.eq(0)]
 
-        count_job_stats(m, self, req, go)
+        self._count_job_stats(m, req, go)
         return m

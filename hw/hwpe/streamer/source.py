@@ -1,24 +1,16 @@
 """IMA streamer source: 3D strided TCDM reads on N ports into the DAC buffer (STREAMIN)."""
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import Out
 from amaranth.utils import ceil_log2
 
-from ...signatures import TcdmSignature
-from .addressgen import (
-    check_depth,
-    check_ports,
-    count_job_stats,
-    issue_chunks,
-    start_walk,
-)
-from .layouts import Walk3DLayout
+from .addressgen import issue_chunks
+from .walkport import WalkPort
 
 __all__ = ["Source"]
 
 
-class Source(wiring.Component):
+class Source(WalkPort):
     """Reads a 3D byte walk from the TCDM on ``ports`` read ports into a ``depth``-byte DAC buffer.
 
     Stream byte ``i`` of the walk (order of :meth:`sim_models.jobconfig.Walk3D.offsets`) lands in
@@ -51,74 +43,27 @@ class Source(wiring.Component):
     bytes at stream positions ``>= depth`` are dropped; bytes the job does not reach keep their
     old value.
 
-    Parameters
-    ----------
-    ports : int
-        Number of TCDM read ports ``N``, 1..16.
-    depth : int
-        DAC buffer size in bytes ``D``, 1..65535.
+    Parameters, checks and the interface but for the buffer: :class:`~hw.hwpe.streamer.walkport.WalkPort`
+    (``ports`` read ports, ``we = 0``; ``depth`` the DAC buffer's bytes; ``done`` once every byte
+    of the walk is in ``dac``; ``abort`` also ignores the responses in flight).
 
     Interface attributes
     --------------------
-    cfg : In(Walk3DLayout)
-        The walk; sampled in the ``start`` cycle.
-    start : In(1)
-        Pulse: latch ``cfg`` and begin.
-    abort : In(1)
-        Soft clear: idle at once, no new requests, ignore in-flight responses. Wins over ``start``.
-    busy : Out(1)
-        A job is in progress.
-    done : Out(1)
-        One-cycle pulse: every byte of the walk is in ``dac``.
-    tcdm : Out(TcdmSignature()).array(ports)
-        Read ports (``we = 0``).
     dac : Out(8 * depth)
         The DAC buffer (registers).
-    busy_cycles : Out(32)
-        Cycles with ``busy`` high in the last/current job.
-    stall_cycles : Out(32)
-        Cycles of the last/current job with a port in ``req & ~gnt``.
-
-    Raises
-    ------
-    ValueError
-        If ``ports`` is not in 1..16 or ``depth`` is not a positive integer <= 65535.
     """
 
     #: Cycles from the ``start`` cycle to the ``done`` cycle beyond the number of chunks.
     OVERHEAD = 3
 
-    def __init__(self, ports=1, depth=256):
-        check_ports(ports)
-        check_depth(depth)
-        self._ports = ports
-        self._depth = depth
-        super().__init__({
-            "cfg": In(Walk3DLayout),
-            "start": In(1),
-            "abort": In(1),
-            "busy": Out(1),
-            "done": Out(1),
-            "tcdm": Out(TcdmSignature()).array(ports),
-            "dac": Out(8 * depth),
-            "busy_cycles": Out(32),
-            "stall_cycles": Out(32),
-        })
-
-    @property
-    def ports(self):
-        return self._ports
-
-    @property
-    def depth(self):
-        return self._depth
+    BUFFER = ("dac", Out)
 
     def elaborate(self, platform):
         m = Module()
-        N, D = self._ports, self._depth
+        N, D = self.ports, self.depth
         W = (D + 3) // 4                       # DAC words
 
-        gen, go, clear = start_walk(m, self)
+        gen, go, clear = self._start_walk(m)
         req, gnt_now = issue_chunks(m, gen.chunk, self.tcdm, self.abort, clear, we=0)
 
         # Realignment. All lanes granted in one cycle belong to the chunk presented in that cycle
@@ -200,5 +145,5 @@ class Source(wiring.Component):
         with m.If(self.abort):
             m.d.sync += self.busy.eq(0)
 
-        count_job_stats(m, self, req, go)
+        self._count_job_stats(m, req, go)
         return m

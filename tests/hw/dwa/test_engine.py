@@ -8,77 +8,23 @@ stores never in one cycle, and the start->done distance equal to
 cycle per stalled cycle). Seed: ``$DWA_SEED`` or random, printed.
 """
 
-import os
+import functools
 import random
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from hw.dwa.engine import DwaEngine
 from hw.dwa.regmap import JOB_REGISTERS, encode_job
+from hw.simtb import ByteTcdm, simulate
 from sim_models.dwa import DwJob, execute
 from sim_models.dwa_perf import breakdown, engine_cycles
 
 MEM = 4096
 
 
-@pytest.fixture
-def seed():
-    s = os.environ.get("DWA_SEED")
-    s = int(s) if s is not None else random.randrange(1 << 31)
-    print(f"seed = {s}  (replay with DWA_SEED={s})")
-    return s
-
-
-class Tcdm:
-    """Byte-memory TCDM behind ``ports``: grants (random stalls with ``stall_p``), reads answered
-    the next cycle, byte-enable writes. Checks the master: fields stable while stalled, loads and
-    stores never in the same cycle, writes only to ``allowed`` bytes."""
-
-    def __init__(self, ports, mem, rng, stall_p=0.0):
-        self.ports, self.mem, self.rng, self.stall_p = ports, mem, rng, stall_p
-        self.pending = [None] * len(ports)
-        self.stalled = [None] * len(ports)
-        self.allowed = None
-        self.writes = 0
-
-    def cycle(self, ctx, *, abort=False):
-        for k, port in enumerate(self.ports):
-            d = self.pending[k]
-            ctx.set(port.r_valid, d is not None)
-            ctx.set(port.r_data, d or 0)
-            self.pending[k] = None
-        kinds = set()
-        for k, port in enumerate(self.ports):
-            if not ctx.get(port.req):
-                assert self.stalled[k] is None or abort, f"port {k} dropped a stalled request"
-                self.stalled[k] = None
-                ctx.set(port.gnt, 0)
-                continue
-            addr, we = ctx.get(port.addr), ctx.get(port.we)
-            be, wdata = (ctx.get(port.be), ctx.get(port.wdata)) if we else (0, 0)
-            fields = (addr, we, be, wdata)
-            kinds.add(we)
-            if self.stalled[k] is not None:
-                assert fields == self.stalled[k], f"port {k} changed {self.stalled[k]} -> {fields}"
-            if self.stall_p and self.rng.random() < self.stall_p:
-                ctx.set(port.gnt, 0)
-                self.stalled[k] = fields
-                continue
-            ctx.set(port.gnt, 1)
-            self.stalled[k] = None
-            assert addr % 4 == 0 and 0 <= addr < MEM
-            if we:
-                for b in range(4):
-                    if be >> b & 1:
-                        assert self.allowed is None or addr + b in self.allowed, \
-                            f"write to byte {addr + b:#x} outside the output"
-                        self.mem[addr + b] = wdata >> (8 * b) & 0xFF
-                        self.writes += 1
-            else:
-                self.pending[k] = int.from_bytes(bytes(self.mem[addr:addr + 4]), "little")
-        assert len(kinds) <= 1, "loads and stores in the same cycle"
+#: The TCDM slave of these tests (:class:`hw.simtb.ByteTcdm`), naming the output's bytes.
+Tcdm = functools.partial(ByteTcdm, region="the output")
 
 
 def set_job(ctx, dut, job):
@@ -114,25 +60,23 @@ def output_bytes(job):
             for oy in range(job.out_h) for i in range(job.out_w * job.channels)}
 
 
-def simulate(dut, tb):
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(tb)
-    sim.run()
+async def start(ctx, dut, tcdm, job):
+    """The job on ``dut.job``, ``start`` high for one cycle (the TCDM served in it)."""
+    set_job(ctx, dut, job)
+    ctx.set(dut.start, 1)
+    await tcdm.cycle(ctx)
+    await ctx.tick()
+    ctx.set(dut.start, 0)
 
 
 async def run(ctx, dut, tcdm, job, *, max_cycles=200000):
     """Pulse start; clock until done. Returns the start->done distance in cycles."""
-    set_job(ctx, dut, job)
-    ctx.set(dut.start, 1)
-    tcdm.cycle(ctx)
-    await ctx.tick()
-    ctx.set(dut.start, 0)
+    await start(ctx, dut, tcdm, job)
     for n in range(1, max_cycles):
         assert ctx.get(dut.busy)
         if ctx.get(dut.done):
             return n
-        tcdm.cycle(ctx)
+        await tcdm.cycle(ctx)
         await ctx.tick()
     raise AssertionError("no done")
 
@@ -160,7 +104,7 @@ def check_jobs(ports, jobs, rng, stall_p=0.0):
             bad = np.flatnonzero(got != expect)
             assert bad.size == 0, (job, bad[:10], got[bad[:10]], expect[bad[:10]])
             done_jobs += 1
-            tcdm.cycle(ctx)
+            await tcdm.cycle(ctx)
             await ctx.tick()                       # counters include the done cycle
             assert not ctx.get(dut.busy)
             assert ctx.get(dut.stat.jobs) == done_jobs
@@ -207,7 +151,7 @@ def test_inner_loop_rtl():
     async def tb(ctx):
         for job in jobs:         # back to back: the next start comes in the done cycle
             lengths.append(await run(ctx, dut, tcdm, job))
-        tcdm.cycle(ctx)
+        await tcdm.cycle(ctx)
         await ctx.tick()
         assert ctx.get(dut.stat.jobs) == len(jobs) and not ctx.get(dut.busy)
 
@@ -230,18 +174,14 @@ def test_abort(seed, ports):
     print(f"abort in cycle {cut} of {total}")
 
     async def tb(ctx):
-        set_job(ctx, dut, job)
-        ctx.set(dut.start, 1)
-        tcdm.cycle(ctx)
-        await ctx.tick()
-        ctx.set(dut.start, 0)
+        await start(ctx, dut, tcdm, job)
         for _ in range(1, cut):
             assert not ctx.get(dut.done)
-            tcdm.cycle(ctx)
+            await tcdm.cycle(ctx)
             await ctx.tick()
         ctx.set(dut.abort, 1)
         assert not any(ctx.get(p.req) for p in dut.tcdm) and not ctx.get(dut.done)
-        tcdm.cycle(ctx, abort=True)
+        await tcdm.cycle(ctx, abort=True)
         await ctx.tick()
         ctx.set(dut.abort, 0)
         snapshot = bytes(mem)
@@ -250,7 +190,7 @@ def test_abort(seed, ports):
         for _ in range(total + 10):
             assert not ctx.get(dut.busy) and not ctx.get(dut.done)
             assert not any(ctx.get(p.req) for p in dut.tcdm)
-            tcdm.cycle(ctx)
+            await tcdm.cycle(ctx)
             await ctx.tick()
         assert bytes(mem) == snapshot and ctx.get(dut.stat.jobs) == jobs
         # A clean job afterwards.

@@ -2,7 +2,6 @@
 Amaranth's simulator against numpy, with random values (seed ``$DWA_SEED`` or random, printed)
 and the extremes (x = 255, w = -128, M = -32768, S = 0 and 31, LO/HI int8 and uint8)."""
 
-import os
 import random
 
 import numpy as np
@@ -11,14 +10,6 @@ from amaranth.sim import Simulator
 
 from hw.dwa.mac import LANES, TAPS, MacArray, Requant
 from sim_models.golden import requant
-
-
-@pytest.fixture
-def seed():
-    s = os.environ.get("DWA_SEED")
-    s = int(s) if s is not None else random.randrange(1 << 31)
-    print(f"seed = {s}  (replay with DWA_SEED={s})")
-    return s
 
 
 def simulate(dut, tb):

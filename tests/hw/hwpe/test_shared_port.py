@@ -13,23 +13,14 @@ while the other one was waiting; no added latency without contention. Seed: ``$I
 random, printed.
 """
 
-import os
 import random
 
 import pytest
-from amaranth.sim import Simulator
 
 from hw.hwpe.streamer import SharedPort
+from hw.simtb import simulate
 
 WORDS = 256
-
-
-@pytest.fixture
-def seed():
-    s = os.environ.get("IMA_SEED")
-    s = int(s) if s is not None else random.randrange(1 << 31)
-    print(f"seed = {s}  (replay with IMA_SEED={s})")
-    return s
 
 
 class Side:
@@ -163,10 +154,7 @@ def run(dut, src, snk, mem, rng, stall_p, max_cycles=20000):
             await ctx.tick()
         raise AssertionError("the sides did not finish")
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(tb)
-    sim.run()
+    simulate(dut, tb)
     return log
 
 

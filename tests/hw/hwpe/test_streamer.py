@@ -6,26 +6,18 @@ cycle after a granted read) drives :class:`Source` and :class:`Sink` through ran
 the request protocol. Seed: ``$IMA_SEED`` or random, printed.
 """
 
-import os
+import functools
 import random
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from hw.hwpe.streamer import Sink, Source, Walk3DLayout
 from hw.hwpe.streamer.addressgen import AddressGen
+from hw.simtb import ByteTcdm, simulate
 from sim_models.jobconfig import Walk3D
 
 MEM = 4096
-
-
-@pytest.fixture
-def seed():
-    s = os.environ.get("IMA_SEED")
-    s = int(s) if s is not None else random.randrange(1 << 31)
-    print(f"seed = {s}  (replay with IMA_SEED={s})")
-    return s
 
 
 def chunk_count(base, walk, ports):
@@ -52,63 +44,8 @@ def random_walk(rng, max_total):
         return base, walk
 
 
-class TcdmResponder:
-    """Per-port TCDM slave model: random grants, reads answered one cycle later, byte writes.
-
-    Also checks the master side of the protocol: fields stable while stalled, no request where
-    ``forbid_req`` is set, writes only to ``allowed`` byte addresses.
-    """
-
-    def __init__(self, ports, mem, rng, stall_p=0.0):
-        self.ports = ports
-        self.mem = mem
-        self.rng = rng
-        self.stall_p = stall_p
-        self.pending = [None] * len(ports)   # read data to return this cycle
-        self.stalled = [None] * len(ports)   # fields of a stalled request last cycle
-        self.allowed = None
-        self.writes = 0
-        self.reqs = 0
-
-    async def cycle(self, ctx, *, abort=False):
-        """Drive one cycle (responses, grants), call before ``ctx.tick()``. Returns #requests."""
-        nreq = 0
-        for k, port in enumerate(self.ports):
-            d = self.pending[k]
-            ctx.set(port.r_valid, d is not None)
-            ctx.set(port.r_data, d or 0)
-            self.pending[k] = None
-        for k, port in enumerate(self.ports):
-            if not ctx.get(port.req):
-                assert self.stalled[k] is None or abort, f"port {k} dropped a stalled request"
-                self.stalled[k] = None
-                ctx.set(port.gnt, 0)
-                continue
-            nreq += 1
-            fields = (ctx.get(port.addr), ctx.get(port.we), ctx.get(port.be), ctx.get(port.wdata))
-            addr, we, be, wdata = fields
-            if not we:
-                fields = (addr, we)          # be/wdata are don't-care on reads
-            if self.stalled[k] is not None:
-                assert fields == self.stalled[k], f"port {k} changed {self.stalled[k]} -> {fields}"
-            if self.rng.random() < self.stall_p:
-                ctx.set(port.gnt, 0)
-                self.stalled[k] = fields
-                continue
-            ctx.set(port.gnt, 1)
-            self.stalled[k] = None
-            assert addr % 4 == 0 and 0 <= addr < MEM
-            if we:
-                for b in range(4):
-                    if be >> b & 1:
-                        assert self.allowed is None or addr + b in self.allowed, \
-                            f"write to byte {addr + b:#x} outside the walk"
-                        self.mem[addr + b] = wdata >> (8 * b) & 0xFF
-                        self.writes += 1
-            else:
-                self.pending[k] = int.from_bytes(bytes(self.mem[addr:addr + 4]), "little")
-        self.reqs += nreq
-        return nreq
+#: The TCDM slave of these tests (:class:`hw.simtb.ByteTcdm`), naming the walk's bytes.
+TcdmResponder = functools.partial(ByteTcdm, region="the walk")
 
 
 def set_cfg(ctx, dut, base, walk):
@@ -133,13 +70,6 @@ async def run_job(ctx, dut, resp, base, walk, *, max_cycles=20000):
     raise AssertionError("no done")
 
 
-def simulate(dut, tb):
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(tb)
-    sim.run()
-
-
 DEPTH = 640          # len0 <= 40, len1, len2 <= 4: up to 640 stream bytes
 
 
@@ -151,24 +81,37 @@ def _jobs(rng, n, depth):
     return out
 
 
-@pytest.mark.parametrize("ports", [1, 2, 4, 16])
-def test_source(seed, ports):
-    rng = random.Random(seed * 31 + ports)
-    dut = Source(ports=ports, depth=DEPTH)
+def _random_jobs(cls, rng_seed, ports):
+    """A ``cls`` block (Source or Sink) on a random TCDM image and its random jobs, drawn from
+    ``random.Random(rng_seed)``: ``(rng, dut, mem, resp, jobs)``."""
+    rng = random.Random(rng_seed)
+    dut = cls(ports=ports, depth=DEPTH)
     mem = bytearray(rng.randbytes(MEM))
     resp = TcdmResponder(dut.tcdm, mem, rng)
-    jobs = _jobs(rng, 8 if ports > 1 else 5, DEPTH)
+    return rng, dut, mem, resp, _jobs(rng, 8 if ports > 1 else 5, DEPTH)
+
+
+async def _timed_job(ctx, dut, resp, base, walk, stall_p):
+    """Run one job with grant stalls of probability ``stall_p``; check its exact cycles (chunks
+    + OVERHEAD + stalled cycles), its busy cycles, and no stall without contention."""
+    cls, ports = type(dut), dut.ports
+    resp.stall_p = stall_p
+    cycles = await run_job(ctx, dut, resp, base, walk)
+    c = chunk_count(base, walk, ports)
+    stalls = ctx.get(dut.stall_cycles)
+    assert cycles == c + cls.OVERHEAD + stalls, (walk, base, cycles, c, stalls)
+    assert ctx.get(dut.busy_cycles) == cycles - 1
+    if stall_p == 0:
+        assert stalls == 0
+
+
+@pytest.mark.parametrize("ports", [1, 2, 4, 16])
+def test_source(seed, ports):
+    _, dut, mem, resp, jobs = _random_jobs(Source, seed * 31 + ports, ports)
 
     async def tb(ctx):
         for base, walk, stall_p in jobs:
-            resp.stall_p = stall_p
-            cycles = await run_job(ctx, dut, resp, base, walk)
-            c = chunk_count(base, walk, ports)
-            stalls = ctx.get(dut.stall_cycles)
-            assert cycles == c + Source.OVERHEAD + stalls, (walk, base, cycles, c, stalls)
-            assert ctx.get(dut.busy_cycles) == cycles - 1
-            if stall_p == 0:
-                assert stalls == 0
+            await _timed_job(ctx, dut, resp, base, walk, stall_p)
             dac = ctx.get(dut.dac).to_bytes(DEPTH, "little")
             ref = np.frombuffer(mem, np.uint8)[base + np.array(walk.offsets())]
             got = np.frombuffer(dac[:walk.total], np.uint8)
@@ -180,15 +123,10 @@ def test_source(seed, ports):
 
 @pytest.mark.parametrize("ports", [1, 2, 4, 16])
 def test_sink(seed, ports):
-    rng = random.Random(seed * 37 + ports)
-    dut = Sink(ports=ports, depth=DEPTH)
-    mem = bytearray(rng.randbytes(MEM))
-    resp = TcdmResponder(dut.tcdm, mem, rng)
-    jobs = _jobs(rng, 8 if ports > 1 else 5, DEPTH)
+    rng, dut, mem, resp, jobs = _random_jobs(Sink, seed * 37 + ports, ports)
 
     async def tb(ctx):
         for base, walk, stall_p in jobs:
-            resp.stall_p = stall_p
             adc = rng.randbytes(DEPTH)
             ctx.set(dut.adc, int.from_bytes(adc, "little"))
             expect = bytearray(mem)
@@ -196,13 +134,7 @@ def test_sink(seed, ports):
             for i, a in enumerate(addrs):
                 expect[a] = adc[i]
             resp.allowed = set(addrs)
-            cycles = await run_job(ctx, dut, resp, base, walk)
-            c = chunk_count(base, walk, ports)
-            stalls = ctx.get(dut.stall_cycles)
-            assert cycles == c + Sink.OVERHEAD + stalls, (walk, base, cycles, c, stalls)
-            assert ctx.get(dut.busy_cycles) == cycles - 1
-            if stall_p == 0:
-                assert stalls == 0
+            await _timed_job(ctx, dut, resp, base, walk, stall_p)
             assert mem == expect, (base, walk)
 
     simulate(dut, tb)

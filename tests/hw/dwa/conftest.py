@@ -1,0 +1,11 @@
+"""What the DWA unit tests on Amaranth's simulator share: the seed of a randomised test."""
+
+import pytest
+
+from tb.build.runner import pick_seed
+
+
+@pytest.fixture
+def seed():
+    """``$DWA_SEED`` or a fresh random seed, printed (:func:`tb.build.runner.pick_seed`)."""
+    return pick_seed(env="DWA_SEED")
