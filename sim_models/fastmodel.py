@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -188,25 +189,94 @@ class LayerCost:
     phases: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass
+#: The order of a phase's event keys (:attr:`PhaseEstimate.events`) in a cluster without / with
+#: the DWA: the software and DWA phases list the first 5 / 8, the IMA phases all of them. Every
+#: phase's keys are a prefix of one order, so the key-wise sums of a layer's and a run's phases
+#: (in order of first appearance) are prefixes of it too, and the model sums them as vectors.
+_EVENT_ORDER = {
+    False: ("cycles", "ima_idle_cycles", "core_active_cycles", "core_idle_cycles", "tcdm_accesses",
+            "ima_streamin_cycles", "ima_compute_cycles", "ima_streamout_cycles",
+            "mvm_count", "mvm_cells", "dac_conversions", "adc_conversions"),
+    True: ("cycles", "ima_idle_cycles", "dwa_busy_cycles", "dwa_mac_cycles", "dwa_idle_cycles",
+           "core_active_cycles", "core_idle_cycles", "tcdm_accesses",
+           "ima_streamin_cycles", "ima_compute_cycles", "ima_streamout_cycles",
+           "mvm_count", "mvm_cells", "dac_conversions", "adc_conversions"),
+}
+#: The zeros that pad a software / DWA phase's event vector to its order's length (the IMA keys).
+_IMA_ZEROS = (0,) * 7
+
+
 class PhaseEstimate:
     """One phase of a program: its name, kind, cycles and event counts (keys of
     :data:`sim_models.energy.EVENT_KEYS`, ``cycles`` included), and the IMA / DWA statistics
     (``ima``: ``jobs, streamin, compute, streamout``; ``dwa``: ``jobs, cycles, mac_cycles``) the
-    RTL's counters report."""
-    name: str
-    kind: str
-    cycles: int
-    events: dict[str, float]
-    ima: dict[str, int] = field(default_factory=dict)
-    dwa: dict[str, int] = field(default_factory=dict)
-    #: each working IMA's statistics and MVMs (``{k: {jobs, streamin, compute, streamout,
-    #: mvms}}``; ``ima`` is their sum): IMA 0 alone, or the private IMAs of the phase
-    ima_each: dict[int, dict[str, int]] = field(default_factory=dict)
-    #: busy cycles of each core (software phases; accelerator phases: core 0's bus accesses)
-    core_busy: tuple[int, ...] = ()
-    #: TCDM stall cycles of the bank-contention approximation (software phases)
-    stalls: int = 0
+    RTL's counters report.
+
+    Attributes: ``name``, ``kind``, ``cycles``, ``events`` (a dict), ``ima``, ``dwa``;
+    ``ima_each``: each working IMA's statistics and MVMs (``{k: {jobs, mvms, streamin, compute,
+    streamout}}``; ``ima`` is their sum): IMA 0 alone, or the private IMAs of the phase;
+    ``core_busy``: busy cycles of each core (software phases; accelerator phases: core 0's bus
+    accesses); ``stalls``: TCDM stall cycles of the bank-contention approximation (software
+    phases).
+
+    A plain class with slots, not a dataclass, because a network run makes one per phase: the
+    model keeps the events as a vector in a fixed key order (:data:`_EVENT_ORDER`, what the layer
+    and run sums add up) and builds the ``events`` dict only when it is read.
+    """
+    __slots__ = ("name", "kind", "cycles", "ima", "dwa", "ima_each", "core_busy", "stalls",
+                 "_events", "_order", "_n", "_values")
+
+    def __init__(self, name: str, kind: str, cycles: int, events: dict[str, float],
+                 ima: dict[str, int] | None = None, dwa: dict[str, int] | None = None,
+                 ima_each: dict[int, dict[str, int]] | None = None, core_busy: tuple[int, ...] = (),
+                 stalls: int = 0) -> None:
+        self.name, self.kind, self.cycles = name, kind, cycles
+        self.ima = {} if ima is None else ima
+        self.dwa = {} if dwa is None else dwa
+        self.ima_each = {} if ima_each is None else ima_each
+        self.core_busy, self.stalls = core_busy, stalls
+        self.events = events
+
+    @classmethod
+    def _of(cls, name: str, kind: str, cycles: int, order: tuple[str, ...], n: int,
+            values: Sequence[float], ima: dict[str, int], dwa: dict[str, int],
+            ima_each: dict[int, dict[str, int]], core_busy: tuple[int, ...], stalls: int
+            ) -> PhaseEstimate:
+        """A phase whose events are ``order[:n]`` with ``values`` (padded with zeros to
+        ``len(order)``): the model's own constructor, the dict is built when it is read."""
+        self = cls.__new__(cls)
+        self.name, self.kind, self.cycles = name, kind, cycles
+        self.ima, self.dwa, self.ima_each = ima, dwa, ima_each
+        self.core_busy, self.stalls = core_busy, stalls
+        self._events, self._order, self._n, self._values = None, order, n, values
+        return self
+
+    @property
+    def events(self) -> dict[str, float]:
+        ev = self._events
+        if ev is None:
+            ev = self._events = dict(zip(self._order[:self._n], self._values, strict=False))
+        return ev
+
+    @events.setter
+    def events(self, events: dict[str, float]) -> None:
+        self._events = events
+        self._order, self._n, self._values = tuple(events), len(events), tuple(events.values())
+
+    def _fields(self) -> tuple:
+        return (self.name, self.kind, self.cycles, self.events, self.ima, self.dwa, self.ima_each,
+                self.core_busy, self.stalls)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None     # type: ignore[assignment]  # mutable, as the dataclass it replaced
+
+    def __repr__(self) -> str:
+        names = ("name", "kind", "cycles", "events", "ima", "dwa", "ima_each", "core_busy", "stalls")
+        return f"PhaseEstimate({', '.join(f'{k}={v!r}' for k, v in zip(names, self._fields(), strict=True))})"
 
 
 @dataclass
@@ -393,17 +463,6 @@ def _imas(cfg) -> int:
     return getattr(cfg, "imas", 1)
 
 
-def _base_events(cycles: int, cfg) -> dict[str, float]:
-    """Events of a phase of ``cycles`` in which nothing but its own unit works (every IMA of the
-    cluster idle, as the RTL counts them: ``energy_report(imas=)``)."""
-    ev: dict[str, float] = {"cycles": cycles, "ima_idle_cycles": cycles * _imas(cfg)}
-    if cfg.dwa:
-        ev["dwa_busy_cycles"] = 0
-        ev["dwa_mac_cycles"] = 0
-        ev["dwa_idle_cycles"] = cycles
-    return ev
-
-
 # ---------------------------------------------------------------------------------------- phases
 # ---------------------------------------------------------------------------------------- memo
 #: Results of the engine models by what determines them (a job's shape and its addresses modulo
@@ -462,55 +521,63 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     as the longest (the IMAs' ports contending on the TCDM banks are not modelled: the compiler's
     phases name one IMA each, the exact case)."""
     imas = _imas(cfg)
-    if "layers" in ph.args:
-        owned = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in ph.args["layers"].items()}
+    args = ph.args
+    if "layers" in args:
+        owned = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in args["layers"].items()}
         bad = [k for k in owned if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < imas]
         if bad:
             raise ValueError(f"phase {ph.name}: layers name IMA(s) {bad}; the cluster has {imas} (imas)")
+        owned = owned.items()
     else:
-        owned = {0: [ph.args["layer"]]}
-    stat = dict(jobs=0, streamin=0, compute=0, streamout=0)
-    mvm = dict(mvm_count=0, mvm_cells=0, dac_conversions=0, adc_conversions=0)
-    words = 0
-    spans, bus, phase_busy, each = {}, {}, {}, {}
-    for k, lms in owned.items():
-        busy = jobs = 0
-        own = dict(streamin=0, compute=0, streamout=0)
-        each[k] = dict(jobs=0, mvms=0)
+        owned = ((0, (args["layer"],)),)
+    ima = cfg.ima
+    overlap, arrays = ima.overlap, ima.arrays
+    job_oh, bus_oh = oh.ima_job(arrays), oh.ima_bus(arrays)
+    n_jobs = s_in = s_c = s_out = 0
+    mvms = cells = dacs = adcs = words = 0
+    longest = active = 0
+    bus, phase_busy, each = {}, {}, {}
+    for k, lms in owned:
+        busy = jobs = k_jobs = k_mvms = k_in = k_c = k_out = 0
         for lm in lms:
             for job in lm.jobs:
                 p, w = _ima_job(job, cfg)
                 n = job.num_jobs
                 busy += p.total
-                each[k]["jobs"] += p.jobs
-                each[k]["mvms"] += n
-                own["streamin"] += p.streamin
-                own["compute"] += p.compute
-                own["streamout"] += p.streamout
-                mvm["mvm_count"] += n
-                mvm["mvm_cells"] += n * job.height * job.width
-                mvm["dac_conversions"] += n * job.height
-                mvm["adc_conversions"] += n * job.width
+                k_jobs += p.jobs
+                k_mvms += n
+                k_in += p.streamin
+                k_c += p.compute
+                k_out += p.streamout
+                cells += n * job.height * job.width
+                dacs += n * job.height
+                adcs += n * job.width
                 words += w
             jobs += len(lm.jobs)
-        stat["jobs"] += each[k]["jobs"]
-        for key, v in own.items():
-            stat[key] += v
-        each[k].update(own)
-        spans[k] = busy + oh.ima_job(cfg.ima.arrays) * jobs
-        bus[k] = oh.ima_bus(cfg.ima.arrays) * jobs         # core k on the bus; else asleep
-        phase_busy[k] = sum(own.values()) if not cfg.ima.overlap else max(own.values())
-    cycles = max(spans.values()) + oh.barrier(cost)
+        each[k] = {"jobs": k_jobs, "mvms": k_mvms, "streamin": k_in, "compute": k_c, "streamout": k_out}
+        n_jobs += k_jobs
+        mvms += k_mvms
+        s_in += k_in
+        s_c += k_c
+        s_out += k_out
+        longest = max(longest, busy + job_oh * jobs)
+        bus[k] = b = bus_oh * jobs                  # core k on the bus; else asleep
+        active += b
+        phase_busy[k] = k_in + k_c + k_out if not overlap else max(k_in, k_c, k_out)
+    cycles = longest + oh.barrier(cost)
     n_cores = cfg.n_cores
-    active = sum(bus.values())
-    ev = _base_events(cycles, cfg)
-    ev.update(core_active_cycles=active, core_idle_cycles=n_cores * cycles - active,
-              tcdm_accesses=words, ima_streamin_cycles=stat["streamin"],
-              ima_compute_cycles=stat["compute"], ima_streamout_cycles=stat["streamout"],
-              # every IMA's idle cycles (the RTL's energy events add up the IMAs)
-              ima_idle_cycles=sum(max(cycles - phase_busy.get(k, 0), 0) for k in range(imas)), **mvm)
-    return PhaseEstimate(ph.name, ph.kind, cycles, ev, ima=stat, ima_each=each,
-                         core_busy=tuple(bus.get(k, 0) for k in range(n_cores)))
+    # every IMA's idle cycles (the RTL's energy events add up the IMAs)
+    idle = sum(max(cycles - phase_busy.get(k, 0), 0) for k in range(imas))
+    if cfg.dwa:
+        values = (cycles, idle, 0, 0, cycles, active, n_cores * cycles - active, words,
+                  s_in, s_c, s_out, mvms, cells, dacs, adcs)
+    else:
+        values = (cycles, idle, active, n_cores * cycles - active, words,
+                  s_in, s_c, s_out, mvms, cells, dacs, adcs)
+    stat = {"jobs": n_jobs, "streamin": s_in, "compute": s_c, "streamout": s_out}
+    order = _EVENT_ORDER[bool(cfg.dwa)]
+    return PhaseEstimate._of(ph.name, ph.kind, cycles, order, len(order), values, stat, {}, each,
+                             tuple(bus.get(k, 0) for k in range(n_cores)), 0)
 
 
 def _dwa_words(job: DwJob) -> int:
@@ -526,22 +593,32 @@ def _dwa_words(job: DwJob) -> int:
     return total
 
 
+def _dwa_costs(job: DwJob, ports: int) -> tuple[int, int, int]:
+    """``(busy cycles, MAC cycles, port words)`` of ``job`` on a DWA of ``ports`` ports."""
+    b = dwa_perf.breakdown(job, ports)
+    return sum(b[k] for k in dwa_perf.PHASE_KEYS), b["mac_cycles"], _dwa_words(job)
+
+
 def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     job: DwJob = ph.args["job"]
     key = ("dwa", job.channels, job.out_h, job.out_w, job.stride, job.in_addr % 4,
            job.in_row_stride % 4, job.out_addr % 4, job.out_row_stride % 4, job.w_addr % 4,
            cfg.dwa_ports)
-    b, words = _memo(key, lambda: (dwa_perf.breakdown(job, cfg.dwa_ports), _dwa_words(job)))
-    busy = sum(b[k] for k in dwa_perf.PHASE_KEYS)
+    busy, mac, words = _memo(key, lambda: _dwa_costs(job, cfg.dwa_ports))
     control, active = oh.dwa_job(), oh.dwa_bus()
     cycles = busy + control + oh.barrier(cost)
-    ev = _base_events(cycles, cfg)
-    ev.update(core_active_cycles=active, core_idle_cycles=cfg.n_cores * cycles - active,
-              tcdm_accesses=words, dwa_busy_cycles=busy, dwa_mac_cycles=b["mac_cycles"],
-              dwa_idle_cycles=cycles - busy)
-    return PhaseEstimate(ph.name, ph.kind, cycles, ev,
-                         dwa=dict(cycles=busy, mac_cycles=b["mac_cycles"], stalled=0, jobs=1),
-                         core_busy=(active,) + (0,) * (cfg.n_cores - 1))
+    n_cores = cfg.n_cores
+    if cfg.dwa:
+        order = _EVENT_ORDER[True]
+        values = (cycles, cycles * _imas(cfg), busy, mac, cycles - busy, active,
+                  n_cores * cycles - active, words) + _IMA_ZEROS
+    else:       # its keys after the others' (the order they came in): no vector sums
+        order = _EVENT_ORDER[False][:5] + _EVENT_ORDER[True][2:5]
+        values = (cycles, cycles * _imas(cfg), active, n_cores * cycles - active, words, busy, mac,
+                  cycles - busy)
+    return PhaseEstimate._of(ph.name, ph.kind, cycles, order, 8, values, {},
+                             {"cycles": busy, "mac_cycles": mac, "stalled": 0, "jobs": 1}, {},
+                             (active,) + (0,) * (n_cores - 1), 0)
 
 
 def _pixels(buf: Buffer) -> int:
@@ -751,21 +828,39 @@ def _sw_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost, cores: int) -> PhaseE
     pads a kernel to its cost, :meth:`tb.bfm.core.Core.kernel_time`), the phase as long as the
     slowest core, then the barrier. Access time: one word per cycle, :data:`RUN_LATENCY` per run,
     and the bank-conflict stalls of the contention approximation (module docstring)."""
-    shares = _memo(("sw", ph.kind, _args_key(ph.args), cost, cores),
-                   lambda: _sw_shares(ph.kind, ph.args, cost, cores))
+    banks = cfg.banks
+    busy, active, stalls, words = _memo(
+        ("sw", ph.kind, _args_key(ph.args), cost, cores, banks),
+        lambda: _sw_busy(_sw_shares(ph.kind, ph.args, cost, cores), banks))
+    cycles = busy[0] if cores == 1 else max(busy)
+    cycles += oh.barrier(cost)
+    n_cores = cfg.n_cores
+    if cfg.dwa:
+        order = _EVENT_ORDER[True]
+        values = (cycles, cycles * _imas(cfg), 0, 0, cycles, active, n_cores * cycles - active,
+                  words) + _IMA_ZEROS
+        n = 8
+    else:
+        order = _EVENT_ORDER[False]
+        values = (cycles, cycles * _imas(cfg), active, n_cores * cycles - active, words) + _IMA_ZEROS
+        n = 5
+    return PhaseEstimate._of(ph.name, ph.kind, cycles, order, n, values, {}, {}, {},
+                             busy + (0,) * (n_cores - cores) if n_cores > cores else busy, stalls)
+
+
+def _sw_busy(shares: list[tuple[int, _Traffic]], banks: int) -> tuple[tuple[int, ...], int, int, int]:
+    """``(busy cycles of each core, their sum, stall cycles, words)`` of a software phase's
+    ``shares`` (:func:`_sw_shares`) on a TCDM of ``banks`` banks (:func:`_sw_phase`)."""
     active = sum(1 for _, t in shares if t.words)
-    b = cfg.banks
-    stalls = [math.ceil(t.runs * (active - 1) / b + t.shared_runs * (active - 1) / 2) if active > 1
-              else 0 for _, t in shares]
-    busy = [max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
-            for (c, t), st in zip(shares, stalls, strict=True)]
-    cycles = max(busy) + oh.barrier(cost)
-    ev = _base_events(cycles, cfg)
-    idle = cfg.n_cores * cycles - sum(busy)
-    ev.update(core_active_cycles=sum(busy), core_idle_cycles=idle,
-              tcdm_accesses=sum(t.words for _, t in shares))
-    return PhaseEstimate(ph.name, ph.kind, cycles, ev,
-                         core_busy=tuple(busy) + (0,) * (cfg.n_cores - cores), stalls=sum(stalls))
+    stalls = [math.ceil(t.runs * (active - 1) / banks + t.shared_runs * (active - 1) / 2)
+              if active > 1 else 0 for _, t in shares]
+    busy = tuple(max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
+                 for (c, t), st in zip(shares, stalls, strict=True))
+    return busy, sum(busy), sum(stalls), sum(t.words for _, t in shares)
+
+
+#: The estimate of a phase of each kind but the software kernels' (``sw_*``: :func:`_sw_phase`).
+_PHASE_KINDS = {"ima": _ima_phase, "dwa": _dwa_phase}
 
 
 def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_OVERHEADS,
@@ -779,10 +874,9 @@ def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_
     cost = sw_cost(cfg.sw_cost) if cost is None else cost
     out = []
     for ph in phases:
-        if ph.kind == "ima":
-            out.append(_ima_phase(ph, cfg, overheads, cost))
-        elif ph.kind == "dwa":
-            out.append(_dwa_phase(ph, cfg, overheads, cost))
+        fn = _PHASE_KINDS.get(ph.kind)
+        if fn is not None:
+            out.append(fn(ph, cfg, overheads, cost))
         elif ph.kind.startswith("sw_"):
             out.append(_sw_phase(ph, cfg, overheads, cost, cores))
         else:
@@ -819,6 +913,32 @@ def _energy_uj(ev: dict[str, float], cfg) -> float:
     """``energy_report(ev)["total_uj"]`` through the memoised coefficients (fast)."""
     coef = _energy_coefficients(cfg.ima.clock_hz, cfg.n_cores, bool(cfg.dwa), _imas(cfg))
     return sum(v * coef[k] for k, v in ev.items())
+
+
+@functools.lru_cache(maxsize=64)
+def _energy_vector(clock_hz: float, n_cores: int, dwa: bool, imas: int = 1) -> tuple[float, ...]:
+    """:func:`_energy_coefficients` in the order of :data:`_EVENT_ORDER` ``[dwa]``: the energy of
+    an event vector is their dot product, summed in that order (as :func:`_energy_uj` sums a dict
+    of the same keys in the same order: the same float)."""
+    coef = _energy_coefficients(clock_hz, n_cores, dwa, imas)
+    return tuple(coef[k] for k in _EVENT_ORDER[dwa])
+
+
+def _sum_vectors(est: Sequence[PhaseEstimate]) -> tuple[tuple[str, ...], int, list]:
+    """The key-wise sum of the events of ``est`` (phases of one layer) as ``(order, n, sums)``:
+    the keys are ``order[:n]``, ``sums`` their values (zeros after ``n``). Phases that share one
+    order (:data:`_EVENT_ORDER`) are added as vectors, column by column; any other mix through
+    their dicts (:func:`_sum_events`). Both are the dict sum's: integer counts, the same keys in
+    the same order of first appearance."""
+    order = est[0]._order
+    for p in est:
+        if p._order is not order:
+            ev = _sum_events(p.events for p in est)
+            return tuple(ev), len(ev), list(ev.values())
+    if len(est) == 1:
+        p = est[0]
+        return order, p._n, list(p._values)
+    return order, max(p._n for p in est), list(map(sum, zip(*[p._values for p in est], strict=True)))
 
 
 def _sum_events(items: Iterable[dict[str, float]]) -> dict[str, float]:
@@ -1046,21 +1166,32 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     total's from the whole run's."""
     clock = cfg.ima.clock_hz
     cost = sw_cost(cfg.sw_cost) if cost is None else cost
-    layers, steps, layer_ev = [], [], []
+    dwa = bool(cfg.dwa)
+    full = _EVENT_ORDER[dwa]
+    coef_full = _energy_vector(clock, cfg.n_cores, dwa, _imas(cfg))
+    layers, steps, sums = [], [], []
     for step in program.steps:
         est = estimate_phases(step.phases, cfg, overheads=overheads, cost=cost)
         steps.append(est)
-        ev = _sum_events(p.events for p in est)
-        layer_ev.append(ev)
-        cyc = int(ev["cycles"])
+        order, n, vec = _sum_vectors(est)
+        sums.append((order, n, vec))
+        cyc = int(vec[0])                   # every phase's first key is "cycles"
+        if order is full:
+            energy = sum(map(operator.mul, vec[:n], coef_full))
+        else:
+            energy = _energy_uj(dict(zip(order[:n], vec, strict=False)), cfg)
         phases: dict[str, int] = {}
         for p in est:
             phases[p.name] = phases.get(p.name, 0) + p.cycles
         layers.append({"name": step.layer, "kind": step.kind, "unit": step.unit, "macs": int(step.macs),
-                       "cycles": cyc, "time_ms": cyc / clock * 1e3,
-                       "energy_uj": _energy_uj(ev, cfg),
+                       "cycles": cyc, "time_ms": cyc / clock * 1e3, "energy_uj": energy,
                        "phases": phases})
-    ev = _sum_events(layer_ev)          # integer counts: the same sums as over every phase
+    # integer counts: the same sums as over every phase
+    if sums and all(order is full for order, _, _ in sums):
+        n = max(n for _, n, _ in sums)
+        ev = dict(zip(full[:n], map(sum, zip(*[vec for _, _, vec in sums], strict=True)), strict=False))
+    else:
+        ev = _sum_events(dict(zip(order[:n], vec, strict=False)) for order, n, vec in sums)
     cyc = int(ev.get("cycles", 0))
     rep = (energy_report(ev, clock_hz=clock, n_cores=cfg.n_cores, imas=_imas(cfg)) if cyc
            else {"total_uj": 0.0, "breakdown_uj": {}})
