@@ -59,6 +59,7 @@ if it has it, else 1: private IMAs, :func:`_ima_phase`, whose idle cycles the en
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import operator
 from collections.abc import Iterable, Mapping, Sequence
@@ -82,7 +83,7 @@ from sim_models.mapping import (
     map_fc,
     ring_runs,
 )
-from sim_models.swcost import SwCost, chunk, sw_cost
+from sim_models.swcost import SwCost, sw_cost
 from sim_models.workloads import Phase
 
 __all__ = ["LayerCost", "Overheads", "RTL_OVERHEADS", "PhaseEstimate", "NetEstimate", "ENGINES",
@@ -538,25 +539,25 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     longest = active = 0
     bus, phase_busy, each = {}, {}, {}
     for k, lms in owned:
-        busy = jobs = k_jobs = k_mvms = k_in = k_c = k_out = 0
+        busy = jobs = k_jobs = k_in = k_c = k_out = 0
         for lm in lms:
             for job in lm.jobs:
                 p, w = _ima_job(job, cfg)
-                n = job.num_jobs
+                n = p.jobs                      # job.num_jobs: one MVM per job
                 busy += p.total
-                k_jobs += p.jobs
-                k_mvms += n
+                k_jobs += n
                 k_in += p.streamin
                 k_c += p.compute
                 k_out += p.streamout
-                cells += n * job.height * job.width
-                dacs += n * job.height
+                h = job.height
+                cells += n * h * job.width
+                dacs += n * h
                 adcs += n * job.width
                 words += w
             jobs += len(lm.jobs)
-        each[k] = {"jobs": k_jobs, "mvms": k_mvms, "streamin": k_in, "compute": k_c, "streamout": k_out}
+        each[k] = {"jobs": k_jobs, "mvms": k_jobs, "streamin": k_in, "compute": k_c, "streamout": k_out}
         n_jobs += k_jobs
-        mvms += k_mvms
+        mvms += k_jobs
         s_in += k_in
         s_c += k_c
         s_out += k_out
@@ -567,7 +568,14 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     cycles = longest + oh.barrier(cost)
     n_cores = cfg.n_cores
     # every IMA's idle cycles (the RTL's energy events add up the IMAs)
-    idle = sum(max(cycles - phase_busy.get(k, 0), 0) for k in range(imas))
+    if imas == 1:
+        idle = max(cycles - phase_busy.get(0, 0), 0)
+    else:
+        idle = sum(max(cycles - phase_busy.get(k, 0), 0) for k in range(imas))
+    core_busy = [0] * n_cores
+    for k, b in bus.items():
+        if k < n_cores:
+            core_busy[k] = b
     if cfg.dwa:
         values = (cycles, idle, 0, 0, cycles, active, n_cores * cycles - active, words,
                   s_in, s_c, s_out, mvms, cells, dacs, adcs)
@@ -577,7 +585,7 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     stat = {"jobs": n_jobs, "streamin": s_in, "compute": s_c, "streamout": s_out}
     order = _EVENT_ORDER[bool(cfg.dwa)]
     return PhaseEstimate._of(ph.name, ph.kind, cycles, order, len(order), values, stat, {}, each,
-                             tuple(bus.get(k, 0) for k in range(n_cores)), 0)
+                             tuple(core_busy), 0)
 
 
 def _dwa_words(job: DwJob) -> int:
@@ -629,9 +637,10 @@ class _Traffic:
     """The TCDM traffic of one core's share of a kernel: words and contiguous runs, private ones
     (this core's data) and shared ones (every core reads the same run: the weights of a matmul,
     the input vector of an fc)."""
+    __slots__ = ("words", "runs", "shared_runs")
 
-    def __init__(self) -> None:
-        self.words = self.runs = self.shared_runs = 0
+    def __init__(self, words: int = 0, runs: int = 0) -> None:
+        self.words, self.runs, self.shared_runs = words, runs, 0
 
     def run(self, addr: int, nbytes: int, shared: bool = False) -> None:
         if nbytes <= 0:
@@ -681,136 +690,245 @@ class _Traffic:
         self.many((buf.interior_addr + y * pitch + x * buf.shape[2] + c0).reshape(-1), c1 - c0)
 
 
-def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
-               ) -> list[tuple[int, _Traffic]]:
-    """``[(cost cycles, traffic)]`` of each of ``parts`` cores for a software phase: the split,
-    cost and loads / stores of the kernels of :mod:`tb.bfm.kernels`."""
-    out = []
+def _split(n: int, parts: int, cost_of) -> list[tuple[int, int, int]]:
+    """``[(lo, hi, cycles)]`` of every part of ``range(n)`` split as :func:`sim_models.swcost.chunk`
+    splits it (the first ``n % parts`` parts one longer), with ``cycles = cost_of(hi - lo)``
+    evaluated once per distinct size: the parts have at most two sizes, and a kernel's cost
+    (:class:`sim_models.swcost.SwCost`) is a function of its part's size alone."""
+    q, r = divmod(n, parts)
+    small = cost_of(q)                  # r < parts: at least one part of q
+    big = cost_of(q + 1) if r else small
+    out, lo = [], 0
     for part in range(parts):
+        hi = lo + q + 1 if part < r else lo + q
+        out.append((lo, hi, big if part < r else small))
+        lo = hi
+    return out
+
+
+def _sw_pointwise(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    src, dst = args["src"], args["dst"]
+    cin, cout = src.shape[2], dst.shape[2]
+    out = []
+    for p0, p1, c in _split(_pixels(src), parts, lambda n: cost.matmul(n * cin * cout)):
         t = _Traffic()
-        if kind == "sw_pointwise":
-            src, dst = args["src"], args["dst"]
-            cin, cout = src.shape[2], dst.shape[2]
-            p0, p1 = chunk(_pixels(src), part, parts)
-            if p1 > p0:
-                t.pixels(src, p0, p1)
-                t.run(args["w_buf"].addr, cout * cin, shared=True)
-                t.pixels(dst, p0, p1)
-            c = cost.matmul((p1 - p0) * cin * cout)
-        elif kind == "sw_conv":
-            src, dst, k, s = args["src"], args["dst"], args["k"], args["stride"]
-            ho, wo, cout = dst.shape
-            cin = src.shape[2]
-            r0, r1 = chunk(ho, part, parts)
-            if r1 > r0:
-                pitch = src.padded_shape[1] * cin
-                t.run(src.addr + r0 * s * pitch, ((r1 - 1) * s + k - r0 * s) * pitch)
-                t.run(args["w_buf"].addr, cout * k * k * cin, shared=True)
-                t.pixels(dst, r0 * wo, r1 * wo)
-            c = cost.matmul((r1 - r0) * wo * k * k * cin * cout)
-        elif kind == "sw_fc":
-            src, dst = args["src"], args["dst"]
-            cin, cout = math.prod(src.padded_shape), math.prod(dst.padded_shape)    # nbytes
-            o0, o1 = chunk(cout, part, parts)
-            if o1 > o0:
-                t.run(src.addr, cin, shared=True)
-                t.run(args["w_buf"].addr + o0 * cin, (o1 - o0) * cin)
-                t.run(dst.addr + o0, o1 - o0)
-            c = cost.matmul((o1 - o0) * cin)
-        elif kind == "sw_hwc_to_chw":
-            src = args["src"]
-            hp, wp, ch = src.padded_shape
-            n = hp * wp
-            p0, p1 = chunk(n, part, parts)
-            if p1 > p0:
-                t.run(src.addr + p0 * ch, (p1 - p0) * ch)
-                t.many(args["dst_addr"] + np.arange(ch, dtype=np.int64) * n + p0, p1 - p0)
-            c = cost.hwc2chw((p1 - p0) * ch)
-        elif kind == "sw_depthwise_chw":
-            hp, wp, ch = args["padded_shape"]
-            dst, k = args["dst"], args.get("k", 3)
-            ho, wo, _ = dst.shape
-            c0, c1 = chunk(ch, part, parts)
-            if c1 > c0:
-                t.run(args["chw_addr"] + c0 * hp * wp, (c1 - c0) * hp * wp)
-                t.run(args["w_buf"].addr + c0 * k * k, (c1 - c0) * k * k)
-                t.pixel_slices(dst, c0, c1, ho, wo)
-            c = cost.depthwise(ho * wo * (c1 - c0), k)
-        elif kind == "sw_residual":
-            x_buf = args["x_buf"]
-            b0, b1 = chunk(_pixels(x_buf), part, parts)
-            for b in ("x_buf", "p_buf", "y_buf"):
-                t.pixels(args[b], b0, b1)
-            c = cost.residual((b1 - b0) * x_buf.shape[-1])
-        elif kind == "sw_add_partials":
-            dst, bufs = args["dst"], args["parts"]
-            b0, b1 = chunk(_pixels(dst), part, parts)
-            for b in bufs:
-                t.pixels(b, b0, b1)
-            t.pixels(dst, b0, b1)
-            c = cost.add_partials((b1 - b0) * dst.shape[-1], len(bufs))
-        elif kind == "sw_avgpool":
-            src, dst, k = args["src"], args["dst"], args["k"]
-            ho, wo, ch = dst.shape
-            c0, c1 = chunk(ch, part, parts)
-            if c1 > c0:
-                cs = src.shape[2]
-                # load_strided: the distinct words of each input row's runs, a run per row. The
-                # runs of a row have one length and ascending starts, so each can overlap only
-                # the one before it: the union is their words less those overlaps.
-                pitch = src.padded_shape[1] * cs
-                starts = (src.interior_addr + c0 + np.arange(ho * k, dtype=np.int64)[:, None] * pitch
-                          + np.arange(wo * k, dtype=np.int64)[None, :] * cs)
-                first, last = starts // 4, (starts + c1 - c0 - 1) // 4
-                over = np.maximum(0, last[:, :-1] - first[:, 1:] + 1)
-                t.words += int((last - first + 1).sum() - over.sum())
-                t.runs += ho * k
-                t.pixel_slices(dst, c0, c1, ho, wo)
-            c = cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0))
-        elif kind == "sw_maxpool":             # output rows split; a core loads the rows its windows cover
-            src, dst, k, stride, pad = (args[n] for n in ("src", "dst", "k", "stride", "pad"))
-            h, w, _ = src.shape
-            ho, wo, ch = dst.shape
-            r0, r1 = chunk(ho, part, parts)
-            if r1 > r0:
-                y0, y1 = max(0, r0 * stride - pad), min(h, (r1 - 1) * stride - pad + k)
-                t.pixels(src, y0 * w, y1 * w)
-                t.pixels(dst, r0 * wo, r1 * wo)
-            c = cost.maxpool((r1 - r0) * wo * ch, k)
-        elif kind == "sw_concat":              # pixels split; each operand's run of a pixel is copied
-            dst, srcs = args["dst"], args["srcs"]
-            b0, b1 = chunk(_pixels(dst), part, parts)
-            for b in srcs:
-                t.pixels(b, b0, b1)
-            t.pixels(dst, b0, b1)
-            c = cost.concat((b1 - b0) * dst.shape[-1], (b1 - b0) * len(srcs))
-        elif kind == "sw_zero_ring":
-            if part == 0:
-                ring = ring_runs(args["buf"])
-            r0, r1 = chunk(len(ring), part, parts)
-            for a, n in ring[r0:r1]:
-                t.run(a, n)
-            c = cost.zero_fill(sum(n for _, n in ring[r0:r1]), r1 - r0)
-        else:
-            raise ValueError(f"unknown software phase kind {kind!r}")
+        if p1 > p0:
+            t.pixels(src, p0, p1)
+            t.run(args["w_buf"].addr, cout * cin, shared=True)
+            t.pixels(dst, p0, p1)
         out.append((c, t))
     return out
 
 
+def _sw_conv(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    src, dst, k, s = args["src"], args["dst"], args["k"], args["stride"]
+    ho, wo, cout = dst.shape
+    cin = src.shape[2]
+    out = []
+    for r0, r1, c in _split(ho, parts, lambda n: cost.matmul(n * wo * k * k * cin * cout)):
+        t = _Traffic()
+        if r1 > r0:
+            pitch = src.padded_shape[1] * cin
+            t.run(src.addr + r0 * s * pitch, ((r1 - 1) * s + k - r0 * s) * pitch)
+            t.run(args["w_buf"].addr, cout * k * k * cin, shared=True)
+            t.pixels(dst, r0 * wo, r1 * wo)
+        out.append((c, t))
+    return out
+
+
+def _sw_fc(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    src, dst = args["src"], args["dst"]
+    cin, cout = math.prod(src.padded_shape), math.prod(dst.padded_shape)    # nbytes
+    out = []
+    for o0, o1, c in _split(cout, parts, lambda n: cost.matmul(n * cin)):
+        t = _Traffic()
+        if o1 > o0:
+            t.run(src.addr, cin, shared=True)
+            t.run(args["w_buf"].addr + o0 * cin, (o1 - o0) * cin)
+            t.run(dst.addr + o0, o1 - o0)
+        out.append((c, t))
+    return out
+
+
+def _sw_hwc_to_chw(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    src = args["src"]
+    hp, wp, ch = src.padded_shape
+    n = hp * wp
+    out = []
+    for p0, p1, c in _split(n, parts, lambda m: cost.hwc2chw(m * ch)):
+        t = _Traffic()
+        if p1 > p0:
+            t.run(src.addr + p0 * ch, (p1 - p0) * ch)
+            t.many(args["dst_addr"] + np.arange(ch, dtype=np.int64) * n + p0, p1 - p0)
+        out.append((c, t))
+    return out
+
+
+def _sw_depthwise_chw(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    hp, wp, ch = args["padded_shape"]
+    dst, k = args["dst"], args.get("k", 3)
+    ho, wo, _ = dst.shape
+    out = []
+    for c0, c1, c in _split(ch, parts, lambda n: cost.depthwise(ho * wo * n, k)):
+        t = _Traffic()
+        if c1 > c0:
+            t.run(args["chw_addr"] + c0 * hp * wp, (c1 - c0) * hp * wp)
+            t.run(args["w_buf"].addr + c0 * k * k, (c1 - c0) * k * k)
+            t.pixel_slices(dst, c0, c1, ho, wo)
+        out.append((c, t))
+    return out
+
+
+def _pixel_shares(bufs: Sequence[Buffer], n: int, parts: int, cost_of) -> list[tuple[int, _Traffic]]:
+    """Shares of a kernel whose core moves pixels ``lo..hi`` of every buffer of ``bufs`` (split
+    as :func:`_split` splits ``n``; :meth:`_Traffic.pixels`): one run per buffer when none is
+    padded, counted here without the method calls."""
+    out = []
+    if any(b.pad for b in bufs):
+        for lo, hi, c in _split(n, parts, cost_of):
+            t = _Traffic()
+            for b in bufs:
+                t.pixels(b, lo, hi)
+            out.append((c, t))
+        return out
+    flat = [(b.addr, b.shape[-1]) for b in bufs]
+    for lo, hi, c in _split(n, parts, cost_of):
+        words = runs = 0
+        if hi > lo:
+            for addr, ch in flat:
+                a, nb = addr + lo * ch, (hi - lo) * ch
+                if nb > 0:
+                    words += (a + nb + 3) // 4 - a // 4
+                    runs += 1
+        out.append((c, _Traffic(words, runs)))
+    return out
+
+
+def _sw_residual(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    x_buf = args["x_buf"]
+    c = x_buf.shape[-1]
+    return _pixel_shares((x_buf, args["p_buf"], args["y_buf"]), _pixels(x_buf), parts,
+                         lambda n: cost.residual(n * c))
+
+
+def _sw_add_partials(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    dst, bufs = args["dst"], args["parts"]
+    c, k = dst.shape[-1], len(bufs)
+    return _pixel_shares((*bufs, dst), _pixels(dst), parts, lambda n: cost.add_partials(n * c, k))
+
+
+def _sw_concat(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    """Pixels split; each operand's run of a pixel is copied."""
+    dst, srcs = args["dst"], args["srcs"]
+    c, k = dst.shape[-1], len(srcs)
+    return _pixel_shares((*srcs, dst), _pixels(dst), parts, lambda n: cost.concat(n * c, n * k))
+
+
+def _row_words(r: int, nbytes: int, step: int, runs: int) -> int:
+    """Distinct words of ``runs`` runs of ``nbytes`` (>= 1) bytes from ``r + x * step`` (``x = 0 ..
+    runs - 1``, ``r`` in 0..3), each run overlapping at most the one before it (ascending starts
+    of one length): their words less those overlaps. A run's words and its overlap with the next
+    depend on its start modulo 4 alone, ``(r + x * step) % 4``, a function of ``x`` modulo 4: each
+    is counted once per residue class of ``x``."""
+    if runs <= 0:
+        return 0
+    words = 0
+    for j in range(4):
+        e = (r + j * step) % 4
+        last = (e + nbytes - 1) // 4
+        words += (runs - j + 3) // 4 * (last + 1)                      # x = j mod 4 in 0..runs-1
+        words -= (runs - j + 2) // 4 * max(0, last - (e + step) // 4 + 1)     # in 0..runs-2
+    return words
+
+
+def _sw_avgpool(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    """load_strided: the distinct words of each input row's runs, a run per row. The runs of a
+    row have one length and ascending starts, so each can overlap only the one before it: the
+    union is their words less those overlaps (:func:`_row_words`), and a row's count depends on
+    its start modulo 4 alone, a function of the row modulo 4."""
+    src, dst, k = args["src"], args["dst"], args["k"]
+    ho, wo, ch = dst.shape
+    cs = src.shape[2]
+    pitch = src.padded_shape[1] * cs
+    rows, cols = ho * k, wo * k
+    out = []
+    for c0, c1, c in _split(ch, parts, lambda n: cost.avgpool(ho * k * wo * k * n, ho * wo * n)):
+        t = _Traffic()
+        if c1 > c0:
+            base = src.interior_addr + c0
+            t.words = sum((rows - j + 3) // 4 * _row_words((base + j * pitch) % 4, c1 - c0, cs, cols)
+                          for j in range(4))
+            t.runs = rows
+            t.pixel_slices(dst, c0, c1, ho, wo)
+        out.append((c, t))
+    return out
+
+
+def _sw_maxpool(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    """Output rows split; a core loads the rows its windows cover."""
+    src, dst, k, stride, pad = (args[n] for n in ("src", "dst", "k", "stride", "pad"))
+    h, w, _ = src.shape
+    ho, wo, ch = dst.shape
+    out = []
+    for r0, r1, c in _split(ho, parts, lambda n: cost.maxpool(n * wo * ch, k)):
+        t = _Traffic()
+        if r1 > r0:
+            y0, y1 = max(0, r0 * stride - pad), min(h, (r1 - 1) * stride - pad + k)
+            t.pixels(src, y0 * w, y1 * w)
+            t.pixels(dst, r0 * wo, r1 * wo)
+        out.append((c, t))
+    return out
+
+
+def _sw_zero_ring(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    """The ring's runs split over the cores (:func:`sim_models.mapping.ring_runs`); a part's
+    words, runs and bytes as differences of prefix sums over the runs."""
+    ring = ring_runs(args["buf"])
+    words = list(itertools.accumulate(((a + n + 3) // 4 - a // 4 if n > 0 else 0 for a, n in ring),
+                                      initial=0))
+    nbytes = list(itertools.accumulate((n for _, n in ring), initial=0))
+    runs = list(itertools.accumulate((n > 0 for _, n in ring), initial=0))
+    out = []
+    for r0, r1, _ in _split(len(ring), parts, lambda n: 0):
+        out.append((cost.zero_fill(nbytes[r1] - nbytes[r0], r1 - r0),
+                    _Traffic(words[r1] - words[r0], runs[r1] - runs[r0])))
+    return out
+
+
+#: The shares of each software kernel: ``(args, cost, parts) -> [(cycles, traffic)]``
+#: (:func:`_sw_shares`).
+_SW_KINDS = {"sw_pointwise": _sw_pointwise, "sw_conv": _sw_conv, "sw_fc": _sw_fc,
+             "sw_hwc_to_chw": _sw_hwc_to_chw, "sw_depthwise_chw": _sw_depthwise_chw,
+             "sw_residual": _sw_residual, "sw_add_partials": _sw_add_partials,
+             "sw_avgpool": _sw_avgpool, "sw_maxpool": _sw_maxpool, "sw_concat": _sw_concat,
+             "sw_zero_ring": _sw_zero_ring}
+
+
+def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
+               ) -> list[tuple[int, _Traffic]]:
+    """``[(cost cycles, traffic)]`` of each of ``parts`` cores for a software phase: the split,
+    cost and loads / stores of the kernels of :mod:`tb.bfm.kernels`."""
+    try:
+        fn = _SW_KINDS[kind]
+    except KeyError:
+        raise ValueError(f"unknown software phase kind {kind!r}") from None
+    return fn(args, cost, parts)
+
+
 def _args_key(args: dict[str, Any]) -> tuple:
     """What a software phase's cost and traffic depend on: its buffers' shapes, padding, dtype and
-    addresses modulo 4, its other addresses modulo 4, its integer parameters (not the ADC)."""
-    def one(name, v):
+    addresses modulo 4, its other addresses modulo 4, its integer parameters (not the ADC): the
+    names and their keys, flat."""
+    key = []
+    for name in sorted(args):
+        v = args[name]
         if isinstance(v, Buffer):
-            return (v.shape, v.pad, v.addr % 4, v.dtype)
-        if isinstance(v, (list, tuple)) and v and isinstance(v[0], Buffer):
-            return tuple(one(name, b) for b in v)
-        if name == "adc":
-            return None
-        if name.endswith("addr"):
-            return v % 4
-        return v
-    return tuple((k, one(k, v)) for k, v in sorted(args.items()))
+            key += (name, (v.shape, v.pad, v.addr % 4, v.dtype))
+        elif isinstance(v, (list, tuple)) and v and isinstance(v[0], Buffer):
+            key += (name, tuple((b.shape, b.pad, b.addr % 4, b.dtype) for b in v))
+        elif name != "adc":
+            key += (name, v % 4 if name.endswith("addr") else v)
+    return tuple(key)
 
 
 #: Cycles a core's run of loads or stores adds to its words (one issued per cycle): a run of N
@@ -936,8 +1054,7 @@ def _sum_vectors(est: Sequence[PhaseEstimate]) -> tuple[tuple[str, ...], int, li
             ev = _sum_events(p.events for p in est)
             return tuple(ev), len(ev), list(ev.values())
     if len(est) == 1:
-        p = est[0]
-        return order, p._n, list(p._values)
+        return order, est[0]._n, est[0]._values
     return order, max(p._n for p in est), list(map(sum, zip(*[p._values for p in est], strict=True)))
 
 
