@@ -59,7 +59,6 @@ if it has it, else 1: private IMAs, :func:`_ima_phase`, whose idle cycles the en
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import operator
 from collections.abc import Iterable, Mapping, Sequence
@@ -81,7 +80,6 @@ from sim_models.mapping import (
     map_conv,
     map_depthwise_dwa,
     map_fc,
-    ring_runs,
 )
 from sim_models.swcost import SwCost, sw_cost
 from sim_models.workloads import Phase
@@ -851,14 +849,17 @@ def _sw_avgpool(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
     cs = src.shape[2]
     pitch = src.padded_shape[1] * cs
     rows, cols = ho * k, wo * k
-    out = []
+    out, seen = [], {}
     for c0, c1, c in _split(ch, parts, lambda n: cost.avgpool(ho * k * wo * k * n, ho * wo * n)):
         t = _Traffic()
         if c1 > c0:
-            base = src.interior_addr + c0
-            t.words = sum((rows - j + 3) // 4 * _row_words((base + j * pitch) % 4, c1 - c0, cs, cols)
-                          for j in range(4))
-            t.runs = rows
+            base = (src.interior_addr + c0) % 4
+            words = seen.get((base, c1 - c0))
+            if words is None:                   # a function of the start modulo 4 and the width
+                words = seen[base, c1 - c0] = sum(
+                    (rows - j + 3) // 4 * _row_words((base + j * pitch) % 4, c1 - c0, cs, cols)
+                    for j in range(4))
+            t.words, t.runs = words, rows
             t.pixel_slices(dst, c0, c1, ho, wo)
         out.append((c, t))
     return out
@@ -881,17 +882,40 @@ def _sw_maxpool(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
 
 
 def _sw_zero_ring(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
-    """The ring's runs split over the cores (:func:`sim_models.mapping.ring_runs`); a part's
-    words, runs and bytes as differences of prefix sums over the runs."""
-    ring = ring_runs(args["buf"])
-    words = list(itertools.accumulate(((a + n + 3) // 4 - a // 4 if n > 0 else 0 for a, n in ring),
-                                      initial=0))
-    nbytes = list(itertools.accumulate((n for _, n in ring), initial=0))
-    runs = list(itertools.accumulate((n > 0 for _, n in ring), initial=0))
+    """The ring's runs (:func:`sim_models.mapping.ring_runs`: the top rows with the first left
+    pad, ``H - 1`` runs of a right and the next left pad, the last right pad with the bottom
+    rows) split over the cores, counted in closed form: the ``H - 1`` middle runs have one length
+    and starts ``pitch`` apart, so a run's words depend on its row modulo 4 alone and each part
+    counts its middle runs per residue class of the row."""
+    buf = args["buf"]
+    hp, wp, c = buf.padded_shape
+    p, h = buf.pad, buf.shape[0]
+    if not p:
+        return [(cost.zero_fill(0, 0), _Traffic()) for _ in range(parts)]
+    pitch = wp * c
+    edge = (p * wp + p) * c                     # the first and the last run's bytes
+    mid = 2 * p * c                             # every other run's
+    first = buf.addr + p * pitch + (wp - p) * c     # the first right pad's address
+    last = first + (h - 1) * pitch
+    mid_words = [((first + j * pitch) % 4 + mid + 3) // 4 if mid > 0 else 0 for j in range(4)]
+
+    def words(a: int, n: int) -> int:
+        return (a + n + 3) // 4 - a // 4 if n > 0 else 0
     out = []
-    for r0, r1, _ in _split(len(ring), parts, lambda n: 0):
-        out.append((cost.zero_fill(nbytes[r1] - nbytes[r0], r1 - r0),
-                    _Traffic(words[r1] - words[r0], runs[r1] - runs[r0])))
+    for r0, r1, _ in _split(h + 1, parts, lambda n: 0):
+        nbytes = nwords = runs = 0
+        if r0 == 0 < r1:                        # the top rows
+            nbytes, nwords, runs = edge, words(buf.addr, edge), int(edge > 0)
+        if r0 <= h < r1 and h:                  # the bottom rows
+            nbytes += edge
+            nwords += words(last, edge)
+            runs += edge > 0
+        y0, y1 = max(r0, 1) - 1, min(r1, h) - 1  # the middle runs' rows y0..y1-1
+        if y1 > y0:
+            nbytes += (y1 - y0) * mid
+            runs += (y1 - y0) * (mid > 0)
+            nwords += sum(((y1 - j + 3) // 4 - (y0 - j + 3) // 4) * mid_words[j] for j in range(4))
+        out.append((cost.zero_fill(nbytes, r1 - r0), _Traffic(nwords, runs)))
     return out
 
 
