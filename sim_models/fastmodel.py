@@ -513,13 +513,35 @@ def _ima_job(job: LayerJob, cfg) -> tuple[perf.LayerPerf, int]:
 _IMA_KEY: list = [None, None]
 
 
-def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
+#: A small integer per distinct software cost set (:class:`sim_models.swcost.SwCost`, whose hash
+#: a frozen dataclass recomputes from its 16 fields on every call): the memo keys of the software
+#: phases carry it instead of the cost set. Equal cost sets share one; never reused.
+_COST_KEYS: dict[SwCost, int] = {}
+
+
+class _Run:
+    """What the phase estimates of one call read from the configuration, the overheads and the
+    cost set, looked up once (:func:`estimate_phases`, :func:`estimate_program`)."""
+    __slots__ = ("cfg", "oh", "cost", "cores", "cost_key", "n_cores", "dwa", "imas", "order",
+                 "barrier")
+
+    def __init__(self, cfg, oh: Overheads, cost: SwCost, cores: int) -> None:
+        self.cfg, self.oh, self.cost, self.cores = cfg, oh, cost, cores
+        self.cost_key = _COST_KEYS.setdefault(cost, len(_COST_KEYS))
+        self.n_cores = cfg.n_cores
+        self.dwa = bool(cfg.dwa)
+        self.imas = _imas(cfg)
+        self.order = _EVENT_ORDER[self.dwa]
+        self.barrier = oh.barrier(cost)
+
+
+def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     """An IMA phase: core 0 offloads ``args["layer"]``'s LayerJobs to IMA 0, or -- private IMAs
     (``args["layers"]``: ``{k: layer or [layers]}``, :func:`sim_models.compiler.compile_graph`'s
     ``ima_of``) -- core ``k`` its layers to IMA ``k``, every ``k`` at once: the phase lasts as long
     as the longest (the IMAs' ports contending on the TCDM banks are not modelled: the compiler's
     phases name one IMA each, the exact case)."""
-    imas = _imas(cfg)
+    cfg, oh, imas = run.cfg, run.oh, run.imas
     args = ph.args
     if "layers" in args:
         owned = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in args["layers"].items()}
@@ -563,8 +585,8 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
         bus[k] = b = bus_oh * jobs                  # core k on the bus; else asleep
         active += b
         phase_busy[k] = k_in + k_c + k_out if not overlap else max(k_in, k_c, k_out)
-    cycles = longest + oh.barrier(cost)
-    n_cores = cfg.n_cores
+    cycles = longest + run.barrier
+    n_cores = run.n_cores
     # every IMA's idle cycles (the RTL's energy events add up the IMAs)
     if imas == 1:
         idle = max(cycles - phase_busy.get(0, 0), 0)
@@ -574,14 +596,14 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
     for k, b in bus.items():
         if k < n_cores:
             core_busy[k] = b
-    if cfg.dwa:
+    if run.dwa:
         values = (cycles, idle, 0, 0, cycles, active, n_cores * cycles - active, words,
                   s_in, s_c, s_out, mvms, cells, dacs, adcs)
     else:
         values = (cycles, idle, active, n_cores * cycles - active, words,
                   s_in, s_c, s_out, mvms, cells, dacs, adcs)
     stat = {"jobs": n_jobs, "streamin": s_in, "compute": s_c, "streamout": s_out}
-    order = _EVENT_ORDER[bool(cfg.dwa)]
+    order = run.order
     return PhaseEstimate._of(ph.name, ph.kind, cycles, order, len(order), values, stat, {}, each,
                              tuple(core_busy), 0)
 
@@ -605,22 +627,26 @@ def _dwa_costs(job: DwJob, ports: int) -> tuple[int, int, int]:
     return sum(b[k] for k in dwa_perf.PHASE_KEYS), b["mac_cycles"], _dwa_words(job)
 
 
-def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
+def _dwa_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     job: DwJob = ph.args["job"]
+    cfg, oh = run.cfg, run.oh
     key = ("dwa", job.channels, job.out_h, job.out_w, job.stride, job.in_addr % 4,
            job.in_row_stride % 4, job.out_addr % 4, job.out_row_stride % 4, job.w_addr % 4,
            cfg.dwa_ports)
-    busy, mac, words = _memo(key, lambda: _dwa_costs(job, cfg.dwa_ports))
-    control, active = oh.dwa_job(), oh.dwa_bus()
-    cycles = busy + control + oh.barrier(cost)
-    n_cores = cfg.n_cores
-    if cfg.dwa:
-        order = _EVENT_ORDER[True]
-        values = (cycles, cycles * _imas(cfg), busy, mac, cycles - busy, active,
+    costs = _MEMO.get(key)
+    if costs is None:
+        costs = _memo(key, lambda: _dwa_costs(job, cfg.dwa_ports))
+    busy, mac, words = costs
+    active = oh.dwa_bus()
+    cycles = busy + oh.dwa_job() + run.barrier
+    n_cores = run.n_cores
+    if run.dwa:
+        order = run.order
+        values = (cycles, cycles * run.imas, busy, mac, cycles - busy, active,
                   n_cores * cycles - active, words) + _IMA_ZEROS
     else:       # its keys after the others' (the order they came in): no vector sums
         order = _EVENT_ORDER[False][:5] + _EVENT_ORDER[True][2:5]
-        values = (cycles, cycles * _imas(cfg), active, n_cores * cycles - active, words, busy, mac,
+        values = (cycles, cycles * run.imas, active, n_cores * cycles - active, words, busy, mac,
                   cycles - busy)
     return PhaseEstimate._of(ph.name, ph.kind, cycles, order, 8, values, {},
                              {"cycles": busy, "mac_cycles": mac, "stalled": 0, "jobs": 1}, {},
@@ -965,28 +991,27 @@ def _args_key(args: dict[str, Any]) -> tuple:
 RUN_LATENCY = 1
 
 
-def _sw_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost, cores: int) -> PhaseEstimate:
-    """A software kernel on ``cores`` cores: each core lasts ``max(cost, access time)`` (the BFM
-    pads a kernel to its cost, :meth:`tb.bfm.core.Core.kernel_time`), the phase as long as the
-    slowest core, then the barrier. Access time: one word per cycle, :data:`RUN_LATENCY` per run,
-    and the bank-conflict stalls of the contention approximation (module docstring)."""
-    banks = cfg.banks
-    busy, active, stalls, words = _memo(
-        ("sw", ph.kind, _args_key(ph.args), cost, cores, banks),
-        lambda: _sw_busy(_sw_shares(ph.kind, ph.args, cost, cores), banks))
-    cycles = busy[0] if cores == 1 else max(busy)
-    cycles += oh.barrier(cost)
-    n_cores = cfg.n_cores
-    if cfg.dwa:
-        order = _EVENT_ORDER[True]
-        values = (cycles, cycles * _imas(cfg), 0, 0, cycles, active, n_cores * cycles - active,
+def _sw_phase(ph: Phase, run: _Run) -> PhaseEstimate:
+    """A software kernel on ``run.cores`` cores: each core lasts ``max(cost, access time)`` (the
+    BFM pads a kernel to its cost, :meth:`tb.bfm.core.Core.kernel_time`), the phase as long as
+    the slowest core, then the barrier. Access time: one word per cycle, :data:`RUN_LATENCY` per
+    run, and the bank-conflict stalls of the contention approximation (module docstring)."""
+    cores, banks = run.cores, run.cfg.banks
+    key = ("sw", ph.kind, _args_key(ph.args), run.cost_key, cores, banks)
+    found = _MEMO.get(key)
+    if found is None:
+        found = _memo(key, lambda: _sw_busy(_sw_shares(ph.kind, ph.args, run.cost, cores), banks))
+    busy, active, stalls, words = found
+    cycles = (busy[0] if cores == 1 else max(busy)) + run.barrier
+    n_cores = run.n_cores
+    if run.dwa:
+        values = (cycles, cycles * run.imas, 0, 0, cycles, active, n_cores * cycles - active,
                   words) + _IMA_ZEROS
         n = 8
     else:
-        order = _EVENT_ORDER[False]
-        values = (cycles, cycles * _imas(cfg), active, n_cores * cycles - active, words) + _IMA_ZEROS
+        values = (cycles, cycles * run.imas, active, n_cores * cycles - active, words) + _IMA_ZEROS
         n = 5
-    return PhaseEstimate._of(ph.name, ph.kind, cycles, order, n, values, {}, {}, {},
+    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, n, values, {}, {}, {},
                              busy + (0,) * (n_cores - cores) if n_cores > cores else busy, stalls)
 
 
@@ -1014,15 +1039,18 @@ def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_
     if isinstance(cores, bool) or not isinstance(cores, int) or not 1 <= cores <= cfg.n_cores:
         raise ValueError(f"cores must be an integer in 1..{cfg.n_cores}, not {cores!r}")
     cost = sw_cost(cfg.sw_cost) if cost is None else cost
+    return _estimate_phases(phases, _Run(cfg, overheads, cost, cores))
+
+
+def _estimate_phases(phases: Sequence[Phase], run: _Run) -> list[PhaseEstimate]:
     out = []
     for ph in phases:
         fn = _PHASE_KINDS.get(ph.kind)
-        if fn is not None:
-            out.append(fn(ph, cfg, overheads, cost))
-        elif ph.kind.startswith("sw_"):
-            out.append(_sw_phase(ph, cfg, overheads, cost, cores))
-        else:
-            raise ValueError(f"phase {ph.name}: unknown kind {ph.kind!r}")
+        if fn is None:
+            if not ph.kind.startswith("sw_"):
+                raise ValueError(f"phase {ph.name}: unknown kind {ph.kind!r}")
+            fn = _sw_phase
+        out.append(fn(ph, run))
     return out
 
 
@@ -1307,12 +1335,12 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     total's from the whole run's."""
     clock = cfg.ima.clock_hz
     cost = sw_cost(cfg.sw_cost) if cost is None else cost
-    dwa = bool(cfg.dwa)
-    full = _EVENT_ORDER[dwa]
-    coef_full = _energy_vector(clock, cfg.n_cores, dwa, _imas(cfg))
+    run = _Run(cfg, overheads, cost, cfg.n_cores)
+    full = run.order
+    coef_full = _energy_vector(clock, run.n_cores, run.dwa, run.imas)
     layers, steps, sums = [], [], []
     for step in program.steps:
-        est = estimate_phases(step.phases, cfg, overheads=overheads, cost=cost)
+        est = _estimate_phases(step.phases, run)
         steps.append(est)
         order, n, vec = _sum_vectors(est)
         sums.append((order, n, vec))
