@@ -523,7 +523,7 @@ class _Run:
     """What the phase estimates of one call read from the configuration, the overheads and the
     cost set, looked up once (:func:`estimate_phases`, :func:`estimate_program`)."""
     __slots__ = ("cfg", "oh", "cost", "cores", "cost_key", "n_cores", "dwa", "imas", "order",
-                 "barrier")
+                 "barrier", "ima_oh")
 
     def __init__(self, cfg, oh: Overheads, cost: SwCost, cores: int) -> None:
         self.cfg, self.oh, self.cost, self.cores = cfg, oh, cost, cores
@@ -533,6 +533,31 @@ class _Run:
         self.imas = _imas(cfg)
         self.order = _EVENT_ORDER[self.dwa]
         self.barrier = oh.barrier(cost)
+        #: ``(control cycles, core 0's bus cycles)`` of an IMA LayerJob, at the first IMA phase
+        self.ima_oh: tuple[int, int] | None = None
+
+
+def _ima_work(lms: Iterable, cfg) -> tuple[int, ...]:
+    """``(busy, LayerJobs, jobs, streamin, compute, streamout, mvm cells, DAC conversions, ADC
+    conversions, port words)`` of the LayerJobs of the layer mappings ``lms`` on one IMA, run
+    one after the other (one MVM per job)."""
+    busy = n_lj = jobs = s_in = s_c = s_out = cells = dacs = adcs = words = 0
+    for lm in lms:
+        for job in lm.jobs:
+            p, w = _ima_job(job, cfg)
+            n = p.jobs                          # job.num_jobs
+            busy += p.total
+            jobs += n
+            s_in += p.streamin
+            s_c += p.compute
+            s_out += p.streamout
+            h = job.height
+            cells += n * h * job.width
+            dacs += n * h
+            adcs += n * job.width
+            words += w
+        n_lj += len(lm.jobs)
+    return busy, n_lj, jobs, s_in, s_c, s_out, cells, dacs, adcs, words
 
 
 def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
@@ -540,72 +565,61 @@ def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     (``args["layers"]``: ``{k: layer or [layers]}``, :func:`sim_models.compiler.compile_graph`'s
     ``ima_of``) -- core ``k`` its layers to IMA ``k``, every ``k`` at once: the phase lasts as long
     as the longest (the IMAs' ports contending on the TCDM banks are not modelled: the compiler's
-    phases name one IMA each, the exact case)."""
-    cfg, oh, imas = run.cfg, run.oh, run.imas
+    phases name one IMA each, the exact case). Every IMA that has no work idles through the
+    phase; the others idle for the phase less their busiest engine phase (all three phases with
+    the sequential engine)."""
+    cfg, imas, n_cores = run.cfg, run.imas, run.n_cores
+    overlap = cfg.ima.overlap
+    if run.ima_oh is None:
+        arrays = cfg.ima.arrays
+        run.ima_oh = (run.oh.ima_job(arrays), run.oh.ima_bus(arrays))
+    job_oh, bus_oh = run.ima_oh
     args = ph.args
-    if "layers" in args:
+    if "layers" not in args:                    # core 0 and IMA 0
+        busy, n_lj, n_jobs, s_in, s_c, s_out, cells, dacs, adcs, words = _ima_work((args["layer"],), cfg)
+        cycles = busy + job_oh * n_lj + run.barrier
+        active = bus_oh * n_lj                  # core 0 on the bus; else asleep
+        own = s_in + s_c + s_out if not overlap else max(s_in, s_c, s_out)
+        idle = max(cycles - own, 0) + cycles * (imas - 1)
+        each = {0: {"jobs": n_jobs, "mvms": n_jobs, "streamin": s_in, "compute": s_c, "streamout": s_out}}
+        core_busy = (active,) + (0,) * (n_cores - 1)
+    else:
         owned = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in args["layers"].items()}
         bad = [k for k in owned if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < imas]
         if bad:
             raise ValueError(f"phase {ph.name}: layers name IMA(s) {bad}; the cluster has {imas} (imas)")
-        owned = owned.items()
-    else:
-        owned = ((0, (args["layer"],)),)
-    ima = cfg.ima
-    overlap, arrays = ima.overlap, ima.arrays
-    job_oh, bus_oh = oh.ima_job(arrays), oh.ima_bus(arrays)
-    n_jobs = s_in = s_c = s_out = 0
-    mvms = cells = dacs = adcs = words = 0
-    longest = active = 0
-    bus, phase_busy, each = {}, {}, {}
-    for k, lms in owned:
-        busy = jobs = k_jobs = k_in = k_c = k_out = 0
-        for lm in lms:
-            for job in lm.jobs:
-                p, w = _ima_job(job, cfg)
-                n = p.jobs                      # job.num_jobs: one MVM per job
-                busy += p.total
-                k_jobs += n
-                k_in += p.streamin
-                k_c += p.compute
-                k_out += p.streamout
-                h = job.height
-                cells += n * h * job.width
-                dacs += n * h
-                adcs += n * job.width
-                words += w
-            jobs += len(lm.jobs)
-        each[k] = {"jobs": k_jobs, "mvms": k_jobs, "streamin": k_in, "compute": k_c, "streamout": k_out}
-        n_jobs += k_jobs
-        mvms += k_jobs
-        s_in += k_in
-        s_c += k_c
-        s_out += k_out
-        longest = max(longest, busy + job_oh * jobs)
-        bus[k] = b = bus_oh * jobs                  # core k on the bus; else asleep
-        active += b
-        phase_busy[k] = k_in + k_c + k_out if not overlap else max(k_in, k_c, k_out)
-    cycles = longest + run.barrier
-    n_cores = run.n_cores
-    # every IMA's idle cycles (the RTL's energy events add up the IMAs)
-    if imas == 1:
-        idle = max(cycles - phase_busy.get(0, 0), 0)
-    else:
-        idle = sum(max(cycles - phase_busy.get(k, 0), 0) for k in range(imas))
-    core_busy = [0] * n_cores
-    for k, b in bus.items():
-        if k < n_cores:
-            core_busy[k] = b
+        if not owned:
+            raise ValueError(f"phase {ph.name}: layers name no IMA")
+        n_jobs = s_in = s_c = s_out = cells = dacs = adcs = words = longest = active = 0
+        each, bus, own = {}, [0] * n_cores, [0] * imas
+        for k, lms in owned.items():
+            busy, n_lj, k_jobs, k_in, k_c, k_out, k_cells, k_dacs, k_adcs, k_words = _ima_work(lms, cfg)
+            each[k] = {"jobs": k_jobs, "mvms": k_jobs, "streamin": k_in, "compute": k_c, "streamout": k_out}
+            n_jobs += k_jobs
+            s_in += k_in
+            s_c += k_c
+            s_out += k_out
+            cells += k_cells
+            dacs += k_dacs
+            adcs += k_adcs
+            words += k_words
+            longest = max(longest, busy + job_oh * n_lj)
+            active += bus_oh * n_lj             # core k on the bus; else asleep
+            if k < n_cores:
+                bus[k] = bus_oh * n_lj
+            own[k] = k_in + k_c + k_out if not overlap else max(k_in, k_c, k_out)
+        cycles = longest + run.barrier
+        idle = sum(max(cycles - b, 0) for b in own)
+        core_busy = tuple(bus)
     if run.dwa:
         values = (cycles, idle, 0, 0, cycles, active, n_cores * cycles - active, words,
-                  s_in, s_c, s_out, mvms, cells, dacs, adcs)
+                  s_in, s_c, s_out, n_jobs, cells, dacs, adcs)
     else:
         values = (cycles, idle, active, n_cores * cycles - active, words,
-                  s_in, s_c, s_out, mvms, cells, dacs, adcs)
+                  s_in, s_c, s_out, n_jobs, cells, dacs, adcs)
     stat = {"jobs": n_jobs, "streamin": s_in, "compute": s_c, "streamout": s_out}
-    order = run.order
-    return PhaseEstimate._of(ph.name, ph.kind, cycles, order, len(order), values, stat, {}, each,
-                             tuple(core_busy), 0)
+    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, len(run.order), values, stat, {},
+                             each, core_busy, 0)
 
 
 def _dwa_words(job: DwJob) -> int:
