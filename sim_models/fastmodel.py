@@ -938,23 +938,26 @@ def _sw_zero_ring(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
     first = buf.addr + p * pitch + (wp - p) * c     # the first right pad's address
     last = first + (h - 1) * pitch
     mid_words = [((first + j * pitch) % 4 + mid + 3) // 4 if mid > 0 else 0 for j in range(4)]
-
-    def words(a: int, n: int) -> int:
-        return (a + n + 3) // 4 - a // 4 if n > 0 else 0
+    one = mid_words[0] if pitch % 4 == 0 else None      # every middle run's words alike
+    top = (buf.addr + edge + 3) // 4 - buf.addr // 4 if edge > 0 else 0
+    bottom = (last + edge + 3) // 4 - last // 4 if edge > 0 else 0
     out = []
     for r0, r1, _ in _split(h + 1, parts, lambda n: 0):
         nbytes = nwords = runs = 0
         if r0 == 0 < r1:                        # the top rows
-            nbytes, nwords, runs = edge, words(buf.addr, edge), int(edge > 0)
+            nbytes, nwords, runs = edge, top, int(edge > 0)
         if r0 <= h < r1 and h:                  # the bottom rows
             nbytes += edge
-            nwords += words(last, edge)
+            nwords += bottom
             runs += edge > 0
         y0, y1 = max(r0, 1) - 1, min(r1, h) - 1  # the middle runs' rows y0..y1-1
         if y1 > y0:
             nbytes += (y1 - y0) * mid
             runs += (y1 - y0) * (mid > 0)
-            nwords += sum(((y1 - j + 3) // 4 - (y0 - j + 3) // 4) * mid_words[j] for j in range(4))
+            if one is not None:
+                nwords += (y1 - y0) * one
+            else:
+                nwords += sum(((y1 - j + 3) // 4 - (y0 - j + 3) // 4) * mid_words[j] for j in range(4))
         out.append((cost.zero_fill(nbytes, r1 - r0), _Traffic(nwords, runs)))
     return out
 
@@ -1031,13 +1034,20 @@ def _sw_phase(ph: Phase, run: _Run) -> PhaseEstimate:
 
 def _sw_busy(shares: list[tuple[int, _Traffic]], banks: int) -> tuple[tuple[int, ...], int, int, int]:
     """``(busy cycles of each core, their sum, stall cycles, words)`` of a software phase's
-    ``shares`` (:func:`_sw_shares`) on a TCDM of ``banks`` banks (:func:`_sw_phase`)."""
-    active = sum(1 for _, t in shares if t.words)
-    stalls = [math.ceil(t.runs * (active - 1) / banks + t.shared_runs * (active - 1) / 2)
-              if active > 1 else 0 for _, t in shares]
-    busy = tuple(max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
-                 for (c, t), st in zip(shares, stalls, strict=True))
-    return busy, sum(busy), sum(stalls), sum(t.words for _, t in shares)
+    ``shares`` (:func:`_sw_shares`) on a TCDM of ``banks`` banks (:func:`_sw_phase`): a core's
+    stalls are ``ceil(runs (k - 1) / banks + shared runs (k - 1) / 2)`` for ``k`` cores that move
+    words (module docstring), its busy cycles ``max(cost, words + RUN_LATENCY x runs + stalls)``."""
+    k1 = sum(1 for _, t in shares if t.words) - 1
+    busy = []
+    stalls = words = 0
+    for c, t in shares:
+        runs, shared = t.runs, t.shared_runs
+        st = math.ceil(runs * k1 / banks + shared * k1 / 2) if k1 > 0 else 0
+        access = t.words + RUN_LATENCY * (runs + shared) + st
+        busy.append(max(c, access))
+        stalls += st
+        words += t.words
+    return tuple(busy), sum(busy), stalls, words
 
 
 #: The estimate of a phase of each kind but the software kernels' (``sw_*``: :func:`_sw_phase`).
