@@ -7,6 +7,7 @@ own directory (``..._dwa=True``, plus ``_dwa_arrangement=separate`` for that arr
 arrangement of a cluster without the accelerator changes nothing and is left out of the key.
 """
 
+import resource
 import time
 
 from hw.config import ClusterConfig
@@ -78,18 +79,25 @@ def simulate(cfg: ClusterConfig, test_module, options, *, seed, waves=False, deb
     """Build the cluster ``cfg`` (cached, :func:`build_cluster`) and run cocotb ``test_module`` on
     it with ``options`` (what ``ima-sim run``, ``net`` and ``accuracy --rtl`` share).
 
-    Returns ``(result, error, build_s, sim_s)``: a failed cocotb test does not raise, its message
-    is ``error`` and ``result`` what it saved before failing (``None`` if nothing); ``build_s`` /
-    ``sim_s`` the wall times of the build and of the simulator run. ``quiet``: cocotb logs
-    warnings only."""
+    Returns ``(result, error, build_s, sim_s, sim_cpu_s)``: a failed cocotb test does not raise,
+    its message is ``error`` and ``result`` what it saved before failing (``None`` if nothing);
+    ``build_s`` / ``sim_s`` the wall times of the build and of the simulator run, ``sim_cpu_s`` the
+    simulator process's CPU time (user + system, the build excluded: a figure a loaded machine
+    stretches less than the wall time). ``quiet``: cocotb logs warnings only."""
     t0 = time.perf_counter()
     model = build_cluster(cfg, waves=waves, debug=debug)
     build_s = time.perf_counter() - t0
     error = None
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), _children_cpu()
     try:
         res = runner.run(model, TOP, test_module, seed=seed, config=cfg, options=options,
                          log_level="WARNING" if quiet else None, waves=waves)
     except runner.SimulationFailed as e:
         error, res = str(e), e.result
-    return res, error, build_s, time.perf_counter() - t1
+    return res, error, build_s, time.perf_counter() - t1, _children_cpu() - c1
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (the simulator runs in one)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime

@@ -128,12 +128,16 @@ def _model_cpu(estimate, repeats=5):
     return sorted(times)[len(times) // 2]
 
 
-def _report_wall(path):
-    """The simulation wall time ``ima-sim net``'s text report gives (``simulation: X s wall``)."""
+def _report_times(path):
+    """``(wall, CPU)`` seconds of the simulation ``ima-sim net``'s text report gives
+    (``simulation: X s wall (B s build), Y s CPU``); ``None`` for one it lacks (older reports
+    give no CPU time)."""
     import re
     with open(path) as f:
-        m = re.search(r"simulation: ([\d.]+) s wall", f.read())
-    return float(m.group(1)) if m else None
+        text = f.read()
+    wall = re.search(r"simulation: ([\d.]+) s wall", text)
+    cpu = re.search(r"simulation: .*?, ([\d.]+) s CPU", text)
+    return (float(wall.group(1)) if wall else None), (float(cpu.group(1)) if cpu else None)
 
 
 def main(argv=None):
@@ -144,9 +148,10 @@ def main(argv=None):
     p.add_argument("--net-csv", help="per-layer CSV of the RTL run of the full MobileNetV2 "
                                      "(ima-sim net --csv, make bench)")
     p.add_argument("--net-report", help="that run's text report (its simulation wall time)")
-    p.add_argument("--rtl-json", help="also write the reduced MobileNetV2's RTL figures here (cycles, "
-                                      "CPU and wall seconds), for python -m tb.cli.fastmodel_speed "
-                                      "--rtl-json: make bench runs that network on the RTL once")
+    p.add_argument("--rtl-json", help="also write the RTL figures (cycles, CPU and wall seconds) of the "
+                                      "reduced MobileNetV2 and, with --net-report, of MobileNetV2 224 "
+                                      "here, for python -m tb.cli.fastmodel_speed --rtl-json: make bench "
+                                      "runs each network on the RTL once")
     a = p.parse_args(argv)
     from sim_models.fastmodel import estimate_program, estimate_workload
     from sim_models.workloads import prepare as prepare_workload
@@ -165,14 +170,11 @@ def main(argv=None):
     out.append(format_rows(rows, f"Reduced MobileNetV2 ({' '.join(REDUCED_NET)}), jetcas2022"))
     speed.append(("reduced MobileNetV2", rtl["total"]["sim_wall_s"], cpu,
                   _model_cpu(lambda: estimate_program(program, cfg))))
-    if a.rtl_json:
-        from tb.cli.fastmodel_speed import NETWORKS, REDUCED
-        assert NETWORKS[REDUCED] == REDUCED_NET, "the speed bench's reduced network is this one"
-        with open(a.rtl_json, "w") as f:
-            json.dump([{"network": REDUCED, "rtl_cycles": rtl["total"]["cycles"], "rtl_cpu_s": cpu,
-                        "rtl_wall_s": rtl["total"]["sim_wall_s"],
-                        "rtl_source": f"python -m tb.cli.fastmodel_rtl, {time.strftime('%Y-%m-%d %H:%M')}"}],
-                      f, indent=1)
+    from tb.cli.fastmodel_speed import FULL, NETWORKS, REDUCED
+    assert NETWORKS[REDUCED] == REDUCED_NET, "the speed bench's reduced network is this one"
+    rtl_rows = [{"network": REDUCED, "rtl_cycles": rtl["total"]["cycles"], "rtl_cpu_s": cpu,
+                 "rtl_wall_s": rtl["total"]["sim_wall_s"],
+                 "rtl_source": f"python -m tb.cli.fastmodel_rtl, {time.strftime('%Y-%m-%d %H:%M')}"}]
     # the bottleneck at full size
     for preset_name, mapping, extra in BOTTLENECKS:
         argv_run = ["--preset", preset_name, "--layer", "bottleneck", "--mapping", mapping, *extra]
@@ -187,15 +189,22 @@ def main(argv=None):
     # the full MobileNetV2 from the bench's own RTL run
     if a.net_csv:
         layers, total = _net_csv_rows(a.net_csv)
-        full = ["--model", "mobilenetv2", "--preset", "jetcas2022"]
+        full = NETWORKS[FULL]
         fa = build_parser().parse_args(["estimate-net", *full])
         _, _, fprog, fcfg = netcli.prepare(fa)
         est = estimate_net(fprog, fcfg)
         rows = layer_rows(layers, est["layers"], total, est["total"]["cycles"])
         out.append(format_rows(rows, "MobileNetV2 224x224, width 1.0, jetcas2022 (make bench's RTL run)"))
-        wall = _report_wall(a.net_report) if a.net_report else None
+        wall, full_cpu = _report_times(a.net_report) if a.net_report else (None, None)
         if wall:
-            speed.append(("MobileNetV2 224", wall, None, _model_cpu(lambda: estimate_program(fprog, fcfg))))
+            speed.append(("MobileNetV2 224", wall, full_cpu,
+                          _model_cpu(lambda: estimate_program(fprog, fcfg))))
+        if full_cpu:
+            rtl_rows.append({"network": FULL, "rtl_cycles": total, "rtl_cpu_s": full_cpu, "rtl_wall_s": wall,
+                             "rtl_source": f"make bench's ima-sim net run ({a.net_report})"})
+    if a.rtl_json:
+        with open(a.rtl_json, "w") as f:
+            json.dump(rtl_rows, f, indent=1)
     out += ["### Speed", "",
             "| run | RTL simulation wall (s) | its CPU (s) | fast model CPU, cold (ms) | ratio |",
             "| --- | ---: | ---: | ---: | ---: |"]

@@ -13,13 +13,14 @@ the load average, since a shared machine stretches every time::
 
     python -m tb.cli.fastmodel_speed                 # the reduced MobileNetV2 (RTL and model)
     python -m tb.cli.fastmodel_speed --full          # also MobileNetV2 224 on the RTL (many minutes)
-    python -m tb.cli.fastmodel_speed --rtl-json reports/fastmodel_rtl.json    # make bench: reuse
+    python -m tb.cli.fastmodel_speed --full --rtl-json reports/fastmodel_rtl.json   # make bench
     python -m tb.cli.fastmodel_speed --model-only --full --repeats 31         # no RTL run at all
 
 ``--rtl-json`` reads RTL figures another command measured (``python -m tb.cli.fastmodel_rtl
---rtl-json``, which runs the reduced MobileNetV2 on the RTL anyway: ``make bench`` pays that run
-once); ``--model-only`` runs no simulation and takes the figures of ``--rtl-json`` or, for a
-network it lacks, the recorded ones (:data:`RECORDED_RTL`, docs/fastmodel.md).
+--rtl-json``, which runs the reduced MobileNetV2 on the RTL anyway and reads MobileNetV2 224's CPU
+time from ``make bench``'s ``ima-sim net`` report: ``make bench`` pays each run once);
+``--model-only`` runs no simulation and takes the figures of ``--rtl-json`` or, for a network it
+lacks, the recorded ones (:data:`RECORDED_RTL`, docs/fastmodel.md).
 """
 
 import json
@@ -45,14 +46,15 @@ NETWORKS = {
 #: median cold CPU time.
 TARGET = 10_000
 
-#: RTL runs measured on the default path (lean build, request engines, no monitors) and recorded,
-#: for ``--model-only``: CPU seconds of the simulator process, its wall time, cycles, when.
-#: docs/fastmodel.md "Speed" (2026-11-28; the MobileNetV2 224 run: 19:38-20:01, load ~12).
+#: RTL runs measured on the default path (lean build, request engines, no monitors, the project's
+#: Verilator main with lazy falling edges) and recorded, for ``--model-only``: CPU seconds of the
+#: simulator process, its wall time, cycles, when. docs/fastmodel.md "Speed" (``python -m
+#: tb.cli.fastmodel_speed --full``, main 7f64779, 2026-11-29 03:46-03:49, load 1.1-2.0).
 RECORDED_RTL = {
-    REDUCED: {"rtl_cycles": 106_652, "rtl_cpu_s": 7.6, "rtl_wall_s": 19.9,
-              "rtl_source": "recorded 2026-11-28 (docs/fastmodel.md)"},
-    FULL: {"rtl_cycles": 5_367_525, "rtl_cpu_s": 179.9, "rtl_wall_s": 887.0,
-           "rtl_source": "recorded 2026-11-28 (docs/fastmodel.md)"},
+    REDUCED: {"rtl_cycles": 106_652, "rtl_cpu_s": 5.8, "rtl_wall_s": 6.1,
+              "rtl_source": "recorded 2026-11-29 (docs/fastmodel.md)"},
+    FULL: {"rtl_cycles": 5_367_525, "rtl_cpu_s": 74.8, "rtl_wall_s": 75.2,
+           "rtl_source": "recorded 2026-11-29 (docs/fastmodel.md)"},
 }
 
 

@@ -259,8 +259,8 @@ class _Plan:
 def _run_on_rtl(cfg, module, payload, options, *, seed, waves, quiet, debug=False):
     """Pickle ``payload`` for the simulator (its path as the option ``program_key`` of
     ``options``: ``(key, value)``), build the cluster ``cfg`` and run cocotb ``module``
-    (:func:`tb.build.cluster.simulate`); returns ``(result, error, build_s, sim_s)`` (``error``:
-    the failure message, the result kept)."""
+    (:func:`tb.build.cluster.simulate`); returns ``(result, error, build_s, sim_s, sim_cpu_s)``
+    (``error``: the failure message, the result kept)."""
     import tempfile
 
     from tb.build.cluster import simulate as simulate_cluster
@@ -281,7 +281,7 @@ def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True
     A layer that differs from the golden graph leaves ``passed`` false (it does not raise).
     ``profile``: a path for cProfile statistics of the simulator's Python side; ``debug``: the
     full-visibility build (:func:`tb.build.runner.debug_build_requested`)."""
-    res, error, build_s, sim_s = _run_on_rtl(
+    res, error, build_s, sim_s, sim_cpu_s = _run_on_rtl(
         cfg, "tb.cocotb_tests.net", ("program", _Plan(program)),
         {"progress": progress, "monitors": monitors,
          "profile": str(Path(profile).resolve()) if profile else None},
@@ -296,7 +296,7 @@ def simulate(program, cfg, *, seed=0, waves=False, progress=False, monitors=True
         "arrays": program.arrays, "tcdm_bytes": program.tcdm_bytes, "clock_hz": clock,
         "macs": sum(layer["macs"] for layer in res["layers"]),
         "passed": bool(total["passed"] and error is None),
-        "build_wall_s": build_s, "sim_wall_s": sim_s,
+        "build_wall_s": build_s, "sim_wall_s": sim_s, "sim_cpu_s": sim_cpu_s,
         "sim_cycles_per_s": total["cycles"] / total["run_wall_s"] if total["run_wall_s"] else None,
     })
     res["error"] = error
@@ -312,7 +312,7 @@ def simulate_images(program, cfg, inputs, xbar_sets, *, seed=0, monitors=True, q
     from sim_models.graph import INPUT
     bundle = {"program": _Plan(program), "input_buf": program.buffers[INPUT],
               "inputs": inputs, "xbar_sets": [list(xb) for xb in xbar_sets]}
-    res, error, build_s, sim_s = _run_on_rtl(
+    res, error, build_s, sim_s, _ = _run_on_rtl(
         cfg, "tb.cocotb_tests.net_images", ("bundle", bundle), {"monitors": monitors},
         seed=seed, waves=False, quiet=quiet)
     if res is None or error is not None:
@@ -375,7 +375,7 @@ def format_report(res, spec, cfg, preset_name):
     lines += ["  (the cores compute their layers with the golden arithmetic on the bytes they really "
               "loaded through the RTL: those checks prove the data movement)",
               f"  simulation: {t['sim_wall_s']:.1f} s wall ({t['build_wall_s']:.1f} s build), "
-              f"{t['sim_cycles_per_s'] or 0:,.0f} cycles/s",
+              f"{t.get('sim_cpu_s', 0.0):.1f} s CPU, {t['sim_cycles_per_s'] or 0:,.0f} cycles/s",
               *([f"  error: {res['error']}"] if res.get("error") else []),
               "", "PASS" if t["passed"] else "FAIL"]
     return "\n".join(lines)
@@ -455,7 +455,7 @@ def _net(a):
         plot_layers(res, a.plot, spec.title)
     if a.json:
         keys = ("cycles", "latency_ms", "energy_uj", "inf_per_s", "arrays", "passed", "macs",
-                "tcdm_bytes", "clock_hz", "build_wall_s", "sim_wall_s", "sim_cycles_per_s")
+                "tcdm_bytes", "clock_hz", "build_wall_s", "sim_wall_s", "sim_cpu_s", "sim_cycles_per_s")
         out = {"model": spec.title, "preset": a.preset, "seed": spec.seed,
                "layers": [{k: r[k] for k in (*CSV_FIELDS, "mismatches", "phases", "wall_s")}
                           for r in res["layers"]],

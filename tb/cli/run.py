@@ -196,7 +196,7 @@ def simulate(spec, cfg, *, waves=False, npz=None, quiet=True, debug=False, bfm=N
     from tb.build.cluster import simulate as simulate_cluster
 
     wl = prepare(spec, cfg.ima)                 # ValueError on a shape that does not fit
-    res, error, build_s, sim_s = simulate_cluster(
+    res, error, build_s, sim_s, sim_cpu_s = simulate_cluster(
         cfg, "tb.cocotb_tests.cluster",
         {"spec": asdict(spec), "dump": bool(npz), **({"bfm": bfm} if bfm is not None else {})},
         seed=spec.seed,
@@ -208,7 +208,7 @@ def simulate(spec, cfg, *, waves=False, npz=None, quiet=True, debug=False, bfm=N
         np.savez(npz, **wl.arrays, **outs)
     res = report_fields(spec, cfg, wl, res)
     res.update({
-        "build_wall_s": build_s, "sim_wall_s": sim_s,
+        "build_wall_s": build_s, "sim_wall_s": sim_s, "sim_cpu_s": sim_cpu_s,
         "sim_cycles_per_s": res["cycles"] / res["run_wall_s"] if res["run_wall_s"] else None,
         "error": error,
     })
@@ -317,7 +317,7 @@ def _checks_lines(res):
                "bytes they really loaded through the RTL: those checks prove the data movement)"]
               if res.get("core_phases") else []),
             f"  simulation: {res['sim_wall_s']:.1f} s wall ({res['build_wall_s']:.1f} s build), "
-            f"{res['sim_cycles_per_s'] or 0:,.0f} cycles/s",
+            f"{res.get('sim_cpu_s', 0.0):.1f} s CPU, {res['sim_cycles_per_s'] or 0:,.0f} cycles/s",
             "", "PASS" if res["passed"] else "FAIL"]
 
 

@@ -169,8 +169,10 @@ def test_reduced_mobilenetv2_end_to_end(tmp_path):
     assert int(rows[-1]["cycles"]) == total["cycles"]
     assert np.allclose([float(r["energy_uj"]) for r in rows[:-1]], [r["energy_uj"] for r in layers])
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 0 < total["sim_cpu_s"] < total["sim_wall_s"] + 60      # the simulator process's CPU time
     print(f"reduced MobileNetV2: {total['cycles']} cycles, {total['sim_cycles_per_s']:.0f} cycles/s, "
-          f"run {total['sim_wall_s']:.1f} s, build {total['build_wall_s']:.1f} s")
+          f"run {total['sim_wall_s']:.1f} s ({total['sim_cpu_s']:.1f} s CPU), "
+          f"build {total['build_wall_s']:.1f} s")
     _fast_model_agrees(layers, total, [*SMALL, "--seed", str(seed)])
 
 
@@ -182,7 +184,7 @@ def _fast_model_agrees(layers, total, argv):
     from tb.cli.fastmodel_rtl import check_bounds, estimate_like, format_rows, layer_rows
     est = estimate_like("net", argv)
     assert set(layers[0]) - {"wall_s"} <= set(est["layers"][0])           # the fields of the report
-    assert set(total) - {"build_wall_s", "sim_wall_s", "sim_cycles_per_s"} <= set(est["total"])
+    assert set(total) - {"build_wall_s", "sim_wall_s", "sim_cpu_s", "sim_cycles_per_s"} <= set(est["total"])
     rows = layer_rows(layers, est["layers"], total["cycles"], est["total"]["cycles"])
     print(format_rows(rows, "fast model vs RTL, reduced MobileNetV2"))
     check_bounds(rows, "cycles per layer")

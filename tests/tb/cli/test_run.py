@@ -13,7 +13,8 @@ def _result(core_phases):
             "clock_hz": 250e6, "macs": 10, "gops": 1.0, "energy_uj": 1.0, "tops_per_w": 1.0, "power_mw": 1.0,
             "pcm_devices": 4, "pcm_area_mm2": 0.1, "gops_per_mm2": 1.0, "gops_per_mm2_cluster": 1.0,
             "checks": {"e": {"passed": True, "mismatches": 0}, "d": {"passed": True, "mismatches": 0}},
-            "sim_wall_s": 1.0, "build_wall_s": 0.1, "sim_cycles_per_s": 1000.0, "passed": True,
+            "sim_wall_s": 1.0, "build_wall_s": 0.1, "sim_cpu_s": 0.9, "sim_cycles_per_s": 1000.0,
+            "passed": True,
             "core_phases": core_phases}
 
 
@@ -22,6 +23,7 @@ def test_report_says_what_the_cores_checks_prove():
     assert ("(the cores compute hwc2chw, depthwise, residual with the golden arithmetic on the bytes "
             "they really loaded through the RTL: those checks prove the data movement)") in text
     assert "checks vs golden: e PASS, d PASS" in text and text.endswith("PASS")
+    assert "simulation: 1.0 s wall (0.1 s build), 0.9 s CPU, 1,000 cycles/s" in text
 
 
 def test_report_without_core_layers_has_no_note():
