@@ -41,10 +41,13 @@ What the model adds, and where it approximates (docs/fastmodel.md has the measur
 * **Speed**: an IMA LayerJob's per-job lengths and words come from one period of its jobs'
   address residues (:func:`_residue_period`, a closed form of the job loops) instead of a walk of
   every job; the overlapped engine's schedule skips the whole periods of a proved steady state
-  (:func:`ima_layer_perf`, exact); the software kernels' traffic is counted a row
-  at a time; and the engines' results are memoised by what determines them
-  (:func:`clear_memo`). ``ima_layer_perf(..., walk=True)`` keeps the walk of every job as the
-  reference the tests compare with.
+  (:func:`ima_layer_perf`, exact); the software kernels' traffic is counted in closed forms (a
+  row or a residue class of rows at a time, one cost per distinct part size); the engines'
+  results are memoised by what determines them (:func:`clear_memo`); and the per-phase
+  bookkeeping keeps each phase's events as a vector in one key order (:data:`_EVENT_ORDER`),
+  summed per layer column by column, the energy a dot product, the ``events`` dicts built when
+  read. ``ima_layer_perf(..., walk=True)`` keeps the walk of every job as the reference the tests
+  compare with.
 
 Entry points: :func:`layer_cost` (one graph layer on one engine, independent of TCDM addresses:
 what the tile / coupling study builds on), :func:`estimate_phases` (a list of
@@ -1048,11 +1051,14 @@ def _sw_busy(shares: list[tuple[int, _Traffic]], banks: int) -> tuple[tuple[int,
     k1 = sum(1 for _, t in shares if t.words) - 1
     busy = []
     stalls = words = 0
+    last = None
     for c, t in shares:
-        runs, shared = t.runs, t.shared_runs
-        st = math.ceil(runs * k1 / banks + shared * k1 / 2) if k1 > 0 else 0
-        access = t.words + RUN_LATENCY * (runs + shared) + st
-        busy.append(max(c, access))
+        share = (c, t.words, t.runs, t.shared_runs)
+        if share != last:                       # the parts of one size are often alike
+            last = share
+            st = math.ceil(t.runs * k1 / banks + t.shared_runs * k1 / 2) if k1 > 0 else 0
+            b = max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
+        busy.append(b)
         stalls += st
         words += t.words
     return tuple(busy), sum(busy), stalls, words
