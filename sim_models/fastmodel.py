@@ -1138,14 +1138,16 @@ def _sum_vectors(est: Sequence[PhaseEstimate]) -> tuple[tuple[str, ...], int, li
     order (:data:`_EVENT_ORDER`) are added as vectors, column by column; any other mix through
     their dicts (:func:`_sum_events`). Both are the dict sum's: integer counts, the same keys in
     the same order of first appearance."""
-    order = est[0]._order
-    for p in est:
+    first = est[0]
+    order, n, vec = first._order, first._n, first._values
+    for p in est[1:]:
         if p._order is not order:
             ev = _sum_events(p.events for p in est)
             return tuple(ev), len(ev), list(ev.values())
-    if len(est) == 1:
-        return order, est[0]._n, est[0]._values
-    return order, max(p._n for p in est), list(map(sum, zip(*[p._values for p in est], strict=True)))
+        vec = list(map(operator.add, vec, p._values))       # one length: the order's
+        if p._n > n:
+            n = p._n
+    return order, n, vec
 
 
 def _sum_events(items: Iterable[dict[str, float]]) -> dict[str, float]:
@@ -1387,9 +1389,12 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
             energy = sum(map(operator.mul, vec[:n], coef_full))
         else:
             energy = _energy_uj(dict(zip(order[:n], vec, strict=False)), cfg)
-        phases: dict[str, int] = {}
-        for p in est:
-            phases[p.name] = phases.get(p.name, 0) + p.cycles
+        if len(est) == 1:
+            phases = {est[0].name: est[0].cycles}
+        else:
+            phases = {}
+            for p in est:
+                phases[p.name] = phases.get(p.name, 0) + p.cycles
         layers.append({"name": step.layer, "kind": step.kind, "unit": step.unit, "macs": int(step.macs),
                        "cycles": cyc, "time_ms": cyc / clock * 1e3, "energy_uj": energy,
                        "phases": phases})
