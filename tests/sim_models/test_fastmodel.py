@@ -304,6 +304,24 @@ def test_program_estimate_bookkeeping():
     assert list(t["events"]) == list(fm._EVENT_ORDER[True])
 
 
+def test_phase_estimate_is_what_the_dataclass_was():
+    """``PhaseEstimate`` (a slotted class now): the constructor of the dataclass it replaced
+    (events as a dict, the statistics defaulting to empty dicts), equality of every field, a
+    model phase's ``events`` built once from its vector and mutable as a dict."""
+    cfg = preset("jetcas2022")
+    (add,) = fm.estimate_phases(fm.layer_phases(_layer("add"), "sw", cfg), cfg)
+    ev = add.events
+    assert ev is add.events and list(ev) == list(fm._EVENT_ORDER[True][:8])
+    same = fm.PhaseEstimate(add.name, add.kind, add.cycles, dict(ev), core_busy=add.core_busy,
+                            stalls=add.stalls)
+    assert same == add and (same.ima, same.dwa, same.ima_each) == ({}, {}, {})
+    assert "PhaseEstimate(name='l'" in repr(add)
+    ev["cycles"] += 1
+    assert add.events["cycles"] == add.cycles + 1 and same != add
+    with pytest.raises(TypeError):
+        hash(add)
+
+
 class _DwaPorts:
     """A duck-typed cluster (module docstring): ``cfg`` without the DWA whose ``dwa_ports`` are
     still 4, so a DWA phase can be estimated on it."""
