@@ -1150,6 +1150,15 @@ def _sum_vectors(est: Sequence[PhaseEstimate]) -> tuple[tuple[str, ...], int, li
     return order, n, vec
 
 
+def _events_of(est: Sequence[PhaseEstimate]) -> dict[str, float]:
+    """The key-wise sum of the events of ``est`` as a dict (:func:`_sum_vectors`; ``{}`` for no
+    phases)."""
+    if not est:
+        return {}
+    order, n, vec = _sum_vectors(est)
+    return dict(zip(order[:n], vec, strict=False))
+
+
 def _sum_events(items: Iterable[dict[str, float]]) -> dict[str, float]:
     """The key-wise sum of event dicts (keys in order of first appearance; the counts are
     non-negative integers, so the first dict's values are taken as they are)."""
@@ -1359,7 +1368,7 @@ def layer_cost(layer: Layer, engine: str, cfg, cores: int = 8, *,
 def _layer_cost(layer, engine, cfg, cores, overheads, cost) -> LayerCost:
     phases = layer_phases(layer, engine, cfg)
     est = estimate_phases(phases, cfg, overheads=overheads, cost=cost, cores=cores)
-    ev = _sum_events(p.events for p in est)
+    ev = _events_of(est)
     cyc = int(sum(p.cycles for p in est))
     return LayerCost(cycles=cyc, energy_pj=dynamic_pj(ev), macs=int(layer.macs),
                      engine=engine, cores=cores if engine == "sw" else 1,
@@ -1426,7 +1435,7 @@ def estimate_workload(workload, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     > 1 also ``ima_each`` and ``mvms_each`` (IMA k's counters and MVMs, k = 0..K-1; ``ima`` and
     ``mvms`` are their sums), as the RTL run reports them."""
     est = estimate_phases(workload.phases, cfg, overheads=overheads, cost=cost)
-    ev = _sum_events(p.events for p in est)
+    ev = _events_of(est)
     phases: dict[str, int] = {}
     for p in est:
         phases[p.name] = phases.get(p.name, 0) + p.cycles
