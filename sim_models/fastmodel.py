@@ -64,6 +64,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -520,6 +521,17 @@ _IMA_KEY: list = [None, None]
 #: a frozen dataclass recomputes from its 16 fields on every call): the memo keys of the software
 #: phases carry it instead of the cost set. Equal cost sets share one; never reused.
 _COST_KEYS: dict[SwCost, int] = {}
+_COST_KEYS_LOCK = threading.Lock()
+
+
+def _cost_key(cost: SwCost) -> int:
+    """The integer of ``cost`` in :data:`_COST_KEYS` (a new one is numbered under a lock, so two
+    threads cannot give two cost sets one number)."""
+    key = _COST_KEYS.get(cost)
+    if key is None:
+        with _COST_KEYS_LOCK:
+            key = _COST_KEYS.setdefault(cost, len(_COST_KEYS))
+    return key
 
 
 class _Run:
@@ -530,7 +542,7 @@ class _Run:
 
     def __init__(self, cfg, oh: Overheads, cost: SwCost, cores: int) -> None:
         self.cfg, self.oh, self.cost, self.cores = cfg, oh, cost, cores
-        self.cost_key = _COST_KEYS.setdefault(cost, len(_COST_KEYS))
+        self.cost_key = _cost_key(cost)
         self.n_cores = cfg.n_cores
         self.dwa = bool(cfg.dwa)
         self.imas = _imas(cfg)
