@@ -322,6 +322,23 @@ def test_phase_estimate_is_what_the_dataclass_was():
         hash(add)
 
 
+def test_memo_keeps_cost_sets_apart():
+    """The software phases' memo keys number the cost sets (``_cost_key``): equal sets share a
+    number, different ones do not, so a phase estimated under one cost set and then another
+    (nothing cleared) gets each set's own cycles, those of a cold run."""
+    import dataclasses as dc
+    cfg = preset("jetcas2022")
+    phases = fm.layer_phases(_layer("depthwise"), "sw", cfg)
+    a, b = sw_cost("pulpnn"), sw_cost("garofalo2022")
+    assert fm._cost_key(a) == fm._cost_key(dc.replace(a)) != fm._cost_key(b)
+    fm.clear_memo()
+    cold_b = [p.cycles for p in fm.estimate_phases(phases, cfg, cost=b)]
+    warm = [[p.cycles for p in fm.estimate_phases(phases, cfg, cost=c)] for c in (a, b, a)]
+    fm.clear_memo()
+    cold_a = [p.cycles for p in fm.estimate_phases(phases, cfg, cost=a)]
+    assert warm == [cold_a, cold_b, cold_a] and cold_a != cold_b
+
+
 class _DwaPorts:
     """A duck-typed cluster (module docstring): ``cfg`` without the DWA whose ``dwa_ports`` are
     still 4, so a DWA phase can be estimated on it."""
