@@ -837,31 +837,33 @@ def _pixel_shares(bufs: Sequence[Buffer], n: int, parts: int, cost_of) -> list[t
     as :func:`_split` splits ``n``; :meth:`_Traffic.pixels`): one run per buffer when none is
     padded, counted here without the method calls."""
     out = []
-    if any(b.pad for b in bufs):
-        for lo, hi, c in _split(n, parts, cost_of):
-            t = _Traffic()
-            for b in bufs:
-                t.pixels(b, lo, hi)
-            out.append((c, t))
-        return out
-    flat = [(b.addr, b.shape[-1]) for b in bufs]
+    flat = [(b.addr, b.shape[-1], b.pad) for b in bufs]
+    aligned = True
+    for _, ch, pad in flat:
+        if pad:
+            for lo, hi, c in _split(n, parts, cost_of):
+                t = _Traffic()
+                for b in bufs:
+                    t.pixels(b, lo, hi)
+                out.append((c, t))
+            return out
+        aligned = aligned and ch % 4 == 0
     # a part's run starts at addr + lo * ch: with every ch a multiple of 4, at addr modulo 4 in
-    # every part, so its words depend on the part's size alone (at most two sizes)
-    sized = {} if all(ch % 4 == 0 for _, ch in flat) else None
+    # every part, so its traffic depends on the part's size alone (at most two sizes): the parts
+    # of one size share one (read-only) _Traffic
+    sized = {}
     for lo, hi, c in _split(n, parts, cost_of):
-        if sized is not None and hi - lo in sized:
-            words, runs = sized[hi - lo]
-        else:
+        t = sized.get(hi - lo) if aligned else None
+        if t is None:
             words = runs = 0
             if hi > lo:
-                for addr, ch in flat:
+                for addr, ch, _ in flat:
                     a, nb = addr + lo * ch, (hi - lo) * ch
                     if nb > 0:
                         words += (a + nb + 3) // 4 - a // 4
                         runs += 1
-            if sized is not None:
-                sized[hi - lo] = words, runs
-        out.append((c, _Traffic(words, runs)))
+            t = sized[hi - lo] = _Traffic(words, runs)
+        out.append((c, t))
     return out
 
 
