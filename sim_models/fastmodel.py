@@ -41,10 +41,13 @@ What the model adds, and where it approximates (docs/fastmodel.md has the measur
 * **Speed**: an IMA LayerJob's per-job lengths and words come from one period of its jobs'
   address residues (:func:`_residue_period`, a closed form of the job loops) instead of a walk of
   every job; the overlapped engine's schedule skips the whole periods of a proved steady state
-  (:func:`ima_layer_perf`, exact); the software kernels' traffic is counted a row
-  at a time; and the engines' results are memoised by what determines them
-  (:func:`clear_memo`). ``ima_layer_perf(..., walk=True)`` keeps the walk of every job as the
-  reference the tests compare with.
+  (:func:`ima_layer_perf`, exact); the software kernels' traffic is counted in closed forms (a
+  row or a residue class of rows at a time, one cost per distinct part size); the engines'
+  results are memoised by what determines them (:func:`clear_memo`); and the per-phase
+  bookkeeping keeps each phase's events as a vector in one key order (:data:`_EVENT_ORDER`),
+  summed per layer column by column, the energy a dot product, the ``events`` dicts built when
+  read. ``ima_layer_perf(..., walk=True)`` keeps the walk of every job as the reference the tests
+  compare with.
 
 Entry points: :func:`layer_cost` (one graph layer on one engine, independent of TCDM addresses:
 what the tile / coupling study builds on), :func:`estimate_phases` (a list of
@@ -60,6 +63,8 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -79,9 +84,8 @@ from sim_models.mapping import (
     map_conv,
     map_depthwise_dwa,
     map_fc,
-    ring_runs,
 )
-from sim_models.swcost import SwCost, chunk, sw_cost
+from sim_models.swcost import SwCost, sw_cost
 from sim_models.workloads import Phase
 
 __all__ = ["LayerCost", "Overheads", "RTL_OVERHEADS", "PhaseEstimate", "NetEstimate", "ENGINES",
@@ -188,25 +192,94 @@ class LayerCost:
     phases: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass
+#: The order of a phase's event keys (:attr:`PhaseEstimate.events`) in a cluster without / with
+#: the DWA: the software and DWA phases list the first 5 / 8, the IMA phases all of them. Every
+#: phase's keys are a prefix of one order, so the key-wise sums of a layer's and a run's phases
+#: (in order of first appearance) are prefixes of it too, and the model sums them as vectors.
+_EVENT_ORDER = {
+    False: ("cycles", "ima_idle_cycles", "core_active_cycles", "core_idle_cycles", "tcdm_accesses",
+            "ima_streamin_cycles", "ima_compute_cycles", "ima_streamout_cycles",
+            "mvm_count", "mvm_cells", "dac_conversions", "adc_conversions"),
+    True: ("cycles", "ima_idle_cycles", "dwa_busy_cycles", "dwa_mac_cycles", "dwa_idle_cycles",
+           "core_active_cycles", "core_idle_cycles", "tcdm_accesses",
+           "ima_streamin_cycles", "ima_compute_cycles", "ima_streamout_cycles",
+           "mvm_count", "mvm_cells", "dac_conversions", "adc_conversions"),
+}
+#: The zeros that pad a software / DWA phase's event vector to its order's length (the IMA keys).
+_IMA_ZEROS = (0,) * 7
+
+
 class PhaseEstimate:
     """One phase of a program: its name, kind, cycles and event counts (keys of
     :data:`sim_models.energy.EVENT_KEYS`, ``cycles`` included), and the IMA / DWA statistics
     (``ima``: ``jobs, streamin, compute, streamout``; ``dwa``: ``jobs, cycles, mac_cycles``) the
-    RTL's counters report."""
-    name: str
-    kind: str
-    cycles: int
-    events: dict[str, float]
-    ima: dict[str, int] = field(default_factory=dict)
-    dwa: dict[str, int] = field(default_factory=dict)
-    #: each working IMA's statistics and MVMs (``{k: {jobs, streamin, compute, streamout,
-    #: mvms}}``; ``ima`` is their sum): IMA 0 alone, or the private IMAs of the phase
-    ima_each: dict[int, dict[str, int]] = field(default_factory=dict)
-    #: busy cycles of each core (software phases; accelerator phases: core 0's bus accesses)
-    core_busy: tuple[int, ...] = ()
-    #: TCDM stall cycles of the bank-contention approximation (software phases)
-    stalls: int = 0
+    RTL's counters report.
+
+    Attributes: ``name``, ``kind``, ``cycles``, ``events`` (a dict), ``ima``, ``dwa``;
+    ``ima_each``: each working IMA's statistics and MVMs (``{k: {jobs, mvms, streamin, compute,
+    streamout}}``; ``ima`` is their sum): IMA 0 alone, or the private IMAs of the phase;
+    ``core_busy``: busy cycles of each core (software phases; accelerator phases: core 0's bus
+    accesses); ``stalls``: TCDM stall cycles of the bank-contention approximation (software
+    phases).
+
+    A plain class with slots, not a dataclass, because a network run makes one per phase: the
+    model keeps the events as a vector in a fixed key order (:data:`_EVENT_ORDER`, what the layer
+    and run sums add up) and builds the ``events`` dict only when it is read.
+    """
+    __slots__ = ("name", "kind", "cycles", "ima", "dwa", "ima_each", "core_busy", "stalls",
+                 "_events", "_order", "_n", "_values")
+
+    def __init__(self, name: str, kind: str, cycles: int, events: dict[str, float],
+                 ima: dict[str, int] | None = None, dwa: dict[str, int] | None = None,
+                 ima_each: dict[int, dict[str, int]] | None = None, core_busy: tuple[int, ...] = (),
+                 stalls: int = 0) -> None:
+        self.name, self.kind, self.cycles = name, kind, cycles
+        self.ima = {} if ima is None else ima
+        self.dwa = {} if dwa is None else dwa
+        self.ima_each = {} if ima_each is None else ima_each
+        self.core_busy, self.stalls = core_busy, stalls
+        self.events = events
+
+    @classmethod
+    def _of(cls, name: str, kind: str, cycles: int, order: tuple[str, ...], n: int,
+            values: Sequence[float], ima: dict[str, int], dwa: dict[str, int],
+            ima_each: dict[int, dict[str, int]], core_busy: tuple[int, ...], stalls: int
+            ) -> PhaseEstimate:
+        """A phase whose events are ``order[:n]`` with ``values`` (padded with zeros to
+        ``len(order)``): the model's own constructor, the dict is built when it is read."""
+        self = cls.__new__(cls)
+        self.name, self.kind, self.cycles = name, kind, cycles
+        self.ima, self.dwa, self.ima_each = ima, dwa, ima_each
+        self.core_busy, self.stalls = core_busy, stalls
+        self._events, self._order, self._n, self._values = None, order, n, values
+        return self
+
+    @property
+    def events(self) -> dict[str, float]:
+        ev = self._events
+        if ev is None:
+            ev = self._events = dict(zip(self._order[:self._n], self._values, strict=False))
+        return ev
+
+    @events.setter
+    def events(self, events: dict[str, float]) -> None:
+        self._events = events
+        self._order, self._n, self._values = tuple(events), len(events), tuple(events.values())
+
+    def _fields(self) -> tuple:
+        return (self.name, self.kind, self.cycles, self.events, self.ima, self.dwa, self.ima_each,
+                self.core_busy, self.stalls)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None     # type: ignore[assignment]  # mutable, as the dataclass it replaced
+
+    def __repr__(self) -> str:
+        names = ("name", "kind", "cycles", "events", "ima", "dwa", "ima_each", "core_busy", "stalls")
+        return f"PhaseEstimate({', '.join(f'{k}={v!r}' for k, v in zip(names, self._fields(), strict=True))})"
 
 
 @dataclass
@@ -393,17 +466,6 @@ def _imas(cfg) -> int:
     return getattr(cfg, "imas", 1)
 
 
-def _base_events(cycles: int, cfg) -> dict[str, float]:
-    """Events of a phase of ``cycles`` in which nothing but its own unit works (every IMA of the
-    cluster idle, as the RTL counts them: ``energy_report(imas=)``)."""
-    ev: dict[str, float] = {"cycles": cycles, "ima_idle_cycles": cycles * _imas(cfg)}
-    if cfg.dwa:
-        ev["dwa_busy_cycles"] = 0
-        ev["dwa_mac_cycles"] = 0
-        ev["dwa_idle_cycles"] = cycles
-    return ev
-
-
 # ---------------------------------------------------------------------------------------- phases
 # ---------------------------------------------------------------------------------------- memo
 #: Results of the engine models by what determines them (a job's shape and its addresses modulo
@@ -455,62 +517,124 @@ def _ima_job(job: LayerJob, cfg) -> tuple[perf.LayerPerf, int]:
 _IMA_KEY: list = [None, None]
 
 
-def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
+#: A small integer per distinct software cost set (:class:`sim_models.swcost.SwCost`, whose hash
+#: a frozen dataclass recomputes from its 16 fields on every call): the memo keys of the software
+#: phases carry it instead of the cost set. Equal cost sets share one; never reused.
+_COST_KEYS: dict[SwCost, int] = {}
+_COST_KEYS_LOCK = threading.Lock()
+
+
+def _cost_key(cost: SwCost) -> int:
+    """The integer of ``cost`` in :data:`_COST_KEYS` (a new one is numbered under a lock, so two
+    threads cannot give two cost sets one number)."""
+    key = _COST_KEYS.get(cost)
+    if key is None:
+        with _COST_KEYS_LOCK:
+            key = _COST_KEYS.setdefault(cost, len(_COST_KEYS))
+    return key
+
+
+class _Run:
+    """What the phase estimates of one call read from the configuration, the overheads and the
+    cost set, looked up once (:func:`estimate_phases`, :func:`estimate_program`)."""
+    __slots__ = ("cfg", "oh", "cost", "cores", "cost_key", "n_cores", "dwa", "imas", "order",
+                 "barrier", "ima_oh")
+
+    def __init__(self, cfg, oh: Overheads, cost: SwCost, cores: int) -> None:
+        self.cfg, self.oh, self.cost, self.cores = cfg, oh, cost, cores
+        self.cost_key = _cost_key(cost)
+        self.n_cores = cfg.n_cores
+        self.dwa = bool(cfg.dwa)
+        self.imas = _imas(cfg)
+        self.order = _EVENT_ORDER[self.dwa]
+        self.barrier = oh.barrier(cost)
+        #: ``(control cycles, core 0's bus cycles)`` of an IMA LayerJob, at the first IMA phase
+        self.ima_oh: tuple[int, int] | None = None
+
+
+def _ima_work(lms: Iterable, cfg) -> tuple[int, ...]:
+    """``(busy, LayerJobs, jobs, streamin, compute, streamout, mvm cells, DAC conversions, ADC
+    conversions, port words)`` of the LayerJobs of the layer mappings ``lms`` on one IMA, run
+    one after the other (one MVM per job)."""
+    busy = n_lj = jobs = s_in = s_c = s_out = cells = dacs = adcs = words = 0
+    for lm in lms:
+        for job in lm.jobs:
+            p, w = _ima_job(job, cfg)
+            n = p.jobs                          # job.num_jobs
+            busy += p.total
+            jobs += n
+            s_in += p.streamin
+            s_c += p.compute
+            s_out += p.streamout
+            h = job.height
+            cells += n * h * job.width
+            dacs += n * h
+            adcs += n * job.width
+            words += w
+        n_lj += len(lm.jobs)
+    return busy, n_lj, jobs, s_in, s_c, s_out, cells, dacs, adcs, words
+
+
+def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     """An IMA phase: core 0 offloads ``args["layer"]``'s LayerJobs to IMA 0, or -- private IMAs
     (``args["layers"]``: ``{k: layer or [layers]}``, :func:`sim_models.compiler.compile_graph`'s
     ``ima_of``) -- core ``k`` its layers to IMA ``k``, every ``k`` at once: the phase lasts as long
     as the longest (the IMAs' ports contending on the TCDM banks are not modelled: the compiler's
-    phases name one IMA each, the exact case)."""
-    imas = _imas(cfg)
-    if "layers" in ph.args:
-        owned = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in ph.args["layers"].items()}
+    phases name one IMA each, the exact case). Every IMA that has no work idles through the
+    phase; the others idle for the phase less their busiest engine phase (all three phases with
+    the sequential engine)."""
+    cfg, imas, n_cores = run.cfg, run.imas, run.n_cores
+    overlap = cfg.ima.overlap
+    if run.ima_oh is None:
+        arrays = cfg.ima.arrays
+        run.ima_oh = (run.oh.ima_job(arrays), run.oh.ima_bus(arrays))
+    job_oh, bus_oh = run.ima_oh
+    args = ph.args
+    if "layers" not in args:                    # core 0 and IMA 0
+        busy, n_lj, n_jobs, s_in, s_c, s_out, cells, dacs, adcs, words = _ima_work((args["layer"],), cfg)
+        cycles = busy + job_oh * n_lj + run.barrier
+        active = bus_oh * n_lj                  # core 0 on the bus; else asleep
+        own = s_in + s_c + s_out if not overlap else max(s_in, s_c, s_out)
+        idle = max(cycles - own, 0) + cycles * (imas - 1)
+        each = {0: {"jobs": n_jobs, "mvms": n_jobs, "streamin": s_in, "compute": s_c, "streamout": s_out}}
+        core_busy = (active,) + (0,) * (n_cores - 1)
+    else:
+        owned = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in args["layers"].items()}
         bad = [k for k in owned if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < imas]
         if bad:
             raise ValueError(f"phase {ph.name}: layers name IMA(s) {bad}; the cluster has {imas} (imas)")
+        if not owned:
+            raise ValueError(f"phase {ph.name}: layers name no IMA")
+        n_jobs = s_in = s_c = s_out = cells = dacs = adcs = words = longest = active = 0
+        each, bus, own = {}, [0] * n_cores, [0] * imas
+        for k, lms in owned.items():
+            busy, n_lj, k_jobs, k_in, k_c, k_out, k_cells, k_dacs, k_adcs, k_words = _ima_work(lms, cfg)
+            each[k] = {"jobs": k_jobs, "mvms": k_jobs, "streamin": k_in, "compute": k_c, "streamout": k_out}
+            n_jobs += k_jobs
+            s_in += k_in
+            s_c += k_c
+            s_out += k_out
+            cells += k_cells
+            dacs += k_dacs
+            adcs += k_adcs
+            words += k_words
+            longest = max(longest, busy + job_oh * n_lj)
+            active += bus_oh * n_lj             # core k on the bus; else asleep
+            if k < n_cores:
+                bus[k] = bus_oh * n_lj
+            own[k] = k_in + k_c + k_out if not overlap else max(k_in, k_c, k_out)
+        cycles = longest + run.barrier
+        idle = sum(max(cycles - b, 0) for b in own)
+        core_busy = tuple(bus)
+    if run.dwa:
+        values = (cycles, idle, 0, 0, cycles, active, n_cores * cycles - active, words,
+                  s_in, s_c, s_out, n_jobs, cells, dacs, adcs)
     else:
-        owned = {0: [ph.args["layer"]]}
-    stat = dict(jobs=0, streamin=0, compute=0, streamout=0)
-    mvm = dict(mvm_count=0, mvm_cells=0, dac_conversions=0, adc_conversions=0)
-    words = 0
-    spans, bus, phase_busy, each = {}, {}, {}, {}
-    for k, lms in owned.items():
-        busy = jobs = 0
-        own = dict(streamin=0, compute=0, streamout=0)
-        each[k] = dict(jobs=0, mvms=0)
-        for lm in lms:
-            for job in lm.jobs:
-                p, w = _ima_job(job, cfg)
-                n = job.num_jobs
-                busy += p.total
-                each[k]["jobs"] += p.jobs
-                each[k]["mvms"] += n
-                own["streamin"] += p.streamin
-                own["compute"] += p.compute
-                own["streamout"] += p.streamout
-                mvm["mvm_count"] += n
-                mvm["mvm_cells"] += n * job.height * job.width
-                mvm["dac_conversions"] += n * job.height
-                mvm["adc_conversions"] += n * job.width
-                words += w
-            jobs += len(lm.jobs)
-        stat["jobs"] += each[k]["jobs"]
-        for key, v in own.items():
-            stat[key] += v
-        each[k].update(own)
-        spans[k] = busy + oh.ima_job(cfg.ima.arrays) * jobs
-        bus[k] = oh.ima_bus(cfg.ima.arrays) * jobs         # core k on the bus; else asleep
-        phase_busy[k] = sum(own.values()) if not cfg.ima.overlap else max(own.values())
-    cycles = max(spans.values()) + oh.barrier(cost)
-    n_cores = cfg.n_cores
-    active = sum(bus.values())
-    ev = _base_events(cycles, cfg)
-    ev.update(core_active_cycles=active, core_idle_cycles=n_cores * cycles - active,
-              tcdm_accesses=words, ima_streamin_cycles=stat["streamin"],
-              ima_compute_cycles=stat["compute"], ima_streamout_cycles=stat["streamout"],
-              # every IMA's idle cycles (the RTL's energy events add up the IMAs)
-              ima_idle_cycles=sum(max(cycles - phase_busy.get(k, 0), 0) for k in range(imas)), **mvm)
-    return PhaseEstimate(ph.name, ph.kind, cycles, ev, ima=stat, ima_each=each,
-                         core_busy=tuple(bus.get(k, 0) for k in range(n_cores)))
+        values = (cycles, idle, active, n_cores * cycles - active, words,
+                  s_in, s_c, s_out, n_jobs, cells, dacs, adcs)
+    stat = {"jobs": n_jobs, "streamin": s_in, "compute": s_c, "streamout": s_out}
+    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, len(run.order), values, stat, {},
+                             each, core_busy, 0)
 
 
 def _dwa_words(job: DwJob) -> int:
@@ -526,22 +650,36 @@ def _dwa_words(job: DwJob) -> int:
     return total
 
 
-def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
+def _dwa_costs(job: DwJob, ports: int) -> tuple[int, int, int]:
+    """``(busy cycles, MAC cycles, port words)`` of ``job`` on a DWA of ``ports`` ports."""
+    b = dwa_perf.breakdown(job, ports)
+    return sum(b[k] for k in dwa_perf.PHASE_KEYS), b["mac_cycles"], _dwa_words(job)
+
+
+def _dwa_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     job: DwJob = ph.args["job"]
+    cfg, oh = run.cfg, run.oh
     key = ("dwa", job.channels, job.out_h, job.out_w, job.stride, job.in_addr % 4,
            job.in_row_stride % 4, job.out_addr % 4, job.out_row_stride % 4, job.w_addr % 4,
            cfg.dwa_ports)
-    b, words = _memo(key, lambda: (dwa_perf.breakdown(job, cfg.dwa_ports), _dwa_words(job)))
-    busy = sum(b[k] for k in dwa_perf.PHASE_KEYS)
-    control, active = oh.dwa_job(), oh.dwa_bus()
-    cycles = busy + control + oh.barrier(cost)
-    ev = _base_events(cycles, cfg)
-    ev.update(core_active_cycles=active, core_idle_cycles=cfg.n_cores * cycles - active,
-              tcdm_accesses=words, dwa_busy_cycles=busy, dwa_mac_cycles=b["mac_cycles"],
-              dwa_idle_cycles=cycles - busy)
-    return PhaseEstimate(ph.name, ph.kind, cycles, ev,
-                         dwa=dict(cycles=busy, mac_cycles=b["mac_cycles"], stalled=0, jobs=1),
-                         core_busy=(active,) + (0,) * (cfg.n_cores - 1))
+    costs = _MEMO.get(key)
+    if costs is None:
+        costs = _memo(key, lambda: _dwa_costs(job, cfg.dwa_ports))
+    busy, mac, words = costs
+    active = oh.dwa_bus()
+    cycles = busy + oh.dwa_job() + run.barrier
+    n_cores = run.n_cores
+    if run.dwa:
+        order = run.order
+        values = (cycles, cycles * run.imas, busy, mac, cycles - busy, active,
+                  n_cores * cycles - active, words) + _IMA_ZEROS
+    else:       # its keys after the others' (the order they came in): no vector sums
+        order = _EVENT_ORDER[False][:5] + _EVENT_ORDER[True][2:5]
+        values = (cycles, cycles * run.imas, active, n_cores * cycles - active, words, busy, mac,
+                  cycles - busy)
+    return PhaseEstimate._of(ph.name, ph.kind, cycles, order, 8, values, {},
+                             {"cycles": busy, "mac_cycles": mac, "stalled": 0, "jobs": 1}, {},
+                             (active,) + (0,) * (n_cores - 1), 0)
 
 
 def _pixels(buf: Buffer) -> int:
@@ -552,9 +690,10 @@ class _Traffic:
     """The TCDM traffic of one core's share of a kernel: words and contiguous runs, private ones
     (this core's data) and shared ones (every core reads the same run: the weights of a matmul,
     the input vector of an fc)."""
+    __slots__ = ("words", "runs", "shared_runs")
 
-    def __init__(self) -> None:
-        self.words = self.runs = self.shared_runs = 0
+    def __init__(self, words: int = 0, runs: int = 0) -> None:
+        self.words, self.runs, self.shared_runs = words, runs, 0
 
     def run(self, addr: int, nbytes: int, shared: bool = False) -> None:
         if nbytes <= 0:
@@ -604,136 +743,284 @@ class _Traffic:
         self.many((buf.interior_addr + y * pitch + x * buf.shape[2] + c0).reshape(-1), c1 - c0)
 
 
-def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
-               ) -> list[tuple[int, _Traffic]]:
-    """``[(cost cycles, traffic)]`` of each of ``parts`` cores for a software phase: the split,
-    cost and loads / stores of the kernels of :mod:`tb.bfm.kernels`."""
-    out = []
+def _split(n: int, parts: int, cost_of) -> list[tuple[int, int, int]]:
+    """``[(lo, hi, cycles)]`` of every part of ``range(n)`` split as :func:`sim_models.swcost.chunk`
+    splits it (the first ``n % parts`` parts one longer), with ``cycles = cost_of(hi - lo)``
+    evaluated once per distinct size: the parts have at most two sizes, and a kernel's cost
+    (:class:`sim_models.swcost.SwCost`) is a function of its part's size alone."""
+    q, r = divmod(n, parts)
+    small = cost_of(q)                  # r < parts: at least one part of q
+    big = cost_of(q + 1) if r else small
+    out, lo = [], 0
     for part in range(parts):
+        hi = lo + q + 1 if part < r else lo + q
+        out.append((lo, hi, big if part < r else small))
+        lo = hi
+    return out
+
+
+def _sw_pointwise(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    src, dst = args["src"], args["dst"]
+    cin, cout = src.shape[2], dst.shape[2]
+    out = []
+    for p0, p1, c in _split(_pixels(src), parts, lambda n: cost.matmul(n * cin * cout)):
         t = _Traffic()
-        if kind == "sw_pointwise":
-            src, dst = args["src"], args["dst"]
-            cin, cout = src.shape[2], dst.shape[2]
-            p0, p1 = chunk(_pixels(src), part, parts)
-            if p1 > p0:
-                t.pixels(src, p0, p1)
-                t.run(args["w_buf"].addr, cout * cin, shared=True)
-                t.pixels(dst, p0, p1)
-            c = cost.matmul((p1 - p0) * cin * cout)
-        elif kind == "sw_conv":
-            src, dst, k, s = args["src"], args["dst"], args["k"], args["stride"]
-            ho, wo, cout = dst.shape
-            cin = src.shape[2]
-            r0, r1 = chunk(ho, part, parts)
-            if r1 > r0:
-                pitch = src.padded_shape[1] * cin
-                t.run(src.addr + r0 * s * pitch, ((r1 - 1) * s + k - r0 * s) * pitch)
-                t.run(args["w_buf"].addr, cout * k * k * cin, shared=True)
-                t.pixels(dst, r0 * wo, r1 * wo)
-            c = cost.matmul((r1 - r0) * wo * k * k * cin * cout)
-        elif kind == "sw_fc":
-            src, dst = args["src"], args["dst"]
-            cin, cout = math.prod(src.padded_shape), math.prod(dst.padded_shape)    # nbytes
-            o0, o1 = chunk(cout, part, parts)
-            if o1 > o0:
-                t.run(src.addr, cin, shared=True)
-                t.run(args["w_buf"].addr + o0 * cin, (o1 - o0) * cin)
-                t.run(dst.addr + o0, o1 - o0)
-            c = cost.matmul((o1 - o0) * cin)
-        elif kind == "sw_hwc_to_chw":
-            src = args["src"]
-            hp, wp, ch = src.padded_shape
-            n = hp * wp
-            p0, p1 = chunk(n, part, parts)
-            if p1 > p0:
-                t.run(src.addr + p0 * ch, (p1 - p0) * ch)
-                t.many(args["dst_addr"] + np.arange(ch, dtype=np.int64) * n + p0, p1 - p0)
-            c = cost.hwc2chw((p1 - p0) * ch)
-        elif kind == "sw_depthwise_chw":
-            hp, wp, ch = args["padded_shape"]
-            dst, k = args["dst"], args.get("k", 3)
-            ho, wo, _ = dst.shape
-            c0, c1 = chunk(ch, part, parts)
-            if c1 > c0:
-                t.run(args["chw_addr"] + c0 * hp * wp, (c1 - c0) * hp * wp)
-                t.run(args["w_buf"].addr + c0 * k * k, (c1 - c0) * k * k)
-                t.pixel_slices(dst, c0, c1, ho, wo)
-            c = cost.depthwise(ho * wo * (c1 - c0), k)
-        elif kind == "sw_residual":
-            x_buf = args["x_buf"]
-            b0, b1 = chunk(_pixels(x_buf), part, parts)
-            for b in ("x_buf", "p_buf", "y_buf"):
-                t.pixels(args[b], b0, b1)
-            c = cost.residual((b1 - b0) * x_buf.shape[-1])
-        elif kind == "sw_add_partials":
-            dst, bufs = args["dst"], args["parts"]
-            b0, b1 = chunk(_pixels(dst), part, parts)
-            for b in bufs:
-                t.pixels(b, b0, b1)
-            t.pixels(dst, b0, b1)
-            c = cost.add_partials((b1 - b0) * dst.shape[-1], len(bufs))
-        elif kind == "sw_avgpool":
-            src, dst, k = args["src"], args["dst"], args["k"]
-            ho, wo, ch = dst.shape
-            c0, c1 = chunk(ch, part, parts)
-            if c1 > c0:
-                cs = src.shape[2]
-                # load_strided: the distinct words of each input row's runs, a run per row. The
-                # runs of a row have one length and ascending starts, so each can overlap only
-                # the one before it: the union is their words less those overlaps.
-                pitch = src.padded_shape[1] * cs
-                starts = (src.interior_addr + c0 + np.arange(ho * k, dtype=np.int64)[:, None] * pitch
-                          + np.arange(wo * k, dtype=np.int64)[None, :] * cs)
-                first, last = starts // 4, (starts + c1 - c0 - 1) // 4
-                over = np.maximum(0, last[:, :-1] - first[:, 1:] + 1)
-                t.words += int((last - first + 1).sum() - over.sum())
-                t.runs += ho * k
-                t.pixel_slices(dst, c0, c1, ho, wo)
-            c = cost.avgpool(ho * k * wo * k * (c1 - c0), ho * wo * (c1 - c0))
-        elif kind == "sw_maxpool":             # output rows split; a core loads the rows its windows cover
-            src, dst, k, stride, pad = (args[n] for n in ("src", "dst", "k", "stride", "pad"))
-            h, w, _ = src.shape
-            ho, wo, ch = dst.shape
-            r0, r1 = chunk(ho, part, parts)
-            if r1 > r0:
-                y0, y1 = max(0, r0 * stride - pad), min(h, (r1 - 1) * stride - pad + k)
-                t.pixels(src, y0 * w, y1 * w)
-                t.pixels(dst, r0 * wo, r1 * wo)
-            c = cost.maxpool((r1 - r0) * wo * ch, k)
-        elif kind == "sw_concat":              # pixels split; each operand's run of a pixel is copied
-            dst, srcs = args["dst"], args["srcs"]
-            b0, b1 = chunk(_pixels(dst), part, parts)
-            for b in srcs:
-                t.pixels(b, b0, b1)
-            t.pixels(dst, b0, b1)
-            c = cost.concat((b1 - b0) * dst.shape[-1], (b1 - b0) * len(srcs))
-        elif kind == "sw_zero_ring":
-            if part == 0:
-                ring = ring_runs(args["buf"])
-            r0, r1 = chunk(len(ring), part, parts)
-            for a, n in ring[r0:r1]:
-                t.run(a, n)
-            c = cost.zero_fill(sum(n for _, n in ring[r0:r1]), r1 - r0)
-        else:
-            raise ValueError(f"unknown software phase kind {kind!r}")
+        if p1 > p0:
+            t.pixels(src, p0, p1)
+            t.run(args["w_buf"].addr, cout * cin, shared=True)
+            t.pixels(dst, p0, p1)
         out.append((c, t))
     return out
 
 
+def _sw_conv(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    src, dst, k, s = args["src"], args["dst"], args["k"], args["stride"]
+    ho, wo, cout = dst.shape
+    cin = src.shape[2]
+    out = []
+    for r0, r1, c in _split(ho, parts, lambda n: cost.matmul(n * wo * k * k * cin * cout)):
+        t = _Traffic()
+        if r1 > r0:
+            pitch = src.padded_shape[1] * cin
+            t.run(src.addr + r0 * s * pitch, ((r1 - 1) * s + k - r0 * s) * pitch)
+            t.run(args["w_buf"].addr, cout * k * k * cin, shared=True)
+            t.pixels(dst, r0 * wo, r1 * wo)
+        out.append((c, t))
+    return out
+
+
+def _sw_fc(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    src, dst = args["src"], args["dst"]
+    cin, cout = math.prod(src.padded_shape), math.prod(dst.padded_shape)    # nbytes
+    out = []
+    for o0, o1, c in _split(cout, parts, lambda n: cost.matmul(n * cin)):
+        t = _Traffic()
+        if o1 > o0:
+            t.run(src.addr, cin, shared=True)
+            t.run(args["w_buf"].addr + o0 * cin, (o1 - o0) * cin)
+            t.run(dst.addr + o0, o1 - o0)
+        out.append((c, t))
+    return out
+
+
+def _sw_hwc_to_chw(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    src = args["src"]
+    hp, wp, ch = src.padded_shape
+    n = hp * wp
+    out = []
+    for p0, p1, c in _split(n, parts, lambda m: cost.hwc2chw(m * ch)):
+        t = _Traffic()
+        if p1 > p0:
+            t.run(src.addr + p0 * ch, (p1 - p0) * ch)
+            t.many(args["dst_addr"] + np.arange(ch, dtype=np.int64) * n + p0, p1 - p0)
+        out.append((c, t))
+    return out
+
+
+def _sw_depthwise_chw(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    hp, wp, ch = args["padded_shape"]
+    dst, k = args["dst"], args.get("k", 3)
+    ho, wo, _ = dst.shape
+    out = []
+    for c0, c1, c in _split(ch, parts, lambda n: cost.depthwise(ho * wo * n, k)):
+        t = _Traffic()
+        if c1 > c0:
+            t.run(args["chw_addr"] + c0 * hp * wp, (c1 - c0) * hp * wp)
+            t.run(args["w_buf"].addr + c0 * k * k, (c1 - c0) * k * k)
+            t.pixel_slices(dst, c0, c1, ho, wo)
+        out.append((c, t))
+    return out
+
+
+def _pixel_shares(bufs: Sequence[Buffer], n: int, parts: int, cost_of) -> list[tuple[int, _Traffic]]:
+    """Shares of a kernel whose core moves pixels ``lo..hi`` of every buffer of ``bufs`` (split
+    as :func:`_split` splits ``n``; :meth:`_Traffic.pixels`): one run per buffer when none is
+    padded, counted here without the method calls."""
+    out = []
+    flat = [(b.addr, b.shape[-1], b.pad) for b in bufs]
+    aligned = True
+    for _, ch, pad in flat:
+        if pad:
+            for lo, hi, c in _split(n, parts, cost_of):
+                t = _Traffic()
+                for b in bufs:
+                    t.pixels(b, lo, hi)
+                out.append((c, t))
+            return out
+        aligned = aligned and ch % 4 == 0
+    # a part's run starts at addr + lo * ch: with every ch a multiple of 4, at addr modulo 4 in
+    # every part, so its traffic depends on the part's size alone (at most two sizes): the parts
+    # of one size share one (read-only) _Traffic
+    sized = {}
+    for lo, hi, c in _split(n, parts, cost_of):
+        t = sized.get(hi - lo) if aligned else None
+        if t is None:
+            words = runs = 0
+            if hi > lo:
+                for addr, ch, _ in flat:
+                    a, nb = addr + lo * ch, (hi - lo) * ch
+                    if nb > 0:
+                        words += (a + nb + 3) // 4 - a // 4
+                        runs += 1
+            t = sized[hi - lo] = _Traffic(words, runs)
+        out.append((c, t))
+    return out
+
+
+def _sw_residual(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    x_buf = args["x_buf"]
+    c = x_buf.shape[-1]
+    return _pixel_shares((x_buf, args["p_buf"], args["y_buf"]), _pixels(x_buf), parts,
+                         lambda n: cost.residual(n * c))
+
+
+def _sw_add_partials(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    dst, bufs = args["dst"], args["parts"]
+    c, k = dst.shape[-1], len(bufs)
+    return _pixel_shares((*bufs, dst), _pixels(dst), parts, lambda n: cost.add_partials(n * c, k))
+
+
+def _sw_concat(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    """Pixels split; each operand's run of a pixel is copied."""
+    dst, srcs = args["dst"], args["srcs"]
+    c, k = dst.shape[-1], len(srcs)
+    return _pixel_shares((*srcs, dst), _pixels(dst), parts, lambda n: cost.concat(n * c, n * k))
+
+
+def _row_words(r: int, nbytes: int, step: int, runs: int) -> int:
+    """Distinct words of ``runs`` runs of ``nbytes`` (>= 1) bytes from ``r + x * step`` (``x = 0 ..
+    runs - 1``, ``r`` in 0..3), each run overlapping at most the one before it (ascending starts
+    of one length): their words less those overlaps. A run's words and its overlap with the next
+    depend on its start modulo 4 alone, ``(r + x * step) % 4``, a function of ``x`` modulo 4: each
+    is counted once per residue class of ``x``."""
+    if runs <= 0:
+        return 0
+    words = 0
+    for j in range(4):
+        e = (r + j * step) % 4
+        last = (e + nbytes - 1) // 4
+        words += (runs - j + 3) // 4 * (last + 1)                      # x = j mod 4 in 0..runs-1
+        words -= (runs - j + 2) // 4 * max(0, last - (e + step) // 4 + 1)     # in 0..runs-2
+    return words
+
+
+def _sw_avgpool(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    """load_strided: the distinct words of each input row's runs, a run per row. The runs of a
+    row have one length and ascending starts, so each can overlap only the one before it: the
+    union is their words less those overlaps (:func:`_row_words`), and a row's count depends on
+    its start modulo 4 alone, a function of the row modulo 4."""
+    src, dst, k = args["src"], args["dst"], args["k"]
+    ho, wo, ch = dst.shape
+    cs = src.shape[2]
+    pitch = src.padded_shape[1] * cs
+    rows, cols = ho * k, wo * k
+    out, seen = [], {}
+    for c0, c1, c in _split(ch, parts, lambda n: cost.avgpool(ho * k * wo * k * n, ho * wo * n)):
+        t = _Traffic()
+        if c1 > c0:
+            base = (src.interior_addr + c0) % 4
+            words = seen.get((base, c1 - c0))
+            if words is None:                   # a function of the start modulo 4 and the width
+                words = seen[base, c1 - c0] = sum(
+                    (rows - j + 3) // 4 * _row_words((base + j * pitch) % 4, c1 - c0, cs, cols)
+                    for j in range(4))
+            t.words, t.runs = words, rows
+            t.pixel_slices(dst, c0, c1, ho, wo)
+        out.append((c, t))
+    return out
+
+
+def _sw_maxpool(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    """Output rows split; a core loads the rows its windows cover."""
+    src, dst, k, stride, pad = (args[n] for n in ("src", "dst", "k", "stride", "pad"))
+    h, w, _ = src.shape
+    ho, wo, ch = dst.shape
+    out = []
+    for r0, r1, c in _split(ho, parts, lambda n: cost.maxpool(n * wo * ch, k)):
+        t = _Traffic()
+        if r1 > r0:
+            y0, y1 = max(0, r0 * stride - pad), min(h, (r1 - 1) * stride - pad + k)
+            t.pixels(src, y0 * w, y1 * w)
+            t.pixels(dst, r0 * wo, r1 * wo)
+        out.append((c, t))
+    return out
+
+
+def _sw_zero_ring(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
+    """The ring's runs (:func:`sim_models.mapping.ring_runs`: the top rows with the first left
+    pad, ``H - 1`` runs of a right and the next left pad, the last right pad with the bottom
+    rows) split over the cores, counted in closed form: the ``H - 1`` middle runs have one length
+    and starts ``pitch`` apart, so a run's words depend on its row modulo 4 alone and each part
+    counts its middle runs per residue class of the row."""
+    buf = args["buf"]
+    hp, wp, c = buf.padded_shape
+    p, h = buf.pad, buf.shape[0]
+    if not p:
+        return [(cost.zero_fill(0, 0), _Traffic()) for _ in range(parts)]
+    pitch = wp * c
+    edge = (p * wp + p) * c                     # the first and the last run's bytes
+    mid = 2 * p * c                             # every other run's
+    first = buf.addr + p * pitch + (wp - p) * c     # the first right pad's address
+    last = first + (h - 1) * pitch
+    mid_words = [((first + j * pitch) % 4 + mid + 3) // 4 if mid > 0 else 0 for j in range(4)]
+    one = mid_words[0] if pitch % 4 == 0 else None      # every middle run's words alike
+    top = (buf.addr + edge + 3) // 4 - buf.addr // 4 if edge > 0 else 0
+    bottom = (last + edge + 3) // 4 - last // 4 if edge > 0 else 0
+    out = []
+    for r0, r1, _ in _split(h + 1, parts, lambda n: 0):
+        nbytes = nwords = runs = 0
+        if r0 == 0 < r1:                        # the top rows
+            nbytes, nwords, runs = edge, top, int(edge > 0)
+        if r0 <= h < r1 and h:                  # the bottom rows
+            nbytes += edge
+            nwords += bottom
+            runs += edge > 0
+        y0, y1 = max(r0, 1) - 1, min(r1, h) - 1  # the middle runs' rows y0..y1-1
+        if y1 > y0:
+            nbytes += (y1 - y0) * mid
+            runs += (y1 - y0) * (mid > 0)
+            if one is not None:
+                nwords += (y1 - y0) * one
+            else:
+                nwords += sum(((y1 - j + 3) // 4 - (y0 - j + 3) // 4) * mid_words[j] for j in range(4))
+        out.append((cost.zero_fill(nbytes, r1 - r0), _Traffic(nwords, runs)))
+    return out
+
+
+#: The shares of each software kernel: ``(args, cost, parts) -> [(cycles, traffic)]``
+#: (:func:`_sw_shares`).
+_SW_KINDS = {"sw_pointwise": _sw_pointwise, "sw_conv": _sw_conv, "sw_fc": _sw_fc,
+             "sw_hwc_to_chw": _sw_hwc_to_chw, "sw_depthwise_chw": _sw_depthwise_chw,
+             "sw_residual": _sw_residual, "sw_add_partials": _sw_add_partials,
+             "sw_avgpool": _sw_avgpool, "sw_maxpool": _sw_maxpool, "sw_concat": _sw_concat,
+             "sw_zero_ring": _sw_zero_ring}
+
+
+def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
+               ) -> list[tuple[int, _Traffic]]:
+    """``[(cost cycles, traffic)]`` of each of ``parts`` cores for a software phase: the split,
+    cost and loads / stores of the kernels of :mod:`tb.bfm.kernels`."""
+    try:
+        fn = _SW_KINDS[kind]
+    except KeyError:
+        raise ValueError(f"unknown software phase kind {kind!r}") from None
+    return fn(args, cost, parts)
+
+
 def _args_key(args: dict[str, Any]) -> tuple:
     """What a software phase's cost and traffic depend on: its buffers' shapes, padding, dtype and
-    addresses modulo 4, its other addresses modulo 4, its integer parameters (not the ADC)."""
-    def one(name, v):
+    addresses modulo 4, its other addresses modulo 4, its integer parameters (not the ADC): the
+    names and their keys, flat."""
+    key = []
+    for name in sorted(args):
+        v = args[name]
         if isinstance(v, Buffer):
-            return (v.shape, v.pad, v.addr % 4, v.dtype)
-        if isinstance(v, (list, tuple)) and v and isinstance(v[0], Buffer):
-            return tuple(one(name, b) for b in v)
-        if name == "adc":
-            return None
-        if name.endswith("addr"):
-            return v % 4
-        return v
-    return tuple((k, one(k, v)) for k, v in sorted(args.items()))
+            key += (name, (v.shape, v.pad, v.addr % 4, v.dtype))
+        elif isinstance(v, (list, tuple)) and v and isinstance(v[0], Buffer):
+            key += (name, tuple((b.shape, b.pad, b.addr % 4, b.dtype) for b in v))
+        elif name != "adc":
+            key += (name, v % 4 if name.endswith("addr") else v)
+    return tuple(key)
 
 
 #: Cycles a core's run of loads or stores adds to its words (one issued per cycle): a run of N
@@ -746,26 +1033,53 @@ def _args_key(args: dict[str, Any]) -> tuple:
 RUN_LATENCY = 1
 
 
-def _sw_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost, cores: int) -> PhaseEstimate:
-    """A software kernel on ``cores`` cores: each core lasts ``max(cost, access time)`` (the BFM
-    pads a kernel to its cost, :meth:`tb.bfm.core.Core.kernel_time`), the phase as long as the
-    slowest core, then the barrier. Access time: one word per cycle, :data:`RUN_LATENCY` per run,
-    and the bank-conflict stalls of the contention approximation (module docstring)."""
-    shares = _memo(("sw", ph.kind, _args_key(ph.args), cost, cores),
-                   lambda: _sw_shares(ph.kind, ph.args, cost, cores))
-    active = sum(1 for _, t in shares if t.words)
-    b = cfg.banks
-    stalls = [math.ceil(t.runs * (active - 1) / b + t.shared_runs * (active - 1) / 2) if active > 1
-              else 0 for _, t in shares]
-    busy = [max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
-            for (c, t), st in zip(shares, stalls, strict=True)]
-    cycles = max(busy) + oh.barrier(cost)
-    ev = _base_events(cycles, cfg)
-    idle = cfg.n_cores * cycles - sum(busy)
-    ev.update(core_active_cycles=sum(busy), core_idle_cycles=idle,
-              tcdm_accesses=sum(t.words for _, t in shares))
-    return PhaseEstimate(ph.name, ph.kind, cycles, ev,
-                         core_busy=tuple(busy) + (0,) * (cfg.n_cores - cores), stalls=sum(stalls))
+def _sw_phase(ph: Phase, run: _Run) -> PhaseEstimate:
+    """A software kernel on ``run.cores`` cores: each core lasts ``max(cost, access time)`` (the
+    BFM pads a kernel to its cost, :meth:`tb.bfm.core.Core.kernel_time`), the phase as long as
+    the slowest core, then the barrier. Access time: one word per cycle, :data:`RUN_LATENCY` per
+    run, and the bank-conflict stalls of the contention approximation (module docstring)."""
+    cores, banks = run.cores, run.cfg.banks
+    key = ("sw", ph.kind, _args_key(ph.args), run.cost_key, cores, banks)
+    found = _MEMO.get(key)
+    if found is None:
+        found = _memo(key, lambda: _sw_busy(_sw_shares(ph.kind, ph.args, run.cost, cores), banks))
+    busy, active, stalls, words = found
+    cycles = (busy[0] if cores == 1 else max(busy)) + run.barrier
+    n_cores = run.n_cores
+    if run.dwa:
+        values = (cycles, cycles * run.imas, 0, 0, cycles, active, n_cores * cycles - active,
+                  words) + _IMA_ZEROS
+        n = 8
+    else:
+        values = (cycles, cycles * run.imas, active, n_cores * cycles - active, words) + _IMA_ZEROS
+        n = 5
+    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, n, values, {}, {}, {},
+                             busy + (0,) * (n_cores - cores) if n_cores > cores else busy, stalls)
+
+
+def _sw_busy(shares: list[tuple[int, _Traffic]], banks: int) -> tuple[tuple[int, ...], int, int, int]:
+    """``(busy cycles of each core, their sum, stall cycles, words)`` of a software phase's
+    ``shares`` (:func:`_sw_shares`) on a TCDM of ``banks`` banks (:func:`_sw_phase`): a core's
+    stalls are ``ceil(runs (k - 1) / banks + shared runs (k - 1) / 2)`` for ``k`` cores that move
+    words (module docstring), its busy cycles ``max(cost, words + RUN_LATENCY x runs + stalls)``."""
+    k1 = sum(1 for _, t in shares if t.words) - 1
+    busy = []
+    stalls = words = 0
+    last = None
+    for c, t in shares:
+        share = (c, t.words, t.runs, t.shared_runs)
+        if share != last:                       # the parts of one size are often alike
+            last = share
+            st = math.ceil(t.runs * k1 / banks + t.shared_runs * k1 / 2) if k1 > 0 else 0
+            b = max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
+        busy.append(b)
+        stalls += st
+        words += t.words
+    return tuple(busy), sum(busy), stalls, words
+
+
+#: The estimate of a phase of each kind but the software kernels' (``sw_*``: :func:`_sw_phase`).
+_PHASE_KINDS = {"ima": _ima_phase, "dwa": _dwa_phase}
 
 
 def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_OVERHEADS,
@@ -777,16 +1091,18 @@ def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_
     if isinstance(cores, bool) or not isinstance(cores, int) or not 1 <= cores <= cfg.n_cores:
         raise ValueError(f"cores must be an integer in 1..{cfg.n_cores}, not {cores!r}")
     cost = sw_cost(cfg.sw_cost) if cost is None else cost
+    return _estimate_phases(phases, _Run(cfg, overheads, cost, cores))
+
+
+def _estimate_phases(phases: Sequence[Phase], run: _Run) -> list[PhaseEstimate]:
     out = []
     for ph in phases:
-        if ph.kind == "ima":
-            out.append(_ima_phase(ph, cfg, overheads, cost))
-        elif ph.kind == "dwa":
-            out.append(_dwa_phase(ph, cfg, overheads, cost))
-        elif ph.kind.startswith("sw_"):
-            out.append(_sw_phase(ph, cfg, overheads, cost, cores))
-        else:
-            raise ValueError(f"phase {ph.name}: unknown kind {ph.kind!r}")
+        fn = _PHASE_KINDS.get(ph.kind)
+        if fn is None:
+            if not ph.kind.startswith("sw_"):
+                raise ValueError(f"phase {ph.name}: unknown kind {ph.kind!r}")
+            fn = _sw_phase
+        out.append(fn(ph, run))
     return out
 
 
@@ -819,6 +1135,42 @@ def _energy_uj(ev: dict[str, float], cfg) -> float:
     """``energy_report(ev)["total_uj"]`` through the memoised coefficients (fast)."""
     coef = _energy_coefficients(cfg.ima.clock_hz, cfg.n_cores, bool(cfg.dwa), _imas(cfg))
     return sum(v * coef[k] for k, v in ev.items())
+
+
+@functools.lru_cache(maxsize=64)
+def _energy_vector(clock_hz: float, n_cores: int, dwa: bool, imas: int = 1) -> tuple[float, ...]:
+    """:func:`_energy_coefficients` in the order of :data:`_EVENT_ORDER` ``[dwa]``: the energy of
+    an event vector is their dot product, summed in that order (as :func:`_energy_uj` sums a dict
+    of the same keys in the same order: the same float)."""
+    coef = _energy_coefficients(clock_hz, n_cores, dwa, imas)
+    return tuple(coef[k] for k in _EVENT_ORDER[dwa])
+
+
+def _sum_vectors(est: Sequence[PhaseEstimate]) -> tuple[tuple[str, ...], int, list]:
+    """The key-wise sum of the events of ``est`` (phases of one layer) as ``(order, n, sums)``:
+    the keys are ``order[:n]``, ``sums`` their values (zeros after ``n``). Phases that share one
+    order (:data:`_EVENT_ORDER`) are added as vectors, column by column; any other mix through
+    their dicts (:func:`_sum_events`). Both are the dict sum's: integer counts, the same keys in
+    the same order of first appearance."""
+    first = est[0]
+    order, n, vec = first._order, first._n, first._values
+    for p in est[1:]:
+        if p._order is not order:
+            ev = _sum_events(p.events for p in est)
+            return tuple(ev), len(ev), list(ev.values())
+        vec = list(map(operator.add, vec, p._values))       # one length: the order's
+        if p._n > n:
+            n = p._n
+    return order, n, vec
+
+
+def _events_of(est: Sequence[PhaseEstimate]) -> dict[str, float]:
+    """The key-wise sum of the events of ``est`` as a dict (:func:`_sum_vectors`; ``{}`` for no
+    phases)."""
+    if not est:
+        return {}
+    order, n, vec = _sum_vectors(est)
+    return dict(zip(order[:n], vec, strict=False))
 
 
 def _sum_events(items: Iterable[dict[str, float]]) -> dict[str, float]:
@@ -1030,7 +1382,7 @@ def layer_cost(layer: Layer, engine: str, cfg, cores: int = 8, *,
 def _layer_cost(layer, engine, cfg, cores, overheads, cost) -> LayerCost:
     phases = layer_phases(layer, engine, cfg)
     est = estimate_phases(phases, cfg, overheads=overheads, cost=cost, cores=cores)
-    ev = _sum_events(p.events for p in est)
+    ev = _events_of(est)
     cyc = int(sum(p.cycles for p in est))
     return LayerCost(cycles=cyc, energy_pj=dynamic_pj(ev), macs=int(layer.macs),
                      engine=engine, cores=cores if engine == "sw" else 1,
@@ -1046,21 +1398,35 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     total's from the whole run's."""
     clock = cfg.ima.clock_hz
     cost = sw_cost(cfg.sw_cost) if cost is None else cost
-    layers, steps, layer_ev = [], [], []
+    run = _Run(cfg, overheads, cost, cfg.n_cores)
+    full = run.order
+    coef_full = _energy_vector(clock, run.n_cores, run.dwa, run.imas)
+    layers, steps, sums = [], [], []
     for step in program.steps:
-        est = estimate_phases(step.phases, cfg, overheads=overheads, cost=cost)
+        est = _estimate_phases(step.phases, run)
         steps.append(est)
-        ev = _sum_events(p.events for p in est)
-        layer_ev.append(ev)
-        cyc = int(ev["cycles"])
-        phases: dict[str, int] = {}
-        for p in est:
-            phases[p.name] = phases.get(p.name, 0) + p.cycles
+        order, n, vec = _sum_vectors(est)
+        sums.append((order, n, vec))
+        cyc = int(vec[0])                   # every phase's first key is "cycles"
+        if order is full:
+            energy = sum(map(operator.mul, vec[:n], coef_full))
+        else:
+            energy = _energy_uj(dict(zip(order[:n], vec, strict=False)), cfg)
+        if len(est) == 1:
+            phases = {est[0].name: est[0].cycles}
+        else:
+            phases = {}
+            for p in est:
+                phases[p.name] = phases.get(p.name, 0) + p.cycles
         layers.append({"name": step.layer, "kind": step.kind, "unit": step.unit, "macs": int(step.macs),
-                       "cycles": cyc, "time_ms": cyc / clock * 1e3,
-                       "energy_uj": _energy_uj(ev, cfg),
+                       "cycles": cyc, "time_ms": cyc / clock * 1e3, "energy_uj": energy,
                        "phases": phases})
-    ev = _sum_events(layer_ev)          # integer counts: the same sums as over every phase
+    # integer counts: the same sums as over every phase
+    if sums and all(order is full for order, _, _ in sums):
+        n = max(n for _, n, _ in sums)
+        ev = dict(zip(full[:n], map(sum, zip(*[vec for _, _, vec in sums], strict=True)), strict=False))
+    else:
+        ev = _sum_events(dict(zip(order[:n], vec, strict=False)) for order, n, vec in sums)
     cyc = int(ev.get("cycles", 0))
     rep = (energy_report(ev, clock_hz=clock, n_cores=cfg.n_cores, imas=_imas(cfg)) if cyc
            else {"total_uj": 0.0, "breakdown_uj": {}})
@@ -1083,7 +1449,7 @@ def estimate_workload(workload, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     > 1 also ``ima_each`` and ``mvms_each`` (IMA k's counters and MVMs, k = 0..K-1; ``ima`` and
     ``mvms`` are their sums), as the RTL run reports them."""
     est = estimate_phases(workload.phases, cfg, overheads=overheads, cost=cost)
-    ev = _sum_events(p.events for p in est)
+    ev = _events_of(est)
     phases: dict[str, int] = {}
     for p in est:
         phases[p.name] = phases.get(p.name, 0) + p.cycles

@@ -296,6 +296,128 @@ def test_program_estimate_bookkeeping():
     assert t["macs"] == g.macs and t["arrays"] == prog.arrays
     assert t["events"]["mvm_count"] == sum(lm.num_jobs for ph in prog.phases if ph.kind == "ima"
                                            for lm in [ph.args["layer"]])
+    # the sums of event vectors (one key order, energy a dot product) are the dict sums of the
+    # phases' events -- keys in order of first appearance -- and the energy of those, to the bit
+    layer_ev = [fm._sum_events(p.events for p in step) for step in est.steps]
+    assert [r["energy_uj"] for r in est.layers] == [fm._energy_uj(ev, cfg) for ev in layer_ev]
+    assert list(t["events"].items()) == list(fm._sum_events(layer_ev).items())
+    assert list(t["events"]) == list(fm._EVENT_ORDER[True])
+
+
+def test_phase_estimate_is_what_the_dataclass_was():
+    """``PhaseEstimate`` (a slotted class now): the constructor of the dataclass it replaced
+    (events as a dict, the statistics defaulting to empty dicts), equality of every field, a
+    model phase's ``events`` built once from its vector and mutable as a dict."""
+    cfg = preset("jetcas2022")
+    (add,) = fm.estimate_phases(fm.layer_phases(_layer("add"), "sw", cfg), cfg)
+    ev = add.events
+    assert ev is add.events and list(ev) == list(fm._EVENT_ORDER[True][:8])
+    same = fm.PhaseEstimate(add.name, add.kind, add.cycles, dict(ev), core_busy=add.core_busy,
+                            stalls=add.stalls)
+    assert same == add and (same.ima, same.dwa, same.ima_each) == ({}, {}, {})
+    assert "PhaseEstimate(name='l'" in repr(add)
+    ev["cycles"] += 1
+    assert add.events["cycles"] == add.cycles + 1 and same != add
+    with pytest.raises(TypeError):
+        hash(add)
+
+
+def test_memo_keeps_cost_sets_apart():
+    """The software phases' memo keys number the cost sets (``_cost_key``): equal sets share a
+    number, different ones do not, so a phase estimated under one cost set and then another
+    (nothing cleared) gets each set's own cycles, those of a cold run."""
+    import dataclasses as dc
+    cfg = preset("jetcas2022")
+    phases = fm.layer_phases(_layer("depthwise"), "sw", cfg)
+    a, b = sw_cost("pulpnn"), sw_cost("garofalo2022")
+    assert fm._cost_key(a) == fm._cost_key(dc.replace(a)) != fm._cost_key(b)
+    fm.clear_memo()
+    cold_b = [p.cycles for p in fm.estimate_phases(phases, cfg, cost=b)]
+    warm = [[p.cycles for p in fm.estimate_phases(phases, cfg, cost=c)] for c in (a, b, a)]
+    fm.clear_memo()
+    cold_a = [p.cycles for p in fm.estimate_phases(phases, cfg, cost=a)]
+    assert warm == [cold_a, cold_b, cold_a] and cold_a != cold_b
+
+
+class _DwaPorts:
+    """A duck-typed cluster (module docstring): ``cfg`` without the DWA whose ``dwa_ports`` are
+    still 4, so a DWA phase can be estimated on it."""
+
+    def __init__(self, cfg):
+        self._cfg = cfg
+
+    def __getattr__(self, name):
+        return 4 if name == "dwa_ports" else getattr(self._cfg, name)
+
+
+def test_event_orders_that_are_not_one_prefix_sum_as_dicts():
+    """A DWA phase on a cluster without the DWA lists its ``dwa_*`` keys after the others (the
+    order they came in), not as a prefix of ``fastmodel._EVENT_ORDER``: a layer mixing it with
+    a software phase is summed through the dicts, keys in order of first appearance; phases of
+    one order as vectors, with the same result."""
+    cfg = _DwaPorts(preset("aicas2021"))
+    assert not cfg.dwa
+    (dw,) = fm.layer_phases(_layer("depthwise"), "dwa", preset("jetcas2022"))
+    add = fm.layer_phases(_layer("add"), "sw", cfg)
+    d, a = fm.estimate_phases([dw] + add, cfg)
+    assert list(d.events) == ["cycles", "ima_idle_cycles", "core_active_cycles", "core_idle_cycles",
+                              "tcdm_accesses", "dwa_busy_cycles", "dwa_mac_cycles", "dwa_idle_cycles"]
+    assert list(a.events) == list(d.events)[:5] and d.events["dwa_busy_cycles"] > 0
+    for est in ([a, d], [d, a], [a, a], [a]):
+        order, n, vec = fm._sum_vectors(est)
+        want = fm._sum_events(p.events for p in est)
+        assert list(zip(order[:n], vec, strict=False)) == list(want.items()) and len(vec) >= n
+        assert all(v == 0 for v in vec[n:])
+
+
+def test_software_shares_equal_each_part_walked_on_its_own():
+    """The software kernels' shares -- the split with one cost per distinct part size, unpadded
+    pixel runs counted inline, the zero ring in closed form -- equal every part walked on its
+    own: ``swcost.chunk``'s bounds, the kernel's cost of the part, ``_Traffic.pixels`` of every
+    buffer, the ring's runs (``mapping.ring_runs``) one by one. Random buffers (alignment,
+    channels, padding), 1..8 parts."""
+    from sim_models.mapping import Buffer, ring_runs
+    seed = pick_seed()
+    print(f"seed = {seed}")
+    rng = np.random.default_rng(seed)
+    cost = sw_cost("garofalo2022")
+    for _ in range(300):
+        parts = int(rng.integers(1, 9))
+        n = int(rng.integers(0, 40))
+        assert fm._split(n, parts, lambda m: 7 * m + 1) == [
+            (lo, hi, 7 * (hi - lo) + 1) for lo, hi in (chunk(n, i, parts) for i in range(parts))]
+        h, w = int(rng.integers(1, 12)), int(rng.integers(1, 12))
+        padded = rng.random() < 0.3
+        bufs = [Buffer(f"b{i}", int(rng.integers(0, 4096)), (h, w, int(rng.integers(1, 10))),
+                       pad=int(padded and i == 1) + int(padded and rng.random() < 0.5))
+                for i in range(int(rng.integers(3, 7)))]
+        c, k = bufs[-1].shape[-1], len(bufs) - 1
+        kernels = {
+            "sw_residual": ({"x_buf": bufs[0], "p_buf": bufs[1], "y_buf": bufs[2]}, bufs[:3],
+                            lambda m, x=bufs[0].shape[-1]: cost.residual(m * x)),
+            "sw_add_partials": ({"parts": bufs[:-1], "dst": bufs[-1], "adc": ADC}, bufs,
+                                lambda m, c=c, k=k: cost.add_partials(m * c, k)),
+            "sw_concat": ({"srcs": bufs[:-1], "dst": bufs[-1]}, bufs,
+                          lambda m, c=c, k=k: cost.concat(m * c, m * k)),
+        }
+        for kind, (args, moved, cost_of) in kernels.items():
+            for part, (cyc, t) in enumerate(fm._sw_shares(kind, args, cost, parts)):
+                lo, hi = chunk(h * w, part, parts)
+                ref = fm._Traffic()
+                for b in moved:
+                    ref.pixels(b, lo, hi)
+                assert (cyc, t.words, t.runs, t.shared_runs) == (cost_of(hi - lo), ref.words, ref.runs, 0), \
+                    (kind, bufs, parts, part)
+        ring_buf = Buffer("z", int(rng.integers(0, 4096)), (h, w, int(rng.integers(1, 10))),
+                          pad=int(rng.integers(0, 3)))
+        ring = ring_runs(ring_buf)
+        for part, (cyc, t) in enumerate(fm._sw_shares("sw_zero_ring", {"buf": ring_buf}, cost, parts)):
+            r0, r1 = chunk(len(ring), part, parts)
+            ref = fm._Traffic()
+            for addr, nbytes in ring[r0:r1]:
+                ref.run(addr, nbytes)
+            assert (cyc, t.words, t.runs) == (cost.zero_fill(sum(nb for _, nb in ring[r0:r1]), r1 - r0),
+                                              ref.words, ref.runs), (ring_buf, parts, part)
 
 
 def test_register_counts_match_the_register_maps():
