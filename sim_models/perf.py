@@ -657,94 +657,125 @@ def _separate_periodic(si, comp, so, n, params, step, check_jobs):
     return (n, occ_in, occ_c, occ_out, total - (occ_in + occ_c + occ_out), total), skipped
 
 
-def _shared_signature(sched, state, k: int) -> tuple:
-    """The state of :func:`_shared_run` stopped at job ``k``'s STREAMIN (the Source idle),
-    reduced to what the rest of the schedule depends on, every time relative to ``c[k - 1]``
-    (that STREAMIN's start): the Sink's phase, the next jobs to resolve, the priority, the time,
-    and the five schedule lists over the jobs still open (from two before the first job whose
-    COMPUTE or STREAMOUT has not started: every earlier job is finished and never read again)."""
+def _shared_signature(sched, state, k: int) -> tuple[tuple, int, int]:
+    """``(signature, lo, ref)``: the state of :func:`_shared_run` stopped at job ``k``'s STREAMIN
+    (the Source idle), reduced to what the rest of the schedule depends on, every time relative
+    to ``ref = c[k - 1]`` (that STREAMIN's start): the Sink's phase, the next jobs to resolve,
+    the priority, the time, and the five schedule lists over the jobs still open, ``lo..k - 1``
+    (from two before the first job whose COMPUTE or STREAMOUT has not started: every earlier job
+    is finished and never read again).
+
+    Each list is filled in job order (one Source and one Sink phase at a time, COMPUTE starts
+    in order), so its known entries in the window are a prefix whose length the scalars give:
+    ``g`` and ``din`` up to ``next_src - 1`` (the Source is idle), ``c`` up to ``next_c - 1``,
+    ``s`` up to ``next_snk - 1``, ``dout`` up to ``next_snk - 1`` (``next_snk - 2`` while a
+    Sink phase is in progress). The signature holds those prefixes and the scalars, so two equal
+    signatures are two equal states."""
     src, snk, nsrc, nsnk, nc, prio, t = state
-    ref = sched[1][k - 1]
-    lo = min(nc, nsnk) - 2
+    g, c, s, din, dout = sched
+    ref = c[k - 1]
+    lo = (nc if nc < nsnk else nsnk) - 2
     if lo < 0:
         lo = 0
-    # every known time relative to ref, None for unknown (-1)
-    win = tuple(x - ref if x >= 0 else None for lst in sched for x in lst[lo:k])
-    return (prio, None if snk is None else (snk[0] - k, snk[1] - ref, snk[2]), nsnk - k, nc - k,
-            t - ref, k - lo, win)
+    nd = nsnk if snk is None else nsnk - 1
+    win = g[lo:nsrc] + c[lo:nc] + s[lo:nsnk] + din[lo:nsrc] + dout[lo:nd]
+    return ((prio, None if snk is None else (snk[0] - k, snk[1] - ref, snk[2]), nsrc - k, nsnk - k,
+             nc - k, t - ref, k - lo, tuple([x - ref for x in win])), lo, ref)
+
+
+def _tiled_from(pattern: list[int], start: int, count: int) -> list[int]:
+    """Terms ``start .. start + count - 1`` of the sequence that repeats ``pattern``."""
+    r = len(pattern)
+    if r == 1:
+        return pattern * count
+    q = start % r
+    return ((pattern[q:] + pattern[:q]) * (count // r + 1))[:count]
 
 
 def _shared_periodic(si, comp, so, n, params, step, check_jobs):
     """``(fields, skipped)``: :func:`overlapped_perf_periodic`'s fields with shared ports (see
-    there) and the number of jobs not scheduled (extrapolated)."""
+    there) and the number of jobs not scheduled (extrapolated).
+
+    The ``n``-job schedule is run, a checkpoint every ``every`` jobs (a multiple of the lengths'
+    period) up to ``min(check_jobs, n - 2)``, until a signature (:func:`_shared_signature`)
+    recurs: at ``k1`` and ``k2 = k1 + D``, times shifted by ``T``. Then every job from ``lo1``
+    (the window's first at ``k1``) on repeats ``D`` jobs later ``T`` cycles later, and so does
+    every job's occupied-cycle term of :func:`_shared_totals` from ``lo1 + 1`` on (it reads the
+    job and the one before): ``Delta``, the terms of jobs ``lo1 + 1 .. lo1 + D`` (finished at
+    ``k2``), is what every further period adds. The ``m``-job schedule with ``m = n - J D`` in
+    ``k1 + 1 .. k2`` (or ``D`` more, past ``k2``, if it is not ``k2``) reaches job ``k1``'s
+    state as the ``n``-job one does and has as many jobs to come after it as the ``n``-job one
+    after ``k1 + J D``, whose state is that one shifted by ``J T``: so the ``n``-job totals are
+    the ``m``-job totals plus ``J`` times ``Delta`` (jobs ``D``, COMPUTE ``D comp``, the layer's
+    end ``T``). The ``m``-job schedule is the run stopped at job ``m``'s STREAMIN and run on to
+    its end with ``m`` jobs (as :func:`_shared_forks` forks it, in place: nothing else needs the
+    run)."""
     in_tail = params.streamin_overhead - FIRST_REQUEST
     out_tail = params.streamout_overhead - FIRST_REQUEST
     if in_tail < 0 or out_tail < 0:
         raise ValueError("shared_ports needs streamin_overhead and streamout_overhead >= "
                          f"{FIRST_REQUEST}, not {params.streamin_overhead}, {params.streamout_overhead}")
-    u = -1
-    lists = ([], [], [], [], [], [], [], [], [], [], [])   # cin, cout, sin, sout, L, g, c, s, din, dout
+    pats = ([x - params.streamin_overhead for x in si], [x - params.streamout_overhead for x in so],
+            si, so, [comp])
+    lists = ([], [], [], [], [], [], [], [], [], [])   # cin, cout, sin, sout, L, g, c, s, din, dout
     consts = lists[:5] + (params.job_overhead, in_tail, out_tail)
-    sched = lists[5:10]
+    sched = lists[5:]
 
     def grow(m):                      # the job lists up to job m - 1 (a run to job k needs k + 1)
         have = len(lists[0])
         if m <= have:
             return
         m = min(n, max(m, 2 * have + 16))        # in chunks: a checkpoint needs one more job
-        idx = range(have, m)
-        sin, sout = [si[i % len(si)] for i in idx], [so[i % len(so)] for i in idx]
-        lists[0].extend([x - params.streamin_overhead for x in sin])
-        lists[1].extend([x - params.streamout_overhead for x in sout])
-        lists[2].extend(sin)
-        lists[3].extend(sout)
-        lists[4].extend([comp] * (m - have))
+        for x, pat in zip(lists, pats):
+            x.extend(_tiled_from(pat, have, m - have))
         for x in sched:
-            x.extend([u] * (m - have))
+            x.extend([-1] * (m - have))
 
     every = step * -(-CHECKPOINT_JOBS // step)      # checkpoints: a multiple of the period
     state = (None, None, 0, 0, 0, False, 0)
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple, tuple[int, int, int]] = {}
     found = None
 
     def checkpoint(k, here):
         nonlocal found
-        sig = _shared_signature(sched, here, k)
-        if sig in seen:
-            found = (seen[sig], k)
-            return True
-        seen[sig] = k
-        return False
+        sig, lo, ref = _shared_signature(sched, here, k)
+        first = seen.get(sig)
+        if first is None:
+            seen[sig] = (k, lo, ref)
+            return False
+        found = first + (k, ref)
+        return True
 
-    last = min(check_jobs, n - 2 * every - 1)       # the last checkpoint (two periods left)
+    last = min(check_jobs, n - 2)                   # the last checkpoint (the run stops after it)
     while found is None and state[2] <= last:        # in runs as long as the lists grown so far
         grow(state[2] + 2)
         stop = min(len(lists[0]) - 1, last + 1)
         _, state = _shared_run(sched, state, n, stop, consts, (every, last, checkpoint))
     lo = params.layer_overhead
-    if found is not None:
-        k1, k2 = found
-        d = k2 - k1
-        n1 = k1 + (n - k1 - 1) % d + 1            # k1 < n1 <= k1 + d, n = n1 + J d
-        j = (n - n1) // d
-        if j >= 2:
-            grow(min(n, n1 + 2 * d + 1))
-            totals = []
-            for kk in (n1 + d, n1 + 2 * d):       # both after k2; the first before n
-                if kk < n:
-                    _, state = _shared_run(sched, state, n, kk, consts)
-                    fork = tuple(x[:] for x in sched)
-                    src, snk = state[:2]
-                    _shared_run(fork, (src and src[:], snk and snk[:]) + state[2:], kk, None, consts)
-                else:
-                    fork = sched
-                    _shared_run(fork, state, kk, None, consts)
-                totals.append(_shared_totals(fork, lists[4], kk, lo))
-            t1, t2 = totals
-            return tuple(a + (j - 1) * (b - a) for a, b in zip(t1, t2, strict=True)), n - n1 - 2 * d
-    grow(n)                           # no recurrence proved: the whole schedule, on from here
-    _shared_run(sched, state, n, None, consts)
-    return _shared_totals(sched, lists[4], n, lo), 0
+    if found is None:                 # no recurrence proved: the whole schedule, on from here
+        grow(n)
+        _shared_run(sched, state, n, None, consts)
+        return _shared_totals(sched, lists[4], n, lo), 0
+    k1, lo1, ref1, k2, ref2 = found
+    d, shift = k2 - k1, ref2 - ref1
+    g, _, s, din, dout = sched
+    d_in = d_out = 0                  # Delta's occupied cycles: jobs lo1 + 1 .. lo1 + d
+    for i in range(lo1 + 1, lo1 + d + 1):
+        gi, s_i = g[i], s[i]
+        x = din[i - 1] - gi + 1
+        d_in += din[i] - gi + 1 - (x if x > 0 else 0)
+        x = dout[i - 1] - s_i + 1
+        d_out += dout[i] - s_i + 1 - (x if x > 0 else 0)
+    m = k1 + (n - k1 - 1) % d + 1               # k1 < m <= k2, n = m + J d
+    if m < k2:
+        m += d
+        grow(m + 1)
+        _, state = _shared_run(sched, state, n, m, consts)
+    _shared_run(sched, state, m, None, consts)  # the m-job schedule: on from job m's STREAMIN
+    j = (n - m) // d
+    fields = _shared_totals(sched, lists[4], m, lo)
+    delta = (d, d_in, d * comp, d_out, shift - d_in - d * comp - d_out, shift)
+    return tuple(a + j * b for a, b in zip(fields, delta, strict=True)), n - m
 
 
 def _shared_forks(sin: list[int], L: list[int], sout: list[int], params: PerfParams, ks: list[int]
