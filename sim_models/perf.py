@@ -831,7 +831,15 @@ def _shared_run(sched, state, n, stop, consts, check=None):
             progress = False
             i = nc
             if i < n and din[i] != u and (i == 0 or s[i - 1] != u):
-                c[i] = din[i] if i == 0 else max(din[i], c[i - 1] + L[i - 1] + jo, s[i - 1])
+                x = din[i]                 # max(din_i, c_{i-1} + L + jo, s_{i-1}), no calls
+                if i:
+                    y = c[i - 1] + L[i - 1] + jo
+                    if y > x:
+                        x = y
+                    y = s[i - 1]
+                    if y > x:
+                        x = y
+                c[i] = x
                 nc = i + 1
                 progress = True
             i = nsrc
@@ -852,7 +860,9 @@ def _shared_run(sched, state, n, stop, consts, check=None):
                 progress = True
             i = nsnk
             if snk is None and i < n and c[i] != u and (i == 0 or dout[i - 1] != u):
-                t0 = c[i] + L[i] if i == 0 else max(c[i] + L[i], dout[i - 1])
+                t0 = c[i] + L[i]
+                if i and dout[i - 1] > t0:
+                    t0 = dout[i - 1]
                 s[i] = t0
                 nsnk = i + 1
                 if cout[i] <= 0:
@@ -866,12 +876,12 @@ def _shared_run(sched, state, n, stop, consts, check=None):
             want_src = src is not None and src[1] <= t
             want_snk = snk is not None and snk[1] <= t
             if not (want_src or want_snk):
-                t = src[1] if snk is None else snk[1] if src is None else min(src[1], snk[1])
+                t = src[1] if snk is None else snk[1] if src is None or snk[1] < src[1] else src[1]
                 continue
             if want_src and want_snk:
                 first, second = (snk, src) if prio_snk else (src, snk)
                 a, b = first[2], second[2]
-                k = min(2 * a - 1, 2 * b)
+                k = 2 * a - 1 if a <= b else 2 * b     # min(2a - 1, 2b)
                 odd = k % 2
                 first[2] -= (k + 1) // 2
                 second[2] -= k // 2
