@@ -516,14 +516,15 @@ def _ima_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
 def _dwa_words(job: DwJob) -> int:
     """Words the DWA's ports move for ``job`` (aligned runs of a group's channels: the 9 weight
     taps, the 3 window rows of every column's first pixel and the new ``stride`` rows of every
-    other pixel, one store per output pixel)."""
-    total = 0
-    for g in range(job.groups):
-        cg = min(GROUP, job.channels - GROUP * g)
-        w = -(-cg // 4) + 1 if cg % 4 else -(-cg // 4)
-        rows = KERNEL + job.stride * (job.out_h - 1)
-        total += w * (KERNEL * KERNEL + job.out_w * (KERNEL * rows + job.out_h))
-    return total
+    other pixel, one store per output pixel): every group moves the same runs, each run of a
+    group of ``cg`` channels ``ceil(cg / 4)`` words, one more when ``cg`` is not a multiple of 4,
+    so the words per run are summed over the groups in closed form."""
+    full, rem = divmod(job.channels, GROUP)          # full groups, then one of rem channels
+    words = full * (-(-GROUP // 4) + (1 if GROUP % 4 else 0))
+    if rem:
+        words += -(-rem // 4) + (1 if rem % 4 else 0)
+    rows = KERNEL + job.stride * (job.out_h - 1)
+    return words * (KERNEL * KERNEL + job.out_w * (KERNEL * rows + job.out_h))
 
 
 def _dwa_phase(ph: Phase, cfg, oh: Overheads, cost: SwCost) -> PhaseEstimate:
