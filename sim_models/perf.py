@@ -726,7 +726,7 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs):
         if m <= have:
             return
         m = min(n, max(m, 2 * have + 16))        # in chunks: a checkpoint needs one more job
-        for x, pat in zip(lists, pats):
+        for x, pat in zip(lists[:5], pats, strict=True):
             x.extend(_tiled_from(pat, have, m - have))
         for x in sched:
             x.extend([-1] * (m - have))
