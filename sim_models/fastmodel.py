@@ -379,7 +379,7 @@ def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
     if exact or walk:                           # the reference: the whole schedule
         sin, sout = _tile(sin, n), _tile(sout, n)
         return perf.overlapped_perf(sin, np.full(n, mvm, dtype=np.int64), sout, p), words
-    return perf.overlapped_perf_periodic(sin, mvm, sout, n, p), words
+    return perf.overlapped_perf_periodic(sin, mvm, sout, n, p, memo=_memo), words
 
 
 def _walk_words(job: LayerJob) -> int:

@@ -559,7 +559,7 @@ CHECKPOINT_JOBS = 1
 
 
 def overlapped_perf_periodic(sin: list[int], comp: int, sout: list[int], n: int, params: PerfParams,
-                             *, check_jobs: int = 1024) -> LayerPerf:
+                             *, check_jobs: int = 1024, memo=None) -> LayerPerf:
     """:func:`overlapped_perf` of ``n`` jobs whose STREAMIN / STREAMOUT lengths repeat ``sin`` /
     ``sout`` (one period, ``r`` jobs: job ``i`` has ``sin[i % r]``, ``sout[i % r]``) and whose
     COMPUTE lengths are all ``comp``: the same figures, in time that does not grow with ``n``
@@ -579,13 +579,15 @@ def overlapped_perf_periodic(sin: list[int], comp: int, sout: list[int], n: int,
       start is the port model's (the Sink in progress, its requests and chunks left, the next
       jobs to resolve, the priority, the time) and the start and done cycles of the jobs
       still open (every job from two before the first unresolved one). The end of the layer
-      changes the last jobs' contention, so the totals are affine in the number of skipped
-      periods only with at least one period before the end: ``n = n' + J D`` (``k1 < n' <= k1
-      + D``), the ``n' + D``- and ``n' + 2D``-job schedules are run (forked off one run, as in
-      :func:`overlapped_prefix_perfs`) and the totals extrapolated from them to ``J``.
+      changes the last jobs' contention, so ``n = m + J D`` (``k1 < m``): the ``m``-job
+      schedule is run to its end from the recurrence's state and every skipped period adds
+      what one period of the steady state adds (:func:`_shared_periodic`).
 
     Checkpoints are taken over the first ``check_jobs`` jobs; a schedule with no recurrence
-    there (or a layer with fewer than three periods) is run whole. Exact in every field:
+    there (or a layer with fewer than three periods) is run whole. ``memo`` (shared ports): a
+    function ``(key, compute) -> value`` that keeps ``compute()`` under ``key`` (e.g.
+    :func:`sim_models.fastmodel._memo`); the recurrence found for these lengths is kept there
+    and reused for any other ``n`` (its proof does not depend on ``n``). Exact in every field:
     tests/sim_models/test_perf.py compares it with :func:`overlapped_perf` of the whole
     sequence."""
     si, so = [int(x) for x in sin], [int(x) for x in sout]
@@ -598,8 +600,12 @@ def overlapped_perf_periodic(sin: list[int], comp: int, sout: list[int], n: int,
     r = len(si)
     if n <= 2 * r + 8:                          # short: the whole schedule
         return LayerPerf(*_overlapped_totals(_tiled(si, n), [comp] * n, _tiled(so, n), params)[0])
-    run = _shared_periodic if params.shared_ports else _separate_periodic
-    return LayerPerf(*run(si, comp, so, n, params, _min_period(si, so), check_jobs)[0])
+    if params.shared_ports:
+        steady = None if memo is None else memo(("steady", tuple(si), comp, tuple(so), params, check_jobs),
+                                                dict)
+        return LayerPerf(*_shared_periodic(si, comp, so, n, params, _min_period(si, so), check_jobs,
+                                           steady)[0])
+    return LayerPerf(*_separate_periodic(si, comp, so, n, params, _min_period(si, so), check_jobs)[0])
 
 
 def _tiled(pattern: list[int], n: int) -> list[int]:
@@ -692,7 +698,7 @@ def _tiled_from(pattern: list[int], start: int, count: int) -> list[int]:
     return ((pattern[q:] + pattern[:q]) * (count // r + 1))[:count]
 
 
-def _shared_periodic(si, comp, so, n, params, step, check_jobs):
+def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
     """``(fields, skipped)``: :func:`overlapped_perf_periodic`'s fields with shared ports (see
     there) and the number of jobs not scheduled (extrapolated).
 
@@ -708,8 +714,11 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs):
     after ``k1 + J D``, whose state is that one shifted by ``J T``: so the ``n``-job totals are
     the ``m``-job totals plus ``J`` times ``Delta`` (jobs ``D``, COMPUTE ``D comp``, the layer's
     end ``T``). The ``m``-job schedule is the run stopped at job ``m``'s STREAMIN and run on to
-    its end with ``m`` jobs (as :func:`_shared_forks` forks it, in place: nothing else needs the
-    run)."""
+    its end with ``m`` jobs (the ``m``- and ``n``-job runs are the same until then), from the
+    state at ``k2``: in place, or -- with ``steady``, a dict kept for these lengths between
+    calls (:func:`overlapped_perf_periodic`'s ``memo``) -- from a copy of it kept there with
+    ``k1``, ``k2``, ``Delta`` and the ``m``-job totals, which hold for every ``n`` of at least
+    ``m`` jobs."""
     in_tail = params.streamin_overhead - FIRST_REQUEST
     out_tail = params.streamout_overhead - FIRST_REQUEST
     if in_tail < 0 or out_tail < 0:
@@ -717,6 +726,25 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs):
                          f"{FIRST_REQUEST}, not {params.streamin_overhead}, {params.streamout_overhead}")
     pats = ([x - params.streamin_overhead for x in si], [x - params.streamout_overhead for x in so],
             si, so, [comp])
+    lo = params.layer_overhead
+    rec = None if steady is None else steady.get("rec")
+    if rec is not None:               # the recurrence of an earlier call: the m-job totals
+        k1, k2, d, delta, snap, tails = rec
+        m = k1 + (n - k1 - 1) % d + 1
+        if m < k2:
+            m += d
+        if m <= n:
+            fields = tails.get(m)
+            if fields is None:
+                sched = tuple(x[:] + [-1] * (m - len(x)) for x in snap[0])
+                src, snk = snap[1][:2]
+                state = (src and src[:], snk and snk[:]) + snap[1][2:]
+                ins = tuple(_tiled_from(x, 0, m) for x in pats) + (params.job_overhead, in_tail, out_tail)
+                _shared_run(sched, state, m, None, ins)
+                fields = tails[m] = _shared_totals(sched, ins[4], m, lo)
+            j = (n - m) // d
+            return tuple(a + j * b for a, b in zip(fields, delta, strict=True)), n - m
+        steady = None                 # too short for it: on its own
     lists = ([], [], [], [], [], [], [], [], [], [])   # cin, cout, sin, sout, L, g, c, s, din, dout
     consts = lists[:5] + (params.job_overhead, in_tail, out_tail)
     sched = lists[5:]
@@ -738,10 +766,10 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs):
 
     def checkpoint(k, here):
         nonlocal found
-        sig, lo, ref = _shared_signature(sched, here, k)
+        sig, lo_k, ref = _shared_signature(sched, here, k)
         first = seen.get(sig)
         if first is None:
-            seen[sig] = (k, lo, ref)
+            seen[sig] = (k, lo_k, ref)
             return False
         found = first + (k, ref)
         return True
@@ -751,7 +779,6 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs):
         grow(state[2] + 2)
         stop = min(len(lists[0]) - 1, last + 1)
         _, state = _shared_run(sched, state, n, stop, consts, (every, last, checkpoint))
-    lo = params.layer_overhead
     if found is None:                 # no recurrence proved: the whole schedule, on from here
         grow(n)
         _shared_run(sched, state, n, None, consts)
@@ -769,12 +796,17 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs):
     m = k1 + (n - k1 - 1) % d + 1               # k1 < m <= k2, n = m + J d
     if m < k2:
         m += d
-        grow(m + 1)
-        _, state = _shared_run(sched, state, n, m, consts)
-    _shared_run(sched, state, m, None, consts)  # the m-job schedule: on from job m's STREAMIN
-    j = (n - m) // d
-    fields = _shared_totals(sched, lists[4], m, lo)
     delta = (d, d_in, d * comp, d_out, shift - d_in - d * comp - d_out, shift)
+    if steady is not None:
+        src, snk = state[:2]          # copies: the run below changes the lists in place
+        snap = (tuple(x[:] for x in sched), (src and src[:], snk and snk[:]) + state[2:])
+        steady["rec"] = (k1, k2, d, delta, snap, {})
+    grow(m)
+    _shared_run(sched, state, m, None, consts)  # the m-job schedule: on from job k2's STREAMIN
+    fields = _shared_totals(sched, lists[4], m, lo)
+    if steady is not None:
+        steady["rec"][5][m] = fields
+    j = (n - m) // d
     return tuple(a + j * b for a, b in zip(fields, delta, strict=True)), n - m
 
 
