@@ -352,8 +352,10 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = Fals
     every ``R`` jobs, and :func:`sim_models.perf.overlapped_perf_periodic` schedules them until
     the schedule's state (relative to its time) recurs at a checkpoint -- which proves that every
     further period repeats it -- and skips the whole periods (separate and shared ports; with
-    shared ports from two schedules that end one period apart, forked off one run, because the
-    layer's end changes the last jobs' contention). Exact in every field, not a heuristic:
+    shared ports the schedule of fewer jobs that ends as the layer does is run to its end and
+    the skipped periods added, because the layer's end changes the last jobs' contention; the
+    recurrence is kept in the memo for the same lengths in another LayerJob). Exact in every
+    field, not a heuristic:
     tests/sim_models/test_fastmodel.py and tests/sim_models/test_perf.py compare it with the
     whole schedule (``exact=True``). (The increments of four short schedules, which this
     replaces, were a heuristic: with shared ports seeds 212, 255 and 308 of that test found
