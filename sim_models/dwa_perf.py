@@ -181,22 +181,23 @@ def _sum_groups(job: DwJob, group) -> dict[str, int]:
     store chunks)`` of a channel group of ``cg`` channels (shared by :func:`breakdown` and
     :func:`breakdown_reference`). A group's runs are group 0's moved by ``GROUP * g`` bytes, a
     multiple of 4 (aligned words): their chunks depend on the group's channel count only, so each
-    distinct count is costed once (the full groups and the remainder)."""
+    distinct count is costed once -- the full groups and the remainder, which is the last group
+    -- and counted as often as it occurs. Each group's ``W`` phase also stores the previous
+    group's last pixel (1 cycle for the first group, which has none); ``F`` stores the last
+    group's."""
     C, H, W = job.channels, job.out_h, job.out_w
-    per_cg: dict[int, tuple[int, int, int, int]] = {}
+    full, rem = divmod(C, GROUP)
+    counts = ([(GROUP, full)] if full else []) + ([(rem, 1)] if rem else [])
+    costs = [group(cg) for cg, _ in counts]
     out = dict(weights=0, preload=0, inner=0, final=0, done=DONE_CYCLES, mac_cycles=0)
-    prev_store = 0                                       # chunks of the pending pixel (0: none)
-    for g in range(job.groups):
-        cg = min(GROUP, C - GROUP * g)
-        if cg not in per_cg:
-            per_cg[cg] = group(cg)
-        w_chunks, pre, inner, last_store = per_cg[cg]
-        out["weights"] += w_chunks + (prev_store or 1)
-        out["preload"] += pre
-        out["inner"] += inner
-        out["mac_cycles"] += -(-cg // LANES) * H * W
-        prev_store = last_store
-    out["final"] = 1 + prev_store
+    for (cg, count), (w_chunks, pre, inner, _) in zip(counts, costs, strict=True):
+        out["weights"] += count * w_chunks
+        out["preload"] += count * pre
+        out["inner"] += count * inner
+        out["mac_cycles"] += count * -(-cg // LANES) * H * W
+    # groups 0 .. G - 2 are full (costs[0] when there are two groups or more)
+    out["weights"] += 1 + (job.groups - 1) * (costs[0][3] or 1)
+    out["final"] = 1 + costs[-1][3]
     return out
 
 

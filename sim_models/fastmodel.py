@@ -319,18 +319,25 @@ def _residue_period(job: LayerJob) -> int:
     ``jk`` modulo ``dk = 4 / gcd(sk, 4)`` only. So the residues repeat every ``d0`` jobs (if
     ``d0`` divides ``c0``, else every ``c0``) when ``d1 = d2 = 1``; every ``c0 d1`` (``c0 c1`` if
     ``d1`` does not divide ``c1``) when ``d2 = 1``; every ``c0 c1 d2`` otherwise."""
-    c0, c1, _ = (lp.count for lp in job.loops)
+    l0, l1, l2 = job.loops
+    c0, c1 = l0.count, l1.count
     r = 1
-    for f in ("src_stride", "dst_stride"):
-        d0, d1, d2 = (4 // math.gcd(getattr(lp, f), 4) for lp in job.loops)
+    for s0, s1, s2 in ((l0.src_stride, l1.src_stride, l2.src_stride),
+                       (l0.dst_stride, l1.dst_stride, l2.dst_stride)):
+        d0, d1, d2 = _ORDER[s0 % 4], _ORDER[s1 % 4], _ORDER[s2 % 4]
         if d2 > 1:
             rk = c0 * c1 * d2
         elif d1 > 1:
             rk = c0 * (d1 if c1 % d1 == 0 else c1)
         else:
             rk = d0 if c0 % d0 == 0 else c0
-        r = math.lcm(r, rk)
-    return min(r, job.num_jobs)
+        r = rk if r == 1 else math.lcm(r, rk)
+    n = job.num_jobs
+    return r if r < n else n
+
+
+#: ``4 // gcd(s, 4)`` by ``s % 4``: the period of ``j s`` modulo 4 in ``j``.
+_ORDER = (1, 4, 2, 4)
 
 
 def _walk_tables(walk, ports: int) -> tuple[list[int], list[int]]:
@@ -342,16 +349,18 @@ def _walk_tables(walk, ports: int) -> tuple[list[int], list[int]]:
     words, and the runs' offsets modulo 4 depend on their loop counters modulo 4 only, so the
     runs are counted by offset residue (16 pairs of counter classes) instead of listed."""
     def tables():
-        w = [(q + walk.len0 + 3) // 4 for q in range(4)]
+        l0, l1, l2, s1, s2 = walk.len0, walk.len1, walk.len2, walk.stride1 % 4, walk.stride2 % 4
+        w = [(q + l0 + 3) // 4 for q in range(4)]
         c = [-(-x // ports) for x in w]
-        n1 = [(walk.len1 - 1 - a) // 4 + 1 if a < walk.len1 else 0 for a in range(4)]
-        n2 = [(walk.len2 - 1 - b) // 4 + 1 if b < walk.len2 else 0 for b in range(4)]
         cnt = [0, 0, 0, 0]
-        for a in range(4):
-            for b in range(4):
-                cnt[(a * walk.stride1 + b * walk.stride2) % 4] += n1[a] * n2[b]
-        return ([sum(cnt[q] * c[(r + q) % 4] for q in range(4)) for r in range(4)],
-                [sum(cnt[q] * w[(r + q) % 4] for q in range(4)) for r in range(4)])
+        for a in range(4 if l1 > 4 else l1):           # runs by offset residue
+            n1 = (l1 - 1 - a) // 4 + 1
+            for b in range(4 if l2 > 4 else l2):
+                cnt[(a * s1 + b * s2) % 4] += n1 * ((l2 - 1 - b) // 4 + 1)
+        k0, k1, k2, k3 = cnt
+        c, w = c + c, w + w                              # residue r + q without a modulo
+        return ([k0 * c[r] + k1 * c[r + 1] + k2 * c[r + 2] + k3 * c[r + 3] for r in range(4)],
+                [k0 * w[r] + k1 * w[r + 1] + k2 * w[r + 2] + k3 * w[r + 3] for r in range(4)])
     return _memo(("walk", _walk_key(walk), ports), tables)
 
 
@@ -364,11 +373,12 @@ def _job_pattern(job: LayerJob, p: perf.PerfParams) -> tuple[list[int], list[int
     STREAMIN / STREAMOUT lengths of :func:`sim_models.perf.job_phase_cycles` and the port words
     of :func:`_walk_words`, job by job, which repeat every ``R`` jobs."""
     r = _residue_period(job)
-    c0, c1 = job.loops[0].count, job.loops[1].count
+    l0, l1, l2 = job.loops
+    c0, c1 = l0.count, l1.count
     out = []
-    for walk, addr, f, ovh in ((job.src, job.src_addr, "src_stride", p.streamin_overhead),
-                               (job.dst, job.dst_addr, "dst_stride", p.streamout_overhead)):
-        s0, s1, s2 = (getattr(lp, f) for lp in job.loops)
+    for walk, addr, (s0, s1, s2), ovh in (
+            (job.src, job.src_addr, (l0.src_stride, l1.src_stride, l2.src_stride), p.streamin_overhead),
+            (job.dst, job.dst_addr, (l0.dst_stride, l1.dst_stride, l2.dst_stride), p.streamout_overhead)):
         cyc, words = _walk_tables(walk, p.ports)
         if r == 1:
             x = addr % 4
@@ -415,8 +425,10 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = Fals
     every ``R`` jobs, and :func:`sim_models.perf.overlapped_perf_periodic` schedules them until
     the schedule's state (relative to its time) recurs at a checkpoint -- which proves that every
     further period repeats it -- and skips the whole periods (separate and shared ports; with
-    shared ports from two schedules that end one period apart, forked off one run, because the
-    layer's end changes the last jobs' contention). Exact in every field, not a heuristic:
+    shared ports the schedule of fewer jobs that ends as the layer does is run to its end and
+    the skipped periods added, because the layer's end changes the last jobs' contention; the
+    recurrence is kept in the memo for the same lengths in another LayerJob). Exact in every
+    field, not a heuristic:
     tests/sim_models/test_fastmodel.py and tests/sim_models/test_perf.py compare it with the
     whole schedule (``exact=True``). (The increments of four short schedules, which this
     replaces, were a heuristic: with shared ports seeds 212, 255 and 308 of that test found
@@ -442,7 +454,7 @@ def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
     if exact or walk:                           # the reference: the whole schedule
         sin, sout = _tile(sin, n), _tile(sout, n)
         return perf.overlapped_perf(sin, np.full(n, mvm, dtype=np.int64), sout, p), words
-    return perf.overlapped_perf_periodic(sin, mvm, sout, n, p), words
+    return perf.overlapped_perf_periodic(sin, mvm, sout, n, p, memo=_memo), words
 
 
 def _walk_words(job: LayerJob) -> int:
@@ -640,14 +652,15 @@ def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
 def _dwa_words(job: DwJob) -> int:
     """Words the DWA's ports move for ``job`` (aligned runs of a group's channels: the 9 weight
     taps, the 3 window rows of every column's first pixel and the new ``stride`` rows of every
-    other pixel, one store per output pixel)."""
-    total = 0
-    for g in range(job.groups):
-        cg = min(GROUP, job.channels - GROUP * g)
-        w = -(-cg // 4) + 1 if cg % 4 else -(-cg // 4)
-        rows = KERNEL + job.stride * (job.out_h - 1)
-        total += w * (KERNEL * KERNEL + job.out_w * (KERNEL * rows + job.out_h))
-    return total
+    other pixel, one store per output pixel): every group moves the same runs, each run of a
+    group of ``cg`` channels ``ceil(cg / 4)`` words, one more when ``cg`` is not a multiple of 4,
+    so the words per run are summed over the groups in closed form."""
+    full, rem = divmod(job.channels, GROUP)          # full groups, then one of rem channels
+    words = full * (-(-GROUP // 4) + (1 if GROUP % 4 else 0))
+    if rem:
+        words += -(-rem // 4) + (1 if rem % 4 else 0)
+    rows = KERNEL + job.stride * (job.out_h - 1)
+    return words * (KERNEL * KERNEL + job.out_w * (KERNEL * rows + job.out_h))
 
 
 def _dwa_costs(job: DwJob, ports: int) -> tuple[int, int, int]:

@@ -559,7 +559,7 @@ CHECKPOINT_JOBS = 1
 
 
 def overlapped_perf_periodic(sin: list[int], comp: int, sout: list[int], n: int, params: PerfParams,
-                             *, check_jobs: int = 1024) -> LayerPerf:
+                             *, check_jobs: int = 1024, memo=None) -> LayerPerf:
     """:func:`overlapped_perf` of ``n`` jobs whose STREAMIN / STREAMOUT lengths repeat ``sin`` /
     ``sout`` (one period, ``r`` jobs: job ``i`` has ``sin[i % r]``, ``sout[i % r]``) and whose
     COMPUTE lengths are all ``comp``: the same figures, in time that does not grow with ``n``
@@ -579,13 +579,15 @@ def overlapped_perf_periodic(sin: list[int], comp: int, sout: list[int], n: int,
       start is the port model's (the Sink in progress, its requests and chunks left, the next
       jobs to resolve, the priority, the time) and the start and done cycles of the jobs
       still open (every job from two before the first unresolved one). The end of the layer
-      changes the last jobs' contention, so the totals are affine in the number of skipped
-      periods only with at least one period before the end: ``n = n' + J D`` (``k1 < n' <= k1
-      + D``), the ``n' + D``- and ``n' + 2D``-job schedules are run (forked off one run, as in
-      :func:`overlapped_prefix_perfs`) and the totals extrapolated from them to ``J``.
+      changes the last jobs' contention, so ``n = m + J D`` (``k1 < m``): the ``m``-job
+      schedule is run to its end from the recurrence's state and every skipped period adds
+      what one period of the steady state adds (:func:`_shared_periodic`).
 
     Checkpoints are taken over the first ``check_jobs`` jobs; a schedule with no recurrence
-    there (or a layer with fewer than three periods) is run whole. Exact in every field:
+    there (or a layer with fewer than three periods) is run whole. ``memo`` (shared ports): a
+    function ``(key, compute) -> value`` that keeps ``compute()`` under ``key`` (e.g.
+    :func:`sim_models.fastmodel._memo`); the recurrence found for these lengths is kept there
+    and reused for any other ``n`` (its proof does not depend on ``n``). Exact in every field:
     tests/sim_models/test_perf.py compares it with :func:`overlapped_perf` of the whole
     sequence."""
     si, so = [int(x) for x in sin], [int(x) for x in sout]
@@ -598,8 +600,12 @@ def overlapped_perf_periodic(sin: list[int], comp: int, sout: list[int], n: int,
     r = len(si)
     if n <= 2 * r + 8:                          # short: the whole schedule
         return LayerPerf(*_overlapped_totals(_tiled(si, n), [comp] * n, _tiled(so, n), params)[0])
-    run = _shared_periodic if params.shared_ports else _separate_periodic
-    return LayerPerf(*run(si, comp, so, n, params, _min_period(si, so), check_jobs)[0])
+    if params.shared_ports:
+        steady = None if memo is None else memo(("steady", tuple(si), comp, tuple(so), params, check_jobs),
+                                                dict)
+        return LayerPerf(*_shared_periodic(si, comp, so, n, params, _min_period(si, so), check_jobs,
+                                           steady)[0])
+    return LayerPerf(*_separate_periodic(si, comp, so, n, params, _min_period(si, so), check_jobs)[0])
 
 
 def _tiled(pattern: list[int], n: int) -> list[int]:
@@ -657,94 +663,151 @@ def _separate_periodic(si, comp, so, n, params, step, check_jobs):
     return (n, occ_in, occ_c, occ_out, total - (occ_in + occ_c + occ_out), total), skipped
 
 
-def _shared_signature(sched, state, k: int) -> tuple:
-    """The state of :func:`_shared_run` stopped at job ``k``'s STREAMIN (the Source idle),
-    reduced to what the rest of the schedule depends on, every time relative to ``c[k - 1]``
-    (that STREAMIN's start): the Sink's phase, the next jobs to resolve, the priority, the time,
-    and the five schedule lists over the jobs still open (from two before the first job whose
-    COMPUTE or STREAMOUT has not started: every earlier job is finished and never read again)."""
+def _shared_signature(sched, state, k: int) -> tuple[tuple, int, int]:
+    """``(signature, lo, ref)``: the state of :func:`_shared_run` stopped at job ``k``'s STREAMIN
+    (the Source idle), reduced to what the rest of the schedule depends on, every time relative
+    to ``ref = c[k - 1]`` (that STREAMIN's start): the Sink's phase, the next jobs to resolve,
+    the priority, the time, and the five schedule lists over the jobs still open, ``lo..k - 1``
+    (from two before the first job whose COMPUTE or STREAMOUT has not started: every earlier job
+    is finished and never read again).
+
+    Each list is filled in job order (one Source and one Sink phase at a time, COMPUTE starts
+    in order), so its known entries in the window are a prefix whose length the scalars give:
+    ``g`` and ``din`` up to ``next_src - 1`` (the Source is idle), ``c`` up to ``next_c - 1``,
+    ``s`` up to ``next_snk - 1``, ``dout`` up to ``next_snk - 1`` (``next_snk - 2`` while a
+    Sink phase is in progress). The signature holds those prefixes and the scalars, so two equal
+    signatures are two equal states."""
     src, snk, nsrc, nsnk, nc, prio, t = state
-    ref = sched[1][k - 1]
-    lo = min(nc, nsnk) - 2
+    g, c, s, din, dout = sched
+    ref = c[k - 1]
+    lo = (nc if nc < nsnk else nsnk) - 2
     if lo < 0:
         lo = 0
-    # every known time relative to ref, None for unknown (-1)
-    win = tuple(x - ref if x >= 0 else None for lst in sched for x in lst[lo:k])
-    return (prio, None if snk is None else (snk[0] - k, snk[1] - ref, snk[2]), nsnk - k, nc - k,
-            t - ref, k - lo, win)
+    nd = nsnk if snk is None else nsnk - 1
+    win = g[lo:nsrc] + c[lo:nc] + s[lo:nsnk] + din[lo:nsrc] + dout[lo:nd]
+    return ((prio, None if snk is None else (snk[0] - k, snk[1] - ref, snk[2]), nsrc - k, nsnk - k,
+             nc - k, t - ref, k - lo, tuple([x - ref for x in win])), lo, ref)
 
 
-def _shared_periodic(si, comp, so, n, params, step, check_jobs):
+def _tiled_from(pattern: list[int], start: int, count: int) -> list[int]:
+    """Terms ``start .. start + count - 1`` of the sequence that repeats ``pattern``."""
+    r = len(pattern)
+    if r == 1:
+        return pattern * count
+    q = start % r
+    return ((pattern[q:] + pattern[:q]) * (count // r + 1))[:count]
+
+
+def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
     """``(fields, skipped)``: :func:`overlapped_perf_periodic`'s fields with shared ports (see
-    there) and the number of jobs not scheduled (extrapolated)."""
+    there) and the number of jobs not scheduled (extrapolated).
+
+    The ``n``-job schedule is run, a checkpoint every ``every`` jobs (a multiple of the lengths'
+    period) up to ``min(check_jobs, n - 2)``, until a signature (:func:`_shared_signature`)
+    recurs: at ``k1`` and ``k2 = k1 + D``, times shifted by ``T``. Then every job from ``lo1``
+    (the window's first at ``k1``) on repeats ``D`` jobs later ``T`` cycles later, and so does
+    every job's occupied-cycle term of :func:`_shared_totals` from ``lo1 + 1`` on (it reads the
+    job and the one before): ``Delta``, the terms of jobs ``lo1 + 1 .. lo1 + D`` (finished at
+    ``k2``), is what every further period adds. The ``m``-job schedule with ``m = n - J D`` in
+    ``k1 + 1 .. k2`` (or ``D`` more, past ``k2``, if it is not ``k2``) reaches job ``k1``'s
+    state as the ``n``-job one does and has as many jobs to come after it as the ``n``-job one
+    after ``k1 + J D``, whose state is that one shifted by ``J T``: so the ``n``-job totals are
+    the ``m``-job totals plus ``J`` times ``Delta`` (jobs ``D``, COMPUTE ``D comp``, the layer's
+    end ``T``). The ``m``-job schedule is the run stopped at job ``m``'s STREAMIN and run on to
+    its end with ``m`` jobs (the ``m``- and ``n``-job runs are the same until then), from the
+    state at ``k2``: in place, or -- with ``steady``, a dict kept for these lengths between
+    calls (:func:`overlapped_perf_periodic`'s ``memo``) -- from a copy of it kept there with
+    ``k1``, ``k2``, ``Delta`` and the ``m``-job totals, which hold for every ``n`` of at least
+    ``m`` jobs."""
     in_tail = params.streamin_overhead - FIRST_REQUEST
     out_tail = params.streamout_overhead - FIRST_REQUEST
     if in_tail < 0 or out_tail < 0:
         raise ValueError("shared_ports needs streamin_overhead and streamout_overhead >= "
                          f"{FIRST_REQUEST}, not {params.streamin_overhead}, {params.streamout_overhead}")
-    u = -1
-    lists = ([], [], [], [], [], [], [], [], [], [], [])   # cin, cout, sin, sout, L, g, c, s, din, dout
+    pats = ([x - params.streamin_overhead for x in si], [x - params.streamout_overhead for x in so],
+            si, so, [comp])
+    lo = params.layer_overhead
+    rec = None if steady is None else steady.get("rec")
+    if rec is not None:               # the recurrence of an earlier call: the m-job totals
+        k1, k2, d, delta, snap, tails = rec
+        m = k1 + (n - k1 - 1) % d + 1
+        if m < k2:
+            m += d
+        if m <= n:
+            fields = tails.get(m)
+            if fields is None:
+                sched = tuple(x[:] + [-1] * (m - len(x)) for x in snap[0])
+                src, snk = snap[1][:2]
+                state = (src and src[:], snk and snk[:]) + snap[1][2:]
+                ins = tuple(_tiled_from(x, 0, m) for x in pats) + (params.job_overhead, in_tail, out_tail)
+                _shared_run(sched, state, m, None, ins)
+                fields = tails[m] = _shared_totals(sched, ins[4], m, lo)
+            j = (n - m) // d
+            return tuple(a + j * b for a, b in zip(fields, delta, strict=True)), n - m
+        steady = None                 # too short for it: on its own
+    lists = ([], [], [], [], [], [], [], [], [], [])   # cin, cout, sin, sout, L, g, c, s, din, dout
     consts = lists[:5] + (params.job_overhead, in_tail, out_tail)
-    sched = lists[5:10]
+    sched = lists[5:]
 
     def grow(m):                      # the job lists up to job m - 1 (a run to job k needs k + 1)
         have = len(lists[0])
         if m <= have:
             return
         m = min(n, max(m, 2 * have + 16))        # in chunks: a checkpoint needs one more job
-        idx = range(have, m)
-        sin, sout = [si[i % len(si)] for i in idx], [so[i % len(so)] for i in idx]
-        lists[0].extend([x - params.streamin_overhead for x in sin])
-        lists[1].extend([x - params.streamout_overhead for x in sout])
-        lists[2].extend(sin)
-        lists[3].extend(sout)
-        lists[4].extend([comp] * (m - have))
+        for x, pat in zip(lists[:5], pats, strict=True):
+            x.extend(_tiled_from(pat, have, m - have))
         for x in sched:
-            x.extend([u] * (m - have))
+            x.extend([-1] * (m - have))
 
     every = step * -(-CHECKPOINT_JOBS // step)      # checkpoints: a multiple of the period
     state = (None, None, 0, 0, 0, False, 0)
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple, tuple[int, int, int]] = {}
     found = None
 
     def checkpoint(k, here):
         nonlocal found
-        sig = _shared_signature(sched, here, k)
-        if sig in seen:
-            found = (seen[sig], k)
-            return True
-        seen[sig] = k
-        return False
+        sig, lo_k, ref = _shared_signature(sched, here, k)
+        first = seen.get(sig)
+        if first is None:
+            seen[sig] = (k, lo_k, ref)
+            return False
+        found = first + (k, ref)
+        return True
 
-    last = min(check_jobs, n - 2 * every - 1)       # the last checkpoint (two periods left)
+    last = min(check_jobs, n - 2)                   # the last checkpoint (the run stops after it)
     while found is None and state[2] <= last:        # in runs as long as the lists grown so far
         grow(state[2] + 2)
         stop = min(len(lists[0]) - 1, last + 1)
         _, state = _shared_run(sched, state, n, stop, consts, (every, last, checkpoint))
-    lo = params.layer_overhead
-    if found is not None:
-        k1, k2 = found
-        d = k2 - k1
-        n1 = k1 + (n - k1 - 1) % d + 1            # k1 < n1 <= k1 + d, n = n1 + J d
-        j = (n - n1) // d
-        if j >= 2:
-            grow(min(n, n1 + 2 * d + 1))
-            totals = []
-            for kk in (n1 + d, n1 + 2 * d):       # both after k2; the first before n
-                if kk < n:
-                    _, state = _shared_run(sched, state, n, kk, consts)
-                    fork = tuple(x[:] for x in sched)
-                    src, snk = state[:2]
-                    _shared_run(fork, (src and src[:], snk and snk[:]) + state[2:], kk, None, consts)
-                else:
-                    fork = sched
-                    _shared_run(fork, state, kk, None, consts)
-                totals.append(_shared_totals(fork, lists[4], kk, lo))
-            t1, t2 = totals
-            return tuple(a + (j - 1) * (b - a) for a, b in zip(t1, t2, strict=True)), n - n1 - 2 * d
-    grow(n)                           # no recurrence proved: the whole schedule, on from here
-    _shared_run(sched, state, n, None, consts)
-    return _shared_totals(sched, lists[4], n, lo), 0
+    if found is None:                 # no recurrence proved: the whole schedule, on from here
+        grow(n)
+        _shared_run(sched, state, n, None, consts)
+        return _shared_totals(sched, lists[4], n, lo), 0
+    k1, lo1, ref1, k2, ref2 = found
+    d, shift = k2 - k1, ref2 - ref1
+    g, _, s, din, dout = sched
+    d_in = d_out = 0                  # Delta's occupied cycles: jobs lo1 + 1 .. lo1 + d
+    for i in range(lo1 + 1, lo1 + d + 1):
+        gi, s_i = g[i], s[i]
+        x = din[i - 1] - gi + 1
+        d_in += din[i] - gi + 1 - (x if x > 0 else 0)
+        x = dout[i - 1] - s_i + 1
+        d_out += dout[i] - s_i + 1 - (x if x > 0 else 0)
+    m = k1 + (n - k1 - 1) % d + 1               # k1 < m <= k2, n = m + J d
+    if m < k2:
+        m += d
+    delta = (d, d_in, d * comp, d_out, shift - d_in - d * comp - d_out, shift)
+    if steady is not None:
+        src, snk = state[:2]          # copies: the run below changes the lists in place
+        snap = (tuple(x[:] for x in sched), (src and src[:], snk and snk[:]) + state[2:])
+        steady["rec"] = (k1, k2, d, delta, snap, {})
+    grow(m)
+    _shared_run(sched, state, m, None, consts)  # the m-job schedule: on from job k2's STREAMIN
+    fields = _shared_totals(sched, lists[4], m, lo)
+    if steady is not None:
+        steady["rec"][5][m] = fields
+    j = (n - m) // d
+    return tuple(a + j * b for a, b in zip(fields, delta, strict=True)), n - m
 
 
 def _shared_forks(sin: list[int], L: list[int], sout: list[int], params: PerfParams, ks: list[int]
@@ -800,7 +863,15 @@ def _shared_run(sched, state, n, stop, consts, check=None):
             progress = False
             i = nc
             if i < n and din[i] != u and (i == 0 or s[i - 1] != u):
-                c[i] = din[i] if i == 0 else max(din[i], c[i - 1] + L[i - 1] + jo, s[i - 1])
+                x = din[i]                 # max(din_i, c_{i-1} + L + jo, s_{i-1}), no calls
+                if i:
+                    y = c[i - 1] + L[i - 1] + jo
+                    if y > x:
+                        x = y
+                    y = s[i - 1]
+                    if y > x:
+                        x = y
+                c[i] = x
                 nc = i + 1
                 progress = True
             i = nsrc
@@ -821,7 +892,9 @@ def _shared_run(sched, state, n, stop, consts, check=None):
                 progress = True
             i = nsnk
             if snk is None and i < n and c[i] != u and (i == 0 or dout[i - 1] != u):
-                t0 = c[i] + L[i] if i == 0 else max(c[i] + L[i], dout[i - 1])
+                t0 = c[i] + L[i]
+                if i and dout[i - 1] > t0:
+                    t0 = dout[i - 1]
                 s[i] = t0
                 nsnk = i + 1
                 if cout[i] <= 0:
@@ -835,12 +908,12 @@ def _shared_run(sched, state, n, stop, consts, check=None):
             want_src = src is not None and src[1] <= t
             want_snk = snk is not None and snk[1] <= t
             if not (want_src or want_snk):
-                t = src[1] if snk is None else snk[1] if src is None else min(src[1], snk[1])
+                t = src[1] if snk is None else snk[1] if src is None or snk[1] < src[1] else src[1]
                 continue
             if want_src and want_snk:
                 first, second = (snk, src) if prio_snk else (src, snk)
                 a, b = first[2], second[2]
-                k = min(2 * a - 1, 2 * b)
+                k = 2 * a - 1 if a <= b else 2 * b     # min(2a - 1, 2b)
                 odd = k % 2
                 first[2] -= (k + 1) // 2
                 second[2] -= k // 2

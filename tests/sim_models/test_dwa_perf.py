@@ -133,3 +133,32 @@ def test_breakdown_equals_its_reference():
                        "out_addr": job.out_addr + rng.randint(0, 3)})
         n = rng.choice([1, 2, 3, 4, 8, 16])
         assert breakdown(job, n) == breakdown_reference(job, n), (job, n)
+
+
+def test_group_sums_equal_the_sum_group_by_group():
+    """``_sum_groups`` (each distinct group costed once, counted in closed form) against the sum
+    group by group, every field, with random made-up group costs (so the test does not depend
+    on the chunk model): 1..100 channels (one group, full groups only, full groups and a
+    remainder), last-pixel stores of 0..3 chunks (0: the ``or 1`` of a store-less phase).
+    Seed: ``pick_seed``."""
+    from sim_models.dwa import GROUP, LANES
+    from sim_models.dwa_perf import DONE_CYCLES, _sum_groups
+    from tb.build.runner import pick_seed
+    rng = random.Random(pick_seed())
+    for _ in range(200):
+        job = dense(rng.randint(1, 100), rng.randint(1, 9), rng.randint(1, 9), rng.choice([1, 2]))
+        costs = {cg: tuple(rng.randint(0, 50) for _ in range(3)) + (rng.randint(0, 3),)
+                 for cg in range(1, GROUP + 1)}
+        ref = dict(weights=0, preload=0, inner=0, final=0, done=DONE_CYCLES, mac_cycles=0)
+        prev = 0
+        for g in range(job.groups):
+            cg = min(GROUP, job.channels - GROUP * g)
+            w, pre, inner, last = costs[cg]
+            ref["weights"] += w + (prev or 1)
+            ref["preload"] += pre
+            ref["inner"] += inner
+            ref["mac_cycles"] += -(-cg // LANES) * job.out_h * job.out_w
+            prev = last
+        ref["final"] = 1 + prev
+        got = _sum_groups(job, costs.__getitem__)
+        assert got == ref and list(got) == list(ref), (job, costs)

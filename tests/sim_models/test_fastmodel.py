@@ -559,3 +559,27 @@ def test_memory_bound_kernels_against_the_rtl():
             bound = math.ceil(t.runs * (active - 1) / cfg.banks + t.shared_runs * (active - 1) / 2)
             assert got == max(c, t.words + fm.RUN_LATENCY * (t.runs + t.shared_runs) + bound)
             assert abs(got - want) <= bound, (key, core, got, want, bound)
+
+
+def test_dwa_words_equal_the_sum_group_by_group():
+    """``_dwa_words`` (groups summed in closed form) against the sum group by group of the words
+    of a group's runs (9 weight taps, 3 window rows per column, ``stride`` new rows per other
+    pixel, one store per pixel; a run of ``cg`` channels ``ceil(cg / 4)`` words, one more if
+    ``cg % 4``), on random DwJobs of 1..100 channels. Seed: ``pick_seed``."""
+    from sim_models.dwa import GROUP, KERNEL, DwJob
+    seed = pick_seed()
+    print(f"seed = {seed}")
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        c, h, w, s = (int(x) for x in (rng.integers(1, 101), rng.integers(1, 20), rng.integers(1, 20),
+                                       rng.choice([1, 2])))
+        job = DwJob(in_addr=0, in_row_stride=((w - 1) * s + 3) * c, out_addr=0, out_row_stride=w * c,
+                    w_addr=0, channels=c, out_h=h, out_w=w, stride=s)
+        ref = 0
+        for g in range(job.groups):
+            cg = min(GROUP, c - GROUP * g)
+            run = -(-cg // 4) + (1 if cg % 4 else 0)
+            taps, window = KERNEL * KERNEL, w * KERNEL * KERNEL
+            new_rows = w * (h - 1) * s * KERNEL
+            ref += run * (taps + window + new_rows + w * h)
+        assert fm._dwa_words(job) == ref, job

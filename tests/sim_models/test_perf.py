@@ -283,6 +283,42 @@ def test_overlapped_prefix_perfs_equal_the_short_schedules(shared):
             f(sin, comp[:-1], sout, p)
 
 
+def test_overlapped_perf_periodic_memo_reuses_the_recurrence_exactly():
+    """With shared ports and a ``memo``, the recurrence found for one set of lengths is reused
+    for other layer lengths ``n`` (the ``m``-job schedule run on from a kept copy of the state,
+    or its totals kept): every field equals ``overlapped_perf`` of the whole sequence, on random
+    periods and overheads, 8 lengths each (1 to 600 jobs, shorter than the kept ``m`` too, and
+    repeats); a kept recurrence is there for most calls."""
+    from tb.build.runner import pick_seed
+    seed = pick_seed()
+    print(f"seed = {seed}")
+    rng = np.random.default_rng(seed)
+    reused = 0
+    for trial in range(60):
+        r = int(rng.choice([1, 1, 2, 3, 4, 6]))
+        si_o, so_o = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+        p = perf.PerfParams(ports=4, mvm_cycles=8, streamin_overhead=si_o, streamout_overhead=so_o,
+                            job_overhead=int(rng.integers(0, 4)), layer_overhead=int(rng.integers(0, 20)),
+                            shared_ports=True)
+        top = int(rng.choice([3, 20, 80]))
+        sin = (si_o + rng.integers(0, top, r)).tolist()
+        sout = (so_o + rng.integers(0, top, r)).tolist()
+        comp = int(rng.integers(1, 120))
+        store = {}
+
+        def memo(key, compute, store=store):
+            if key not in store:
+                store[key] = compute()
+            return store[key]
+        for n in [int(x) for x in rng.integers(1, 600, 8)] + [int(rng.integers(20, 40))]:
+            reused += any("rec" in v for v in store.values())      # a recurrence kept before
+            got = perf.overlapped_perf_periodic(sin, comp, sout, n, p, memo=memo)
+            ref = perf.overlapped_perf((sin * (n // r + 1))[:n], [comp] * n, (sout * (n // r + 1))[:n], p)
+            assert got == ref, (trial, n, sin, comp, sout, p)
+    assert reused > 200, reused                  # of 540 calls
+    print(f"{reused} of 540 calls found a kept recurrence")
+
+
 @pytest.mark.parametrize("shared", [False, True])
 def test_overlapped_perf_periodic_equals_the_whole_schedule(shared):
     """``overlapped_perf_periodic`` (periods of a proved steady state skipped) against
