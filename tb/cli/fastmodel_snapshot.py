@@ -14,9 +14,9 @@ A speed change of :mod:`sim_models.fastmodel` (or of :mod:`sim_models.perf`, ``d
 
 ::
 
-    python -m tb.bench.fastmodel_snapshot write before.pkl       # on the old code
-    python -m tb.bench.fastmodel_snapshot write after.pkl        # on the new one
-    python -m tb.bench.fastmodel_snapshot compare before.pkl after.pkl
+    python -m tb.cli.fastmodel_snapshot write before.pkl       # on the old code
+    python -m tb.cli.fastmodel_snapshot write after.pkl        # on the new one
+    python -m tb.cli.fastmodel_snapshot compare before.pkl after.pkl
 
 ``compare`` prints the keys that differ and exits 1 if any does (0 if none).
 """
@@ -143,7 +143,7 @@ def differences(a, b):
 
 def main(argv=None):
     from tb.cli.registry import CliParser  # errors in one line, exit 2
-    p = CliParser(prog="python -m tb.bench.fastmodel_snapshot", description=__doc__.split("\n")[0])
+    p = CliParser(prog="python -m tb.cli.fastmodel_snapshot", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("write", help="snapshot this code's results").add_argument("out")
     cp = sub.add_parser("compare", help="the keys two snapshots differ in (exit 1 if any)")

@@ -1,11 +1,11 @@
-"""tb.bench.fastmodel_snapshot: a snapshot equals itself on a second run, and ``compare`` names a
+"""tb.cli.fastmodel_snapshot: a snapshot equals itself on a second run, and ``compare`` names a
 changed result and exits 1 (0 when nothing differs, 2 on a bad file)."""
 
 import pickle
 
 import pytest
 
-from tb.bench import fastmodel_snapshot as snap
+from tb.cli import fastmodel_snapshot as snap
 
 SMALL = [["--input-size", "32", "--width", "0.35", "--classes", "10"]]
 
