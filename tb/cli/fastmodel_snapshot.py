@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["NETWORKS", "snapshot", "differences", "main"]
+__all__ = ["NETWORKS", "zero_layer", "snapshot", "differences", "main"]
 
 _REDUCED = ["--input-size", "32", "--width", "0.35", "--classes", "10"]
 _AICAS_DWA = ["--input-size", "32", "--width", "0.25", "--classes", "10", "--preset", "aicas2021",
@@ -69,7 +69,9 @@ def _phase(p):
             _norm(p.ima_each), tuple(p.core_busy), p.stalls)
 
 
-def _layer(kind, h, w, cin, cout, k, stride):
+def zero_layer(kind, h=8, w=8, cin=16, cout=24, k=3, stride=1):
+    """A graph layer of ``kind`` (conv, pointwise, depthwise, fc, add, avgpool) and shape with zero
+    weights: the values never change the fast model's schedule, only the shapes do."""
     from sim_models.graph import Layer
     pad = k // 2 if kind in ("conv", "depthwise") else 0
     kk = k if kind in ("conv", "depthwise") else 1
@@ -120,7 +122,7 @@ def snapshot(networks=NETWORKS, layers=240, seed=1234):
             h = w = 1
         cin, cout = int(rng.integers(1, 300)), int(rng.integers(1, 300))
         k = 3 if kind == "depthwise" else int(rng.choice([1, 3]))
-        layer = _layer(kind, h, w, cin, cout, k, int(rng.choice([1, 2])))
+        layer = zero_layer(kind, h, w, cin, cout, k, int(rng.choice([1, 2])))
         for ci, cfg in enumerate(cfgs):
             for engine in _ENGINES[kind]:
                 if engine == "dwa" and not cfg.dwa:

@@ -19,30 +19,9 @@ from sim_models.mapping import TcdmAllocator, map_conv
 from sim_models.nets.mobilenetv2 import mobilenetv2_graph
 from sim_models.swcost import chunk, sw_cost
 from tb.build.runner import pick_seed
+from tb.cli.fastmodel_snapshot import zero_layer as _layer
 
 ADC = (1, 0, 0, 255)
-
-
-def _layer(kind, h=8, w=8, cin=16, cout=24, k=3, stride=1, rng=None):
-    """A graph layer of ``kind`` with zero weights (values never change the schedule)."""
-    pad = k // 2 if kind in ("conv", "depthwise") else 0
-    ho = (h + 2 * pad - (k if kind in ("conv", "depthwise") else 1)) // stride + 1
-    wo = (w + 2 * pad - (k if kind in ("conv", "depthwise") else 1)) // stride + 1
-    if kind == "conv":
-        return Layer("l", kind, ("input",), (h, w, cin), (ho, wo, cout), np.zeros((cout, k, k, cin), np.int8),
-                     ADC, kernel=k, stride=stride, pad=pad)
-    if kind == "pointwise":
-        return Layer("l", kind, ("input",), (h, w, cin), (ho, wo, cout), np.zeros((cout, cin), np.int8),
-                     ADC, stride=stride)
-    if kind == "depthwise":
-        return Layer("l", kind, ("input",), (h, w, cin), (ho, wo, cin), np.zeros((cin, k, k), np.int8),
-                     ADC, kernel=k, stride=stride, pad=pad, w_bits=8)
-    if kind == "fc":
-        return Layer("l", kind, ("input",), (h, w, cin), (1, 1, cout),
-                     np.zeros((cout, h * w * cin), np.int8), ADC, w_bits=8)
-    if kind == "add":
-        return Layer("l", kind, ("input", "other"), (h, w, cin), (h, w, cin))
-    return Layer("l", "avgpool", ("input",), (h, w, cin), (1, 1, cin), adc=ADC, kernel=h)
 
 
 @pytest.mark.parametrize("name", ["aicas2021", "jetcas2022"])
