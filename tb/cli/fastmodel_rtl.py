@@ -102,20 +102,6 @@ def _net_csv_rows(path):
             for r in rows if r["name"] != "total"], int(rows[-1]["cycles"])
 
 
-def _children_cpu():
-    """CPU seconds of the finished child processes (the simulator runs in one)."""
-    import resource
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def _rtl(simulate, *args, **kwargs):
-    """``(result, CPU seconds of the simulator process)`` of one RTL run."""
-    c0 = _children_cpu()
-    res = simulate(*args, **kwargs)
-    return res, _children_cpu() - c0
-
-
 def _model_cpu(estimate, repeats=5):
     """Median CPU seconds of ``estimate()`` run cold (the model's memo cleared each time)."""
     from sim_models.fastmodel import clear_memo
@@ -164,7 +150,8 @@ def main(argv=None):
     # reduced MobileNetV2, jetcas2022
     na = build_parser().parse_args(["net", *REDUCED_NET])
     spec, _, program, cfg = netcli.prepare(na)
-    rtl, cpu = _rtl(netcli.simulate, program, cfg, seed=spec.seed, monitors=False)
+    rtl = netcli.simulate(program, cfg, seed=spec.seed, monitors=False)
+    cpu = rtl["total"]["sim_cpu_s"]             # the simulator process's, the build excluded
     est = estimate_like("net", REDUCED_NET)
     rows = layer_rows(rtl["layers"], est["layers"], rtl["total"]["cycles"], est["total"]["cycles"])
     out.append(format_rows(rows, f"Reduced MobileNetV2 ({' '.join(REDUCED_NET)}), jetcas2022"))
@@ -180,7 +167,8 @@ def main(argv=None):
         argv_run = ["--preset", preset_name, "--layer", "bottleneck", "--mapping", mapping, *extra]
         ra = build_parser().parse_args(["run", *argv_run])
         rspec, rcfg = spec_from_args(ra), config_from_args(ra)
-        res, cpu = _rtl(simulate, rspec, rcfg)
+        res = simulate(rspec, rcfg)
+        cpu = res["sim_cpu_s"]
         e = estimate_like("run", argv_run)
         out.append(format_rows(phase_rows(res, e), f"Bottleneck 16x16x32 t=6, {mapping}, {preset_name}"))
         wl = prepare_workload(rspec, rcfg.ima)

@@ -4,7 +4,8 @@ One compiled network, two ways: the RTL run on today's default path (the lean Ve
 the request engines of :mod:`tb.bfm.engine`; the build made first and excluded) and the fast model
 (:func:`sim_models.fastmodel.estimate_program`) on the same ``NetProgram`` and cluster, cold (its
 memo cleared before every run) and warm (every engine result memoised). All are CPU times: the
-simulator's is the CPU of its process (``RUSAGE_CHILDREN`` around the run), the model's
+simulator's is the CPU of its process (``sim_cpu_s`` of :func:`tb.build.cluster.simulate`:
+``RUSAGE_CHILDREN`` around the run, the build excluded), the model's
 ``time.process_time`` of this process, median and min of ``--repeats`` runs. The report gives,
 for each network, the ratio of the simulator's CPU time to the model's -- cold and warm, of the
 median and of the min -- against the issue's target (:data:`TARGET`, met or not on the cold
@@ -25,7 +26,6 @@ lacks, the recorded ones (:data:`RECORDED_RTL`, docs/fastmodel.md).
 
 import json
 import os
-import resource
 import statistics
 import sys
 import time
@@ -56,11 +56,6 @@ RECORDED_RTL = {
     FULL: {"rtl_cycles": 5_367_525, "rtl_cpu_s": 74.8, "rtl_wall_s": 75.2,
            "rtl_source": "recorded 2026-11-29 (docs/fastmodel.md)"},
 }
-
-
-def _children_cpu():
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
 
 
 def model_cpu(program, cfg, repeats, *, cold):
@@ -108,18 +103,14 @@ def measure(name, argv, repeats, *, seed=0, rtl=None):
     run fails its checks."""
     program, cfg = _prepare(argv)
     if rtl is None:
-        from tb.build.cluster import build_cluster
         from tb.cli import net as netcli
-        t0 = time.perf_counter()
-        build_cluster(cfg)                     # made (or found) here: the run below excludes it
-        build_s = time.perf_counter() - t0
-        c0, w0 = _children_cpu(), time.perf_counter()
         res = netcli.simulate(program, cfg, seed=seed, monitors=False)
-        rtl_cpu, rtl_wall = _children_cpu() - c0, time.perf_counter() - w0
-        if not res["total"]["passed"]:
+        total = res["total"]
+        if not total["passed"]:
             raise RuntimeError(f"{name}: the RTL run failed its checks ({res.get('error')})")
-        rtl = {"rtl_cycles": res["total"]["cycles"], "rtl_cpu_s": rtl_cpu, "rtl_wall_s": rtl_wall,
-               "rtl_build_wall_s": build_s, "rtl_source": "measured in this run"}
+        rtl = {"rtl_cycles": total["cycles"], "rtl_cpu_s": total["sim_cpu_s"],
+               "rtl_wall_s": total["sim_wall_s"], "rtl_build_wall_s": total["build_wall_s"],
+               "rtl_source": "measured in this run"}
     return model_row(name, program, cfg, rtl, repeats)
 
 

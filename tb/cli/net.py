@@ -375,7 +375,7 @@ def format_report(res, spec, cfg, preset_name):
     lines += ["  (the cores compute their layers with the golden arithmetic on the bytes they really "
               "loaded through the RTL: those checks prove the data movement)",
               f"  simulation: {t['sim_wall_s']:.1f} s wall ({t['build_wall_s']:.1f} s build), "
-              f"{t.get('sim_cpu_s', 0.0):.1f} s CPU, {t['sim_cycles_per_s'] or 0:,.0f} cycles/s",
+              f"{t['sim_cpu_s']:.1f} s CPU, {t['sim_cycles_per_s'] or 0:,.0f} cycles/s",
               *([f"  error: {res['error']}"] if res.get("error") else []),
               "", "PASS" if t["passed"] else "FAIL"]
     return "\n".join(lines)

@@ -317,7 +317,7 @@ def _checks_lines(res):
                "bytes they really loaded through the RTL: those checks prove the data movement)"]
               if res.get("core_phases") else []),
             f"  simulation: {res['sim_wall_s']:.1f} s wall ({res['build_wall_s']:.1f} s build), "
-            f"{res.get('sim_cpu_s', 0.0):.1f} s CPU, {res['sim_cycles_per_s'] or 0:,.0f} cycles/s",
+            f"{res['sim_cpu_s']:.1f} s CPU, {res['sim_cycles_per_s'] or 0:,.0f} cycles/s",
             "", "PASS" if res["passed"] else "FAIL"]
 
 
