@@ -32,6 +32,18 @@ def test_table_gives_the_ratios_and_the_verdict():
            "warm 100,000x / 200,000x)" in text
 
 
+def test_only_the_judged_network_gets_a_verdict():
+    """The target is judged on MobileNetV2 224 (``JUDGED``); another network's ratios are reported
+    without a verdict, naming the judged one."""
+    assert bench.JUDGED == bench.FULL
+    text = bench.format_table([{**_row(bench.REDUCED, 5.0, 0.01, 0.001), "judged": False},
+                               {**_row(bench.FULL, 200.0, 0.01, 0.002), "judged": True}])
+    assert f"{bench.REDUCED}: cold 500x on the median, 1,000x on the min; warm 5,000x / 10,000x " \
+           f"(reported, not judged: the target is judged on {bench.FULL}" in text
+    assert f"{bench.REDUCED}: target" not in text
+    assert f"{bench.FULL}: target 10,000x met cold: yes (20,000x on the median" in text
+
+
 def _reduced():
     cfg = preset("jetcas2022")
     g = mobilenetv2_graph(32, 0.35, 10, 0, 256)
@@ -64,6 +76,7 @@ def test_model_row_takes_given_rtl_figures():
     assert row["model_cycles"] == rtl["rtl_cycles"] == 106_652
     assert row["ratio_cold"] == pytest.approx(rtl["rtl_cpu_s"] / row["model_cold_s"])
     assert row["ratio_cold_best"] >= row["ratio_cold"] and row["met"] == (row["ratio_cold"] >= 1e4)
+    assert row["judged"] is False
 
 
 def test_rtl_json_round_trip(tmp_path):
