@@ -16,10 +16,11 @@ __all__ = ["format_traffic", "format_bench"]
 # -- shared helpers -------------------------------------------------------------------------------
 
 def _geometry_args(p):
+    # The defaults read the default cluster's fields, not tb.build.tcdm.geometry: importing the
+    # build module (amaranth, cocotb) here would cost every ima-sim command 0.7 s of start-up.
     from hw.config import preset
-    from tb.build.tcdm import geometry
     cfg = preset()
-    g = geometry(cfg)
+    g = dict(masters=cfg.masters, banks=cfg.banks, size_bytes=cfg.tcdm_bytes)
     p.add_argument("--masters", type=int, default=g["masters"],
                    help=f"TCDM master ports (default {g['masters']}: {cfg.n_cores} cores + "
                         f"2x{cfg.ima.ports} IMA + {cfg.dma_ports} DMA)")

@@ -61,3 +61,19 @@ def test_estimate_net_json_csv(capsys, tmp_path, no_simulation):
     assert main(["estimate-net", *SMALL]) == 0
     text = capsys.readouterr().out
     assert text.startswith("ima-sim estimate-net: mobilenetv2 32x32") and text.strip().endswith("ESTIMATE")
+
+
+@pytest.mark.parametrize("argv", [["estimate", "--json"], ["estimate-net", *SMALL, "--json"]])
+def test_estimate_does_not_import_the_hdl_stack(argv):
+    """What keeps the whole command well under a second (about 0.5 s of CPU, most of it numpy and
+    the network's compilation): ``ima-sim estimate`` / ``estimate-net`` import neither amaranth
+    nor cocotb (nor pytest, which cocotb pulls in) -- setting up every subcommand's options must
+    not import a build module (once 0.7 s: ``ima-sim traffic``'s defaults)."""
+    import subprocess
+    import sys
+    heavy = ("amaranth", "cocotb", "cocotb_tools", "pytest")
+    code = ("import sys; from tb.cli.main import main; rc = main(%r); "
+            "print(rc, sorted(m for m in %r if m in sys.modules), file=sys.stderr)" % (argv, heavy))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == "0 []", r.stderr
