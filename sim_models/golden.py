@@ -1,6 +1,8 @@
 """Integer golden models of the layers the cluster runs, plus seeded data generators.
 
-An independent reference: plain numpy ``einsum``/``matmul`` on int64, no crossbar or mapping code.
+An independent reference: plain numpy ``einsum``/``matmul`` on int64 (or on float64 where every
+partial sum is an integer below 2**53, so exactly the same: :func:`int_matmul`), no crossbar or
+mapping code.
 All activations are HWC (channels innermost). Every layer applies the ADC transfer of docs/spec.md
 section 2::
 
@@ -17,7 +19,7 @@ import numpy.typing as npt
 
 __all__ = ["requant", "out_dtype", "pad_hwc", "conv2d_acc", "conv2d", "pointwise_acc", "pointwise",
            "depthwise_acc", "depthwise", "fc_acc", "fully_connected", "residual_add", "maxpool",
-           "choose_adc", "random_activations", "random_weights", "BottleneckData",
+           "choose_adc", "int_matmul", "random_activations", "random_weights", "BottleneckData",
            "make_bottleneck", "bottleneck"]
 
 
@@ -49,14 +51,49 @@ def _out_size(n, k, stride):
 
 
 def _patches(xp, k, stride):
-    """``[Ho, Wo, k, k, C]`` int64 view of the KxK patches of a padded HWC input."""
+    """``[Ho, Wo, k, k, C]`` int64 array of the KxK patches of a padded HWC input
+    (``out[oy, ox, ky, kx, c] = xp[stride * oy + ky, stride * ox + kx, c]``), copied once from a
+    strided window view."""
     hp, wp, _ = xp.shape
     ho, wo = _out_size(hp, k, stride), _out_size(wp, k, stride)
-    xp = xp.astype(np.int64)
-    out = np.stack([np.stack([xp[ky:ky + stride * (ho - 1) + 1:stride,
-                                 kx:kx + stride * (wo - 1) + 1:stride, :]
-                              for kx in range(k)], axis=2) for ky in range(k)], axis=2)
-    return out  # [ho, wo, ky, kx, c]
+    win = np.lib.stride_tricks.sliding_window_view(np.asarray(xp), (k, k), axis=(0, 1))
+    win = win[::stride, ::stride][:ho, :wo]                        # [ho, wo, c, ky, kx]
+    return np.ascontiguousarray(win.transpose(0, 1, 3, 4, 2), dtype=np.int64)
+
+
+#: Integers up to this magnitude are exact in float64 (53-bit significand).
+_FLOAT_EXACT = 1 << 53
+
+_blas = None
+
+
+def _one_blas_thread():
+    """A context in which BLAS runs on one thread. The golden model's products are small: on a
+    busy machine (``pytest -n 2`` on two cores) OpenBLAS's threads wait for a core and a 2 M-MAC
+    product took 13-30 ms instead of 0.5 ms (measured 2026-11-29 at load 2.7)."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
+
+
+def int_matmul(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """``a @ b`` of integer arrays (``b`` 2-D), as int64, exactly. numpy's int64 matmul has no
+    BLAS (about 20x slower than float64's); when ``max|a| * max|b| * K`` (``K`` the summed
+    dimension) is below 2**53, every product and partial sum, in whatever order and with fused
+    multiply-adds, is an integer float64 holds exactly, so the float64 product converted back is
+    the int64 one. Otherwise the int64 product."""
+    a, b = np.asarray(a), np.asarray(b)
+    k = a.shape[-1]
+    if a.size and b.size and k:
+        bound = int(np.abs(a).max()) * int(np.abs(b).max()) * k
+        if bound < _FLOAT_EXACT:
+            # one 2-D product: a stacked one is a BLAS call per leading index, slow when small
+            with _one_blas_thread():
+                flat = a.reshape(-1, k).astype(np.float64) @ b.astype(np.float64)
+            return flat.astype(np.int64).reshape(*a.shape[:-1], *b.shape[1:])
+    return a.astype(np.int64) @ b.astype(np.int64)
 
 
 def conv2d_acc(x_padded: np.ndarray, w: npt.ArrayLike, stride: int = 1) -> npt.NDArray[np.int64]:

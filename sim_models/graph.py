@@ -306,7 +306,8 @@ def layer_golden(layer: Layer, inputs: Sequence[np.ndarray]) -> tuple[np.ndarray
         acc = golden.depthwise_acc(golden.pad_hwc(x, layer.pad), layer.weights, layer.stride)
     else:                               # one accumulator per row piece; the layer's is their sum
         inp, wm = _xbar_inputs(layer, x), layer.weight_matrix.astype(np.int64)
-        paccs = [(inp[..., r0:r1] @ wm[r0:r1]).reshape(layer.out_shape) for r0, r1 in row_pieces(layer)]
+        paccs = [golden.int_matmul(inp[..., r0:r1], wm[r0:r1]).reshape(layer.out_shape)
+                 for r0, r1 in row_pieces(layer)]
         acc = np.sum(paccs, axis=0)
     lo = layer.adc[2]
     if not layer.row_splits:

@@ -128,3 +128,23 @@ def test_bottleneck_shapes_default():
 def test_kernel_larger_than_input_is_an_error():
     with pytest.raises(ValueError, match="smaller than the kernel"):
         g.conv2d(np.zeros((2, 2, 1), np.uint8), np.zeros((1, 3, 3, 1), np.int8), 1, 0)
+
+
+def test_int_matmul_equals_the_int64_product():
+    """:func:`golden.int_matmul` (float64 BLAS where every partial sum is below 2**53) equals
+    numpy's int64 product on random integers: stacked and 2-D left operands, signed and unsigned,
+    and operands whose bound exceeds 2**53 (the int64 path), whose float64 product would round."""
+    rng = np.random.default_rng(SEED)
+    print(f"int_matmul: seed {SEED} (IMA_SEED={SEED} replays)")
+    for _ in range(30):
+        k, n = int(rng.integers(1, 300)), int(rng.integers(1, 64))
+        lead = tuple(int(x) for x in rng.integers(1, 9, size=int(rng.integers(0, 3))))
+        a = rng.integers(-255, 256, size=(*lead, k))
+        b = rng.integers(-128, 128, size=(k, n))
+        got = g.int_matmul(a, b)
+        assert got.dtype == np.int64 and got.shape == (*lead, n)
+        assert np.array_equal(got, a @ b)
+    big = rng.integers(2**40, 2**41, size=(3, 50))      # 2**41 * 2**15 * 50 > 2**53
+    w = rng.integers(2**14, 2**15, size=(50, 4))
+    assert not np.array_equal((big.astype(np.float64) @ w.astype(np.float64)).astype(np.int64), big @ w)
+    assert np.array_equal(g.int_matmul(big, w), big @ w)
