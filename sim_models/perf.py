@@ -663,32 +663,6 @@ def _separate_periodic(si, comp, so, n, params, step, check_jobs):
     return (n, occ_in, occ_c, occ_out, total - (occ_in + occ_c + occ_out), total), skipped
 
 
-def _shared_signature(sched, state, k: int) -> tuple[tuple, int, int]:
-    """``(signature, lo, ref)``: the state of :func:`_shared_run` stopped at job ``k``'s STREAMIN
-    (the Source idle), reduced to what the rest of the schedule depends on, every time relative
-    to ``ref = c[k - 1]`` (that STREAMIN's start): the Sink's phase, the next jobs to resolve,
-    the priority, the time, and the five schedule lists over the jobs still open, ``lo..k - 1``
-    (from two before the first job whose COMPUTE or STREAMOUT has not started: every earlier job
-    is finished and never read again).
-
-    Each list is filled in job order (one Source and one Sink phase at a time, COMPUTE starts
-    in order), so its known entries in the window are a prefix whose length the scalars give:
-    ``g`` and ``din`` up to ``next_src - 1`` (the Source is idle), ``c`` up to ``next_c - 1``,
-    ``s`` up to ``next_snk - 1``, ``dout`` up to ``next_snk - 1`` (``next_snk - 2`` while a
-    Sink phase is in progress). The signature holds those prefixes and the scalars, so two equal
-    signatures are two equal states."""
-    src, snk, nsrc, nsnk, nc, prio, t = state
-    g, c, s, din, dout = sched
-    ref = c[k - 1]
-    lo = (nc if nc < nsnk else nsnk) - 2
-    if lo < 0:
-        lo = 0
-    nd = nsnk if snk is None else nsnk - 1
-    win = g[lo:nsrc] + c[lo:nc] + s[lo:nsnk] + din[lo:nsrc] + dout[lo:nd]
-    return ((prio, None if snk is None else (snk[0] - k, snk[1] - ref, snk[2]), nsrc - k, nsnk - k,
-             nc - k, t - ref, k - lo, tuple([x - ref for x in win])), lo, ref)
-
-
 def _tiled_from(pattern: list[int], start: int, count: int) -> list[int]:
     """Terms ``start .. start + count - 1`` of the sequence that repeats ``pattern``."""
     r = len(pattern)
@@ -698,12 +672,26 @@ def _tiled_from(pattern: list[int], start: int, count: int) -> list[int]:
     return ((pattern[q:] + pattern[:q]) * (count // r + 1))[:count]
 
 
+def _shared_grow(lists, sched, pats, n: int, m: int) -> int:
+    """Grow the job lists ``lists`` (``pats``' terms) and the schedule lists ``sched`` (unknown
+    entries, -1) of :func:`_shared_periodic` to ``min(n, m)`` jobs if they are shorter; their
+    new length."""
+    have = len(sched[0])
+    m = n if n < m else m
+    if m > have:
+        for x, pat in zip(lists, pats, strict=True):
+            x.extend(_tiled_from(pat, have, m - have))
+        for x in sched:
+            x.extend([-1] * (m - have))
+    return max(m, have)
+
+
 def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
     """``(fields, skipped)``: :func:`overlapped_perf_periodic`'s fields with shared ports (see
     there) and the number of jobs not scheduled (extrapolated).
 
     The ``n``-job schedule is run, a checkpoint every ``every`` jobs (a multiple of the lengths'
-    period) up to ``min(check_jobs, n - 2)``, until a signature (:func:`_shared_signature`)
+    period) up to ``min(check_jobs, n - 2)``, until a signature (:func:`_shared_run`)
     recurs: at ``k1`` and ``k2 = k1 + D``, times shifted by ``T``. Then every job from ``lo1``
     (the window's first at ``k1``) on repeats ``D`` jobs later ``T`` cycles later, and so does
     every job's occupied-cycle term of :func:`_shared_totals` from ``lo1 + 1`` on (it reads the
@@ -742,45 +730,25 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
                 ins = tuple(_tiled_from(x, 0, m) for x in pats) + (params.job_overhead, in_tail, out_tail)
                 _shared_run(sched, state, m, None, ins)
                 fields = tails[m] = _shared_totals(sched, ins[4], m, lo)
-            j = (n - m) // d
-            return tuple(a + j * b for a, b in zip(fields, delta, strict=True)), n - m
+            return _plus_periods(fields, delta, (n - m) // d), n - m
         steady = None                 # too short for it: on its own
-    lists = ([], [], [], [], [], [], [], [], [], [])   # cin, cout, sin, sout, L, g, c, s, din, dout
-    consts = lists[:5] + (params.job_overhead, in_tail, out_tail)
-    sched = lists[5:]
-
-    def grow(m):                      # the job lists up to job m - 1 (a run to job k needs k + 1)
-        have = len(lists[0])
-        if m <= have:
-            return
-        m = min(n, max(m, 2 * have + 16))        # in chunks: a checkpoint needs one more job
-        for x, pat in zip(lists[:5], pats, strict=True):
-            x.extend(_tiled_from(pat, have, m - have))
-        for x in sched:
-            x.extend([-1] * (m - have))
-
+    # the job lists (cin, cout, sin, sout, L) and the schedule lists, grown in chunks as the run
+    # goes on: a run to job k's STREAMIN needs k + 1 jobs; 16 hold every MobileNetV2 layer's
+    size = n if n < 16 else 16
+    lists = [_tiled_from(x, 0, size) for x in pats]
+    consts = (*lists, params.job_overhead, in_tail, out_tail)
+    sched = ([-1] * size, [-1] * size, [-1] * size, [-1] * size, [-1] * size)
     every = step * -(-CHECKPOINT_JOBS // step)      # checkpoints: a multiple of the period
+    last = check_jobs if check_jobs < n - 2 else n - 2   # the last checkpoint (the run stops after it)
+    check = (every, last, {})
     state = (None, None, 0, 0, 0, False, 0)
-    seen: dict[tuple, tuple[int, int, int]] = {}
-    found = None
-
-    def checkpoint(k, here):
-        nonlocal found
-        sig, lo_k, ref = _shared_signature(sched, here, k)
-        first = seen.get(sig)
-        if first is None:
-            seen[sig] = (k, lo_k, ref)
-            return False
-        found = first + (k, ref)
-        return True
-
-    last = min(check_jobs, n - 2)                   # the last checkpoint (the run stops after it)
-    while found is None and state[2] <= last:        # in runs as long as the lists grown so far
-        grow(state[2] + 2)
-        stop = min(len(lists[0]) - 1, last + 1)
-        _, state = _shared_run(sched, state, n, stop, consts, (every, last, checkpoint))
-    if found is None:                 # no recurrence proved: the whole schedule, on from here
-        grow(n)
+    while True:                       # in runs as long as the lists grown so far
+        found, state = _shared_run(sched, state, n, size - 1 if size - 1 < last + 1 else last + 1, consts, check)
+        if found is not False or state[2] > last:
+            break
+        size = _shared_grow(lists, sched, pats, n, 2 * size + 16)
+    if found is False:                # no recurrence proved: the whole schedule, on from here
+        _shared_grow(lists, sched, pats, n, n)
         _shared_run(sched, state, n, None, consts)
         return _shared_totals(sched, lists[4], n, lo), 0
     k1, lo1, ref1, k2, ref2 = found
@@ -801,13 +769,19 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
         src, snk = state[:2]          # copies: the run below changes the lists in place
         snap = (tuple(x[:] for x in sched), (src and src[:], snk and snk[:]) + state[2:])
         steady["rec"] = (k1, k2, d, delta, snap, {})
-    grow(m)
+    _shared_grow(lists, sched, pats, n, m)
     _shared_run(sched, state, m, None, consts)  # the m-job schedule: on from job k2's STREAMIN
     fields = _shared_totals(sched, lists[4], m, lo)
     if steady is not None:
         steady["rec"][5][m] = fields
-    j = (n - m) // d
-    return tuple(a + j * b for a, b in zip(fields, delta, strict=True)), n - m
+    return _plus_periods(fields, delta, (n - m) // d), n - m
+
+
+def _plus_periods(fields, delta, j: int) -> tuple[int, int, int, int, int, int]:
+    """``fields + j delta``, field by field."""
+    a0, a1, a2, a3, a4, a5 = fields
+    b0, b1, b2, b3, b4, b5 = delta
+    return (a0 + j * b0, a1 + j * b1, a2 + j * b2, a3 + j * b3, a4 + j * b4, a5 + j * b5)
 
 
 def _shared_forks(sin: list[int], L: list[int], sout: list[int], params: PerfParams, ks: list[int]
@@ -849,18 +823,51 @@ def _shared_run(sched, state, n, stop, consts, check=None):
     snk, next_src, next_snk, next_c, prio_snk, t``; a side is ``[job, next request cycle,
     chunks left]`` or None), filling ``sched`` = ``(g, c, s, din, dout)`` in place, until job
     ``stop``'s STREAMIN would start (then ``(False, state)``) or to the end (``(True, state)``).
-    ``check = (every, last, fn)``: also where job ``i``'s STREAMIN would start for every ``i`` in
-    ``1..last`` that ``every`` divides, ``fn(i, state)`` is called, and the run stops there
-    (``(False, state)``) if it returns true. Resolution and grant runs as in
-    :func:`_shared_lists`."""
+    Resolution and grant runs as in :func:`_shared_lists` (the sides in local scalars).
+
+    The lists are **write-once**: an entry goes from -1 to its value once and never changes
+    (``c[i]`` is written when ``next_c`` passes ``i``, ``g[i]`` / ``s[i]`` when ``next_src`` /
+    ``next_snk`` does, ``din[i]`` / ``dout[i]`` when job ``i``'s STREAMIN / STREAMOUT ends, and
+    each counter only grows), so what a checkpoint saw of them can be read again later.
+
+    ``check = (every, last, seen)``: also where job ``k``'s STREAMIN would start for every ``k``
+    in ``1..last`` that ``every`` divides, the state is a checkpoint of the steady-state proof
+    (:func:`_shared_periodic`), reduced to what the rest of the schedule depends on, every time
+    relative to ``ref = c[k - 1]`` (that STREAMIN's start): the priority, the Sink's phase, the
+    next jobs to resolve, the time, and the five schedule lists over the jobs still open,
+    ``lo..k - 1`` (from two before the first job whose COMPUTE or STREAMOUT has not started:
+    every earlier job is finished and never read again). Each list fills in job order (one
+    Source and one Sink phase at a time, COMPUTE starts in order), so its known entries there
+    are a prefix whose length the scalars give: ``g`` and ``din`` up to ``k - 1`` (the Source
+    is idle, ``next_src = k``), ``c`` up to ``next_c - 1``, ``s`` up to ``next_snk - 1``,
+    ``dout`` up to ``next_snk - 1`` (``next_snk - 2`` while a Sink phase is in progress). Two
+    checkpoints with equal scalars and equal prefixes (relative to their ``ref``) are two equal
+    states. The scalar part is the key of ``seen`` (a dict of candidates ``(k, lo, ref)``); the
+    prefixes are compared (:func:`_shared_windows_equal`, read from the write-once lists) only
+    when the scalar part recurs, and the run goes on when they differ. At the first checkpoint
+    ``k2`` equal to an earlier one ``k1``, the run stops: ``((k1, lo1, ref1, k2, ref2),
+    state)``."""
     g, c, s, din, dout = sched
     cin, cout, sin, sout, L, jo, in_tail, out_tail = consts
     src, snk, nsrc, nsnk, nc, prio_snk, t = state
+    # the sides: job (-1 when no phase is in progress), next request cycle, chunks left
+    ai, at, an = (-1, 0, 0) if src is None else src
+    bi, bt, bn = (-1, 0, 0) if snk is None else snk
+    every, last, seen = (1, -1, None) if check is None else check
+    fr = FIRST_REQUEST
     u = -1
     while True:
-        progress = True                # fix every start time whose inputs are known
-        while progress:
-            progress = False
+        # Fix every start time whose inputs are known, in passes: a pass checks COMPUTE, the
+        # Source and the Sink in this order, and another one follows only if it set what an
+        # earlier check reads: ``s[i]`` at a Sink start, when job ``i + 1``'s COMPUTE is next
+        # and its STREAMIN done; ``din[i]`` of an empty walk (``c[i]``, the Source free again);
+        # ``dout[i]`` of an empty walk (the Sink free again). Every other change is read later
+        # in the same pass (``c[i]`` by both phases' starts) or by no check (``g[i]``, a phase
+        # started), so this is the same fixed point, reached in the same order, as passes until
+        # nothing changes.
+        again = True
+        while again:
+            again = False
             i = nc
             if i < n and din[i] != u and (i == 0 or s[i - 1] != u):
                 x = din[i]                 # max(din_i, c_{i-1} + L + jo, s_{i-1}), no calls
@@ -873,25 +880,39 @@ def _shared_run(sched, state, n, stop, consts, check=None):
                         x = y
                 c[i] = x
                 nc = i + 1
-                progress = True
             i = nsrc
-            if src is None and i < n and (i == 0 or c[i - 1] != u):
+            if ai < 0 and i < n and (i == 0 or c[i - 1] != u):
                 if i == stop:
-                    return False, (src, snk, nsrc, nsnk, nc, prio_snk, t)
-                if check is not None and i % check[0] == 0 and 0 < i <= check[1]:
-                    here = (src, snk, nsrc, nsnk, nc, prio_snk, t)
-                    if check[2](i, here):
-                        return False, here
+                    return False, (None, None if bi < 0 else [bi, bt, bn], nsrc, nsnk, nc, prio_snk, t)
+                if 0 < i <= last and i % every == 0:          # a checkpoint (nsrc = i: not kept)
+                    ref = c[i - 1]
+                    lo = (nc if nc < nsnk else nsnk) - 2
+                    if lo < 0:
+                        lo = 0
+                    # the scalars, and one entry of the prefixes (the one a transient stays in
+                    # longest, in MobileNetV2's layers: fewer comparisons of prefixes that differ)
+                    key = (prio_snk, None if bi < 0 else (bi - i, bt - ref, bn), nsnk - i, nc - i,
+                           t - ref, i - lo, din[lo] - ref)
+                    here = (i, lo, ref)
+                    earlier = seen.get(key)
+                    if earlier is None:
+                        seen[key] = [here]
+                    else:
+                        for first in earlier:
+                            if _shared_windows_equal(sched, first, here, nc - i, nsnk - i, bi >= 0):
+                                return first + (i, ref), (None, None if bi < 0 else [bi, bt, bn],
+                                                          nsrc, nsnk, nc, prio_snk, t)
+                        earlier.append(here)
                 t0 = 1 if i == 0 else c[i - 1]
                 g[i] = t0
                 nsrc = i + 1
                 if cin[i] <= 0:
                     din[i] = t0 + sin[i] - 1
+                    again = True
                 else:
-                    src = [i, t0 + FIRST_REQUEST, cin[i]]
-                progress = True
+                    ai, at, an = i, t0 + fr, cin[i]
             i = nsnk
-            if snk is None and i < n and c[i] != u and (i == 0 or dout[i - 1] != u):
+            if bi < 0 and i < n and c[i] != u and (i == 0 or dout[i - 1] != u):
                 t0 = c[i] + L[i]
                 if i and dout[i - 1] > t0:
                     t0 = dout[i - 1]
@@ -899,48 +920,91 @@ def _shared_run(sched, state, n, stop, consts, check=None):
                 nsnk = i + 1
                 if cout[i] <= 0:
                     dout[i] = t0 + sout[i] - 1
+                    again = True
                 else:
-                    snk = [i, t0 + FIRST_REQUEST, cout[i]]
-                progress = True
-        if src is None and snk is None:
-            return True, (src, snk, nsrc, nsnk, nc, prio_snk, t)
+                    bi, bt, bn = i, t0 + fr, cout[i]
+                    again = nc == i + 1 < n and din[nc] != u
+        if ai < 0:
+            if bi < 0:
+                return True, (None, None, nsrc, nsnk, nc, prio_snk, t)
+            if bt > t:
+                t = bt                 # nothing requests yet: on to the first request
+        elif at > t and (bi < 0 or bt > t):
+            t = at if bi < 0 or at < bt else bt
         while True:                    # grant runs until a phase ends
-            want_src = src is not None and src[1] <= t
-            want_snk = snk is not None and snk[1] <= t
-            if not (want_src or want_snk):
-                t = src[1] if snk is None else snk[1] if src is None or snk[1] < src[1] else src[1]
-                continue
-            if want_src and want_snk:
-                first, second = (snk, src) if prio_snk else (src, snk)
-                a, b = first[2], second[2]
-                k = 2 * a - 1 if a <= b else 2 * b     # min(2a - 1, 2b)
-                odd = k % 2
-                first[2] -= (k + 1) // 2
-                second[2] -= k // 2
-                last = t + k - 1
-                first[1] = last + 1 if odd else last
-                second[1] = last if odd else last + 1
-                prio_snk = (first is snk) != bool(odd)
-                done = first if first[2] == 0 else second
-            else:
-                side, other = (snk, src) if want_snk else (src, snk)
-                k = side[2]
-                if other is not None and other[1] - t < k:
-                    k = other[1] - t
-                side[2] -= k
-                last = t + k - 1
-                side[1] = last + 1
-                prio_snk = side is not snk
-                done = side if side[2] == 0 else None
-            t = last + 1
-            if done is not None:
-                if done is snk:
-                    dout[done[0]] = last + out_tail
-                    snk = None
-                else:
-                    din[done[0]] = last + in_tail
-                    src = None
-                break
+            if ai >= 0 and at <= t:
+                if bi >= 0 and bt <= t:
+                    # both request: they alternate, the side with priority first, until one is
+                    # done -- the first one after 2a - 1 grants (a <= b), else the second after 2b
+                    a, b = (bn, an) if prio_snk else (an, bn)
+                    if a <= b:
+                        t += 2 * a - 1         # the last grant's cycle + 1
+                        if prio_snk:
+                            an -= a - 1
+                            at = t - 1
+                            dout[bi] = t - 1 + out_tail
+                            bi = -1
+                        else:
+                            bn -= a - 1
+                            bt = t - 1
+                            din[ai] = t - 1 + in_tail
+                            ai = -1
+                        prio_snk = not prio_snk
+                    else:
+                        t += 2 * b
+                        if prio_snk:
+                            bn -= b
+                            bt = t - 1
+                            din[ai] = t - 1 + in_tail
+                            ai = -1
+                        else:
+                            an -= b
+                            at = t - 1
+                            dout[bi] = t - 1 + out_tail
+                            bi = -1
+                    break
+                k = an                         # the Source alone, until the Sink requests
+                if bi >= 0 and bt - t < k:
+                    k = bt - t
+                an -= k
+                t += k
+                at = t
+                prio_snk = True
+                if an == 0:
+                    din[ai] = t - 1 + in_tail
+                    ai = -1
+                    break
+            elif bi >= 0 and bt <= t:
+                k = bn                         # the Sink alone, until the Source requests
+                if ai >= 0 and at - t < k:
+                    k = at - t
+                bn -= k
+                t += k
+                bt = t
+                prio_snk = False
+                if bn == 0:
+                    dout[bi] = t - 1 + out_tail
+                    bi = -1
+                    break
+            else:                              # (a run ends when the other side requests)
+                raise RuntimeError("shared-port model: no side requests after a grant run")
+
+
+def _shared_windows_equal(sched, first, here, nc_k: int, nsnk_k: int, sink_busy: bool) -> bool:
+    """Whether the schedule lists' known prefixes over the open jobs (:func:`_shared_run`'s
+    checkpoints) at ``first = (k1, lo1, ref1)`` and ``here = (k2, lo2, ref2)``, whose scalar parts
+    are equal (``next_c - k = nc_k``, ``next_snk - k = nsnk_k``, ``k - lo``, the Sink busy or
+    not), are equal relative to ``ref1`` and ``ref2``. Both are read from the lists now: they
+    are write-once, so the earlier checkpoint's prefixes still hold what it saw."""
+    _, lo1, ref1 = first
+    k2, lo2, ref2 = here
+    w = k2 - lo2
+    d = ref2 - ref1
+    g, c, s, din, dout = sched
+    for x, e in ((g, w), (din, w), (c, w + nc_k), (s, w + nsnk_k), (dout, w + nsnk_k - sink_busy)):
+        if x[lo2:lo2 + e] != list(map(d.__add__, x[lo1:lo1 + e])):
+            return False
+    return True
 
 
 def mapping_cycles_overlapped(mapping: LayerMapping, params: PerfParams, **overrides: int) -> LayerPerf:
