@@ -751,14 +751,16 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
         _shared_grow(lists, sched, pats, n, n)
         _shared_run(sched, state, n, None, consts)
         return _shared_totals(sched, lists[4], n, lo), 0
-    k1, lo1, ref1, k2, ref2 = found
+    k1, ref1, k2, ref2, nd = found
     d, shift = k2 - k1, ref2 - ref1
     g, _, s, din, dout = sched
-    d_in = d_out = 0                  # Delta's occupied cycles: jobs lo1 + 1 .. lo1 + d
-    for i in range(lo1 + 1, lo1 + d + 1):
-        gi, s_i = g[i], s[i]
+    d_in = d_out = 0                  # Delta: the terms completed between the two checkpoints
+    for i in range(k1, k2):           # STREAMIN: jobs k1 .. k2 - 1
+        gi = g[i]
         x = din[i - 1] - gi + 1
         d_in += din[i] - gi + 1 - (x if x > 0 else 0)
+    for i in range(k1 + nd, k2 + nd):  # STREAMOUT: the D jobs whose STREAMOUTs ended in between
+        s_i = s[i]
         x = dout[i - 1] - s_i + 1
         d_out += dout[i] - s_i + 1 - (x if x > 0 else 0)
     m = k1 + (n - k1 - 1) % d + 1               # k1 < m <= k2, n = m + J d
@@ -884,24 +886,21 @@ def _shared_run(sched, state, n, stop, consts, check=None):
             if ai < 0 and i < n and (i == 0 or c[i - 1] != u):
                 if i == stop:
                     return False, (None, None if bi < 0 else [bi, bt, bn], nsrc, nsnk, nc, prio_snk, t)
-                if 0 < i <= last and i % every == 0:          # a checkpoint (nsrc = i: not kept)
+                if 0 < i <= last and i % every == 0 and (nsnk > 1 or bi < 0 < nsnk):
+                    # a checkpoint (with a STREAMOUT done: nd = next_snk - busy >= 1)
                     ref = c[i - 1]
-                    lo = (nc if nc < nsnk else nsnk) - 2
-                    if lo < 0:
-                        lo = 0
-                    # the scalars, and one entry of the prefixes (the one a transient stays in
-                    # longest, in MobileNetV2's layers: fewer comparisons of prefixes that differ)
+                    nd = nsnk if bi < 0 else nsnk - 1
                     key = (prio_snk, None if bi < 0 else (bi - i, bt - ref, bn), nsnk - i, nc - i,
-                           t - ref, i - lo, din[lo] - ref)
-                    here = (i, lo, ref)
+                           t - ref, din[i - 1] - ref, dout[nd - 1] - ref)
+                    here = (i, ref)
                     earlier = seen.get(key)
                     if earlier is None:
                         seen[key] = [here]
                     else:
                         for first in earlier:
-                            if _shared_windows_equal(sched, first, here, nc - i, nsnk - i, bi >= 0):
-                                return first + (i, ref), (None, None if bi < 0 else [bi, bt, bn],
-                                                          nsrc, nsnk, nc, prio_snk, t)
+                            if _shared_windows_equal(sched, first, here, nc - i, nsnk - i, nd - i):
+                                return first + (i, ref, nd - i), (None, None if bi < 0 else [bi, bt, bn],
+                                                                  nsrc, nsnk, nc, prio_snk, t)
                         earlier.append(here)
                 t0 = 1 if i == 0 else c[i - 1]
                 g[i] = t0
@@ -990,19 +989,21 @@ def _shared_run(sched, state, n, stop, consts, check=None):
                 raise RuntimeError("shared-port model: no side requests after a grant run")
 
 
-def _shared_windows_equal(sched, first, here, nc_k: int, nsnk_k: int, sink_busy: bool) -> bool:
-    """Whether the schedule lists' known prefixes over the open jobs (:func:`_shared_run`'s
-    checkpoints) at ``first = (k1, lo1, ref1)`` and ``here = (k2, lo2, ref2)``, whose scalar parts
-    are equal (``next_c - k = nc_k``, ``next_snk - k = nsnk_k``, ``k - lo``, the Sink busy or
-    not), are equal relative to ``ref1`` and ``ref2``. Both are read from the lists now: they
-    are write-once, so the earlier checkpoint's prefixes still hold what it saw."""
-    _, lo1, ref1 = first
-    k2, lo2, ref2 = here
-    w = k2 - lo2
+def _shared_windows_equal(sched, first, here, nc: int, nsnk: int, nd: int) -> bool:
+    """Whether the entries of the schedule lists that :func:`_shared_run`'s checkpoints keep
+    (``c`` from ``min(next_c - 1, next_snk)``, ``s`` from ``min(next_c - 1, nd)``, ``din`` from
+    ``min(next_c, k - 1)``, each to the end of its known prefix) are equal at ``first = (k1,
+    ref1)`` and ``here = (k2, ref2)`` relative to ``ref1`` and ``ref2``, the checkpoints' scalars
+    being equal (``nc``, ``nsnk``, ``nd``: ``next_c``, ``next_snk`` and ``nd`` less ``k``). Both
+    are read from the lists now: they are write-once, so the earlier checkpoint's entries still
+    hold what it saw."""
+    k1, ref1 = first
+    k2, ref2 = here
     d = ref2 - ref1
-    g, c, s, din, dout = sched
-    for x, e in ((g, w), (din, w), (c, w + nc_k), (s, w + nsnk_k), (dout, w + nsnk_k - sink_busy)):
-        if x[lo2:lo2 + e] != list(map(d.__add__, x[lo1:lo1 + e])):
+    _, c, s, din, _ = sched
+    for x, a, b in ((c, nc - 1 if nc - 1 < nsnk else nsnk, nc), (s, nc - 1 if nc - 1 < nd else nd, nsnk),
+                    (din, nc if nc < -1 else -1, 0)):
+        if x[k2 + a:k2 + b] != list(map(d.__add__, x[k1 + a:k1 + b])):
             return False
     return True
 
