@@ -577,8 +577,8 @@ def overlapped_perf_periodic(sin: list[int], comp: int, sout: list[int], n: int,
       whole periods are skipped, the occupied cycles advanced by the period's increments;
     * shared ports (:func:`_shared_run`): the state at the cycle job ``k``'s STREAMIN would
       start is the port model's (the Sink in progress, its requests and chunks left, the next
-      jobs to resolve, the priority, the time) and the start and done cycles of the jobs
-      still open (every job from two before the first unresolved one). The end of the layer
+      jobs to resolve, the priority, the time) and those start and done cycles already known
+      that the rest of the run or an occupied-cycle term not yet complete reads. The end of the layer
       changes the last jobs' contention, so ``n = m + J D`` (``k1 < m``): the ``m``-job
       schedule is run to its end from the recurrence's state and every skipped period adds
       what one period of the steady state adds (:func:`_shared_periodic`).
@@ -691,22 +691,29 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
     there) and the number of jobs not scheduled (extrapolated).
 
     The ``n``-job schedule is run, a checkpoint every ``every`` jobs (a multiple of the lengths'
-    period) up to ``min(check_jobs, n - 2)``, until a signature (:func:`_shared_run`)
-    recurs: at ``k1`` and ``k2 = k1 + D``, times shifted by ``T``. Then every job from ``lo1``
-    (the window's first at ``k1``) on repeats ``D`` jobs later ``T`` cycles later, and so does
-    every job's occupied-cycle term of :func:`_shared_totals` from ``lo1 + 1`` on (it reads the
-    job and the one before): ``Delta``, the terms of jobs ``lo1 + 1 .. lo1 + D`` (finished at
-    ``k2``), is what every further period adds. The ``m``-job schedule with ``m = n - J D`` in
-    ``k1 + 1 .. k2`` (or ``D`` more, past ``k2``, if it is not ``k2``) reaches job ``k1``'s
-    state as the ``n``-job one does and has as many jobs to come after it as the ``n``-job one
-    after ``k1 + J D``, whose state is that one shifted by ``J T``: so the ``n``-job totals are
-    the ``m``-job totals plus ``J`` times ``Delta`` (jobs ``D``, COMPUTE ``D comp``, the layer's
-    end ``T``). The ``m``-job schedule is the run stopped at job ``m``'s STREAMIN and run on to
-    its end with ``m`` jobs (the ``m``- and ``n``-job runs are the same until then), from the
-    state at ``k2``: in place, or -- with ``steady``, a dict kept for these lengths between
-    calls (:func:`overlapped_perf_periodic`'s ``memo``) -- from a copy of it kept there with
-    ``k1``, ``k2``, ``Delta`` and the ``m``-job totals, which hold for every ``n`` of at least
-    ``m`` jobs."""
+    period) up to ``min(check_jobs, n - 2)``, until the state of :func:`_shared_run` there
+    recurs: at ``k1`` and ``k2 = k1 + D``, times shifted by ``T``. The state holds the port
+    model's scalars and every known entry that the run reads later or that an occupied-cycle
+    term of :func:`_shared_totals` not yet complete reads (a STREAMIN term of job ``j`` reads
+    ``g_j``, ``din_j``, ``din_{j-1}``; a STREAMOUT term ``s_j``, ``dout_j``, ``dout_{j-1}``):
+    so everything written after ``k2`` is what was written after ``k1``, ``D`` jobs later and
+    ``T`` cycles later, and so is every term completed after ``k2``. ``Delta``, the terms
+    completed between ``k1`` and ``k2`` (the STREAMINs of jobs ``k1 .. k2 - 1``, the
+    STREAMOUTs of the ``D`` jobs after the last one done at ``k1``), is what every further
+    period adds. The ``m``-job schedule with ``m = n - J D`` in ``k1 + 1 .. k2`` (or ``D``
+    more, past ``k2``, if it is not ``k2``) reaches job ``k1``'s state as the ``n``-job one
+    does (the two runs are the same until job ``m``'s STREAMIN would start) and has as many
+    jobs to come after it as the ``n``-job one after ``k1 + J D``, whose state is that one
+    shifted by ``J T``: both complete the same terms before ``k1``, the ``n``-job one ``J``
+    periods of ``Delta`` between ``k1`` and ``k1 + J D``, and then the same terms as the
+    ``m``-job one after ``k1`` -- so the ``n``-job totals are the ``m``-job totals plus ``J``
+    times ``Delta`` (jobs ``D``, COMPUTE ``D comp``, the layer's end ``T``). The ``m``-job
+    schedule is the run stopped at job ``m``'s STREAMIN and run on to its end with ``m`` jobs,
+    from the state at ``k2``: in place, or -- with ``steady``, a dict kept for these lengths
+    between calls (:func:`overlapped_perf_periodic`'s ``memo``) -- from a copy of it kept there
+    with ``k1``, ``k2``, ``Delta`` and the ``m``-job totals, which hold for every ``n`` of at
+    least ``m`` jobs. tests/sim_models/test_perf.py checks the claim (the reference model's
+    whole schedule repeats from ``k2`` on) and the fields."""
     in_tail = params.streamin_overhead - FIRST_REQUEST
     out_tail = params.streamout_overhead - FIRST_REQUEST
     if in_tail < 0 or out_tail < 0:
@@ -743,7 +750,8 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
     check = (every, last, {})
     state = (None, None, 0, 0, 0, False, 0)
     while True:                       # in runs as long as the lists grown so far
-        found, state = _shared_run(sched, state, n, size - 1 if size - 1 < last + 1 else last + 1, consts, check)
+        stop = size - 1 if size - 1 < last + 1 else last + 1
+        found, state = _shared_run(sched, state, n, stop, consts, check)
         if found is not False or state[2] > last:
             break
         size = _shared_grow(lists, sched, pats, n, 2 * size + 16)
@@ -833,22 +841,27 @@ def _shared_run(sched, state, n, stop, consts, check=None):
     each counter only grows), so what a checkpoint saw of them can be read again later.
 
     ``check = (every, last, seen)``: also where job ``k``'s STREAMIN would start for every ``k``
-    in ``1..last`` that ``every`` divides, the state is a checkpoint of the steady-state proof
-    (:func:`_shared_periodic`), reduced to what the rest of the schedule depends on, every time
-    relative to ``ref = c[k - 1]`` (that STREAMIN's start): the priority, the Sink's phase, the
-    next jobs to resolve, the time, and the five schedule lists over the jobs still open,
-    ``lo..k - 1`` (from two before the first job whose COMPUTE or STREAMOUT has not started:
-    every earlier job is finished and never read again). Each list fills in job order (one
-    Source and one Sink phase at a time, COMPUTE starts in order), so its known entries there
-    are a prefix whose length the scalars give: ``g`` and ``din`` up to ``k - 1`` (the Source
-    is idle, ``next_src = k``), ``c`` up to ``next_c - 1``, ``s`` up to ``next_snk - 1``,
-    ``dout`` up to ``next_snk - 1`` (``next_snk - 2`` while a Sink phase is in progress). Two
-    checkpoints with equal scalars and equal prefixes (relative to their ``ref``) are two equal
-    states. The scalar part is the key of ``seen`` (a dict of candidates ``(k, lo, ref)``); the
-    prefixes are compared (:func:`_shared_windows_equal`, read from the write-once lists) only
-    when the scalar part recurs, and the run goes on when they differ. At the first checkpoint
-    ``k2`` equal to an earlier one ``k1``, the run stops: ``((k1, lo1, ref1, k2, ref2),
-    state)``."""
+    in ``1..last`` that ``every`` divides (once a STREAMOUT is done), the state is a checkpoint
+    of the steady-state proof (:func:`_shared_periodic`), reduced to what the rest depends on,
+    every time relative to ``ref = c[k - 1]`` (that STREAMIN's start). At a checkpoint the
+    Source is idle (``next_src = k``, every ``g`` and ``din`` up to ``k - 1`` known), ``next_c
+    <= k`` and ``next_snk <= next_c`` (a phase starts after its job's COMPUTE does), and ``nd``
+    (``next_snk``, less one while a Sink phase is in progress) STREAMOUTs are done. From here
+    on the run reads only ``c[next_c - 1]``, ``s[next_c - 1]`` and ``din[next_c .. k - 1]`` (the
+    next COMPUTE starts), ``c[next_snk .. next_c - 1]`` and ``dout[next_snk - 1]`` (the next
+    Sink starts), what it writes itself, and the job lengths (the same sequence at every
+    checkpoint); the occupied-cycle terms still open read ``din[k - 1]`` (job ``k``'s STREAMIN
+    term), ``dout[nd - 1]`` and ``s[nd .. next_snk - 1]`` (the open STREAMOUT terms). So the
+    checkpoint keeps the scalars (the priority, the Sink's job, next request and chunks left,
+    ``next_snk - k``, ``next_c - k``, the time) and those entries -- ``c`` from ``min(next_c -
+    1, next_snk)``, ``s`` from ``min(next_c - 1, nd)``, ``din`` from ``min(next_c, k - 1)``,
+    each to its last known entry, and ``dout[nd - 1]`` -- whose ranges the scalars give: two
+    checkpoints with equal scalars and equal entries (relative to their ``ref``) have the same
+    future, shifted. The scalars with ``din[k - 1]`` and ``dout[nd - 1]`` are the key of
+    ``seen`` (a dict of candidates ``(k, ref)``); the other entries are compared
+    (:func:`_shared_windows_equal`, read back from the write-once lists) only when the key
+    recurs, and the run goes on when they differ. At the first checkpoint ``k2`` equal to an
+    earlier one ``k1``, the run stops: ``((k1, ref1, k2, ref2, nd - k), state)``."""
     g, c, s, din, dout = sched
     cin, cout, sin, sout, L, jo, in_tail, out_tail = consts
     src, snk, nsrc, nsnk, nc, prio_snk, t = state
