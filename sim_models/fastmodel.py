@@ -324,15 +324,19 @@ def _residue_period(job: LayerJob) -> int:
     r = 1
     for s0, s1, s2 in ((l0.src_stride, l1.src_stride, l2.src_stride),
                        (l0.dst_stride, l1.dst_stride, l2.dst_stride)):
-        d0, d1, d2 = _ORDER[s0 % 4], _ORDER[s1 % 4], _ORDER[s2 % 4]
+        d2 = _ORDER[s2 % 4]
         if d2 > 1:
             rk = c0 * c1 * d2
-        elif d1 > 1:
-            rk = c0 * (d1 if c1 % d1 == 0 else c1)
         else:
-            rk = d0 if c0 % d0 == 0 else c0
-        r = rk if r == 1 else math.lcm(r, rk)
-    n = job.num_jobs
+            d1 = _ORDER[s1 % 4]
+            if d1 > 1:
+                rk = c0 * (d1 if c1 % d1 == 0 else c1)
+            else:
+                d0 = _ORDER[s0 % 4]
+                rk = d0 if c0 % d0 == 0 else c0
+        if rk > 1:
+            r = rk if r == 1 else math.lcm(r, rk)
+    n = c0 * c1 * l2.count            # job.num_jobs
     return r if r < n else n
 
 
