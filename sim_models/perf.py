@@ -777,7 +777,8 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
     delta = (d, d_in, d * comp, d_out, shift - d_in - d * comp - d_out, shift)
     if steady is not None:
         src, snk = state[:2]          # copies: the run below changes the lists in place
-        snap = (tuple(x[:] for x in sched), (src and src[:], snk and snk[:]) + state[2:])
+        g, c, s, din, dout = sched
+        snap = ((g[:], c[:], s[:], din[:], dout[:]), (src and src[:], snk and snk[:]) + state[2:])
         steady["rec"] = (k1, k2, d, delta, snap, {})
     _shared_grow(lists, sched, pats, n, m)
     _shared_run(sched, state, m, None, consts)  # the m-job schedule: on from job k2's STREAMIN
@@ -869,6 +870,7 @@ def _shared_run(sched, state, n, stop, consts, check=None):
     ai, at, an = (-1, 0, 0) if src is None else src
     bi, bt, bn = (-1, 0, 0) if snk is None else snk
     every, last, seen = (1, -1, None) if check is None else check
+    nxt = -1 if check is None else nsrc + (-nsrc) % every if nsrc else every   # the next checkpoint
     fr = FIRST_REQUEST
     u = -1
     while True:
@@ -899,7 +901,7 @@ def _shared_run(sched, state, n, stop, consts, check=None):
             if ai < 0 and i < n and (i == 0 or c[i - 1] != u):
                 if i == stop:
                     return False, (None, None if bi < 0 else [bi, bt, bn], nsrc, nsnk, nc, prio_snk, t)
-                if 0 < i <= last and i % every == 0 and (nsnk > 1 or bi < 0 < nsnk):
+                if i == nxt and i <= last and (nsnk > 1 or bi < 0 < nsnk):
                     # a checkpoint (with a STREAMOUT done: nd = next_snk - busy >= 1)
                     ref = c[i - 1]
                     nd = nsnk if bi < 0 else nsnk - 1
@@ -915,6 +917,8 @@ def _shared_run(sched, state, n, stop, consts, check=None):
                                 return first + (i, ref, nd - i), (None, None if bi < 0 else [bi, bt, bn],
                                                                   nsrc, nsnk, nc, prio_snk, t)
                         earlier.append(here)
+                if i == nxt:
+                    nxt += every
                 t0 = 1 if i == 0 else c[i - 1]
                 g[i] = t0
                 nsrc = i + 1
