@@ -324,15 +324,19 @@ def _residue_period(job: LayerJob) -> int:
     r = 1
     for s0, s1, s2 in ((l0.src_stride, l1.src_stride, l2.src_stride),
                        (l0.dst_stride, l1.dst_stride, l2.dst_stride)):
-        d0, d1, d2 = _ORDER[s0 % 4], _ORDER[s1 % 4], _ORDER[s2 % 4]
+        d2 = _ORDER[s2 % 4]
         if d2 > 1:
             rk = c0 * c1 * d2
-        elif d1 > 1:
-            rk = c0 * (d1 if c1 % d1 == 0 else c1)
         else:
-            rk = d0 if c0 % d0 == 0 else c0
-        r = rk if r == 1 else math.lcm(r, rk)
-    n = job.num_jobs
+            d1 = _ORDER[s1 % 4]
+            if d1 > 1:
+                rk = c0 * (d1 if c1 % d1 == 0 else c1)
+            else:
+                d0 = _ORDER[s0 % 4]
+                rk = d0 if c0 % d0 == 0 else c0
+        if rk > 1:
+            r = rk if r == 1 else math.lcm(r, rk)
+    n = c0 * c1 * l2.count            # job.num_jobs
     return r if r < n else n
 
 
@@ -373,6 +377,12 @@ def _job_pattern(job: LayerJob, p: perf.PerfParams) -> tuple[list[int], list[int
     STREAMIN / STREAMOUT lengths of :func:`sim_models.perf.job_phase_cycles` and the port words
     of :func:`_walk_words`, job by job, which repeat every ``R`` jobs."""
     r = _residue_period(job)
+    if r == 1:                        # every job alike (most layers): one look-up per walk
+        ports = p.ports
+        cyc_in, w_in = _walk_tables(job.src, ports)
+        cyc_out, w_out = _walk_tables(job.dst, ports)
+        x, y = job.src_addr % 4, job.dst_addr % 4
+        return [cyc_in[x] + p.streamin_overhead], [cyc_out[y] + p.streamout_overhead], [w_in[x] + w_out[y]]
     l0, l1, l2 = job.loops
     c0, c1 = l0.count, l1.count
     out = []
@@ -380,10 +390,7 @@ def _job_pattern(job: LayerJob, p: perf.PerfParams) -> tuple[list[int], list[int
             (job.src, job.src_addr, (l0.src_stride, l1.src_stride, l2.src_stride), p.streamin_overhead),
             (job.dst, job.dst_addr, (l0.dst_stride, l1.dst_stride, l2.dst_stride), p.streamout_overhead)):
         cyc, words = _walk_tables(walk, p.ports)
-        if r == 1:
-            x = addr % 4
-            out.append(([cyc[x] + ovh], [words[x]]))
-        elif r <= _SHORT_PERIOD:
+        if r <= _SHORT_PERIOD:
             res = [(addr + j % c0 * s0 + j // c0 % c1 * s1 + j // (c0 * c1) * s2) % 4 for j in range(r)]
             out.append(([cyc[x] + ovh for x in res], [words[x] for x in res]))
         else:
@@ -439,7 +446,10 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = Fals
 def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
                   ) -> tuple[perf.LayerPerf, int]:
     """``(LayerPerf, port words)`` of ``job`` (:func:`ima_layer_perf`, :func:`_walk_words`)."""
-    p = _ima_params(cfg)
+    ima = cfg.ima                     # the IMA's key of _ima_job (ImaConfig.mvm_cycles is computed)
+    ports, mvm, overlap, interface = _IMA_KEY[1] if _IMA_KEY[0] is ima else (
+        ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)
+    p = _perf_params(ports, mvm, interface == "shared")
     n = job.num_jobs
     if walk:
         sin, comp, sout = perf.job_phase_cycles(job, p)
@@ -447,8 +457,7 @@ def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
     else:
         sin, sout, w = _job_pattern(job, p)
         words = _tiled_sum(w, n)
-    mvm = p.mvm_cycles
-    if not cfg.ima.overlap:
+    if not overlap:
         s_in, s_c, s_out = _tiled_sum(sin, n), n * mvm, _tiled_sum(sout, n)
         return perf.LayerPerf(n, s_in, s_c, s_out, 0, s_in + s_c + s_out), words
     if exact or walk:                           # the reference: the whole schedule

@@ -577,8 +577,8 @@ def overlapped_perf_periodic(sin: list[int], comp: int, sout: list[int], n: int,
       whole periods are skipped, the occupied cycles advanced by the period's increments;
     * shared ports (:func:`_shared_run`): the state at the cycle job ``k``'s STREAMIN would
       start is the port model's (the Sink in progress, its requests and chunks left, the next
-      jobs to resolve, the priority, the time) and the start and done cycles of the jobs
-      still open (every job from two before the first unresolved one). The end of the layer
+      jobs to resolve, the priority, the time) and those start and done cycles already known
+      that the rest of the run or an occupied-cycle term not yet complete reads. The end of the layer
       changes the last jobs' contention, so ``n = m + J D`` (``k1 < m``): the ``m``-job
       schedule is run to its end from the recurrence's state and every skipped period adds
       what one period of the steady state adds (:func:`_shared_periodic`).
@@ -663,32 +663,6 @@ def _separate_periodic(si, comp, so, n, params, step, check_jobs):
     return (n, occ_in, occ_c, occ_out, total - (occ_in + occ_c + occ_out), total), skipped
 
 
-def _shared_signature(sched, state, k: int) -> tuple[tuple, int, int]:
-    """``(signature, lo, ref)``: the state of :func:`_shared_run` stopped at job ``k``'s STREAMIN
-    (the Source idle), reduced to what the rest of the schedule depends on, every time relative
-    to ``ref = c[k - 1]`` (that STREAMIN's start): the Sink's phase, the next jobs to resolve,
-    the priority, the time, and the five schedule lists over the jobs still open, ``lo..k - 1``
-    (from two before the first job whose COMPUTE or STREAMOUT has not started: every earlier job
-    is finished and never read again).
-
-    Each list is filled in job order (one Source and one Sink phase at a time, COMPUTE starts
-    in order), so its known entries in the window are a prefix whose length the scalars give:
-    ``g`` and ``din`` up to ``next_src - 1`` (the Source is idle), ``c`` up to ``next_c - 1``,
-    ``s`` up to ``next_snk - 1``, ``dout`` up to ``next_snk - 1`` (``next_snk - 2`` while a
-    Sink phase is in progress). The signature holds those prefixes and the scalars, so two equal
-    signatures are two equal states."""
-    src, snk, nsrc, nsnk, nc, prio, t = state
-    g, c, s, din, dout = sched
-    ref = c[k - 1]
-    lo = (nc if nc < nsnk else nsnk) - 2
-    if lo < 0:
-        lo = 0
-    nd = nsnk if snk is None else nsnk - 1
-    win = g[lo:nsrc] + c[lo:nc] + s[lo:nsnk] + din[lo:nsrc] + dout[lo:nd]
-    return ((prio, None if snk is None else (snk[0] - k, snk[1] - ref, snk[2]), nsrc - k, nsnk - k,
-             nc - k, t - ref, k - lo, tuple([x - ref for x in win])), lo, ref)
-
-
 def _tiled_from(pattern: list[int], start: int, count: int) -> list[int]:
     """Terms ``start .. start + count - 1`` of the sequence that repeats ``pattern``."""
     r = len(pattern)
@@ -698,27 +672,48 @@ def _tiled_from(pattern: list[int], start: int, count: int) -> list[int]:
     return ((pattern[q:] + pattern[:q]) * (count // r + 1))[:count]
 
 
+def _shared_grow(lists, sched, pats, n: int, m: int) -> int:
+    """Grow the job lists ``lists`` (``pats``' terms) and the schedule lists ``sched`` (unknown
+    entries, -1) of :func:`_shared_periodic` to ``min(n, m)`` jobs if they are shorter; their
+    new length."""
+    have = len(sched[0])
+    m = n if n < m else m
+    if m > have:
+        for x, pat in zip(lists, pats, strict=True):
+            x.extend(_tiled_from(pat, have, m - have))
+        for x in sched:
+            x.extend([-1] * (m - have))
+    return max(m, have)
+
+
 def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
     """``(fields, skipped)``: :func:`overlapped_perf_periodic`'s fields with shared ports (see
     there) and the number of jobs not scheduled (extrapolated).
 
     The ``n``-job schedule is run, a checkpoint every ``every`` jobs (a multiple of the lengths'
-    period) up to ``min(check_jobs, n - 2)``, until a signature (:func:`_shared_signature`)
-    recurs: at ``k1`` and ``k2 = k1 + D``, times shifted by ``T``. Then every job from ``lo1``
-    (the window's first at ``k1``) on repeats ``D`` jobs later ``T`` cycles later, and so does
-    every job's occupied-cycle term of :func:`_shared_totals` from ``lo1 + 1`` on (it reads the
-    job and the one before): ``Delta``, the terms of jobs ``lo1 + 1 .. lo1 + D`` (finished at
-    ``k2``), is what every further period adds. The ``m``-job schedule with ``m = n - J D`` in
-    ``k1 + 1 .. k2`` (or ``D`` more, past ``k2``, if it is not ``k2``) reaches job ``k1``'s
-    state as the ``n``-job one does and has as many jobs to come after it as the ``n``-job one
-    after ``k1 + J D``, whose state is that one shifted by ``J T``: so the ``n``-job totals are
-    the ``m``-job totals plus ``J`` times ``Delta`` (jobs ``D``, COMPUTE ``D comp``, the layer's
-    end ``T``). The ``m``-job schedule is the run stopped at job ``m``'s STREAMIN and run on to
-    its end with ``m`` jobs (the ``m``- and ``n``-job runs are the same until then), from the
-    state at ``k2``: in place, or -- with ``steady``, a dict kept for these lengths between
-    calls (:func:`overlapped_perf_periodic`'s ``memo``) -- from a copy of it kept there with
-    ``k1``, ``k2``, ``Delta`` and the ``m``-job totals, which hold for every ``n`` of at least
-    ``m`` jobs."""
+    period) up to ``min(check_jobs, n - 2)``, until the state of :func:`_shared_run` there
+    recurs: at ``k1`` and ``k2 = k1 + D``, times shifted by ``T``. The state holds the port
+    model's scalars and every known entry that the run reads later or that an occupied-cycle
+    term of :func:`_shared_totals` not yet complete reads (a STREAMIN term of job ``j`` reads
+    ``g_j``, ``din_j``, ``din_{j-1}``; a STREAMOUT term ``s_j``, ``dout_j``, ``dout_{j-1}``):
+    so everything written after ``k2`` is what was written after ``k1``, ``D`` jobs later and
+    ``T`` cycles later, and so is every term completed after ``k2``. ``Delta``, the terms
+    completed between ``k1`` and ``k2`` (the STREAMINs of jobs ``k1 .. k2 - 1``, the
+    STREAMOUTs of the ``D`` jobs after the last one done at ``k1``), is what every further
+    period adds. The ``m``-job schedule with ``m = n - J D`` in ``k1 + 1 .. k2`` (or ``D``
+    more, past ``k2``, if it is not ``k2``) reaches job ``k1``'s state as the ``n``-job one
+    does (the two runs are the same until job ``m``'s STREAMIN would start) and has as many
+    jobs to come after it as the ``n``-job one after ``k1 + J D``, whose state is that one
+    shifted by ``J T``: both complete the same terms before ``k1``, the ``n``-job one ``J``
+    periods of ``Delta`` between ``k1`` and ``k1 + J D``, and then the same terms as the
+    ``m``-job one after ``k1`` -- so the ``n``-job totals are the ``m``-job totals plus ``J``
+    times ``Delta`` (jobs ``D``, COMPUTE ``D comp``, the layer's end ``T``). The ``m``-job
+    schedule is the run stopped at job ``m``'s STREAMIN and run on to its end with ``m`` jobs,
+    from the state at ``k2``: in place, or -- with ``steady``, a dict kept for these lengths
+    between calls (:func:`overlapped_perf_periodic`'s ``memo``) -- from a copy of it kept there
+    with ``k1``, ``k2``, ``Delta`` and the ``m``-job totals, which hold for every ``n`` of at
+    least ``m`` jobs. tests/sim_models/test_perf.py checks the claim (the reference model's
+    whole schedule repeats from ``k2`` on) and the fields."""
     in_tail = params.streamin_overhead - FIRST_REQUEST
     out_tail = params.streamout_overhead - FIRST_REQUEST
     if in_tail < 0 or out_tail < 0:
@@ -742,55 +737,38 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
                 ins = tuple(_tiled_from(x, 0, m) for x in pats) + (params.job_overhead, in_tail, out_tail)
                 _shared_run(sched, state, m, None, ins)
                 fields = tails[m] = _shared_totals(sched, ins[4], m, lo)
-            j = (n - m) // d
-            return tuple(a + j * b for a, b in zip(fields, delta, strict=True)), n - m
+            return _plus_periods(fields, delta, (n - m) // d), n - m
         steady = None                 # too short for it: on its own
-    lists = ([], [], [], [], [], [], [], [], [], [])   # cin, cout, sin, sout, L, g, c, s, din, dout
-    consts = lists[:5] + (params.job_overhead, in_tail, out_tail)
-    sched = lists[5:]
-
-    def grow(m):                      # the job lists up to job m - 1 (a run to job k needs k + 1)
-        have = len(lists[0])
-        if m <= have:
-            return
-        m = min(n, max(m, 2 * have + 16))        # in chunks: a checkpoint needs one more job
-        for x, pat in zip(lists[:5], pats, strict=True):
-            x.extend(_tiled_from(pat, have, m - have))
-        for x in sched:
-            x.extend([-1] * (m - have))
-
+    # the job lists (cin, cout, sin, sout, L) and the schedule lists, grown in chunks as the run
+    # goes on: a run to job k's STREAMIN needs k + 1 jobs; 16 hold every MobileNetV2 layer's
+    size = n if n < 16 else 16
+    lists = [_tiled_from(x, 0, size) for x in pats]
+    consts = (*lists, params.job_overhead, in_tail, out_tail)
+    sched = ([-1] * size, [-1] * size, [-1] * size, [-1] * size, [-1] * size)
     every = step * -(-CHECKPOINT_JOBS // step)      # checkpoints: a multiple of the period
+    last = check_jobs if check_jobs < n - 2 else n - 2   # the last checkpoint (the run stops after it)
+    check = (every, last, {})
     state = (None, None, 0, 0, 0, False, 0)
-    seen: dict[tuple, tuple[int, int, int]] = {}
-    found = None
-
-    def checkpoint(k, here):
-        nonlocal found
-        sig, lo_k, ref = _shared_signature(sched, here, k)
-        first = seen.get(sig)
-        if first is None:
-            seen[sig] = (k, lo_k, ref)
-            return False
-        found = first + (k, ref)
-        return True
-
-    last = min(check_jobs, n - 2)                   # the last checkpoint (the run stops after it)
-    while found is None and state[2] <= last:        # in runs as long as the lists grown so far
-        grow(state[2] + 2)
-        stop = min(len(lists[0]) - 1, last + 1)
-        _, state = _shared_run(sched, state, n, stop, consts, (every, last, checkpoint))
-    if found is None:                 # no recurrence proved: the whole schedule, on from here
-        grow(n)
+    while True:                       # in runs as long as the lists grown so far
+        stop = size - 1 if size - 1 < last + 1 else last + 1
+        found, state = _shared_run(sched, state, n, stop, consts, check)
+        if found is not False or state[2] > last:
+            break
+        size = _shared_grow(lists, sched, pats, n, 2 * size + 16)
+    if found is False:                # no recurrence proved: the whole schedule, on from here
+        _shared_grow(lists, sched, pats, n, n)
         _shared_run(sched, state, n, None, consts)
         return _shared_totals(sched, lists[4], n, lo), 0
-    k1, lo1, ref1, k2, ref2 = found
+    k1, ref1, k2, ref2, nd = found
     d, shift = k2 - k1, ref2 - ref1
     g, _, s, din, dout = sched
-    d_in = d_out = 0                  # Delta's occupied cycles: jobs lo1 + 1 .. lo1 + d
-    for i in range(lo1 + 1, lo1 + d + 1):
-        gi, s_i = g[i], s[i]
+    d_in = d_out = 0                  # Delta: the terms completed between the two checkpoints
+    for i in range(k1, k2):           # STREAMIN: jobs k1 .. k2 - 1
+        gi = g[i]
         x = din[i - 1] - gi + 1
         d_in += din[i] - gi + 1 - (x if x > 0 else 0)
+    for i in range(k1 + nd, k2 + nd):  # STREAMOUT: the D jobs whose STREAMOUTs ended in between
+        s_i = s[i]
         x = dout[i - 1] - s_i + 1
         d_out += dout[i] - s_i + 1 - (x if x > 0 else 0)
     m = k1 + (n - k1 - 1) % d + 1               # k1 < m <= k2, n = m + J d
@@ -799,15 +777,22 @@ def _shared_periodic(si, comp, so, n, params, step, check_jobs, steady=None):
     delta = (d, d_in, d * comp, d_out, shift - d_in - d * comp - d_out, shift)
     if steady is not None:
         src, snk = state[:2]          # copies: the run below changes the lists in place
-        snap = (tuple(x[:] for x in sched), (src and src[:], snk and snk[:]) + state[2:])
+        g, c, s, din, dout = sched
+        snap = ((g[:], c[:], s[:], din[:], dout[:]), (src and src[:], snk and snk[:]) + state[2:])
         steady["rec"] = (k1, k2, d, delta, snap, {})
-    grow(m)
+    _shared_grow(lists, sched, pats, n, m)
     _shared_run(sched, state, m, None, consts)  # the m-job schedule: on from job k2's STREAMIN
     fields = _shared_totals(sched, lists[4], m, lo)
     if steady is not None:
         steady["rec"][5][m] = fields
-    j = (n - m) // d
-    return tuple(a + j * b for a, b in zip(fields, delta, strict=True)), n - m
+    return _plus_periods(fields, delta, (n - m) // d), n - m
+
+
+def _plus_periods(fields, delta, j: int) -> tuple[int, int, int, int, int, int]:
+    """``fields + j delta``, field by field."""
+    a0, a1, a2, a3, a4, a5 = fields
+    b0, b1, b2, b3, b4, b5 = delta
+    return (a0 + j * b0, a1 + j * b1, a2 + j * b2, a3 + j * b3, a4 + j * b4, a5 + j * b5)
 
 
 def _shared_forks(sin: list[int], L: list[int], sout: list[int], params: PerfParams, ks: list[int]
@@ -849,18 +834,57 @@ def _shared_run(sched, state, n, stop, consts, check=None):
     snk, next_src, next_snk, next_c, prio_snk, t``; a side is ``[job, next request cycle,
     chunks left]`` or None), filling ``sched`` = ``(g, c, s, din, dout)`` in place, until job
     ``stop``'s STREAMIN would start (then ``(False, state)``) or to the end (``(True, state)``).
-    ``check = (every, last, fn)``: also where job ``i``'s STREAMIN would start for every ``i`` in
-    ``1..last`` that ``every`` divides, ``fn(i, state)`` is called, and the run stops there
-    (``(False, state)``) if it returns true. Resolution and grant runs as in
-    :func:`_shared_lists`."""
+    Resolution and grant runs as in :func:`_shared_lists` (the sides in local scalars).
+
+    The lists are **write-once**: an entry goes from -1 to its value once and never changes
+    (``c[i]`` is written when ``next_c`` passes ``i``, ``g[i]`` / ``s[i]`` when ``next_src`` /
+    ``next_snk`` does, ``din[i]`` / ``dout[i]`` when job ``i``'s STREAMIN / STREAMOUT ends, and
+    each counter only grows), so what a checkpoint saw of them can be read again later.
+
+    ``check = (every, last, seen)``: also where job ``k``'s STREAMIN would start for every ``k``
+    in ``1..last`` that ``every`` divides (once a STREAMOUT is done), the state is a checkpoint
+    of the steady-state proof (:func:`_shared_periodic`), reduced to what the rest depends on,
+    every time relative to ``ref = c[k - 1]`` (that STREAMIN's start). At a checkpoint the
+    Source is idle (``next_src = k``, every ``g`` and ``din`` up to ``k - 1`` known), ``next_c
+    <= k`` and ``next_snk <= next_c`` (a phase starts after its job's COMPUTE does), and ``nd``
+    (``next_snk``, less one while a Sink phase is in progress) STREAMOUTs are done. From here
+    on the run reads only ``c[next_c - 1]``, ``s[next_c - 1]`` and ``din[next_c .. k - 1]`` (the
+    next COMPUTE starts), ``c[next_snk .. next_c - 1]`` and ``dout[next_snk - 1]`` (the next
+    Sink starts), what it writes itself, and the job lengths (the same sequence at every
+    checkpoint); the occupied-cycle terms still open read ``din[k - 1]`` (job ``k``'s STREAMIN
+    term), ``dout[nd - 1]`` and ``s[nd .. next_snk - 1]`` (the open STREAMOUT terms). So the
+    checkpoint keeps the scalars (the priority, the Sink's job, next request and chunks left,
+    ``next_snk - k``, ``next_c - k``, the time) and those entries -- ``c`` from ``min(next_c -
+    1, next_snk)``, ``s`` from ``min(next_c - 1, nd)``, ``din`` from ``min(next_c, k - 1)``,
+    each to its last known entry, and ``dout[nd - 1]`` -- whose ranges the scalars give: two
+    checkpoints with equal scalars and equal entries (relative to their ``ref``) have the same
+    future, shifted. The scalars with ``din[k - 1]`` and ``dout[nd - 1]`` are the key of
+    ``seen`` (a dict of candidates ``(k, ref)``); the other entries are compared
+    (:func:`_shared_windows_equal`, read back from the write-once lists) only when the key
+    recurs, and the run goes on when they differ. At the first checkpoint ``k2`` equal to an
+    earlier one ``k1``, the run stops: ``((k1, ref1, k2, ref2, nd - k), state)``."""
     g, c, s, din, dout = sched
     cin, cout, sin, sout, L, jo, in_tail, out_tail = consts
     src, snk, nsrc, nsnk, nc, prio_snk, t = state
+    # the sides: job (-1 when no phase is in progress), next request cycle, chunks left
+    ai, at, an = (-1, 0, 0) if src is None else src
+    bi, bt, bn = (-1, 0, 0) if snk is None else snk
+    every, last, seen = (1, -1, None) if check is None else check
+    nxt = -1 if check is None else nsrc + (-nsrc) % every if nsrc else every   # the next checkpoint
+    fr = FIRST_REQUEST
     u = -1
     while True:
-        progress = True                # fix every start time whose inputs are known
-        while progress:
-            progress = False
+        # Fix every start time whose inputs are known, in passes: a pass checks COMPUTE, the
+        # Source and the Sink in this order, and another one follows only if it set what an
+        # earlier check reads: ``s[i]`` at a Sink start, when job ``i + 1``'s COMPUTE is next
+        # and its STREAMIN done; ``din[i]`` of an empty walk (``c[i]``, the Source free again);
+        # ``dout[i]`` of an empty walk (the Sink free again). Every other change is read later
+        # in the same pass (``c[i]`` by both phases' starts) or by no check (``g[i]``, a phase
+        # started), so this is the same fixed point, reached in the same order, as passes until
+        # nothing changes.
+        again = True
+        while again:
+            again = False
             i = nc
             if i < n and din[i] != u and (i == 0 or s[i - 1] != u):
                 x = din[i]                 # max(din_i, c_{i-1} + L + jo, s_{i-1}), no calls
@@ -873,25 +897,38 @@ def _shared_run(sched, state, n, stop, consts, check=None):
                         x = y
                 c[i] = x
                 nc = i + 1
-                progress = True
             i = nsrc
-            if src is None and i < n and (i == 0 or c[i - 1] != u):
+            if ai < 0 and i < n and (i == 0 or c[i - 1] != u):
                 if i == stop:
-                    return False, (src, snk, nsrc, nsnk, nc, prio_snk, t)
-                if check is not None and i % check[0] == 0 and 0 < i <= check[1]:
-                    here = (src, snk, nsrc, nsnk, nc, prio_snk, t)
-                    if check[2](i, here):
-                        return False, here
+                    return False, (None, None if bi < 0 else [bi, bt, bn], nsrc, nsnk, nc, prio_snk, t)
+                if i == nxt and i <= last and (nsnk > 1 or bi < 0 < nsnk):
+                    # a checkpoint (with a STREAMOUT done: nd = next_snk - busy >= 1)
+                    ref = c[i - 1]
+                    nd = nsnk if bi < 0 else nsnk - 1
+                    key = (prio_snk, None if bi < 0 else (bi - i, bt - ref, bn), nsnk - i, nc - i,
+                           t - ref, din[i - 1] - ref, dout[nd - 1] - ref)
+                    here = (i, ref)
+                    earlier = seen.get(key)
+                    if earlier is None:
+                        seen[key] = [here]
+                    else:
+                        for first in earlier:
+                            if _shared_windows_equal(sched, first, here, nc - i, nsnk - i, nd - i):
+                                return first + (i, ref, nd - i), (None, None if bi < 0 else [bi, bt, bn],
+                                                                  nsrc, nsnk, nc, prio_snk, t)
+                        earlier.append(here)
+                if i == nxt:
+                    nxt += every
                 t0 = 1 if i == 0 else c[i - 1]
                 g[i] = t0
                 nsrc = i + 1
                 if cin[i] <= 0:
                     din[i] = t0 + sin[i] - 1
+                    again = True
                 else:
-                    src = [i, t0 + FIRST_REQUEST, cin[i]]
-                progress = True
+                    ai, at, an = i, t0 + fr, cin[i]
             i = nsnk
-            if snk is None and i < n and c[i] != u and (i == 0 or dout[i - 1] != u):
+            if bi < 0 and i < n and c[i] != u and (i == 0 or dout[i - 1] != u):
                 t0 = c[i] + L[i]
                 if i and dout[i - 1] > t0:
                     t0 = dout[i - 1]
@@ -899,48 +936,93 @@ def _shared_run(sched, state, n, stop, consts, check=None):
                 nsnk = i + 1
                 if cout[i] <= 0:
                     dout[i] = t0 + sout[i] - 1
+                    again = True
                 else:
-                    snk = [i, t0 + FIRST_REQUEST, cout[i]]
-                progress = True
-        if src is None and snk is None:
-            return True, (src, snk, nsrc, nsnk, nc, prio_snk, t)
+                    bi, bt, bn = i, t0 + fr, cout[i]
+                    again = nc == i + 1 < n and din[nc] != u
+        if ai < 0:
+            if bi < 0:
+                return True, (None, None, nsrc, nsnk, nc, prio_snk, t)
+            if bt > t:
+                t = bt                 # nothing requests yet: on to the first request
+        elif at > t and (bi < 0 or bt > t):
+            t = at if bi < 0 or at < bt else bt
         while True:                    # grant runs until a phase ends
-            want_src = src is not None and src[1] <= t
-            want_snk = snk is not None and snk[1] <= t
-            if not (want_src or want_snk):
-                t = src[1] if snk is None else snk[1] if src is None or snk[1] < src[1] else src[1]
-                continue
-            if want_src and want_snk:
-                first, second = (snk, src) if prio_snk else (src, snk)
-                a, b = first[2], second[2]
-                k = 2 * a - 1 if a <= b else 2 * b     # min(2a - 1, 2b)
-                odd = k % 2
-                first[2] -= (k + 1) // 2
-                second[2] -= k // 2
-                last = t + k - 1
-                first[1] = last + 1 if odd else last
-                second[1] = last if odd else last + 1
-                prio_snk = (first is snk) != bool(odd)
-                done = first if first[2] == 0 else second
-            else:
-                side, other = (snk, src) if want_snk else (src, snk)
-                k = side[2]
-                if other is not None and other[1] - t < k:
-                    k = other[1] - t
-                side[2] -= k
-                last = t + k - 1
-                side[1] = last + 1
-                prio_snk = side is not snk
-                done = side if side[2] == 0 else None
-            t = last + 1
-            if done is not None:
-                if done is snk:
-                    dout[done[0]] = last + out_tail
-                    snk = None
-                else:
-                    din[done[0]] = last + in_tail
-                    src = None
-                break
+            if ai >= 0 and at <= t:
+                if bi >= 0 and bt <= t:
+                    # both request: they alternate, the side with priority first, until one is
+                    # done -- the first one after 2a - 1 grants (a <= b), else the second after 2b
+                    a, b = (bn, an) if prio_snk else (an, bn)
+                    if a <= b:
+                        t += 2 * a - 1         # the last grant's cycle + 1
+                        if prio_snk:
+                            an -= a - 1
+                            at = t - 1
+                            dout[bi] = t - 1 + out_tail
+                            bi = -1
+                        else:
+                            bn -= a - 1
+                            bt = t - 1
+                            din[ai] = t - 1 + in_tail
+                            ai = -1
+                        prio_snk = not prio_snk
+                    else:
+                        t += 2 * b
+                        if prio_snk:
+                            bn -= b
+                            bt = t - 1
+                            din[ai] = t - 1 + in_tail
+                            ai = -1
+                        else:
+                            an -= b
+                            at = t - 1
+                            dout[bi] = t - 1 + out_tail
+                            bi = -1
+                    break
+                k = an                         # the Source alone, until the Sink requests
+                if bi >= 0 and bt - t < k:
+                    k = bt - t
+                an -= k
+                t += k
+                at = t
+                prio_snk = True
+                if an == 0:
+                    din[ai] = t - 1 + in_tail
+                    ai = -1
+                    break
+            elif bi >= 0 and bt <= t:
+                k = bn                         # the Sink alone, until the Source requests
+                if ai >= 0 and at - t < k:
+                    k = at - t
+                bn -= k
+                t += k
+                bt = t
+                prio_snk = False
+                if bn == 0:
+                    dout[bi] = t - 1 + out_tail
+                    bi = -1
+                    break
+            else:                              # (a run ends when the other side requests)
+                raise RuntimeError("shared-port model: no side requests after a grant run")
+
+
+def _shared_windows_equal(sched, first, here, nc: int, nsnk: int, nd: int) -> bool:
+    """Whether the entries of the schedule lists that :func:`_shared_run`'s checkpoints keep
+    (``c`` from ``min(next_c - 1, next_snk)``, ``s`` from ``min(next_c - 1, nd)``, ``din`` from
+    ``min(next_c, k - 1)``, each to the end of its known prefix) are equal at ``first = (k1,
+    ref1)`` and ``here = (k2, ref2)`` relative to ``ref1`` and ``ref2``, the checkpoints' scalars
+    being equal (``nc``, ``nsnk``, ``nd``: ``next_c``, ``next_snk`` and ``nd`` less ``k``). Both
+    are read from the lists now: they are write-once, so the earlier checkpoint's entries still
+    hold what it saw."""
+    k1, ref1 = first
+    k2, ref2 = here
+    d = ref2 - ref1
+    _, c, s, din, _ = sched
+    for x, a, b in ((c, nc - 1 if nc - 1 < nsnk else nsnk, nc), (s, nc - 1 if nc - 1 < nd else nd, nsnk),
+                    (din, nc if nc < -1 else -1, 0)):
+        if x[k2 + a:k2 + b] != list(map(d.__add__, x[k1 + a:k1 + b])):
+            return False
+    return True
 
 
 def mapping_cycles_overlapped(mapping: LayerMapping, params: PerfParams, **overrides: int) -> LayerPerf:

@@ -356,3 +356,60 @@ def test_overlapped_perf_periodic_equals_the_whole_schedule(shared):
     for bad in (([], []), ([3], [3, 4])):
         with pytest.raises(ValueError, match="sin and sout"):
             perf.overlapped_perf_periodic(*bad[:1], 8, bad[1], 10, p)
+
+
+class _WriteOnce(list):
+    """A schedule list that refuses to change an entry once it is known (not -1)."""
+
+    def __setitem__(self, i, value):
+        assert self[i] == -1, f"entry {i} written twice: {self[i]} -> {value}"
+        super().__setitem__(i, value)
+
+
+def test_shared_checkpoints_prove_the_steady_state():
+    """The shared-port steady-state proof of ``_shared_run``'s checkpoints (the port state and
+    only the entries the rest of the schedule reads; the entries compared lazily when the
+    scalars recur, read back from the lists) against the independent reference model
+    (``_shared_lists``, the whole schedule), on random periodic layers -- port-bound and
+    compute-bound, empty walks included: (1) the schedule lists are written once (the lazy
+    comparison reads an earlier checkpoint's entries later); (2) from the recurrence ``k1 < k2``
+    (``D`` jobs, ``T`` cycles) on, every start and done cycle of the reference schedule of
+    jobs ``k2 ..`` is that of ``D`` jobs before plus ``T`` (the proof's claim, checked over
+    the jobs the layer's end cannot reach); (3) ``_shared_periodic``'s fields equal
+    ``overlapped_perf_reference`` of the whole sequence."""
+    from tb.build.runner import pick_seed
+    rng = np.random.default_rng(pick_seed())
+    found_in = []
+    for trial in range(300):
+        r = int(rng.choice([1, 1, 1, 2, 3, 6]))
+        si_o, so_o = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+        p = perf.PerfParams(ports=4, mvm_cycles=8, streamin_overhead=si_o, streamout_overhead=so_o,
+                            job_overhead=int(rng.integers(0, 4)), layer_overhead=int(rng.integers(0, 20)),
+                            shared_ports=True)
+        top = int(rng.choice([3, 20, 80]))
+        sin = (si_o + rng.integers(0, top, r)).tolist()
+        sout = (so_o + rng.integers(0, top, r)).tolist()
+        comp = int(rng.choice([int(rng.integers(1, 20)), 65, int(rng.integers(1, 120))]))
+        n = int(rng.integers(40, 300))
+        step = perf._min_period(sin, sout)
+        lists = [perf._tiled_from(x, 0, n) for x in ([x - si_o for x in sin], [x - so_o for x in sout],
+                                                     sin, sout, [comp])]
+        sched = tuple(_WriteOnce([-1] * n) for _ in range(5))
+        consts = (*lists, p.job_overhead, si_o - perf.FIRST_REQUEST, so_o - perf.FIRST_REQUEST)
+        found, state = perf._shared_run(sched, (None, None, 0, 0, 0, False, 0), n, n - 1, consts,
+                                        (step, n - 2, {}))
+        perf._shared_run(sched, state, n, None, consts)           # on to the end: written once too
+        tin, tout = perf._tiled(sin, n), perf._tiled(sout, n)
+        ref = perf._shared_lists(tin, [comp] * n, tout, p)
+        if found is not False:
+            k1, ref1, k2, ref2, _ = found
+            d, shift = k2 - k1, ref2 - ref1
+            found_in.append(k2)
+            for name, x in zip("g c s din dout".split(), ref, strict=True):
+                for j in range(k2, n - 3):      # job j is done before job j + 3's STREAMIN starts
+                    assert x[j] == x[j - d] + shift, (trial, name, j, k1, k2, sin, comp, sout, p)
+        got = perf._shared_periodic(sin, comp, sout, n, p, step, 1024)[0]
+        want = perf.overlapped_perf_reference(tin, [comp] * n, tout, p)._tuple()
+        assert got == want, (trial, n, sin, comp, sout, p)
+    assert len(found_in) > 250, len(found_in)
+    print(f"{len(found_in)} of 300 layers proved a steady state, at job {min(found_in)}-{max(found_in)}")
