@@ -489,9 +489,10 @@ MEMO_SIZE = 100_000
 
 
 def clear_memo() -> None:
-    """Forget every memoised engine result (e.g. to time the model cold)."""
+    """Forget every memoised engine result (e.g. to time the model cold). The numbers of the
+    program objects' memo keys (:func:`_token`) are kept: they are a function of the objects
+    alone, not results."""
     _MEMO.clear()
-    _IMA_KEY[:] = [None, None]
 
 
 def _memo(key: tuple, compute):
@@ -505,6 +506,37 @@ def _memo(key: tuple, compute):
         return value
 
 
+#: The memo keys in use, numbered: ``key -> token`` (a small integer, never reused, so a token
+#: always stands for one key). Memo look-ups carry the token instead of the key, whose nested
+#: tuple Python would hash on every look-up.
+_TOKEN_OF: dict[tuple, int] = {}
+#: The program objects whose key was numbered, by identity: ``id(obj) -> (obj, token)``. Only
+#: deeply immutable objects go in (frozen dataclasses of integers, tuples and such: a
+#: ``LayerJob``, a ``DwJob``), so an object's key never changes; the table holds the object, so
+#: its ``id`` is not reused while the entry lives. Kept by :func:`clear_memo` (a key is what the
+#: program is, not what the model computed), emptied when it reaches :data:`MEMO_SIZE` entries.
+_TOKENS: dict[int, tuple[Any, int]] = {}
+_TOKEN_LOCK = threading.Lock()
+
+
+def _token(obj, key_of) -> int:
+    """The token of ``key_of(obj)`` (:data:`_TOKEN_OF`), looked up by the identity of ``obj``
+    (:data:`_TOKENS`; ``obj`` must be deeply immutable) and computed once per object. A new key
+    is numbered under a lock, so two threads cannot give two keys one token."""
+    found = _TOKENS.get(id(obj))
+    if found is not None and found[0] is obj:
+        return found[1]
+    key = key_of(obj)
+    tok = _TOKEN_OF.get(key)
+    if tok is None:
+        with _TOKEN_LOCK:
+            tok = _TOKEN_OF.setdefault(key, len(_TOKEN_OF))
+    if len(_TOKENS) >= MEMO_SIZE:
+        _TOKENS.clear()
+    _TOKENS[id(obj)] = (obj, tok)
+    return tok
+
+
 def _walk_key(w) -> tuple:
     return (w.len0, w.len1, w.stride1 % 4, w.len2, w.stride2 % 4)
 
@@ -512,21 +544,17 @@ def _walk_key(w) -> tuple:
 def _job_key(job: LayerJob) -> tuple:
     """What a LayerJob's cycles and port words depend on: the walks' shapes, the loops' counts,
     every address and stride modulo 4."""
-    return (_walk_key(job.src), _walk_key(job.dst), job.src_addr % 4, job.dst_addr % 4,
+    return ("ima", _walk_key(job.src), _walk_key(job.dst), job.src_addr % 4, job.dst_addr % 4,
             tuple((lp.count, lp.src_stride % 4, lp.dst_stride % 4) for lp in job.loops))
 
 
-def _ima_job(job: LayerJob, cfg) -> tuple[perf.LayerPerf, int]:
-    """``(LayerPerf, port words)`` of one LayerJob on ``cfg``, memoised."""
-    ima = cfg.ima
-    if _IMA_KEY[0] is not ima:         # the IMA's part of the key, once per configuration object
-        _IMA_KEY[:] = [ima, (ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)]
-    return _memo(("ima", _job_key(job), _IMA_KEY[1]), lambda: _ima_job_perf(job, cfg))
-
-
-#: ``[ImaConfig, its key]`` of the last :func:`_ima_job` (``ImaConfig.mvm_cycles`` is computed
-#: on every access; the configuration is frozen, so the key of the same object stays valid).
-_IMA_KEY: list = [None, None]
+def _ima_contribution(job: LayerJob, cfg) -> tuple[int, ...]:
+    """``(busy, jobs, streamin, compute, streamout, mvm cells, DAC conversions, ADC conversions,
+    port words)`` of one LayerJob on ``cfg`` (:func:`_ima_job_perf`; one MVM per job): what a
+    phase adds up (:func:`_ima_work`)."""
+    p, words = _ima_job_perf(job, cfg)
+    n, h, w = p.jobs, job.height, job.width       # p.jobs == job.num_jobs
+    return p.total, n, p.streamin, p.compute, p.streamout, n * h * w, n * h, n * w, words
 
 
 #: A small integer per distinct software cost set (:class:`sim_models.swcost.SwCost`, whose hash
@@ -550,7 +578,7 @@ class _Run:
     """What the phase estimates of one call read from the configuration, the overheads and the
     cost set, looked up once (:func:`estimate_phases`, :func:`estimate_program`)."""
     __slots__ = ("cfg", "oh", "cost", "cores", "cost_key", "n_cores", "dwa", "imas", "order",
-                 "barrier", "ima_oh")
+                 "barrier", "ima_oh", "ima_key")
 
     def __init__(self, cfg, oh: Overheads, cost: SwCost, cores: int) -> None:
         self.cfg, self.oh, self.cost, self.cores = cfg, oh, cost, cores
@@ -562,28 +590,29 @@ class _Run:
         self.barrier = oh.barrier(cost)
         #: ``(control cycles, core 0's bus cycles)`` of an IMA LayerJob, at the first IMA phase
         self.ima_oh: tuple[int, int] | None = None
+        #: what an IMA job's result depends on in the configuration, at the first IMA phase
+        #: (``ImaConfig.mvm_cycles`` is computed on every access)
+        self.ima_key: tuple | None = None
 
 
-def _ima_work(lms: Iterable, cfg) -> tuple[int, ...]:
+def _ima_work(lms: Iterable, run: _Run) -> tuple[int, ...]:
     """``(busy, LayerJobs, jobs, streamin, compute, streamout, mvm cells, DAC conversions, ADC
     conversions, port words)`` of the LayerJobs of the layer mappings ``lms`` on one IMA, run
-    one after the other (one MVM per job)."""
-    busy = n_lj = jobs = s_in = s_c = s_out = cells = dacs = adcs = words = 0
+    one after the other: each LayerJob's :func:`_ima_contribution`, memoised under the token of
+    its key (:func:`_token`) and the configuration's part of the key."""
+    cfg, ima_key = run.cfg, run.ima_key
+    total, n_lj = None, 0
     for lm in lms:
         for job in lm.jobs:
-            p, w = _ima_job(job, cfg)
-            n = p.jobs                          # job.num_jobs
-            busy += p.total
-            jobs += n
-            s_in += p.streamin
-            s_c += p.compute
-            s_out += p.streamout
-            h = job.height
-            cells += n * h * job.width
-            dacs += n * h
-            adcs += n * job.width
-            words += w
+            found = _TOKENS.get(id(job))
+            tok = found[1] if found is not None and found[0] is job else _token(job, _job_key)
+            key = (tok, ima_key)
+            c = _MEMO.get(key)
+            if c is None:
+                c = _memo(key, lambda job=job: _ima_contribution(job, cfg))
+            total = c if total is None else tuple(map(operator.add, total, c))
         n_lj += len(lm.jobs)
+    busy, jobs, s_in, s_c, s_out, cells, dacs, adcs, words = (0,) * 9 if total is None else total
     return busy, n_lj, jobs, s_in, s_c, s_out, cells, dacs, adcs, words
 
 
@@ -598,12 +627,13 @@ def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     cfg, imas, n_cores = run.cfg, run.imas, run.n_cores
     overlap = cfg.ima.overlap
     if run.ima_oh is None:
-        arrays = cfg.ima.arrays
-        run.ima_oh = (run.oh.ima_job(arrays), run.oh.ima_bus(arrays))
+        ima = cfg.ima
+        run.ima_oh = (run.oh.ima_job(ima.arrays), run.oh.ima_bus(ima.arrays))
+        run.ima_key = ("ima", ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)
     job_oh, bus_oh = run.ima_oh
     args = ph.args
     if "layers" not in args:                    # core 0 and IMA 0
-        busy, n_lj, n_jobs, s_in, s_c, s_out, cells, dacs, adcs, words = _ima_work((args["layer"],), cfg)
+        busy, n_lj, n_jobs, s_in, s_c, s_out, cells, dacs, adcs, words = _ima_work((args["layer"],), run)
         cycles = busy + job_oh * n_lj + run.barrier
         active = bus_oh * n_lj                  # core 0 on the bus; else asleep
         own = s_in + s_c + s_out if not overlap else max(s_in, s_c, s_out)
@@ -620,7 +650,7 @@ def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
         n_jobs = s_in = s_c = s_out = cells = dacs = adcs = words = longest = active = 0
         each, bus, own = {}, [0] * n_cores, [0] * imas
         for k, lms in owned.items():
-            busy, n_lj, k_jobs, k_in, k_c, k_out, k_cells, k_dacs, k_adcs, k_words = _ima_work(lms, cfg)
+            busy, n_lj, k_jobs, k_in, k_c, k_out, k_cells, k_dacs, k_adcs, k_words = _ima_work(lms, run)
             each[k] = {"jobs": k_jobs, "mvms": k_jobs, "streamin": k_in, "compute": k_c, "streamout": k_out}
             n_jobs += k_jobs
             s_in += k_in
