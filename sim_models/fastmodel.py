@@ -694,17 +694,30 @@ def _dwa_words(job: DwJob) -> int:
 
 
 def _dwa_costs(job: DwJob, ports: int) -> tuple[int, int, int]:
-    """``(busy cycles, MAC cycles, port words)`` of ``job`` on a DWA of ``ports`` ports."""
-    b = dwa_perf.breakdown(job, ports)
+    """``(busy cycles, MAC cycles, port words)`` of ``job`` (validated: :func:`_dwa_key`) on a
+    DWA of ``ports`` ports."""
+    b = dwa_perf.breakdown(job, ports, validate=False)
     return sum(b[k] for k in dwa_perf.PHASE_KEYS), b["mac_cycles"], _dwa_words(job)
 
 
+def _dwa_key(job: DwJob) -> tuple:
+    """What a DWA job's cycles and port words depend on: its shape, every address and row
+    stride modulo 4 (:func:`sim_models.dwa_perf.breakdown`, :func:`_dwa_words`). Validates
+    ``job`` (``ValueError`` naming a bad field): computed once per job object (:func:`_token`),
+    so every job the model meets is checked once, not only those that miss the memo."""
+    job.validate()
+    return ("dwa", job.channels, job.out_h, job.out_w, job.stride, job.in_addr % 4,
+            job.in_row_stride % 4, job.out_addr % 4, job.out_row_stride % 4, job.w_addr % 4)
+
+
 def _dwa_phase(ph: Phase, run: _Run) -> PhaseEstimate:
+    """A DWA phase: core 0 offloads ``args["job"]`` (a ``DwJob``) and sleeps until its end; its
+    busy and MAC cycles and port words memoised under the token of the job's key
+    (:func:`_token`) and the DWA's ports."""
     job: DwJob = ph.args["job"]
     cfg, oh = run.cfg, run.oh
-    key = ("dwa", job.channels, job.out_h, job.out_w, job.stride, job.in_addr % 4,
-           job.in_row_stride % 4, job.out_addr % 4, job.out_row_stride % 4, job.w_addr % 4,
-           cfg.dwa_ports)
+    found = _TOKENS.get(id(job))
+    key = (found[1] if found is not None and found[0] is job else _token(job, _dwa_key), cfg.dwa_ports)
     costs = _MEMO.get(key)
     if costs is None:
         costs = _memo(key, lambda: _dwa_costs(job, cfg.dwa_ports))
