@@ -207,6 +207,11 @@ _EVENT_ORDER = {
 }
 #: The zeros that pad a software / DWA phase's event vector to its order's length (the IMA keys).
 _IMA_ZEROS = (0,) * 7
+#: The keys of :attr:`PhaseEstimate.ima`, :attr:`PhaseEstimate.dwa` and of each IMA's dict in
+#: :attr:`PhaseEstimate.ima_each` (``mvms``: one MVM per job, so equal to ``jobs``), in order.
+_IMA_STAT_KEYS = ("jobs", "streamin", "compute", "streamout")
+_DWA_STAT_KEYS = ("cycles", "mac_cycles", "stalled", "jobs")
+_IMA_EACH_KEYS = ("jobs", "mvms", "streamin", "compute", "streamout")
 
 
 class PhaseEstimate:
@@ -224,9 +229,12 @@ class PhaseEstimate:
 
     A plain class with slots, not a dataclass, because a network run makes one per phase: the
     model keeps the events as a vector in a fixed key order (:data:`_EVENT_ORDER`, what the layer
-    and run sums add up) and builds the ``events`` dict only when it is read.
+    and run sums add up) and builds the ``events`` dict only when it is read; likewise ``ima``,
+    ``dwa`` and ``ima_each`` (kept as tuples of their values in the key orders of
+    :data:`_IMA_STAT_KEYS`, :data:`_DWA_STAT_KEYS` and :data:`_IMA_EACH_KEYS` until read: a
+    network's estimate reads none of them).
     """
-    __slots__ = ("name", "kind", "cycles", "ima", "dwa", "ima_each", "core_busy", "stalls",
+    __slots__ = ("name", "kind", "cycles", "core_busy", "stalls", "_ima", "_dwa", "_each",
                  "_events", "_order", "_n", "_values")
 
     def __init__(self, name: str, kind: str, cycles: int, events: dict[str, float],
@@ -242,14 +250,16 @@ class PhaseEstimate:
 
     @classmethod
     def _of(cls, name: str, kind: str, cycles: int, order: tuple[str, ...], n: int,
-            values: Sequence[float], ima: dict[str, int], dwa: dict[str, int],
-            ima_each: dict[int, dict[str, int]], core_busy: tuple[int, ...], stalls: int
-            ) -> PhaseEstimate:
+            values: Sequence[float], ima: tuple, dwa: tuple, ima_each: tuple | dict,
+            core_busy: tuple[int, ...], stalls: int) -> PhaseEstimate:
         """A phase whose events are ``order[:n]`` with ``values`` (padded with zeros to
-        ``len(order)``): the model's own constructor, the dict is built when it is read."""
+        ``len(order)``): the model's own constructor, the dicts are built when they are read.
+        ``ima``: ``(jobs, streamin, compute, streamout)`` or ``()``; ``dwa``: ``(cycles,
+        mac_cycles, stalled, jobs)`` or ``()``; ``ima_each``: ``(k, jobs, streamin, compute,
+        streamout)`` of the one working IMA ``k``, ``()`` for none, or the dict itself."""
         self = cls.__new__(cls)
         self.name, self.kind, self.cycles = name, kind, cycles
-        self.ima, self.dwa, self.ima_each = ima, dwa, ima_each
+        self._ima, self._dwa, self._each = ima, dwa, ima_each
         self.core_busy, self.stalls = core_busy, stalls
         self._events, self._order, self._n, self._values = None, order, n, values
         return self
@@ -265,6 +275,39 @@ class PhaseEstimate:
     def events(self, events: dict[str, float]) -> None:
         self._events = events
         self._order, self._n, self._values = tuple(events), len(events), tuple(events.values())
+
+    @property
+    def ima(self) -> dict[str, int]:
+        v = self._ima
+        if v.__class__ is tuple:
+            v = self._ima = dict(zip(_IMA_STAT_KEYS, v))
+        return v
+
+    @ima.setter
+    def ima(self, ima: dict[str, int]) -> None:
+        self._ima = ima
+
+    @property
+    def dwa(self) -> dict[str, int]:
+        v = self._dwa
+        if v.__class__ is tuple:
+            v = self._dwa = dict(zip(_DWA_STAT_KEYS, v))
+        return v
+
+    @dwa.setter
+    def dwa(self, dwa: dict[str, int]) -> None:
+        self._dwa = dwa
+
+    @property
+    def ima_each(self) -> dict[int, dict[str, int]]:
+        v = self._each
+        if v.__class__ is tuple:
+            v = self._each = {v[0]: dict(zip(_IMA_EACH_KEYS, (v[1], v[1], *v[2:])))} if v else {}
+        return v
+
+    @ima_each.setter
+    def ima_each(self, ima_each: dict[int, dict[str, int]]) -> None:
+        self._each = ima_each
 
     def _fields(self) -> tuple:
         return (self.name, self.kind, self.cycles, self.events, self.ima, self.dwa, self.ima_each,
@@ -638,7 +681,7 @@ def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
         active = bus_oh * n_lj                  # core 0 on the bus; else asleep
         own = s_in + s_c + s_out if not overlap else max(s_in, s_c, s_out)
         idle = max(cycles - own, 0) + cycles * (imas - 1)
-        each = {0: {"jobs": n_jobs, "mvms": n_jobs, "streamin": s_in, "compute": s_c, "streamout": s_out}}
+        each = (0, n_jobs, s_in, s_c, s_out)
         core_busy = (active,) + (0,) * (n_cores - 1)
     else:
         owned = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in args["layers"].items()}
@@ -674,9 +717,8 @@ def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     else:
         values = (cycles, idle, active, n_cores * cycles - active, words,
                   s_in, s_c, s_out, n_jobs, cells, dacs, adcs)
-    stat = {"jobs": n_jobs, "streamin": s_in, "compute": s_c, "streamout": s_out}
-    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, len(run.order), values, stat, {},
-                             each, core_busy, 0)
+    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, len(run.order), values,
+                             (n_jobs, s_in, s_c, s_out), (), each, core_busy, 0)
 
 
 def _dwa_words(job: DwJob) -> int:
@@ -733,8 +775,7 @@ def _dwa_phase(ph: Phase, run: _Run) -> PhaseEstimate:
         order = _EVENT_ORDER[False][:5] + _EVENT_ORDER[True][2:5]
         values = (cycles, cycles * run.imas, active, n_cores * cycles - active, words, busy, mac,
                   cycles - busy)
-    return PhaseEstimate._of(ph.name, ph.kind, cycles, order, 8, values, {},
-                             {"cycles": busy, "mac_cycles": mac, "stalled": 0, "jobs": 1}, {},
+    return PhaseEstimate._of(ph.name, ph.kind, cycles, order, 8, values, (), (busy, mac, 0, 1), (),
                              (active,) + (0,) * (n_cores - 1), 0)
 
 
@@ -909,8 +950,8 @@ def _pixel_shares(bufs: Sequence[Buffer], n: int, parts: int, cost_of) -> list[t
     # of one size share one (read-only) _Traffic
     sized = {}
     for lo, hi, c in _split(n, parts, cost_of):
-        t = sized.get(hi - lo) if aligned else None
-        if t is None:
+        share = sized.get(hi - lo) if aligned else None
+        if share is None:
             words = runs = 0
             if hi > lo:
                 for addr, ch, _ in flat:
@@ -918,8 +959,8 @@ def _pixel_shares(bufs: Sequence[Buffer], n: int, parts: int, cost_of) -> list[t
                     if nb > 0:
                         words += (a + nb + 3) // 4 - a // 4
                         runs += 1
-            t = sized[hi - lo] = _Traffic(words, runs)
-        out.append((c, t))
+            share = sized[hi - lo] = (c, _Traffic(words, runs))
+        out.append(share)
     return out
 
 
@@ -1022,8 +1063,14 @@ def _sw_zero_ring(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
     one = mid_words[0] if pitch % 4 == 0 else None      # every middle run's words alike
     top = (buf.addr + edge + 3) // 4 - buf.addr // 4 if edge > 0 else 0
     bottom = (last + edge + 3) // 4 - last // 4 if edge > 0 else 0
-    out = []
+    out, sized = [], {}
     for r0, r1, _ in _split(h + 1, parts, lambda n: 0):
+        middle = r0 > 0 and r1 <= h             # neither the top nor the bottom rows
+        if middle and one is not None:          # then alike for one size: shared, read-only
+            share = sized.get(r1 - r0)
+            if share is not None:
+                out.append(share)
+                continue
         nbytes = nwords = runs = 0
         if r0 == 0 < r1:                        # the top rows
             nbytes, nwords, runs = edge, top, int(edge > 0)
@@ -1039,7 +1086,10 @@ def _sw_zero_ring(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
                 nwords += (y1 - y0) * one
             else:
                 nwords += sum(((y1 - j + 3) // 4 - (y0 - j + 3) // 4) * mid_words[j] for j in range(4))
-        out.append((cost.zero_fill(nbytes, r1 - r0), _Traffic(nwords, runs)))
+        share = (cost.zero_fill(nbytes, r1 - r0), _Traffic(nwords, runs))
+        if middle and one is not None:
+            sized[r1 - r0] = share
+        out.append(share)
     return out
 
 
@@ -1109,7 +1159,7 @@ def _sw_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     else:
         values = (cycles, cycles * run.imas, active, n_cores * cycles - active, words) + _IMA_ZEROS
         n = 5
-    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, n, values, {}, {}, {},
+    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, n, values, (), (), (),
                              busy + (0,) * (n_cores - cores) if n_cores > cores else busy, stalls)
 
 
@@ -1118,16 +1168,22 @@ def _sw_busy(shares: list[tuple[int, _Traffic]], banks: int) -> tuple[tuple[int,
     ``shares`` (:func:`_sw_shares`) on a TCDM of ``banks`` banks (:func:`_sw_phase`): a core's
     stalls are ``ceil(runs (k - 1) / banks + shared runs (k - 1) / 2)`` for ``k`` cores that move
     words (module docstring), its busy cycles ``max(cost, words + RUN_LATENCY x runs + stalls)``."""
-    k1 = sum(1 for _, t in shares if t.words) - 1
+    k1 = -1
+    for _, t in shares:
+        if t.words:
+            k1 += 1
     busy = []
     stalls = words = 0
-    last = None
-    for c, t in shares:
-        share = (c, t.words, t.runs, t.shared_runs)
-        if share != last:                       # the parts of one size are often alike
+    last = last_sig = None
+    for share in shares:
+        c, t = share
+        if share is not last:                   # the kernels share one pair between alike parts
             last = share
-            st = math.ceil(t.runs * k1 / banks + t.shared_runs * k1 / 2) if k1 > 0 else 0
-            b = max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
+            sig = (c, t.words, t.runs, t.shared_runs)
+            if sig != last_sig:                 # and the parts of one size are often alike
+                last_sig = sig
+                st = math.ceil(t.runs * k1 / banks + t.shared_runs * k1 / 2) if k1 > 0 else 0
+                b = max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
         busy.append(b)
         stalls += st
         words += t.words
