@@ -248,22 +248,6 @@ class PhaseEstimate:
         self.core_busy, self.stalls = core_busy, stalls
         self.events = events
 
-    @classmethod
-    def _of(cls, name: str, kind: str, cycles: int, order: tuple[str, ...], n: int,
-            values: Sequence[float], ima: tuple, dwa: tuple, ima_each: tuple | dict,
-            core_busy: tuple[int, ...], stalls: int) -> PhaseEstimate:
-        """A phase whose events are ``order[:n]`` with ``values`` (padded with zeros to
-        ``len(order)``): the model's own constructor, the dicts are built when they are read.
-        ``ima``: ``(jobs, streamin, compute, streamout)`` or ``()``; ``dwa``: ``(cycles,
-        mac_cycles, stalled, jobs)`` or ``()``; ``ima_each``: ``(k, jobs, streamin, compute,
-        streamout)`` of the one working IMA ``k``, ``()`` for none, or the dict itself."""
-        self = cls.__new__(cls)
-        self.name, self.kind, self.cycles = name, kind, cycles
-        self._ima, self._dwa, self._each = ima, dwa, ima_each
-        self.core_busy, self.stalls = core_busy, stalls
-        self._events, self._order, self._n, self._values = None, order, n, values
-        return self
-
     @property
     def events(self) -> dict[str, float]:
         ev = self._events
@@ -323,6 +307,35 @@ class PhaseEstimate:
     def __repr__(self) -> str:
         names = ("name", "kind", "cycles", "events", "ima", "dwa", "ima_each", "core_busy", "stalls")
         return f"PhaseEstimate({', '.join(f'{k}={v!r}' for k, v in zip(names, self._fields(), strict=True))})"
+
+
+_new_object = object.__new__
+
+
+def _phase_of(name: str, kind: str, cycles: int, order: tuple[str, ...], n: int,
+              values: Sequence[float], ima: tuple, dwa: tuple, ima_each: tuple | dict,
+              core_busy: tuple[int, ...], stalls: int) -> PhaseEstimate:
+    """A phase whose events are ``order[:n]`` with ``values`` (padded with zeros to
+    ``len(order)``): the model's own constructor of a :class:`PhaseEstimate`, its dicts built
+    when they are read. ``ima``: ``(jobs, streamin, compute, streamout)`` or ``()``; ``dwa``:
+    ``(cycles, mac_cycles, stalled, jobs)`` or ``()``; ``ima_each``: ``(k, jobs, streamin,
+    compute, streamout)`` of the one working IMA ``k``, ``()`` for none, or the dict itself. A
+    plain function, one statement per slot: a network run makes one per phase, and a class
+    method with ``cls.__new__`` and tuple assignments costs 40 % more."""
+    self = _new_object(PhaseEstimate)
+    self.name = name
+    self.kind = kind
+    self.cycles = cycles
+    self._ima = ima
+    self._dwa = dwa
+    self._each = ima_each
+    self.core_busy = core_busy
+    self.stalls = stalls
+    self._events = None
+    self._order = order
+    self._n = n
+    self._values = values
+    return self
 
 
 @dataclass
@@ -631,8 +644,9 @@ class _Run:
         self.imas = _imas(cfg)
         self.order = _EVENT_ORDER[self.dwa]
         self.barrier = oh.barrier(cost)
-        #: ``(control cycles, core 0's bus cycles)`` of an IMA LayerJob, at the first IMA phase
-        self.ima_oh: tuple[int, int] | None = None
+        #: ``(control cycles, core 0's bus cycles)`` of an IMA LayerJob and whether the engine
+        #: overlaps its phases, at the first IMA phase
+        self.ima_oh: tuple[int, int, bool] | None = None
         #: what an IMA job's result depends on in the configuration, at the first IMA phase
         #: (``ImaConfig.mvm_cycles`` is computed on every access)
         self.ima_key: tuple | None = None
@@ -668,12 +682,11 @@ def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     phase; the others idle for the phase less their busiest engine phase (all three phases with
     the sequential engine)."""
     cfg, imas, n_cores = run.cfg, run.imas, run.n_cores
-    overlap = cfg.ima.overlap
     if run.ima_oh is None:
         ima = cfg.ima
-        run.ima_oh = (run.oh.ima_job(ima.arrays), run.oh.ima_bus(ima.arrays))
+        run.ima_oh = (run.oh.ima_job(ima.arrays), run.oh.ima_bus(ima.arrays), ima.overlap)
         run.ima_key = ("ima", ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)
-    job_oh, bus_oh = run.ima_oh
+    job_oh, bus_oh, overlap = run.ima_oh
     args = ph.args
     if "layers" not in args:                    # core 0 and IMA 0
         busy, n_lj, n_jobs, s_in, s_c, s_out, cells, dacs, adcs, words = _ima_work((args["layer"],), run)
@@ -717,8 +730,8 @@ def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     else:
         values = (cycles, idle, active, n_cores * cycles - active, words,
                   s_in, s_c, s_out, n_jobs, cells, dacs, adcs)
-    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, len(run.order), values,
-                             (n_jobs, s_in, s_c, s_out), (), each, core_busy, 0)
+    return _phase_of(ph.name, ph.kind, cycles, run.order, len(run.order), values,
+                     (n_jobs, s_in, s_c, s_out), (), each, core_busy, 0)
 
 
 def _dwa_words(job: DwJob) -> int:
@@ -775,8 +788,8 @@ def _dwa_phase(ph: Phase, run: _Run) -> PhaseEstimate:
         order = _EVENT_ORDER[False][:5] + _EVENT_ORDER[True][2:5]
         values = (cycles, cycles * run.imas, active, n_cores * cycles - active, words, busy, mac,
                   cycles - busy)
-    return PhaseEstimate._of(ph.name, ph.kind, cycles, order, 8, values, (), (busy, mac, 0, 1), (),
-                             (active,) + (0,) * (n_cores - 1), 0)
+    return _phase_of(ph.name, ph.kind, cycles, order, 8, values, (), (busy, mac, 0, 1), (),
+                     (active,) + (0,) * (n_cores - 1), 0)
 
 
 def _pixels(buf: Buffer) -> int:
@@ -1113,17 +1126,26 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
     return fn(args, cost, parts)
 
 
+def _buffer_key(buf: Buffer) -> tuple:
+    """What a buffer contributes to a software phase's cost and traffic: its shape, padding,
+    dtype and address modulo 4."""
+    return ("buf", buf.shape, buf.pad, buf.addr % 4, buf.dtype)
+
+
 def _args_key(args: dict[str, Any]) -> tuple:
     """What a software phase's cost and traffic depend on: its buffers' shapes, padding, dtype and
-    addresses modulo 4, its other addresses modulo 4, its integer parameters (not the ADC): the
-    names and their keys, flat."""
+    addresses modulo 4 (each buffer's :func:`_buffer_key` numbered once per buffer object,
+    :func:`_token`: a ``Buffer`` is a frozen dataclass of a string, integers and a tuple), its
+    other addresses modulo 4, its integer parameters (not the ADC): the names and their keys,
+    flat, in the dict's order (two phases that list their arguments in another order get two
+    keys: a memo entry more, never a wrong one)."""
     key = []
-    for name in sorted(args):
-        v = args[name]
+    for name, v in args.items():
         if isinstance(v, Buffer):
-            key += (name, (v.shape, v.pad, v.addr % 4, v.dtype))
+            found = _TOKENS.get(id(v))
+            key += (name, found[1] if found is not None and found[0] is v else _token(v, _buffer_key))
         elif isinstance(v, (list, tuple)) and v and isinstance(v[0], Buffer):
-            key += (name, tuple((b.shape, b.pad, b.addr % 4, b.dtype) for b in v))
+            key += (name, tuple(_token(b, _buffer_key) for b in v))
         elif name != "adc":
             key += (name, v % 4 if name.endswith("addr") else v)
     return tuple(key)
@@ -1159,8 +1181,8 @@ def _sw_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     else:
         values = (cycles, cycles * run.imas, active, n_cores * cycles - active, words) + _IMA_ZEROS
         n = 5
-    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, n, values, (), (), (),
-                             busy + (0,) * (n_cores - cores) if n_cores > cores else busy, stalls)
+    return _phase_of(ph.name, ph.kind, cycles, run.order, n, values, (), (), (),
+                     busy + (0,) * (n_cores - cores) if n_cores > cores else busy, stalls)
 
 
 def _sw_busy(shares: list[tuple[int, _Traffic]], banks: int) -> tuple[tuple[int, ...], int, int, int]:
@@ -1517,7 +1539,11 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     for step in program.steps:
         est = _estimate_phases(step.phases, run)
         steps.append(est)
-        order, n, vec = _sum_vectors(est)
+        if len(est) == 1:                   # _sum_vectors of one phase, without the call
+            p = est[0]
+            order, n, vec = p._order, p._n, p._values
+        else:
+            order, n, vec = _sum_vectors(est)
         sums.append((order, n, vec))
         cyc = int(vec[0])                   # every phase's first key is "cycles"
         if order is full:
