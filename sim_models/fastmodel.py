@@ -264,7 +264,7 @@ class PhaseEstimate:
     def ima(self) -> dict[str, int]:
         v = self._ima
         if v.__class__ is tuple:
-            v = self._ima = dict(zip(_IMA_STAT_KEYS, v))
+            v = self._ima = dict(zip(_IMA_STAT_KEYS, v, strict=True)) if v else {}
         return v
 
     @ima.setter
@@ -275,7 +275,7 @@ class PhaseEstimate:
     def dwa(self) -> dict[str, int]:
         v = self._dwa
         if v.__class__ is tuple:
-            v = self._dwa = dict(zip(_DWA_STAT_KEYS, v))
+            v = self._dwa = dict(zip(_DWA_STAT_KEYS, v, strict=True)) if v else {}
         return v
 
     @dwa.setter
@@ -286,7 +286,7 @@ class PhaseEstimate:
     def ima_each(self) -> dict[int, dict[str, int]]:
         v = self._each
         if v.__class__ is tuple:
-            v = self._each = {v[0]: dict(zip(_IMA_EACH_KEYS, (v[1], v[1], *v[2:])))} if v else {}
+            v = self._each = {v[0]: dict(zip(_IMA_EACH_KEYS, (v[1], v[1], *v[2:]), strict=True))} if v else {}
         return v
 
     @ima_each.setter
