@@ -1212,8 +1212,9 @@ def _sw_busy(shares: list[tuple[int, _Traffic]], banks: int) -> tuple[tuple[int,
     return tuple(busy), sum(busy), stalls, words
 
 
-#: The estimate of a phase of each kind but the software kernels' (``sw_*``: :func:`_sw_phase`).
-_PHASE_KINDS = {"ima": _ima_phase, "dwa": _dwa_phase}
+#: The estimate of a phase of each kind: the accelerators' and every software kernel of
+#: :data:`_SW_KINDS` (:func:`_sw_phase`; another ``sw_*`` kind goes there too, which refuses it).
+_PHASE_KINDS = {"ima": _ima_phase, "dwa": _dwa_phase, **dict.fromkeys(_SW_KINDS, _sw_phase)}
 
 
 def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_OVERHEADS,

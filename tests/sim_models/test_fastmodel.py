@@ -647,3 +647,13 @@ def test_software_keys_do_not_depend_on_the_arguments_order():
     moved = dict(ph.args, x_buf=dataclasses.replace(x, addr=x.addr + 1))
     assert fm._args_key(moved) != fm._args_key(ph.args)
     assert fm._args_key(dict(ph.args, x_buf=dataclasses.replace(x, addr=x.addr + 8))) == fm._args_key(ph.args)
+
+
+@pytest.mark.parametrize("kind,message", [("sw_nope", "unknown software phase kind 'sw_nope'"),
+                                          ("gpu", "phase x: unknown kind 'gpu'")])
+def test_unknown_phase_kinds_are_refused(kind, message):
+    """A software kind the model has no kernel for and a kind of no engine: ValueError naming it
+    (every known kind is in the dispatch table, the ``sw_*`` rest goes to the software phases)."""
+    from sim_models.workloads import Phase
+    with pytest.raises(ValueError, match=message):
+        fm.estimate_phases([Phase("x", kind, {})], preset())
