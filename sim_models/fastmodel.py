@@ -62,6 +62,7 @@ if it has it, else 1: private IMAs, :func:`_ima_phase`, whose idle cycles the en
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import operator
 import threading
@@ -562,16 +563,20 @@ def _memo(key: tuple, compute):
         return value
 
 
-#: The memo keys in use, numbered: ``key -> token`` (a small integer, never reused, so a token
-#: always stands for one key). Memo look-ups carry the token instead of the key, whose nested
-#: tuple Python would hash on every look-up.
+#: The memo keys in use, numbered: ``key -> token`` (a small integer from :data:`_TOKEN_COUNT`,
+#: never reused, so a token always stands for one key, also after the tables are emptied). Memo
+#: look-ups carry the token instead of the key, whose nested tuple Python would hash on every
+#: look-up.
 _TOKEN_OF: dict[tuple, int] = {}
 #: The program objects whose key was numbered, by identity: ``id(obj) -> (obj, token)``. Only
-#: deeply immutable objects go in (frozen dataclasses of integers, tuples and such: a
-#: ``LayerJob``, a ``DwJob``), so an object's key never changes; the table holds the object, so
-#: its ``id`` is not reused while the entry lives. Kept by :func:`clear_memo` (a key is what the
-#: program is, not what the model computed), emptied when it reaches :data:`MEMO_SIZE` entries.
+#: deeply immutable objects go in (frozen dataclasses of integers, strings and tuples: a
+#: ``LayerJob``, a ``DwJob``, a ``Buffer``), so an object's key never changes; the table holds
+#: the object, so its ``id`` is not reused while the entry lives. Kept by :func:`clear_memo` (a
+#: key is what the program is, not what the model computed); both tables are emptied when
+#: either reaches :data:`MEMO_SIZE` entries (the memo entries of the old tokens are then never
+#: found again, and go when the memo fills).
 _TOKENS: dict[int, tuple[Any, int]] = {}
+_TOKEN_COUNT = itertools.count()
 _TOKEN_LOCK = threading.Lock()
 
 
@@ -583,13 +588,14 @@ def _token(obj, key_of) -> int:
     if found is not None and found[0] is obj:
         return found[1]
     key = key_of(obj)
-    tok = _TOKEN_OF.get(key)
-    if tok is None:
-        with _TOKEN_LOCK:
-            tok = _TOKEN_OF.setdefault(key, len(_TOKEN_OF))
-    if len(_TOKENS) >= MEMO_SIZE:
-        _TOKENS.clear()
-    _TOKENS[id(obj)] = (obj, tok)
+    with _TOKEN_LOCK:
+        if len(_TOKENS) >= MEMO_SIZE or len(_TOKEN_OF) >= MEMO_SIZE:
+            _TOKENS.clear()
+            _TOKEN_OF.clear()
+        tok = _TOKEN_OF.get(key)
+        if tok is None:
+            tok = _TOKEN_OF[key] = next(_TOKEN_COUNT)
+        _TOKENS[id(obj)] = (obj, tok)
     return tok
 
 

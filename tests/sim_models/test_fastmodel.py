@@ -657,3 +657,23 @@ def test_unknown_phase_kinds_are_refused(kind, message):
     from sim_models.workloads import Phase
     with pytest.raises(ValueError, match=message):
         fm.estimate_phases([Phase("x", kind, {})], preset())
+
+
+def test_token_tables_start_over_without_reusing_a_token(monkeypatch):
+    """The token tables are emptied when full (MEMO_SIZE), and a token is never given again: a
+    key numbered after that gets a new one, so a memo entry of an old token is never found for
+    another key; the estimates stay those of a cold run."""
+    cfg = preset("jetcas2022")
+    phases = fm.layer_phases(_layer("conv", 6, 6, 8, 16, k=3), "ima", cfg)
+    fm.clear_memo()
+    want = fm.estimate_phases(phases, cfg)
+    monkeypatch.setattr(fm, "MEMO_SIZE", 3)
+    key_of_token = {}
+    for rows in (6, 7, 8, 9, 6, 7, 10, 11):     # new jobs: the tables fill and empty
+        ph = fm.layer_phases(_layer("conv", rows, 6, 8, 16, k=3), "ima", cfg)
+        job = ph[0].args["layer"].jobs[0]
+        tok = fm._token(job, fm._job_key)
+        assert key_of_token.setdefault(tok, fm._job_key(job)) == fm._job_key(job)    # one key per token
+        assert len(fm._TOKENS) <= 3 and len(fm._TOKEN_OF) <= 3
+    assert len(key_of_token) > 6                # keys met again after a reset got new tokens
+    assert fm.estimate_phases(phases, cfg) == want
