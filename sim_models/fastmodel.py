@@ -572,9 +572,9 @@ _TOKEN_OF: dict[tuple, int] = {}
 #: deeply immutable objects go in (frozen dataclasses of integers, strings and tuples: a
 #: ``LayerJob``, a ``DwJob``, a ``Buffer``), so an object's key never changes; the table holds
 #: the object, so its ``id`` is not reused while the entry lives. Kept by :func:`clear_memo` (a
-#: key is what the program is, not what the model computed); both tables are emptied when
-#: either reaches :data:`MEMO_SIZE` entries (the memo entries of the old tokens are then never
-#: found again, and go when the memo fills).
+#: key is what the program is, not what the model computed); each is emptied when it
+#: reaches :data:`MEMO_SIZE` entries, the identity table also with the keys' (the memo entries
+#: of old tokens are then never found again, and go when the memo fills).
 _TOKENS: dict[int, tuple[Any, int]] = {}
 _TOKEN_COUNT = itertools.count()
 _TOKEN_LOCK = threading.Lock()
@@ -583,19 +583,23 @@ _TOKEN_LOCK = threading.Lock()
 def _token(obj, key_of) -> int:
     """The token of ``key_of(obj)`` (:data:`_TOKEN_OF`), looked up by the identity of ``obj``
     (:data:`_TOKENS`; ``obj`` must be deeply immutable) and computed once per object. A new key
-    is numbered under a lock, so two threads cannot give two keys one token."""
+    is numbered under a lock, so two threads cannot give one key two tokens in one table."""
     found = _TOKENS.get(id(obj))
     if found is not None and found[0] is obj:
         return found[1]
     key = key_of(obj)
-    with _TOKEN_LOCK:
-        if len(_TOKENS) >= MEMO_SIZE or len(_TOKEN_OF) >= MEMO_SIZE:
-            _TOKENS.clear()
-            _TOKEN_OF.clear()
-        tok = _TOKEN_OF.get(key)
-        if tok is None:
-            tok = _TOKEN_OF[key] = next(_TOKEN_COUNT)
-        _TOKENS[id(obj)] = (obj, tok)
+    tok = _TOKEN_OF.get(key)
+    if tok is None:
+        with _TOKEN_LOCK:
+            if len(_TOKEN_OF) >= MEMO_SIZE:
+                _TOKENS.clear()
+                _TOKEN_OF.clear()
+            tok = _TOKEN_OF.get(key)
+            if tok is None:
+                tok = _TOKEN_OF[key] = next(_TOKEN_COUNT)
+    if len(_TOKENS) >= MEMO_SIZE:
+        _TOKENS.clear()
+    _TOKENS[id(obj)] = (obj, tok)
     return tok
 
 
