@@ -66,58 +66,104 @@ def _port_part(loads, store, mc, stride2):
     return np.where(has_l, t + np.where(store > 0, store, 1), np.where(store > 0, 1 + store, 0))
 
 
-def breakdown(job: DwJob, ports: int) -> dict[str, int]:
+def breakdown(job: DwJob, ports: int, *, validate: bool = True) -> dict[str, int]:
     """Cycles per phase kind: ``weights`` (W), ``preload`` (P), ``inner`` (I), ``final`` (F)
     and ``done`` (their sum is :func:`engine_cycles`), and ``mac_cycles`` (cycles the MAC array
-    works, part of ``inner``).
+    works, part of ``inner``). ``ValueError`` on bad ``ports`` or, unless ``validate`` is False
+    (a caller that has validated ``job`` already: the fast model validates each job object
+    once), a bad ``job``.
 
     Every run's cost depends on its address modulo 4 (:func:`run_chunks`), which is periodic
     with period 4 in the output column ``ox`` and row ``oy`` (the addresses are affine in them):
     the pixel phases are costed at one representative of each class (``ox mod 4``; ``oy = 0``,
     ``oy = H - 1``, the rows between by ``oy mod 4``) and weighted by the class sizes, a few
     dozen pixels instead of ``W * H``, in plain Python with the chunks of a run looked up by its
-    address modulo 4 (numpy's fixed cost per call dominates arrays this small).
+    address modulo 4 (numpy's fixed cost per call dominates arrays this small). Classes whose
+    runs start at the same addresses modulo 4 are merged first (:func:`_column_classes`,
+    :func:`_row_classes`): with the channels and row strides multiples of 4 -- every MobileNetV2
+    layer -- one class of columns and three of rows.
     :func:`breakdown_reference` costs every pixel (the same numbers:
     tests/sim_models/test_dwa_perf.py)."""
     _check_ports(ports)
-    job.validate()
+    if validate:
+        job.validate()
     n = ports
-    C, H, W, s = job.channels, job.out_h, job.out_w, job.stride
-    s2 = s == 2
+    C, s2 = job.channels, job.stride == 2
     irs, ors = job.in_row_stride, job.out_row_stride
-    oy, wy = _class_lists(H, ends=True)
-    ox, wx = _class_lists(W, ends=False)
-    x_last = (W - 1) % 4
+    cols = _column_classes(job)
+    rows = _row_classes(job)
+    r1, r2 = irs % 4, 2 * irs % 4                            # the window's rows 1 and 2
+    last_row = (job.out_h - 1) * ors % 4                     # a column's last pixel's store
 
     def group(cg):
         """``(weight chunks, preload, inner, last store)`` of a group of ``cg`` channels (the
-        phases of :func:`breakdown_reference`, one representative pixel per class)."""
+        phases of :func:`breakdown_reference`, one representative per class of columns and
+        rows)."""
         mc = -(-cg // LANES)
         ch = [-(-((a + cg + 3) // 4) // n) for a in range(4)]            # chunks by address % 4
         row3 = [ch[b % 4] + ch[(b + C) % 4] + ch[(b + 2 * C) % 4] for b in range(4)]   # a row's 3 runs
-        taps = sum(ch[(job.w_addr + t * C) % 4] for t in range(KERNEL * KERNEL))
+        w_addr = job.w_addr
+        taps = (KERNEL * KERNEL * ch[w_addr % 4] if C % 4 == 0
+                else sum(ch[(w_addr + t * C) % 4] for t in range(KERNEL * KERNEL)))
         pre = inner = 0
-        for x, w_x in zip(ox, wx, strict=True):
-            col = job.in_addr + x * s * C
-            out = job.out_addr + x * C
-            pre += (row3[col % 4] + row3[(col + irs) % 4] + row3[(col + 2 * irs) % 4]) * w_x
-            pre += ch[(out + (H - 1) * ors) % 4] * (w_x - 1 if x == x_last else w_x)
-            for y, w_y in zip(oy, wy, strict=True):
-                if y == H - 1:
-                    la = lb = 0
-                else:
-                    la = row3[(col + (s * y + 3) * irs) % 4]
-                    lb = row3[(col + (s * y + 4) * irs) % 4] if s2 else 0
-                st = ch[(out + (y - 1) * ors) % 4] if y else 0
+        for (cr, orr), (w_x, w_store) in cols.items():
+            pre += (row3[cr] + row3[(cr + r1) % 4] + row3[(cr + r2) % 4]) * w_x
+            pre += ch[(orr + last_row) % 4] * w_store
+            col = 0
+            for ra, rb, rs, w_y in rows:
+                la = row3[(cr + ra) % 4] if ra is not None else 0
+                lb = row3[(cr + rb) % 4] if s2 and ra is not None else 0
+                st = ch[(orr + rs) % 4] if rs is not None else 0
                 if la + lb:
                     e = (max(la, mc - 1) + lb if s2 else la + lb) + (st if st else 1)
                 else:
                     e = 1 + st if st else 0
-                inner += (mc if mc > e else e) * w_x * w_y
-        last = ch[(job.out_addr + (W - 1) * C + (H - 1) * ors) % 4]
+                col += (mc if mc > e else e) * w_y
+            inner += col * w_x
+        last = ch[(job.out_addr + (job.out_w - 1) * C + (job.out_h - 1) * ors) % 4]
         return taps, pre + 1, inner, last
 
     return _sum_groups(job, group)
+
+
+def _column_classes(job: DwJob) -> dict[tuple[int, int], list[int]]:
+    """The output columns ``ox`` by the addresses modulo 4 their runs start from, which is all
+    their cost depends on: ``(input column, output column) modulo 4 -> [columns, columns but the
+    last]`` (the last column's last pixel is stored by the next group's ``W`` or by ``F``, not by
+    a ``P``). The addresses are affine in ``ox``, so the classes of ``ox mod 4`` cover them; with
+    the channels a multiple of 4, every column falls in one class."""
+    C, W = job.channels, job.out_w
+    if C % 4 == 0:                  # every column's runs start where column 0's do, modulo 4
+        return {(job.in_addr % 4, job.out_addr % 4): [W, W - 1]}
+    out: dict[tuple[int, int], list[int]] = {}
+    for x, w_x in zip(*_class_lists(W, ends=False), strict=True):
+        k = ((job.in_addr + x * job.stride * C) % 4, (job.out_addr + x * C) % 4)
+        acc = out.setdefault(k, [0, 0])
+        acc[0] += w_x
+        acc[1] += w_x - 1 if x == (W - 1) % 4 else w_x
+    return out
+
+
+def _row_classes(job: DwJob) -> list[tuple[int | None, int | None, int | None, int]]:
+    """The output rows ``oy`` by what their pixels' ``I`` phases load and store, relative to the
+    column's addresses modulo 4: ``(ra, rb, rs, rows)`` -- the new window row's offset modulo 4
+    (``None``: the column's last pixel loads nothing), the second one's (stride 2), the previous
+    pixel's store offset (``None``: the column's first pixel stores nothing) -- with the rows of
+    one class merged (with row strides a multiple of 4, all the middle rows)."""
+    H, s = job.out_h, job.stride
+    irs, ors = job.in_row_stride, job.out_row_stride
+    if irs % 4 == 0 and ors % 4 == 0:      # offsets 0 modulo 4: the first, middle and last rows
+        if H == 1:
+            return [(None, None, None, 1)]
+        rb = 0 if s == 2 else None
+        return [(0, rb, None, 1)] + ([(0, rb, 0, H - 2)] if H > 2 else []) + [(None, None, 0, 1)]
+    merged: dict[tuple, int] = {}
+    for y, w_y in zip(*_class_lists(H, ends=True), strict=True):
+        ra = None if y == H - 1 else (s * y + 3) * irs % 4
+        rb = (s * y + 4) * irs % 4 if ra is not None and s == 2 else None
+        rs = (y - 1) * ors % 4 if y else None
+        merged[ra, rb, rs] = merged.get((ra, rb, rs), 0) + w_y
+    return [(*k, w) for k, w in merged.items()]
 
 
 def _class_lists(size: int, ends: bool) -> tuple[list[int], list[int]]:

@@ -62,6 +62,7 @@ if it has it, else 1: private IMAs, :func:`_ima_phase`, whose idle cycles the en
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import operator
 import threading
@@ -207,6 +208,11 @@ _EVENT_ORDER = {
 }
 #: The zeros that pad a software / DWA phase's event vector to its order's length (the IMA keys).
 _IMA_ZEROS = (0,) * 7
+#: The keys of :attr:`PhaseEstimate.ima`, :attr:`PhaseEstimate.dwa` and of each IMA's dict in
+#: :attr:`PhaseEstimate.ima_each` (``mvms``: one MVM per job, so equal to ``jobs``), in order.
+_IMA_STAT_KEYS = ("jobs", "streamin", "compute", "streamout")
+_DWA_STAT_KEYS = ("cycles", "mac_cycles", "stalled", "jobs")
+_IMA_EACH_KEYS = ("jobs", "mvms", "streamin", "compute", "streamout")
 
 
 class PhaseEstimate:
@@ -224,9 +230,12 @@ class PhaseEstimate:
 
     A plain class with slots, not a dataclass, because a network run makes one per phase: the
     model keeps the events as a vector in a fixed key order (:data:`_EVENT_ORDER`, what the layer
-    and run sums add up) and builds the ``events`` dict only when it is read.
+    and run sums add up) and builds the ``events`` dict only when it is read; likewise ``ima``,
+    ``dwa`` and ``ima_each`` (kept as tuples of their values in the key orders of
+    :data:`_IMA_STAT_KEYS`, :data:`_DWA_STAT_KEYS` and :data:`_IMA_EACH_KEYS` until read: a
+    network's estimate reads none of them).
     """
-    __slots__ = ("name", "kind", "cycles", "ima", "dwa", "ima_each", "core_busy", "stalls",
+    __slots__ = ("name", "kind", "cycles", "core_busy", "stalls", "_ima", "_dwa", "_each",
                  "_events", "_order", "_n", "_values")
 
     def __init__(self, name: str, kind: str, cycles: int, events: dict[str, float],
@@ -240,20 +249,6 @@ class PhaseEstimate:
         self.core_busy, self.stalls = core_busy, stalls
         self.events = events
 
-    @classmethod
-    def _of(cls, name: str, kind: str, cycles: int, order: tuple[str, ...], n: int,
-            values: Sequence[float], ima: dict[str, int], dwa: dict[str, int],
-            ima_each: dict[int, dict[str, int]], core_busy: tuple[int, ...], stalls: int
-            ) -> PhaseEstimate:
-        """A phase whose events are ``order[:n]`` with ``values`` (padded with zeros to
-        ``len(order)``): the model's own constructor, the dict is built when it is read."""
-        self = cls.__new__(cls)
-        self.name, self.kind, self.cycles = name, kind, cycles
-        self.ima, self.dwa, self.ima_each = ima, dwa, ima_each
-        self.core_busy, self.stalls = core_busy, stalls
-        self._events, self._order, self._n, self._values = None, order, n, values
-        return self
-
     @property
     def events(self) -> dict[str, float]:
         ev = self._events
@@ -265,6 +260,39 @@ class PhaseEstimate:
     def events(self, events: dict[str, float]) -> None:
         self._events = events
         self._order, self._n, self._values = tuple(events), len(events), tuple(events.values())
+
+    @property
+    def ima(self) -> dict[str, int]:
+        v = self._ima
+        if v.__class__ is tuple:
+            v = self._ima = dict(zip(_IMA_STAT_KEYS, v, strict=True)) if v else {}
+        return v
+
+    @ima.setter
+    def ima(self, ima: dict[str, int]) -> None:
+        self._ima = ima
+
+    @property
+    def dwa(self) -> dict[str, int]:
+        v = self._dwa
+        if v.__class__ is tuple:
+            v = self._dwa = dict(zip(_DWA_STAT_KEYS, v, strict=True)) if v else {}
+        return v
+
+    @dwa.setter
+    def dwa(self, dwa: dict[str, int]) -> None:
+        self._dwa = dwa
+
+    @property
+    def ima_each(self) -> dict[int, dict[str, int]]:
+        v = self._each
+        if v.__class__ is tuple:
+            v = self._each = {v[0]: dict(zip(_IMA_EACH_KEYS, (v[1], v[1], *v[2:]), strict=True))} if v else {}
+        return v
+
+    @ima_each.setter
+    def ima_each(self, ima_each: dict[int, dict[str, int]]) -> None:
+        self._each = ima_each
 
     def _fields(self) -> tuple:
         return (self.name, self.kind, self.cycles, self.events, self.ima, self.dwa, self.ima_each,
@@ -280,6 +308,35 @@ class PhaseEstimate:
     def __repr__(self) -> str:
         names = ("name", "kind", "cycles", "events", "ima", "dwa", "ima_each", "core_busy", "stalls")
         return f"PhaseEstimate({', '.join(f'{k}={v!r}' for k, v in zip(names, self._fields(), strict=True))})"
+
+
+_new_object = object.__new__
+
+
+def _phase_of(name: str, kind: str, cycles: int, order: tuple[str, ...], n: int,
+              values: Sequence[float], ima: tuple, dwa: tuple, ima_each: tuple | dict,
+              core_busy: tuple[int, ...], stalls: int) -> PhaseEstimate:
+    """A phase whose events are ``order[:n]`` with ``values`` (padded with zeros to
+    ``len(order)``): the model's own constructor of a :class:`PhaseEstimate`, its dicts built
+    when they are read. ``ima``: ``(jobs, streamin, compute, streamout)`` or ``()``; ``dwa``:
+    ``(cycles, mac_cycles, stalled, jobs)`` or ``()``; ``ima_each``: ``(k, jobs, streamin,
+    compute, streamout)`` of the one working IMA ``k``, ``()`` for none, or the dict itself. A
+    plain function, one statement per slot: a network run makes one per phase, and a class
+    method with ``cls.__new__`` and tuple assignments costs 40 % more."""
+    self = _new_object(PhaseEstimate)
+    self.name = name
+    self.kind = kind
+    self.cycles = cycles
+    self._ima = ima
+    self._dwa = dwa
+    self._each = ima_each
+    self.core_busy = core_busy
+    self.stalls = stalls
+    self._events = None
+    self._order = order
+    self._n = n
+    self._values = values
+    return self
 
 
 @dataclass
@@ -446,9 +503,7 @@ def ima_layer_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = Fals
 def _ima_job_perf(job: LayerJob, cfg, *, exact: bool = False, walk: bool = False
                   ) -> tuple[perf.LayerPerf, int]:
     """``(LayerPerf, port words)`` of ``job`` (:func:`ima_layer_perf`, :func:`_walk_words`)."""
-    ima = cfg.ima                     # the IMA's key of _ima_job (ImaConfig.mvm_cycles is computed)
-    ports, mvm, overlap, interface = _IMA_KEY[1] if _IMA_KEY[0] is ima else (
-        ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)
+    ports, mvm, overlap, interface = _ima_fields(cfg.ima)
     p = _perf_params(ports, mvm, interface == "shared")
     n = job.num_jobs
     if walk:
@@ -498,9 +553,15 @@ MEMO_SIZE = 100_000
 
 
 def clear_memo() -> None:
-    """Forget every memoised engine result (e.g. to time the model cold)."""
+    """Forget everything the model keeps between runs (e.g. to time it cold): the memoised engine
+    results and the numbers of the program objects' memo keys (:func:`_token`), so a cold run
+    pays for every key as a first run over a new program does. The token counter goes on (a
+    token is never reused)."""
     _MEMO.clear()
-    _IMA_KEY[:] = [None, None]
+    with _TOKEN_LOCK:
+        _TOKENS.clear()
+        _TOKEN_OF.clear()
+    _IMA_FIELDS[:] = [None, None]
 
 
 def _memo(key: tuple, compute):
@@ -514,6 +575,46 @@ def _memo(key: tuple, compute):
         return value
 
 
+#: The memo keys in use, numbered: ``key -> token`` (a small integer from :data:`_TOKEN_COUNT`,
+#: never reused, so a token always stands for one key, also after the tables are emptied). Memo
+#: look-ups carry the token instead of the key, whose nested tuple Python would hash on every
+#: look-up.
+_TOKEN_OF: dict[tuple, int] = {}
+#: The program objects whose key was numbered, by identity: ``id(obj) -> (obj, token)``. Only
+#: deeply immutable objects go in (frozen dataclasses of integers, strings and tuples: a
+#: ``LayerJob``, a ``DwJob``, a ``Buffer``), so an object's key never changes; the table holds
+#: the object, so its ``id`` is not reused while the entry lives. Both emptied by
+#: :func:`clear_memo` (a cold run numbers every key again), and each when it reaches
+#: :data:`MEMO_SIZE` entries, the identity table also with the keys' (the memo entries of old
+#: tokens are then never found again, and go when the memo fills).
+_TOKENS: dict[int, tuple[Any, int]] = {}
+_TOKEN_COUNT = itertools.count()
+_TOKEN_LOCK = threading.Lock()
+
+
+def _token(obj, key_of) -> int:
+    """The token of ``key_of(obj)`` (:data:`_TOKEN_OF`), looked up by the identity of ``obj``
+    (:data:`_TOKENS`; ``obj`` must be deeply immutable) and computed once per object. A new key
+    is numbered under a lock, so two threads cannot give one key two tokens in one table."""
+    found = _TOKENS.get(id(obj))
+    if found is not None and found[0] is obj:
+        return found[1]
+    key = key_of(obj)
+    tok = _TOKEN_OF.get(key)
+    if tok is None:
+        with _TOKEN_LOCK:
+            if len(_TOKEN_OF) >= MEMO_SIZE:
+                _TOKENS.clear()
+                _TOKEN_OF.clear()
+            tok = _TOKEN_OF.get(key)
+            if tok is None:
+                tok = _TOKEN_OF[key] = next(_TOKEN_COUNT)
+    if len(_TOKENS) >= MEMO_SIZE:
+        _TOKENS.clear()
+    _TOKENS[id(obj)] = (obj, tok)
+    return tok
+
+
 def _walk_key(w) -> tuple:
     return (w.len0, w.len1, w.stride1 % 4, w.len2, w.stride2 % 4)
 
@@ -521,21 +622,28 @@ def _walk_key(w) -> tuple:
 def _job_key(job: LayerJob) -> tuple:
     """What a LayerJob's cycles and port words depend on: the walks' shapes, the loops' counts,
     every address and stride modulo 4."""
-    return (_walk_key(job.src), _walk_key(job.dst), job.src_addr % 4, job.dst_addr % 4,
+    return ("ima", _walk_key(job.src), _walk_key(job.dst), job.src_addr % 4, job.dst_addr % 4,
             tuple((lp.count, lp.src_stride % 4, lp.dst_stride % 4) for lp in job.loops))
 
 
-def _ima_job(job: LayerJob, cfg) -> tuple[perf.LayerPerf, int]:
-    """``(LayerPerf, port words)`` of one LayerJob on ``cfg``, memoised."""
-    ima = cfg.ima
-    if _IMA_KEY[0] is not ima:         # the IMA's part of the key, once per configuration object
-        _IMA_KEY[:] = [ima, (ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)]
-    return _memo(("ima", _job_key(job), _IMA_KEY[1]), lambda: _ima_job_perf(job, cfg))
+_IMA_FIELDS: list = [None, None]
 
 
-#: ``[ImaConfig, its key]`` of the last :func:`_ima_job` (``ImaConfig.mvm_cycles`` is computed
-#: on every access; the configuration is frozen, so the key of the same object stays valid).
-_IMA_KEY: list = [None, None]
+def _ima_fields(ima) -> tuple:
+    """``(ports, mvm_cycles, overlap, data_interface)`` of ``ima``, kept for the last
+    configuration object (``ImaConfig.mvm_cycles`` recomputes the latency on every access)."""
+    if _IMA_FIELDS[0] is not ima:
+        _IMA_FIELDS[:] = [ima, (ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)]
+    return _IMA_FIELDS[1]
+
+
+def _ima_contribution(job: LayerJob, cfg) -> tuple[int, ...]:
+    """``(busy, jobs, streamin, compute, streamout, mvm cells, DAC conversions, ADC conversions,
+    port words)`` of one LayerJob on ``cfg`` (:func:`_ima_job_perf`; one MVM per job): what a
+    phase adds up (:func:`_ima_work`)."""
+    p, words = _ima_job_perf(job, cfg)
+    n, h, w = p.jobs, job.height, job.width       # p.jobs == job.num_jobs
+    return p.total, n, p.streamin, p.compute, p.streamout, n * h * w, n * h, n * w, words
 
 
 #: A small integer per distinct software cost set (:class:`sim_models.swcost.SwCost`, whose hash
@@ -559,7 +667,7 @@ class _Run:
     """What the phase estimates of one call read from the configuration, the overheads and the
     cost set, looked up once (:func:`estimate_phases`, :func:`estimate_program`)."""
     __slots__ = ("cfg", "oh", "cost", "cores", "cost_key", "n_cores", "dwa", "imas", "order",
-                 "barrier", "ima_oh")
+                 "barrier", "ima_oh", "ima_key")
 
     def __init__(self, cfg, oh: Overheads, cost: SwCost, cores: int) -> None:
         self.cfg, self.oh, self.cost, self.cores = cfg, oh, cost, cores
@@ -569,30 +677,32 @@ class _Run:
         self.imas = _imas(cfg)
         self.order = _EVENT_ORDER[self.dwa]
         self.barrier = oh.barrier(cost)
-        #: ``(control cycles, core 0's bus cycles)`` of an IMA LayerJob, at the first IMA phase
-        self.ima_oh: tuple[int, int] | None = None
+        #: ``(control cycles, core 0's bus cycles)`` of an IMA LayerJob and whether the engine
+        #: overlaps its phases, at the first IMA phase
+        self.ima_oh: tuple[int, int, bool] | None = None
+        #: what an IMA job's result depends on in the configuration, at the first IMA phase
+        #: (``ImaConfig.mvm_cycles`` is computed on every access)
+        self.ima_key: tuple | None = None
 
 
-def _ima_work(lms: Iterable, cfg) -> tuple[int, ...]:
+def _ima_work(lms: Iterable, run: _Run) -> tuple[int, ...]:
     """``(busy, LayerJobs, jobs, streamin, compute, streamout, mvm cells, DAC conversions, ADC
     conversions, port words)`` of the LayerJobs of the layer mappings ``lms`` on one IMA, run
-    one after the other (one MVM per job)."""
-    busy = n_lj = jobs = s_in = s_c = s_out = cells = dacs = adcs = words = 0
+    one after the other: each LayerJob's :func:`_ima_contribution`, memoised under the token of
+    its key (:func:`_token`) and the configuration's part of the key."""
+    cfg, ima_key = run.cfg, run.ima_key
+    total, n_lj = None, 0
     for lm in lms:
         for job in lm.jobs:
-            p, w = _ima_job(job, cfg)
-            n = p.jobs                          # job.num_jobs
-            busy += p.total
-            jobs += n
-            s_in += p.streamin
-            s_c += p.compute
-            s_out += p.streamout
-            h = job.height
-            cells += n * h * job.width
-            dacs += n * h
-            adcs += n * job.width
-            words += w
+            found = _TOKENS.get(id(job))
+            tok = found[1] if found is not None and found[0] is job else _token(job, _job_key)
+            key = (tok, ima_key)
+            c = _MEMO.get(key)
+            if c is None:
+                c = _memo(key, lambda job=job: _ima_contribution(job, cfg))
+            total = c if total is None else tuple(map(operator.add, total, c))
         n_lj += len(lm.jobs)
+    busy, jobs, s_in, s_c, s_out, cells, dacs, adcs, words = (0,) * 9 if total is None else total
     return busy, n_lj, jobs, s_in, s_c, s_out, cells, dacs, adcs, words
 
 
@@ -605,19 +715,19 @@ def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     phase; the others idle for the phase less their busiest engine phase (all three phases with
     the sequential engine)."""
     cfg, imas, n_cores = run.cfg, run.imas, run.n_cores
-    overlap = cfg.ima.overlap
     if run.ima_oh is None:
-        arrays = cfg.ima.arrays
-        run.ima_oh = (run.oh.ima_job(arrays), run.oh.ima_bus(arrays))
-    job_oh, bus_oh = run.ima_oh
+        ima = cfg.ima
+        run.ima_oh = (run.oh.ima_job(ima.arrays), run.oh.ima_bus(ima.arrays), ima.overlap)
+        run.ima_key = ("ima", *_ima_fields(ima))
+    job_oh, bus_oh, overlap = run.ima_oh
     args = ph.args
     if "layers" not in args:                    # core 0 and IMA 0
-        busy, n_lj, n_jobs, s_in, s_c, s_out, cells, dacs, adcs, words = _ima_work((args["layer"],), cfg)
+        busy, n_lj, n_jobs, s_in, s_c, s_out, cells, dacs, adcs, words = _ima_work((args["layer"],), run)
         cycles = busy + job_oh * n_lj + run.barrier
         active = bus_oh * n_lj                  # core 0 on the bus; else asleep
         own = s_in + s_c + s_out if not overlap else max(s_in, s_c, s_out)
         idle = max(cycles - own, 0) + cycles * (imas - 1)
-        each = {0: {"jobs": n_jobs, "mvms": n_jobs, "streamin": s_in, "compute": s_c, "streamout": s_out}}
+        each = (0, n_jobs, s_in, s_c, s_out)
         core_busy = (active,) + (0,) * (n_cores - 1)
     else:
         owned = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in args["layers"].items()}
@@ -629,7 +739,7 @@ def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
         n_jobs = s_in = s_c = s_out = cells = dacs = adcs = words = longest = active = 0
         each, bus, own = {}, [0] * n_cores, [0] * imas
         for k, lms in owned.items():
-            busy, n_lj, k_jobs, k_in, k_c, k_out, k_cells, k_dacs, k_adcs, k_words = _ima_work(lms, cfg)
+            busy, n_lj, k_jobs, k_in, k_c, k_out, k_cells, k_dacs, k_adcs, k_words = _ima_work(lms, run)
             each[k] = {"jobs": k_jobs, "mvms": k_jobs, "streamin": k_in, "compute": k_c, "streamout": k_out}
             n_jobs += k_jobs
             s_in += k_in
@@ -653,9 +763,8 @@ def _ima_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     else:
         values = (cycles, idle, active, n_cores * cycles - active, words,
                   s_in, s_c, s_out, n_jobs, cells, dacs, adcs)
-    stat = {"jobs": n_jobs, "streamin": s_in, "compute": s_c, "streamout": s_out}
-    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, len(run.order), values, stat, {},
-                             each, core_busy, 0)
+    return _phase_of(ph.name, ph.kind, cycles, run.order, len(run.order), values,
+                     (n_jobs, s_in, s_c, s_out), (), each, core_busy, 0)
 
 
 def _dwa_words(job: DwJob) -> int:
@@ -673,17 +782,30 @@ def _dwa_words(job: DwJob) -> int:
 
 
 def _dwa_costs(job: DwJob, ports: int) -> tuple[int, int, int]:
-    """``(busy cycles, MAC cycles, port words)`` of ``job`` on a DWA of ``ports`` ports."""
-    b = dwa_perf.breakdown(job, ports)
+    """``(busy cycles, MAC cycles, port words)`` of ``job`` (validated: :func:`_dwa_key`) on a
+    DWA of ``ports`` ports."""
+    b = dwa_perf.breakdown(job, ports, validate=False)
     return sum(b[k] for k in dwa_perf.PHASE_KEYS), b["mac_cycles"], _dwa_words(job)
 
 
+def _dwa_key(job: DwJob) -> tuple:
+    """What a DWA job's cycles and port words depend on: its shape, every address and row
+    stride modulo 4 (:func:`sim_models.dwa_perf.breakdown`, :func:`_dwa_words`). Validates
+    ``job`` (``ValueError`` naming a bad field): computed once per job object (:func:`_token`),
+    so every job the model meets is checked once, not only those that miss the memo."""
+    job.validate()
+    return ("dwa", job.channels, job.out_h, job.out_w, job.stride, job.in_addr % 4,
+            job.in_row_stride % 4, job.out_addr % 4, job.out_row_stride % 4, job.w_addr % 4)
+
+
 def _dwa_phase(ph: Phase, run: _Run) -> PhaseEstimate:
+    """A DWA phase: core 0 offloads ``args["job"]`` (a ``DwJob``) and sleeps until its end; its
+    busy and MAC cycles and port words memoised under the token of the job's key
+    (:func:`_token`) and the DWA's ports."""
     job: DwJob = ph.args["job"]
     cfg, oh = run.cfg, run.oh
-    key = ("dwa", job.channels, job.out_h, job.out_w, job.stride, job.in_addr % 4,
-           job.in_row_stride % 4, job.out_addr % 4, job.out_row_stride % 4, job.w_addr % 4,
-           cfg.dwa_ports)
+    found = _TOKENS.get(id(job))
+    key = (found[1] if found is not None and found[0] is job else _token(job, _dwa_key), cfg.dwa_ports)
     costs = _MEMO.get(key)
     if costs is None:
         costs = _memo(key, lambda: _dwa_costs(job, cfg.dwa_ports))
@@ -699,9 +821,8 @@ def _dwa_phase(ph: Phase, run: _Run) -> PhaseEstimate:
         order = _EVENT_ORDER[False][:5] + _EVENT_ORDER[True][2:5]
         values = (cycles, cycles * run.imas, active, n_cores * cycles - active, words, busy, mac,
                   cycles - busy)
-    return PhaseEstimate._of(ph.name, ph.kind, cycles, order, 8, values, {},
-                             {"cycles": busy, "mac_cycles": mac, "stalled": 0, "jobs": 1}, {},
-                             (active,) + (0,) * (n_cores - 1), 0)
+    return _phase_of(ph.name, ph.kind, cycles, order, 8, values, (), (busy, mac, 0, 1), (),
+                     (active,) + (0,) * (n_cores - 1), 0)
 
 
 def _pixels(buf: Buffer) -> int:
@@ -875,8 +996,8 @@ def _pixel_shares(bufs: Sequence[Buffer], n: int, parts: int, cost_of) -> list[t
     # of one size share one (read-only) _Traffic
     sized = {}
     for lo, hi, c in _split(n, parts, cost_of):
-        t = sized.get(hi - lo) if aligned else None
-        if t is None:
+        share = sized.get(hi - lo) if aligned else None
+        if share is None:
             words = runs = 0
             if hi > lo:
                 for addr, ch, _ in flat:
@@ -884,8 +1005,8 @@ def _pixel_shares(bufs: Sequence[Buffer], n: int, parts: int, cost_of) -> list[t
                     if nb > 0:
                         words += (a + nb + 3) // 4 - a // 4
                         runs += 1
-            t = sized[hi - lo] = _Traffic(words, runs)
-        out.append((c, t))
+            share = sized[hi - lo] = (c, _Traffic(words, runs))
+        out.append(share)
     return out
 
 
@@ -988,8 +1109,14 @@ def _sw_zero_ring(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
     one = mid_words[0] if pitch % 4 == 0 else None      # every middle run's words alike
     top = (buf.addr + edge + 3) // 4 - buf.addr // 4 if edge > 0 else 0
     bottom = (last + edge + 3) // 4 - last // 4 if edge > 0 else 0
-    out = []
+    out, sized = [], {}
     for r0, r1, _ in _split(h + 1, parts, lambda n: 0):
+        middle = r0 > 0 and r1 <= h             # neither the top nor the bottom rows
+        if middle and one is not None:          # then alike for one size: shared, read-only
+            share = sized.get(r1 - r0)
+            if share is not None:
+                out.append(share)
+                continue
         nbytes = nwords = runs = 0
         if r0 == 0 < r1:                        # the top rows
             nbytes, nwords, runs = edge, top, int(edge > 0)
@@ -1005,7 +1132,10 @@ def _sw_zero_ring(args, cost: SwCost, parts: int) -> list[tuple[int, _Traffic]]:
                 nwords += (y1 - y0) * one
             else:
                 nwords += sum(((y1 - j + 3) // 4 - (y0 - j + 3) // 4) * mid_words[j] for j in range(4))
-        out.append((cost.zero_fill(nbytes, r1 - r0), _Traffic(nwords, runs)))
+        share = (cost.zero_fill(nbytes, r1 - r0), _Traffic(nwords, runs))
+        if middle and one is not None:
+            sized[r1 - r0] = share
+        out.append(share)
     return out
 
 
@@ -1029,17 +1159,26 @@ def _sw_shares(kind: str, args: dict[str, Any], cost: SwCost, parts: int
     return fn(args, cost, parts)
 
 
+def _buffer_key(buf: Buffer) -> tuple:
+    """What a buffer contributes to a software phase's cost and traffic: its shape, padding,
+    dtype and address modulo 4."""
+    return ("buf", buf.shape, buf.pad, buf.addr % 4, buf.dtype)
+
+
 def _args_key(args: dict[str, Any]) -> tuple:
     """What a software phase's cost and traffic depend on: its buffers' shapes, padding, dtype and
-    addresses modulo 4, its other addresses modulo 4, its integer parameters (not the ADC): the
-    names and their keys, flat."""
+    addresses modulo 4 (each buffer's :func:`_buffer_key` numbered once per buffer object,
+    :func:`_token`: a ``Buffer`` is a frozen dataclass of a string, integers and a tuple), its
+    other addresses modulo 4, its integer parameters (not the ADC): the names and their keys,
+    flat, in the dict's order (two phases that list their arguments in another order get two
+    keys: a memo entry more, never a wrong one)."""
     key = []
-    for name in sorted(args):
-        v = args[name]
+    for name, v in args.items():
         if isinstance(v, Buffer):
-            key += (name, (v.shape, v.pad, v.addr % 4, v.dtype))
+            found = _TOKENS.get(id(v))
+            key += (name, found[1] if found is not None and found[0] is v else _token(v, _buffer_key))
         elif isinstance(v, (list, tuple)) and v and isinstance(v[0], Buffer):
-            key += (name, tuple((b.shape, b.pad, b.addr % 4, b.dtype) for b in v))
+            key += (name, tuple(_token(b, _buffer_key) for b in v))
         elif name != "adc":
             key += (name, v % 4 if name.endswith("addr") else v)
     return tuple(key)
@@ -1075,8 +1214,8 @@ def _sw_phase(ph: Phase, run: _Run) -> PhaseEstimate:
     else:
         values = (cycles, cycles * run.imas, active, n_cores * cycles - active, words) + _IMA_ZEROS
         n = 5
-    return PhaseEstimate._of(ph.name, ph.kind, cycles, run.order, n, values, {}, {}, {},
-                             busy + (0,) * (n_cores - cores) if n_cores > cores else busy, stalls)
+    return _phase_of(ph.name, ph.kind, cycles, run.order, n, values, (), (), (),
+                     busy + (0,) * (n_cores - cores) if n_cores > cores else busy, stalls)
 
 
 def _sw_busy(shares: list[tuple[int, _Traffic]], banks: int) -> tuple[tuple[int, ...], int, int, int]:
@@ -1084,24 +1223,31 @@ def _sw_busy(shares: list[tuple[int, _Traffic]], banks: int) -> tuple[tuple[int,
     ``shares`` (:func:`_sw_shares`) on a TCDM of ``banks`` banks (:func:`_sw_phase`): a core's
     stalls are ``ceil(runs (k - 1) / banks + shared runs (k - 1) / 2)`` for ``k`` cores that move
     words (module docstring), its busy cycles ``max(cost, words + RUN_LATENCY x runs + stalls)``."""
-    k1 = sum(1 for _, t in shares if t.words) - 1
+    k1 = -1
+    for _, t in shares:
+        if t.words:
+            k1 += 1
     busy = []
     stalls = words = 0
-    last = None
-    for c, t in shares:
-        share = (c, t.words, t.runs, t.shared_runs)
-        if share != last:                       # the parts of one size are often alike
+    last = last_sig = None
+    for share in shares:
+        c, t = share
+        if share is not last:                   # the kernels share one pair between alike parts
             last = share
-            st = math.ceil(t.runs * k1 / banks + t.shared_runs * k1 / 2) if k1 > 0 else 0
-            b = max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
+            sig = (c, t.words, t.runs, t.shared_runs)
+            if sig != last_sig:                 # and the parts of one size are often alike
+                last_sig = sig
+                st = math.ceil(t.runs * k1 / banks + t.shared_runs * k1 / 2) if k1 > 0 else 0
+                b = max(c, t.words + RUN_LATENCY * (t.runs + t.shared_runs) + st)
         busy.append(b)
         stalls += st
         words += t.words
     return tuple(busy), sum(busy), stalls, words
 
 
-#: The estimate of a phase of each kind but the software kernels' (``sw_*``: :func:`_sw_phase`).
-_PHASE_KINDS = {"ima": _ima_phase, "dwa": _dwa_phase}
+#: The estimate of a phase of each kind: the accelerators' and every software kernel of
+#: :data:`_SW_KINDS` (:func:`_sw_phase`; another ``sw_*`` kind goes there too, which refuses it).
+_PHASE_KINDS = {"ima": _ima_phase, "dwa": _dwa_phase, **dict.fromkeys(_SW_KINDS, _sw_phase)}
 
 
 def estimate_phases(phases: Sequence[Phase], cfg, *, overheads: Overheads = RTL_OVERHEADS,
@@ -1427,7 +1573,11 @@ def estimate_program(program, cfg, *, overheads: Overheads = RTL_OVERHEADS,
     for step in program.steps:
         est = _estimate_phases(step.phases, run)
         steps.append(est)
-        order, n, vec = _sum_vectors(est)
+        if len(est) == 1:                   # _sum_vectors of one phase, without the call
+            p = est[0]
+            order, n, vec = p._order, p._n, p._values
+        else:
+            order, n, vec = _sum_vectors(est)
         sums.append((order, n, vec))
         cyc = int(vec[0])                   # every phase's first key is "cycles"
         if order is full:

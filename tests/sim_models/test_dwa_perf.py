@@ -162,3 +162,43 @@ def test_group_sums_equal_the_sum_group_by_group():
         ref["final"] = 1 + prev
         got = _sum_groups(job, costs.__getitem__)
         assert got == ref and list(got) == list(ref), (job, costs)
+
+
+def test_merged_classes_equal_the_reference():
+    """``breakdown``'s columns and rows merged by the addresses modulo 4 their runs start from
+    (``_column_classes``, ``_row_classes``: one column class when the channels are a multiple of
+    4, the first / middle / last rows when both row strides are) against ``breakdown_reference``
+    on random jobs that take those shortcuts -- channels and row strides multiples of 4, any
+    base addresses -- and on jobs that take one of them only; both strides, 1..30 rows and
+    columns, 1..16 ports. Seed: ``pick_seed`` (``IMA_SEED`` replays)."""
+    from sim_models.dwa_perf import _column_classes, _row_classes, breakdown_reference
+    seed = pick_seed()
+    print(f"seed = {seed}")
+    rng = random.Random(seed)
+    shortcuts = set()
+    for _ in range(80):
+        c = 4 * rng.randint(1, 12) if rng.random() < 0.8 else rng.randint(1, 48)
+        h, w, s = rng.randint(1, 30), rng.randint(1, 30), rng.choice([1, 2])
+        in_w = (w - 1) * s + 3
+        irs = in_w * c + (4 * rng.randint(0, 3) if rng.random() < 0.8 else rng.randint(0, 7))
+        ors = w * c + (4 * rng.randint(0, 3) if rng.random() < 0.8 else rng.randint(0, 7))
+        job = DwJob(in_addr=rng.randint(0, 64), in_row_stride=irs, out_addr=rng.randint(1 << 16, 1 << 17),
+                    out_row_stride=ors, w_addr=rng.randint(1 << 18, 1 << 19), channels=c, out_h=h,
+                    out_w=w, stride=s)
+        shortcuts.add((len(_column_classes(job)) == 1, irs % 4 == 0 == ors % 4))
+        assert len(_row_classes(job)) <= 6
+        n = rng.choice([1, 2, 3, 4, 8, 16])
+        assert breakdown(job, n) == breakdown_reference(job, n), (job, n)
+    assert (True, True) in shortcuts and len(shortcuts) >= 3, shortcuts
+
+
+def test_breakdown_without_validation_is_the_same():
+    """``breakdown(validate=False)`` (the fast model validates each job object once) gives the
+    same numbers and still checks ``ports``; the default validates the job."""
+    job = dense(40, 7, 9, 2, shift=1)
+    assert breakdown(job, 4, validate=False) == breakdown(job, 4)
+    with pytest.raises(ValueError, match="ports"):
+        breakdown(job, 0, validate=False)
+    bad = DwJob(**{**job.as_dict(), "adc_s": 40})
+    with pytest.raises(ValueError, match="adc_s"):
+        breakdown(bad, 4)

@@ -562,3 +562,121 @@ def test_dwa_words_equal_the_sum_group_by_group():
             new_rows = w * (h - 1) * s * KERNEL
             ref += run * (taps + window + new_rows + w * h)
         assert fm._dwa_words(job) == ref, job
+
+
+# ------------------------------------------------------------------ memo keys and lazy statistics
+def test_memo_tokens_follow_the_keys_not_the_objects():
+    """The memo keys of the program objects are numbered once per object (``_token``, by
+    identity): an equal LayerJob (another object, or the same fields) gets the same token, one
+    whose address differs modulo 4 another; ``clear_memo`` forgets the results and the tokens
+    (a cold run numbers its keys again, with new numbers); a program's cold estimate equals its
+    estimate on fresh copies of its objects and its warm one."""
+    import copy
+    cfg = preset("jetcas2022")
+    g = mobilenetv2_graph(32, 0.35, 10, 0, 256)
+    prog = compile_graph(g, golden.random_activations(np.random.default_rng(0), tuple(g.input_shape)),
+                         cfg.ima)
+    cfg = cfg.with_(arrays=prog.arrays, tcdm_bytes=prog.tcdm_bytes)
+    job = next(ph.args["layer"].jobs[0] for ph in prog.phases if ph.kind == "ima")
+    tok = fm._token(job, fm._job_key)
+    assert fm._token(dataclasses.replace(job), fm._job_key) == tok
+    assert fm._token(dataclasses.replace(job, src_addr=job.src_addr + 4), fm._job_key) == tok
+    assert fm._token(dataclasses.replace(job, src_addr=job.src_addr + 1), fm._job_key) != tok
+    fm.clear_memo()
+    assert not fm._TOKENS and not fm._TOKEN_OF
+    again = fm._token(job, fm._job_key)
+    assert again != tok and fm._TOKENS[id(job)][0] is job
+    cold = fm.estimate_program(prog, cfg)
+    warm = fm.estimate_program(prog, cfg)
+    fm.clear_memo()
+    fresh = fm.estimate_program(copy.deepcopy(prog), cfg)
+    for a, b in ((cold, warm), (cold, fresh)):
+        assert a.layers == b.layers and a.total == b.total and a.steps == b.steps
+
+
+def test_a_bad_dwa_job_is_refused_on_first_sight():
+    """A DwJob is validated when its memo key is first numbered (once per job object), so a bad
+    job is refused even when a good one with an equal key (the same shape and addresses modulo
+    4) is memoised already -- before, only a job that missed the memo was validated."""
+    from sim_models.workloads import Phase
+    cfg = preset("jetcas2022")
+    (dw,) = fm.layer_phases(_layer("depthwise"), "dwa", cfg)
+    good = dw.args["job"]
+    fm.estimate_phases([dw], cfg)
+    bad = dataclasses.replace(good, adc_s=40)
+    assert good != bad
+    with pytest.raises(ValueError, match="adc_s"):
+        fm.estimate_phases([Phase("bad", "dwa", {"job": bad})], cfg)
+
+
+def test_statistics_dicts_are_built_when_read():
+    """A phase's ``ima``, ``dwa`` and ``ima_each`` (kept as tuples until read) are the dicts the
+    model built before, keys in that order: an IMA phase's counters and IMA 0's, a DWA phase's
+    (one job, no stalls), empty ones elsewhere; built once, settable, part of equality."""
+    cfg = preset("jetcas2022")
+    (ima,) = fm.estimate_phases(fm.layer_phases(_layer("pointwise"), "ima", cfg), cfg)
+    (dwa,) = fm.estimate_phases(fm.layer_phases(_layer("depthwise"), "dwa", cfg), cfg)
+    (add,) = fm.estimate_phases(fm.layer_phases(_layer("add"), "sw", cfg), cfg)
+    assert list(ima.ima) == ["jobs", "streamin", "compute", "streamout"] and ima.ima["jobs"] > 0
+    assert ima.ima is ima.ima and ima.dwa == {} and ima.ima_each == {0: {
+        "jobs": ima.ima["jobs"], "mvms": ima.ima["jobs"], "streamin": ima.ima["streamin"],
+        "compute": ima.ima["compute"], "streamout": ima.ima["streamout"]}}
+    assert ima.ima["jobs"] == ima.events["mvm_count"]
+    assert list(dwa.dwa.items()) == [("cycles", dwa.events["dwa_busy_cycles"]),
+                                     ("mac_cycles", dwa.events["dwa_mac_cycles"]), ("stalled", 0),
+                                     ("jobs", 1)]
+    assert (dwa.ima, dwa.ima_each, add.ima, add.dwa, add.ima_each) == ({}, {}, {}, {}, {})
+    same = fm.PhaseEstimate(ima.name, ima.kind, ima.cycles, dict(ima.events), dict(ima.ima), {},
+                            {0: dict(ima.ima_each[0])}, ima.core_busy, ima.stalls)
+    assert same == ima
+    same.ima = {**same.ima, "jobs": 0}
+    assert same != ima and same.ima["jobs"] == 0
+
+
+def test_software_keys_do_not_depend_on_the_arguments_order():
+    """A software phase's memo key lists its arguments in the dict's order: the same arguments in
+    another order give the same estimate (a second memo entry, never a wrong one); a buffer at
+    another address modulo 4 gives another key."""
+    from sim_models.workloads import Phase
+    cfg = preset("jetcas2022")
+    (ph,) = fm.layer_phases(_layer("add", 5, 3, 6), "sw", cfg)
+    flipped = Phase(ph.name, ph.kind, dict(reversed(list(ph.args.items()))))
+    assert fm._args_key(flipped.args) != fm._args_key(ph.args)
+    for first in (ph, flipped):
+        fm.clear_memo()
+        assert fm.estimate_phases([first, ph, flipped], cfg)[1:] == fm.estimate_phases([ph, ph], cfg)
+    x = ph.args["x_buf"]
+    moved = dict(ph.args, x_buf=dataclasses.replace(x, addr=x.addr + 1))
+    assert fm._args_key(moved) != fm._args_key(ph.args)
+    assert fm._args_key(dict(ph.args, x_buf=dataclasses.replace(x, addr=x.addr + 8))) == fm._args_key(ph.args)
+
+
+@pytest.mark.parametrize("kind,message", [("sw_nope", "unknown software phase kind 'sw_nope'"),
+                                          ("gpu", "phase x: unknown kind 'gpu'")])
+def test_unknown_phase_kinds_are_refused(kind, message):
+    """A software kind the model has no kernel for and a kind of no engine: ValueError naming it
+    (every known kind is in the dispatch table, the ``sw_*`` rest goes to the software phases)."""
+    from sim_models.workloads import Phase
+    with pytest.raises(ValueError, match=message):
+        fm.estimate_phases([Phase("x", kind, {})], preset())
+
+
+def test_token_tables_start_over_without_reusing_a_token(monkeypatch):
+    """The token tables are emptied when full (MEMO_SIZE), and a token is never given again: a
+    key numbered after that gets a new one, so a memo entry of an old token is never found for
+    another key; the estimates stay those of a cold run."""
+    cfg = preset("jetcas2022")
+    phases = fm.layer_phases(_layer("conv", 6, 6, 8, 16, k=3), "ima", cfg)
+    fm.clear_memo()
+    want = fm.estimate_phases(phases, cfg)
+    monkeypatch.setattr(fm, "MEMO_SIZE", 3)
+    key_of_token = {}
+    for rows in (6, 7, 8, 9, 6, 7, 10, 11):     # new jobs: the tables fill and empty
+        ph = fm.layer_phases(_layer("conv", rows, 6, 8, 16, k=3), "ima", cfg)
+        job = ph[0].args["layer"].jobs[0]
+        tok = fm._token(job, fm._job_key)
+        assert key_of_token.setdefault(tok, fm._job_key(job)) == fm._job_key(job)    # one key per token
+        assert len(fm._TOKENS) <= 3
+    assert len(fm._TOKEN_OF) <= 3               # emptied when a new key found it full
+    assert len(key_of_token) > 6                # keys met again after a reset got new tokens
+    assert fm.estimate_phases(phases, cfg) == want
