@@ -283,6 +283,17 @@ def test_overlapped_prefix_perfs_equal_the_short_schedules(shared):
             f(sin, comp[:-1], sout, p)
 
 
+def _random_shared_layer(rng, r):
+    """Random shared-port parameters and one period of ``r`` STREAMIN / STREAMOUT lengths (short,
+    middling or long against the overheads) for the steady-state tests."""
+    si_o, so_o = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+    p = perf.PerfParams(ports=4, mvm_cycles=8, streamin_overhead=si_o, streamout_overhead=so_o,
+                        job_overhead=int(rng.integers(0, 4)), layer_overhead=int(rng.integers(0, 20)),
+                        shared_ports=True)
+    top = int(rng.choice([3, 20, 80]))
+    return p, (si_o + rng.integers(0, top, r)).tolist(), (so_o + rng.integers(0, top, r)).tolist()
+
+
 def test_overlapped_perf_periodic_memo_reuses_the_recurrence_exactly():
     """With shared ports and a ``memo``, the recurrence found for one set of lengths is reused
     for other layer lengths ``n`` (the ``m``-job schedule run on from a kept copy of the state,
@@ -296,13 +307,7 @@ def test_overlapped_perf_periodic_memo_reuses_the_recurrence_exactly():
     reused = 0
     for trial in range(60):
         r = int(rng.choice([1, 1, 2, 3, 4, 6]))
-        si_o, so_o = int(rng.integers(2, 6)), int(rng.integers(2, 6))
-        p = perf.PerfParams(ports=4, mvm_cycles=8, streamin_overhead=si_o, streamout_overhead=so_o,
-                            job_overhead=int(rng.integers(0, 4)), layer_overhead=int(rng.integers(0, 20)),
-                            shared_ports=True)
-        top = int(rng.choice([3, 20, 80]))
-        sin = (si_o + rng.integers(0, top, r)).tolist()
-        sout = (so_o + rng.integers(0, top, r)).tolist()
+        p, sin, sout = _random_shared_layer(rng, r)
         comp = int(rng.integers(1, 120))
         store = {}
 
@@ -382,16 +387,11 @@ def test_shared_checkpoints_prove_the_steady_state():
     found_in = []
     for trial in range(300):
         r = int(rng.choice([1, 1, 1, 2, 3, 6]))
-        si_o, so_o = int(rng.integers(2, 6)), int(rng.integers(2, 6))
-        p = perf.PerfParams(ports=4, mvm_cycles=8, streamin_overhead=si_o, streamout_overhead=so_o,
-                            job_overhead=int(rng.integers(0, 4)), layer_overhead=int(rng.integers(0, 20)),
-                            shared_ports=True)
-        top = int(rng.choice([3, 20, 80]))
-        sin = (si_o + rng.integers(0, top, r)).tolist()
-        sout = (so_o + rng.integers(0, top, r)).tolist()
+        p, sin, sout = _random_shared_layer(rng, r)
         comp = int(rng.choice([int(rng.integers(1, 20)), 65, int(rng.integers(1, 120))]))
         n = int(rng.integers(40, 300))
         step = perf._min_period(sin, sout)
+        si_o, so_o = p.streamin_overhead, p.streamout_overhead
         lists = [perf._tiled_from(x, 0, n) for x in ([x - si_o for x in sin], [x - so_o for x in sout],
                                                      sin, sout, [comp])]
         sched = tuple(_WriteOnce([-1] * n) for _ in range(5))
