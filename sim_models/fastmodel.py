@@ -561,7 +561,7 @@ def clear_memo() -> None:
     with _TOKEN_LOCK:
         _TOKENS.clear()
         _TOKEN_OF.clear()
-    _IMA_FIELDS[:] = [None, None]
+    _IMA_FIELDS[0] = (None, None)
 
 
 def _memo(key: tuple, compute):
@@ -626,15 +626,20 @@ def _job_key(job: LayerJob) -> tuple:
             tuple((lp.count, lp.src_stride % 4, lp.dst_stride % 4) for lp in job.loops))
 
 
-_IMA_FIELDS: list = [None, None]
+#: ``[(ima, its fields)]``: the last configuration object's :func:`_ima_fields`. One tuple,
+#: replaced whole, so a thread (dask workers run several) never reads one object's fields
+#: paired with another object.
+_IMA_FIELDS: list = [(None, None)]
 
 
 def _ima_fields(ima) -> tuple:
     """``(ports, mvm_cycles, overlap, data_interface)`` of ``ima``, kept for the last
     configuration object (``ImaConfig.mvm_cycles`` recomputes the latency on every access)."""
-    if _IMA_FIELDS[0] is not ima:
-        _IMA_FIELDS[:] = [ima, (ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)]
-    return _IMA_FIELDS[1]
+    last, fields = _IMA_FIELDS[0]
+    if last is not ima:
+        fields = (ima.ports, ima.mvm_cycles, ima.overlap, ima.data_interface)
+        _IMA_FIELDS[0] = (ima, fields)
+    return fields
 
 
 def _ima_contribution(job: LayerJob, cfg) -> tuple[int, ...]:
